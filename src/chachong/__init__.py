@@ -1,0 +1,25 @@
+"""chachong (查重): audit Chinese document compilations for copied content."""
+
+__version__ = "0.1.0"
+
+from chachong.audit import audit, load_documents
+from chachong.config import AuditConfig
+from chachong.model import Cluster, Document, DocumentPair, Paragraph, ParagraphPair, Skipped, Source
+from chachong.report.writer import write_report
+from chachong.result import AuditResult
+
+__all__ = [
+    "AuditConfig",
+    "AuditResult",
+    "Cluster",
+    "Document",
+    "DocumentPair",
+    "Paragraph",
+    "ParagraphPair",
+    "Skipped",
+    "Source",
+    "__version__",
+    "audit",
+    "load_documents",
+    "write_report",
+]

@@ -1,0 +1,3 @@
+from chachong.cli import main
+
+main(prog_name="chachong")

@@ -1,0 +1,184 @@
+"""One settings object for the whole pipeline.
+
+Every stage is a pure function of its inputs and an :class:`AuditConfig`. The
+config is echoed verbatim in ``report.json`` (``settings``) so that a report
+says exactly how it was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    tomllib = None  # type: ignore[assignment]
+
+
+class ConfigError(ValueError):
+    """A setting has a value chachong cannot use; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Settings of an audit, with the reason for each default.
+
+    Reading
+        encoding: ``None`` detects (UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030/GBK,
+            Big5); a codec name forces it for every text file.
+        split: ``"auto"`` splits a single compilation by its 目录 when it has one, else by
+            heading heuristics; ``"toc"`` requires a 目录; ``"none"`` keeps each file whole.
+        text_column / title_column: the columns of ``.csv``/``.jsonl`` sources holding a
+            document's text and title (one document per row).
+
+    Normalisation (matching only; reports always show the original text)
+        mask_digits: ``True`` masks every run of digits to one symbol, so a copy whose
+            figures and dates were changed still matches (template reuse).
+        mask_placeholders: ``True`` masks template placeholders (XX, X, x, 某某, ○○) to the
+            same symbol, because an unfilled template and a filled copy are the same text.
+
+    Shingling and MinHash
+        shingle: ``"char"`` character k-grams (fast, no dictionary); ``"word"`` jieba word
+            k-grams (slower, more robust to reordering within phrases).
+        k: shingle size. 5 characters is long enough that two independent Chinese texts
+            share few shingles by chance, short enough that a 13-character copied span still
+            contributes several shingles.
+        num_perm / seed / scheme: datasketch 2.x MinHash parameters; signatures are
+            bit-identical to ``datasketch.MinHash(num_perm, seed, scheme=scheme,
+            hashfunc=chachong.shingle.shingle_hash)``. 128 permutations estimate Jaccard to
+            about ±0.04, enough for candidate generation since every pair is verified.
+        bands / rows: LSH banding; ``None`` chooses them from ``threshold`` so that a pair at
+            the threshold is a candidate with probability >= 0.995.
+
+    Pairing
+        threshold: exact Jaccard at which two paragraphs are a near-duplicate pair. 0.5 on
+            5-grams means most of the wording is shared; independent reports on one topic
+            measure below 0.2.
+        containment: share of the shorter paragraph's shingles found in the longer one
+            above which the pair is reported as ``contained`` (a paragraph copied into a
+            longer one).
+        min_paragraph_chars: paragraphs with fewer canonical characters (headings such as
+            一、工作开展情况, salutations such as 各位代表：) are never used to pair paragraphs
+            or documents; 20 characters is longer than nearly every heading.
+        document_threshold: document Jaccard at or above which two documents are
+            ``near-duplicate`` (``identical`` when their canonical texts are equal).
+        stock_min_documents: a group of identical or near-duplicate paragraphs spread over
+            at least this many independent documents (copies of one document count once)
+            is a stock paragraph (a ritual formula such as the opening of every 政府工作报告),
+            reported under ``stock_paragraphs`` and not as copying. ``None`` means
+            max(5, 3 % of the independent documents): five units writing the same
+            paragraph independently is a formula, not a copy.
+
+    Alignment and copy ratios
+        min_span: shortest copied passage that counts, in canonical characters (13, the
+            figure commercial 查重 services are known for).
+
+    Engine
+        workers: processes for the heavy stages; ``0`` means one per core.
+    """
+
+    # reading
+    encoding: str | None = None
+    split: str = "auto"
+    text_column: str = "text"
+    title_column: str = "title"
+    # normalisation
+    mask_digits: bool = True
+    mask_placeholders: bool = True
+    # shingles and signatures
+    shingle: str = "char"
+    k: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    scheme: str = "affine32"
+    bands: int | None = None
+    rows: int | None = None
+    # pairing
+    threshold: float = 0.5
+    containment: float = 0.8
+    min_paragraph_chars: int = 20
+    document_threshold: float = 0.8
+    stock_min_documents: int | None = None
+    # alignment
+    min_span: int = 13
+    # engine
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if self.split not in ("auto", "toc", "none"):
+            raise ConfigError(f"split must be auto, toc or none, not {self.split!r}")
+        if self.shingle not in ("char", "word"):
+            raise ConfigError(f"shingle must be char or word, not {self.shingle!r}")
+        if self.scheme != "affine32":
+            raise ConfigError(f"scheme {self.scheme!r} is not supported; use affine32")
+        if self.k < 1:
+            raise ConfigError("k must be at least 1")
+        if self.num_perm < 8:
+            raise ConfigError("num_perm must be at least 8")
+        for name in ("threshold", "containment", "document_threshold"):
+            v = getattr(self, name)
+            if not 0.0 < v <= 1.0:
+                raise ConfigError(f"{name} must be in (0, 1], not {v}")
+        if (self.bands is None) != (self.rows is None):
+            raise ConfigError("give both bands and rows, or neither")
+        if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
+            raise ConfigError("bands x rows must not exceed num_perm")
+        if self.min_span < 1 or self.min_paragraph_chars < 0:
+            raise ConfigError("min_span must be >= 1 and min_paragraph_chars >= 0")
+        if self.workers < 0:
+            raise ConfigError("workers must be >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> "AuditConfig":
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "AuditConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        clean = {str(k).replace("-", "_"): v for k, v in values.items()}
+        unknown = set(clean) - names
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**clean)
+
+    def signature_key(self) -> dict[str, Any]:
+        """Settings that must agree for two signatures to be comparable."""
+        return {
+            "shingle": self.shingle,
+            "k": self.k,
+            "num_perm": self.num_perm,
+            "seed": self.seed,
+            "scheme": self.scheme,
+            "mask_digits": self.mask_digits,
+            "mask_placeholders": self.mask_placeholders,
+        }
+
+
+def load_pyproject_settings(start: Path | None = None) -> dict[str, Any]:
+    """Read ``[tool.chachong]`` from the nearest pyproject.toml at or above ``start``."""
+    if tomllib is None:
+        return {}
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{candidate}: cannot read [tool.chachong] ({exc}); fix the TOML") from exc
+            section = data.get("tool", {}).get("chachong", {})
+            if not isinstance(section, dict):
+                raise ConfigError(f"{candidate}: [tool.chachong] must be a table")
+            return dict(section)
+    return {}
+
+
+DEFAULT = AuditConfig()

@@ -1,0 +1,147 @@
+"""The prepared corpus: documents plus the numeric features every later stage reads.
+
+Everything per character or per shingle lives in flat numpy arrays (CSR layout), never in
+Python objects per shingle, so a 90-million-character corpus fits in a few GB:
+
+- ``cps``: canonical code points of all documents, concatenated;
+- ``orig_start``/``orig_end``: for each canonical character, its span in its document text;
+- ``doc_offsets``: document d's canonical characters are ``cps[doc_offsets[d]:doc_offsets[d+1]]``;
+- ``par_doc``, ``par_bounds``: each paragraph's document index and canonical [start, end);
+- ``set_hashes``/``set_offsets``: each paragraph's shingle hashes, sorted and unique;
+- ``signatures``: MinHash signatures (n_paragraphs, num_perm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from chachong.config import AuditConfig
+from chachong.model import Document
+from chachong.normalize import canonicalize_array, codepoints
+from chachong.shingle import segment_kgrams, word_shingles
+from chachong.signature import signatures
+
+
+@dataclass
+class Corpus:
+    documents: list[Document]
+    config: AuditConfig
+    cps: np.ndarray
+    orig_start: np.ndarray
+    orig_end: np.ndarray
+    doc_offsets: np.ndarray
+    par_doc: np.ndarray
+    par_bounds: np.ndarray
+    set_hashes: np.ndarray
+    set_offsets: np.ndarray
+    signatures: np.ndarray
+
+    @property
+    def n_paragraphs(self) -> int:
+        return len(self.par_doc)
+
+    def paragraph(self, i: int):
+        d = self.documents[int(self.par_doc[i])]
+        return d.paragraphs[i - self._par_first[int(self.par_doc[i])]]
+
+    def __post_init__(self) -> None:
+        counts = np.array([len(d.paragraphs) for d in self.documents], dtype=np.int64)
+        self._par_first = np.concatenate(([0], np.cumsum(counts)))[:-1]
+        self._par_ids = [p.id for d in self.documents for p in d.paragraphs]
+
+    @property
+    def par_first(self) -> np.ndarray:
+        """Global index of each document's first paragraph."""
+        return self._par_first
+
+    @property
+    def paragraph_ids(self) -> list[str]:
+        return self._par_ids
+
+    def canonical_text(self, i: int) -> str:
+        s, e = self.par_bounds[i]
+        return self.cps[s:e].astype("<u4").tobytes().decode("utf-32-le")
+
+    def paragraph_set(self, i: int) -> np.ndarray:
+        return self.set_hashes[self.set_offsets[i]:self.set_offsets[i + 1]]
+
+    def canonical_length(self) -> np.ndarray:
+        return (self.par_bounds[:, 1] - self.par_bounds[:, 0]).astype(np.int64)
+
+    def to_original(self, lo: int, hi: int) -> tuple[int, int]:
+        """Global canonical [lo, hi) -> original [start, end) in its document's text."""
+        return int(self.orig_start[lo]), int(self.orig_end[hi - 1])
+
+
+def _unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort and de-duplicate each CSR segment."""
+    n = len(offsets) - 1
+    seg = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    order = np.lexsort((hashes, seg))
+    h = hashes[order]
+    s = seg[order]
+    keep = np.ones(h.size, dtype=bool)
+    keep[1:] = (h[1:] != h[:-1]) | (s[1:] != s[:-1])
+    h = h[keep]
+    s = s[keep]
+    out_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(s, minlength=n), out=out_off[1:])
+    return h, out_off
+
+
+def prepare(documents: Sequence[Document], config: AuditConfig) -> Corpus:
+    """Normalise, shingle and sign every paragraph of ``documents``."""
+    docs = list(documents)
+    cps_parts, st_parts, en_parts = [], [], []
+    doc_offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+    par_doc_parts, bounds_parts = [], []
+    hash_parts, hoff_parts = [], []
+    base = 0
+    h_base = 0
+    for d_i, doc in enumerate(docs):
+        cps, st, en = canonicalize_array(
+            codepoints(doc.text), mask_digits=config.mask_digits, mask_placeholders=config.mask_placeholders
+        )
+        cps_parts.append(cps)
+        st_parts.append(st)
+        en_parts.append(en)
+        doc_offsets[d_i + 1] = base + cps.size
+        if doc.paragraphs:
+            ps = np.array([(p.start, p.end) for p in doc.paragraphs], dtype=np.int64)
+            lo = np.searchsorted(st, ps[:, 0], side="left")
+            hi = np.searchsorted(st, ps[:, 1], side="left")
+            local = np.stack([lo, hi], axis=1)
+            if config.shingle == "char":
+                h, off = segment_kgrams(cps, local, config.k)
+            else:
+                sets = [word_shingles(cps[a:b].astype("<u4").tobytes().decode("utf-32-le"), config.k)
+                        for a, b in local]
+                h = np.concatenate(sets) if sets else np.zeros(0, np.uint32)
+                off = np.concatenate(([0], np.cumsum([s.size for s in sets])))
+            par_doc_parts.append(np.full(len(ps), d_i, dtype=np.int32))
+            bounds_parts.append(local + base)
+            hash_parts.append(h)
+            hoff_parts.append(off[1:] + h_base)
+            h_base += h.size
+        base += cps.size
+    cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+    all_h = cat(hash_parts, np.uint32)
+    h_off = np.concatenate(([0], cat(hoff_parts, np.int64))).astype(np.int64)
+    set_h, set_off = _unique_sets(all_h, h_off)
+    sigs = signatures(set_h, set_off, config.num_perm, config.seed)
+    return Corpus(
+        documents=docs,
+        config=config,
+        cps=cat(cps_parts, np.uint32),
+        orig_start=cat(st_parts, np.int64),
+        orig_end=cat(en_parts, np.int64),
+        doc_offsets=doc_offsets,
+        par_doc=cat(par_doc_parts, np.int32),
+        par_bounds=cat(bounds_parts, np.int64).reshape(-1, 2),
+        set_hashes=set_h,
+        set_offsets=set_off,
+        signatures=sigs,
+    )

@@ -1,0 +1,151 @@
+"""Canonical text for matching, with a position map back to the original.
+
+Matching runs on a canonical form of the text; reports show the original. The canonical
+form is built character by character with a lookup table, so a whole corpus is
+normalised with a few numpy passes:
+
+- NFKC and case folding (full-width ``ＡＢＣ１２３`` becomes ``abc123``);
+- punctuation, symbols, whitespace and control characters are removed;
+- every run of digits becomes one mask symbol ``#`` (``mask_digits``), so ``15次`` and
+  ``23次`` read the same and a copy with changed figures still matches;
+- template placeholders become the same mask (``mask_placeholders``): runs of ``X``/``x``
+  not touching other Latin letters, ``某某``, ``○○``.
+
+Each canonical character ``i`` comes with ``starts[i]``/``ends[i]``: the original
+characters it stands for are ``text[starts[i]:ends[i]]``.
+
+>>> c = canonicalize("2023年，ＸＸ区完成１５次检查。")
+>>> c.text
+'#年#区完成#次检查'
+>>> "2023年，ＸＸ区完成１５次检查。"[c.starts[6]:c.ends[6]]
+'１５'
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+MASK = "#"
+_MASK_CP = ord(MASK)
+_DROP = 0
+_PLACEHOLDER_X = ord("x")
+_MOU = ord("某")
+_CIRCLES = (ord("○"), ord("◯"))  # ○ U+25CB, ◯ U+25EF; 〇 (U+3007) is the numeral zero and is kept
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[np.ndarray, np.ndarray]:
+    """Code point -> canonical code point (0 = drop), and a digit flag, for all of Unicode."""
+    size = 0x110000
+    table = np.zeros(size, dtype=np.uint32)
+    digit = np.zeros(size, dtype=bool)
+    for cp in range(size):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        if cat[0] in "PSZC" and cp not in _CIRCLES:
+            # a few symbols become letters or digits under NFKC (e.g. ① -> 1); handled below
+            if cat[0] != "S" and cat != "No":
+                continue
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        keep = [c for c in folded if unicodedata.category(c)[0] in "LNM"]
+        if cp in _CIRCLES:
+            table[cp] = cp
+            continue
+        if not keep:
+            continue
+        first = keep[0]
+        if unicodedata.category(first) == "Nd" or (first.isdigit() and unicodedata.category(first)[0] == "N"):
+            digit[cp] = True
+        table[cp] = ord(first)
+    return table, digit
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """Canonical text plus, for each of its characters, the original span it stands for."""
+
+    text: str
+    starts: np.ndarray  # int64, offsets into the original text
+    ends: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` covered by canonical characters ``[start, end)``."""
+        if end <= start:
+            pos = int(self.starts[start]) if start < len(self.starts) else (int(self.ends[-1]) if len(self.ends) else 0)
+            return pos, pos
+        return int(self.starts[start]), int(self.ends[end - 1])
+
+
+def codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _runs(flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end indices of runs of True in a boolean array."""
+    if not flag.size:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    d = np.diff(np.concatenate(([0], flag.view(np.int8), [0])))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def canonicalize_array(
+    cps: np.ndarray, *, mask_digits: bool = True, mask_placeholders: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised core: original code points -> (canonical code points, starts, ends)."""
+    table, digit = _table()
+    mapped = table[cps]
+    keep_idx = np.flatnonzero(mapped != _DROP)
+    out = mapped[keep_idx]
+    starts = keep_idx.astype(np.int64)
+    ends = starts + 1
+    if not out.size:
+        return out, starts, ends
+    masked = np.zeros(out.size, dtype=bool)
+    if mask_digits:
+        masked |= digit[cps[keep_idx]]
+    if mask_placeholders:
+        is_x = out == _PLACEHOLDER_X
+        if is_x.any():
+            latin = ((out >= ord("a")) & (out <= ord("z"))) & ~is_x
+            rs, re_ = _runs(is_x)
+            before = np.where(rs > 0, latin[np.maximum(rs - 1, 0)], False)
+            after = np.where(re_ < out.size, latin[np.minimum(re_, out.size - 1)], False)
+            for s, e in zip(rs[~(before | after)], re_[~(before | after)]):
+                masked[s:e] = True
+        for sym, min_run in ((_MOU, 2),) + tuple((c, 2) for c in _CIRCLES):
+            flag = out == sym
+            if flag.any():
+                rs, re_ = _runs(flag)
+                for s, e in zip(rs, re_):
+                    if e - s >= min_run:
+                        masked[s:e] = True
+    # lone ○ that are not placeholders stay as they are: they are rare symbols
+    if masked.any():
+        out = np.where(masked, np.uint32(_MASK_CP), out)
+        # collapse each run of masked characters into one mask symbol
+        prev = np.concatenate(([False], masked[:-1]))
+        first = ~(masked & prev)
+        run_id = np.cumsum(first) - 1
+        last_end = np.zeros(int(run_id[-1]) + 1, dtype=np.int64)
+        np.maximum.at(last_end, run_id, ends)
+        out = out[first]
+        starts = starts[first]
+        ends = last_end
+    return out, starts, ends
+
+
+def canonicalize(text: str, *, mask_digits: bool = True, mask_placeholders: bool = True) -> Canonical:
+    """Canonical form of ``text`` with its position map (see the module docstring)."""
+    out, starts, ends = canonicalize_array(
+        codepoints(text), mask_digits=mask_digits, mask_placeholders=mask_placeholders
+    )
+    return Canonical(out.astype("<u4").tobytes().decode("utf-32-le"), starts, ends)

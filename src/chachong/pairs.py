@@ -1,0 +1,166 @@
+"""Near-duplicate paragraph pairs: candidates from three sources, all verified exactly.
+
+1. Identical canonical texts are grouped directly (no hashing needed to find them).
+2. LSH banding over MinHash signatures proposes pairs of similar paragraphs
+   (one representative per group of identical texts).
+3. Sampled shingle fingerprints (the hashes with their two low bits zero, a content-defined
+   25 % sample) propose pairs where one paragraph is contained in a longer one, which
+   Jaccard-oriented LSH misses. Fingerprints that occur in very many paragraphs (stock
+   phrases) are ignored for candidate generation.
+
+Only paragraphs with at least ``min_paragraph_chars`` canonical characters take part, and
+pairs within one document are not reported (a document repeating itself is not copying).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chachong.corpus import Corpus
+from chachong.lsh import candidates, choose_bands, groups_of, pairs_in_groups
+from chachong.normalize import _runs
+from chachong.shingle import shingle_hashes
+from chachong.verify import estimated_jaccard, similarity
+
+IDENTICAL, NEAR, CONTAINED = "identical", "near-duplicate", "contained"
+_ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
+_FP_MAX_DF = 64
+_CONTAINED_SIZE_RATIO = 1.25  # a fingerprint in more paragraphs than this is stock phrasing, not evidence of copying
+
+
+@dataclass
+class PairTable:
+    """Verified paragraph pairs as parallel arrays (global paragraph indices, a < b)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    jaccard: np.ndarray
+    containment: np.ndarray
+    kind: np.ndarray  # object array of kind strings
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def _canonical_keys(corpus: Corpus, idx: np.ndarray) -> np.ndarray:
+    """Group id per paragraph in ``idx``: equal ids iff equal canonical text."""
+    texts = [corpus.canonical_text(int(i)) for i in idx]
+    ids: dict[str, int] = {}
+    return np.array([ids.setdefault(t, len(ids)) for t in texts], dtype=np.int64)
+
+
+def fingerprint_candidates(
+    corpus: Corpus, eligible: np.ndarray, min_shared: int = 2, min_share: float = 0.5
+) -> np.ndarray:
+    """Pairs of eligible paragraphs sharing sampled fingerprints; (n, 2) global indices."""
+    sizes = np.diff(corpus.set_offsets)
+    seg = np.repeat(np.arange(corpus.n_paragraphs), sizes)
+    h = corpus.set_hashes
+    take = ((h & np.uint32(3)) == 0) & np.isin(seg, eligible)
+    fh, fp = h[take], seg[take]
+    order, starts, gsizes = groups_of(fh)
+    ok = (gsizes >= 2) & (gsizes <= _FP_MAX_DF)
+    pairs = pairs_in_groups(fp[order], starts[ok], gsizes[ok])
+    pairs = pairs[corpus.par_doc[pairs[:, 0]] != corpus.par_doc[pairs[:, 1]]]
+    if not len(pairs):
+        return pairs
+    n = corpus.n_paragraphs
+    codes, counts = np.unique(pairs[:, 0] * n + pairs[:, 1], return_counts=True)
+    a, b = codes // n, codes % n
+    # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
+    # smaller paragraph's sample estimates containment
+    per_par = np.bincount(fp, minlength=n)
+    smaller = np.maximum(np.minimum(per_par[a], per_par[b]), 1)
+    keep = (counts >= min_shared) & (counts / smaller >= min_share)
+    return np.stack([a[keep], b[keep]], axis=1)
+
+
+def run_coverage(corpus: Corpus, a: int, b: int) -> float:
+    """Share of the smaller paragraph's characters inside runs of its k-grams found in the other.
+
+    A run must span at least ``min_span`` characters to count.
+    """
+    cfg = corpus.config
+    lengths = corpus.canonical_length()
+    small, large = (a, b) if lengths[a] <= lengths[b] else (b, a)
+    s0, s1 = corpus.par_bounds[small]
+    n = int(s1 - s0)
+    if n == 0:
+        return 0.0
+    seq = shingle_hashes(corpus.cps[s0:s1], cfg.k) if cfg.shingle == "char" else None
+    if seq is None or n < cfg.k:
+        return float(np.isin(corpus.paragraph_set(small), corpus.paragraph_set(large)).mean())
+    hit = np.isin(seq, corpus.paragraph_set(large))
+    covered = np.zeros(n, dtype=bool)
+    rs, re_ = _runs(hit)
+    for s, e in zip(rs, re_):
+        if (e - s) + cfg.k - 1 >= cfg.min_span:
+            covered[s:e + cfg.k - 1] = True
+    return float(covered.mean())
+
+
+def find_pairs(corpus: Corpus) -> PairTable:
+    cfg = corpus.config
+    lengths = corpus.canonical_length()
+    eligible = np.flatnonzero(lengths >= max(cfg.min_paragraph_chars, 1))
+    if eligible.size < 2:
+        return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
+    group = _canonical_keys(corpus, eligible)
+    order, starts, gsizes = groups_of(group)
+    # 1. identical texts: every pair within a group, across documents
+    ident = pairs_in_groups(eligible[order], starts, gsizes)
+    ident = ident[corpus.par_doc[ident[:, 0]] != corpus.par_doc[ident[:, 1]]]
+    # 2. LSH over one representative per distinct text
+    reps = eligible[order[starts]]
+    bands, rows = (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
+    rep_pairs = candidates(corpus.signatures[reps], bands, rows, rows_of=reps)
+    if len(rep_pairs):
+        est = estimated_jaccard(corpus.signatures, rep_pairs)
+        rep_pairs = rep_pairs[est >= cfg.threshold - _ESTIMATE_SLACK]
+    # expand representatives to all members of their groups
+    members = {int(eligible[order[s]]): eligible[order[s:s + z]] for s, z in zip(starts, gsizes) if z > 1}
+    expanded = [rep_pairs]
+    if members and len(rep_pairs):
+        for a, b in rep_pairs:
+            ma, mb = members.get(int(a)), members.get(int(b))
+            if ma is None and mb is None:
+                continue
+            ma = np.array([a]) if ma is None else ma
+            mb = np.array([b]) if mb is None else mb
+            grid = np.stack(np.meshgrid(ma, mb, indexing="ij"), axis=-1).reshape(-1, 2)
+            expanded.append(np.sort(grid, axis=1))
+    lsh_pairs = np.concatenate(expanded) if expanded else np.zeros((0, 2), np.int64)
+    # 3. containment candidates from fingerprints
+    fp_pairs = fingerprint_candidates(corpus, eligible, min_share=max(cfg.containment - 0.3, 0.1))
+    cand = np.concatenate([p for p in (lsh_pairs, fp_pairs) if len(p)] or [np.zeros((0, 2), np.int64)])
+    cand = cand[corpus.par_doc[cand[:, 0]] != corpus.par_doc[cand[:, 1]]]
+    n = corpus.n_paragraphs
+    # identical pairs are known; verify the rest
+    ident_codes = ident[:, 0] * n + ident[:, 1]
+    codes = np.setdiff1d(np.unique(cand[:, 0] * n + cand[:, 1]), ident_codes)
+    cand = np.stack([codes // n, codes % n], axis=1)
+    jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, cand)
+    sizes = np.diff(corpus.set_offsets)
+    sa, sb = sizes[cand[:, 0]], sizes[cand[:, 1]]
+    # "contained": the smaller is (nearly) all inside a clearly larger one; that says more
+    # than a Jaccard value diluted by the larger paragraph's own text
+    lopsided = np.maximum(sa, sb) >= _CONTAINED_SIZE_RATIO * np.minimum(sa, sb)
+    contained = (cont >= cfg.containment) & (lopsided | (jac < cfg.threshold))
+    near = (jac >= cfg.threshold) & ~contained
+    for i in np.flatnonzero(contained):
+        # shared shingles scattered through a long paragraph are not a copy: require the
+        # smaller paragraph to be covered by runs of consecutive shared k-grams
+        if run_coverage(corpus, int(cand[i, 0]), int(cand[i, 1])) < cfg.containment:
+            contained[i] = False
+            near[i] = jac[i] >= cfg.threshold
+    keep = near | contained
+    kinds = np.where(near[keep], NEAR, CONTAINED).astype(object)
+    a = np.concatenate([ident[:, 0], cand[keep, 0]])
+    b = np.concatenate([ident[:, 1], cand[keep, 1]])
+    jj = np.concatenate([np.ones(len(ident)), jac[keep]])
+    cc = np.concatenate([np.ones(len(ident)), cont[keep]])
+    kk = np.concatenate([np.full(len(ident), IDENTICAL, dtype=object), kinds])
+    srt = np.lexsort((b, a))
+    return PairTable(a[srt], b[srt], jj[srt], cc[srt], kk[srt])

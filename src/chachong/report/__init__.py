@@ -1,0 +1,1 @@
+"""Report writers: JSON (the machine contract), CSV tables, and the human-facing formats."""

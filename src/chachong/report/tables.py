@@ -1,0 +1,50 @@
+"""CSV tables of an audit (documents, paragraph pairs, document pairs, clusters).
+
+Written with the csv module from the JSON report dict, so the tables and report.json can
+never disagree and writing them needs no pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+TABLES = ("documents", "paragraph_pairs", "document_pairs", "clusters")
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+    return "" if v is None else v
+
+
+def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[list[Any]]]:
+    items = report[table]
+    if table == "documents":
+        cols = ["id", "title", "source", "line", "paragraphs", "chars", "copied_chars", "copy_ratio",
+                "copy_ratio_excluding_stock", "stock_ratio", "top_source", "top_source_ratio", "placeholders"]
+        out = []
+        for d in items:
+            top = d["top_source"] or {}
+            out.append([d["id"], d["title"], d["source"], d["line"], d["paragraphs"], d["chars"], d["copied_chars"],
+                        d["copy_ratio"], d["copy_ratio_excluding_stock"], d["stock_ratio"],
+                        top.get("document", ""), top.get("ratio", ""), d["placeholders"]])
+        return cols, out
+    if table == "clusters":
+        cols = ["id", "source", "size", "members"]
+        return cols, [[c["id"], c["source"], len(c["members"]), " ".join(c["members"])] for c in items]
+    cols = list(items[0].keys()) if items else (
+        ["a", "b", "jaccard", "containment", "kind", "spans"] if table == "paragraph_pairs"
+        else ["a", "b", "jaccard", "a_in_b", "b_in_a", "shared_paragraphs", "shared_chars", "kind"])
+    return cols, [[_cell(it[c]) for c in cols] for it in items]
+
+
+def to_csv(report: dict[str, Any], table: str) -> str:
+    cols, data = rows(report, table)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    w.writerows([[_cell(v) for v in r] for r in data])
+    return buf.getvalue()

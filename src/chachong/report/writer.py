@@ -1,0 +1,75 @@
+"""Write an audit's reports to a folder, each file atomically.
+
+Formats: ``json`` (report.json), ``csv`` (documents.csv, paragraph_pairs.csv,
+document_pairs.csv, clusters.csv), ``md`` (report.md) and ``html`` (report.html) where
+those writers are available. A file is written to a temporary name and renamed, so an
+interrupted run leaves the previous report in place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Iterable
+
+from chachong.fsio import atomic_write_text
+from chachong.result import AuditResult
+
+FORMATS = ("html", "json", "csv", "md")
+DEFAULT_FORMATS = ("html", "json", "csv")
+
+
+class ReportError(ValueError):
+    """A report cannot be written; the message names the fix."""
+
+
+def parse_formats(spec: str | Iterable[str]) -> tuple[str, ...]:
+    items = [s.strip().lower() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    unknown = [s for s in items if s not in FORMATS]
+    if unknown:
+        raise ReportError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(items))
+
+
+def _renderer(fmt: str):
+    """The render function of an optional writer module, or None while it is not built."""
+    try:
+        module = importlib.import_module(f"chachong.report.{ {'md': 'markdown'}.get(fmt, fmt) }")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "render", None)
+
+
+def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
+    """Write the chosen formats into ``out_dir`` (created if needed); returns the files written."""
+    from chachong.report.json import dumps, report_dict
+    from chachong.report.tables import TABLES, to_csv
+
+    fmts = parse_formats(formats)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"{out}: cannot create the output folder ({exc.strerror}); choose another with -o") from exc
+    if not out.is_dir():
+        raise ReportError(f"{out}: is not a folder; choose another with -o")
+    written: list[Path] = []
+    report = report_dict(result)
+    for fmt in fmts:
+        if fmt == "json":
+            path = out / "report.json"
+            atomic_write_text(path, dumps(result))
+            written.append(path)
+        elif fmt == "csv":
+            for table in TABLES:
+                path = out / f"{table}.csv"
+                atomic_write_text(path, to_csv(report, table))
+                written.append(path)
+        else:
+            render = _renderer(fmt)
+            if render is None:
+                continue
+            path = out / ("report.md" if fmt == "md" else "report.html")
+            atomic_write_text(path, render(result, report))
+            written.append(path)
+    return written

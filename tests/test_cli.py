@@ -1,0 +1,77 @@
+import json
+
+from click.testing import CliRunner
+
+from chachong.cli import main
+
+DOC_A = "甲单位工作总结\n为深入推进基层治理现代化，本街道建立了网格化管理机制，将辖区划分为四十个网格，每个网格配备专职网格员，实现闭环管理。\n"
+DOC_B = "乙单位工作总结\n本局围绕优化营商环境目标，推行一窗受理和集成服务改革，企业开办时间压缩至一个工作日以内，群众满意度明显提升。\n"
+
+
+def test_audit_writes_reports_and_summary(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(DOC_A, encoding="utf-8")
+    (tmp_path / "in" / "b.txt").write_text(DOC_A, encoding="utf-8")
+    (tmp_path / "in" / "c.txt").write_text(DOC_B, encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["audit", str(tmp_path / "in"), "-o", str(out), "--format", "json,csv"])
+    assert res.exit_code == 0, res.output
+    assert "identical documents" in res.stdout and "d1 = d2" not in res.stdout
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [d["title"] for d in data["documents"]] == ["甲单位工作总结", "甲单位工作总结", "乙单位工作总结"]
+    assert data["document_pairs"][0]["kind"] == "identical"
+    for name in ("documents", "paragraph_pairs", "document_pairs", "clusters"):
+        assert (out / f"{name}.csv").read_text(encoding="utf-8").count("\n") >= 2
+
+
+def test_settings_from_pyproject_and_options(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.chachong]\nk = 4\nmin-span = 20\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text(DOC_A, encoding="utf-8")
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path) as fs:
+        import os
+        import shutil
+
+        shutil.copy(tmp_path / "pyproject.toml", fs)
+        res = runner.invoke(main, ["audit", str(tmp_path / "a.txt"), "-o", "out", "--format", "json", "--k", "6"])
+        assert res.exit_code == 0, res.output
+        settings = json.loads(open(os.path.join(fs, "out", "report.json"), encoding="utf-8").read())["settings"]
+    assert settings["k"] == 6 and settings["min_span"] == 20
+
+
+def test_bad_setting_is_a_usage_error(tmp_path):
+    (tmp_path / "a.txt").write_text(DOC_A, encoding="utf-8")
+    res = CliRunner().invoke(main, ["audit", str(tmp_path / "a.txt"), "--threshold", "1.5", "-o", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "threshold must be in (0, 1]" in res.output
+
+
+def test_missing_path_skipped_and_nothing_read_exits_2(tmp_path):
+    res = CliRunner().invoke(main, ["audit", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o")])
+    assert res.exit_code != 0 and res.exit_code in (1, 2)
+    assert "nope.txt" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_missing_path_among_good_files_is_listed(tmp_path):
+    (tmp_path / "a.txt").write_text(DOC_A, encoding="utf-8")
+    res = CliRunner().invoke(main, ["audit", str(tmp_path / "a.txt"), str(tmp_path / "nope.txt"),
+                                    "-o", str(tmp_path / "o"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    assert [s["path"] for s in data["skipped"]] == [str(tmp_path / "nope.txt")]
+    assert "skipped: " in res.stderr
+
+
+def test_split_command_writes_safe_names(tmp_path):
+    comp = ("汇编\n\n目录\n../../etc/passwd\t1\nCON\t2\n\n../../etc/passwd\n第一篇正文内容。\nCON\n第二篇正文内容。\n")
+    src = tmp_path / "comp.txt"
+    src.write_text(comp, encoding="utf-8")
+    out = tmp_path / "split"
+    res = CliRunner().invoke(main, ["split", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    files = sorted(p.name for p in out.iterdir())
+    assert len(files) == 2
+    assert all("/" not in f and "\\" not in f and f not in (".", "..") for f in files)
+    assert not (tmp_path / "etc").exists()
+    assert (out / files[0]).read_text(encoding="utf-8").endswith("第一篇正文内容。\n")
