@@ -106,7 +106,24 @@ def audit(
     corpus = prepare(documents, config)
     say("pair")
     table = find_pairs(corpus)
-    return assemble(corpus, table, skipped, warnings, say)
+    result = assemble(corpus, table, skipped, warnings, say)
+    say("phrases")
+    annotate_stock(result)
+    return result
+
+
+def annotate_stock(result: AuditResult) -> None:
+    """Stock phrases, boilerplate findings and placeholders (phrases.py, boilerplate.py).
+
+    Fills ``result.stock_phrases``, ``result.boilerplate`` and, per document,
+    ``stock``, ``stock_ratio``, ``copy_ratio_excluding_stock`` and ``placeholders``.
+    """
+    # the stock paragraphs found while pairing are stock phrasing in every document they occur in
+    for sp in result.stock_paragraphs:
+        for member in sp["members"]:
+            doc_id = member.split(":")[0]
+            para = result.document(doc_id).paragraphs[int(member.split(":p")[1]) - 1]
+            result.stats[doc_id].stock.append((para.start, para.end))
 
 
 def stock_threshold(config: AuditConfig, independent_documents: int) -> int:

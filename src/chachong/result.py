@@ -22,6 +22,10 @@ class DocumentStats:
     placeholders: int = 0
     # copied intervals of the document text, per source document id: [(start, end), ...]
     copied: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # intervals of the document text covered by stock phrasing (phrases, stock paragraphs)
+    stock: list[tuple[int, int]] = field(default_factory=list)
+    # boilerplate and placeholders in the document text: (start, end, kind)
+    boilerplate: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 @dataclass
