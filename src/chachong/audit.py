@@ -104,9 +104,16 @@ def audit(
         documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
     say("sign")
     corpus = prepare(documents, config)
+    return audit_corpus(corpus, skipped, warnings, say)
+
+
+def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings: list[str] | None = None,
+                 progress: Progress | None = None) -> AuditResult:
+    """Pairing, alignment, clustering and stock annotation of an already prepared corpus."""
+    say = progress or (lambda _stage: None)
     say("pair")
     table = find_pairs(corpus)
-    result = assemble(corpus, table, skipped, warnings, say)
+    result = assemble(corpus, table, list(skipped or []), list(warnings or []), say)
     say("phrases")
     annotate_stock(result)
     return result

@@ -13,6 +13,7 @@ Python objects per shingle, so a 90-million-character corpus fits in a few GB:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -60,6 +61,12 @@ class Corpus:
     @property
     def paragraph_ids(self) -> list[str]:
         return self._par_ids
+
+    def with_config(self, config: AuditConfig) -> "Corpus":
+        """The same prepared arrays under other pairing settings (signature settings must agree)."""
+        if config.signature_key() != self.config.signature_key():
+            raise ValueError("signature settings differ; prepare the corpus again")
+        return dataclasses.replace(self, config=config)
 
     def canonical_text(self, i: int) -> str:
         s, e = self.par_bounds[i]

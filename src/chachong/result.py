@@ -43,6 +43,90 @@ class AuditResult:
     stock_paragraphs: list[dict[str, Any]] = field(default_factory=list)
     corpus: Any = field(default=None, repr=False)  # the prepared Corpus, for re-thresholding
 
+    # ---- DataFrames (pandas imported on first use; see chachong.frames for the columns) ----
+
+    def _frame(self, name: str):
+        cache = self.__dict__.setdefault("_frames", {})
+        if name not in cache:
+            from chachong import frames
+
+            report = self.to_dict()
+            builders = {
+                "documents": lambda: frames.documents(self, report),
+                "paragraphs": lambda: frames.paragraphs(self),
+                "paragraph_pairs": lambda: frames.paragraph_pairs(report),
+                "document_pairs": lambda: frames.document_pairs(report),
+                "clusters": lambda: frames.clusters(report),
+                "stock_phrases": lambda: frames.records(report["stock_phrases"],
+                                                        ["phrase", "documents", "occurrences", "examples"]),
+                "boilerplate": lambda: frames.records(report["boilerplate"],
+                                                      ["text", "kind", "occurrences", "locations"]),
+                "skipped": lambda: frames.records(report["skipped"], ["path", "reason"]),
+            }
+            cache[name] = builders[name]()
+        return cache[name].copy()
+
+    @property
+    def documents_df(self):
+        """One row per document (``frames.DOCUMENT_COLUMNS``)."""
+        return self._frame("documents")
+
+    @property
+    def paragraphs_df(self):
+        return self._frame("paragraphs")
+
+    @property
+    def paragraph_pairs_df(self):
+        return self._frame("paragraph_pairs")
+
+    @property
+    def document_pairs_df(self):
+        return self._frame("document_pairs")
+
+    @property
+    def clusters_df(self):
+        return self._frame("clusters")
+
+    @property
+    def stock_phrases_df(self):
+        return self._frame("stock_phrases")
+
+    @property
+    def boilerplate_df(self):
+        return self._frame("boilerplate")
+
+    @property
+    def skipped_df(self):
+        return self._frame("skipped")
+
+    def similarity_matrix(self, metric: str = "copy"):
+        """Documents x documents DataFrame: ``copy`` (a_in_b, row in column) or ``jaccard``."""
+        from chachong.frames import similarity_matrix
+
+        return similarity_matrix(self.to_dict(), metric)
+
+    def rethreshold(self, **settings: Any) -> "AuditResult":
+        """The same audit at other pairing settings, without re-reading or re-hashing the corpus.
+
+        Accepts settings that do not change shingles or signatures (threshold, containment,
+        min_paragraph_chars, document_threshold, stock_min_documents, min_span, bands/rows, and
+        phrase settings); changing any of ``config.signature_key()`` needs a new ``audit``.
+        """
+        from chachong.audit import audit_corpus
+        from chachong.config import ConfigError
+
+        if self.corpus is None:
+            raise ConfigError("this result has no prepared corpus (it was loaded from JSON); run audit() again")
+        config = self.config.replace(**settings)
+        if config.signature_key() != self.config.signature_key() or config.split != self.config.split \
+                or config.encoding != self.config.encoding:
+            changed = sorted(k for k in settings if getattr(config, k) != getattr(self.config, k)
+                             and (k in config.signature_key() or k in ("split", "encoding", "text_column",
+                                                                       "title_column")))
+            raise ConfigError(f"rethreshold cannot change {', '.join(changed)} (they change the shingles, "
+                              "signatures or documents); run audit() with the new settings")
+        return audit_corpus(self.corpus.with_config(config), list(self.skipped), list(self.warnings))
+
     def document(self, doc_id: str) -> Document:
         for d in self.documents:
             if d.id == doc_id:
