@@ -37,32 +37,57 @@ _MOU = ord("某")
 _CIRCLES = (ord("○"), ord("◯"))  # ○ U+25CB, ◯ U+25EF; 〇 (U+3007) is the numeral zero and is kept
 
 
+def _canonical_cp(cp: int) -> tuple[int, bool]:
+    """Canonical code point of ``cp`` (0 = drop) and whether it is a digit."""
+    if 0xD800 <= cp <= 0xDFFF:
+        return _DROP, False
+    ch = chr(cp)
+    cat = unicodedata.category(ch)
+    if cat[0] in "PSZC" and cp not in _CIRCLES:
+        # a few symbols become letters or digits under NFKC (e.g. ① -> 1); handled below
+        if cat[0] != "S" and cat != "No":
+            return _DROP, False
+    if cp in _CIRCLES:
+        return cp, False
+    folded = unicodedata.normalize("NFKC", ch).casefold()
+    keep = [c for c in folded if unicodedata.category(c)[0] in "LNM"]
+    if not keep:
+        return _DROP, False
+    first = keep[0]
+    digit = unicodedata.category(first) == "Nd" or (first.isdigit() and unicodedata.category(first)[0] == "N")
+    return ord(first), digit
+
+
+_SIZE = 0x110000
+# The lookup table is filled lazily, only for code points actually met: building it for all of
+# Unicode costs ~0.5 s at start-up, too much for `chachong check` in CI, while a corpus uses a few
+# thousand distinct code points. np.zeros is lazily allocated, so the unused pages cost nothing.
+_TABLE = np.zeros(_SIZE, dtype=np.uint32)
+_DIGIT = np.zeros(_SIZE, dtype=bool)
+_KNOWN = np.zeros(_SIZE, dtype=bool)
+
+
+def _lookup(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical code points and digit flags of ``cps``, filling the table for new code points."""
+    fresh = cps[~_KNOWN[cps]]
+    if fresh.size:
+        for cp in np.unique(fresh).tolist():
+            _TABLE[cp], _DIGIT[cp] = _canonical_cp(cp)
+        # marked known only after the values are in, so a concurrent reader never sees a hole
+        _KNOWN[fresh] = True
+    return _TABLE[cps], _DIGIT
+
+
 @lru_cache(maxsize=1)
 def _table() -> tuple[np.ndarray, np.ndarray]:
-    """Code point -> canonical code point (0 = drop), and a digit flag, for all of Unicode."""
-    size = 0x110000
-    table = np.zeros(size, dtype=np.uint32)
-    digit = np.zeros(size, dtype=bool)
-    for cp in range(size):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        ch = chr(cp)
-        cat = unicodedata.category(ch)
-        if cat[0] in "PSZC" and cp not in _CIRCLES:
-            # a few symbols become letters or digits under NFKC (e.g. ① -> 1); handled below
-            if cat[0] != "S" and cat != "No":
-                continue
-        folded = unicodedata.normalize("NFKC", ch).casefold()
-        keep = [c for c in folded if unicodedata.category(c)[0] in "LNM"]
-        if cp in _CIRCLES:
-            table[cp] = cp
-            continue
-        if not keep:
-            continue
-        first = keep[0]
-        if unicodedata.category(first) == "Nd" or (first.isdigit() and unicodedata.category(first)[0] == "N"):
-            digit[cp] = True
-        table[cp] = ord(first)
+    """Code point -> canonical code point (0 = drop), and a digit flag, for all of Unicode.
+
+    The eager form of the lazily filled table :func:`_lookup` reads (kept for tests and tools).
+    """
+    table = np.zeros(_SIZE, dtype=np.uint32)
+    digit = np.zeros(_SIZE, dtype=bool)
+    for cp in range(_SIZE):
+        table[cp], digit[cp] = _canonical_cp(cp)
     return table, digit
 
 
@@ -101,8 +126,7 @@ def canonicalize_array(
     cps: np.ndarray, *, mask_digits: bool = True, mask_placeholders: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised core: original code points -> (canonical code points, starts, ends)."""
-    table, digit = _table()
-    mapped = table[cps]
+    mapped, digit = _lookup(cps)
     keep_idx = np.flatnonzero(mapped != _DROP)
     out = mapped[keep_idx]
     starts = keep_idx.astype(np.int64)
