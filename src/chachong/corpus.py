@@ -84,19 +84,18 @@ class Corpus:
 
 
 def _unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort and de-duplicate each CSR segment."""
+    """Sort and de-duplicate each CSR segment (one sort of (segment << 32 | hash) keys)."""
     n = len(offsets) - 1
-    seg = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
-    order = np.lexsort((hashes, seg))
-    h = hashes[order]
-    s = seg[order]
-    keep = np.ones(h.size, dtype=bool)
-    keep[1:] = (h[1:] != h[:-1]) | (s[1:] != s[:-1])
-    h = h[keep]
-    s = s[keep]
+    seg = np.repeat(np.arange(n, dtype=np.uint64), np.diff(offsets))
+    keys = (seg << np.uint64(32)) | hashes.astype(np.uint64)
+    del seg
+    keys.sort()
+    keep = np.ones(keys.size, dtype=bool)
+    keep[1:] = keys[1:] != keys[:-1]
+    keys = keys[keep]
     out_off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(s, minlength=n), out=out_off[1:])
-    return h, out_off
+    np.cumsum(np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n), out=out_off[1:])
+    return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), out_off
 
 
 def prepare(documents: Sequence[Document], config: AuditConfig) -> Corpus:
