@@ -1,0 +1,172 @@
+"""Safe file output: atomic writes, file names made from document titles, path containment.
+
+Reports and split documents are written where users keep their work, so a crash or a full
+disk must never leave a half-written file behind, and a document title (which comes from
+the audited files, i.e. from strangers) must never become a path outside the output folder
+or a name the operating system refuses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "inside", "safe_filename"]
+
+StrPath = str | os.PathLike[str]
+
+# Names Windows reserves for devices, with or without an extension ("CON.txt" opens the console).
+_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {f"LPT{i}" for i in range(1, 10)}
+)
+# Path separators and the characters Windows forbids in names; each run becomes one "_" so
+# that "2023/2024 总结" stays readable as "2023_2024 总结".
+_FORBIDDEN = re.compile(r'[/\\:*?"<>|]+')
+_SPACES = re.compile(r"\s+")
+
+
+def _current_umask() -> int:
+    # os.umask can only be read by setting it; done once at import, before any threads run.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def atomic_write_bytes(path: StrPath, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+
+    The data goes to a temporary file in the same folder (``os.replace`` is only atomic
+    within one file system), is flushed to disk with ``fsync``, then renamed over ``path``.
+    An existing file keeps its permissions; a new one gets the usual ``0o666 & ~umask``.
+    On any failure the temporary file is removed and the exception propagates.
+    """
+    target = Path(path)
+    folder = target.parent
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_UMASK
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; some file systems (and Windows) cannot
+    # open a folder for fsync, and the write has already succeeded, so that is not an error.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: StrPath, text: str) -> None:
+    """Write ``text`` atomically as UTF-8 with ``\\n`` line endings on every platform.
+
+    The text is encoded before anything touches the disk, so unencodable text (lone
+    surrogates) raises ``UnicodeEncodeError`` and leaves any existing file untouched.
+    """
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _clean_title(title: str) -> str:
+    text = unicodedata.normalize("NFC", title)
+    # Whitespace controls (newline, tab) separate words, so they become spaces; other
+    # control and format characters (NUL, bidi overrides, zero-width spaces) are dropped.
+    text = _SPACES.sub(" ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    text = _FORBIDDEN.sub("_", text)
+    return _trim(text)
+
+
+def _trim(stem: str) -> str:
+    # Leading dots would hide the file (and ".." is a parent folder); Windows drops
+    # trailing dots and spaces silently, which would make two names collide.
+    return stem.strip(" ").lstrip(".").rstrip(". ").strip()
+
+
+def _is_reserved(stem: str) -> bool:
+    return stem.split(".", 1)[0].rstrip(" ").upper() in _RESERVED
+
+
+def safe_filename(title: str, taken: set[str], *, suffix: str = ".txt", max_len: int = 80) -> str:
+    """A file name for ``title`` that is safe on Linux, macOS and Windows and not in ``taken``.
+
+    Separators and characters Windows forbids become ``_``, control and format characters are
+    removed, leading dots and trailing dots/spaces are stripped, Windows device names (CON,
+    NUL, COM1, ...) get a leading ``_``, and Chinese (any letter) is kept. The name, suffix
+    included, is at most ``max_len`` characters (80 Chinese characters are 240 bytes in
+    UTF-8, under the 255-byte limit of common file systems). A result without any letter or
+    digit becomes ``document``. Clashes with ``taken`` (compared exactly) get ``-2``, ``-3``, ...; the
+    chosen name is added to ``taken``.
+
+    >>> taken = set()
+    >>> safe_filename("关于2023/2024年度工作的报告", taken)
+    '关于2023_2024年度工作的报告.txt'
+    >>> safe_filename("关于2023/2024年度工作的报告", taken)
+    '关于2023_2024年度工作的报告-2.txt'
+    >>> safe_filename("../..", taken), safe_filename("CON", taken)
+    ('document.txt', '_CON.txt')
+    """
+    if max_len < len(suffix) + 1:
+        raise ValueError(f"max_len {max_len} leaves no room for a name before {suffix!r}")
+    stem = _clean_title(title)
+    if not any(ch.isalnum() for ch in stem):  # "_", "——" or "..." say nothing about the document
+        stem = "document"
+    if _is_reserved(stem):
+        stem = "_" + stem
+    n = 1
+    while True:
+        marker = "" if n == 1 else f"-{n}"
+        room = max_len - len(suffix) - len(marker)
+        if room < 1:
+            raise ValueError(f"no unique name for {title!r} fits in {max_len} characters")
+        base = _trim(stem[:room]) or "document"[:room]
+        if _is_reserved(base):
+            base = ("_" + base)[:room]
+        name = f"{base}{marker}{suffix}"
+        if name not in taken:
+            taken.add(name)
+            return name
+        n += 1
+
+
+def inside(base: StrPath, path: StrPath) -> bool:
+    """True when ``path``, with symbolic links and ``..`` resolved, is ``base`` or lies within it.
+
+    A relative ``path`` is taken relative to ``base`` (the way an output name is used),
+    so ``inside(out, "../x")`` is False.
+
+    >>> inside("/srv/out", "/srv/out/a/b.txt"), inside("/srv/out", "a/../../etc/passwd")
+    (True, False)
+    """
+    root = Path(base).resolve()
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    resolved = candidate.resolve()
+    return resolved == root or resolved.is_relative_to(root)

@@ -1,0 +1,512 @@
+"""Bad, odd and hostile inputs: each is processed, warned about, or skipped with a reason."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import io
+import os
+import re
+import sys
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chachong import ingest
+from chachong.ingest import IngestError, Limits, read_source, read_sources
+from chachong.model import Skipped
+
+TEXT = "我们要坚持以人民为中心的发展思想，不断增强人民群众的获得感、幸福感、安全感。"
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def skipped_reason(path: Path | bytes, **kwargs) -> str:
+    """Read one input with read_sources; it must be skipped, and nothing else reported."""
+    sources, skipped = read_sources([path], **kwargs)
+    assert sources == [] and len(skipped) == 1, (sources, skipped)
+    assert "\n" not in skipped[0].reason
+    return skipped[0].reason
+
+
+# ----------------------------------------------------------------------- not text
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (bytes(range(256)) * 64, ""),  # NULs everywhere
+        (b"\x89PNG\r\n\x1a\n" + bytes(500), " (a PNG image)"),
+        (b"PK\x03\x04" + b"\x14" * 500, " (a zip archive, e.g. a .docx)"),
+        (b"%PDF-1.4\n" + b"x" * 100, " (a PDF document)"),
+        (b"\x01\x02\x03\x04\x05\x06abc" * 200, " (1200 control characters in the first 1800)"),
+    ],
+)
+def test_binary_file_named_txt_is_skipped(tmp_path, data, detail):
+    reason = skipped_reason(write(tmp_path / "a.txt", data))
+    assert reason.startswith(f"looks like a binary file{detail}, not text; ")
+
+
+def test_a_handful_of_nul_bytes_are_removed_with_a_warning(tmp_path):
+    data = TEXT.encode()[:30] + b"\x00\x00\x00" + TEXT.encode()[30:] + b"\x00"
+    [src] = read_source(write(tmp_path / "a.txt", data))
+    assert src.text == TEXT
+    assert src.warnings == ("removed 4 NUL character(s) (stray bytes in a text file)",)
+
+
+def test_invalid_utf8_in_a_mostly_utf8_file_is_replaced_with_a_warning(tmp_path):
+    data = (TEXT + "\n").encode() * 3 + "损坏".encode()[:-1] + b"\xff" + TEXT.encode()
+    [src] = read_source(write(tmp_path / "a.txt", data))
+    assert src.encoding == "utf-8"
+    assert src.text == (TEXT + "\n") * 3 + "损\ufffd\ufffd\ufffd" + TEXT
+    assert src.warnings == (
+        "mixed encodings: 3 invalid UTF-8 byte(s) replaced with U+FFFD; re-save the file as UTF-8 or pass --encoding",
+    )
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\t\r\n", "\u3000\u3000\n".encode(), b"\xef\xbb\xbf\n"])
+def test_empty_or_whitespace_only_is_skipped(tmp_path, data):
+    assert skipped_reason(write(tmp_path / "a.txt", data)) == "is empty; nothing to audit"
+
+
+def test_undetectable_encoding_asks_for_encoding(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "_guess_fallback", lambda data: None)
+    reason = skipped_reason(write(tmp_path / "a.txt", "Ünïcödé ëvérÿwhérè".encode("latin-1")))
+    assert reason == "cannot tell its text encoding; pass --encoding (for example --encoding gb18030)"
+
+
+# --------------------------------------------------------------------------- size
+
+
+def test_100_mb_single_line_stays_within_bounded_memory(tmp_path):
+    chunk = TEXT.encode() * 1000
+    path = tmp_path / "big.txt"
+    with open(path, "wb") as handle:
+        handle.writelines(chunk for _ in range(100 * 2**20 // len(chunk)))
+    size = path.stat().st_size
+    assert size > 99 * 2**20
+    started = time.perf_counter()
+    tracemalloc.start()
+    try:
+        [src] = read_source(path)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(src.text) == size // 3 and "\n" not in src.text
+    # bytes (1x) + decoded text (UCS-2, 2/3x) + chunks being joined (2/3x): about 2.6x
+    assert peak < 3 * size, f"peak {peak / size:.2f}x the file size"
+    assert time.perf_counter() - started < 15
+
+
+def test_million_character_paragraph_is_just_read(tmp_path):
+    body = ("第" + "长" * 999_998 + "。").encode("gbk")
+    [src] = read_source(write(tmp_path / "a.txt", body))
+    assert len(src.text) == 1_000_000 and src.encoding == "gb18030"
+
+
+def test_file_over_the_size_limit_is_skipped_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as handle:
+        handle.truncate(300 * 2**20)  # sparse: takes no disk space
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):
+        assert Path(os.fsdecode(file)) != path, "a file over the limit must not be opened"
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    reason = skipped_reason(path)
+    assert (
+        reason
+        == "is 300 MiB, over the 256 MiB limit for one file; split it, or raise Limits(max_file_bytes=...)"
+    )
+    small = write(tmp_path / "small.txt", TEXT.encode())
+    assert "over the 10 bytes limit" in skipped_reason(small, limits=Limits(max_file_bytes=10))
+
+
+# --------------------------------------------------------------------------- docx
+
+
+def make_docx_bytes(text: str = TEXT) -> bytes:
+    document = docx.Document()
+    document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_legacy_doc_renamed_docx(tmp_path):
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)
+    reason = skipped_reason(write(tmp_path / "旧文件.docx", ole))
+    assert reason == "is a legacy Word .doc, not .docx; open it in Word/LibreOffice and save as .docx"
+
+
+def test_password_protected_docx(tmp_path):
+    ole = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(1000)
+    )
+    reason = skipped_reason(write(tmp_path / "a.docx", ole))
+    assert reason == "is password-protected; remove the password in Word and save again"
+
+
+@pytest.mark.parametrize(
+    ("data", "start"),
+    [
+        (make_docx_bytes()[:2000], "is a corrupt .docx (broken zip: "),
+        (b"PK\x03\x04" + bytes(200), "is a corrupt .docx (broken zip: "),
+        (b"<html><body>not a document</body></html>", "is not a .docx (not a zip archive); "),
+        (b"{\\rtf1\\ansi hello}", "is an RTF document, not .docx; "),
+    ],
+)
+def test_corrupt_or_fake_docx(tmp_path, data, start):
+    assert skipped_reason(write(tmp_path / "a.docx", data)).startswith(start)
+
+
+def test_zip_without_word_parts_is_a_corrupt_docx(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a word document")
+    reason = skipped_reason(write(tmp_path / "a.docx", buffer.getvalue()))
+    assert reason.startswith("is a corrupt .docx (") and reason.endswith(
+        "open it in Word/LibreOffice and save again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("part", "reason"),
+    [
+        (
+            "xl/workbook.xml",
+            "is an Excel workbook, not a Word document; save the sheet as .csv (one document per row)",
+        ),
+        (
+            "ppt/presentation.xml",
+            "is a PowerPoint presentation, not a Word document; save it as .pdf or .docx",
+        ),
+    ],
+)
+def test_other_office_files_named_docx(tmp_path, part, reason):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(part, "<x/>")
+    assert skipped_reason(write(tmp_path / "a.docx", buffer.getvalue())) == reason
+
+
+def test_docx_with_no_body_text_is_empty(tmp_path):
+    reason = skipped_reason(write(tmp_path / "a.docx", make_docx_bytes("   ")))
+    assert reason.startswith("is empty (no text in the document body")
+
+
+def test_docx_total_size_guard_uses_the_zip_directory(tmp_path):
+    path = write(tmp_path / "a.docx", make_docx_bytes())
+    reason = skipped_reason(path, limits=Limits(max_docx_uncompressed=1000))
+    assert reason.startswith("would expand to ")
+    assert reason.endswith(
+        "over the 1000 bytes limit (a zip bomb?); if the document is genuine, "
+        "raise Limits(max_docx_uncompressed=...)"
+    )
+    assert read_source(path)[0].text == TEXT  # the same file is fine under the default limit
+
+
+def bomb(path: Path, size: int) -> Path:
+    """A .docx whose document part is ``size`` zero bytes: tiny on disk, huge inflated."""
+    template = zipfile.ZipFile(io.BytesIO(make_docx_bytes()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in template.infolist():
+            if item.filename != "word/document.xml":
+                archive.writestr(item, template.read(item))
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            chunk = bytes(8 * 2**20)
+            for _ in range(size // len(chunk)):
+                member.write(chunk)
+            member.write(bytes(size % len(chunk)))
+    return path
+
+
+def test_docx_zip_bomb_over_default_total_limit(tmp_path):
+    path = bomb(tmp_path / "bomb.docx", 600 * 2**20)
+    assert path.stat().st_size < 2 * 2**20
+    started = time.perf_counter()
+    reason = skipped_reason(path)
+    assert time.perf_counter() - started < 2  # decided from the directory, nothing inflated
+    assert re.match(r"would expand to 60\d\.\d MiB, over the 512 MiB limit \(a zip bomb\?\)", reason)
+
+
+def test_docx_zip_bomb_over_the_compression_ratio(tmp_path):
+    reason = skipped_reason(bomb(tmp_path / "bomb.docx", 4 * 2**20))
+    assert reason.startswith("has a member (word/document.xml) that expands ")
+    assert "over the 100x limit (a zip bomb?)" in reason
+
+
+# ---------------------------------------------------------------------------- pdf
+
+_TO_UNICODE = (
+    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+    b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def "
+    b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+    b"1 begincodespacerange <0000> <FFFF> endcodespacerange "
+    b"4 beginbfchar <0001> <4E2D> <0002> <6587> <0003> <6D4B> <0004> <8BD5> endbfchar "
+    b"endcmap CMapName currentdict /CMap defineresource pop end end"
+)
+
+
+def build_pdf(content: bytes, *, font: str = "helvetica", encrypt: bool = False) -> bytes:
+    """A minimal one-page PDF, written by hand (no PDF writer is a dependency).
+
+    font: "helvetica" (standard font), "cid" (glyph ids without a Unicode table) or
+    "cid-unicode" (glyph ids with a ToUnicode map for 中文测试).
+    """
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>"
+        ),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    if font == "helvetica":
+        objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    else:
+        to_unicode = b" /ToUnicode 8 0 R" if font == "cid-unicode" else b""
+        objects += [
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /Song /Encoding /Identity-H"
+            b" /DescendantFonts [6 0 R]%s >>" % to_unicode,
+            (
+                b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Song /FontDescriptor 7 0 R"
+                b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
+            ),
+            (
+                b"<< /Type /FontDescriptor /FontName /Song /Flags 4 /FontBBox [0 0 1000 1000]"
+                b" /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>"
+            ),
+            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(_TO_UNICODE), _TO_UNICODE),
+        ]
+    if encrypt:  # RC4 40-bit, with O and U entries no password produces
+        objects.append(
+            b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>"
+        )
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    trailer = b"/Size %d /Root 1 0 R" % (len(objects) + 1)
+    if encrypt:
+        trailer += b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(objects), b"ab" * 16, b"ab" * 16)
+    out += b"trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, xref)
+    return bytes(out)
+
+
+HELLO = b"BT /F1 12 Tf 72 720 Td (Annual report: revenue grew.) Tj 0 -20 Td (Second line) Tj ET"
+
+
+def test_pdf_text_layer_is_read(tmp_path):
+    [src] = read_source(write(tmp_path / "a.pdf", build_pdf(HELLO)))
+    assert (src.kind, src.encoding) == ("pdf", "unicode")
+    assert "Annual report: revenue grew." in src.text and "Second line" in src.text
+    assert "\f" not in src.text and "\r" not in src.text
+
+
+def test_pdf_chinese_text_through_a_unicode_map(tmp_path):
+    pdf = build_pdf(b"BT /F1 12 Tf 72 720 Td <0001000200030004> Tj ET", font="cid-unicode")
+    [src] = read_source(write(tmp_path / "a.pdf", pdf))
+    assert src.text.strip() == "中文测试"
+
+
+def test_encrypted_pdf(tmp_path):
+    reason = skipped_reason(write(tmp_path / "a.pdf", build_pdf(HELLO, encrypt=True)))
+    assert reason == "is encrypted; remove the password and try again"
+
+
+def test_pdf_without_text_layer(tmp_path):
+    scanned = build_pdf(b"0.5 g 72 72 468 648 re f")  # a filled rectangle standing in for an image
+    assert skipped_reason(write(tmp_path / "a.pdf", scanned)) == "has no text layer (scanned?); OCR it first"
+
+
+def test_pdf_with_glyphs_but_no_unicode_map(tmp_path):
+    pdf = build_pdf(b"BT /F1 12 Tf 72 720 Td <0001000200030004> Tj ET", font="cid")
+    reason = skipped_reason(write(tmp_path / "a.pdf", pdf))
+    assert reason == "has text in fonts without a Unicode mapping, so it cannot be read; OCR it first"
+
+
+@pytest.mark.parametrize(
+    ("data", "start"),
+    [
+        (b"%PDF-1.4\ngarbage that is not a PDF body\n", "is a corrupt or unreadable PDF (PDFSyntaxError: "),
+        (build_pdf(HELLO)[:60], "is a corrupt or unreadable PDF ("),
+        (
+            b"<!DOCTYPE html><html><body>login required</body></html>",
+            "is not a PDF (no %PDF header) (it is a web page); ",
+        ),
+    ],
+)
+def test_corrupt_or_fake_pdf(tmp_path, data, start):
+    assert skipped_reason(write(tmp_path / "a.pdf", data)).startswith(start)
+
+
+# ----------------------------------------------------------------- file system
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_symlink_loops_do_not_hang_and_files_are_read_once(tmp_path):
+    root = tmp_path / "root"
+    write(root / "sub" / "a.txt", "甲".encode())
+    os.symlink(root, root / "sub" / "back-to-root")
+    os.symlink(root / "sub", root / "sub-again")
+    os.symlink(root / "sub" / "a.txt", root / "link-to-a.txt")
+    os.symlink(root / "missing.txt", root / "broken.txt")
+    sources, skipped = read_sources([root])
+    assert [s.text for s in sources] == ["甲"]
+    assert skipped == [
+        Skipped((root / "broken.txt").as_posix(), "is a broken symbolic link; fix or remove the link")
+    ]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_with_real_permissions(tmp_path):
+    path = write(tmp_path / "a.txt", TEXT.encode())
+    path.chmod(0)
+    try:
+        assert skipped_reason(path).startswith("cannot read (permission denied); ")
+    finally:
+        path.chmod(0o644)
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    # Simulated, because the tests may run as root, whom file modes do not stop.
+    path = write(tmp_path / "a.txt", TEXT.encode())
+    real_open = builtins.open
+
+    def deny(file, *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)) and Path(os.fsdecode(file)) == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", deny)
+    assert skipped_reason(path) == "cannot read (permission denied); check the file's permissions"
+
+
+def test_unreadable_folder(tmp_path, monkeypatch):
+    write(tmp_path / "ok" / "a.txt", TEXT.encode())
+    write(tmp_path / "locked" / "b.txt", TEXT.encode())
+    real_scandir = os.scandir
+
+    def deny(path="."):
+        if Path(os.fsdecode(path)).name == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", deny)
+    sources, skipped = read_sources([tmp_path])
+    assert [Path(s.path).name for s in sources] == ["a.txt"]
+    assert skipped == [
+        Skipped(
+            (tmp_path / "locked").as_posix(),
+            "cannot read (permission denied); check the folder's permissions",
+        )
+    ]
+
+
+def test_other_os_errors_give_a_one_line_reason(tmp_path, monkeypatch):
+    path = write(tmp_path / "a.txt", TEXT.encode())
+    real_open = builtins.open
+
+    def broken_disk(file, *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)) and Path(os.fsdecode(file)) == path:
+            raise OSError(errno.EIO, "Input/output error")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", broken_disk)
+    assert skipped_reason(path) == "cannot read (Input/output error); check the file and the disk"
+
+
+def test_unexpected_exceptions_become_skipped_with_the_class_name(tmp_path, monkeypatch):
+    path = write(tmp_path / "a.txt", TEXT.encode())
+    write(tmp_path / "b.txt", TEXT.encode())
+
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(ingest, "_decode_bytes", bug)
+    sources, skipped = read_sources([path, tmp_path / "b.txt"])
+    assert sources == []
+    assert [s.reason for s in skipped] == [
+        "could not be read (ZeroDivisionError: division by zero); this is a chachong bug, please report it with the file"
+    ] * 2
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="needs a file system that stores raw bytes")
+def test_file_name_that_is_not_utf8(tmp_path):
+    folder = os.fsencode(tmp_path)
+    raw = folder + b"/\xff\xfe\xb1\xa8\xb8\xe6.txt"  # "报告" in GBK, then not UTF-8 as a name
+    fd = os.open(raw, os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, TEXT.encode())
+    os.close(fd)
+    expected = tmp_path.as_posix() + "/\\xff\\xfe\\xb1\\xa8\\xb8\\xe6.txt"
+    for paths in ([tmp_path], [raw]):
+        sources, skipped = read_sources(paths)
+        assert skipped == []
+        assert [(s.path, s.text) for s in sources] == [(expected, TEXT)]
+        sources[0].path.encode("utf-8")  # printable, encodable: safe for JSON and HTML reports
+    missing = folder + b"/\xff-missing.txt"
+    assert read_sources([missing])[1] == [
+        Skipped(tmp_path.as_posix() + "/\\xff-missing.txt", "no such file or directory; check the path")
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_is_not_opened(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    reason = skipped_reason(fifo)  # would block forever if opened
+    assert reason == "is not a regular file (a device, pipe or socket); give a file or a folder"
+
+
+def test_read_source_on_a_folder(tmp_path):
+    folder = tmp_path / "x.txt"
+    folder.mkdir()
+    with pytest.raises(IngestError, match="is a folder, not a file"):
+        read_source(folder)
+
+
+# ------------------------------------------------------------------------ property
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.one_of(
+        st.binary(max_size=2000),
+        st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.text(max_size=300).map(lambda t: t.encode("gb18030", "replace")),
+    ),
+    suffix=st.sampled_from([".txt", ".md", ".csv", ".jsonl"]),
+)
+def test_any_bytes_give_sources_or_a_reason(tmp_path, data, suffix):
+    path = write(tmp_path / f"any{suffix}", data)
+    try:
+        sources = read_source(path)
+    except IngestError as error:
+        assert error.reason and "\n" not in str(error)
+        sources = []
+    for src in sources:
+        assert src.text.strip() and "\r" not in src.text and "\x00" not in src.text
+        assert not src.text.startswith("\ufeff")
+        src.path.encode("utf-8")
+    listed, skipped = read_sources([path])
+    assert listed == sources
+    assert len(skipped) == (0 if sources else 1)
