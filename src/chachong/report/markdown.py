@@ -1,0 +1,149 @@
+"""``report.md``: a short Markdown summary for a CI step summary or a review comment.
+
+Counts, identical and near-duplicate documents, the top document pairs, the highest copy
+ratios with their top source, stock-phrase share and boilerplate, each list cut at
+``top`` rows (the full lists are in report.json and report.html). Deterministic: the
+same report gives the same bytes. Every piece of document text is escaped so a title
+cannot become a link, an image, HTML or a table break.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chachong.report.html import duplicate_groups, pair_score, rank_pairs
+from chachong.result import AuditResult
+
+TOP = 10
+
+# ASCII punctuation that means something inline in CommonMark/GFM; each may be backslash-escaped
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$!#{}])")
+
+
+def md_escape(text: Any, limit: int = 80) -> str:
+    """One line of plain text, safe inside a Markdown table cell or list item.
+
+    >>> md_escape('标题<img src=x>|*强调*')
+    '标题\\\\<img src=x\\\\>\\\\|\\\\*强调\\\\*'
+    >>> md_escape("第一行\\n第二行", limit=4)
+    '第一行…'
+    """
+    s = " ".join(str(text).split())
+    if len(s) > limit:
+        s = s[:limit - 1] + "…"
+    return _SPECIAL.sub(r"\\\1", s)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _doc(report_docs: dict[str, dict[str, Any]], doc_id: str) -> str:
+    d = report_docs.get(doc_id)
+    return f"{doc_id} {md_escape(d['title'], 40)}" if d else doc_id
+
+
+def render(result: AuditResult, report: dict[str, Any], *, top: int = TOP) -> str:
+    """The Markdown summary (``report`` is :func:`chachong.report.json.report_dict`)."""
+    docs = report["documents"]
+    by_id = {d["id"]: d for d in docs}
+    corpus = report["corpus"]
+    total = max(corpus["chars"], 1)
+    settings = report["settings"]
+    tool = report.get("tool", {})
+    sources = list(dict.fromkeys(d["source"].split("#row")[0].strip() for d in docs))
+    shown = ", ".join(md_escape(s, 60) for s in sources[:3]) + (f" … (+{len(sources) - 3})" if len(sources) > 3 else "")
+    identical = duplicate_groups(report, ["identical"])
+    near = duplicate_groups(report, ["identical", "near-duplicate"])
+    copied = sum(d["copied_chars"] for d in docs)
+    stock = sum(round(d["stock_ratio"] * d["chars"]) for d in docs)
+    placeholders = sum(d["placeholders"] for d in docs)
+    brief = ", ".join(f"{k}={settings[k]}" for k in ("k", "threshold", "document_threshold", "min_span")
+                      if k in settings)
+    out = [f"# chachong 查重报告: {shown}" if shown else "# chachong 查重报告", "",
+           f"{corpus['documents']:,} documents · {corpus['paragraphs']:,} paragraphs · {corpus['chars']:,} "
+           f"characters · {tool.get('name', 'chachong')} {tool.get('version', '')} · {brief}", "",
+           "| 指标 metric | 数值 value |", "| --- | ---: |",
+           f"| 完全相同的文档 identical documents | {sum(len(g) for g in identical)} ({len(identical)} group{'' if len(identical) == 1 else 's'}) |",
+           f"| 近似重复组 near-duplicate groups | {len(near)} |",
+           f"| 复制字数 copied characters | {copied:,} ({_pct(copied / total)}) |",
+           f"| 套话占比 stock-phrase share | {_pct(stock / total)} ({len(report.get('stock_phrases') or [])} phrases) |",
+           f"| 模板残留 boilerplate findings | {len(report.get('boilerplate') or [])} "
+           f"({placeholders} placeholders) |",
+           f"| 未能读取 skipped files | {len(report.get('skipped') or [])} |", ""]
+
+    out += ["## 完全相同与近似重复 Identical and near-duplicate documents", ""]
+    if near:
+        links: dict[int, list[dict[str, Any]]] = {}
+        group_of = {d: i for i, g in enumerate(near) for d in g}
+        for p in report["document_pairs"]:
+            if p["kind"] in ("identical", "near-duplicate") and p["a"] in group_of:
+                links.setdefault(group_of[p["a"]], []).append(p)
+        for i, group in enumerate(near[:top]):
+            if any(set(group) == set(g) for g in identical):
+                out.append("- **identical 完全相同**: " + " = ".join(_doc(by_id, d) for d in group))
+            else:
+                parts = [f"{_doc(by_id, p['a'])} {'=' if p['kind'] == 'identical' else '≈'} {_doc(by_id, p['b'])} "
+                         f"(Jaccard {p['jaccard']:.3f})" for p in links.get(i, [])[:5]]
+                out.append("- **near-duplicate 近似重复**: " + "; ".join(parts))
+        if len(near) > top:
+            out.append(f"- … {len(near) - top} more groups")
+    else:
+        out.append("None found.")
+    out.append("")
+
+    ranked = rank_pairs(report["document_pairs"])
+    out += ["## 文档对 Top document pairs", ""]
+    if ranked:
+        out += ["| A | B | kind | a_in_b | b_in_a | Jaccard |", "| --- | --- | --- | ---: | ---: | ---: |"]
+        out += [f"| {_doc(by_id, p['a'])} | {_doc(by_id, p['b'])} | {p['kind']} | {_pct(p['a_in_b'])} | "
+                f"{_pct(p['b_in_a'])} | {p['jaccard']:.3f} |" for p in ranked[:top]]
+        if len(ranked) > top:
+            out.append(f"\n{len(ranked) - top} more pairs in report.json.")
+    else:
+        out.append("None found.")
+    out.append("")
+
+    copiers = sorted((d for d in docs if d["copy_ratio"] > 0), key=lambda d: (-d["copy_ratio"], d["id"]))
+    out += ["## 复制比最高 Highest copy ratios", ""]
+    if copiers:
+        out += ["| document | chars | copy ratio | excl. stock | top source |", "| --- | ---: | ---: | ---: | --- |"]
+        for d in copiers[:top]:
+            t = d["top_source"]
+            src = f"{_doc(by_id, t['document'])} ({_pct(t['ratio'])})" if t else "—"
+            out.append(f"| {_doc(by_id, d['id'])} | {d['chars']:,} | {_pct(d['copy_ratio'])} | "
+                       f"{_pct(d['copy_ratio_excluding_stock'])} | {src} |")
+        if len(copiers) > top:
+            out.append(f"\n{len(copiers) - top} more documents with copied passages in report.json.")
+    else:
+        out.append("No copied passages found.")
+    out.append("")
+
+    phrases = report.get("stock_phrases") or []
+    if phrases:
+        out += ["## 套话 Stock phrases", "", "| phrase | documents | occurrences |", "| --- | ---: | ---: |"]
+        for ph in phrases[:top]:
+            text = ph.get("phrase", ph.get("text", "")) if isinstance(ph, dict) else ph
+            docs_n = ph.get("documents", "") if isinstance(ph, dict) else ""
+            occ = ph.get("occurrences", "") if isinstance(ph, dict) else ""
+            out.append(f"| {md_escape(text, 40)} | {md_escape(docs_n if not isinstance(docs_n, list) else len(docs_n))} | "
+                       f"{md_escape(occ if not isinstance(occ, list) else len(occ))} |")
+        out.append("")
+    boiler = report.get("boilerplate") or []
+    if boiler:
+        out += ["## 模板残留 Boilerplate", "", "| text | kind | occurrences |", "| --- | --- | ---: |"]
+        for b in boiler[:top]:
+            occ = b.get("occurrences", "")
+            out.append(f"| {md_escape(b.get('text', ''), 60)} | {md_escape(b.get('kind', ''))} | "
+                       f"{md_escape(occ if not isinstance(occ, list) else len(occ))} |")
+        out.append("")
+    best = ranked[0] if ranked else None
+    if best is not None and pair_score(best) >= 1.0:
+        out.append(f"Side-by-side views and every copied passage: report.html (start with {best['a']} ↔ {best['b']}).")
+    else:
+        out.append("Side-by-side views and every copied passage: report.html; all figures: report.json.")
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["render", "md_escape", "TOP"]
