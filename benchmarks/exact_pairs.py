@@ -153,6 +153,61 @@ def _intersections(ranks, offs, sizes, a, b):
     return out
 
 
+class ExactJoin:
+    """The sets ranked once; exact pairs at any threshold, and exact Jaccard of any member pair.
+
+    ``members`` restricts the join to these set indices (default: every non-empty set);
+    ``groups`` (one label per set, indexed like the sets) drops pairs whose two sets share a label,
+    e.g. two paragraphs of one document.
+    """
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray, *, members: np.ndarray | None = None,
+                 groups: np.ndarray | None = None) -> None:
+        offsets = np.asarray(offsets, dtype=np.int64)
+        all_sizes = np.diff(offsets)
+        members = np.flatnonzero(all_sizes > 0) if members is None else np.asarray(members, dtype=np.int64)
+        self.members = members[all_sizes[members] > 0]
+        self.groups = None if groups is None else np.asarray(groups)[self.members]
+        self.local = np.full(all_sizes.size, -1, dtype=np.int64)
+        self.local[self.members] = np.arange(self.members.size)
+        if self.members.size:
+            self.ranks, self.seg, self.offs, self.sizes = _ranked_sets(values, offsets, self.members)
+        else:
+            self.ranks = self.seg = self.sizes = np.zeros(0, np.int64)
+            self.offs = np.zeros(1, np.int64)
+
+    def _candidates(self, threshold: float) -> np.ndarray:
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], not {threshold}")
+        if self.members.size < 2:
+            return np.zeros(0, dtype=np.int64)
+        return _candidate_codes(self.ranks, self.seg, self.offs, self.sizes, threshold, self.groups)
+
+    def candidate_count(self, threshold: float) -> int:
+        """How many candidate pairs the prefix and length filters leave to verify."""
+        return int(self._candidates(threshold).size)
+
+    def pairs(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pair (a < b) of members with exact Jaccard >= ``threshold``: (a, b, jaccard), sorted."""
+        codes = self._candidates(threshold)
+        n = self.members.size
+        a, b = codes // max(n, 1), codes % max(n, 1)
+        inter = _intersections(self.ranks, self.offs, self.sizes, a, b)
+        jac = inter / (self.sizes[a] + self.sizes[b] - inter) if a.size else np.zeros(0)
+        keep = jac >= threshold - _EPS
+        a, b, jac = self.members[a[keep]], self.members[b[keep]], jac[keep]
+        order = np.lexsort((b, a))
+        return a[order], b[order], jac[order]
+
+    def jaccard(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Exact Jaccard of member pairs given by set index (any group, any similarity)."""
+        la, lb = self.local[np.asarray(a, np.int64)], self.local[np.asarray(b, np.int64)]
+        if np.any(la < 0) or np.any(lb < 0):
+            raise ValueError("jaccard() takes members of the join only")
+        inter = _intersections(self.ranks, self.offs, self.sizes, la, lb)
+        return inter / (self.sizes[la] + self.sizes[lb] - inter)
+
+
 def exact_pairs(
     values: np.ndarray,
     offsets: np.ndarray,
@@ -163,45 +218,11 @@ def exact_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair (a < b) of sets with exact Jaccard >= ``threshold``; returns (a, b, jaccard).
 
-    ``members`` restricts the join to these set indices (default: every non-empty set);
-    ``groups`` (one label per set, indexed like the sets) drops pairs whose two sets share a label,
-    e.g. two paragraphs of one document. Indices returned are set indices, sorted by (a, b).
+    ``members`` and ``groups`` as for :class:`ExactJoin`. Indices returned are set indices, sorted.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], not {threshold}")
-    offsets = np.asarray(offsets, dtype=np.int64)
-    all_sizes = np.diff(offsets)
-    members = np.flatnonzero(all_sizes > 0) if members is None else np.asarray(members, dtype=np.int64)
-    members = members[all_sizes[members] > 0]
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
-    if members.size < 2:
-        return empty
-    ranks, seg, offs, sizes = _ranked_sets(values, offsets, members)
-    local_groups = None if groups is None else np.asarray(groups)[members]
-    codes = _candidate_codes(ranks, seg, offs, sizes, threshold, local_groups)
-    n = members.size
-    a, b = codes // n, codes % n
-    inter = _intersections(ranks, offs, sizes, a, b)
-    union = sizes[a] + sizes[b] - inter
-    jac = inter / union
-    keep = jac >= threshold - _EPS
-    a, b, jac = members[a[keep]], members[b[keep]], jac[keep]
-    order = np.lexsort((b, a))
-    return a[order], b[order], jac[order]
-
-
-def candidate_count(values: np.ndarray, offsets: np.ndarray, threshold: float, *,
-                    members: np.ndarray | None = None, groups: np.ndarray | None = None) -> int:
-    """How many candidate pairs the prefix filter leaves to verify (for the benchmark's notes)."""
-    offsets = np.asarray(offsets, dtype=np.int64)
-    all_sizes = np.diff(offsets)
-    members = np.flatnonzero(all_sizes > 0) if members is None else np.asarray(members, dtype=np.int64)
-    members = members[all_sizes[members] > 0]
-    if members.size < 2:
-        return 0
-    ranks, seg, offs, sizes = _ranked_sets(values, offsets, members)
-    local_groups = None if groups is None else np.asarray(groups)[members]
-    return int(_candidate_codes(ranks, seg, offs, sizes, threshold, local_groups).size)
+    return ExactJoin(values, offsets, members=members, groups=groups).pairs(threshold)
 
 
 def brute_force_pairs(sets: list[set], threshold: float, groups: list | None = None) -> dict[tuple[int, int], float]:

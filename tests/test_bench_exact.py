@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from exact_pairs import brute_force_pairs, exact_pairs, prefix_lengths  # noqa: E402
+from exact_pairs import ExactJoin, brute_force_pairs, exact_pairs, prefix_lengths  # noqa: E402
 
 
 def _csr(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -76,6 +76,21 @@ def test_members_restrict_the_join(seed, threshold):
     chosen = set(members.tolist())
     want = {k: v for k, v in brute_force_pairs(sets, threshold).items() if k[0] in chosen and k[1] in chosen}
     assert got.keys() == want.keys()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_join_answers_jaccard_of_any_member_pair(seed):
+    rng = np.random.default_rng(seed)
+    sets = [s or {0} for s in _families(rng, 120, 200)]
+    vals, offs = _csr(sets)
+    join = ExactJoin(vals, offs)
+    a, b = rng.integers(0, len(sets), 300), rng.integers(0, len(sets), 300)
+    want = [len(sets[x] & sets[y]) / len(sets[x] | sets[y]) for x, y in zip(a, b)]
+    assert join.jaccard(a, b).tolist() == pytest.approx(want, abs=1e-12)
+    # one ranking answers every threshold
+    for t in (0.3, 0.8):
+        assert _as_dict(*join.pairs(t)).keys() == brute_force_pairs(sets, t).keys()
 
 
 def test_prefix_is_long_enough_at_float_boundaries():
