@@ -178,6 +178,200 @@ def split(compilation: str, out_dir: Path, encoding: str | None, mode: str) -> N
         click.echo(str(path))
 
 
+# --------------------------------------------------------------------------- check and index
+
+
+class InputError(click.ClickException):
+    """A user mistake about inputs (a file, an index, a baseline): one line, exit code 2."""
+
+    exit_code = 2
+
+
+def _explicit_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """[tool.chachong] settings and the options given on the command line, nothing else.
+
+    An index records the settings it was built with; only these override them.
+    """
+    try:
+        values = load_pyproject_settings()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    values.update({k: v for k, v in _settings_from(kwargs).items() if v is not None})
+    return values
+
+
+@main.command()
+@click.argument("new", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--index", "index_uri", metavar="URI", help="Reference index: a file (SQLite) or redis://host:port/db.")
+@click.option("--against", multiple=True, metavar="PATH", type=click.Path(path_type=str),
+              help="Reference files or folders instead of an index (repeat the option).")
+@click.option("--max-copy-ratio", type=click.FloatRange(0, 1), default=None,
+              help="Fail above this copy ratio (文字复制比) [default: 0.3; 1 = off].")
+@click.option("--max-top-source-ratio", type=click.FloatRange(0, 1), default=None,
+              help="Fail when more than this share comes from one source.")
+@click.option("--max-paragraph-similarity", "--max-similarity", "max_paragraph_similarity",
+              type=click.FloatRange(0, 1), default=None, help="Fail when a paragraph is this similar to another.")
+@click.option("--fail-on", multiple=True, type=click.Choice(["identical", "near-duplicate", "none"]),
+              help="Fail on identical (default) or near-duplicate documents; none = never by kind.")
+@click.option("--baseline", type=click.Path(path_type=str), help="JSON file of accepted matches (allow-list).")
+@click.option("--write-baseline", type=click.Path(path_type=str),
+              help="Accept every current match and write them (with --baseline's) to this file.")
+@click.option("--add-on-pass", is_flag=True, help="Add the documents that pass to the index.")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "junit"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=str),
+              help="Write the report in --format to this file; the text report still goes to stdout.")
+@settings_options
+@click.pass_context
+def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, against: tuple[str, ...],
+          max_copy_ratio: float | None, max_top_source_ratio: float | None,
+          max_paragraph_similarity: float | None, fail_on: tuple[str, ...], baseline: str | None,
+          write_baseline: str | None, add_on_pass: bool, fmt: str, output: str | None, **kwargs: Any) -> None:
+    """Check NEW documents against an index or reference files; exit 1 when a limit is crossed.
+
+    Exit codes: 0 every document passed, 1 a limit was crossed, 2 usage or input error.
+    """
+    from chachong.check import CheckError, Limits
+    from chachong.check import check as run_check
+
+    settings = _explicit_settings(kwargs)
+    fails = () if "none" in fail_on else (tuple(fail_on) if fail_on else ("identical",))
+    try:
+        limits = Limits(max_copy_ratio if max_copy_ratio is not None else 0.3, max_top_source_ratio,
+                        max_paragraph_similarity, fails)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if index_uri is not None and against:
+        raise click.UsageError("give --index or --against, not both")
+    try:
+        result = run_check(list(new), index=index_uri, against=list(against) if against else None,
+                           settings=settings, limits=limits, baseline=baseline, write_baseline=write_baseline,
+                           add_on_pass=add_on_pass)
+    except (CheckError, ConfigError) as exc:
+        raise InputError(str(exc)) from None
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if output:
+        from chachong.fsio import atomic_write_text
+
+        try:
+            atomic_write_text(output, result.render(fmt))
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write the report ({exc.strerror}); choose another path") from None
+        click.echo(result.to_text(), nl=False)
+    else:
+        click.echo(result.render(fmt), nl=False)
+    ctx.exit(result.exit_code)
+
+
+@main.group("index")
+def index_group() -> None:
+    """Build and keep a reference index for `chachong check` (a file, or redis://host:port/db)."""
+
+
+def _index_error(exc: Exception) -> InputError:
+    return InputError(str(exc))
+
+
+def _added_line(uri: str, added: Any) -> str:
+    parts = [f"{len(added.added)} added", f"{len(added.replaced)} replaced", f"{len(added.unchanged)} unchanged"]
+    return f"{uri}: " + ", ".join(parts)
+
+
+@index_group.command("build")
+@click.argument("uri")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@settings_options
+def index_build(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
+    """Create the index at URI from PATHS (replacing a whole existing index)."""
+    from chachong.index import Index, IndexStoreError
+
+    try:
+        added = Index.build(uri, list(paths), settings=_explicit_settings(kwargs))
+    except (IndexStoreError, ConfigError) as exc:
+        raise _index_error(exc) from None
+    for w in added.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(_added_line(uri, added))
+
+
+@index_group.command("add")
+@click.argument("uri")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@settings_options
+def index_add(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
+    """Add documents to the index at URI (created when absent); a known path is replaced."""
+    from chachong.index import Index, IndexStoreError
+
+    try:
+        with Index.open(uri, create=True, settings=_explicit_settings(kwargs)) as idx:
+            added = idx.add(list(paths))
+    except (IndexStoreError, ConfigError) as exc:
+        raise _index_error(exc) from None
+    for w in added.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(_added_line(uri, added))
+
+
+@index_group.command("remove")
+@click.argument("uri")
+@click.argument("names", nargs=-1, required=True)
+def index_remove(uri: str, names: tuple[str, ...]) -> None:
+    """Remove documents (by key, or every document of a path) from the index at URI."""
+    from chachong.index import Index, IndexStoreError
+
+    try:
+        with Index.open(uri) as idx:
+            removed = idx.remove(list(names))
+    except IndexStoreError as exc:
+        raise _index_error(exc) from None
+    for key in removed:
+        click.echo(f"removed {key}")
+
+
+@index_group.command("info")
+@click.argument("uri")
+@click.option("--documents", "list_documents", is_flag=True, help="List the indexed documents.")
+@click.option("--verify", is_flag=True, help="Check the index for consistency (exit 1 on a problem).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def index_info(ctx: click.Context, uri: str, list_documents: bool, verify: bool, as_json: bool) -> None:
+    """Settings and size of the index at URI."""
+    import json
+
+    from chachong.index import Index, IndexStoreError
+
+    try:
+        with Index.open(uri) as idx:
+            info = idx.info()
+            docs = idx.documents() if list_documents else []
+            problems = idx.verify() if verify else None
+    except IndexStoreError as exc:
+        raise _index_error(exc) from None
+    if list_documents:
+        info["document_list"] = [{"key": d.key, "title": d.title, "chars": d.chars, "paragraphs": d.paragraphs}
+                                 for d in docs]
+    if problems is not None:
+        info["problems"] = problems
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=1))
+    else:
+        lay = info["layout"]
+        click.echo(f"{info['index']} ({info['backend']}, {info['created_by']})")
+        click.echo(f"  {info['documents']} documents, {info['paragraphs']} paragraphs "
+                   f"({info['indexed_paragraphs']} indexed), {info['band_keys']} band keys, "
+                   f"{info['fingerprints']} fingerprints" + (f", {info['bytes']} bytes" if "bytes" in info else ""))
+        click.echo(f"  {lay['shingle']} {lay['k']}-grams, num_perm {lay['num_perm']}, seed {lay['seed']}, "
+                   f"bands {lay['bands']}x{lay['rows']} (threshold {lay.get('threshold')}), "
+                   f"min_paragraph_chars {lay['min_paragraph_chars']}, min_span {lay['min_span']}")
+        for d in info.get("document_list", []):
+            click.echo(f"  {d['key']}  {d['title']}  ({d['chars']} characters)")
+        if problems is not None:
+            click.echo("  consistent" if not problems else "  problems:\n" + "\n".join(f"    {p}" for p in problems))
+    if problems:
+        ctx.exit(1)
+
+
 def run() -> None:  # pragma: no cover - console entry with exit code 2 for usage errors
     main()
 

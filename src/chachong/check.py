@@ -1,0 +1,605 @@
+"""The CI gate: audit new documents against a reference set, compare with limits, exit code.
+
+``check(new, index=URI)`` (or ``against=[paths]``) reads the new documents, draws the
+reference documents that may share text with them from the index (:meth:`Index.candidates`),
+and runs the audit's own pairing and alignment (:func:`chachong.pairs.find_pairs`,
+:func:`chachong.audit.assemble`) on that small corpus, so a document's copy ratio is the one
+``chachong audit`` reports for it among the same documents. New documents are checked against
+each other too. Each new document then passes or fails the :class:`Limits`.
+
+A baseline (allow-list) file accepts known matches, so they do not fail every later run::
+
+    {"schema": "chachong.baseline/1",
+     "accepted": [{"document": "docs/b.txt", "source": "docs/a.txt", "ratio": 0.42}]}
+
+An accepted match is left out of the limits as long as its ratio stays at or below the
+accepted one; a match that grows fails again. The check path imports neither pandas nor jieba
+(character shingles), so a CI run starts in a fraction of a second.
+
+>>> Limits().describe()
+'copy ratio <= 30.0%, fail on identical'
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from chachong.config import AuditConfig, ConfigError
+from chachong.index import Index, IndexStoreError, document_keys
+from chachong.model import Document, Paragraph
+
+BASELINE_SCHEMA = "chachong.baseline/1"
+SCHEMA = "chachong.check/1"
+FORMATS = ("text", "md", "json", "junit")
+FAIL_ON = ("identical", "near-duplicate")
+_SNIPPET = 60  # characters of a copied passage shown in text and Markdown output
+
+Progress = Callable[[str], None]
+
+
+class CheckError(ValueError):
+    """A usage or input error (exit code 2); the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What makes a new document fail. ``None`` switches a limit off; a value passes when ``<=`` it.
+
+    max_copy_ratio: share of the document's characters copied from other documents
+        (文字复制比, the figure ``chachong audit`` reports as ``copy_ratio``). 30 % by default, a
+        common limit for 文字复制比.
+    max_top_source_ratio: share copied from the single largest source (单篇最大).
+    max_paragraph_similarity: highest similarity of one of its paragraphs to another
+        document's: Jaccard for identical and near-duplicate paragraphs, containment for a
+        paragraph contained in (or containing) another.
+    fail_on: document kinds that fail whatever their ratio: ``identical`` (same canonical
+        text), ``near-duplicate`` (document Jaccard >= ``document_threshold``; identical ones too).
+    """
+
+    max_copy_ratio: float | None = 0.3
+    max_top_source_ratio: float | None = None
+    max_paragraph_similarity: float | None = None
+    fail_on: tuple[str, ...] = ("identical",)
+
+    def __post_init__(self) -> None:
+        for name in ("max_copy_ratio", "max_top_source_ratio", "max_paragraph_similarity"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise ConfigError(f"{name.replace('_', '-')} must be between 0 and 1, not {v}")
+        bad = [x for x in self.fail_on if x not in FAIL_ON]
+        if bad:
+            raise ConfigError(f"fail-on must be one of {', '.join(FAIL_ON)} (or none), not {bad[0]!r}")
+
+    def describe(self) -> str:
+        parts = []
+        for name, label in (("max_copy_ratio", "copy ratio"), ("max_top_source_ratio", "top source"),
+                            ("max_paragraph_similarity", "paragraph similarity")):
+            v = getattr(self, name)
+            if v is not None:
+                parts.append(f"{label} <= {_pct(v) if 'similarity' not in name else f'{v:.2f}'}")
+        if self.fail_on:
+            parts.append("fail on " + " or ".join(self.fail_on))
+        return ", ".join(parts) or "no limits"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_copy_ratio": self.max_copy_ratio, "max_top_source_ratio": self.max_top_source_ratio,
+                "max_paragraph_similarity": self.max_paragraph_similarity, "fail_on": list(self.fail_on)}
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+@dataclass(frozen=True)
+class Accepted:
+    document: str  # key of the new document
+    source: str  # key of the document it matches
+    ratio: float  # accepted share of the document copied from the source
+
+
+def load_baseline(path: str | os.PathLike[str]) -> list[Accepted]:
+    """Read a baseline file; raises :class:`CheckError` naming the file and the fix."""
+    where = os.fspath(path)
+    try:
+        data = json.loads(Path(where).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckError(f"{where}: no such baseline file; create it with --write-baseline {where}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckError(f"{where}: cannot read the baseline ({exc}); fix the JSON or write it again "
+                         "with --write-baseline") from exc
+    if not isinstance(data, dict) or data.get("schema") != BASELINE_SCHEMA or not isinstance(
+            data.get("accepted"), list):
+        raise CheckError(f"{where}: not a chachong baseline (schema {BASELINE_SCHEMA}); write one with "
+                         "--write-baseline")
+    out = []
+    for i, e in enumerate(data["accepted"]):
+        try:
+            out.append(Accepted(str(e["document"]), str(e["source"]), float(e["ratio"])))
+        except (KeyError, TypeError, ValueError):
+            raise CheckError(f"{where}: accepted entry {i + 1} needs document, source and ratio; fix "
+                             "or remove it") from None
+    return out
+
+
+def baseline_text(entries: Sequence[Accepted]) -> str:
+    """The baseline file for ``entries`` (sorted, one entry per document and source)."""
+    best: dict[tuple[str, str], float] = {}
+    for e in entries:
+        best[(e.document, e.source)] = max(e.ratio, best.get((e.document, e.source), 0.0))
+    rows = [{"document": d, "source": s, "ratio": round(r, 4)} for (d, s), r in sorted(best.items())]
+    return json.dumps({"schema": BASELINE_SCHEMA, "accepted": rows}, ensure_ascii=False, indent=1) + "\n"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Match:
+    """Another document sharing copied text with a new one."""
+
+    document: str  # its key
+    title: str
+    new: bool  # another new document (not from the reference set)
+    ratio: float  # share of the new document's characters copied from it
+    kind: str  # "identical" | "near-duplicate" | "partial"
+    jaccard: float
+    paragraphs: int  # paragraph pairs
+    similarity: float  # highest paragraph similarity
+    passages: list[tuple[int, int, int, int]]  # (start, end) in the new document, (start, end) in this one
+    copied: list[tuple[int, int]] = field(default_factory=list, repr=False)  # new document text copied from it
+    closest: tuple[str, str, str] | None = None  # (paragraph, its paragraph, kind) of the most similar pair
+    accepted: bool = False
+
+
+@dataclass
+class Violation:
+    rule: str  # "max-copy-ratio" | "max-top-source-ratio" | "max-paragraph-similarity" | "fail-on"
+    value: float
+    limit: float | None
+    source: str | None
+    message: str
+
+
+@dataclass
+class DocumentCheck:
+    """The verdict on one new document."""
+
+    document: str  # key (source path, or path#NN for a document of a compilation)
+    title: str
+    source: str
+    chars: int
+    copy_ratio: float  # as the audit reports it, accepted matches included
+    checked_ratio: float  # accepted matches left out: the figure the limits apply to
+    matches: list[Match]
+    most_similar: dict[str, Any] | None
+    violations: list[Violation] = field(default_factory=list)
+    text: str = field(default="", repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    @property
+    def top_source(self) -> Match | None:
+        live = [m for m in self.matches if not m.accepted]
+        return live[0] if live else None
+
+
+@dataclass
+class CheckResult:
+    documents: list[DocumentCheck]
+    limits: Limits
+    config: AuditConfig
+    reference: str  # the index URI, or "N files"
+    references: int  # documents in the reference set
+    compared: int  # reference documents drawn as candidates and audited
+    added: list[str] = field(default_factory=list)  # keys added to the index (--add-on-pass)
+    warnings: list[str] = field(default_factory=list)
+    baseline_written: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(d.passed for d in self.documents)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def summary(self) -> str:
+        failed = sum(not d.passed for d in self.documents)
+        return (f"{len(self.documents)} document{'s' if len(self.documents) != 1 else ''} checked against "
+                f"{self.reference}: " + (f"{failed} failed" if failed else "all passed")
+                + f" ({self.compared} of {self.references} reference documents compared; {self.limits.describe()})")
+
+    def to_dict(self) -> dict[str, Any]:
+        from chachong import __version__
+
+        return {
+            "schema": SCHEMA,
+            "tool": {"name": "chachong", "version": __version__},
+            "settings": self.config.to_dict(),
+            "limits": self.limits.to_dict(),
+            "reference": {"name": self.reference, "documents": self.references, "compared": self.compared},
+            "passed": self.passed,
+            "documents": [_doc_dict(d) for d in self.documents],
+            "added": list(self.added),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
+
+    def to_text(self) -> str:
+        return _text(self)
+
+    def to_markdown(self) -> str:
+        return _markdown(self)
+
+    def to_junit(self) -> str:
+        return _junit(self)
+
+    def render(self, fmt: str) -> str:
+        """The result in one of :data:`FORMATS`."""
+        if fmt not in FORMATS:
+            raise CheckError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return {"text": self.to_text, "md": self.to_markdown, "json": self.to_json, "junit": self.to_junit}[fmt]()
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def _read(paths: Sequence[str | os.PathLike[str]] | Sequence[Document], config: AuditConfig,
+          what: str) -> tuple[list[Document], list[str], list[str]]:
+    items = list(paths)
+    if items and all(isinstance(x, Document) for x in items):
+        docs = list(items)  # type: ignore[arg-type]
+        return docs, document_keys([d.source for d in docs]), []
+    from chachong.audit import load_documents
+
+    docs, skipped, warnings = load_documents([os.fspath(p) for p in items], config)  # type: ignore[arg-type]
+    if skipped:
+        first = skipped[0]
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        raise CheckError(f"{first.path}: {first.reason}{more}")
+    if not docs:
+        raise CheckError(f"no {what} documents could be read from {', '.join(map(str, items)) or 'nothing'}; "
+                         "give .txt, .md, .docx, .pdf, .csv or .jsonl files")
+    return docs, document_keys([d.source for d in docs]), warnings
+
+
+def _renumber(docs: Sequence[Document]) -> list[Document]:
+    """Documents with ids ``d01``... in this order (the ids the pipeline reports with)."""
+    from chachong.split import document_id
+
+    out = []
+    for i, d in enumerate(docs):
+        did = document_id(i, len(docs))
+        width = max(3, len(str(len(d.paragraphs))))
+        paras = tuple(Paragraph(f"{did}:p{n + 1:0{width}d}", did, n, p.start, p.end, p.line, p.text)
+                      for n, p in enumerate(d.paragraphs))
+        out.append(replace(d, id=did, paragraphs=paras))
+    return out
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return "#" not in a and "#" not in b and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check(
+    new: Sequence[str | os.PathLike[str]] | Sequence[Document],
+    *,
+    index: str | os.PathLike[str] | Index | None = None,
+    against: Sequence[str | os.PathLike[str]] | Sequence[Document] | None = None,
+    config: AuditConfig | None = None,
+    settings: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    baseline: str | os.PathLike[str] | Sequence[Accepted] | None = None,
+    write_baseline: str | os.PathLike[str] | None = None,
+    add_on_pass: bool = False,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Check ``new`` documents against an index (``index``) or reference files (``against``).
+
+    ``config`` (default: the index's own settings, or the defaults) updated by ``settings``
+    decides how text is matched. ``baseline`` accepts known matches; ``write_baseline``
+    accepts every current match and writes them (with the baseline's) to that file.
+    ``add_on_pass`` adds the new documents that pass to the index. Raises
+    :class:`CheckError` for usage and input errors.
+    """
+    say = progress or (lambda _s: None)
+    if (index is None) == (against is None):
+        raise CheckError("give the reference set: --index URI or --against PATH (one of them)")
+    if add_on_pass and index is None:
+        raise CheckError("--add-on-pass adds to an index; give --index URI")
+    if not new:
+        raise CheckError("give the new documents to check")
+    limits = limits or Limits()
+    accepted = list(baseline) if isinstance(baseline, (list, tuple)) else (
+        load_baseline(baseline) if baseline is not None else [])  # type: ignore[arg-type]
+    owned = index is not None and not isinstance(index, Index)
+    idx: Index | None = None
+    try:
+        if index is not None:
+            try:
+                idx = index if isinstance(index, Index) else Index.open(index, config, settings=settings)
+            except IndexStoreError as exc:
+                raise CheckError(str(exc)) from exc
+            cfg = idx.config
+        else:
+            try:
+                cfg = (config or AuditConfig()).replace(**dict(settings or {}))
+            except ConfigError as exc:
+                raise CheckError(str(exc)) from exc
+        say("read")
+        new_docs, new_keys, warnings = _read(new, cfg, "new")
+        say("candidates")
+        if idx is not None:
+            from chachong.corpus import prepare
+
+            candidates = idx.candidates(prepare(new_docs, cfg), range(len(new_docs)))
+            refs = [(k, d) for k, d in idx.fetch(candidates) if k not in new_keys]
+            total, reference = len(idx), str(idx.uri)
+        else:
+            ref_docs, ref_keys, warn = _read(against, cfg, "reference")  # type: ignore[arg-type]
+            warnings += warn
+            refs = [(k, d) for k, d in zip(ref_keys, ref_docs)
+                    if k not in new_keys and not any(_same_file(d.source, n.source) for n in new_docs)]
+            total, reference = len(refs), "the --against documents"
+        result = _audit(new_docs, new_keys, refs, cfg, total, say)
+        if write_baseline is not None:
+            accepted += [Accepted(d.document, m.document, m.ratio) for d in result for m in d.matches]
+        for d in result:
+            _judge(d, limits, accepted)
+        out = CheckResult(result, limits, cfg, reference, total, len(refs), warnings=warnings)
+        if write_baseline is not None:
+            from chachong.fsio import atomic_write_text
+
+            try:
+                atomic_write_text(write_baseline, baseline_text(accepted))
+            except OSError as exc:
+                raise CheckError(f"{os.fspath(write_baseline)}: cannot write the baseline ({exc.strerror}); "
+                                 "choose another path") from exc
+            out.baseline_written = os.fspath(write_baseline)
+        if add_on_pass and idx is not None:
+            passing = [(d, c.document) for d, c in zip(new_docs, result) if c.passed]
+            if passing:
+                say("add")
+                try:
+                    added = idx.add([d for d, _ in passing], keys=[k for _, k in passing])
+                except IndexStoreError as exc:
+                    raise CheckError(str(exc)) from exc
+                out.added = added.added + added.replaced
+        return out
+    finally:
+        if owned and idx is not None:
+            idx.close()
+
+
+def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, Document]], cfg: AuditConfig,
+           total: int, say: Progress) -> list[DocumentCheck]:
+    """Run the audit's pairing and alignment on references + new documents; one DocumentCheck per new one."""
+    from chachong.audit import assemble, stock_threshold
+    from chachong.corpus import prepare
+    from chachong.pairs import find_pairs
+
+    # references first: they are the earlier documents, so clusters name them as sources
+    docs = _renumber([d for _, d in refs] + new_docs)
+    keys = [k for k, _ in refs] + new_keys
+    first_new = len(refs)
+    if cfg.stock_min_documents is None:
+        # a formula is judged against the whole reference set, not the few candidates drawn from it
+        cfg = cfg.replace(stock_min_documents=stock_threshold(cfg, total + len(new_docs)))
+    say("sign")
+    corpus = prepare(docs, cfg)
+    say("pair")
+    table = find_pairs(corpus)
+    result = assemble(corpus, table, [], [], say)
+    pos = {d.id: i for i, d in enumerate(docs)}
+    pairs_of: dict[str, list] = {d.id: [] for d in docs}
+    for p in result.document_pairs:
+        pairs_of[p.a].append(p)
+        pairs_of[p.b].append(p)
+    par_pairs: dict[tuple[str, str], list] = {}
+    for pp in result.paragraph_pairs:
+        da, db = pp.a.split(":")[0], pp.b.split(":")[0]
+        par_pairs.setdefault((da, db), []).append(pp)
+    out = []
+    for i in range(first_new, len(docs)):
+        doc = docs[i]
+        st = result.stats[doc.id]
+        matches = []
+        partners = {p.b if p.a == doc.id else p.a: p for p in pairs_of[doc.id]}
+        for other in sorted(set(partners) | set(st.copied), key=lambda x: pos[x]):
+            j = pos[other]
+            dp = partners.get(other)
+            ivs = st.copied.get(other, [])
+            ratio = round(sum(e - s for s, e in ivs) / max(len(doc.text), 1), 4)
+            mine_first = doc.id < other
+            pps = par_pairs.get((doc.id, other) if mine_first else (other, doc.id), [])
+            best = max(pps, key=lambda pp: (_similarity(pp), pp.a, pp.b), default=None)
+            closest = None
+            if best is not None:
+                mine, theirs = (best.a, best.b) if mine_first else (best.b, best.a)
+                closest = (mine.split(":")[1], theirs.split(":")[1], best.kind)
+            passages = sorted((s[0], s[1], s[2], s[3]) if mine_first else (s[2], s[3], s[0], s[1])
+                              for pp in pps for s in pp.spans)
+            matches.append(Match(keys[j], docs[j].title, j >= first_new, ratio,
+                                 dp.kind if dp else "partial", dp.jaccard if dp else 0.0,
+                                 dp.shared_paragraphs if dp else 0,
+                                 round(_similarity(best), 4) if best is not None else 0.0,
+                                 passages, list(ivs), closest))
+        matches.sort(key=lambda m: (-m.ratio, -m.similarity, m.document))
+        out.append(DocumentCheck(keys[i], doc.title, doc.source, len(doc.text), st.copy_ratio, st.copy_ratio,
+                                 matches, None, text=doc.text))
+    return out
+
+
+def _similarity(pp: Any) -> float:
+    return float(pp.containment if pp.kind == "contained" else pp.jaccard)
+
+
+def _judge(d: DocumentCheck, limits: Limits, accepted: Sequence[Accepted]) -> None:
+    """Mark accepted matches, compute the checked ratio and the violations of ``d``."""
+    ok = {(a.document, a.source): a.ratio for a in accepted}
+    for m in d.matches:
+        limit = ok.get((d.document, m.document))
+        m.accepted = limit is not None and m.ratio <= limit + 1e-9
+    live = [m for m in d.matches if not m.accepted]
+    # the copied characters of the live matches, merged (one character copied from two sources counts once)
+    covered, end = 0, 0
+    for s, e in sorted(iv for m in live for iv in m.copied):
+        if e > end:
+            covered += e - max(s, end)
+            end = e
+    d.checked_ratio = round(covered / max(d.chars, 1), 4) if len(live) < len(d.matches) else d.copy_ratio
+    closest = max((m for m in live if m.closest), key=lambda m: m.similarity, default=None)
+    d.most_similar = None if closest is None or closest.closest is None else {
+        "similarity": closest.similarity, "paragraph": closest.closest[0], "source": closest.document,
+        "source_paragraph": closest.closest[1], "kind": closest.closest[2]}
+    d.violations = []
+    if limits.fail_on:
+        kinds = {"identical"} if limits.fail_on == ("identical",) else set(limits.fail_on) | {"identical"}
+        for m in live:
+            if m.kind in kinds:
+                d.violations.append(Violation("fail-on", 1.0 if m.kind == "identical" else m.jaccard, None,
+                                              m.document, f"{m.kind} to {m.document} ({m.title})"))
+    if limits.max_copy_ratio is not None and d.checked_ratio > limits.max_copy_ratio:
+        d.violations.append(Violation("max-copy-ratio", d.checked_ratio, limits.max_copy_ratio, None,
+                                      f"copy ratio {_pct(d.checked_ratio)} is above {_pct(limits.max_copy_ratio)}"))
+    top = live[0] if live else None
+    if limits.max_top_source_ratio is not None and top is not None and top.ratio > limits.max_top_source_ratio:
+        d.violations.append(Violation("max-top-source-ratio", top.ratio, limits.max_top_source_ratio, top.document,
+                                      f"{_pct(top.ratio)} copied from {top.document} is above "
+                                      f"{_pct(limits.max_top_source_ratio)}"))
+    sim = max((m.similarity for m in live), default=0.0)
+    if limits.max_paragraph_similarity is not None and sim > limits.max_paragraph_similarity:
+        m = max(live, key=lambda x: x.similarity)
+        d.violations.append(Violation("max-paragraph-similarity", sim, limits.max_paragraph_similarity, m.document,
+                                      f"a paragraph is {sim:.2f} similar to one of {m.document} "
+                                      f"(limit {limits.max_paragraph_similarity:.2f})"))
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _snippet(text: str, s: int, e: int) -> str:
+    piece = " ".join(text[s:e].split())
+    return piece if len(piece) <= _SNIPPET else piece[:_SNIPPET - 1] + "…"
+
+
+def _match_dict(m: Match) -> dict[str, Any]:
+    return {"document": m.document, "title": m.title, "new": m.new, "ratio": m.ratio, "kind": m.kind,
+            "jaccard": m.jaccard, "paragraph_pairs": m.paragraphs, "similarity": m.similarity,
+            "accepted": m.accepted, "passages": [list(p) for p in m.passages]}
+
+
+def _doc_dict(d: DocumentCheck) -> dict[str, Any]:
+    top = d.top_source
+    return {"document": d.document, "title": d.title, "source": d.source, "chars": d.chars, "passed": d.passed,
+            "copy_ratio": d.copy_ratio, "checked_copy_ratio": d.checked_ratio,
+            "top_source": {"document": top.document, "ratio": top.ratio} if top else None,
+            "most_similar_paragraph": d.most_similar,
+            "violations": [{"rule": v.rule, "value": v.value, "limit": v.limit, "source": v.source,
+                            "message": v.message} for v in d.violations],
+            "matches": [_match_dict(m) for m in d.matches]}
+
+
+def _text(r: CheckResult) -> str:
+    lines = []
+    for d in r.documents:
+        top = d.top_source
+        head = f"{'PASS' if d.passed else 'FAIL'}  {d.document}  {d.title}  copy ratio {_pct(d.checked_ratio)}"
+        if top is not None:
+            head += f", top source {top.document} {_pct(top.ratio)}"
+        lines.append(head)
+        for v in d.violations:
+            lines.append(f"      - {v.message}")
+        for m in d.matches[:5]:
+            mark = " (accepted)" if m.accepted else ""
+            line = f"      {_pct(m.ratio):>6} {m.kind:<14} {m.document}{mark}"
+            if m.passages:
+                s, e = m.passages[0][:2]
+                line += f'  "{_snippet(d.text, s, e)}"'
+            lines.append(line)
+        if len(d.matches) > 5:
+            lines.append(f"      ... {len(d.matches) - 5} more matches (--format json lists them all)")
+    lines.append(r.summary())
+    if r.added:
+        lines.append(f"added to the index: {', '.join(r.added)}")
+    if r.baseline_written:
+        lines.append(f"baseline written: {r.baseline_written} (every current match accepted)")
+    return "\n".join(lines) + "\n"
+
+
+def _md_cell(s: str) -> str:
+    return html.escape(s, quote=False).replace("|", "\\|").replace("\n", " ").replace("`", "\\`")
+
+
+def _markdown(r: CheckResult) -> str:
+    failed = sum(not d.passed for d in r.documents)
+    head = (f"## chachong check: {failed} of {len(r.documents)} documents failed" if failed
+            else f"## chachong check: all {len(r.documents)} documents passed")
+    lines = [head, "", _md_cell(r.summary()), "",
+             "| result | document | copy ratio | top source | reason |", "| --- | --- | ---: | --- | --- |"]
+    for d in r.documents:
+        top = d.top_source
+        src = f"{_md_cell(top.document)} ({_pct(top.ratio)})" if top else "–"
+        reason = "; ".join(_md_cell(v.message) for v in d.violations) or "–"
+        lines.append(f"| {'✅ pass' if d.passed else '❌ fail'} | {_md_cell(d.document)}<br>{_md_cell(d.title)} | "
+                     f"{_pct(d.checked_ratio)} | {src} | {reason} |")
+    for d in r.documents:
+        shown = [m for m in d.matches if m.passages][:3]
+        if not shown or d.passed:
+            continue
+        lines += ["", f"### {_md_cell(d.document)}", ""]
+        for m in shown:
+            s, e = m.passages[0][:2]
+            lines.append(f"- {_pct(m.ratio)} {m.kind} {_md_cell(m.document)}: "
+                         f"“{_md_cell(_snippet(d.text, s, e))}”")
+    return "\n".join(lines) + "\n"
+
+
+def _xml_text(s: str) -> str:
+    # XML 1.0 forbids most control characters even as references; a title may hold them
+    return "".join(c for c in s if c in "\t\n\r" or (ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
+                                                    and c not in "\ufffe\uffff"))
+
+
+def _junit(r: CheckResult) -> str:
+    import xml.etree.ElementTree as ET
+
+    failed = sum(not d.passed for d in r.documents)
+    suites = ET.Element("testsuites", name="chachong check", tests=str(len(r.documents)), failures=str(failed))
+    suite = ET.SubElement(suites, "testsuite", name="chachong check", tests=str(len(r.documents)),
+                          failures=str(failed), errors="0", skipped="0")
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="reference", value=_xml_text(r.reference))
+    ET.SubElement(props, "property", name="limits", value=r.limits.describe())
+    for d in r.documents:
+        case = ET.SubElement(suite, "testcase", classname="chachong.check", name=_xml_text(d.document),
+                             time="0")
+        body = [f"{d.title}: copy ratio {_pct(d.checked_ratio)}"]
+        body += [f"{_pct(m.ratio)} {m.kind} {m.document}{' (accepted)' if m.accepted else ''}" for m in d.matches]
+        if not d.passed:
+            fail = ET.SubElement(case, "failure", message=_xml_text("; ".join(v.message for v in d.violations)),
+                                 type=d.violations[0].rule)
+            fail.text = _xml_text("\n".join(body))
+        else:
+            ET.SubElement(case, "system-out").text = _xml_text("\n".join(body))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+__all__ = ["Accepted", "CheckError", "CheckResult", "DocumentCheck", "Limits", "Match", "Violation", "baseline_text",
+           "check", "load_baseline"]

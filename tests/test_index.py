@@ -1,0 +1,342 @@
+"""The persistent index (chachong.index): SQLite file and a real Redis server.
+
+Build, add, remove, query and reopen on both backends; two processes adding at once lose
+nothing; a process killed in the middle of ``add`` leaves a readable, consistent index; an
+index built with other settings is refused with a one-line message naming the fix.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from chachong.cli import main
+from chachong.config import AuditConfig
+from chachong.corpus import prepare
+from chachong.index import Index, IndexStoreError, document_keys, layout
+from chachong.model import Document
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "compilation.txt"
+_HAN = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 3000))
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A throw-away redis-server on 127.0.0.1 (installed by .ci/setup.sh)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("redis-server is not installed (.ci/setup.sh installs the Debian package)")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("redis-server did not start")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def uri(request, tmp_path):
+    if request.param == "sqlite":
+        return str(tmp_path / "refs.db")
+    base = request.getfixturevalue("redis_server")
+    return f"{base}?prefix=t{uuid.uuid4().hex[:8]}:"  # one index per test on the shared server
+
+
+def salad(seed: int, paragraphs: int = 6, length: int = 80) -> list[str]:
+    """Paragraphs of random Han characters: two different seeds share no 13-character run."""
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(_HAN) for _ in range(length)) + "。" for _ in range(paragraphs)]
+
+
+def write_doc(folder: Path, name: str, title: str, paragraphs: list[str]) -> Path:
+    path = folder / name
+    path.write_text(title + "\n" + "\n".join(paragraphs) + "\n", encoding="utf-8")
+    return path
+
+
+def docs_for(paths, config=None):
+    from chachong.audit import load_documents
+
+    docs, skipped, _ = load_documents([str(p) for p in paths], config or AuditConfig())
+    assert not skipped
+    return docs
+
+
+def candidate_keys(idx: Index, paths) -> list[str]:
+    docs = docs_for(paths, idx.config)
+    ids = idx.candidates(prepare(docs, idx.config), range(len(docs)))
+    return [k for k, _ in idx.fetch(ids)]
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+def test_build_add_remove_query_reopen(uri, tmp_path):
+    a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
+    b = write_doc(tmp_path, "b.txt", "乙单位工作总结", salad(2))
+    c = write_doc(tmp_path, "c.txt", "丙单位工作总结", salad(3))
+    res = Index.build(uri, [a, b])
+    assert sorted(res.added) == sorted([a.as_posix(), b.as_posix()])
+    # a new document: two fresh paragraphs and one paragraph of b copied with a small edit
+    copied = salad(2)[3]
+    new = write_doc(tmp_path, "new.txt", "新单位工作总结", salad(9, 2) + [copied[:40] + "改" + copied[41:]])
+    with Index.open(uri) as idx:
+        assert len(idx) == 2
+        assert candidate_keys(idx, [new]) == [b.as_posix()]
+        assert candidate_keys(idx, [c]) == []
+        assert idx.verify() == []
+    # reopen: add one, add the same again (unchanged), change one (replaced)
+    with Index.open(uri) as idx:
+        assert idx.add([c]).added == [c.as_posix()]
+        assert idx.add([c]).unchanged == [c.as_posix()]
+        write_doc(tmp_path, "c.txt", "丙单位工作总结", salad(3)[:3] + [copied])
+        assert idx.add([c]).replaced == [c.as_posix()]
+        assert [d.key for d in idx.documents()] == [a.as_posix(), b.as_posix(), c.as_posix()]
+        assert sorted(candidate_keys(idx, [new])) == sorted([b.as_posix(), c.as_posix()])
+        assert idx.verify() == []
+    with Index.open(uri) as idx:
+        assert idx.remove([b.as_posix()]) == [b.as_posix()]
+        assert candidate_keys(idx, [new]) == [c.as_posix()]
+        with pytest.raises(IndexStoreError, match="no document 'nope.txt'"):
+            idx.remove(["nope.txt"])
+        info = idx.info()
+        assert info["documents"] == 2 and info["indexed_paragraphs"] == 6 + 4
+        assert info["band_keys"] == 10 * layout(AuditConfig())["bands"]
+        assert idx.verify() == []
+    # the stored document comes back with its text and paragraph offsets
+    with Index.open(uri) as idx:
+        [(key, doc)] = idx.fetch([idx.keys()[a.as_posix()]])
+        original = docs_for([a])[0]
+        assert (key, doc.title, doc.text) == (a.as_posix(), original.title, original.text)
+        assert [(p.start, p.end, p.line) for p in doc.paragraphs] == \
+               [(p.start, p.end, p.line) for p in original.paragraphs]
+
+
+def test_compilation_documents_get_numbered_keys(uri):
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    res = Index.build(uri, [EXAMPLE])
+    assert len(res.added) == 10 and res.added[0].endswith("compilation.txt#01")
+    with Index.open(uri) as idx:
+        # removing by path removes every document cut from it
+        assert len(idx.remove([res.added[0].split("#")[0]])) == 10
+        assert len(idx) == 0 and idx.verify() == []
+
+
+def test_other_settings_are_refused(uri, tmp_path):
+    a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
+    Index.build(uri, [a], AuditConfig(num_perm=64))
+    with pytest.raises(IndexStoreError) as err:
+        Index.open(uri, AuditConfig())
+    msg = str(err.value)
+    assert "num_perm=64" in msg and "this run 128" in msg and "chachong index build" in msg and "\n" not in msg
+    # the index's own settings are used when none are given; changing a non-signature setting is fine
+    with Index.open(uri) as idx:
+        assert idx.config.num_perm == 64
+    with Index.open(uri, settings={"min_span": 20, "containment": 0.9}) as idx:
+        assert idx.config.min_span == 20
+    for change, words in (({"threshold": 0.8}, "LSH bands"), ({"k": 4}, "k=5"),
+                          ({"mask_digits": False}, "mask_digits"), ({"min_paragraph_chars": 10}, "min_paragraph")):
+        with pytest.raises(IndexStoreError, match=words):
+            Index.open(uri, settings=change)
+    # adding with other settings is refused too; the CLI says so in one line, exit code 2
+    r = CliRunner().invoke(main, ["index", "add", uri, str(a), "--seed", "7"])
+    assert r.exit_code == 2 and "seed=1" in r.output and "this run 7" in r.output
+    r = CliRunner().invoke(main, ["check", str(a), "--index", uri, "--k", "4"])
+    assert r.exit_code == 2 and "k=5" in r.output and "Traceback" not in r.output
+    # build replaces the whole index, settings included
+    Index.build(uri, [a])
+    with Index.open(uri, AuditConfig()) as idx:
+        assert idx.config.num_perm == 128 and len(idx) == 1
+
+
+def test_missing_and_foreign_indexes(tmp_path):
+    with pytest.raises(IndexStoreError, match="no index here; create it with: chachong index build"):
+        Index.open(tmp_path / "none.db")
+    assert not (tmp_path / "none.db").exists()  # looking did not create it
+    text = tmp_path / "notes.txt"
+    text.write_text("不是数据库" * 100, encoding="utf-8")
+    with pytest.raises(IndexStoreError, match="not a chachong index"):
+        Index.open(text)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    with pytest.raises(IndexStoreError, match="another program"):
+        Index.open(other, create=True)
+    r = CliRunner().invoke(main, ["index", "info", str(tmp_path / "none.db")])
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+
+
+def test_unreadable_input_adds_nothing(uri, tmp_path):
+    a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
+    Index.build(uri, [a])
+    with Index.open(uri) as idx:
+        with pytest.raises(IndexStoreError, match="missing.txt.*nothing was added"):
+            idx.add([write_doc(tmp_path, "b.txt", "乙", salad(2)), tmp_path / "missing.txt"])
+        assert len(idx) == 1
+
+
+def test_sqlite_stores_raw_little_endian_arrays(tmp_path):
+    """Signatures are raw uint32 LE bytes equal to the pipeline's signatures (no pickle, no objects)."""
+    a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
+    db = tmp_path / "refs.db"
+    Index.build(db, [a])
+    corpus = prepare(docs_for([a]), AuditConfig())
+    with sqlite3.connect(db) as con:
+        sigs = [np.frombuffer(s, "<u4") for (s,) in con.execute("SELECT sig FROM paragraphs ORDER BY pid")]
+        mode = con.execute("PRAGMA journal_mode").fetchone()[0]
+    assert np.array_equal(np.stack(sigs), corpus.signatures)
+    assert mode == "wal"
+
+
+def test_document_keys_are_unique():
+    assert document_keys(["x.csv#row 2", "x.csv#row 3", "a.txt"]) == ["x.csv#row 2", "x.csv#row 3", "a.txt"]
+    assert len(set(document_keys(["c.txt"] * 120))) == 120
+
+
+# --------------------------------------------------------------------------- processes
+
+_ADD = """
+import sys
+from chachong.index import Index
+with Index.open(sys.argv[1], create=True) as idx:
+    idx.add(sys.argv[2:], progress=lambda s: print(s, flush=True))
+print("done", flush=True)
+"""
+
+
+def _batch(folder: Path, prefix: str, n: int, seed: int, paragraphs: int = 6) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    return [str(write_doc(folder, f"{prefix}{i:03d}.txt", f"{prefix}单位{i}工作总结", salad(seed * 1000 + i, paragraphs)))
+            for i in range(n)]
+
+
+def test_two_processes_adding_at_once_lose_nothing(uri, tmp_path):
+    Index.build(uri, [write_doc(tmp_path, "seed.txt", "起始文档", salad(7))])
+    one = _batch(tmp_path / "one", "a", 25, 1)
+    two = _batch(tmp_path / "two", "b", 25, 2)
+    procs = [subprocess.Popen([sys.executable, "-c", _ADD, uri, *batch], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for batch in (one, two)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    with Index.open(uri) as idx:
+        keys = set(idx.keys())
+        assert keys == {Path(p).as_posix() for p in one + two} | {(tmp_path / "seed.txt").as_posix()}
+        assert idx.verify() == []
+        assert idx.info()["indexed_paragraphs"] == 51 * 6
+
+
+def test_killed_add_leaves_a_consistent_index(uri, tmp_path):
+    first = [write_doc(tmp_path, f"s{i}.txt", f"起始文档{i}", salad(100 + i)) for i in range(3)]
+    Index.build(uri, first)
+    batch = _batch(tmp_path / "big", "k", 400, 5, paragraphs=12)
+    proc = subprocess.Popen([sys.executable, "-c", _ADD, uri, *batch], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    # kill it while it writes: after its 40th document went in, long before its 400th
+    for line in proc.stdout:
+        if line.startswith("write 40/"):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, "the add finished before it could be killed"
+    with Index.open(uri) as idx:
+        assert idx.verify() == []
+        keys = list(idx.keys())
+        assert keys[:3] == [p.as_posix() for p in first]
+        if uri.startswith("redis://"):
+            # one transaction per document: the documents written before the kill are whole
+            assert 3 + 40 <= len(keys) < 3 + 400
+        else:
+            assert len(keys) == 3  # one transaction per add: as it was
+        # and it keeps working
+        assert idx.add([write_doc(tmp_path, "after.txt", "之后的文档", salad(999))]).added
+        assert idx.verify() == []
+
+
+def test_readers_see_whole_documents_while_a_writer_adds(tmp_path):
+    """WAL: a reader opened during a long write reads the index as it was, without waiting."""
+    db = tmp_path / "refs.db"
+    Index.build(db, [write_doc(tmp_path, "s.txt", "起始文档", salad(1))])
+    batch = _batch(tmp_path / "big", "w", 300, 6, paragraphs=12)
+    proc = subprocess.Popen([sys.executable, "-c", _ADD, str(db), *batch], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("write 10/"):
+                break
+        t = time.perf_counter()
+        with Index.open(db) as idx:
+            assert len(idx) == 1 and idx.verify() == []
+        assert time.perf_counter() - t < 5
+    finally:
+        proc.communicate(timeout=300)
+    with Index.open(db) as idx:
+        assert len(idx) == 301
+
+
+# --------------------------------------------------------------------------- redis specifics
+
+
+def test_check_against_a_redis_index(redis_server, tmp_path):
+    uri = f"{redis_server}?prefix=chk{uuid.uuid4().hex[:6]}:"
+    a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
+    b = write_doc(tmp_path, "b.txt", "乙单位工作总结", salad(2))
+    new = write_doc(tmp_path, "new.txt", "新单位工作总结", salad(2)[:5] + salad(8, 1))
+    runner = CliRunner()
+    assert runner.invoke(main, ["index", "build", uri, str(a), str(b)]).exit_code == 0
+    r = runner.invoke(main, ["check", str(new), "--index", uri])
+    assert r.exit_code == 1 and b.as_posix() in r.output
+    r = runner.invoke(main, ["check", str(write_doc(tmp_path, "fresh.txt", "新", salad(77))), "--index", uri,
+                             "--add-on-pass"])
+    assert r.exit_code == 0
+    with Index.open(uri) as idx:
+        assert len(idx) == 3 and idx.verify() == []
+
+
+def test_redis_unreachable_is_one_line(tmp_path):
+    r = CliRunner().invoke(main, ["index", "info", f"redis://127.0.0.1:{_free_port()}/0"])
+    assert r.exit_code == 2 and "cannot reach Redis" in r.output and r.output.count("\n") == 1
+
+
+def test_no_pickle_in_the_index_path():
+    """Nothing read from an index goes through pickle: the modules never name it (np.load included)."""
+    for name in ("index.py", "check.py"):
+        src = (ROOT / "src" / "chachong" / name).read_text(encoding="utf-8")
+        code = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith("#"))
+        for word in ("import pickle", "pickle.", "np.load(", "allow_pickle", "marshal", "eval(", "exec("):
+            assert word not in code, f"{name} uses {word}"
