@@ -3,6 +3,9 @@
 set -euo pipefail
 need=()
 # (blocks add package names to need=() when their binary is missing)
+# report.html browser tests (tests/test_browser.py): headless Chromium, and a CJK font for readable screenshots
+command -v chromium >/dev/null || need+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null

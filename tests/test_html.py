@@ -81,10 +81,10 @@ def test_example_pair_view_marks_changed_figures():
     data = page_data(render(result, report_dict(result)))
     text = {d.id: d.text for d in result.documents}
     view = data["views"]["d01~d05"]  # the template copy (examples/README.md plant 2)
-    left = [text["d01"][s:e] for s, e in view["da"]]
-    right = [text["d05"][s:e] for s, e in view["db"]]
+    left = [text["d01"][s:e] for s, e, _ in view["da"]]
+    right = [text["d05"][s:e] for s, e, _ in view["db"]]
     assert "3862" in left and "4105" in right and "12.4" in left and "9.8" in right
-    assert "张庄" in left and "李集" in right  # names changed inside a copied passage are marked too
+    assert any("张庄" in x for x in left) and any("李集" in x for x in right)  # changed names are marked too
     assert "d06~d07" in data["views"] and not data["views"]["d06~d07"]["da"]  # identical: nothing differs
 
 
@@ -133,14 +133,14 @@ def test_data_block_carries_views_texts_and_marks(corpus_result, corpus_page):
     # spans are twins: the copied paragraph of d04 in d05 reads the same on both sides
     view = data["views"]["d04~d05"]
     assert view["spans"] and not view["da"] and not view["db"]
-    for a0, a1, b0, b1 in view["spans"]:
+    for a0, a1, b0, b1, *_ in view["spans"]:
         assert texts["d04"][a0:a1] == texts["d05"][b0:b1]
     # changed figures are marked inside the copy d01 -> d03, and only in copied passages
     view = data["views"]["d01~d03"]
-    assert "2716" in [texts["d01"][s:e] for s, e in view["da"]]
-    assert "3094" in [texts["d03"][s:e] for s, e in view["db"]]
-    for s, e in view["da"]:
-        assert any(a0 <= s and e <= a1 for a0, a1, _, _ in view["spans"])
+    assert "2716" in [texts["d01"][s:e] for s, e, _ in view["da"]]
+    assert "3094" in [texts["d03"][s:e] for s, e, _ in view["db"]]
+    for s, e, _ in view["da"]:
+        assert any(sp[0] <= s and e <= sp[1] for sp in view["spans"])
     # the document view's marks are the audit's copied intervals
     assert data["marks"]["d04"]["copied"] == [[src, [list(iv) for iv in ivs]]
                                               for src, ivs in sorted(result.stats["d04"].copied.items())]

@@ -327,28 +327,48 @@ class _Page:
         }
 
     def _views(self) -> dict[str, Any]:
+        """Twin passages and their differences for each pair shown side by side.
+
+        Document-level passages (``result.passages``, with their edits) are used where the
+        audit has them; otherwise the paragraph pairs' spans, differences found by
+        :func:`char_diff`. Diff entries are ``[start, end, what]``.
+        """
         wanted = {(p["a"], p["b"]) for p in self.view_pairs}
+        passages: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for ps in getattr(self.result, "passages", None) or ():
+            if (ps.a, ps.b) in wanted:
+                passages[(ps.a, ps.b)].append(ps)
         spans: dict[tuple[str, str], set[tuple[int, int, int, int]]] = defaultdict(set)
         for pp in self.result.paragraph_pairs:
             da, db = pp.a.rpartition(":")[0], pp.b.rpartition(":")[0]
-            if (da, db) in wanted:
+            if (da, db) in wanted and (da, db) not in passages:
                 spans[(da, db)].update(tuple(int(x) for x in s[:4]) for s in pp.spans)  # type: ignore[misc]
-            elif (db, da) in wanted:
+            elif (db, da) in wanted and (db, da) not in passages:
                 spans[(db, da)].update((int(s[2]), int(s[3]), int(s[0]), int(s[1])) for s in pp.spans)
         views = {}
         for p in self.view_pairs:
             a, b = p["a"], p["b"]
-            ta, tb = self.text_of[a], self.text_of[b]
-            ordered = sorted(spans.get((a, b), ()))
-            diff_a: list[tuple[int, int]] = []
-            diff_b: list[tuple[int, int]] = []
-            for a0, a1, b0, b1 in ordered:
-                if max(a1 - a0, b1 - b0) > DIFF_LIMIT:
-                    continue
-                xa, xb = char_diff(ta[a0:a1], tb[b0:b1])
-                diff_a += [(a0 + s, a0 + e) for s, e in xa]
-                diff_b += [(b0 + s, b0 + e) for s, e in xb]
-            views[f"{a}~{b}"] = {"spans": [list(s) for s in ordered], "da": _merge(diff_a), "db": _merge(diff_b)}
+            diff_a: list[list[Any]] = []
+            diff_b: list[list[Any]] = []
+            if (a, b) in passages:
+                found = sorted(passages[(a, b)], key=lambda x: (x.a_start, x.b_start, x.a_end, x.b_end))
+                rows: list[list[Any]] = [[x.a_start, x.a_end, x.b_start, x.b_end, x.kind] for x in found]
+                for x in found:
+                    for a0, a1, b0, b1, op in x.edits:
+                        if a1 > a0:
+                            diff_a.append([int(a0), int(a1), str(op)])
+                        if b1 > b0:
+                            diff_b.append([int(b0), int(b1), str(op)])
+            else:
+                ta, tb = self.text_of[a], self.text_of[b]
+                rows = [list(x) for x in sorted(spans.get((a, b), ()))]
+                for a0, a1, b0, b1 in rows:
+                    if max(a1 - a0, b1 - b0) > DIFF_LIMIT:
+                        continue
+                    xa, xb = char_diff(ta[a0:a1], tb[b0:b1])
+                    diff_a += [[a0 + s, a0 + e, "changed"] for s, e in xa]
+                    diff_b += [[b0 + s, b0 + e, "changed"] for s, e in xb]
+            views[f"{a}~{b}"] = {"spans": rows, "da": sorted(diff_a), "db": sorted(diff_b)}
         return views
 
     # ---------------------------------------------------------------- limits, said in the page

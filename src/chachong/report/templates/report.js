@@ -249,9 +249,13 @@
       }
       tip.textContent = lines.join('\n');
       tip.hidden = false;
-      var wrap = canvas.parentNode.getBoundingClientRect();
-      tip.style.left = (ev.clientX - wrap.left + 14) + 'px';
-      tip.style.top = (ev.clientY - wrap.top + 14) + 'px';
+      // fixed to the viewport, so the scrolling matrix box never clips it; kept inside the window
+      var w = tip.offsetWidth, h = tip.offsetHeight;
+      var left = ev.clientX + 14, top = ev.clientY + 14;
+      if (left + w > window.innerWidth - 4) { left = Math.max(4, ev.clientX - w - 14); }
+      if (top + h > window.innerHeight - 4) { top = Math.max(4, ev.clientY - h - 14); }
+      tip.style.left = left + 'px';
+      tip.style.top = top + 'px';
     });
     canvas.addEventListener('mouseleave', function () { tip.hidden = true; });
     canvas.addEventListener('click', function (ev) {
@@ -266,7 +270,7 @@
   var KIND = { 'identical': '完全相同', 'near-duplicate': '近似重复', 'partial': '部分复制' };
 
   /* ---------- marked text: copied (red), stock (yellow), boilerplate (grey) ---------- */
-  function renderMarked(container, text, marks, decorate) {
+  function renderMarked(container, text, marks, decorate, byLine) {
     var n = text.length;
     var list = marks.filter(function (m) {
       m.s = Math.max(0, Math.min(n, m.s)); m.e = Math.max(0, Math.min(n, m.e));
@@ -274,6 +278,10 @@
     });
     var cuts = [0, n];
     list.forEach(function (m) { cuts.push(m.s, m.e); });
+    if (byLine) {
+      // one element per line inside long passages, so a click can land on the matching line of the twin
+      for (var nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1)) { cuts.push(nl + 1); }
+    }
     cuts.sort(function (a, b) { return a - b; });
     list.sort(function (x, y) { return x.s - y.s || x.e - y.e; });
     var frag = document.createDocumentFragment();
@@ -287,7 +295,7 @@
       var piece = text.slice(s, e);
       if (!active.length) { frag.appendChild(document.createTextNode(piece)); continue; }
       var span = el('span', null, piece);
-      decorate(span, active);
+      decorate(span, active, s);
       frag.appendChild(span);
     }
     container.appendChild(frag);
@@ -429,43 +437,58 @@
       if (!d || d.text === null) { col.appendChild(textMissing(d || { id: id })); return; }
       var marks = standardMarks(id);
       v.spans.forEach(function (sp, i) { marks.push({ s: sp[at], e: sp[at + 1], cls: 'cp', span: i }); });
-      diffs.forEach(function (iv) { marks.push({ s: iv[0], e: iv[1], cls: 'df' }); });
+      diffs.forEach(function (iv) { marks.push({ s: iv[0], e: iv[1], cls: 'df', title: EDIT[iv[2]] || String(iv[2]) }); });
       var pre = el('pre', 'doctext');
       pre.id = 'pv-' + s;
       cols[s] = pre;
-      renderMarked(pre, D.texts[d.text], marks, function (span, active) {
-        var spans = [];
-        active.forEach(function (m) { if (m.span !== undefined) { spans.push(m.span); } });
+      renderMarked(pre, D.texts[d.text], marks, function (span, active, start) {
+        var spans = [], notes = [];
+        active.forEach(function (m) {
+          if (m.span !== undefined) { spans.push(m.span); } else if (m.title && notes.indexOf(m.title) < 0) { notes.push(m.title); }
+        });
         var cls = classesOf(active);
         if (spans.length) {
           spans.sort(function (x, y) { return x - y; });
-          cls.push('c' + (spans[0] % 6));
-          span.setAttribute('data-passage', String(spans[0]));
-          spans.forEach(function (i) { (segs[s][i] = segs[s][i] || []).push(span); });
-          span.title = '复制段落 passage ' + (spans[0] + 1) + ' · 点击跳到对应段落 click to jump to its twin';
-          span.addEventListener('click', function () { jump(s, spans[0]); });
-        } else if (active.length) {
-          span.title = active[0].title || '';
+          var k = spans[0];
+          cls.push('c' + (k % 6));
+          span.setAttribute('data-passage', String(k));
+          spans.forEach(function (i) { (segs[s][i] = segs[s][i] || []).push([start, span]); });
+          var kind = v.spans[k][4] ? ' (' + (PASSAGE[v.spans[k][4]] || v.spans[k][4]) + ')' : '';
+          notes.unshift('复制段落 passage ' + (k + 1) + kind + ' · 点击跳到对应位置 click to jump to its twin');
+          span.addEventListener('click', function () { jump(s, k, start, span); });
         }
+        span.title = notes.join('\n');
         span.className = cls.join(' ');
-      });
+      }, true);
       col.appendChild(pre);
     });
 
-    function jump(side, i) {
+    function jump(side, k, start, from) {
       var other = side === 'a' ? 'b' : 'a';
-      var twin = segs[other][i];
+      var sp = v.spans[k];
+      var here = side === 'a' ? 0 : 2, there = side === 'a' ? 2 : 0;
+      var len = sp[here + 1] - sp[here], olen = sp[there + 1] - sp[there];
+      // the same place in the twin: proportional inside the passage (exact for an exact copy)
+      var target = sp[there] + (len > 0 ? Math.round((start - sp[here]) * olen / len) : 0);
+      var list = segs[other][k];
       var col = cols[other];
-      if (!twin || !col) { return; }
-      var top = twin[0].getBoundingClientRect().top - col.getBoundingClientRect().top;
+      if (!list || !col) { return; }
+      var twin = list[0][1];
+      list.forEach(function (x) { if (x[0] <= target) { twin = x[1]; } });
+      var top = twin.getBoundingClientRect().top - col.getBoundingClientRect().top;
       col.scrollTop += top - col.clientHeight / 3;
       var cr = col.getBoundingClientRect();
       if (cr.top < 0 || cr.bottom > window.innerHeight) { col.scrollIntoView({ block: 'nearest' }); }
-      var all = twin.concat(segs[side][i] || []);
-      all.forEach(function (e) { e.classList.add('flash'); });
-      setTimeout(function () { all.forEach(function (e) { e.classList.remove('flash'); }); }, 1500);
+      [twin, from].forEach(function (e) { e.classList.add('flash'); });
+      setTimeout(function () { [twin, from].forEach(function (e) { e.classList.remove('flash'); }); }, 1500);
     }
   }
+
+  var EDIT = {
+    'figure': '数字不同 figure differs', 'place': '地名不同 place name differs', 'replace': '改写 replaced',
+    'insert': '插入 inserted', 'delete': '删除 deleted', 'changed': '不同 differs'
+  };
+  var PASSAGE = { 'exact': '原样复制 exact', 'template': '套用模板 template: figures or names changed', 'edited': '改写 edited' };
 
   /* ---------- routing: #doc=ID, #pair=A~B, or a section of the report ---------- */
   function route() {

@@ -1,0 +1,171 @@
+"""report.html in a real browser: headless Chromium (Debian's ``chromium``) over the DevTools
+protocol. Screenshots are saved in each test's tmp dir (the path is printed)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from chachong.audit import audit
+from chachong.report.html import render
+from chachong.report.json import report_dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import browser  # noqa: E402  (the report tests' corpus and browser driver)
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    pytest.importorskip("websocket", reason="websocket-client is not installed: pip install -e '.[test]'")
+    binary = browser.find_chromium()
+    if binary is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/setup.sh installs it for CI)")
+    with browser.Chromium(binary, tmp_path_factory.mktemp("profile")) as b:
+        yield b
+
+
+def write_page(result, path: Path) -> Path:
+    path.write_text(render(result, report_dict(result)), encoding="utf-8")
+    return path
+
+
+def identical_pair(result) -> tuple[str, str]:
+    pair = next(p for p in sorted(result.document_pairs, key=lambda p: (p.a, p.b)) if p.kind == "identical")
+    return pair.a, pair.b
+
+
+def rect(b, selector: str) -> dict:
+    return b.js(f"(() => {{ const r = document.querySelector({selector!r}).getClientRects()[0]; "
+                "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; })()")
+
+
+def check_report(b, page: Path, a: str, z: str, shots: Path, n_docs: int) -> None:
+    """Open a report and check the overview, the matrix and the twin jump for the identical pair a, z."""
+    b.open(page)
+    b.screenshot(shots / "overview.png")
+    assert b.problems() == []
+    assert b.js("document.querySelectorAll('#documents-table tbody tr').length") == min(n_docs, 100)
+
+    # the overview names the identical pair
+    groups = b.js("Array.from(document.querySelectorAll('#duplicate-groups li')).map(li => li.textContent)")
+    assert any(re.search(rf"\b{a} [^=≈;]*= {z} ", g) for g in groups), groups
+
+    # the matrix: the pair's cell is full red, the two rows are neighbours, hover and click work
+    b.js("document.getElementById('matrix').scrollIntoView()")
+    m = b.js("(() => { const c = document.getElementById('matrix-canvas'); const r = c.getBoundingClientRect();"
+             " return {order: c.dataset.order.split(' '), cell: +c.dataset.cell, off: +c.dataset.offset,"
+             " left: r.left, top: r.top}; })()")
+    i, j = m["order"].index(a), m["order"].index(z)
+    assert abs(i - j) == 1
+    x = m["left"] + m["off"] + j * m["cell"] + m["cell"] / 2
+    y = m["top"] + m["off"] + i * m["cell"] + m["cell"] / 2
+    pixel = b.js(f"(() => {{ const c = document.getElementById('matrix-canvas'); const k = window.devicePixelRatio || 1;"
+                 f" return Array.from(c.getContext('2d').getImageData(Math.floor(({x} - {m['left']}) * k),"
+                 f" Math.floor(({y} - {m['top']}) * k), 1, 1).data); }})()")
+    assert pixel[:3] == [201, 42, 42]
+    b.hover(x, y)
+    tip = b.js("document.getElementById('matrix-tip').textContent")
+    assert a in tip and z in tip and "identical" in tip and "100.0%" in tip
+    b.screenshot(shots / "matrix.png")
+    b.click(x, y)
+    assert b.js("location.hash") == f"#pair={a}~{z}"
+    assert b.js("!!document.getElementById('pair-view') && document.getElementById('main').hidden")
+    b.screenshot(shots / "pair.png")
+    assert b.problems() == []
+
+    # clicking a copied passage deep in the left text scrolls the same place of the twin into view
+    b.js("(() => { for (const id of ['pv-a', 'pv-b']) document.getElementById(id).style.maxHeight = '120px';"
+         " const all = Array.from(document.querySelectorAll('#pv-a [data-passage]')).filter(e => e.textContent.trim());"
+         " window.__from = all[all.length - 1];"
+         " window.__from.scrollIntoView({block: 'center'}); document.getElementById('pv-b').scrollTop = 0; })()")
+    b.pump(0.1)
+    last_b = ("(() => { const all = Array.from(document.querySelectorAll('#pv-b [data-passage]'))"
+              ".filter(e => e.textContent.trim()); return all[all.length - 1]; })()")
+    last = b.js(last_b + ".textContent")
+    assert last == b.js("window.__from.textContent")  # identical documents: the same last line
+    col = rect(b, "#pv-b")
+    before = b.js(last_b + ".getClientRects()[0].top")
+    assert before > col["bottom"], "the twin must start out of view"
+    src = b.js("(() => { const c = document.getElementById('pv-a').getBoundingClientRect();"
+               " const r = Array.from(window.__from.getClientRects()).find(r => r.top >= c.top && r.bottom <= c.bottom);"
+               " return [(r.left + r.right) / 2, (r.top + r.bottom) / 2]; })()")
+    b.click(*src)
+    assert b.js("document.querySelectorAll('#pv-b .flash').length") == 1
+    twin = rect(b, "#pv-b .flash")
+    col = rect(b, "#pv-b")
+    assert col["top"] - 1 <= twin["top"] and twin["bottom"] <= col["bottom"] + 1, (col, twin)
+    assert b.js("document.querySelector('#pv-b .flash').textContent") == last
+    assert b.js("document.getElementById('pv-b').scrollTop") > 0
+    b.screenshot(shots / "jump.png")
+
+    # the document view marks copied text with its source on hover
+    b.js(f"location.hash = 'doc={a}'")
+    b.pump(0.2)
+    titles = b.js("Array.from(document.querySelectorAll('#doc-text .cp')).map(e => e.title)")
+    assert titles and any(z in t for t in titles)
+    b.screenshot(shots / "document.png")
+    assert b.problems() == []
+    assert all(u.startswith("file://") for u in b.requests()), b.requests()
+
+
+def test_example_report_in_a_browser(chromium, tmp_path):
+    source = EXAMPLE if EXAMPLE.is_file() else browser.write_corpus(tmp_path / "in", hostile=False)
+    result = audit([source])
+    page = write_page(result, tmp_path / "report.html")
+    a, z = identical_pair(result)
+    check_report(chromium, page, a, z, tmp_path, len(result.documents))
+    print(f"screenshots: {tmp_path}")
+
+
+def test_seed_report_in_a_browser(chromium, seed_result, tmp_path):
+    page = write_page(seed_result, tmp_path / "report.html")
+    a, z = identical_pair(seed_result)
+    check_report(chromium, page, a, z, tmp_path, len(seed_result.documents))
+    print(f"screenshots: {tmp_path}")
+
+
+def test_hostile_text_does_not_execute(chromium, tmp_path):
+    b = chromium
+    result = audit([browser.write_corpus(tmp_path / "in")])
+    hostile = next(d for d in result.documents if d.title == browser.HOSTILE_TITLE)
+    page = write_page(result, tmp_path / "report.html")
+    b.open(page)
+    no_markup = ("(() => ({xss: typeof window.__xss, scripts: document.scripts.length,"
+                 " embeds: document.querySelectorAll('img, iframe, object, embed, textarea, svg[onload]').length,"
+                 " handlers: Array.from(document.querySelectorAll('*')).filter(e =>"
+                 " Array.from(e.attributes).some(a => a.name.startsWith('on'))).length}))()")
+    clean = {"xss": "undefined", "scripts": 2, "embeds": 0, "handlers": 0}
+    assert b.js(no_markup) == clean
+    # the documents table, filtered by the hostile title itself
+    b.js("(() => { const i = document.querySelector('#doc-table input'); i.value = '<script>';"
+         " i.dispatchEvent(new Event('input')); })()")
+    rows = b.js("Array.from(document.querySelectorAll('#documents-table tbody tr')).map(r => r.textContent)")
+    assert len(rows) == 1 and browser.HOSTILE_TITLE in rows[0]
+    assert b.js(no_markup) == clean
+    views = [f"doc={hostile.id}"] + [f"pair={p.a}~{p.b}" for p in result.document_pairs if hostile.id in (p.a, p.b)]
+    for view in views:
+        b.js(f"location.hash = {view!r}")
+        b.pump(0.2)
+        assert b.js(no_markup) == clean, view
+        shown = b.js("document.getElementById('view').textContent")
+        assert browser.HOSTILE_TITLE in shown
+        if view.startswith("doc="):
+            assert b.js("document.getElementById('doc-text').textContent") == hostile.text
+            assert hostile.source in shown  # the file name, as text
+        else:
+            side = "b" if view.endswith(hostile.id) else "a"
+            assert b.js(f"document.getElementById('pv-{side}').textContent") == hostile.text
+            b.js("document.querySelector('#pv-b [data-passage]').click()")
+            b.screenshot(tmp_path / "hostile-pair.png")
+    b.js("location.hash = 'matrix'")
+    b.pump(0.2)
+    b.screenshot(tmp_path / "hostile-matrix.png")
+    assert b.js(no_markup) == clean
+    assert b.problems() == []
+    assert all(u.startswith("file://") for u in b.requests()), b.requests()
+    print(f"screenshots: {tmp_path}")
