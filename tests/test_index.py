@@ -26,7 +26,6 @@ from chachong.cli import main
 from chachong.config import AuditConfig
 from chachong.corpus import prepare
 from chachong.index import Index, IndexStoreError, document_keys, layout
-from chachong.model import Document
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "compilation.txt"
@@ -252,7 +251,7 @@ def test_two_processes_adding_at_once_lose_nothing(uri, tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", _ADD, uri, *batch], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for batch in (one, two)]
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
     with Index.open(uri) as idx:
         keys = set(idx.keys())

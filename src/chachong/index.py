@@ -452,7 +452,7 @@ class _SQLiteStore:
         if not rows:
             return set()
         found = np.array(rows, dtype=np.int64)
-        h, inv, counts = np.unique(found[:, 0], return_inverse=True, return_counts=True)
+        _h, inv, counts = np.unique(found[:, 0], return_inverse=True, return_counts=True)
         return set(found[counts[inv] <= limit, 1].tolist())
 
     def paragraph_info(self, pids: np.ndarray, num_perm: int) -> tuple[np.ndarray, np.ndarray]:
@@ -904,7 +904,7 @@ class Index:
     def close(self) -> None:
         self._store.close()
 
-    def __enter__(self) -> Index:
+    def __enter__(self) -> Index:  # noqa: PYI034 - Python 3.10 has no typing.Self
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -1023,6 +1023,9 @@ class Index:
 
     def __len__(self) -> int:
         return self._store.count()
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._store.find(key) is not None
 
     def info(self) -> dict[str, Any]:
         """Settings, layout and counts (for ``chachong index info``)."""
