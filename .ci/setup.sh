@@ -6,6 +6,8 @@ need=()
 # report.html browser tests (tests/test_browser.py): headless Chromium, and a CJK font for readable screenshots
 command -v chromium >/dev/null || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# chachong index on Redis (tests/test_index.py starts its own redis-server on a free port)
+command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null

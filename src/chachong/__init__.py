@@ -3,7 +3,9 @@
 __version__ = "0.1.0"
 
 from chachong.audit import audit, load_documents
+from chachong.check import check
 from chachong.config import AuditConfig
+from chachong.index import Index
 from chachong.model import Cluster, Document, DocumentPair, Paragraph, ParagraphPair, Skipped, Source
 from chachong.report.writer import write_report
 from chachong.result import AuditResult
@@ -14,12 +16,14 @@ __all__ = [
     "Cluster",
     "Document",
     "DocumentPair",
+    "Index",
     "Paragraph",
     "ParagraphPair",
     "Skipped",
     "Source",
     "__version__",
     "audit",
+    "check",
     "load_documents",
     "write_report",
 ]
