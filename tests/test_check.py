@@ -291,3 +291,62 @@ def test_lazy_normalisation_table_equals_the_full_table():
     everything = np.arange(0x110000, dtype=np.uint32)
     lazy, lazy_digit = normalize._lookup(everything)
     assert np.array_equal(lazy, table) and np.array_equal(lazy_digit[everything], digit)
+
+
+# --------------------------------------------------------------------------- integration files
+
+
+def _command(tokens: list[str]):
+    """The click command a ``chachong ...`` invocation names, and the rest of its tokens."""
+    import click
+
+    cmd: click.Command = main
+    rest = tokens[1:]
+    while isinstance(cmd, click.Group) and rest and rest[0] in cmd.commands:
+        cmd, rest = cmd.commands[rest[0]], rest[1:]
+    return cmd, rest
+
+
+def _options(cmd) -> set[str]:
+    return {o for p in cmd.params for o in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
+
+
+def test_pre_commit_hook_runs_the_gate(examples, tmp_path, monkeypatch):
+    yaml = pytest.importorskip("yaml")
+    _, copied, fresh = examples
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    tokens = hook["entry"].split() + hook["args"]
+    cmd, rest = _command(tokens)
+    assert cmd.name == "check" and set(t for t in rest if t.startswith("-")) <= _options(cmd)
+    import re
+
+    assert re.search(hook["files"], "docs/a.docx") and not re.search(hook["files"], "a.png")
+    # in a repository whose index sits where the hook looks for it
+    monkeypatch.chdir(tmp_path)
+    index = rest[rest.index("--index") + 1]
+    Path(index).parent.mkdir(parents=True, exist_ok=True)
+    Index.build(index, [examples[0]])
+    runner = CliRunner()
+    assert runner.invoke(main, [*tokens[1:], str(fresh)]).exit_code == 0
+    assert runner.invoke(main, [*tokens[1:], str(copied), str(fresh)]).exit_code == 1
+
+
+def test_example_workflow_uses_real_commands_and_options():
+    yaml = pytest.importorskip("yaml")
+    flow = yaml.safe_load((EXAMPLES / "ci" / "github-actions.yml").read_text(encoding="utf-8"))
+    scripts = [step["run"] for job in flow["jobs"].values() for step in job["steps"] if "run" in step]
+    calls = []
+    for script in scripts:
+        for line in script.replace("\\\n", " ").splitlines():
+            line = line.split("#")[0]
+            for part in line.split("chachong ")[1:]:
+                calls.append(["chachong", *part.split("|")[0].split(")")[0].split()])
+    used = set()
+    for tokens in calls:
+        if tokens[1] in ("audit", "check", "index", "split", "phrases"):
+            cmd, rest = _command(tokens)
+            used.add(cmd.name)
+            for t in rest:
+                if t.startswith("-"):
+                    assert t in _options(cmd), f"{cmd.name} has no option {t}"
+    assert {"check", "build", "add", "info"} <= used
