@@ -227,6 +227,17 @@ class _Prepared:
     pidx: np.ndarray  # indices of the indexed paragraphs (long enough)
     sigs: np.ndarray  # (len(pidx), num_perm) uint32
     wfp: np.ndarray  # winnowed fingerprints of the document (int64)
+    band: np.ndarray | None = None  # (len(pidx), bands) LSH band keys (int64), see _with_band_keys
+
+
+def _with_band_keys(rows: list[_Prepared], bands: int, n_rows: int) -> list[_Prepared]:
+    """Fill in the band keys of all documents at once (one numpy pass per band, not per document)."""
+    if rows:
+        keys = band_keys(np.concatenate([r.sigs for r in rows]), bands, n_rows)
+        cuts = np.cumsum([r.pidx.size for r in rows])[:-1]
+        for r, k in zip(rows, np.split(keys, cuts)):
+            r.band = k
+    return rows
 
 
 def _prepare_rows(corpus: Corpus, keys: Sequence[str]) -> list[_Prepared]:
@@ -394,10 +405,12 @@ class _SQLiteStore:
 
     def delete(self, doc_id: int, bands: int, rows: int) -> None:
         lo, hi = doc_id << _PAR_BITS, ((doc_id + 1) << _PAR_BITS) - 1
+        found = self.db.execute("SELECT pid, sig FROM paragraphs WHERE pid BETWEEN ? AND ?", (lo, hi)).fetchall()
         band_rows = []
-        for pid, sig in self.db.execute("SELECT pid, sig FROM paragraphs WHERE pid BETWEEN ? AND ?", (lo, hi)):
-            s = _from_bytes(sig, "<u4", self.where).reshape(1, -1)
-            band_rows.extend((int(k), pid) for k in band_keys(s, bands, rows)[0])
+        if found:
+            sigs = np.stack([_from_bytes(sig, "<u4", self.where) for _, sig in found])
+            for (pid, _), keys in zip(found, band_keys(sigs, bands, rows).tolist()):
+                band_rows.extend((k, pid) for k in keys)
         wfp = self.db.execute("SELECT wfp FROM documents WHERE id=?", (doc_id,)).fetchone()[0]
         self.db.executemany("DELETE FROM bands WHERE key=? AND pid=?", band_rows)
         self.db.executemany("DELETE FROM fingerprints WHERE hash=? AND doc=?",
@@ -420,8 +433,7 @@ class _SQLiteStore:
             pids = (doc_id << _PAR_BITS) + d.pidx
             par_rows.extend((int(p), _to_bytes(s, "<u4")) for p, s in zip(pids, d.sigs))
             if pids.size:
-                keys = band_keys(d.sigs, bands, rows)
-                band_parts.append(np.stack([keys.ravel(), np.repeat(pids, bands)], axis=1))
+                band_parts.append(np.stack([d.band.ravel(), np.repeat(pids, bands)], axis=1))
             fp_parts.append(np.stack([d.wfp, np.full(d.wfp.size, doc_id, dtype=np.int64)], axis=1))
             progress(f"write {n}/{len(docs)}")
         self.db.executemany("INSERT INTO paragraphs(pid, sig) VALUES (?,?)", par_rows)
@@ -666,7 +678,7 @@ class _RedisStore:
         for n, d in enumerate(docs, 1):
             new_id = int(self.r.incr(self.k("next")))
             pids = ((new_id << _PAR_BITS) + d.pidx).tolist()
-            keys = band_keys(d.sigs, bands, rows).tolist() if d.pidx.size else []
+            keys = d.band.tolist() if d.pidx.size else []
             record = {"key": d.key, "title": d.title, "source": d.source, "line": d.line, "chars": len(d.text),
                       "digest": d.digest, "text": zlib.compress(d.text.encode("utf-8", "surrogatepass"), 6),
                       "bounds": _to_bytes(d.bounds, "<i8"), "pidx": _to_bytes(d.pidx, "<i8"),
@@ -956,7 +968,8 @@ class Index:
         if len(keys) != len(docs) or len(set(keys)) != len(keys):
             raise IndexStoreError(f"{self._store.where}: give one distinct key per document")
         say("sign")
-        rows = _prepare_rows(prepare(docs, self.config), keys) if docs else []
+        rows = _with_band_keys(_prepare_rows(prepare(docs, self.config), keys) if docs else [], self.bands,
+                               self.rows)
         say("write")
         with self._store.write():
             if reset:
