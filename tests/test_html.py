@@ -4,8 +4,8 @@ tests/test_browser.py opens the page in headless Chromium)."""
 from __future__ import annotations
 
 import base64
-import html
 import hashlib
+import html
 import json
 import re
 import sys
@@ -90,7 +90,7 @@ def test_example_pair_view_marks_changed_figures():
 
 # ------------------------------------------------------------------ content
 def test_overview_names_groups_counts_settings_and_formulas(corpus_result, corpus_page):
-    result, report = corpus_result
+    _, report = corpus_result
     groups = re.search(r'<ul class="groups" id="duplicate-groups">(.*?)</ul>', corpus_page, re.S).group(1)
     # d01 = d02 identical, d03 a near-duplicate of both: one group of three, its links listed
     assert groups.count("<li>") == 1 and "近似重复 near-duplicate" in groups
@@ -243,7 +243,8 @@ def test_limits_cap_views_texts_table_and_matrix_and_are_printed():
 
 
 def test_page_grows_with_the_limits_not_with_the_corpus():
-    small = render(*(lambda r: (r, report_dict(r)))(fake_result(2_000)), table_limit=500)
+    small_result = fake_result(2_000)
+    small = render(small_result, report_dict(small_result), table_limit=500)
     big_result = fake_result(20_000)
     big = render(big_result, report_dict(big_result), table_limit=500)
     assert len(big) < 1.2 * len(small) + 200_000

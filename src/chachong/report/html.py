@@ -27,9 +27,10 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from html import escape
 from importlib import resources
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from chachong.result import AuditResult
 
@@ -504,11 +505,11 @@ def _matrix_section(page: _Page) -> str:
            "of the row document's characters covered by passages found in the column document. 排序：单链聚类排列，"
            "相互复制的文档相邻 ordered by single-linkage seriation of max(a_in_b, b_in_a), so duplicate groups sit "
            "together. 悬停看数值，点击打开对照 hover for values, click for the side-by-side view.</p>",
-           '<div class="legend"><span><i class="scale"></i>0% → 100%</span><span><i style="background:#adb5bd">'
+           '<div class="legend"><span><i class="scale"></i>0% → 100% (square-root scale)</span><span><i style="background:#adb5bd">'
            "</i>对角线 diagonal</span></div>",
            '<div class="matrix-wrap"><canvas id="matrix-canvas" width="10" height="10"></canvas>'
            '<div id="matrix-tip" hidden></div></div>',
-           f'<h3>相似文档对 <small>Top document pairs</small></h3>']
+           '<h3>相似文档对 <small>Top document pairs</small></h3>']
     pairs = page.ranked[:ROW_LIMIT]
     if not pairs:
         out.append('<p class="note">未发现 none found.</p>')
@@ -630,7 +631,7 @@ def histogram_svg(values: Iterable[tuple[float, str]], bins: int = 20) -> str:
                          f'fill="{colour}"><title>{lo:.2f}–{hi:.2f}: {c[kind]} {escape(kind)}</title></rect>')
     parts.append(f'<line x1="{left}" y1="{h - bottom}" x2="{w - 10}" y2="{h - bottom}" stroke="#495057"/>')
     parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#495057"/>')
-    for t in range(0, 5):
+    for t in range(5):
         x = left + t * (w - left - 10) / 4
         parts.append(f'<text x="{x:.1f}" y="{h - bottom + 16}" text-anchor="middle">{t / 4:.2f}</text>')
     parts.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{peak}</text>')
@@ -693,5 +694,5 @@ def render(result: AuditResult, report: dict[str, Any], *, pair_limit: int = PAI
     return _SLOT.sub(lambda m: slots[m.group(1)], _template("report.html"))
 
 
-__all__ = ["render", "script_json", "seriate", "char_diff", "rank_pairs", "pair_score", "duplicate_groups",
-           "histogram_svg", "PAIR_LIMIT", "TEXT_BUDGET", "TABLE_LIMIT", "MATRIX_LIMIT"]
+__all__ = ["MATRIX_LIMIT", "PAIR_LIMIT", "TABLE_LIMIT", "TEXT_BUDGET", "char_diff", "duplicate_groups",
+           "histogram_svg", "pair_score", "rank_pairs", "render", "script_json", "seriate"]

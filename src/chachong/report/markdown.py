@@ -65,7 +65,8 @@ def render(result: AuditResult, report: dict[str, Any], *, top: int = TOP) -> st
            f"{corpus['documents']:,} documents · {corpus['paragraphs']:,} paragraphs · {corpus['chars']:,} "
            f"characters · {tool.get('name', 'chachong')} {tool.get('version', '')} · {brief}", "",
            "| 指标 metric | 数值 value |", "| --- | ---: |",
-           f"| 完全相同的文档 identical documents | {sum(len(g) for g in identical)} ({len(identical)} group{'' if len(identical) == 1 else 's'}) |",
+           f"| 完全相同的文档 identical documents | {sum(len(g) for g in identical)} "
+           f"({len(identical)} group{'' if len(identical) == 1 else 's'}) |",
            f"| 近似重复组 near-duplicate groups | {len(near)} |",
            f"| 复制字数 copied characters | {copied:,} ({_pct(copied / total)}) |",
            f"| 套话占比 stock-phrase share | {_pct(stock / total)} ({len(report.get('stock_phrases') or [])} phrases) |",

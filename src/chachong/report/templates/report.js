@@ -149,8 +149,8 @@
 
   /* ---------- similarity matrix (canvas) ---------- */
   function heat(v) {
-    // white -> red; any copying at all stays visible as a light pink
-    var t = v <= 0 ? 0 : 0.12 + 0.88 * Math.min(1, v);
+    // white -> red on a square-root scale: 1 % is a faint tint, 25 % half way, 100 % full red
+    var t = v <= 0 ? 0 : Math.sqrt(Math.min(1, v));
     var r = Math.round(255 + (201 - 255) * t), g = Math.round(255 + (42 - 255) * t), b = Math.round(255 + (42 - 255) * t);
     return 'rgb(' + r + ',' + g + ',' + b + ')';
   }
