@@ -95,11 +95,11 @@ def check_report(b, page: Path, a: str, z: str, shots: Path, n_docs: int) -> Non
                " const r = Array.from(window.__from.getClientRects()).find(r => r.top >= c.top && r.bottom <= c.bottom);"
                " return [(r.left + r.right) / 2, (r.top + r.bottom) / 2]; })()")
     b.click(*src)
-    assert b.js("document.querySelectorAll('#pv-b .flash').length") == 1
-    twin = rect(b, "#pv-b .flash")
+    assert b.js("document.querySelectorAll('#pv-b [data-jumped]').length") == 1
+    twin = rect(b, "#pv-b [data-jumped]")
     col = rect(b, "#pv-b")
     assert col["top"] - 1 <= twin["top"] and twin["bottom"] <= col["bottom"] + 1, (col, twin)
-    assert b.js("document.querySelector('#pv-b .flash').textContent") == last
+    assert b.js("document.querySelector('#pv-b [data-jumped]').textContent") == last
     assert b.js("document.getElementById('pv-b').scrollTop") > 0
     b.screenshot(shots / "jump.png")
 

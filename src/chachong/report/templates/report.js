@@ -479,6 +479,9 @@
       col.scrollTop += top - col.clientHeight / 3;
       var cr = col.getBoundingClientRect();
       if (cr.top < 0 || cr.bottom > window.innerHeight) { col.scrollIntoView({ block: 'nearest' }); }
+      var before = col.querySelector('[data-jumped]');
+      if (before) { before.removeAttribute('data-jumped'); }
+      twin.setAttribute('data-jumped', '');
       [twin, from].forEach(function (e) { e.classList.add('flash'); });
       setTimeout(function () { [twin, from].forEach(function (e) { e.classList.remove('flash'); }); }, 1500);
     }
