@@ -22,7 +22,8 @@ One run of this script:
    all, query each), its time and recall, and the ratios chachong / baseline.
 
 It prints tables and writes every figure to ``benchmarks/out/bench_<n>.json``. Every run is killed
-when it passes ``--timeout`` seconds or ``--mem-limit-gb`` of RSS, and the stage it was in is named.
+when a stage passes ``--timeout`` seconds (the whole run ``--run-timeout``) or the run passes
+``--mem-limit-gb`` of RSS, and the stage it was in is named.
 
     python benchmarks/bench_audit.py --paragraphs 100000 --repeat 3 --exact --baseline
     python benchmarks/bench_audit.py --paragraphs 600000 --repeat 3 --profile
@@ -36,6 +37,7 @@ import contextlib
 import cProfile
 import importlib
 import inspect
+import itertools
 import json
 import os
 import pstats
@@ -157,9 +159,8 @@ class Sampler(threading.Thread):
 
 
 def _reset_hwm() -> None:
-    with contextlib.suppress(OSError):
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
-            fh.write("5")
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+        fh.write("5")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def _reset_hwm() -> None:
 
 
 class _Frame:
-    __slots__ = ("label", "t0", "c0", "child_wall", "child_cpu")
+    __slots__ = ("c0", "child_cpu", "child_wall", "label", "t0")
 
     def __init__(self, label: str) -> None:
         self.label, self.t0, self.c0 = label, time.perf_counter(), time.process_time()
@@ -490,6 +491,7 @@ def run_quality(corpus_path: Path, status_file: Path | None, exact: bool, baseli
             "recall": float(hit.mean()) if want.size else 1.0,
             "precision": float(1 - extra.mean()) if got.size else 1.0,
             "max_abs_jaccard_diff": j_diff,
+            "exact_by_jaccard": _jaccard_hist(truth_j[t]),
             "missed_by_jaccard": _jaccard_hist(truth_j[t][~hit]),
             "missed_examples": [
                 {"a": corpus.paragraph_ids[int(c // n)], "b": corpus.paragraph_ids[int(c % n)],
@@ -631,10 +633,17 @@ def ensure_corpus(n: int, seed: int) -> Path:
     return path
 
 
-def spawn(cmd: list[str], timeout: float, mem_limit: int, status_file: Path | None, log: Path) -> dict:
-    """Run ``cmd`` in its own process group; kill it past ``timeout`` s or ``mem_limit`` bytes."""
+def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | None, log: Path) -> dict:
+    """Run ``cmd`` in its own process group and wait for it.
+
+    ``limits`` = (seconds per stage, seconds per run, bytes of RSS). A stage is what the worker last
+    wrote to ``status_file``; without one the whole run is one stage. Past a limit the process group
+    is killed and the stage it was in is reported.
+    """
+    stage_limit, run_limit, mem_limit = limits
     if status_file is not None:
         status_file.write_text("start", encoding="utf-8")
+    stage, stage_t0 = "start", time.perf_counter()
     with open(log, "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
@@ -645,21 +654,30 @@ def spawn(cmd: list[str], timeout: float, mem_limit: int, status_file: Path | No
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            elapsed = time.perf_counter() - t0
-            if killed is None and (elapsed > timeout or sampler.peak > mem_limit):
-                stage = status_file.read_text(encoding="utf-8") if status_file and status_file.exists() else "?"
-                killed = {"reason": f"past {timeout:.0f} s" if elapsed > timeout
-                          else f"RSS {sampler.peak / 2**30:.1f} GB past the limit", "stage": stage,
-                          "after_s": elapsed}
+            now = time.perf_counter()
+            if status_file is not None:
+                with contextlib.suppress(OSError):
+                    current = status_file.read_text(encoding="utf-8")
+                    if current != stage:
+                        stage, stage_t0 = current, now
+            reason = None
+            if now - stage_t0 > stage_limit:
+                reason = f"stage ran past {stage_limit:.0f} s"
+            elif now - t0 > run_limit:
+                reason = f"run went past {run_limit:.0f} s"
+            elif sampler.peak > mem_limit:
+                reason = f"RSS {sampler.peak / 2**30:.1f} GB past {mem_limit / 2**30:.1f} GB"
+            if killed is None and reason:
+                killed = {"reason": reason, "stage": stage, "after_s": now - t0}
                 os.killpg(proc.pid, signal.SIGKILL)
-            time.sleep(0.02)
+            time.sleep(0.05)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         sampler.stop()
     tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode,
-            "maxrss_wait4": usage.ru_maxrss * 1024,
-            "tree_peak": sampler.peak, "killed": killed, "stderr_tail": tail}
+            "maxrss_wait4": usage.ru_maxrss * 1024, "tree_peak": sampler.peak, "killed": killed,
+            "stderr_tail": tail, "load_avg": _load_avg()}
 
 
 def _load_avg() -> list[float]:
@@ -713,6 +731,7 @@ def print_quality(q: dict) -> None:
         print(f"{t:>5}{r['exact_pairs']:>9,}{r['chachong_pairs']:>10,}{r['found']:>9,}{r['recall']:>9.4f}"
               f"{r['precision']:>11.4f}{r['max_abs_jaccard_diff']:>9.1e}{r['find_pairs_s']:>14.2f}   "
               f"{r['missed_by_jaccard'] or '-'}")
+        print(f"      exact pairs by Jaccard: {r['exact_by_jaccard']}")
         for ex in r["missed_examples"][:3]:
             print(f"      missed {ex['a']} {ex['b']} J={ex['jaccard']} chars={ex['chars']}")
         for ex in r["false_positive_examples"][:3]:
@@ -743,27 +762,42 @@ def print_quality(q: dict) -> None:
 def growth(paths: list[str]) -> None:
     """Per-stage seconds and peak RSS per size, and how they grow (x per x of paragraphs)."""
     runs = sorted((json.loads(Path(p).read_text(encoding="utf-8")) for p in paths), key=lambda r: r["paragraphs"])
-    names = []
+    names: list[tuple[str, str | None]] = []
     for r in runs:
-        for s in r.get("stages", []):
-            if s["stage"] not in names:
-                names.append(s["stage"])
+        for st in r.get("stages", []):
+            for key in [(st["stage"], None)] + [(st["stage"], sub) for sub in st.get("subs", {})]:
+                if key not in names and key[1] != "(rest)":
+                    names.append(key)
+
+    def get(r: dict, name: tuple[str, str | None], field: str) -> float | None:
+        for st in r.get("stages", []):
+            if st["stage"] == name[0]:
+                return st[field] if name[1] is None else st.get("subs", {}).get(name[1], {}).get(field)
+        return None
+
     head = "".join(f"{r['paragraphs']:>12,}" for r in runs)
-    steps = "".join(f"{'x' + format(b['paragraphs'] / a['paragraphs'], '.0f'):>10}" for a, b in zip(runs, runs[1:]))
+    steps = "".join(f"{'x' + format(b['paragraphs'] / a['paragraphs'], '.0f'):>10}" for a, b in itertools.pairwise(runs))
     print(f"\nseconds per stage{'':<7}{head}   growth per step {steps}")
 
     def line(label, values):
         vals = "".join(f"{v:>12.2f}" if v is not None else f"{'-':>12}" for v in values)
-        g = "".join(f"{b / a:>10.1f}" if a and b else f"{'-':>10}" for a, b in zip(values, values[1:]))
+        g = "".join(f"{b / a:>10.1f}" if a and b else f"{'-':>10}" for a, b in itertools.pairwise(values))
         print(f"{label:<24}{vals}   {'':<16}{g}")
 
+    label = (lambda nm: nm[0] if nm[1] is None else "  " + nm[1])
     for name in names:
-        line(name, [next((s["wall"] for s in r["stages"] if s["stage"] == name), None) for r in runs])
+        line(label(name), [get(r, name, "wall") for r in runs])
     line("total (in-process)", [sum(s["wall"] for s in r["stages"]) for r in runs])
     line("chachong audit (cli)", [r.get("cli", {}).get("wall_median") for r in runs])
+    print(f"\nCPU seconds per stage{'':<3}{head}")
+    for name in names:
+        line(label(name), [get(r, name, "cpu") for r in runs])
+    line("total (in-process)", [sum(s["cpu"] for s in r["stages"]) for r in runs])
+    line("chachong audit (cli)", [r.get("cli", {}).get("cpu_median") for r in runs])
     print(f"\npeak RSS GB{'':<13}{head}")
     for name in names:
-        line(name, [next((s["peak_rss"] / 2**30 for s in r["stages"] if s["stage"] == name), None) for r in runs])
+        if name[1] is None:
+            line(name[0], [(get(r, name, "peak_rss") or 0) / 2**30 or None for r in runs])
     line("chachong audit (cli)", [(r.get("cli", {}).get("peak_rss") or 0) / 2**30 or None for r in runs])
 
 
@@ -803,7 +837,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="one more stage run under cProfile + line sampling")
     ap.add_argument("--no-stages", action="store_true", help="skip the in-process stage runs")
     ap.add_argument("--no-cli", action="store_true", help="skip the chachong audit subprocess runs")
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds before a run is killed")
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds a stage may take before its run is killed")
+    ap.add_argument("--run-timeout", type=float, default=1800.0, help="seconds a whole run may take")
     ap.add_argument("--mem-limit-gb", type=float, default=8.0, help="RSS at which a run is killed")
     ap.add_argument("--out", help="JSON file for the figures (default benchmarks/out/bench_<n>.json)")
     ap.add_argument("--growth", nargs="+", metavar="JSON", help="print growth across earlier runs and exit")
@@ -834,10 +869,17 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = OUT / f"run_{n}"
     run_dir.mkdir(exist_ok=True)
     mem_limit = int(args.mem_limit_gb * 2**30)
+    limits = (args.timeout, args.run_timeout, mem_limit)
     result: dict = {"paragraphs": n, "seed": args.seed, "repeat": args.repeat, "corpus": str(corpus),
                     "corpus_bytes": corpus.stat().st_size, "cpus": os.cpu_count(), "load_avg_start": _load_avg(),
                     "python": sys.version.split()[0], "numpy": np.__version__, "when": time.strftime("%Y-%m-%d %H:%M")}
     me = [sys.executable, str(Path(__file__).resolve())]
+    out = Path(args.out) if args.out else OUT / f"bench_{n}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every phase, so a long run that is stopped still leaves its figures
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+
     status = run_dir / "status.txt"
     failed = False
 
@@ -846,7 +888,7 @@ def main(argv: list[str] | None = None) -> int:
         res_file.unlink(missing_ok=True)
         run = spawn(me + ["--worker", kind, "--corpus", str(corpus), "--result", str(res_file),
                           "--status", str(status)] + extra,
-                    args.timeout, mem_limit, status, run_dir / f"{kind}_{i}.log")
+                    limits, status, run_dir / f"{kind}_{i}.log")
         if run["killed"] or run["returncode"] != 0 or not res_file.exists():
             print(f"{kind} run {i}: {'killed (' + run['killed']['reason'] + ') in stage ' + run['killed']['stage'] if run['killed'] else 'failed'}"
                   f"; stderr: {' | '.join(run['stderr_tail'])}", file=sys.stderr)
@@ -865,6 +907,8 @@ def main(argv: list[str] | None = None) -> int:
                 break
             runs.append(r)
             print(f"  stages run {i + 1}: {sum(s['wall'] for s in r['stages']):.1f} s", file=sys.stderr)
+            result["stages_partial"] = [r["stages"] for r in runs]
+            save()
         if runs:
             result.update({k: runs[0][k] for k in ("documents", "chars", "verified_pairs",
                                                    "paragraph_pairs_reported")})
@@ -872,6 +916,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{runs[0]['chars'] / 1e6:.1f} M characters; {runs[0]['verified_pairs']:,} verified pairs, "
                   f"{runs[0]['paragraph_pairs_reported']:,} reported")
             result["stages"] = print_stages(runs)
+            result.pop("stages_partial", None)
             result["stage_runs"] = [{"ru_maxrss": r["ru_maxrss"], "sampled_peak": r["sampled_peak"],
                                      "total_wall": sum(s["wall"] for s in r["stages"])} for r in runs]
     if not args.no_cli and not failed:
@@ -883,19 +928,22 @@ def main(argv: list[str] | None = None) -> int:
             out_dir = run_dir / "cli"
             shutil.rmtree(out_dir, ignore_errors=True)
             run = spawn(cmd + ["audit", str(corpus), "-o", str(out_dir), "--format", "json,csv"],
-                        args.timeout, mem_limit, None, run_dir / f"cli_{i}.log")
+                        (args.timeout, args.run_timeout, mem_limit), None, run_dir / f"cli_{i}.log")
             if run["killed"] or run["returncode"] != 0:
                 print(f"chachong audit run {i}: {run['killed'] or 'exit ' + str(run['returncode'])}; "
                       f"{' | '.join(run['stderr_tail'])}", file=sys.stderr)
                 result.setdefault("failures", []).append({"run": f"cli {i}", **run})
                 break
             cli_runs.append(run)
+            result["cli_partial"] = cli_runs
+            save()
+        result.pop("cli_partial", None)
         if cli_runs:
             walls = [r["wall"] for r in cli_runs]
             peak = max(max(r["maxrss_wait4"], r["tree_peak"]) for r in cli_runs)
             cpus = [r["cpu"] for r in cli_runs]
-            result["cli"] = {"cpus": cpus, "cpu_median": statistics.median(cpus), "command": " ".join(["chachong", "audit", corpus.name, "-o", "DIR", "--format",
-                                                  "json,csv"]),
+            result["cli"] = {"cpus": cpus, "cpu_median": statistics.median(cpus),
+                             "command": f"chachong audit {corpus.name} -o DIR --format json,csv",
                              "walls": walls, "wall_median": statistics.median(walls), "peak_rss": peak,
                              "maxrss_wait4": [r["maxrss_wait4"] for r in cli_runs],
                              "tree_peak": [r["tree_peak"] for r in cli_runs]}
@@ -927,9 +975,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + line)
     print(f"\nload average {result['load_avg_start']} -> {result['load_avg_end']} "
           f"(figures are wall time on a shared machine; CPU seconds are in the JSON)")
-    out = Path(args.out) if args.out else OUT / f"bench_{n}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    save()
     print(f"figures: {out}")
     return 1 if result.get("failures") else 0
 

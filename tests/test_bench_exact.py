@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from exact_pairs import ExactJoin, brute_force_pairs, exact_pairs, prefix_lengths  # noqa: E402
+from exact_pairs import ExactJoin, brute_force_pairs, exact_pairs, prefix_lengths
 
 
 def _csr(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
