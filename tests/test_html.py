@@ -187,15 +187,17 @@ def test_stock_phrases_boilerplate_and_placeholders_render(corpus_result):
                                placeholders=1, stock_ratio=8 / len(result.document("d04").text))
     res.stock_phrases = [{"phrase": "今年以来<b>", "documents": 7, "occurrences": 9,
                           "examples": [{"document": "d04", "start": 0, "end": 4}]}]
-    res.boilerplate = [{"text": "【广告】关注公众号</td><script>", "kind": "repeated-line", "occurrences": 2,
-                        "locations": [{"document": "d04", "line": 3}, {"document": "d05", "line": 4}]}]
+    res.boilerplate = [{"text": "【广告】关注公众号</td><script>", "kind": "repeated-line", "occurrences": 3,
+                        "locations": [{"document": "d04", "line": 3}, {"document": "d05", "line": 4},
+                                      {"document": None, "line": 40}]}]
     res.stock_paragraphs = [{"text": "现在，我代表<i>", "documents": 6, "independent_documents": 6,
                              "members": ["d01:p001", "d02:p001"]}]
     page = render(res, report_dict(res))
     table = re.search(r'<table id="stock-phrases">(.*?)</table>', page, re.S).group(1)
-    assert "<td>今年以来&lt;b&gt;</td><td class=num>7</td><td class=num>9</td>" in table
+    assert "<td>今年以来&lt;b&gt;</td><td class=num>7</td><td class=num></td><td class=num>9</td>" in table
+    assert "<td>1 · d04</td>" in table
     table = re.search(r'<table id="boilerplate-table">(.*?)</table>', page, re.S).group(1)
-    assert "【广告】关注公众号&lt;/td&gt;&lt;script&gt;" in table and "2 · d04, d05" in table
+    assert "【广告】关注公众号&lt;/td&gt;&lt;script&gt;" in table and "3 · d04, d05, line 40" in table
     assert "现在，我代表&lt;i&gt;" in page
     marks = page_data(page)["marks"]["d04"]
     assert marks["stock"] == [[0, 8]] and marks["boiler"] == [[10, 14, "placeholder"]]

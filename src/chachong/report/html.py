@@ -551,11 +551,14 @@ def _phrases_section(page: _Page) -> str:
     if phrases:
         rows = []
         for ph in phrases[:ROW_LIMIT]:
-            text = ph.get("phrase", ph.get("text", "")) if isinstance(ph, dict) else ph
-            rows.append([escape(str(text)), escape(_brief(ph.get("documents", ""))), escape(_brief(ph.get("occurrences", ""))),
-                         escape(_brief(ph.get("family", ""))), escape(_clip(_brief(ph.get("examples", "")), 160))])
-        out.append(_table(rows, ["套话 phrase", "文档数 documents", "出现次数 occurrences", "族 family", "例 examples"],
-                          {1, 2}, "stock-phrases"))
+            ph = ph if isinstance(ph, dict) else {"phrase": ph}
+            share = ph.get("share")
+            rows.append([escape(str(ph.get("phrase", ph.get("text", "")))), escape(_brief(ph.get("documents", ""))),
+                         _pct(share) if isinstance(share, (int, float)) else "",
+                         escape(_brief(ph.get("occurrences", ""))), escape(_brief(ph.get("family", ""))),
+                         escape(_locations(ph.get("examples", []), 8))])
+        out.append(_table(rows, ["套话 phrase", "文档数 documents", "占比 share", "出现次数 occurrences", "族 family",
+                                 "例 examples (documents)"], {1, 2, 3}, "stock-phrases"))
         out.append(_more(len(phrases)))
     else:
         out.append('<p class="note">未发现套话 no stock phrases found.</p>')
@@ -574,16 +577,22 @@ def _phrases_section(page: _Page) -> str:
     return "\n".join(out)
 
 
-def _locations(value: Any) -> str:
-    if isinstance(value, list):
-        docs = []
-        for loc in value:
-            d = loc.get("document") if isinstance(loc, dict) else (loc[0] if isinstance(loc, (list, tuple)) and loc else loc)
-            if d is not None and str(d) not in docs:
-                docs.append(str(d))
-        shown = ", ".join(docs[:12]) + (f" … (+{len(docs) - 12})" if len(docs) > 12 else "")
-        return f"{len(value)} · {shown}" if docs else str(len(value))
-    return _brief(value)
+def _locations(value: Any, limit: int = 12) -> str:
+    """Where a phrase or a boilerplate line occurs, as document ids (or source lines outside documents)."""
+    if not isinstance(value, list):
+        return _brief(value)
+    places: list[str] = []
+    for loc in value:
+        if isinstance(loc, dict):
+            label = loc.get("document") or (f"line {loc['line']}" if loc.get("line") is not None else None)
+        elif isinstance(loc, (list, tuple)) and loc:
+            label = loc[0]
+        else:
+            label = loc
+        if label is not None and str(label) not in places:
+            places.append(str(label))
+    shown = ", ".join(places[:limit]) + (f" … (+{len(places) - limit})" if len(places) > limit else "")
+    return f"{len(value)} · {shown}" if places else str(len(value))
 
 
 def _boilerplate_section(page: _Page) -> str:
