@@ -226,7 +226,9 @@ def test_formats(examples, example_index, tmp_path):
     with Index.open(example_index) as idx:
         [(_, src)] = idx.fetch([idx.keys()[doc["matches"][0]["document"]]])
     text = copied.read_text(encoding="utf-8").split("\n", 1)[1]
-    assert text[s:e][:10] == src.text[s2:e2][:10]
+    from difflib import SequenceMatcher
+
+    assert e - s > 50 and SequenceMatcher(None, text[s:e], src.text[s2:e2]).ratio() > 0.8
     # deterministic
     assert run(copied, fresh, "--index", example_index, "--format", "json").output == r.output
     out = tmp_path / "junit.xml"
