@@ -125,12 +125,32 @@ def annotate_stock(result: AuditResult) -> None:
     Fills ``result.stock_phrases``, ``result.boilerplate`` and, per document,
     ``stock``, ``stock_ratio``, ``copy_ratio_excluding_stock`` and ``placeholders``.
     """
+    from chachong.boilerplate import TrailerNote, find_boilerplate
+    from chachong.phrases import coverage, independent_groups, merge, mine_phrases, phrase_records, shares
+
+    docs = result.documents
     # the stock paragraphs found while pairing are stock phrasing in every document they occur in
     for sp in result.stock_paragraphs:
         for member in sp["members"]:
             doc_id = member.split(":")[0]
             para = result.document(doc_id).paragraphs[int(member.split(":p")[1]) - 1]
             result.stats[doc_id].stock.append((para.start, para.end))
+    found = find_boilerplate(docs, [w for w in result.warnings if isinstance(w, TrailerNote)])
+    groups = independent_groups([d.id for d in docs], result.document_pairs)
+    # adverts and markers are not content: no phrase reaches into them (placeholders are
+    # masked like figures and stay part of the text)
+    not_content = [[(s, e) for s, e, kind in ivs if kind != "placeholder"] for ivs in found.intervals]
+    phrases = mine_phrases([d.text for d in docs], groups, result.config, exclude=not_content)
+    covered = coverage(phrases, len(docs))
+    for i, doc in enumerate(docs):
+        st = result.stats[doc.id]
+        st.stock = merge(st.stock + covered[i])
+        st.stock_ratio, st.copy_ratio_excluding_stock = shares(
+            0, len(doc.text), st.stock, merge([iv for ivs in st.copied.values() for iv in ivs]))
+        st.placeholders = found.placeholders[i]
+        st.boilerplate = found.intervals[i]
+    result.stock_phrases = phrase_records(phrases, docs, len(set(groups)))
+    result.boilerplate = found.findings
 
 
 def stock_threshold(config: AuditConfig, independent_documents: int) -> int:

@@ -33,6 +33,10 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "min-paragraph-chars": (int, "Shorter paragraphs never pair documents."),
     "document-threshold": (float, "Jaccard for a near-duplicate document pair."),
     "stock-min-documents": (int, "Independent documents that make a shared paragraph a formula."),
+    "phrase-min-documents": (int, "Independent documents a stock phrase needs (default: max(3, 2 %))."),
+    "phrase-min-chars": (int, "Shortest stock phrase, in characters."),
+    "phrase-max-chars": (int, "Longest stock phrase, in characters."),
+    "phrase-closure": (float, "Drop a phrase when a longer one keeps this share of its documents."),
     "min-span": (int, "Shortest copied passage, in characters."),
     "workers": (int, "Processes for the heavy stages (0 = one per core)."),
 }
@@ -370,6 +374,40 @@ def index_info(ctx: click.Context, uri: str, list_documents: bool, verify: bool,
             click.echo("  consistent" if not problems else "  problems:\n" + "\n".join(f"    {p}" for p in problems))
     if problems:
         ctx.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--top", default=30, show_default=True, help="Phrases to list, most widespread first (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the records of report.json's stock_phrases.")
+@settings_options
+def phrases(paths: tuple[str, ...], top: int, as_json: bool, **kwargs: Any) -> None:
+    """Stock phrases (套话) of files or folders: formulas many independent documents write."""
+    import json
+
+    from chachong.audit import audit as run_audit
+
+    config = build_config(_settings_from(kwargs))
+    try:
+        result = run_audit(list(paths), config)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    for s in result.skipped:
+        click.echo(f"skipped: {s.path}: {s.reason}", err=True)
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if not result.documents:
+        raise InputError("nothing could be read; see the reasons above")
+    rows = result.stock_phrases[:top] if top > 0 else result.stock_phrases
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{len(result.stock_phrases)} stock phrases in {len(result.documents)} documents; "
+               "documents count copies of one document once", err=True)
+    click.echo(f"{'rank':>4}  {'docs':>5}  {'occur':>6}  phrase  [family]")
+    for n, p in enumerate(rows, 1):
+        family = f"  [{p['family']}]" if p["family"] != p["phrase"] else ""
+        click.echo(f"{n:>4}  {p['documents']:>5}  {p['occurrences']:>6}  {p['phrase']}{family}")
 
 
 def run() -> None:  # pragma: no cover - console entry with exit code 2 for usage errors

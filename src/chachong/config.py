@@ -72,6 +72,21 @@ class AuditConfig:
             max(5, 3 % of the independent documents): five units writing the same
             paragraph independently is a formula, not a copy.
 
+    Stock phrases (套话, phrases.py)
+        phrase_min_documents: independent documents (copies of one document count once) a
+            phrase must occur in to be a stock phrase. ``None`` means max(3, 2 % of the
+            independent documents): three units writing the same words independently is a
+            formula in a small compilation, and 2 % keeps large corpora to phrases an editor
+            would call formulaic rather than every common collocation.
+        phrase_min_chars / phrase_max_chars: length of a phrase in canonical characters (a
+            run of digits or a placeholder is one character and does not count towards the
+            minimum). 4 is the shortest formula (切实加强, 三会一课); above 30 a shared
+            string is a sentence, reported as copying or as a stock paragraph.
+        phrase_closure: a phrase is dropped when a longer phrase containing it keeps at
+            least this share of its documents (0.9: 二十大精神 goes when nearly every
+            document writing it writes 学习贯彻党的二十大精神; a part used on its own in more
+            than a tenth of its documents is a formula of its own).
+
     Alignment and copy ratios
         min_span: shortest copied passage that counts, in canonical characters (13, the
             figure commercial 查重 services are known for).
@@ -102,6 +117,11 @@ class AuditConfig:
     min_paragraph_chars: int = 20
     document_threshold: float = 0.8
     stock_min_documents: int | None = None
+    # stock phrases
+    phrase_min_documents: int | None = None
+    phrase_min_chars: int = 4
+    phrase_max_chars: int = 30
+    phrase_closure: float = 0.9
     # alignment
     min_span: int = 13
     # engine
@@ -130,6 +150,12 @@ class AuditConfig:
             raise ConfigError("min_span must be >= 1 and min_paragraph_chars >= 0")
         if self.workers < 0:
             raise ConfigError("workers must be >= 0")
+        if not 2 <= self.phrase_min_chars <= self.phrase_max_chars:
+            raise ConfigError("phrase_min_chars must be at least 2 and at most phrase_max_chars")
+        if not 0.0 < self.phrase_closure <= 1.0:
+            raise ConfigError(f"phrase_closure must be in (0, 1], not {self.phrase_closure}")
+        if self.phrase_min_documents is not None and self.phrase_min_documents < 2:
+            raise ConfigError("phrase_min_documents must be at least 2 (a phrase of one document is not stock)")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from chachong.boilerplate import TrailerNote, trailing_block
 from chachong.model import Document, Paragraph, Source
 
 _TOC_HEADER = re.compile(r"^\s*目\s*录\s*$")
@@ -120,7 +121,34 @@ def _piece(text: str, lines: list[tuple[int, int]], title: str, body_from: int, 
 
 
 def split_source(source: Source, mode: str = "auto") -> tuple[list[Piece], list[str]]:
-    """Cut one source into documents. Returns the pieces and warnings (one line each)."""
+    """Cut one source into documents. Returns the pieces and warnings (one line each).
+
+    A block of advert and marker lines after the last document (see
+    :func:`chachong.boilerplate.trailing_block`) is not part of it: the last piece ends before
+    the block, and a :class:`~chachong.boilerplate.TrailerNote` warning carries its lines.
+    """
+    pieces, warnings = _split_source(source, mode)
+    if source.kind != "table" and pieces:
+        last, note = _cut_trailer(pieces[-1])
+        if note is not None:
+            pieces[-1] = last
+            warnings.append(note)
+    return pieces, warnings
+
+
+def _cut_trailer(piece: Piece) -> tuple[Piece, TrailerNote | None]:
+    lines = piece.text.split("\n")
+    first = trailing_block(lines)
+    if first is None:
+        return piece, None
+    keep = first
+    while keep > 0 and not lines[keep - 1].strip():
+        keep -= 1
+    note = TrailerNote.make(piece.source, ((piece.line + i, lines[i]) for i in range(first, len(lines))))
+    return Piece(piece.title, "\n".join(lines[:keep]), piece.line, piece.source), note
+
+
+def _split_source(source: Source, mode: str) -> tuple[list[Piece], list[str]]:
     text = source.text
     lines = _lines(text)
     warnings: list[str] = []

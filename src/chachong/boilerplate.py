@@ -1,0 +1,255 @@
+"""Boilerplate: text that is not content at all.
+
+Three kinds of finding, each with its locations in documents (character offsets and source
+lines) or, for the advert block cut from the end of a compilation, in the source file only:
+
+- ``repeated-line`` / ``advert``: lines put in by the site a compilation came from (adverts,
+  contact and watermark lines). A line is one when it reads like an advert (see
+  :func:`looks_like_advert`) or is repeated three times or more inside one document (page
+  headers, watermarks). ``repeated-line`` when the same line occurs at least twice, ``advert``
+  when it occurs once.
+- ``marker``: inline markers such as ``##paidbegin##`` left by a paywall or an editor.
+- ``placeholder``: unfilled template placeholders: ``XX``, ``XXX``, a lone ``x`` as in
+  ``x次``/``x万元``, ``某某``, ``○○``, ``××``. The same characters are masked for matching
+  (normalize.py), so a filled copy of a template still matches it.
+
+A block of advert and marker lines after the last document of a compilation is cut off by
+the splitter (:func:`trailing_block`); it reaches the report through a :class:`TrailerNote`
+warning, the only channel from the splitter to an audit result.
+
+>>> [m.group() for m in PLACEHOLDER.finditer("完成XX项，x次检查，第X批，某某同志，www.xxx.com，X光，“1+3+X”体系")]
+['XX', 'x', 'X', '某某']
+>>> looks_like_advert("【某某素材网】——每日更新公文范文，关注公众号获取更多资料")
+True
+>>> looks_like_advert("通过政务微信公众号发布信息，关注群众诉求。")
+False
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chachong.model import Document
+
+MARKER = re.compile(r"##[^#\s]{1,40}##")
+# XX, XXX next to CJK text, or a lone x standing for a figure (x次, x万元, 第x次); never part of
+# a Latin word, a number (3x4), a URL (www.xxx.com) or a formula name ("1+3+X" 产业体系)
+_NOT_X = r"A-Za-z0-9Ａ-Ｚａ-ｚ０-９._/@+＋\-"
+_UNIT = "次个万亿千百元人户家项名件套起分%％倍天年月日余多条批场所处平米亩吨辆台座期"
+PLACEHOLDER = re.compile(
+    rf"(?<![{_NOT_X}])[XxＸｘ]{{2,}}(?![{_NOT_X}])"
+    rf"|(?<![{_NOT_X}])[XxＸｘ](?=[{_UNIT}])|(?<=第)[XxＸｘ](?![{_NOT_X}])"
+    r"|某某+|[○◯]{2,}|[×✕]{2,}"
+)
+# phrases of promotion that official writing does not use (strong), and words official writing
+# uses too but adverts pile up (weak); 公众号, 微信 and 二维码 alone are weak: 政务公众号 is content
+_STRONG = re.compile(
+    r"客服|素材库|素材网|代笔|加微信|微信号|[Qq]{2}群|svip|vip会员|会员群|有意加入|请联系|关注公众号|"
+    r"获取更多|每日更新|每天更新|一键下载|谨防假冒|原创高质量|https?://|www\."
+)
+_WEAK = re.compile(r"公众号|微信|二维码|扫码|网盘|会员|下载|关注|加入|联系|更新|原创|版权|转载|资料|素材|获取|范文|好评|接单")
+_BRAND = re.compile(r"^\s*【[^】]{1,20}】")
+_ENUMERATED = re.compile(r"^\s*([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(?\d+[.、)）])")
+
+KINDS = ("repeated-line", "advert", "marker", "placeholder")
+_PRIORITY = {"repeated-line": 0, "advert": 0, "marker": 1, "placeholder": 2}
+
+
+def looks_like_advert(line: str) -> bool:
+    """True when a line reads like an advert or a contact/watermark line, not like content.
+
+    It needs phrases official writing does not use (客服, 素材库, 关注公众号, 每日更新, a URL ...):
+    two of them, or one after a bracketed brand (【...】), or one with two more advert words
+    (会员, 下载, 资料 ...).
+    """
+    strong = {m.group().lower() for m in _STRONG.finditer(line)}
+    if not strong:
+        return False
+    weak = {m.group() for m in _WEAK.finditer(line)}
+    return len(strong) >= 2 or bool(_BRAND.match(line)) or len(weak) >= 2
+
+
+def is_marker_line(line: str) -> bool:
+    """A line holding nothing but markers (``##paidend##``)."""
+    s = line.strip()
+    return bool(s) and not MARKER.sub("", s).strip()
+
+
+def trailing_block(lines: Sequence[str]) -> int | None:
+    """Index of the first line of a trailing block of advert and marker lines, or None.
+
+    The block is the longest run of lines at the end (blank lines inside allowed) each of
+    which is a marker line, reads like an advert, or repeats a line already in the block. It
+    counts only with firm evidence, a marker line or a line repeated verbatim in it, or two
+    advert lines; and at least one line of content must stay before it.
+
+    >>> trailing_block(["正文第一段。", "正文第二段。", "【某网】——关注公众号获取资料", "【某网】——关注公众号获取资料", "", "##end##"])
+    2
+    >>> trailing_block(["正文第一段。", "联系人：王某，联系电话：1234567"]) is None
+    True
+    """
+    seen: set[str] = set()
+    evidence = adverts = 0
+    first = None
+    for i in range(len(lines) - 1, -1, -1):
+        s = lines[i].strip()
+        if not s:
+            continue
+        if is_marker_line(s) or s in seen:
+            evidence += 1
+        elif looks_like_advert(s):
+            adverts += 1
+        else:
+            break
+        seen.add(s)
+        first = i
+    if first is None or not (evidence or adverts >= 2):
+        return None
+    if not any(line.strip() for line in lines[:first]):
+        return None
+    return first
+
+
+class TrailerNote(str):
+    """A splitter warning that also carries the lines it cut from the end of a source.
+
+    It is an ordinary warning string (so every caller prints it as such); ``source`` and
+    ``lines`` ((source line number, text) of each non-blank line cut) let the audit report the
+    lines as boilerplate findings.
+    """
+
+    source: str
+    lines: tuple[tuple[int, str], ...]
+
+    @classmethod
+    def make(cls, source: str, lines: Iterable[tuple[int, str]]) -> TrailerNote:
+        kept = tuple((n, t) for n, t in lines if t.strip())
+        first, last = kept[0][0], kept[-1][0]
+        note = cls(f"{source}: lines {first}-{last} after the last document are adverts or markers, not content; "
+                   "left out of the document and reported as boilerplate")
+        note.source = source
+        note.lines = kept
+        return note
+
+
+@dataclass
+class Boilerplate:
+    """What :func:`find_boilerplate` found.
+
+    ``findings`` are report-ready records; ``intervals[i]`` are (start, end, kind) in the text
+    of document i, sorted and non-overlapping (lines before markers before placeholders);
+    ``placeholders[i]`` counts the placeholders of document i.
+    """
+
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    intervals: list[list[tuple[int, int, str]]] = field(default_factory=list)
+    placeholders: list[int] = field(default_factory=list)
+
+
+def _location(doc: Document | None, source: str, line: int, start: int | None = None,
+              end: int | None = None) -> dict[str, Any]:
+    return {"document": doc.id if doc else None, "source": source, "line": line, "start": start, "end": end}
+
+
+def _line_of(doc: Document, offset: int) -> int:
+    return doc.line + doc.text.count("\n", 0, offset)
+
+
+def _flatten(raw: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Sorted, non-overlapping intervals: each character keeps its highest-priority kind."""
+    out: list[tuple[int, int, str]] = []
+    for s, e, kind in sorted(raw, key=lambda t: (_PRIORITY[t[2]], t[0], t[1])):
+        pieces = [(s, e)]
+        for a, b, _k in out:
+            pieces = [q for p0, p1 in pieces for q in ((p0, min(p1, a)), (max(p0, b), p1)) if q[0] < q[1]]
+        out.extend((a, b, kind) for a, b in pieces)
+    merged: list[tuple[int, int, str]] = []
+    for s, e, kind in sorted(out):
+        if merged and merged[-1][2] == kind and merged[-1][1] >= s:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e), kind)
+        else:
+            merged.append((s, e, kind))
+    return merged
+
+
+def find_boilerplate(documents: Sequence[Document], trailers: Iterable[TrailerNote] = ()) -> Boilerplate:
+    """Advert and repeated lines, markers and placeholders of ``documents``.
+
+    ``trailers`` are the blocks the splitter cut from the ends of sources; their lines are
+    reported with their source line numbers and no document.
+    """
+    trailers = list(trailers)
+    # how often each line occurs, in documents and in cut blocks
+    line_count: dict[str, int] = defaultdict(int)
+    per_doc_count: list[dict[str, int]] = []
+    for doc in documents:
+        counts: dict[str, int] = defaultdict(int)
+        for p in doc.paragraphs:
+            counts[p.text.strip()] += 1
+        per_doc_count.append(counts)
+        for t, c in counts.items():
+            line_count[t] += c
+    for note in trailers:
+        for _n, t in note.lines:
+            line_count[t.strip()] += 1
+
+    found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    intervals: list[list[tuple[int, int, str]]] = []
+    placeholders: list[int] = []
+    for doc, counts in zip(documents, per_doc_count):
+        raw: list[tuple[int, int, str]] = []
+        for p in doc.paragraphs:
+            t = p.text.strip()
+            if is_marker_line(t):
+                continue  # reported below as markers
+            within = counts[t] >= 3 and len(t) >= 6 and not _ENUMERATED.match(t)
+            if looks_like_advert(t) or within:
+                kind = "repeated-line" if line_count[t] >= 2 else "advert"
+                found[(kind, t)].append(_location(doc, doc.source, p.line, p.start, p.end))
+                raw.append((p.start, p.end, kind))
+        for m in MARKER.finditer(doc.text):
+            found[("marker", m.group())].append(_location(doc, doc.source, _line_of(doc, m.start()), m.start(), m.end()))
+            raw.append((m.start(), m.end(), "marker"))
+        n_place = 0
+        for m in PLACEHOLDER.finditer(doc.text):
+            found[("placeholder", m.group())].append(
+                _location(doc, doc.source, _line_of(doc, m.start()), m.start(), m.end()))
+            raw.append((m.start(), m.end(), "placeholder"))
+            n_place += 1
+        placeholders.append(n_place)
+        intervals.append(_flatten(raw))
+    for note in trailers:
+        for n, t in note.lines:
+            s = t.strip()
+            if is_marker_line(s):
+                for m in MARKER.finditer(s):
+                    found[("marker", m.group())].append(_location(None, note.source, n))
+            else:
+                kind = "repeated-line" if line_count[s] >= 2 else "advert"
+                found[(kind, s)].append(_location(None, note.source, n))
+    order = {d.id: i for i, d in enumerate(documents)}
+
+    def loc_key(loc: dict[str, Any]) -> tuple:
+        return (loc["source"], loc["line"], order.get(loc["document"], -1), loc["start"] or 0)
+
+    order_found = sorted(found.items(), key=lambda kv: (KINDS.index(kv[0][0]), -len(kv[1]), kv[0][1]))
+    findings: list[dict[str, Any]] = [
+        {"text": text, "kind": kind, "occurrences": len(locs), "locations": sorted(locs, key=loc_key)}
+        for (kind, text), locs in order_found]
+    return Boilerplate(findings, intervals, placeholders)
+
+
+__all__ = [
+    "MARKER",
+    "PLACEHOLDER",
+    "Boilerplate",
+    "TrailerNote",
+    "find_boilerplate",
+    "is_marker_line",
+    "looks_like_advert",
+    "trailing_block",
+]
