@@ -13,7 +13,6 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
-import docx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,13 +21,8 @@ from chachong import ingest
 from chachong.ingest import IngestError, Limits, read_source, read_sources
 from chachong.model import Skipped
 
-TEXT = "我们要坚持以人民为中心的发展思想，不断增强人民群众的获得感、幸福感、安全感。"
-
-
-def write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for badfiles
+from badfiles import ENCRYPTED_DOCX, HELLO, LEGACY_DOC, SCANNED, TEXT, bomb, build_pdf, make_docx_bytes, write
 
 
 def skipped_reason(path: Path | bytes, **kwargs) -> str:
@@ -128,7 +122,7 @@ def test_file_over_the_size_limit_is_skipped_before_reading(tmp_path, monkeypatc
     reason = skipped_reason(path)
     assert (
         reason
-        == "is 300 MiB, over the 256 MiB limit for one file; split it, or raise Limits(max_file_bytes=...)"
+        == "is 300 MiB, over the 256 MiB limit for one file; split it, or raise the limit with --max-file-mb"
     )
     small = write(tmp_path / "small.txt", TEXT.encode())
     assert "over the 10 bytes limit" in skipped_reason(small, limits=Limits(max_file_bytes=10))
@@ -137,25 +131,13 @@ def test_file_over_the_size_limit_is_skipped_before_reading(tmp_path, monkeypatc
 # --------------------------------------------------------------------------- docx
 
 
-def make_docx_bytes(text: str = TEXT) -> bytes:
-    document = docx.Document()
-    document.add_paragraph(text)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
 def test_legacy_doc_renamed_docx(tmp_path):
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)
-    reason = skipped_reason(write(tmp_path / "旧文件.docx", ole))
+    reason = skipped_reason(write(tmp_path / "旧文件.docx", LEGACY_DOC))
     assert reason == "is a legacy Word .doc, not .docx; open it in Word/LibreOffice and save as .docx"
 
 
 def test_password_protected_docx(tmp_path):
-    ole = (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(1000)
-    )
-    reason = skipped_reason(write(tmp_path / "a.docx", ole))
+    reason = skipped_reason(write(tmp_path / "a.docx", ENCRYPTED_DOCX))
     assert reason == "is password-protected; remove the password in Word and save again"
 
 
@@ -214,24 +196,9 @@ def test_docx_total_size_guard_uses_the_zip_directory(tmp_path):
     assert reason.startswith("would expand to ")
     assert reason.endswith(
         "over the 1000 bytes limit (a zip bomb?); if the document is genuine, "
-        "raise Limits(max_docx_uncompressed=...)"
+        "save it as .txt in Word (or raise Limits(max_docx_uncompressed=...) in Python)"
     )
     assert read_source(path)[0].text == TEXT  # the same file is fine under the default limit
-
-
-def bomb(path: Path, size: int) -> Path:
-    """A .docx whose document part is ``size`` zero bytes: tiny on disk, huge inflated."""
-    template = zipfile.ZipFile(io.BytesIO(make_docx_bytes()))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for item in template.infolist():
-            if item.filename != "word/document.xml":
-                archive.writestr(item, template.read(item))
-        with archive.open("word/document.xml", "w", force_zip64=True) as member:
-            chunk = bytes(8 * 2**20)
-            for _ in range(size // len(chunk)):
-                member.write(chunk)
-            member.write(bytes(size % len(chunk)))
-    return path
 
 
 def test_docx_zip_bomb_over_default_total_limit(tmp_path):
@@ -250,70 +217,6 @@ def test_docx_zip_bomb_over_the_compression_ratio(tmp_path):
 
 
 # ---------------------------------------------------------------------------- pdf
-
-_TO_UNICODE = (
-    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
-    b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def "
-    b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def "
-    b"1 begincodespacerange <0000> <FFFF> endcodespacerange "
-    b"4 beginbfchar <0001> <4E2D> <0002> <6587> <0003> <6D4B> <0004> <8BD5> endbfchar "
-    b"endcmap CMapName currentdict /CMap defineresource pop end end"
-)
-
-
-def build_pdf(content: bytes, *, font: str = "helvetica", encrypt: bool = False) -> bytes:
-    """A minimal one-page PDF, written by hand (no PDF writer is a dependency).
-
-    font: "helvetica" (standard font), "cid" (glyph ids without a Unicode table) or
-    "cid-unicode" (glyph ids with a ToUnicode map for 中文测试).
-    """
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-            b" /Resources << /Font << /F1 5 0 R >> >> >>"
-        ),
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-    ]
-    if font == "helvetica":
-        objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    else:
-        to_unicode = b" /ToUnicode 8 0 R" if font == "cid-unicode" else b""
-        objects += [
-            b"<< /Type /Font /Subtype /Type0 /BaseFont /Song /Encoding /Identity-H"
-            b" /DescendantFonts [6 0 R]%s >>" % to_unicode,
-            (
-                b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Song /FontDescriptor 7 0 R"
-                b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
-            ),
-            (
-                b"<< /Type /FontDescriptor /FontName /Song /Flags 4 /FontBBox [0 0 1000 1000]"
-                b" /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>"
-            ),
-            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(_TO_UNICODE), _TO_UNICODE),
-        ]
-    if encrypt:  # RC4 40-bit, with O and U entries no password produces
-        objects.append(
-            b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>"
-        )
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    trailer = b"/Size %d /Root 1 0 R" % (len(objects) + 1)
-    if encrypt:
-        trailer += b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(objects), b"ab" * 16, b"ab" * 16)
-    out += b"trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, xref)
-    return bytes(out)
-
-
-HELLO = b"BT /F1 12 Tf 72 720 Td (Annual report: revenue grew.) Tj 0 -20 Td (Second line) Tj ET"
-
 
 def test_pdf_text_layer_is_read(tmp_path):
     [src] = read_source(write(tmp_path / "a.pdf", build_pdf(HELLO)))
@@ -334,7 +237,7 @@ def test_encrypted_pdf(tmp_path):
 
 
 def test_pdf_without_text_layer(tmp_path):
-    scanned = build_pdf(b"0.5 g 72 72 468 648 re f")  # a filled rectangle standing in for an image
+    scanned = build_pdf(SCANNED)
     assert skipped_reason(write(tmp_path / "a.pdf", scanned)) == "has no text layer (scanned?); OCR it first"
 
 

@@ -8,13 +8,15 @@ or a name the operating system refuses.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "inside", "safe_filename"]
+__all__ = ["AtomicFiles", "atomic_write_bytes", "atomic_write_text", "inside", "safe_filename"]
 
 StrPath = str | os.PathLike[str]
 
@@ -38,35 +40,126 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def atomic_write_bytes(path: StrPath, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+def _mode_for(target: Path) -> int:
+    """Permissions for a new version of ``target``: those of the file it replaces, else the default.
 
-    The data goes to a temporary file in the same folder (``os.replace`` is only atomic
-    within one file system), is flushed to disk with ``fsync``, then renamed over ``path``.
-    An existing file keeps its permissions; a new one gets the usual ``0o666 & ~umask``.
-    On any failure the temporary file is removed and the exception propagates.
+    ``lstat``: a symbolic link at ``target`` is replaced, never followed, so the mode of
+    whatever it points to (outside the output folder, perhaps) is not copied. Only the
+    permission bits are kept: a report must not inherit set-user-ID or sticky bits.
     """
-    target = Path(path)
-    folder = target.parent
     try:
-        mode = target.stat().st_mode & 0o7777
+        info = os.lstat(target)
     except FileNotFoundError:
-        mode = 0o666 & ~_UMASK
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        return 0o666 & ~_UMASK
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "a folder has this name; move it or choose another output folder",
+                                str(target))
+    return stat.S_IMODE(info.st_mode) & 0o777 if stat.S_ISREG(info.st_mode) else 0o666 & ~_UMASK
+
+
+def _stage(target: Path, data: bytes) -> tuple[str, int]:
+    """Write ``data`` to a new temporary file beside ``target`` and flush it to disk: (name, mode)."""
+    mode = _mode_for(target)
+    # mkstemp opens with O_EXCL: it creates a fresh file and never follows a planted link
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+    except BaseException:
+        _remove(tmp)
+        raise
+    return tmp, mode
+
+
+def _remove(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def atomic_write_bytes(path: StrPath, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+
+    The data goes to a temporary file in the same folder (``os.replace`` is only atomic
+    within one file system), is flushed to disk with ``fsync``, then renamed over ``path``.
+    An existing file keeps its permissions; a new one gets the usual ``0o666 & ~umask``.
+    A symbolic link at ``path`` is replaced by the file, not followed. On any failure the
+    temporary file is removed and the exception propagates.
+    """
+    target = Path(path)
+    tmp, _mode = _stage(target, data)
+    try:
         os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _remove(tmp)
         raise
-    _fsync_folder(folder)
+    _fsync_folder(target.parent)
+
+
+class AtomicFiles:
+    """Replace several files together: all new versions, or (on any failure) all old ones.
+
+    Each :meth:`add` writes one file's content to a temporary name beside it at once (so
+    only one file's content need be in memory); :meth:`commit` renames them all into place,
+    which is quick and does not fail for want of disk space. Leaving the ``with`` block by an
+    exception, or without ``commit``, removes the temporary files and leaves every existing
+    file as it was.
+
+    >>> import pathlib, shutil, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with AtomicFiles() as batch:
+    ...     batch.add_text(folder / "a.txt", "一")
+    ...     batch.add_text(folder / "b.txt", "二")
+    ...     written = batch.commit()
+    >>> [p.name for p in written], sorted(p.name for p in folder.iterdir())
+    (['a.txt', 'b.txt'], ['a.txt', 'b.txt'])
+    >>> shutil.rmtree(folder)
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[str, Path]] = []
+        self._done = False
+
+    def __enter__(self) -> AtomicFiles:
+        return self
+
+    def add_bytes(self, path: StrPath, data: bytes) -> None:
+        """Stage ``data`` for ``path`` (written to disk now, visible at :meth:`commit`)."""
+        if self._done:
+            raise RuntimeError("this batch is already committed")
+        target = Path(path)
+        if any(t == target for _, t in self._staged):
+            raise ValueError(f"{target} is already in this batch")
+        tmp, _mode = _stage(target, data)
+        self._staged.append((tmp, target))
+
+    def add_text(self, path: StrPath, text: str) -> None:
+        """Stage ``text`` as UTF-8 (encoded before anything touches the disk)."""
+        self.add_bytes(path, text.encode("utf-8"))
+
+    def commit(self) -> list[Path]:
+        """Rename every staged file into place; returns the paths, in the order added."""
+        self._done = True
+        folders: dict[Path, None] = {}
+        for tmp, target in self._staged:
+            os.replace(tmp, target)
+            folders[target.parent] = None
+        for folder in folders:
+            _fsync_folder(folder)
+        written = [target for _, target in self._staged]
+        self._staged = []
+        return written
+
+    def __exit__(self, *exc: object) -> None:
+        # temporary files not renamed (an exception, or no commit) are removed
+        for tmp, _target in self._staged:
+            _remove(tmp)
+        self._staged = []
+        self._done = True
 
 
 def _fsync_folder(folder: Path) -> None:

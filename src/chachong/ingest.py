@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import json
 import os
@@ -120,8 +121,8 @@ class Limits:
     max_file_bytes: files larger than this (256 MiB) are skipped before any byte is read.
         Decoding needs up to about three times a file's size in memory, and 256 MiB of
         text is some 85 million Chinese characters, far beyond any compilation: a bigger
-        input is nearly always the wrong file (a database dump, a video). Raise it with
-        ``Limits(max_file_bytes=...)`` for a genuine giant.
+        input is nearly always the wrong file (a database dump, a video). Raise it for a
+        genuine giant with ``--max-file-mb`` (``AuditConfig.max_file_mb``), which sets it.
     max_docx_uncompressed: a ``.docx`` is a zip archive; the sum of its members' sizes as
         declared in the zip directory must not exceed this (512 MiB). It is checked before
         anything is extracted, and Python's zipfile never inflates a member beyond its
@@ -207,6 +208,8 @@ def _os_reason(exc: OSError, *, folder: bool = False) -> str:
         return "no such file or directory; check the path"
     if isinstance(exc, IsADirectoryError):
         return "is a folder, not a file; give the folder itself to read all files in it"
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link loop (it leads back to itself); fix or remove the link"
     detail = exc.strerror or type(exc).__name__
     return f"cannot read ({detail}); check the {what} and the disk"
 
@@ -688,7 +691,7 @@ def _read_bytes(fs_path: str, limits: Limits) -> bytes:
     limit = limits.max_file_bytes
     too_big = _Bad(
         f"is {_human(info.st_size)}, over the {_human(limit)} limit for one file; "
-        "split it, or raise Limits(max_file_bytes=...)"
+        "split it, or raise the limit with --max-file-mb"
     )
     if info.st_size > limit:
         raise too_big
@@ -747,7 +750,8 @@ def _check_zip(data: bytes, limits: Limits) -> None:
     if total > limits.max_docx_uncompressed:
         raise _Bad(
             f"would expand to {_human(total)}, over the {_human(limits.max_docx_uncompressed)} limit "
-            "(a zip bomb?); if the document is genuine, raise Limits(max_docx_uncompressed=...)"
+            "(a zip bomb?); if the document is genuine, save it as .txt in Word "
+            "(or raise Limits(max_docx_uncompressed=...) in Python)"
         )
     for m in members:
         ratio = m.file_size / max(m.compress_size, 1)
@@ -755,7 +759,7 @@ def _check_zip(data: bytes, limits: Limits) -> None:
             raise _Bad(
                 f"has a member ({_display(m.filename)}) that expands {ratio:.0f}x, over the "
                 f"{limits.max_docx_ratio:.0f}x limit (a zip bomb?); if the document is genuine, "
-                "raise Limits(max_docx_ratio=...)"
+                "save it as .txt in Word (or raise Limits(max_docx_ratio=...) in Python)"
             )
 
 
@@ -1143,7 +1147,8 @@ def _walk(root: str, skipped: list[Skipped]) -> list[str]:
         visited.add(real)
         try:
             with os.scandir(folder) as it:
-                entries = list(it)
+                # scandir order is the file system's: sorted, the skipped list is the same everywhere
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             skipped.append(Skipped(_display(folder), _os_reason(exc, folder=True)))
             continue

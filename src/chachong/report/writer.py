@@ -2,17 +2,17 @@
 
 Formats: ``json`` (report.json), ``csv`` (documents.csv, paragraph_pairs.csv,
 document_pairs.csv, clusters.csv), ``md`` (report.md) and ``html`` (report.html) where
-those writers are available. A file is written to a temporary name and renamed, so an
-interrupted run leaves the previous report in place.
+those writers are available. Every file is written to a temporary name and the set is
+renamed into place only when complete, so an interrupted run leaves the previous report.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from chachong.fsio import atomic_write_text
+from chachong.fsio import AtomicFiles
 from chachong.result import AuditResult
 
 FORMATS = ("html", "json", "csv", "md")
@@ -41,7 +41,15 @@ def _renderer(fmt: str):
 
 
 def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
-    """Write the chosen formats into ``out_dir`` (created if needed); returns the files written."""
+    """Write the chosen formats into ``out_dir`` (created if needed); returns the files written.
+
+    All files of one report replace their previous versions together: each is rendered and
+    written to a temporary name in ``out_dir`` first, and only when every one is complete are
+    they renamed into place. If anything fails, the previous report stays as it was and no
+    temporary file is left. File names are fixed (``report.json``, ``documents.csv``, ...),
+    never taken from the documents, and a symbolic link planted at one of those names is
+    replaced, not followed, so nothing is written outside ``out_dir``.
+    """
     from chachong.report.json import dumps, report_dict
     from chachong.report.tables import TABLES, to_csv
 
@@ -53,23 +61,27 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
         raise ReportError(f"{out}: cannot create the output folder ({exc.strerror}); choose another with -o") from exc
     if not out.is_dir():
         raise ReportError(f"{out}: is not a folder; choose another with -o")
-    written: list[Path] = []
     report = report_dict(result)
-    for fmt in fmts:
-        if fmt == "json":
-            path = out / "report.json"
-            atomic_write_text(path, dumps(result))
-            written.append(path)
-        elif fmt == "csv":
-            for table in TABLES:
-                path = out / f"{table}.csv"
-                atomic_write_text(path, to_csv(report, table))
-                written.append(path)
-        else:
-            render = _renderer(fmt)
-            if render is None:
-                continue
-            path = out / ("report.md" if fmt == "md" else "report.html")
-            atomic_write_text(path, render(result, report))
-            written.append(path)
-    return written
+    path = out
+    try:
+        with AtomicFiles() as batch:
+            for fmt in fmts:
+                if fmt == "json":
+                    path = out / "report.json"
+                    batch.add_text(path, dumps(result))
+                elif fmt == "csv":
+                    for table in TABLES:
+                        path = out / f"{table}.csv"
+                        batch.add_text(path, to_csv(report, table))
+                else:
+                    render = _renderer(fmt)
+                    if render is None:
+                        continue
+                    path = out / ("report.md" if fmt == "md" else "report.html")
+                    batch.add_text(path, render(result, report))
+            return batch.commit()
+    except OSError as exc:
+        raise ReportError(
+            f"{path}: cannot write the report ({exc.strerror or exc}); "
+            "the previous report is unchanged; free disk space or choose another folder with -o"
+        ) from exc
