@@ -339,3 +339,16 @@ def test_no_pickle_in_the_index_path():
         code = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith("#"))
         for word in ("import pickle", "pickle.", "np.load(", "allow_pickle", "marshal", "eval(", "exec("):
             assert word not in code, f"{name} uses {word}"
+
+
+def test_settings_recorded_by_a_newer_chachong_are_ignored(tmp_path):
+    import json
+
+    db = tmp_path / "refs.db"
+    Index.build(db, [write_doc(tmp_path, "a.txt", "甲", salad(1))])
+    with sqlite3.connect(db) as con:
+        meta = json.loads(con.execute("SELECT value FROM meta").fetchone()[0])
+        meta["config"]["a_future_setting"] = 3
+        con.execute("UPDATE meta SET value=?", (json.dumps(meta),))
+    with Index.open(db) as idx:
+        assert len(idx) == 1 and idx.config == AuditConfig()

@@ -35,6 +35,7 @@ that document; adding it unchanged does nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -894,7 +895,9 @@ class Index:
                 where: str) -> AuditConfig:
         try:
             if config is None:
-                base = dict(meta["config"]) if meta else {}
+                # settings a newer chachong recorded and this one does not know do not bear on signatures
+                known = {f.name for f in dataclasses.fields(AuditConfig)}
+                base = {k: v for k, v in (meta["config"] if meta else {}).items() if k in known}
                 base.update(settings or {})
                 return AuditConfig.from_mapping(base)
             return config.replace(**dict(settings or {}))
