@@ -30,11 +30,12 @@ def load_documents(
     paths: Sequence[str | Path], config: AuditConfig
 ) -> tuple[list[Document], list[Skipped], list[str]]:
     """Read and split sources into documents with ids, paragraphs and offsets."""
-    from chachong.ingest import read_sources
+    from chachong.ingest import MiB, Limits, read_sources
 
     sources, skipped = read_sources(
         [str(p) for p in paths], encoding=config.encoding,
         text_column=config.text_column, title_column=config.title_column,
+        limits=Limits(max_file_bytes=config.max_file_mb * MiB),
     )
     return documents_from_sources(sources, config, skipped)
 

@@ -22,6 +22,7 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "split": (click.Choice(["auto", "toc", "none"]), "How to cut a compilation into documents."),
     "text-column": (str, "Column holding the text in .csv/.jsonl sources."),
     "title-column": (str, "Column holding the title in .csv/.jsonl sources."),
+    "max-file-mb": (click.IntRange(min=1), "Skip files larger than this many MiB (default 256)."),
     "mask-digits/--no-mask-digits": (None, "Mask digits so changed figures still match."),
     "mask-placeholders/--no-mask-placeholders": (None, "Mask XX, x, 某某, ○○ placeholders."),
     "shingle": (click.Choice(["char", "word"]), "Character or jieba word k-grams."),
@@ -168,12 +169,15 @@ def summary(result, top: int = 10) -> str:
               help="Folder for one UTF-8 file per document.")
 @click.option("--encoding", default=None, help="Codec of the file (default: detect).")
 @click.option("--split", "mode", type=click.Choice(["auto", "toc", "none"]), default="auto", show_default=True)
-def split(compilation: str, out_dir: Path, encoding: str | None, mode: str) -> None:
+@click.option("--max-file-mb", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Refuse a file larger than this many MiB.")
+def split(compilation: str, out_dir: Path, encoding: str | None, mode: str, max_file_mb: int) -> None:
     """Split a compilation into one file per document (title line, blank line, text)."""
     from chachong.split_files import SplitError, split_to_folder
 
     try:
-        written, warnings = split_to_folder(compilation, out_dir, encoding=encoding, mode=mode)
+        written, warnings = split_to_folder(compilation, out_dir, encoding=encoding, mode=mode,
+                                            max_file_mb=max_file_mb)
     except SplitError as exc:
         raise click.ClickException(str(exc)) from exc
     for w in warnings:

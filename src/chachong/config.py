@@ -33,6 +33,10 @@ class AuditConfig:
             heading heuristics; ``"toc"`` requires a 目录; ``"none"`` keeps each file whole.
         text_column / title_column: the columns of ``.csv``/``.jsonl`` sources holding a
             document's text and title (one document per row).
+        max_file_mb: files larger than this many MiB (256) are skipped with a reason before
+            any byte is read. 256 MiB is some 85 million Chinese characters, far beyond any
+            compilation, so a bigger file is nearly always the wrong one (a dump, a video);
+            reading needs about three times a file's size in memory, and the later stages more.
 
     Normalisation (matching only; reports always show the original text)
         mask_digits: ``True`` masks every run of digits to one symbol, so a copy whose
@@ -100,6 +104,7 @@ class AuditConfig:
     split: str = "auto"
     text_column: str = "text"
     title_column: str = "title"
+    max_file_mb: int = 256
     # normalisation
     mask_digits: bool = True
     mask_placeholders: bool = True
