@@ -287,7 +287,7 @@ def _call(fn, *args):
 # worker: the pipeline stage by stage
 
 
-def run_stages(corpus_path: Path, out_dir: Path, status_file: Path | None, profile: Path | None) -> dict:
+def run_stages(corpus_paths: list[Path], out_dir: Path, status_file: Path | None, profile: Path | None) -> dict:
     sampler = Sampler(os.getpid(), stacks=profile is not None)
     sampler.start()
     st = Stages(sampler, status_file)
@@ -306,7 +306,8 @@ def run_stages(corpus_path: Path, out_dir: Path, status_file: Path | None, profi
         from chachong.config import AuditConfig
     config = AuditConfig()
     with st.stage("read", [(I, "read_sources", "ingest"), (A, "documents_from_sources", "split")]):
-        documents, skipped, warnings = A.load_documents([corpus_path], config)
+        documents, skipped, warnings = A.load_documents(corpus_paths, config)
+    _check_read(documents, skipped)
     n_par = sum(len(d.paragraphs) for d in documents)
     with st.stage("prepare", [(C, "codepoints", "normalise"), (C, "canonicalize_array", "normalise"),
                               (C, "segment_kgrams", "shingle"), (C, "word_shingles", "shingle"),
@@ -344,6 +345,11 @@ def run_stages(corpus_path: Path, out_dir: Path, status_file: Path | None, profi
         prof.dump_stats(str(profile))
         out["profile"] = _profile_summary(profile, sampler)
     return out
+
+
+def _check_read(documents: list, skipped: list) -> None:
+    if skipped or not documents:
+        raise SystemExit(f"chachong skipped input: {'; '.join(map(str, skipped)) or 'no documents read'}")
 
 
 def _short(path: str) -> str:
@@ -418,7 +424,7 @@ def _jaccard_hist(values: np.ndarray, edges=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0,
     return {f"[{lo:.2f},{hi:.2f})": int(c) for lo, hi, c in zip(edges[:-1], edges[1:], counts) if c}
 
 
-def run_quality(corpus_path: Path, status_file: Path | None, exact: bool, baseline: bool,
+def run_quality(corpus_paths: list[Path], status_file: Path | None, exact: bool, baseline: bool,
                 baseline_max: int) -> dict:
     sys.path.insert(0, str(HERE))
     from exact_pairs import ExactJoin
@@ -433,7 +439,8 @@ def run_quality(corpus_path: Path, status_file: Path | None, exact: bool, baseli
     st = Stages(sampler, status_file)
     config = AuditConfig()
     with st.stage("read"):
-        documents, _skipped, _warnings = A.load_documents([corpus_path], config)
+        documents, skipped, _warnings = A.load_documents(corpus_paths, config)
+    _check_read(documents, skipped)
     with st.stage("prepare", [(C, "codepoints", "normalise"), (C, "canonicalize_array", "normalise"),
                               (C, "segment_kgrams", "shingle"), (C, "_unique_sets", "dedupe"),
                               (C, "signatures", "sign")]):
@@ -618,19 +625,44 @@ def _baseline(corpus, eligible: np.ndarray, join, truth: dict, baseline_max: int
 # orchestration: corpus, child processes with limits, tables
 
 
-def ensure_corpus(n: int, seed: int) -> Path:
+_SHARD_BYTES = 128 * 2**20  # chachong refuses single files over 256 MiB; a library comes as many files
+
+
+def ensure_corpus(n: int, seed: int) -> list[Path]:
+    """The corpus as JSONL files (one, or shards of at most _SHARD_BYTES in document order)."""
     folder = OUT / f"corpus_{n}_s{seed}"
-    path = folder / "corpus.jsonl"
-    if path.is_file():
-        return path
+    done = folder / "files.txt"
+    if done.is_file():
+        return [folder / name for name in done.read_text(encoding="utf-8").split()]
+    single = folder / "corpus.jsonl"
+    if single.is_file() and single.stat().st_size <= _SHARD_BYTES and (folder / "truth.json").is_file():
+        done.write_text("corpus.jsonl\n", encoding="utf-8")  # written by an earlier version of this script
+        return [single]
     tmp = OUT / f".corpus_{n}_s{seed}.{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     t0 = time.perf_counter()
+    whole = tmp / "corpus.jsonl"
     subprocess.run([sys.executable, str(HERE / "synth.py"), "--paragraphs", str(n), "--seed", str(seed),
-                    "--format", "jsonl", "-o", str(tmp / "corpus.jsonl")], check=True)
+                    "--format", "jsonl", "-o", str(whole)], check=True)
+    names = ["corpus.jsonl"]
+    if whole.stat().st_size > _SHARD_BYTES:
+        names, size, fh = [], 0, None
+        with open(whole, "rb") as src:
+            for line in src:
+                if fh is None or size + len(line) > _SHARD_BYTES:
+                    if fh:
+                        fh.close()
+                    names.append(f"corpus.part{len(names) + 1:02d}.jsonl")
+                    fh, size = open(tmp / names[-1], "wb"), 0  # noqa: SIM115
+                fh.write(line)
+                size += len(line)
+        fh.close()
+        whole.unlink()
+    (tmp / "files.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
-    print(f"corpus written in {time.perf_counter() - t0:.1f} s: {path}", file=sys.stderr)
-    return path
+    print(f"corpus written in {time.perf_counter() - t0:.1f} s: {', '.join(names)} in {folder}", file=sys.stderr)
+    return [folder / name for name in names]
 
 
 def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | None, log: Path) -> dict:
@@ -678,6 +710,21 @@ def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | 
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode,
             "maxrss_wait4": usage.ru_maxrss * 1024, "tree_peak": sampler.peak, "killed": killed,
             "stderr_tail": tail, "load_avg": _load_avg()}
+
+
+def _code_state() -> dict:
+    """Which pipeline was measured: the commit and a digest of src/chachong as it is on disk."""
+    import hashlib
+
+    src = HERE.parent / "src" / "chachong"
+    digest = hashlib.sha256()
+    for f in sorted(src.rglob("*.py")):
+        digest.update(f.relative_to(src).as_posix().encode() + b"\0" + f.read_bytes())
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=False)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=HERE, capture_output=True, text=True,
+                           check=False)
+    return {"commit": head.stdout.strip(), "src_changed_since_commit": bool(dirty.stdout.strip()),
+            "src_digest": digest.hexdigest()[:12]}
 
 
 def _load_avg() -> list[float]:
@@ -843,7 +890,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="JSON file for the figures (default benchmarks/out/bench_<n>.json)")
     ap.add_argument("--growth", nargs="+", metavar="JSON", help="print growth across earlier runs and exit")
     ap.add_argument("--worker", choices=["stages", "quality"], help=argparse.SUPPRESS)
-    ap.add_argument("--corpus", help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
     ap.add_argument("--status", help=argparse.SUPPRESS)
     ap.add_argument("--report-dir", help=argparse.SUPPRESS)
@@ -856,22 +903,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         status = Path(args.status) if args.status else None
         if args.worker == "stages":
-            res = run_stages(Path(args.corpus), Path(args.report_dir), status,
+            res = run_stages([Path(p) for p in args.corpus], Path(args.report_dir), status,
                              Path(args.profile_out) if args.profile_out else None)
         else:
-            res = run_quality(Path(args.corpus), status, args.exact, args.baseline, args.baseline_max)
+            res = run_quality([Path(p) for p in args.corpus], status, args.exact, args.baseline, args.baseline_max)
         Path(args.result).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
         return 0
 
     OUT.mkdir(parents=True, exist_ok=True)
     n = args.paragraphs
-    corpus = ensure_corpus(n, args.seed)
+    files = ensure_corpus(n, args.seed)
+    corpus_bytes = sum(f.stat().st_size for f in files)
+    shown = files[0].name if len(files) == 1 else f"{files[0].parent.name}/corpus.part*.jsonl"
     run_dir = OUT / f"run_{n}"
     run_dir.mkdir(exist_ok=True)
     mem_limit = int(args.mem_limit_gb * 2**30)
     limits = (args.timeout, args.run_timeout, mem_limit)
-    result: dict = {"paragraphs": n, "seed": args.seed, "repeat": args.repeat, "corpus": str(corpus),
-                    "corpus_bytes": corpus.stat().st_size, "cpus": os.cpu_count(), "load_avg_start": _load_avg(),
+    result: dict = {"paragraphs": n, "seed": args.seed, "repeat": args.repeat, "corpus": [str(f) for f in files],
+                    "corpus_bytes": corpus_bytes, "cpus": os.cpu_count(), "load_avg_start": _load_avg(),
+                    "code": _code_state(),
                     "python": sys.version.split()[0], "numpy": np.__version__, "when": time.strftime("%Y-%m-%d %H:%M")}
     me = [sys.executable, str(Path(__file__).resolve())]
     out = Path(args.out) if args.out else OUT / f"bench_{n}.json"
@@ -886,7 +936,7 @@ def main(argv: list[str] | None = None) -> int:
     def worker(kind: str, i: int, extra: list[str]) -> dict | None:
         res_file = run_dir / f"{kind}_{i}.json"
         res_file.unlink(missing_ok=True)
-        run = spawn(me + ["--worker", kind, "--corpus", str(corpus), "--result", str(res_file),
+        run = spawn(me + ["--worker", kind, "--corpus", *map(str, files), "--result", str(res_file),
                           "--status", str(status)] + extra,
                     limits, status, run_dir / f"{kind}_{i}.log")
         if run["killed"] or run["returncode"] != 0 or not res_file.exists():
@@ -896,8 +946,9 @@ def main(argv: list[str] | None = None) -> int:
             return None
         return json.loads(res_file.read_text(encoding="utf-8"))
 
-    print(f"chachong audit benchmark: {n:,} paragraphs, seed {args.seed}, {corpus.stat().st_size / 2**20:.0f} MB "
-          f"JSONL, {os.cpu_count()} cores, load average {result['load_avg_start']}")
+    print(f"code: {result['code']}")
+    print(f"chachong audit benchmark: {n:,} paragraphs, seed {args.seed}, {corpus_bytes / 2**20:.0f} MB "
+          f"JSONL in {len(files)} file(s), {os.cpu_count()} cores, load average {result['load_avg_start']}")
     if not args.no_stages:
         runs = []
         for i in range(args.repeat):
@@ -927,7 +978,7 @@ def main(argv: list[str] | None = None) -> int:
             status.write_text("chachong audit", encoding="utf-8")
             out_dir = run_dir / "cli"
             shutil.rmtree(out_dir, ignore_errors=True)
-            run = spawn(cmd + ["audit", str(corpus), "-o", str(out_dir), "--format", "json,csv"],
+            run = spawn(cmd + ["audit", *map(str, files), "-o", str(out_dir), "--format", "json,csv"],
                         (args.timeout, args.run_timeout, mem_limit), None, run_dir / f"cli_{i}.log")
             if run["killed"] or run["returncode"] != 0:
                 print(f"chachong audit run {i}: {run['killed'] or 'exit ' + str(run['returncode'])}; "
@@ -943,11 +994,11 @@ def main(argv: list[str] | None = None) -> int:
             peak = max(max(r["maxrss_wait4"], r["tree_peak"]) for r in cli_runs)
             cpus = [r["cpu"] for r in cli_runs]
             result["cli"] = {"cpus": cpus, "cpu_median": statistics.median(cpus),
-                             "command": f"chachong audit {corpus.name} -o DIR --format json,csv",
+                             "command": f"chachong audit {shown} -o DIR --format json,csv",
                              "walls": walls, "wall_median": statistics.median(walls), "peak_rss": peak,
                              "maxrss_wait4": [r["maxrss_wait4"] for r in cli_runs],
                              "tree_peak": [r["tree_peak"] for r in cli_runs]}
-            print(f"\nchachong audit {corpus.name} -o DIR --format json,csv (subprocess, {len(walls)} runs): "
+            print(f"\nchachong audit {shown} -o DIR --format json,csv (subprocess, {len(walls)} runs): "
                   f"median {statistics.median(walls):.2f} s [{', '.join(f'{w:.2f}' for w in walls)}] "
                   f"(CPU {statistics.median(cpus):.2f} s), "
                   f"peak RSS {peak / 2**30:.2f} GB (wait4 ru_maxrss "
