@@ -319,7 +319,7 @@ def test_pre_commit_hook_runs_the_gate(examples, tmp_path, monkeypatch):
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     tokens = hook["entry"].split() + hook["args"]
     cmd, rest = _command(tokens)
-    assert cmd.name == "check" and set(t for t in rest if t.startswith("-")) <= _options(cmd)
+    assert cmd.name == "check" and {t for t in rest if t.startswith("-")} <= _options(cmd)
     import re
 
     assert re.search(hook["files"], "docs/a.docx") and not re.search(hook["files"], "a.png")

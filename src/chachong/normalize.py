@@ -43,10 +43,10 @@ def _canonical_cp(cp: int) -> tuple[int, bool]:
         return _DROP, False
     ch = chr(cp)
     cat = unicodedata.category(ch)
-    if cat[0] in "PSZC" and cp not in _CIRCLES:
-        # a few symbols become letters or digits under NFKC (e.g. ① -> 1); handled below
-        if cat[0] != "S" and cat != "No":
-            return _DROP, False
+    # punctuation, separators and controls go; symbols stay for now, because a few become
+    # letters or digits under NFKC (e.g. ① -> 1), which is handled below
+    if cat[0] in "PZC" and cp not in _CIRCLES:
+        return _DROP, False
     if cp in _CIRCLES:
         return cp, False
     folded = unicodedata.normalize("NFKC", ch).casefold()
