@@ -1,33 +1,305 @@
-"""Copied passages between two canonical texts.
+"""Copied passages between two canonical texts: seed, chain, mark the edits.
 
-A passage counts when it is at least ``min_span`` canonical characters long. Matching
-blocks are found with difflib (no junk heuristic, so repeated characters are not
-ignored), and neighbouring blocks separated by a small edit on both sides are joined, so
-a copy with a few characters substituted, inserted or deleted is one passage.
+1. **Seeds**: every k-gram (``SEED_K`` characters) the two texts share gives seed positions
+   ``(i, j)``; consecutive seeds on one diagonal ``j - i`` are one exact block. A k-gram so
+   frequent in both texts that it would give more than ``MAX_SEED_PAIRS`` seeds (``#年#月``
+   and the like) is left out; the blocks around it are joined again by the chaining.
+2. **Chains**: blocks are chained by dynamic programming when the next one starts at most
+   ``MAX_GAP`` characters after the previous one on each side (a substitution, insertion or
+   deletion of a few characters, or a short stretch with no shared k-gram). A chain scores
+   its exactly matched characters minus the characters of its gaps, so noise at its ends
+   does not pay for itself and is left off. Chains are taken best first; a block belongs to
+   one chain.
+3. **Passages**: a chain counts when it matches at least ``min_span`` characters exactly,
+   not counting the mask symbol ``#`` (a masked figure matches any other figure, so it is no
+   evidence). The gaps whose texts differ are the chain's edits, narrowed to the differing
+   characters.
 
->>> align("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳", "天地甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳玄黄", 13)
+Everything is in canonical offsets; callers map them to the original text.
+
+>>> [m.span for m in align("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳", "天地甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳玄黄")]
 [(0, 16, 2, 18)]
+
+A copy with one character substituted is one passage with one edit:
+
+>>> m, = align("春眠不觉晓处处闻啼鸟夜来风雨声花落知多少", "春眠不觉晓处处听啼鸟夜来风雨声花落知多少")
+>>> m.span, m.edits
+((0, 20, 0, 20), ((7, 8, 7, 8),))
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-_MAX_GAP = 3  # edits of up to this many characters on each side join two blocks
+import numpy as np
+
+from chachong.normalize import MASK
+
+SEED_K = 5  # long enough that chance matches are rare, short enough to reseed between edits 10 % apart
+MAX_GAP = 8  # characters on either side between two blocks of one passage; a clause (>= 13) is never bridged
+MAX_SEED_PAIRS = 64  # a k-gram with count_a * count_b above this seeds nothing (repeated stock k-grams)
+
+Edit = tuple[int, int, int, int]
 
 
-def align(a: str, b: str, min_span: int = 13) -> list[tuple[int, int, int, int]]:
-    """Copied passages ``(a_start, a_end, b_start, b_end)`` in canonical offsets."""
-    if not a or not b:
-        return []
-    blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
-    spans: list[list[int]] = []
-    for m in blocks:
-        if spans:
-            last = spans[-1]
-            ga, gb = m.a - last[1], m.b - last[3]
-            if 0 <= ga <= _MAX_GAP and 0 <= gb <= _MAX_GAP:
-                last[1], last[3] = m.a + m.size, m.b + m.size
+@dataclass(frozen=True)
+class Match:
+    """One aligned passage: ``a[a_start:a_end]`` was copied from/to ``b[b_start:b_end]``.
+
+    ``blocks`` are the exactly equal stretches ``(a_start, b_start, length)`` in order;
+    ``edits`` are the stretches between them whose texts differ, ``(a_start, a_end, b_start,
+    b_end)`` (an empty side is an insertion or deletion); ``matched`` counts the characters
+    of the blocks.
+    """
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    matched: int
+    blocks: tuple[tuple[int, int, int], ...]
+    edits: tuple[Edit, ...]
+
+    @property
+    def span(self) -> tuple[int, int, int, int]:
+        return (self.a_start, self.a_end, self.b_start, self.b_end)
+
+    def clip(self, a_lo: int, a_hi: int) -> "Match | None":
+        """The part of the passage inside ``a[a_lo:a_hi]`` (None when nothing is left)."""
+        kept = []
+        for x, y, n in self.blocks:
+            lo, hi = max(x, a_lo), min(x + n, a_hi)
+            if hi > lo:
+                kept.append((lo, y + lo - x, hi - lo))
+        if not kept:
+            return None
+        (fa, fb, _), (la, lb, ln) = kept[0], kept[-1]
+        edits = tuple(e for e in self.edits if fa <= e[0] and e[1] <= la + ln and fb <= e[2] and e[3] <= lb + ln)
+        return Match(fa, la + ln, fb, lb + ln, sum(n for _, _, n in kept), tuple(kept), edits)
+
+    def to_b(self, x: np.ndarray | int) -> np.ndarray:
+        """Positions in ``a`` (within the passage) mapped to ``b`` along the alignment.
+
+        Inside a block the map is exact; inside an edit it is linear, which is all a
+        paragraph boundary falling inside an edit can ask for.
+        """
+        xp, fp = self._knots()
+        return np.rint(np.interp(x, xp, fp)).astype(np.int64)
+
+    def to_a(self, y: np.ndarray | int) -> np.ndarray:
+        """Positions in ``b`` (within the passage) mapped to ``a``; the inverse of :meth:`to_b`."""
+        xp, fp = self._knots()
+        return np.rint(np.interp(y, fp, xp)).astype(np.int64)
+
+    def _knots(self) -> tuple[list[int], list[int]]:
+        xp: list[int] = []
+        fp: list[int] = []
+        for a0, b0, n in self.blocks:
+            xp += [a0, a0 + n]
+            fp += [b0, b0 + n]
+        return xp, fp
+
+
+def _text(x: str | np.ndarray) -> str:
+    if isinstance(x, str):
+        return x
+    return np.ascontiguousarray(x, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def blocks(a: str, b: str, k: int = SEED_K) -> list[list[int]]:
+    """Exact blocks ``[a_start, a_end, b_start, b_end]``: runs of shared k-grams on one diagonal.
+
+    Plain Python on purpose: the texts are windows of a few hundred characters around a
+    seed, where a dict of k-grams costs less than the fixed overhead of a dozen numpy calls.
+
+    >>> blocks("甲乙丙丁戊己庚", "乙丙丁戊己子", 3)
+    [[1, 6, 0, 5]]
+    """
+    index: dict[str, list[int]] = {}
+    for j in range(len(b) - k + 1):
+        index.setdefault(b[j:j + k], []).append(j)
+    counts_a: dict[str, int] | None = None
+    open_: dict[int, int] = {}  # diagonal -> its last block
+    out: list[list[int]] = []
+    for i in range(len(a) - k + 1):
+        gram = a[i:i + k]
+        where = index.get(gram)
+        if where is None:
+            continue
+        if len(where) > 1:
+            if counts_a is None:
+                counts_a = {}
+                for x in range(len(a) - k + 1):
+                    g = a[x:x + k]
+                    counts_a[g] = counts_a.get(g, 0) + 1
+            if len(where) * counts_a[gram] > MAX_SEED_PAIRS:
                 continue
-        spans.append([m.a, m.a + m.size, m.b, m.b + m.size])
-    return [tuple(s) for s in spans if min(s[1] - s[0], s[3] - s[2]) >= min_span]  # type: ignore[misc]
+        for j in where:
+            d = j - i
+            last = open_.get(d)
+            if last is not None and out[last][1] == i + k - 1:
+                out[last][1] += 1
+                out[last][3] += 1
+            else:
+                open_[d] = len(out)
+                out.append([i, i + k, j, j + k])
+    return out
+
+
+def _chain(bl: list[list[int]], a: str, b: str, max_gap: int) -> tuple[list[int], list[int]]:
+    """Best chain score ending at each block and its predecessor (blocks sorted by a_end)."""
+    A0, A1, B0, B1 = ([x[c] for x in bl] for c in range(4))
+    n = len(A0)
+    score = [0] * n
+    pred = [-1] * n
+    for q in range(n):
+        qa0, qa1, qb0, qb1 = A0[q], A1[q], B0[q], B1[q]
+        length = qa1 - qa0
+        best, bp = length, -1
+        for p in range(bisect_left(A1, qa0 - max_gap, 0, q), q):
+            pa0, pa1, pb0, pb1 = A0[p], A1[p], B0[p], B1[p]
+            if pa1 >= qa1 or pb1 >= qb1 or pa0 >= qa0 or pb0 >= qb0 or pb1 < qb0 - max_gap:
+                continue
+            ov = max(0, pa1 - qa0, pb1 - qb0)
+            ga, gb = qa0 + ov - pa1, qb0 + ov - pb1
+            if ga > max_gap or gb > max_gap or length - ov <= 0:
+                continue
+            if ga == gb and a[pa1:qa0 + ov] == b[pb1:qb0 + ov]:
+                cost = -ga  # a stretch left unseeded (a frequent k-gram) but equal: it is matched text
+            else:
+                cost = ga + gb
+            s = score[p] + length - ov - cost
+            if s > best:
+                best, bp = s, p
+        score[q], pred[q] = best, bp
+    return score, pred
+
+
+def _gap(a: str, b: str, a0: int, a1: int, b0: int, b1: int) -> tuple[list[tuple[int, int, int]], list[Edit]]:
+    """Equal runs and edits inside a short stretch between two blocks (difflib opcodes).
+
+    Two edits with one equal character between them (张庄镇、河西 -> 李集镇、城南, 镇 kept)
+    are two edits, not one.
+    """
+    if a0 == a1 or b0 == b1:
+        return [], ([(a0, a1, b0, b1)] if a1 > a0 or b1 > b0 else [])
+    runs, edits = [], []
+    for op, i0, i1, j0, j1 in SequenceMatcher(None, a[a0:a1], b[b0:b1], autojunk=False).get_opcodes():
+        if op == "equal":
+            runs.append((a0 + i0, b0 + j0, i1 - i0))
+        else:
+            edits.append((a0 + i0, a0 + i1, b0 + j0, b0 + j1))
+    return runs, edits
+
+
+def build(a: str, b: str, runs: list[tuple[int, int, int]]) -> Match:
+    """A passage through exact runs ``(a_start, b_start, length)``, in order and not
+    overlapping; the stretches between them become edits and short equal runs. A run of
+    length 0 only marks where the passage starts or ends.
+    """
+    blocks_: list[tuple[int, int, int]] = []
+    edits: list[Edit] = []
+    ends = [runs[0][0], runs[0][1]]
+
+    def add(x: int, y: int, n: int) -> None:
+        if blocks_ and blocks_[-1][0] + blocks_[-1][2] == x and blocks_[-1][1] + blocks_[-1][2] == y:
+            blocks_[-1] = (blocks_[-1][0], blocks_[-1][1], blocks_[-1][2] + n)
+        elif n > 0:
+            blocks_.append((x, y, n))
+
+    px, py = runs[0][0], runs[0][1]
+    for x, y, n in runs:
+        eq, ed = _gap(a, b, px, x, py, y)
+        for r in eq:
+            add(*r)
+        edits.extend(ed)
+        add(x, y, n)
+        px, py = x + n, y + n
+    return Match(ends[0], px, ends[1], py, sum(n for _, _, n in blocks_), tuple(blocks_), tuple(edits))
+
+
+def extend(a: str | np.ndarray, b: str | np.ndarray, m: Match, a_lo: int, b_lo: int, a_hi: int, b_hi: int,
+           limit: int) -> Match:
+    """``m`` widened to start at ``(a_lo, b_lo)`` and to end at ``(a_hi, b_hi)``, each end
+    only when it is at most ``limit`` characters away on both sides, or at most ``2 * MAX_GAP``
+    with half of those characters shared; what is added becomes edits and equal runs. Carries a copy to its paragraph's edges over a changed first or
+    last word, which no seed can reach.
+
+    >>> t = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰"
+    >>> m, = align(t, "天" + t[1:])
+    >>> m.span, extend(t, "天" + t[1:], m, 0, 0, 15, 15, 4).edits
+    ((1, 15, 1, 15), ((0, 1, 0, 1),))
+    """
+    a, b = _text(a), _text(b)
+    runs = list(m.blocks)
+    if m.a_start >= a_lo and m.b_start >= b_lo and _bridges(a[a_lo:m.a_start], b[b_lo:m.b_start], limit):
+        runs.insert(0, (a_lo, b_lo, 0))
+    if a_hi >= m.a_end and b_hi >= m.b_end and _bridges(a[m.a_end:a_hi], b[m.b_end:b_hi], limit):
+        runs.append((a_hi, b_hi, 0))
+    return m if len(runs) == len(m.blocks) else build(a, b, runs)
+
+
+def _bridges(x: str, y: str, limit: int) -> bool:
+    """Whether an edge stretch is an edit of the copy: short, or up to 2 * MAX_GAP with half its characters
+    shared (two edits close to a copy's edge leave no seed between them and the edge)."""
+    n = max(len(x), len(y))
+    if n == 0:
+        return False
+    if n <= limit:
+        return True
+    if n > 2 * MAX_GAP or not x or not y:
+        return False
+    same = sum(blk.size for blk in SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks())
+    return 2 * same >= n
+
+
+def align_codes(
+    a: str | np.ndarray, b: str | np.ndarray, min_span: int = 13, *, k: int = SEED_K, max_gap: int = MAX_GAP
+) -> list[Match]:
+    """Copied passages between two canonical texts (strings or code point arrays), sorted by position in ``a``."""
+    a, b = _text(a), _text(b)
+    k = max(1, min(k, min_span))
+    bl = blocks(a, b, k)
+    if not bl:
+        return []
+    bl.sort(key=lambda x: (x[1], x[3]))
+    score, pred = _chain(bl, a, b, max_gap)
+    used = [False] * len(bl)
+    out: list[Match] = []
+    # best chains first; ties broken by position so the result is deterministic
+    for q in sorted(range(len(bl)), key=lambda x: (-score[x], bl[x][0], bl[x][2])):
+        if used[q]:
+            continue
+        chain = []
+        x = q
+        while x >= 0 and not used[x]:
+            chain.append(x)
+            used[x] = True
+            x = pred[x]
+        chain.reverse()
+        runs: list[tuple[int, int, int]] = []  # (a_start, b_start, length) with overlaps trimmed
+        for x in chain:
+            a0, a1, b0, _ = bl[x]
+            if runs:
+                pa0, pb0, pn = runs[-1]
+                ov = max(0, pa0 + pn - a0, pb0 + pn - b0)
+                a0, b0 = a0 + ov, b0 + ov
+            runs.append((a0, b0, a1 - a0))
+        m = build(a, b, runs)
+        if m.matched - sum(a.count(MASK, s, s + n) for s, _, n in m.blocks) < min_span:
+            continue
+        # a repeat of text already aligned on both sides (a phrase used twice in a copied
+        # document) says nothing new
+        if any(o.a_start <= m.a_start and m.a_end <= o.a_end and o.b_start <= m.b_start and m.b_end <= o.b_end
+               for o in out):
+            continue
+        out.append(m)
+    out.sort(key=lambda m: (m.a_start, m.b_start))
+    return out
+
+
+def align(a: str | np.ndarray, b: str | np.ndarray, min_span: int = 13) -> list[Match]:
+    """Copied passages between two canonical texts (strings or code point arrays)."""
+    return align_codes(a, b, min_span)

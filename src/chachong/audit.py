@@ -7,6 +7,7 @@ and the config.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -14,14 +15,18 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from chachong.align import align
 from chachong.cluster import UnionFind, groups
 from chachong.config import AuditConfig
 from chachong.corpus import Corpus, prepare
 from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
 from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, find_pairs
+from chachong.passages import (DocumentMatch, Passage, describe, evidence, find_passages, fingerprints,
+                               pieces, seed_hits)
 from chachong.result import AuditResult, DocumentStats
 from chachong.split import Piece, build_documents, split_source
+from chachong.verify import similarity
+
+PARTIAL = "partial"  # a paragraph pair sharing a copied passage, not similar as wholes
 
 Progress = Callable[[str], None]
 
@@ -68,22 +73,28 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
-def _covered(corpus: Corpus, d: int, canon: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Canonical intervals (local to document d) -> original intervals of its text.
+def _covered(corpus: Corpus, d: int, intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Copied intervals of document d's text, merged.
 
-    Touching canonical intervals merge, so the punctuation and line breaks between two
-    copied passages count as copied; so do those before the first and after the last
-    canonical character when the copy reaches the document's edge.
+    Intervals with only punctuation and white space between them merge, so what separates
+    two copied passages counts as copied; so does what comes before the first and after the
+    last canonical character when the copy reaches the document's edge.
     """
-    base = int(corpus.doc_offsets[d])
-    n = int(corpus.doc_offsets[d + 1]) - base
+    base, end = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
+    starts = corpus.orig_start[base:end]
     text_len = len(corpus.documents[d].text)
-    out = []
-    for s, e in _merge(canon):
-        lo = 0 if s == 0 else int(corpus.orig_start[base + s])
-        hi = text_len if e >= n else int(corpus.orig_end[base + e - 1])
-        out.append((lo, hi))
-    return out
+    out: list[list[int]] = []
+    for s, e in sorted(intervals):
+        if out and (s <= out[-1][1] or np.searchsorted(starts, s) == np.searchsorted(starts, out[-1][1])):
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    if out and starts.size:
+        if out[0][0] <= starts[0]:
+            out[0][0] = 0
+        if out[-1][1] >= corpus.orig_end[end - 1]:
+            out[-1][1] = text_len
+    return [(s, e) for s, e in out]
 
 
 def _length(intervals: list[tuple[int, int]]) -> int:
@@ -221,31 +232,130 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     rows.extend(_short_twins(corpus, doc_jac, rows))
     rows.sort(key=lambda r: (int(r[0]), int(r[1])))
     say("align")
-    par_pairs: list[ParagraphPair] = []
-    # canonical intervals (local to each document) copied, per (document, partner)
-    copied: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    pair_count: dict[tuple[int, int], int] = defaultdict(int)
-    for a, b, jac, cont, kind in rows:
-        a, b = int(a), int(b)
-        da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
-        (sa, ea), (sb, eb) = corpus.par_bounds[a], corpus.par_bounds[b]
-        ta, tb = corpus.canonical_text(a), corpus.canonical_text(b)
-        local = [(0, len(ta), 0, len(tb))] if kind == IDENTICAL else align(ta, tb, config.min_span)
-        spans = []
-        oa, ob = int(corpus.doc_offsets[da]), int(corpus.doc_offsets[db])
-        for x0, x1, y0, y1 in local:
-            spans.append((*corpus.to_original(sa + x0, sa + x1), *corpus.to_original(sb + y0, sb + y1)))
-            copied[(da, db)].append((sa + x0 - oa, sa + x1 - oa))
-            copied[(db, da)].append((sb + y0 - ob, sb + y1 - ob))
-        pair_count[(da, db)] += 1
-        par_pairs.append(ParagraphPair(pids[a], pids[b], round(float(jac), 4), round(float(cont), 4), str(kind),
-                                       tuple(spans)))
+    matches, passages = _align_documents(corpus, rows, doc_group, min_docs)
+    par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members)
     say("documents")
+    stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac)
+    result = AuditResult(config, docs, par_pairs, doc_pairs, clusters, stats, skipped, warnings, corpus=corpus)
+    result.stock_paragraphs = stock_paragraphs
+    # not a declared field of AuditResult yet (result.py is not this stage's file); report/json.py reads it
+    result.passages = passages  # type: ignore[attr-defined]
+    return result
+
+
+def _align_documents(corpus: Corpus, rows: list, doc_group: list[int],
+                     min_docs: int) -> tuple[list[DocumentMatch], list[Passage]]:
+    """Copied passages between every proposed document pair, with their report records.
+
+    Document pairs come from the verified paragraph pairs (LSH, containment) and from the
+    winnowed fingerprint index (passages.py); a fingerprint in ``min_docs`` independent
+    documents is stock phrasing and proposes nothing.
+    """
+    fps = fingerprints(corpus, np.asarray(doc_group, dtype=np.int64), min_docs)
+    offs = corpus.doc_offsets
+    regions = []
+    for a, b, *_ in rows:
+        da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
+        (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
+        regions.append((da, db, int(a0), int(a1), int(b0), int(b1)))
+    matches = find_passages(corpus, seed_hits(corpus, fps), regions)
+    matches.sort(key=lambda dm: (dm.a, dm.match.a_start, dm.b, dm.match.b_start, dm.match.a_end, dm.match.b_end))
+    width = max(4, len(str(len(matches))))
+    passages = []
+    places: dict[tuple[int, int], set[tuple[str, str]]] = defaultdict(set)
+    # two passes: a name swapped as a place anywhere in a document pair is a place everywhere in it
+    for _ in range(2):
+        passages = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
+    passages = [dataclasses.replace(p, id=f"s{i + 1:0{width}d}") for i, p in enumerate(passages)]
+    return matches, passages
+
+
+def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], passages: list[Passage],
+                     stock_members: set[int]) -> tuple[list[ParagraphPair], dict, dict]:
+    """Paragraph pairs with their spans, from verified pairs and passages cut at paragraph boundaries.
+
+    A passage piece whose exactly matched characters (figures not counted) make up
+    ``containment`` of the shorter paragraph (of at least ``min_paragraph_chars``) makes a paragraph pair of kind ``partial`` when pairing did not
+    verify it; a copied sentence inside longer paragraphs stays a passage only, so paragraph
+    pairs keep meaning "this paragraph was copied". Pairs with a stock paragraph stay out, as
+    in pairing. Also returns the paragraph pairs per document
+    pair and the copied intervals of the text per (document, partner).
+    """
+    config = corpus.config
+    pids = corpus.paragraph_ids
+    lengths = corpus.canonical_length()
+    known = {(int(a), int(b)): (float(j), float(c), str(k)) for a, b, j, c, k in rows}
+    spans: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+    copied: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for dm, p in zip(matches, passages):
+        copied[(dm.a, dm.b)].append((p.a_start, p.a_end))
+        copied[(dm.b, dm.a)].append((p.b_start, p.b_end))
+        cut = pieces(corpus, dm)
+        if not cut:
+            continue
+        for pa, pb, a0, a1, b0, b1 in cut:
+            if pa in stock_members or pb in stock_members:
+                continue
+            # share of the shorter paragraph matched exactly (figures are no evidence)
+            share = evidence(corpus, dm, a0, a1) / max(min(lengths[pa], lengths[pb]), 1)
+            if (pa, pb) in known or (min(lengths[pa], lengths[pb]) >= config.min_paragraph_chars
+                                     and share >= config.containment):
+                oa, ob = int(corpus.doc_offsets[dm.a]), int(corpus.doc_offsets[dm.b])
+                spans[(pa, pb)].append((*corpus.to_original(oa + a0, oa + a1),
+                                        *corpus.to_original(ob + b0, ob + b1)))
+    for (a, b), (_, _, kind) in known.items():
+        if kind == IDENTICAL and not spans.get((a, b)):
+            # identical short paragraphs (headings) of copied documents: below min_span, still copied
+            da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
+            (sa, ea), (sb, eb) = (int(x) for x in corpus.par_bounds[a]), (int(x) for x in corpus.par_bounds[b])
+            spans[(a, b)].append((*corpus.to_original(sa, ea), *corpus.to_original(sb, eb)))
+            copied[(da, db)].append(corpus.to_original(sa, ea))
+            copied[(db, da)].append(corpus.to_original(sb, eb))
+    new = np.array(sorted(k for k in spans if k not in known), dtype=np.int64).reshape(-1, 2)
+    if len(new):
+        jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, new)
+        for (a, b), j, c in zip(new.tolist(), jac.tolist(), cont.tolist()):
+            known[(a, b)] = (j, c, PARTIAL)
+    par_pairs = []
+    pair_count: dict[tuple[int, int], int] = defaultdict(int)
+    for (a, b) in sorted(known):
+        j, c, kind = known[(a, b)]
+        pair_count[(int(corpus.par_doc[a]), int(corpus.par_doc[b]))] += 1
+        par_pairs.append(ParagraphPair(pids[a], pids[b], round(j, 4), round(c, 4), kind,
+                                       tuple(sorted(set(spans.get((a, b), []))))))
+    return par_pairs, pair_count, copied
+
+
+def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """MinHash estimate of document Jaccard for pairs linked by passages only.
+
+    A document's signature is the element-wise minimum of its paragraphs' signatures (the
+    MinHash of the union of their shingle sets). Exact Jaccard would cost the size of both
+    documents per pair; a pair linked only by passages is far below document_threshold.
+    """
+    if not pairs:
+        return {}
+    counts = np.array([len(d.paragraphs) for d in corpus.documents])
+    has = np.flatnonzero(counts > 0)
+    sig = np.zeros((len(corpus.documents), corpus.signatures.shape[1]), dtype=corpus.signatures.dtype)
+    sig[has] = np.minimum.reduceat(corpus.signatures, corpus.par_first[has], axis=0)
+    p = np.array(pairs, dtype=np.int64)
+    est = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
+    return {(int(a), int(b)): float(e) for (a, b), e in zip(p.tolist(), est)}
+
+
+def _document_stats(corpus: Corpus, pair_count: dict, copied: dict,
+                    doc_jac: dict) -> tuple[dict[str, DocumentStats], list[DocumentPair]]:
+    """Copy ratios per document (with sources) and per document pair, from the copied intervals."""
+    config = corpus.config
+    docs = corpus.documents
     doc_canon = [corpus.cps[corpus.doc_offsets[d]:corpus.doc_offsets[d + 1]] for d in range(len(docs))]
     stats = {d.id: DocumentStats() for d in docs}
     coverage: dict[tuple[int, int], list[tuple[int, int]]] = {}
     doc_pairs = []
-    for da, db in sorted(pair_count):
+    linked = set(pair_count) | {(a, b) for a, b in copied if a < b}
+    doc_jac.update(_estimated_jaccard(corpus, sorted(p for p in linked if p not in doc_jac)))
+    for da, db in sorted(linked):
         identical = doc_canon[da].size > 0 and np.array_equal(doc_canon[da], doc_canon[db])
         if identical:
             coverage[(da, db)] = [(0, len(docs[da].text))]
@@ -259,7 +369,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
         doc_pairs.append(DocumentPair(docs[da].id, docs[db].id, round(jac, 4),
                                       round(a_cov / max(len(docs[da].text), 1), 4),
                                       round(b_cov / max(len(docs[db].text), 1), 4),
-                                      pair_count[(da, db)], a_cov, kind))
+                                      pair_count.get((da, db), 0), a_cov, kind))
     for d, doc in enumerate(docs):
         st = stats[doc.id]
         per_source = sorted((docs[e].id, ivs) for (x, e), ivs in coverage.items() if x == d and ivs)
@@ -271,9 +381,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
         st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
         st.top_source = st.sources[0] if st.sources else None
         st.copied = {sid: _merge(ivs) for sid, ivs in per_source}
-    result = AuditResult(config, docs, par_pairs, doc_pairs, clusters, stats, skipped, warnings, corpus=corpus)
-    result.stock_paragraphs = stock_paragraphs
-    return result
+    return stats, doc_pairs
 
 
 def _short_twins(corpus: Corpus, doc_jac: dict, rows: list) -> list[tuple]:

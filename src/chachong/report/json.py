@@ -14,16 +14,84 @@ from chachong.result import AuditResult
 SCHEMA = "chachong.audit/1"
 
 FORMULAS = {
+    "passage": "a copied passage: text of one document aligned with text of another on the canonical text "
+               "(NFKC, punctuation and white space dropped, digit runs and placeholders masked), across "
+               "paragraph boundaries. Seeds are shared {seed_k}-grams; exact blocks are chained when at most "
+               "{max_gap} characters apart on each side (an edit); a passage counts when >= min_span of its "
+               "characters match exactly, masked figures not counted. Edits: replace, insert (only in b), "
+               "delete (only in a), figure (digits or placeholder differ), place (one place name for another); "
+               "kind exact (no edits), template (only figures and place names differ) or edited",
+    "candidates": "documents are aligned when their paragraphs pair (LSH, containment) or they share a winnowed "
+                  "fingerprint ({fp_k}-grams, window min_span - {fp_k} + 1, so any exact match of min_span "
+                  "characters shares one) whose match extends to min_span characters or has a second shared "
+                  "fingerprint nearby; a fingerprint found in stock_min_documents (default max(5, 3 % of "
+                  "independent documents)) independent documents is stock phrasing and proposes nothing, so "
+                  "text shared only as such phrasing is counted only next to real copying",
     "copy_ratio": "copied_chars / chars, where copied_chars counts the characters of a document covered by "
-                  "passages of >= min_span canonical characters matched in any other document "
-                  "(punctuation and line breaks between two copied passages count as copied)",
-    "top_source": "the other document covering the most characters of this one; ratio = those characters / chars",
-    "a_in_b": "characters of a covered by passages matched in b / characters of a",
-    "jaccard": "exact Jaccard of the two shingle sets (character k-grams of the canonical text)",
+                  "passages matched in any other document (punctuation and line breaks between two copied "
+                  "passages count as copied; edits inside a passage count as copied); identical documents 1.0",
+    "top_source": "the other document covering the most characters of this one (单篇最大); "
+                  "ratio = those characters / chars",
+    "sources": "every other document with passages in this one; ratio = characters it covers / chars",
+    "copied_share": "characters of a paragraph covered by passages / characters of the paragraph",
+    "a_in_b": "characters of a covered by passages matched in b / characters of a (b_in_a likewise)",
+    "shared_chars": "characters of a covered by passages matched in b",
+    "jaccard": "exact Jaccard of the two shingle sets (character k-grams of the canonical text); for document "
+               "pairs linked by passages only, the MinHash estimate (num_perm permutations)",
     "containment": "|A ∩ B| / min(|A|, |B|) on the shingle sets of the two paragraphs",
+    "paragraph_pair": "kind identical / near-duplicate / contained from pairing (exact Jaccard >= threshold, "
+                      "containment >= containment); partial when a passage's exact matches cover >= containment "
+                      "of the shorter paragraph (>= min_paragraph_chars). spans: [a_start, a_end, b_start, b_end] in "
+                      "document offsets, the pieces of passages inside the two paragraphs; span_kinds and "
+                      "span_passages: the kind and id of the passage each span belongs to",
     "copy_ratio_excluding_stock": "copied characters not covered by stock phrases / chars",
     "stock_ratio": "characters covered by stock phrases / chars",
 }
+
+
+def _formulas() -> dict[str, str]:
+    from chachong.align import MAX_GAP, SEED_K
+    from chachong.passages import FP_K
+
+    return {k: v.format(seed_k=SEED_K, max_gap=MAX_GAP, fp_k=FP_K) for k, v in FORMULAS.items()}
+
+
+def _passages(result: AuditResult) -> list[Any]:
+    return list(getattr(result, "passages", None) or [])
+
+
+def _passage_dict(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "a": p.a, "b": p.b, "a_start": p.a_start, "a_end": p.a_end, "b_start": p.b_start,
+            "b_end": p.b_end, "a_chars": p.a_end - p.a_start, "b_chars": p.b_end - p.b_start, "matched": p.matched,
+            "kind": p.kind, "edits": [list(e) for e in p.edits], "a_paragraphs": list(p.a_paragraphs),
+            "b_paragraphs": list(p.b_paragraphs)}
+
+
+def _span_passages(result: AuditResult) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
+    """For each span of each paragraph pair: the kind and id of the passage it is a piece of."""
+    by_docs: dict[tuple[str, str], list[Any]] = {}
+    for p in _passages(result):
+        by_docs.setdefault((p.a, p.b), []).append(p)
+    out = {}
+    for pp in result.paragraph_pairs:
+        cands = by_docs.get((pp.a.split(":")[0], pp.b.split(":")[0]), [])
+        spans = []
+        for a0, a1, b0, b1 in pp.spans:
+            owner = next((p for p in cands if p.a_start <= a0 and a1 <= p.a_end and p.b_start <= b0
+                          and b1 <= p.b_end), None)
+            spans.append((owner.kind if owner else "identical", owner.id if owner else None))
+        out[(pp.a, pp.b)] = spans
+    return out
+
+
+def _paragraph_copied(result: AuditResult, doc: Any) -> list[int]:
+    merged: list[list[int]] = []
+    for s, e in sorted(iv for ivs in result.stats[doc.id].copied.values() for iv in ivs):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [sum(max(0, min(e, p.end) - max(s, p.start)) for s, e in merged) for p in doc.paragraphs]
 
 
 def _r(x: float) -> float:
@@ -34,6 +102,7 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
     from chachong import __version__
 
     docs = result.documents
+    owners = _span_passages(result)
     corpus = {
         "documents": len(docs),
         "paragraphs": sum(len(d.paragraphs) for d in docs),
@@ -61,12 +130,13 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
         "schema": SCHEMA,
         "tool": {"name": "chachong", "version": __version__},
         "settings": result.config.to_dict(),
-        "formulas": FORMULAS,
+        "formulas": _formulas(),
         "corpus": corpus,
         "documents": documents,
         "paragraphs": [
-            {"id": p.id, "start": p.start, "end": p.end, "line": p.line}
-            for d in docs for p in d.paragraphs
+            {"id": p.id, "start": p.start, "end": p.end, "line": p.line, "copied_chars": c,
+             "copied_share": _r(c / max(p.end - p.start, 1))}
+            for d in docs for p, c in zip(d.paragraphs, _paragraph_copied(result, d))
         ],
         "document_pairs": [
             {"a": p.a, "b": p.b, "jaccard": _r(p.jaccard), "a_in_b": _r(p.a_in_b), "b_in_a": _r(p.b_in_a),
@@ -75,9 +145,11 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
         ],
         "paragraph_pairs": [
             {"a": p.a, "b": p.b, "jaccard": _r(p.jaccard), "containment": _r(p.containment), "kind": p.kind,
-             "spans": [list(s) for s in p.spans]}
+             "spans": [list(s) for s in p.spans], "span_kinds": [k for k, _ in owners[(p.a, p.b)]],
+             "span_passages": [i for _, i in owners[(p.a, p.b)]]}
             for p in sorted(result.paragraph_pairs, key=lambda p: (p.a, p.b))
         ],
+        "passages": [_passage_dict(p) for p in sorted(_passages(result), key=lambda p: p.id)],
         "clusters": [{"id": c.id, "source": c.source, "members": list(c.members)} for c in result.clusters],
         "stock_phrases": result.stock_phrases,
         "stock_paragraphs": result.stock_paragraphs,

@@ -1,0 +1,533 @@
+"""Copied passages between documents: a winnowed fingerprint index proposes document pairs,
+the aligner (align.py) finds the passages on whole canonical documents.
+
+Matching runs on each document's canonical text as one string, so a passage may run across
+paragraph boundaries (paragraphs split or merged by the copier).
+
+**Fingerprints.** Every ``FP_K``-gram of the canonical text is hashed; winnowing keeps the
+minimum hash of each window of ``w = min_span - FP_K + 1`` consecutive k-grams. Any exact
+match of ``min_span`` characters holds a whole window, so both documents keep the same
+fingerprint for it (Schleimer, Wilkerson and Aiken 2003), at about ``2 / (w + 1)`` of the
+k-grams.
+
+**Stock fingerprints.** A fingerprint found in ``stock_groups`` or more independent
+documents (copies of one document count once) is stock phrasing: it proposes no pair, and
+a passage all of whose fingerprints are stock is stock phrasing, not copying, and is not
+reported. How that bears on recall: a copied passage is still found when it holds at least
+one fingerprint that is not stock (any exact run of ``min_span`` characters holds a
+fingerprint, so a copy longer than its stock phrases is found), or when its documents are
+paired anyway (by the paragraph pairs, or by another passage). A passage made only of text
+that ``stock_groups`` independent documents share is left out by design.
+
+**Pairs.** Two documents are aligned when they share a fingerprint that is not stock and that
+fingerprint is evidence of a copy: its exact match extends to ``min_span`` characters, or a
+second shared fingerprint lies near it on nearly the same diagonal (an edited copy). Pairs
+of documents linked by verified paragraph pairs (LSH, containment) are aligned too. No pair
+of documents is compared unless one of these proposes it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from chachong.align import MAX_GAP, SEED_K, Match, align_codes, extend
+from chachong.corpus import Corpus
+from chachong.lsh import groups_of, pairs_in_groups
+from chachong.normalize import MASK
+from chachong.shingle import kgram_values
+
+FP_K = 8  # an 8-gram is rarely shared by chance, and leaves a window of 6 for a 13-character copy
+MAX_OCCURRENCES = 64  # a fingerprint at more places than this proposes no pairs (quadratic cost)
+_NEAR = 200  # two fingerprints this close (in a) on diagonals _DRIFT apart support each other
+_DRIFT = 2 * MAX_GAP  # insertions and deletions of an edited copy move its diagonal
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MASK_CP = ord(MASK)
+
+
+@dataclass
+class Fingerprints:
+    """Winnowed fingerprints of a corpus, in order of position.
+
+    ``pos`` are global canonical positions (k-gram starts), ``doc`` their documents,
+    ``hash`` the mixed 64-bit values and ``stock`` whether a fingerprint is stock phrasing.
+    """
+
+    k: int
+    pos: np.ndarray
+    doc: np.ndarray
+    hash: np.ndarray
+    stock: np.ndarray
+
+    def in_range(self, lo: int, hi: int) -> slice:
+        """Fingerprints whose k-gram lies inside global canonical ``[lo, hi)``."""
+        return slice(int(np.searchsorted(self.pos, lo)), int(np.searchsorted(self.pos, hi - self.k + 1)))
+
+
+def _mix(v: np.ndarray) -> np.ndarray:
+    # winnowing takes minima, so the hash must look uniform: splitmix64's finaliser
+    with np.errstate(over="ignore"):
+        v = (v ^ (v >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        v = (v ^ (v >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return v ^ (v >> np.uint64(31))
+
+
+def winnow(values: np.ndarray, valid: np.ndarray, w: int) -> np.ndarray:
+    """Positions kept by winnowing: the (leftmost) minimum of every window of ``w`` values.
+
+    Invalid positions (k-grams crossing a document end) are never kept unless a whole
+    window is invalid, which is then dropped. Computed with ``2w`` whole-array passes.
+
+    >>> winnow(np.array([5, 3, 9, 1, 7, 8], np.uint64), np.ones(6, bool), 3).tolist()
+    [1, 3]
+    """
+    n = values.size
+    if n == 0:
+        return np.zeros(0, np.int64)
+    w = min(w, n)
+    v = np.where(valid, values, np.uint64(np.iinfo(np.uint64).max))
+    m = n - w + 1  # number of windows
+    low = v[:m].copy()
+    for j in range(1, w):
+        np.minimum(low, v[j:j + m], out=low)
+    pos = np.full(m, -1, dtype=np.int64)
+    base = np.arange(m, dtype=np.int64)
+    for j in range(w - 1, -1, -1):  # last write wins: the leftmost minimum
+        hit = v[j:j + m] == low
+        pos[hit] = base[hit] + j
+    # window minima move right monotonically, so equal neighbours are the only repeats
+    keep = np.ones(m, dtype=bool)
+    keep[1:] = pos[1:] != pos[:-1]
+    kept = pos[keep]
+    return kept[valid[kept]]
+
+
+def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fingerprints:
+    """The winnowed fingerprint index of ``corpus`` (see the module docstring)."""
+    min_span = corpus.config.min_span
+    k = max(1, min(FP_K, min_span))
+    w = max(1, min_span - k + 1)
+    cps = corpus.cps
+    offsets = corpus.doc_offsets
+    values = _mix(kgram_values(cps, k) * _MIX) if cps.size >= k else np.zeros(0, np.uint64)
+    doc_end = np.repeat(offsets[1:], np.diff(offsets))[: values.size]
+    valid = np.arange(values.size) + k <= doc_end
+    pos = winnow(values, valid, w)
+    doc = (np.searchsorted(offsets, pos, side="right") - 1).astype(np.int64)
+    h = values[pos]
+    stock = np.zeros(pos.size, dtype=bool)
+    if pos.size:
+        grp = doc_group[doc]
+        order = np.lexsort((grp, h))
+        hs, gs = h[order], grp[order]
+        first = np.ones(hs.size, dtype=bool)
+        first[1:] = (hs[1:] != hs[:-1]) | (gs[1:] != gs[:-1])
+        distinct = hs[first]  # one entry per (hash, group), sorted by hash
+        starts = np.flatnonzero(np.concatenate(([True], distinct[1:] != distinct[:-1])))
+        counts = np.diff(np.append(starts, distinct.size))
+        common = distinct[starts[counts >= stock_groups]]
+        if common.size:
+            stock = common[np.minimum(np.searchsorted(common, h), common.size - 1)] == h
+    return Fingerprints(k, pos.astype(np.int64), doc, h, stock)
+
+
+def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+            k: int, limit: int) -> np.ndarray:
+    """Length of the exact match around k-grams at global ``pa``/``pb``, capped near ``limit``.
+
+    ``lo``/``hi`` are (per row) the document bounds of a and b as (n, 2) arrays.
+    """
+    total = np.full(pa.size, k, dtype=np.int64)
+    for step in (-1, 1):
+        alive = np.ones(pa.size, dtype=bool)
+        for o in range(1, limit - k + 1):
+            ia = pa - o if step < 0 else pa + k - 1 + o
+            ib = pb - o if step < 0 else pb + k - 1 + o
+            inside = (ia >= lo[:, 0]) & (ib >= lo[:, 1]) & (ia < hi[:, 0]) & (ib < hi[:, 1])
+            alive &= inside
+            idx = np.flatnonzero(alive)
+            alive[idx] = cps[ia[idx]] == cps[ib[idx]]
+            total += alive
+            if not alive.any():
+                break
+    return total
+
+
+def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
+    """Shared fingerprints that are evidence of a copy, as rows ``(a, b, pa, pb)``.
+
+    ``a`` < ``b`` are document indices and ``pa``/``pb`` local canonical positions of the
+    shared k-gram. Evidence: the exact match around it reaches ``min_span`` characters, or
+    another shared fingerprint of the same pair lies within ``_NEAR`` characters on a diagonal
+    at most ``_DRIFT`` away (an edited copy: at 10 % edits few 8-grams survive, far apart). Rows are sorted by (a, b, pa, pb).
+    """
+    empty = np.zeros((0, 4), np.int64)
+    keep = ~fps.stock
+    h, pos, doc = fps.hash[keep], fps.pos[keep], fps.doc[keep]
+    order, starts, sizes = groups_of(h)
+    ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
+    pairs = pairs_in_groups(order, starts[ok], sizes[ok])  # index pairs into h/pos/doc
+    if not len(pairs):
+        return empty
+    pairs = pairs[doc[pairs[:, 0]] != doc[pairs[:, 1]]]
+    if not len(pairs):
+        return empty
+    # orient each occurrence pair so that a is the earlier document
+    x, y = pairs[:, 0], pairs[:, 1]
+    swap = doc[x] > doc[y]
+    x, y = np.where(swap, y, x), np.where(swap, x, y)
+    da, db, pa, pb = doc[x], doc[y], pos[x], pos[y]
+    offs = corpus.doc_offsets
+    lo = np.stack([offs[da], offs[db]], axis=1)
+    hi = np.stack([offs[da + 1], offs[db + 1]], axis=1)
+    min_span = corpus.config.min_span
+    long_enough = _extent(corpus.cps, lo, hi, pa, pb, fps.k, min_span) >= min_span
+    la, lb = pa - offs[da], pb - offs[db]
+    srt = np.lexsort((lb, la, db, da))
+    da, db, la, lb, long_enough = da[srt], db[srt], la[srt], lb[srt], long_enough[srt]
+    near = np.zeros(da.size, dtype=bool)
+    if da.size > 1:
+        same = (da[1:] == da[:-1]) & (db[1:] == db[:-1])
+        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs((lb[1:] - la[1:]) - (lb[:-1] - la[:-1])) <= _DRIFT)
+        near[1:] |= close
+        near[:-1] |= close
+    ev = long_enough | near
+    return np.stack([da[ev], db[ev], la[ev], lb[ev]], axis=1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DocumentMatch:
+    """A passage between documents ``a`` < ``b`` (indices), in canonical offsets local to each."""
+
+    a: int
+    b: int
+    match: Match
+
+
+_EDGE = MAX_GAP + 5  # a passage ending this close to its window's edge may go on: widen the window
+_WINDOW = 64  # characters on each side of a seed hit aligned first
+SNAP = 4  # a passage this close to both paragraphs' edges (a changed first or last word) reaches them
+
+
+def _shift(m: Match, da: int, db: int) -> Match:
+    return Match(m.a_start + da, m.a_end + da, m.b_start + db, m.b_end + db, m.matched,
+                 tuple((x + da, y + db, n) for x, y, n in m.blocks),
+                 tuple((w + da, x + da, y + db, z + db) for w, x, y, z in m.edits))
+
+
+def align_window(a: np.ndarray, b: np.ndarray, a0: int, a1: int, b0: int, b1: int, min_span: int,
+                 pa: int | None = None, pb: int | None = None) -> list[Match]:
+    """Passages inside the windows ``a[a0:a1]``, ``b[b0:b1]``, widened while one runs into an edge.
+
+    With a seed ``(pa, pb)`` only the passages through it are returned (and followed). Offsets
+    are those of ``a`` and ``b``.
+    """
+    while True:
+        found = [_shift(m, a0, b0) for m in align_codes(a[a0:a1], b[b0:b1], min_span)]
+        if pa is not None and pb is not None:
+            found = [m for m in found if m.a_start <= pa < m.a_end and m.b_start <= pb < m.b_end]
+        grow = False
+        for m in found:
+            grow |= (m.a_start - a0 < _EDGE and a0 > 0) or (m.b_start - b0 < _EDGE and b0 > 0)
+            grow |= (a1 - m.a_end < _EDGE and a1 < a.size) or (b1 - m.b_end < _EDGE and b1 < b.size)
+        if not grow:
+            return found
+        wa, wb = a1 - a0, b1 - b0
+        a0, a1 = max(0, a0 - wa), min(a.size, a1 + wa)
+        b0, b1 = max(0, b0 - wb), min(b.size, b1 + wb)
+
+
+def _bounds(corpus: Corpus, d: int) -> np.ndarray:
+    first = int(corpus.par_first[d])
+    return corpus.par_bounds[first:first + len(corpus.documents[d].paragraphs)] - int(corpus.doc_offsets[d])
+
+
+def _snap(corpus: Corpus, da: int, db: int, a: np.ndarray, b: np.ndarray, m: Match) -> Match:
+    """Carry a passage to the start/end of its paragraphs when only ``SNAP`` characters short on both sides."""
+    pa, pb = _bounds(corpus, da), _bounds(corpus, db)
+    if not len(pa) or not len(pb):
+        return m
+    ia = min(int(np.searchsorted(pa[:, 1], m.a_start, side="right")), len(pa) - 1)
+    ib = min(int(np.searchsorted(pb[:, 1], m.b_start, side="right")), len(pb) - 1)
+    ja = min(int(np.searchsorted(pa[:, 1], m.a_end - 1, side="right")), len(pa) - 1)
+    jb = min(int(np.searchsorted(pb[:, 1], m.b_end - 1, side="right")), len(pb) - 1)
+    return extend(a, b, m, int(pa[ia, 0]), int(pb[ib, 0]), int(pa[ja, 1]), int(pb[jb, 1]), SNAP)
+
+
+def _trim(corpus: Corpus, da: int, db: int, m: Match) -> Match | None:
+    """Drop an end of a passage that reaches fewer than ``SEED_K`` characters past a paragraph break.
+
+    Canonical text has no paragraph breaks, so an exact match runs on over them when the
+    characters before two breaks happen to agree (…场。| and …场。|, or a masked figure).
+    """
+    for _ in range(2):
+        cuts_a = [int(x) for x in _bounds(corpus, da)[:, 0] if m.a_start < x < m.a_end]
+        cuts_b = [int(y) for y in _bounds(corpus, db)[:, 0] if m.b_start < y < m.b_end]
+        lo, hi = m.a_start, m.a_end
+        if cuts_a and cuts_a[0] - m.a_start < SEED_K:
+            lo = cuts_a[0]
+        if cuts_b and cuts_b[0] - m.b_start < SEED_K:
+            lo = max(lo, int(m.to_a(cuts_b[0])))
+        if cuts_a and m.a_end - cuts_a[-1] < SEED_K:
+            hi = cuts_a[-1]
+        if cuts_b and m.b_end - cuts_b[-1] < SEED_K:
+            hi = min(hi, int(m.to_a(cuts_b[-1])))
+        if (lo, hi) == (m.a_start, m.a_end):
+            return m
+        clipped = m.clip(lo, hi) if hi > lo else None
+        if clipped is None:
+            return None
+        m = clipped
+    return m
+
+
+def _qualifies(corpus: Corpus, dm: DocumentMatch) -> bool:
+    """Whether some piece of the passage between two paragraph boundaries has ``min_span`` of evidence.
+
+    Two stock phrases that meet across a paragraph break (…进一步提高。| 三、下一步工作计划) are
+    not one copied passage of their joint length.
+    """
+    return any(evidence(corpus, dm, a0, a1) >= corpus.config.min_span for _, _, a0, a1, _, _ in pieces(corpus, dm))
+
+
+def find_passages(corpus: Corpus, hits: np.ndarray,
+                  regions: list[tuple[int, int, int, int, int, int]] = ()) -> list[DocumentMatch]:
+    """Align around every seed hit ``(a, b, pa, pb)`` and inside every region ``(a, b, a0, a1, b0, b1)``.
+
+    Regions (verified paragraph pairs) are aligned whole; a hit already inside a passage
+    found for its pair is skipped, so a long copy is aligned once. Work grows with the
+    number of copies found, not with the length of the documents.
+    """
+    offs = corpus.doc_offsets
+    min_span = corpus.config.min_span
+    by_pair: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+    for r in regions:
+        by_pair.setdefault((r[0], r[1]), []).append(("region", *r[2:]))
+    for da, db, pa, pb in hits.tolist():
+        by_pair.setdefault((da, db), []).append(("hit", pa, pb))
+    out: list[DocumentMatch] = []
+    for (da, db) in sorted(by_pair):
+        a = corpus.cps[offs[da]:offs[da + 1]]
+        b = corpus.cps[offs[db]:offs[db + 1]]
+        found: list[Match] = []
+        for item in by_pair[(da, db)]:
+            if item[0] == "region":
+                x0, x1, y0, y1 = item[1:]
+                if any(m.a_start <= x0 and x1 <= m.a_end and m.b_start <= y0 and y1 <= m.b_end for m in found):
+                    continue
+                new = align_window(a, b, x0, x1, y0, y1, min_span)
+            else:
+                pa, pb = item[1:]
+                if any(m.a_start <= pa < m.a_end and m.b_start <= pb < m.b_end for m in found):
+                    continue
+                new = align_window(a, b, max(0, pa - _WINDOW), min(a.size, pa + _WINDOW),
+                                   max(0, pb - _WINDOW), min(b.size, pb + _WINDOW), min_span, pa, pb)
+            for m in new:
+                trimmed = _trim(corpus, da, db, m)
+                if trimmed is None:
+                    continue
+                m = _snap(corpus, da, db, a, b, trimmed)
+                if not _qualifies(corpus, DocumentMatch(da, db, m)):
+                    continue
+                if not any(o.a_start <= m.a_start and m.a_end <= o.a_end and o.b_start <= m.b_start
+                           and m.b_end <= o.b_end for o in found):
+                    found = [o for o in found if not (m.a_start <= o.a_start and o.a_end <= m.a_end
+                                                      and m.b_start <= o.b_start and o.b_end <= m.b_end)]
+                    found.append(m)
+        out.extend(DocumentMatch(da, db, m) for m in sorted(found, key=lambda m: (m.a_start, m.b_start)))
+    return out
+
+
+# ---- describing a passage in the original text ----
+
+_ADMIN_SUFFIXES = ("自治区", "自治州", "自治县", "街道", "社区", "省", "市", "区", "县", "镇", "乡", "村", "州", "盟", "旗")
+EDIT_OPS = ("replace", "insert", "delete", "figure", "place")
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Place names (``ns``) of jieba's dictionary, read from its file without importing jieba.
+
+    Empty when jieba is not installed; the administrative-suffix rule still applies then.
+    """
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.origin:
+        return frozenset()
+    path = Path(spec.origin).parent / "dict.txt"
+    if not path.is_file():
+        return frozenset()
+    out = set()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "ns" and 2 <= len(parts[0]) <= 6:
+                out.add(parts[0])
+    return frozenset(out)
+
+
+def _is_place(s: str) -> bool:
+    if not 2 <= len(s) <= 8 or not all("\u4e00" <= ch <= "\u9fff" for ch in s):
+        return False
+    return s in place_names() or (len(s) >= 3 and s.endswith(_ADMIN_SUFFIXES))
+
+
+def place_substitution(ta: str, a0: int, a1: int, tb: str, b0: int, b1: int) -> bool:
+    """Whether ``ta[a0:a1]`` -> ``tb[b0:b1]`` swaps one place name for another.
+
+    The differing characters are widened by up to two shared characters on each side, so
+    阳光区 -> 星河区 (narrowed to 阳光 -> 星河) and 江西 -> 广西 (江 -> 广) are recognised.
+
+    >>> place_substitution("在阳光区开展", 1, 3, "在星河区开展", 1, 3)
+    True
+    >>> place_substitution("开展检查", 2, 3, "开展调查", 2, 3)
+    False
+    """
+    if a1 <= a0 or b1 <= b0:
+        return False
+    for left in range(3):
+        for right in range(3):
+            if a0 - left < 0 or b0 - left < 0 or ta[a0 - left:a0] != tb[b0 - left:b0] \
+                    or ta[a1:a1 + right] != tb[b1:b1 + right] or a1 + right > len(ta):
+                continue
+            if _is_place(ta[a0 - left:a1 + right]) and _is_place(tb[b0 - left:b1 + right]):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A copied passage between documents ``a`` < ``b`` (ids), in offsets of their texts.
+
+    ``edits`` are ``(a_start, a_end, b_start, b_end, op)``: how b's copy differs from a's
+    text, ``op`` one of ``replace``, ``insert`` (text only in b), ``delete`` (text only in a),
+    ``figure`` (a digit run or placeholder, equal once masked) and ``place`` (one place name
+    for another). ``kind`` is ``exact`` (no edits), ``template`` (only figures and place
+    names differ) or ``edited``. ``matched`` counts the canonical characters matched exactly.
+    """
+
+    id: str
+    a: str
+    b: str
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    matched: int
+    kind: str
+    edits: tuple[tuple[int, int, int, int, str], ...]
+    a_paragraphs: tuple[str, ...]
+    b_paragraphs: tuple[str, ...]
+
+
+def _original(corpus: Corpus, d: int, c0: int, c1: int) -> tuple[int, int]:
+    """Local canonical [c0, c1) of document d -> original [start, end); empty gives its insertion point."""
+    base = int(corpus.doc_offsets[d])
+    if c1 > c0:
+        return int(corpus.orig_start[base + c0]), int(corpus.orig_end[base + c1 - 1])
+    p = int(corpus.orig_end[base + c0 - 1]) if c0 > 0 else 0
+    return p, p
+
+
+def _free(corpus: Corpus, d: int, c0: int, c1: int) -> tuple[int, int]:
+    """How far around canonical [c0, c1) of document d its text holds no canonical character."""
+    base, end = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
+    lo = int(corpus.orig_end[base + c0 - 1]) if c0 > 0 else 0
+    hi = int(corpus.orig_start[base + c1]) if base + c1 < end else len(corpus.documents[d].text)
+    return lo, hi
+
+
+def _paragraphs_over(corpus: Corpus, d: int, c0: int, c1: int) -> list[int]:
+    """Global indices of document d's paragraphs overlapping local canonical [c0, c1)."""
+    first = int(corpus.par_first[d])
+    count = len(corpus.documents[d].paragraphs)
+    bounds = corpus.par_bounds[first:first + count] - int(corpus.doc_offsets[d])
+    hit = (bounds[:, 0] < c1) & (bounds[:, 1] > c0) & (bounds[:, 1] > bounds[:, 0])
+    return (first + np.flatnonzero(hit)).tolist()
+
+
+def describe(corpus: Corpus, dm: DocumentMatch, places: set[tuple[str, str]] | None = None) -> Passage:
+    """The report record of a passage (id left empty): original offsets, edits, kind.
+
+    ``places`` collects the place-name substitutions of one document pair, so that a name
+    renamed consistently (阳光区 -> 星河区, then 阳光监管 -> 星河监管) counts as a place there too.
+    """
+    m = dm.match
+    ta, tb = corpus.documents[dm.a].text, corpus.documents[dm.b].text
+    ba, bb = int(corpus.doc_offsets[dm.a]), int(corpus.doc_offsets[dm.b])
+    edits: list[tuple[int, int, int, int, str]] = []
+    places = places if places is not None else set()
+    for ca0, ca1, cb0, cb1 in m.edits:
+        (a0, a1), (b0, b1) = _original(corpus, dm.a, ca0, ca1), _original(corpus, dm.b, cb0, cb1)
+        if ca1 == ca0:
+            op = "insert"
+        elif cb1 == cb0:
+            op = "delete"
+        elif place_substitution(ta, a0, a1, tb, b0, b1) or (ta[a0:a1], tb[b0:b1]) in places:
+            op = "place"
+            places.add((ta[a0:a1], tb[b0:b1]))
+        else:
+            op = "replace"
+        edits.append((a0, a1, b0, b1, op))
+    # masked figures and placeholders inside the exact blocks: equal canonically, maybe not in the text
+    for a0, b0, n in m.blocks:
+        seg = corpus.cps[ba + a0:ba + a0 + n]
+        for off in np.flatnonzero(seg == _MASK_CP).tolist():
+            ia, ib = ba + a0 + off, bb + b0 + off
+            sa = (int(corpus.orig_start[ia]), int(corpus.orig_end[ia]))
+            sb = (int(corpus.orig_start[ib]), int(corpus.orig_end[ib]))
+            if ta[sa[0]:sa[1]] != tb[sb[0]:sb[1]]:
+                edits.append((sa[0], sa[1], sb[0], sb[1], "figure"))
+    edits.sort()
+    ops = {e[4] for e in edits}
+    kind = "exact" if not ops else ("template" if ops <= {"figure", "place"} else "edited")
+    a0, a1 = _original(corpus, dm.a, m.a_start, m.a_end)
+    b0, b1 = _original(corpus, dm.b, m.b_start, m.b_end)
+    # punctuation around the passage that both texts share is part of the copy (not line breaks)
+    na, nb = _free(corpus, dm.a, m.a_start, m.a_end), _free(corpus, dm.b, m.b_start, m.b_end)
+    while a1 < na[1] and b1 < nb[1] and ta[a1] == tb[b1] and ta[a1] != "\n":
+        a1, b1 = a1 + 1, b1 + 1
+    while a0 > na[0] and b0 > nb[0] and ta[a0 - 1] == tb[b0 - 1] and ta[a0 - 1] != "\n":
+        a0, b0 = a0 - 1, b0 - 1
+    pids = corpus.paragraph_ids
+    return Passage("", corpus.documents[dm.a].id, corpus.documents[dm.b].id, a0, a1, b0, b1, m.matched, kind,
+                   tuple(edits),
+                   tuple(pids[p] for p in _paragraphs_over(corpus, dm.a, m.a_start, m.a_end)),
+                   tuple(pids[p] for p in _paragraphs_over(corpus, dm.b, m.b_start, m.b_end)))
+
+
+def pieces(corpus: Corpus, dm: DocumentMatch) -> list[tuple[int, int, int, int, int, int]]:
+    """A passage cut at the paragraph boundaries of both documents.
+
+    Returns ``(pa, pb, a0, a1, b0, b1)``: global paragraph indices and the local canonical
+    stretches of the passage inside them (a boundary inside an edit is mapped linearly).
+    """
+    m = dm.match
+    oa, ob = int(corpus.doc_offsets[dm.a]), int(corpus.doc_offsets[dm.b])
+    out = []
+    for pa in _paragraphs_over(corpus, dm.a, m.a_start, m.a_end):
+        s, e = (int(x) - oa for x in corpus.par_bounds[pa])
+        x0, x1 = max(s, m.a_start), min(e, m.a_end)
+        y0, y1 = (int(v) for v in m.to_b(np.array([x0, x1])))
+        for pb in _paragraphs_over(corpus, dm.b, y0, y1):
+            t, u = (int(x) - ob for x in corpus.par_bounds[pb])
+            z0, z1 = max(t, y0), min(u, y1)
+            w0, w1 = (int(v) for v in m.to_a(np.array([z0, z1])))
+            w0, w1 = max(w0, x0), min(w1, x1)
+            if z1 > z0 and w1 > w0:
+                out.append((pa, pb, w0, w1, z0, z1))
+    return out
+
+
+def evidence(corpus: Corpus, dm: DocumentMatch, a0: int, a1: int) -> int:
+    """Characters of ``a[a0:a1]`` (local canonical) matched exactly by the passage, figures not counted."""
+    base = int(corpus.doc_offsets[dm.a])
+    total = 0
+    for s, _, n in dm.match.blocks:
+        lo, hi = max(s, a0), min(s + n, a1)
+        if hi > lo:
+            total += hi - lo - int(np.count_nonzero(corpus.cps[base + lo:base + hi] == _MASK_CP))
+    return total
