@@ -21,7 +21,7 @@ from chachong.audit import audit
 from chachong.cli import main
 from chachong.config import AuditConfig
 from chachong.model import Document, DocumentPair, Paragraph, ParagraphPair
-from chachong.report.html import char_diff, histogram_svg, render, script_json, seriate
+from chachong.report.html import char_diff, histogram_svg, pack, render, script_json, seriate
 from chachong.report.json import report_dict
 from chachong.result import AuditResult, DocumentStats
 
@@ -142,8 +142,9 @@ def test_data_block_carries_views_texts_and_marks(corpus_result, corpus_page):
     for s, e, _ in view["da"]:
         assert any(sp[0] <= s and e <= sp[1] for sp in view["spans"])
     # the document view's marks are the audit's copied intervals
-    assert data["marks"]["d04"]["copied"] == [[src, [list(iv) for iv in ivs]]
-                                              for src, ivs in sorted(result.stats["d04"].copied.items())]
+    assert data["marks"]["d04"]["copied"] == [[src, pack(ivs)] for src, ivs in sorted(result.stats["d04"].copied.items())]
+    src, flat = data["marks"]["d04"]["copied"][0]
+    assert flat[0] == result.stats["d04"].copied[src][0][0]
     # the matrix holds every document, groups contiguous
     order = data["order"]
     assert sorted(order) == [d.id for d in result.documents]
@@ -200,7 +201,7 @@ def test_stock_phrases_boilerplate_and_placeholders_render(corpus_result):
     assert "【广告】关注公众号&lt;/td&gt;&lt;script&gt;" in table and "3 · d04, d05, line 40" in table
     assert "现在，我代表&lt;i&gt;" in page
     marks = page_data(page)["marks"]["d04"]
-    assert marks["stock"] == [[0, 8]] and marks["boiler"] == [[10, 14, "placeholder"]]
+    assert marks["stock"] == [0, 8] and marks["boiler"] == [[10, 14, "placeholder"]]
     assert "<b>1</b><span>模板残留 boilerplate findings · 1 占位符 placeholders</span>" in page
 
 
@@ -291,6 +292,20 @@ def test_seriate_is_a_permutation_with_every_linked_group_contiguous(links):
         comps.setdefault(find(d), []).append(i)
     for positions in comps.values():
         assert positions == list(range(positions[0], positions[0] + len(positions)))
+
+
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 30)), max_size=20))
+def test_pack_round_trips_to_merged_intervals(raw):
+    intervals = [(s, s + n) for s, n in raw]
+    flat = pack(intervals)
+    out, end = [], 0
+    for gap, length in zip(flat[::2], flat[1::2]):
+        out.append((end + gap, end + gap + length))
+        end += gap + length
+    covered = {i for s, e in intervals for i in range(s, e)}
+    assert {i for s, e in out for i in range(s, e)} == covered
+    assert all(gap >= 0 and length > 0 for gap, length in zip(flat[::2], flat[1::2]))
+    assert all(b[0] > a[1] for a, b in zip(out, out[1:]))  # merged: disjoint and not touching
 
 
 @given(st.text(alphabet="甲乙丙丁戊，。", max_size=30), st.text(alphabet="甲乙丙丁戊，。", max_size=30))

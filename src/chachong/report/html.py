@@ -35,7 +35,7 @@ from typing import Any
 from chachong.result import AuditResult
 
 PAIR_LIMIT = 200
-TEXT_BUDGET = 1_000_000
+TEXT_BUDGET = 800_000  # characters; about 2.4 MB of Chinese text in UTF-8
 TABLE_LIMIT = 10_000
 MATRIX_LIMIT = 300
 ROW_LIMIT = 200  # rows of the stock-phrase, boilerplate and pair tables
@@ -197,6 +197,23 @@ def _merge(intervals: Iterable[Sequence[int]]) -> list[list[int]]:
     return out
 
 
+def pack(intervals: Iterable[Sequence[int]]) -> list[int]:
+    """Merged intervals as one flat list of (gap from the previous end, length) pairs.
+
+    Stock phrasing can mark tens of thousands of short intervals; small deltas keep the
+    page small (the script unpacks them).
+
+    >>> pack([(5, 9), (12, 20), (7, 10)])
+    [5, 5, 2, 8]
+    """
+    out: list[int] = []
+    end = 0
+    for s, e in _merge(intervals):
+        out += [s - end, e - s]
+        end = e
+    return out
+
+
 def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
@@ -309,9 +326,9 @@ class _Page:
             st = stats[doc_id]
             entry: dict[str, Any] = {}
             if st.copied:
-                entry["copied"] = [[src, _merge(ivs)] for src, ivs in sorted(st.copied.items())]
+                entry["copied"] = [[src, pack(ivs)] for src, ivs in sorted(st.copied.items())]
             if st.stock:
-                entry["stock"] = _merge(st.stock)
+                entry["stock"] = pack(st.stock)
             if st.boilerplate:
                 entry["boiler"] = [[int(s), int(e), str(k)] for s, e, k in sorted(st.boilerplate)]
             if entry:
@@ -704,4 +721,4 @@ def render(result: AuditResult, report: dict[str, Any], *, pair_limit: int = PAI
 
 
 __all__ = ["MATRIX_LIMIT", "PAIR_LIMIT", "TABLE_LIMIT", "TEXT_BUDGET", "char_diff", "duplicate_groups",
-           "histogram_svg", "pair_score", "rank_pairs", "render", "script_json", "seriate"]
+           "histogram_svg", "pack", "pair_score", "rank_pairs", "render", "script_json", "seriate"]

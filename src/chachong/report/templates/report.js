@@ -307,10 +307,21 @@
     return out;
   }
 
+  function unpack(flat) {
+    // [gap, length, gap, length, ...] with gaps from the previous end (html.py pack)
+    var out = [], end = 0;
+    for (var i = 0; i + 1 < flat.length; i += 2) {
+      var s = end + flat[i];
+      end = s + flat[i + 1];
+      out.push([s, end]);
+    }
+    return out;
+  }
+
   function standardMarks(id) {
     var m = D.marks[id] || {};
     var out = [];
-    (m.stock || []).forEach(function (iv) { out.push({ s: iv[0], e: iv[1], cls: 'sk', title: '套话 stock phrasing' }); });
+    unpack(m.stock || []).forEach(function (iv) { out.push({ s: iv[0], e: iv[1], cls: 'sk', title: '套话 stock phrasing' }); });
     (m.boiler || []).forEach(function (iv) {
       out.push({ s: iv[0], e: iv[1], cls: 'bp', title: '模板残留 boilerplate: ' + iv[2] });
     });
@@ -369,7 +380,7 @@
     if (d.text === null) { view.appendChild(textMissing(d)); return; }
     var marks = standardMarks(id);
     ((D.marks[id] || {}).copied || []).forEach(function (src) {
-      src[1].forEach(function (iv) {
+      unpack(src[1]).forEach(function (iv) {
         marks.push({ s: iv[0], e: iv[1], cls: 'cp', title: '复制自 copied from ' + docLabel(src[0]), src: src[0] });
       });
     });
