@@ -36,7 +36,6 @@ that document; adding it unchanged does nothing.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sqlite3
@@ -48,7 +47,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -170,6 +168,8 @@ def document_keys(sources: Sequence[str]) -> list[str]:
 
 def digest(title: str, text: str) -> str:
     """Content digest of a document (title and text)."""
+    import hashlib  # not at module level: OpenSSL's start-up is wasted on a check that adds nothing
+
     return hashlib.sha256(f"{title}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -558,6 +558,8 @@ class _RedisStore:
             import redis
         except ImportError as exc:  # pragma: no cover - redis is in the test extra
             raise IndexStoreError(f"{uri}: the redis client is not installed; pip install redis") from exc
+        from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
         self.redis_mod = redis
         parts = urlsplit(uri)
         query = parse_qs(parts.query)
@@ -607,6 +609,8 @@ class _RedisStore:
             self.r.delete(*batch)
 
     def _keyref(self, key: str) -> bytes:
+        import hashlib
+
         return self.k("key", hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest())
 
     def find(self, key: str) -> tuple[int, str] | None:
