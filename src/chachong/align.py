@@ -222,9 +222,9 @@ def build(a: str, b: str, runs: list[tuple[int, int, int]]) -> Match:
 
 def extend(a: str | np.ndarray, b: str | np.ndarray, m: Match, a_lo: int, b_lo: int, a_hi: int, b_hi: int,
            limit: int) -> Match:
-    """``m`` widened to start at ``(a_lo, b_lo)`` and to end at ``(a_hi, b_hi)``, each end
-    only when it is at most ``limit`` characters away on both sides, or at most ``2 * MAX_GAP``
-    with half of those characters shared; what is added becomes edits and equal runs. Carries a copy to its paragraph's edges over a changed first or
+    """``m`` widened to start at ``(a_lo, b_lo)`` and to end at ``(a_hi, b_hi)``, each end only
+    when both sides have characters there, at most ``limit`` of them, or at most ``2 * MAX_GAP``
+    with half of them shared; what is added becomes edits and equal runs. Carries a copy to its paragraph's edges over a changed first or
     last word, which no seed can reach.
 
     >>> t = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰"
@@ -242,14 +242,15 @@ def extend(a: str | np.ndarray, b: str | np.ndarray, m: Match, a_lo: int, b_lo: 
 
 
 def _bridges(x: str, y: str, limit: int) -> bool:
-    """Whether an edge stretch is an edit of the copy: short, or up to 2 * MAX_GAP with half its characters
-    shared (two edits close to a copy's edge leave no seed between them and the edge)."""
+    """Whether an edge stretch is a changed word of the copy: text on both sides, short, or up to
+    2 * MAX_GAP with half its characters shared (two edits close to a copy's edge leave no seed
+    between them and the edge)."""
     n = max(len(x), len(y))
-    if n == 0:
-        return False
+    if not x or not y:
+        return False  # text on one side only is that side's own, not a changed word
     if n <= limit:
         return True
-    if n > 2 * MAX_GAP or not x or not y:
+    if n > 2 * MAX_GAP:
         return False
     same = sum(blk.size for blk in SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks())
     return 2 * same >= n

@@ -159,7 +159,10 @@ def summary(result, top: int = 10) -> str:
         for d in ranked:
             st = result.stats[d.id]
             src = f"{st.top_source['document']} {st.top_source['ratio']:.1%}" if st.top_source else "-"
-            lines.append(f"  {d.id} {st.copy_ratio:6.1%}  from {src}  {d.title}")
+            lines.append(f"  {d.id} {st.copy_ratio:6.1%}  from {src}  {st.copied_chars}/{len(d.text)} chars  {d.title}")
+        passages = getattr(result, "passages", None) or []
+        lines.append(f"  copy ratio = copied characters / characters; copied = {len(passages)} passages of "
+                     f">= {result.config.min_span} exactly matching characters (formulas in report.json)")
     return "\n".join(lines)
 
 
