@@ -29,12 +29,12 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from synth import COPY_KINDS, body, copy_cases, paragraph_starts, true_copy_ratios  # noqa: E402
+from synth import COPY_KINDS, body, copy_cases, paragraph_starts, true_copy_ratios
 
-from chachong.audit import audit  # noqa: E402
-from chachong.config import AuditConfig  # noqa: E402
-from chachong.model import Document, Paragraph  # noqa: E402
-from chachong.normalize import canonicalize  # noqa: E402
+from chachong.audit import audit
+from chachong.config import AuditConfig
+from chachong.model import Document, Paragraph
+from chachong.normalize import canonicalize
 
 LIGHT = ("exact", "figures", "edit2", "edit5", "sentence_inserted", "sentence_deleted", "contained", "split",
          "merged")  # at most 5 % of characters edited

@@ -52,7 +52,7 @@ def passage_texts(result, report) -> list[tuple[str, str, str, str]]:
 
 
 def test_identical_documents_are_copies_of_each_other_the_earlier_the_source():
-    result, report = run([P1, P2, P3], [Q1, Q2], [P1, P2, P3])
+    _, report = run([P1, P2, P3], [Q1, Q2], [P1, P2, P3])
     ratios = {d["id"]: (d["copy_ratio"], d["top_source"]) for d in report["documents"]}
     assert ratios == {"d01": (1.0, {"document": "d03", "ratio": 1.0}), "d02": (0.0, None),
                       "d03": (1.0, {"document": "d01", "ratio": 1.0})}
@@ -131,7 +131,7 @@ def test_stock_phrases_and_figures_only_are_not_copying():
          "存在的问题和不足：一是宣传不够深入，二是基层力量薄弱，共有12个岗位空缺。"]
     b = ["2023年，街道党工委高度重视民生实事，扎实推进各项工作，新建停车位15个，取得了一定成效。",
          "存在的问题和不足：一是资金保障不足，二是群众参与不够，仍有12户未完成改造。"]
-    result, report = run(a, b)
+    _, report = run(a, b)
     assert report["passages"] == [] and report["paragraph_pairs"] == [] and report["document_pairs"] == []
     assert all(d["copy_ratio"] == 0.0 and d["top_source"] is None for d in report["documents"])
 

@@ -66,7 +66,7 @@ class Match:
     def span(self) -> tuple[int, int, int, int]:
         return (self.a_start, self.a_end, self.b_start, self.b_end)
 
-    def clip(self, a_lo: int, a_hi: int) -> "Match | None":
+    def clip(self, a_lo: int, a_hi: int) -> Match | None:
         """The part of the passage inside ``a[a_lo:a_hi]`` (None when nothing is left)."""
         kept = []
         for x, y, n in self.blocks:

@@ -20,8 +20,16 @@ from chachong.config import AuditConfig
 from chachong.corpus import Corpus, prepare
 from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
 from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, find_pairs
-from chachong.passages import (DocumentMatch, Passage, describe, evidence, find_passages, fingerprints,
-                               pieces, seed_hits)
+from chachong.passages import (
+    DocumentMatch,
+    Passage,
+    describe,
+    evidence,
+    find_passages,
+    fingerprints,
+    pieces,
+    seed_hits,
+)
 from chachong.result import AuditResult, DocumentStats
 from chachong.split import Piece, build_documents, split_source
 from chachong.verify import similarity

@@ -1,5 +1,5 @@
-"""Copied passages between documents: a winnowed fingerprint index proposes document pairs,
-the aligner (align.py) finds the passages on whole canonical documents.
+"""Copied passages between documents: a winnowed fingerprint index proposes where to look,
+the aligner (align.py) finds the passages around those places on the canonical text.
 
 Matching runs on each document's canonical text as one string, so a passage may run across
 paragraph boundaries (paragraphs split or merged by the copier).
@@ -10,28 +10,39 @@ match of ``min_span`` characters holds a whole window, so both documents keep th
 fingerprint for it (Schleimer, Wilkerson and Aiken 2003), at about ``2 / (w + 1)`` of the
 k-grams.
 
-**Stock fingerprints.** A fingerprint found in ``stock_groups`` or more independent
-documents (copies of one document count once) is stock phrasing: it proposes no pair, and
-a passage all of whose fingerprints are stock is stock phrasing, not copying, and is not
-reported. How that bears on recall: a copied passage is still found when it holds at least
-one fingerprint that is not stock (any exact run of ``min_span`` characters holds a
-fingerprint, so a copy longer than its stock phrases is found), or when its documents are
-paired anyway (by the paragraph pairs, or by another passage). A passage made only of text
-that ``stock_groups`` independent documents share is left out by design.
+**Seed hits.** A fingerprint two documents share is a seed hit when it is evidence of a copy:
+its exact match extends to ``min_span`` characters, or a second shared fingerprint lies
+near it on nearly the same diagonal (an edited copy, whose 8-grams are few and far apart).
+Verified paragraph pairs (LSH, containment) are aligned whole. No pair of documents is
+compared unless one of these proposes it, and only around the hits: the work grows with
+the copies found, not with the documents' length.
 
-**Pairs.** Two documents are aligned when they share a fingerprint that is not stock and that
-fingerprint is evidence of a copy: its exact match extends to ``min_span`` characters, or a
-second shared fingerprint lies near it on nearly the same diagonal (an edited copy). Pairs
-of documents linked by verified paragraph pairs (LSH, containment) are aligned too. No pair
-of documents is compared unless one of these proposes it.
+**Stock fingerprints and recall.** A fingerprint found in ``stock_groups`` or more
+independent documents (copies of one document count once), or at more than
+``MAX_OCCURRENCES`` places, is stock phrasing (or too common to pair up) and seeds nothing.
+So a passage is found when it holds one fingerprint that is not stock: any copy with an
+exact run of ``min_span`` characters outside widespread phrasing is. Text that only many
+documents share (a ritual formula) is found only where it adjoins such a copy, or inside a
+verified paragraph pair; on its own it is not counted as copied. An exact match always
+holds a fingerprint, but an edited copy may hold none when its exact runs are all shorter
+than ``min_span`` and no paragraph pair links it: at 10 % edits, copies of a few dozen
+characters can be missed that way.
+
+**Passage ends.** Canonical text has no paragraph breaks, so an end that reaches fewer than
+``SEED_K`` characters past a break is chance and cut off; a passage one changed word short
+of both paragraphs' edges (``SNAP``) is carried to them; a passage counts when one of its
+pieces between paragraph breaks has ``min_span`` exactly matched characters (two stock
+phrases meeting across a break are not a copy of their joint length).
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -295,7 +306,7 @@ def _qualifies(corpus: Corpus, dm: DocumentMatch) -> bool:
 
 
 def find_passages(corpus: Corpus, hits: np.ndarray,
-                  regions: list[tuple[int, int, int, int, int, int]] = ()) -> list[DocumentMatch]:
+                  regions: Sequence[tuple[int, int, int, int, int, int]] = ()) -> list[DocumentMatch]:
     """Align around every seed hit ``(a, b, pa, pb)`` and inside every region ``(a, b, a0, a1, b0, b1)``.
 
     Regions (verified paragraph pairs) are aligned whole; a hit already inside a passage
@@ -304,7 +315,7 @@ def find_passages(corpus: Corpus, hits: np.ndarray,
     """
     offs = corpus.doc_offsets
     min_span = corpus.config.min_span
-    by_pair: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+    by_pair: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
     for r in regions:
         by_pair.setdefault((r[0], r[1]), []).append(("region", *r[2:]))
     for da, db, pa, pb in hits.tolist():

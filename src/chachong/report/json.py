@@ -25,8 +25,9 @@ FORMULAS = {
                   "fingerprint ({fp_k}-grams, window min_span - {fp_k} + 1, so any exact match of min_span "
                   "characters shares one) whose match extends to min_span characters or has a second shared "
                   "fingerprint nearby; a fingerprint found in stock_min_documents (default max(5, 3 % of "
-                  "independent documents)) independent documents is stock phrasing and proposes nothing, so "
-                  "text shared only as such phrasing is counted only next to real copying",
+                  "independent documents)) independent documents, or at more than {max_occ} places, is stock "
+                  "phrasing and proposes nothing, so text shared only as such phrasing is counted only next to "
+                  "real copying or inside a verified paragraph pair",
     "copy_ratio": "copied_chars / chars, where copied_chars counts the characters of a document covered by "
                   "passages matched in any other document (punctuation and line breaks between two copied "
                   "passages count as copied; edits inside a passage count as copied); identical documents 1.0",
@@ -51,9 +52,10 @@ FORMULAS = {
 
 def _formulas() -> dict[str, str]:
     from chachong.align import MAX_GAP, SEED_K
-    from chachong.passages import FP_K
+    from chachong.passages import FP_K, MAX_OCCURRENCES
 
-    return {k: v.format(seed_k=SEED_K, max_gap=MAX_GAP, fp_k=FP_K) for k, v in FORMULAS.items()}
+    return {k: v.format(seed_k=SEED_K, max_gap=MAX_GAP, fp_k=FP_K, max_occ=MAX_OCCURRENCES)
+            for k, v in FORMULAS.items()}
 
 
 def _passages(result: AuditResult) -> list[Any]:
