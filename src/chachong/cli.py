@@ -108,8 +108,13 @@ def main() -> None:
               help="Comma-separated: html, json, csv, md.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when a terminal).")
 @click.option("--top", default=10, show_default=True, help="Rows of the terminal summary.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Run here, or as Dask tasks (same report; needs chachong[dask]).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler, e.g. tcp://host:8786 (with --engine dask; default: a local cluster).")
 @settings_options
-def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | None, top: int, **kwargs: Any) -> None:
+def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | None, top: int, engine: str,
+          scheduler: str | None, **kwargs: Any) -> None:
     """Audit files or folders (a compilation, or one document per file) and write reports."""
     from chachong.audit import audit as run_audit
     from chachong.report.writer import ReportError, parse_formats, write_report
@@ -121,7 +126,9 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
         raise click.BadParameter(str(exc), param_hint="--format") from exc
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
-        result = run_audit(list(paths), config, progress=bar)
+        result = run_audit(list(paths), config, progress=bar, engine=engine, scheduler=scheduler)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     finally:
         bar.close()
     for s in result.skipped:

@@ -1,0 +1,200 @@
+"""The Dask engine against the local engine on the synthetic corpus (issue 10).
+
+One run:
+
+1. writes ``synth.generate(n, seed)`` once as JSONL shards (``benchmarks/out/dask_<n>_s<seed>/corpus/
+   part-NNN.jsonl``, one ``{"title", "text"}`` document per line, documents in order); shards let the
+   workers read in parallel and keep every file under the 256 MiB per-file limit;
+2. runs ``chachong.audit`` (local engine) on the folder in a fresh process: wall time per stage and
+   peak RSS (``ru_maxrss``);
+3. runs ``chachong.engine_dask.audit_dask`` in a fresh process on a ``LocalCluster`` of
+   ``--workers`` worker processes (one thread each) through the scheduler's TCP address: wall time
+   per stage, the client's peak RSS (the scheduler runs in that process too) and each worker's
+   (``client.run`` + ``resource.getrusage``), and the task stream: compute seconds per kind of task
+   and the seconds spent moving data between workers;
+4. checks that both ``report.json`` files are byte-identical, and prints the per-unit costs
+   measured in this run and what they imply for 100 M paragraphs on 50 workers.
+
+    python benchmarks/bench_dask.py                       # 600,000 paragraphs, 2 workers
+    python benchmarks/bench_dask.py --paragraphs 100000 --partition-paragraphs 10000
+    python benchmarks/bench_dask.py --skip-local          # the Dask run only
+
+Timings on a shared machine move with its load: the load average is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+_LOCAL = r"""
+import json, resource, sys, time
+from chachong.audit import audit
+from chachong.report.json import dumps
+from chachong.fsio import atomic_write_text
+t0 = time.perf_counter()
+marks = {}
+r = audit([sys.argv[1]], progress=lambda s: marks.setdefault(s, time.perf_counter() - t0))
+marks["end"] = time.perf_counter() - t0
+atomic_write_text(sys.argv[2], dumps(r))
+print(json.dumps({"wall": marks["end"], "marks": marks, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "paragraph_pairs": len(r.paragraph_pairs), "document_pairs": len(r.document_pairs)}))
+"""
+
+_DASK = r"""
+import json, logging, resource, sys, time
+from collections import defaultdict
+from distributed import Client, LocalCluster, get_task_stream
+from chachong.engine_dask import audit_dask
+from chachong.report.json import dumps
+from chachong.fsio import atomic_write_text
+
+def peak():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+if __name__ == "__main__":
+    path, out, workers, part = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    client = Client(cluster.scheduler_address)  # through TCP, as with --scheduler
+    idle = client.run(peak)
+    stats = {}
+    t0 = time.perf_counter()
+    marks = {}
+    with get_task_stream(client) as ts:
+        r = audit_dask([path], client=client, partition_paragraphs=part, stats=stats,
+                       progress=lambda s: marks.setdefault(s, time.perf_counter() - t0))
+    marks["end"] = time.perf_counter() - t0
+    atomic_write_text(out, dumps(r))
+    compute = defaultdict(lambda: [0.0, 0])
+    transfer = [0.0, 0]
+    for t in ts.data:
+        for s in t.get("startstops", ()):
+            if s["action"] == "compute":
+                prefix = t["key"][0] if isinstance(t["key"], tuple) else t["key"]
+                prefix = str(prefix).rsplit("-", 1)[0]
+                compute[prefix][0] += s["stop"] - s["start"]
+                compute[prefix][1] += 1
+            elif s["action"] == "transfer":
+                transfer[0] += s["stop"] - s["start"]
+                transfer[1] += 1
+    print(json.dumps({"wall": marks["end"], "marks": marks, "client_peak": peak(), "worker_peaks": client.run(peak),
+                      "worker_idle": idle, "stats": stats, "compute": compute, "transfer": transfer,
+                      "paragraph_pairs": len(r.paragraph_pairs), "document_pairs": len(r.document_pairs)}))
+    client.close()
+    cluster.close()
+"""
+
+
+def write_corpus(n: int, seed: int, folder: Path, shards: int) -> None:
+    sys.path.insert(0, str(HERE))
+    import synth
+
+    corpus = synth.generate(n, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = corpus.documents
+    per = -(-len(docs) // shards)
+    for i in range(shards):
+        chunk = docs[i * per:(i + 1) * per]
+        lines = "".join(json.dumps({"title": d["title"], "text": synth.body(d)}, ensure_ascii=False) + "\n"
+                        for d in chunk)
+        tmp = folder / f".part-{i:03d}.jsonl.tmp"
+        tmp.write_text(lines, encoding="utf-8")
+        tmp.replace(folder / f"part-{i:03d}.jsonl")
+
+
+def run(code: str, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if proc.returncode:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"run failed ({proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def mb(x: float) -> str:
+    return f"{x / 2**20:,.0f} MB"
+
+
+def stages(marks: dict) -> str:
+    names = [k for k in marks]
+    out = []
+    for a, b in zip(names, names[1:]):
+        out.append(f"{a} {marks[b] - marks[a]:.1f}")
+    return ", ".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--paragraphs", type=int, default=600_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--partition-paragraphs", type=int, default=20_000)
+    ap.add_argument("--shards", type=int, default=16)
+    ap.add_argument("--skip-local", action="store_true")
+    args = ap.parse_args(argv)
+
+    base = OUT / f"dask_{args.paragraphs}_s{args.seed}"
+    corpus = base / "corpus"
+    if not (corpus / f"part-{args.shards - 1:03d}.jsonl").is_file():
+        t = time.perf_counter()
+        write_corpus(args.paragraphs, args.seed, corpus, args.shards)
+        print(f"corpus written in {time.perf_counter() - t:.0f} s: {corpus}")
+    size = sum(p.stat().st_size for p in corpus.glob("*.jsonl"))
+    print(f"corpus: {args.paragraphs:,} paragraphs (synth seed {args.seed}), {args.shards} JSONL shards, {mb(size)}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+    local = None
+    if not args.skip_local:
+        local = run(_LOCAL, str(corpus), str(base / "local.json"))
+        print(f"local: {local['wall']:.1f} s, peak RSS {mb(local['peak'])}  ({stages(local['marks'])})")
+    dask = run(_DASK, str(corpus), str(base / "dask.json"), str(args.workers), str(args.partition_paragraphs))
+    peaks = ", ".join(f"{mb(v)} (idle {mb(dask['worker_idle'][k])})" for k, v in sorted(dask["worker_peaks"].items()))
+    print(f"dask:  {dask['wall']:.1f} s, client+scheduler peak RSS {mb(dask['client_peak'])}, "
+          f"worker peaks {peaks}  ({stages(dask['marks'])})")
+    if local is not None:
+        same = (base / "local.json").read_bytes() == (base / "dask.json").read_bytes()
+        print(f"report.json byte-identical: {same}  ({dask['paragraph_pairs']:,} paragraph pairs, "
+              f"{dask['document_pairs']:,} document pairs)")
+        print(f"dask / local wall: {dask['wall'] / local['wall']:.2f}")
+
+    st = dask["stats"]
+    comp = {k: v for k, v in dask["compute"].items()}
+    total = sum(v[0] for v in comp.values())
+    print(f"\ntask compute seconds (all workers; {total:.1f} s in tasks, {dask['transfer'][0]:.1f} s in "
+          f"{dask['transfer'][1]} transfers between workers):")
+    for k, (sec, n) in sorted(comp.items(), key=lambda kv: -kv[1][0])[:16]:
+        print(f"  {k:<40} {sec:8.1f} s  {n:6d} tasks")
+    print(f"\ncounts: {json.dumps(st)}")
+
+    def sec(*prefixes: str) -> float:
+        return sum(v[0] for k, v in comp.items() if any(k.startswith(p) for p in prefixes))
+
+    pars = st.get("paragraphs", args.paragraphs)
+    sign = sec("_make_part") / pars * 1e4
+    band = (sec("_pair_rows", "_bucket_pairs") + sec("shuffle", "p2p", "rearrange", "set_index", "assign")) / pars * 1e4
+    cand = max(st.get("candidates", 0), 1)
+    verify = sec("_attach_a", "_verify_at_b") / cand * 1e3
+    align = sec("_align_attach_a", "_align_at_b", "_part_fingerprints", "_fingerprint") / pars * 1e4
+    rest = total / pars * 1e4
+    print(f"\nper-unit costs (one worker thread): normalise+sign {sign:.2f} s per 10k paragraphs; banding and "
+          f"shuffles {band:.2f} s per 10k paragraphs; verification {verify:.3f} s per 1k candidates "
+          f"({cand:,} candidates); fingerprints+alignment {align:.2f} s per 10k paragraphs; all tasks {rest:.2f} s "
+          "per 10k paragraphs")
+    scale, workers = 100e6 / 1e4, 50
+    est = rest * scale / workers
+    print(f"estimate for 100 M paragraphs on {workers} workers (one thread each), if every task cost grows "
+          f"linearly: {est / 60:.0f} min of task time per worker, plus the client's merge of the per-pair results")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

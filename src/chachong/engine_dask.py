@@ -1,0 +1,1261 @@
+"""The batch audit on Dask distributed: the local pipeline's stages as tasks over partitions.
+
+``audit_dask(paths, config, scheduler="tcp://host:8786")`` gives the same :class:`AuditResult`
+(and so the same ``report.json``, byte for byte) as :func:`chachong.audit.audit`; it only
+changes *where* the work runs. Dask is imported by this module alone, so the local engine
+never loads it.
+
+How the corpus moves (P partitions of whole documents, about ``partition_paragraphs`` each):
+
+1. **read**: one task lists each given path (``ingest``), one task per file reads and splits it
+   (``audit.load_documents``); ids are renumbered to their global order.
+2. **sign**: one task per partition runs :func:`chachong.corpus.prepare` on its documents. The
+   prepared arrays (canonical code points, shingle sets, signatures) stay on that worker for
+   the whole audit; only rows of numbers and the payloads of candidate pairs leave it.
+3. **pair**: every partition emits rows ``(band, key, paragraph, hash, document)``: one per
+   eligible paragraph and LSH band (:func:`chachong.lsh._band_keys`), one per distinct
+   canonical text (groups of identical paragraphs) and one per sampled shingle fingerprint.
+   One ``dask.dataframe`` shuffle on ``key`` brings each bucket to one task, which emits the
+   identical pairs, the LSH pairs of group representatives and the fingerprint pairs, as
+   :func:`chachong.pairs.find_pairs` does per bucket. Candidates are then *routed*: a range
+   shuffle (``set_index`` with the partitions' paragraph bounds as divisions) sends each
+   candidate to the partition owning paragraph ``a``, which attaches a's payload, then to the
+   owner of ``b``, which estimates, filters and verifies it exactly
+   (:func:`chachong.verify.similarity`, :func:`chachong.pairs.run_coverage`).
+4. **cluster**: document Jaccards of the linked document pairs are routed the same way (document
+   shingle sets never leave their partitions); the union-find, the stock-paragraph rule and the
+   clusters run on the client, on the verified pair table (small).
+5. **align**: the winnowed fingerprints of each partition (:func:`chachong.passages.fingerprints`
+   on the partition plus a few neighbouring characters, so windows across partition edges are
+   the local engine's) are shuffled on their hash to find stock fingerprints and the document
+   pairs they propose; every document pair to align is routed to the owners of both documents,
+   and one task per partition of document pairs aligns them (``find_passages``, ``describe``,
+   ``_paragraph_pairs``, ``_document_stats`` of :mod:`chachong.audit`, on a corpus of just the
+   documents it needs).
+6. **documents**: the client merges the per-pair results (passage ids, copy ratios per document)
+   and runs :func:`chachong.audit.annotate_stock` on the result.
+
+The client holds the documents' texts (the report contains them), the verified pair table
+and per-document results; never signatures or shingle sets. The pieces of ``find_pairs`` and
+``assemble`` that are not separate functions there (the candidate filters and classification of
+verification, the stock-paragraph rule, the per-document copy ratios, passage numbering) are
+restated here in functions named after them; the equality tests (tests/test_dask.py) hold the
+two engines together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import socket
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from chachong.config import AuditConfig, ConfigError
+from chachong.model import Cluster, Document, Paragraph, Skipped
+
+Progress = Callable[[str], None]
+
+# row kinds of the pairing shuffle
+_TEXT_BAND = -1  # a distinct canonical text (identical paragraphs)
+_FP_BAND = -2  # a sampled shingle fingerprint (containment candidates)
+# candidate flags
+_LSH, _FP, _EXPANDED = 1, 2, 4
+# pair kinds in frames
+_KIND_CODES = ("identical", "near-duplicate", "contained")
+_REP_PASSED = 3  # an LSH representative pair that passed the MinHash estimate (expanded on the client)
+
+DEFAULT_PARTITION_PARAGRAPHS = 20_000
+
+
+def _require_dask():
+    try:
+        import dask  # noqa: F401
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("the dask engine needs dask[distributed] (and pandas, pyarrow); "
+                          "install it with: pip install 'chachong[dask]'") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# connecting
+
+
+def connect(scheduler: str | None, workers: int = 0):
+    """A ``distributed.Client`` for ``scheduler`` (``tcp://host:port``), or a LocalCluster.
+
+    Returns (client, cluster or None); close both when done. Without an address a LocalCluster
+    of ``workers`` processes is started (0: one per core).
+    """
+    _require_dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        unreachable = ConfigError(f"cannot reach the Dask scheduler at {scheduler}; "
+                                  "start one with `dask scheduler` or check --scheduler")
+        if scheduler.startswith("tcp://"):
+            # a refused connection is known at once; the client would retry until its timeout
+            host, _, port = scheduler[len("tcp://"):].rpartition(":")
+            try:
+                socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+            except (OSError, ValueError):
+                raise unreachable from None
+        try:
+            return Client(scheduler, timeout="30s", set_as_default=False), None
+        except (OSError, TimeoutError):
+            raise unreachable from None
+    n = workers or os.cpu_count() or 1
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster, set_as_default=False), cluster
+
+
+# ---------------------------------------------------------------------------------------------
+# partitions
+
+
+@dataclass
+class _Part:
+    """One partition: consecutive documents, prepared (they stay on the worker holding this)."""
+
+    index: int
+    doc0: int  # global index of the first document
+    par0: int  # global index of the first paragraph
+    corpus: Any  # chachong.corpus.Corpus of the partition's documents (local indices)
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.corpus.documents)
+
+
+def _renumber(docs: Sequence[Document], first: int, total: int) -> list[Document]:
+    """Documents built per file (ids from d1) -> their ids in the whole corpus."""
+    from chachong.split import document_id
+
+    out = []
+    for i, d in enumerate(docs):
+        did = document_id(first + i, total)
+        paras = tuple(dataclasses.replace(p, id=did + p.id[len(d.id):], document=did) for p in d.paragraphs)
+        out.append(dataclasses.replace(d, id=did, paragraphs=paras))
+    return out
+
+
+def _list_input(given: Any, encoding: str | None) -> tuple[list[tuple[str, str]], list[Skipped]]:
+    """The files one given path stands for, as read_sources lists them: (file, real path) and skips."""
+    from chachong import ingest
+
+    try:
+        fs_given = ingest._fs_path(given)
+    except TypeError:
+        return [], ingest.read_sources([given], encoding=encoding)[1]
+    skipped: list[Skipped] = []
+    try:
+        files = ingest._expand(fs_given, skipped)
+    except Exception:  # noqa: BLE001 - read_sources words the reason
+        return [], ingest.read_sources([given], encoding=encoding)[1]
+    return [(f, os.path.realpath(f)) for f in files], skipped
+
+
+def _read_file(path: str, config: AuditConfig) -> tuple[list[Document], list[Skipped], list[str]]:
+    """One file read and split exactly as the local engine does (ids from d1; renumbered later)."""
+    from chachong.audit import load_documents
+
+    return load_documents([path], config)
+
+
+def _skips_and_warnings(read: tuple[list[Document], list, list]) -> tuple[list, list]:
+    return read[1], read[2]
+
+
+def _paragraph_counts(read: tuple[list[Document], list, list]) -> list[int]:
+    return [len(d.paragraphs) for d in read[0]]
+
+
+def _make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config: AuditConfig) -> _Part:
+    """Renumber and prepare documents ``pieces`` = [(docs or read result, lo, hi, first id)]."""
+    from chachong.corpus import prepare
+
+    docs: list[Document] = []
+    for src, lo, hi, first in pieces:
+        got = src[0] if isinstance(src, tuple) else src
+        docs.extend(_renumber(got[lo:hi], first, total) if first is not None else got[lo:hi])
+    return _Part(index, doc0, par0, prepare(docs, config))
+
+
+def _documents(part: _Part) -> list[Document]:
+    return part.corpus.documents
+
+
+def _cut(counts: list[int], target: int) -> list[tuple[int, int]]:
+    """Document ranges of about ``target`` paragraphs each; the last holds at least 2 documents."""
+    cuts, start, acc = [], 0, 0
+    for i, c in enumerate(counts):
+        acc += c
+        if acc >= target and i + 1 < len(counts):
+            cuts.append((start, i + 1))
+            start, acc = i + 1, 0
+    cuts.append((start, len(counts)))
+    if len(cuts) > 1 and cuts[-1][1] - cuts[-1][0] < 2:
+        cuts[-2:] = [(cuts[-2][0], cuts[-1][1])]
+    return cuts
+
+
+# ---------------------------------------------------------------------------------------------
+# per-paragraph helpers (run on workers)
+
+
+def _eligible(corpus, config: AuditConfig) -> np.ndarray:
+    return np.flatnonzero(corpus.canonical_length() >= max(config.min_paragraph_chars, 1))
+
+
+def _digests(corpus, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """128-bit digest of each paragraph's canonical text: equal digests stand for equal texts."""
+    h1 = np.empty(len(idx), np.uint64)
+    h2 = np.empty(len(idx), np.uint64)
+    cps, bounds = corpus.cps, corpus.par_bounds
+    for j, i in enumerate(idx.tolist()):
+        s, e = bounds[i]
+        d = hashlib.blake2b(cps[s:e].tobytes(), digest_size=16).digest()
+        h1[j] = int.from_bytes(d[:8], "little")
+        h2[j] = int.from_bytes(d[8:], "little")
+    return h1, h2
+
+
+def _sampled(corpus, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sampled fingerprints (shingle hashes with two low bits zero) of paragraphs idx: (hash, local paragraph)."""
+    sizes = np.diff(corpus.set_offsets)
+    seg = np.repeat(np.arange(corpus.n_paragraphs), sizes)
+    h = corpus.set_hashes
+    take = ((h & np.uint32(3)) == 0) & np.isin(seg, idx)
+    return h[take], seg[take]
+
+
+_PAIR_ROWS = {"band": np.int16, "key": np.uint64, "x": np.int64, "h": np.uint64, "d": np.int64}
+
+
+def _frame(cols: dict[str, np.ndarray], schema: dict[str, Any]):
+    import pandas as pd
+
+    return pd.DataFrame({k: np.asarray(cols[k], dtype=t) if k in cols else np.zeros(0, t) for k, t in schema.items()})
+
+
+def _pair_rows(part: _Part, config: AuditConfig, bands: int, rows: int):
+    """The rows of the pairing shuffle (see the module docstring) for one partition."""
+    from chachong.lsh import _band_keys
+
+    c = part.corpus
+    el = _eligible(c, config)
+    gpar = el.astype(np.int64) + part.par0
+    gdoc = c.par_doc[el].astype(np.int64) + part.doc0
+    h1, h2 = _digests(c, el)
+    out = [{"band": np.full(el.size, _TEXT_BAND), "key": h1, "x": gpar, "h": h2, "d": gdoc}]
+    sig = c.signatures[el]
+    for b in range(bands):
+        out.append({"band": np.full(el.size, b), "key": _band_keys(sig, b, rows), "x": gpar, "h": h1,
+                    "d": np.zeros(el.size, np.int64)})
+    fh, fp = _sampled(c, el)
+    out.append({"band": np.full(fh.size, _FP_BAND), "key": fh.astype(np.uint64), "x": fp.astype(np.int64) + part.par0,
+                "h": np.zeros(fh.size, np.uint64), "d": c.par_doc[fp].astype(np.int64) + part.doc0})
+    return _frame({k: np.concatenate([o[k] for o in out]) for k in _PAIR_ROWS}, _PAIR_ROWS)
+
+
+_CANDIDATES = {"kind": np.int8, "x": np.int64, "y": np.int64, "z": np.int64}
+_IDENT, _MEMBER, _LSH_PAIR, _FP_PAIR = 0, 1, 2, 3
+
+
+def _runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and sizes of runs of equal rows in already sorted columns."""
+    n = cols[0].size
+    if not n:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    brk = np.zeros(n, dtype=bool)
+    brk[0] = True
+    for c in cols:
+        brk[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(brk)
+    return starts, np.diff(np.append(starts, n))
+
+
+def _bucket_pairs(df):
+    """One reduce partition of the pairing shuffle -> identical pairs, groups, LSH and fingerprint pairs."""
+    from chachong.lsh import pairs_in_groups
+    from chachong.pairs import _FP_MAX_DF
+
+    band, key, x, h, d = (df[c].to_numpy() for c in _PAIR_ROWS)
+    out = []
+    # identical canonical texts: group by the 128-bit digest (key, h), members in index order
+    m = band == _TEXT_BAND
+    tk, th, tx, td = key[m], h[m], x[m], d[m]
+    o = np.lexsort((tx, th, tk))
+    tk, th, tx, td = tk[o], th[o], tx[o], td[o]
+    starts, sizes = _runs(tk, th)
+    ident = pairs_in_groups(np.arange(tx.size), starts, sizes)
+    if len(ident):
+        ident = ident[td[ident[:, 0]] != td[ident[:, 1]]]
+        out.append({"kind": np.full(len(ident), _IDENT), "x": tx[ident[:, 0]], "y": tx[ident[:, 1]]})
+    big = sizes > 1
+    if big.any():
+        member = np.repeat(np.arange(tx.size)[starts[big]], sizes[big])
+        rows = np.concatenate([np.arange(s, s + z) for s, z in zip(starts[big], sizes[big])])
+        out.append({"kind": np.full(rows.size, _MEMBER), "x": tx[member], "y": tx[rows], "z": td[rows]})
+    # LSH buckets: one representative (the smallest index) per distinct text, then all pairs
+    m = band >= 0
+    bb, bk, bx, bh = band[m], key[m], x[m], h[m]
+    o = np.lexsort((bx, bh, bk, bb))
+    bb, bk, bx, bh = bb[o], bk[o], bx[o], bh[o]
+    first, _ = _runs(bb, bk, bh)
+    bb, bk, bx = bb[first], bk[first], bx[first]
+    starts, sizes = _runs(bb, bk)
+    p = pairs_in_groups(bx, starts, sizes)
+    if len(p):
+        out.append({"kind": np.full(len(p), _LSH_PAIR), "x": p[:, 0], "y": p[:, 1]})
+    # sampled fingerprints shared by 2.._FP_MAX_DF paragraphs
+    m = band == _FP_BAND
+    fk, fx, fd = key[m], x[m], d[m]
+    o = np.lexsort((fx, fk))
+    fk, fx, fd = fk[o], fx[o], fd[o]
+    starts, sizes = _runs(fk)
+    ok = (sizes >= 2) & (sizes <= _FP_MAX_DF)
+    p = pairs_in_groups(np.arange(fx.size), starts[ok], sizes[ok])
+    if len(p):
+        p = p[fd[p[:, 0]] != fd[p[:, 1]]]
+        out.append({"kind": np.full(len(p), _FP_PAIR), "x": fx[p[:, 0]], "y": fx[p[:, 1]]})
+    if not out:
+        return _frame({}, _CANDIDATES)
+    cols = {k: np.concatenate([o.get(k, np.zeros(len(o["x"]), np.int64)) for o in out]) for k in _CANDIDATES}
+    return _frame(cols, _CANDIDATES)
+
+
+# payload of paragraph a, attached at its owner
+_REQUEST = {"a": np.int64, "b": np.int64, "flag": np.int8}
+_WITH_A = {"b": np.int64, "a": np.int64, "flag": np.int8, "fp_count": np.int64, "doc_a": np.int64,
+           "h1_a": np.uint64, "h2_a": np.uint64, "per_a": np.int64}
+_BLOBS_A = ("sig_a", "set_a", "cps_a")
+
+
+def _binary(values: list[bytes]):
+    import pandas as pd
+    import pyarrow as pa
+
+    return pd.Series(values, dtype=pd.ArrowDtype(pa.binary()))
+
+
+def _meta_with_blobs(schema: dict[str, Any], blobs: Sequence[str]):
+    df = _frame({}, schema)
+    for name in blobs:
+        df[name] = _binary([])
+    return df
+
+
+def _per_paragraph_samples(corpus, local: np.ndarray) -> np.ndarray:
+    """Sampled fingerprints per paragraph (the denominator of the containment estimate)."""
+    out = np.empty(local.size, np.int64)
+    for j, i in enumerate(local.tolist()):
+        s = corpus.paragraph_set(i)
+        out[j] = int(np.count_nonzero((s & np.uint32(3)) == 0))
+    return out
+
+
+def _attach_a(df, part: _Part):
+    """Candidates routed to the owner of a: merge duplicates, attach a's payload."""
+    if df.empty:
+        return _meta_with_blobs(_WITH_A, _BLOBS_A)
+    a = df.index.to_numpy().astype(np.int64)
+    b = df["b"].to_numpy().astype(np.int64)
+    flag = df["flag"].to_numpy().astype(np.int8)
+    o = np.lexsort((b, a))
+    a, b, flag = a[o], b[o], flag[o]
+    starts, sizes = _runs(a, b)
+    merged_flag = np.bitwise_or.reduceat(flag, starts)
+    fp_count = np.add.reduceat((flag & _FP) != 0, starts).astype(np.int64)
+    a, b = a[starts], b[starts]
+    c = part.corpus
+    local = a - part.par0
+    uniq, inv = np.unique(local, return_inverse=True)
+    h1, h2 = _digests(c, uniq)
+    per = _per_paragraph_samples(c, uniq)
+    sigs = [c.signatures[i].tobytes() for i in uniq.tolist()]
+    sets = [c.paragraph_set(i).tobytes() for i in uniq.tolist()]
+    cps = [c.cps[c.par_bounds[i, 0]:c.par_bounds[i, 1]].tobytes() for i in uniq.tolist()]
+    out = _frame({"b": b, "a": a, "flag": merged_flag, "fp_count": fp_count,
+                  "doc_a": c.par_doc[local].astype(np.int64) + part.doc0, "h1_a": h1[inv], "h2_a": h2[inv],
+                  "per_a": per[inv]}, _WITH_A)
+    for name, vals in (("sig_a", sigs), ("set_a", sets), ("cps_a", cps)):
+        out[name] = _binary([vals[i] for i in inv.tolist()])
+    return out
+
+
+_VERIFIED = {"kind": np.int8, "a": np.int64, "b": np.int64, "jaccard": np.float64, "containment": np.float64}
+
+
+def _mini_corpus(config: AuditConfig, cps: list[np.ndarray], sets: list[np.ndarray], sigs: np.ndarray,
+                 docs: np.ndarray):
+    """A Corpus of just the given paragraphs (no documents), for the verification functions."""
+    from chachong.corpus import Corpus
+
+    lens = np.array([x.size for x in cps], np.int64)
+    starts = np.concatenate(([0], np.cumsum(lens)))
+    sizes = np.array([x.size for x in sets], np.int64)
+    return Corpus(
+        documents=[], config=config,
+        cps=np.concatenate(cps).astype(np.uint32) if cps else np.zeros(0, np.uint32),
+        orig_start=np.zeros(0, np.int64), orig_end=np.zeros(0, np.int64), doc_offsets=np.zeros(1, np.int64),
+        par_doc=docs.astype(np.int32), par_bounds=np.stack([starts[:-1], starts[1:]], axis=1),
+        set_hashes=np.concatenate(sets).astype(np.uint32) if sets else np.zeros(0, np.uint32),
+        set_offsets=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64), signatures=sigs,
+    )
+
+
+def classify(corpus, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact verification of candidate pairs, as at the end of ``find_pairs``.
+
+    Returns (jaccard, containment, kind code or -1 when the pair is not reported).
+    """
+    from chachong.pairs import _CONTAINED_SIZE_RATIO, run_coverage
+    from chachong.verify import similarity
+
+    cfg = corpus.config
+    jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, cand)
+    sizes = np.diff(corpus.set_offsets)
+    sa, sb = sizes[cand[:, 0]], sizes[cand[:, 1]]
+    lopsided = np.maximum(sa, sb) >= _CONTAINED_SIZE_RATIO * np.minimum(sa, sb)
+    contained = (cont >= cfg.containment) & (lopsided | (jac < cfg.threshold))
+    near = (jac >= cfg.threshold) & ~contained
+    for i in np.flatnonzero(contained):
+        if run_coverage(corpus, int(cand[i, 0]), int(cand[i, 1])) < cfg.containment:
+            contained[i] = False
+            near[i] = jac[i] >= cfg.threshold
+    kind = np.where(near, 1, np.where(contained, 2, -1)).astype(np.int8)
+    return jac, cont, kind
+
+
+def _verify_at_b(df, part: _Part, config: AuditConfig):
+    """Candidates routed to the owner of b: attach b, apply the candidate filters, verify exactly."""
+    from chachong.pairs import _ESTIMATE_SLACK
+
+    if df.empty:
+        return _frame({}, _VERIFIED)
+    c = part.corpus
+    b = df.index.to_numpy().astype(np.int64)
+    a = df["a"].to_numpy()
+    flag = df["flag"].to_numpy()
+    local = b - part.par0
+    doc_b = c.par_doc[local].astype(np.int64) + part.doc0
+    h1_b, h2_b = _digests(c, local)
+    per_b = _per_paragraph_samples(c, local)
+    sig_a = np.stack([np.frombuffer(x, np.uint32) for x in df["sig_a"]])
+    sig_b = c.signatures[local]
+    out = []
+    # 1. LSH: representative pairs whose MinHash estimate is near the threshold (before the
+    #    document filter: their groups' other members may be in other documents)
+    lsh = (flag & _LSH) != 0
+    est = (sig_a == sig_b).mean(axis=1)
+    passed = lsh & (est >= config.threshold - _ESTIMATE_SLACK)
+    if passed.any():
+        out.append({"kind": np.full(int(passed.sum()), _REP_PASSED), "a": a[passed], "b": b[passed]})
+    # 2. fingerprints: enough shared samples, relative to the smaller paragraph's samples
+    fp_count = df["fp_count"].to_numpy()
+    smaller = np.maximum(np.minimum(df["per_a"].to_numpy(), per_b), 1)
+    fp_ok = ((flag & _FP) != 0) & (fp_count >= 2) & (fp_count / smaller >= max(config.containment - 0.3, 0.1))
+    same_text = (df["h1_a"].to_numpy() == h1_b) & (df["h2_a"].to_numpy() == h2_b)
+    cand = (passed | fp_ok | ((flag & _EXPANDED) != 0)) & (df["doc_a"].to_numpy() != doc_b) & ~same_text
+    idx = np.flatnonzero(cand)
+    if idx.size:
+        cps, sets = [], []
+        for i in idx.tolist():
+            cps += [np.frombuffer(df["cps_a"].iat[i], np.uint32), c.cps[c.par_bounds[local[i], 0]:c.par_bounds[local[i], 1]]]
+            sets += [np.frombuffer(df["set_a"].iat[i], np.uint32), c.paragraph_set(int(local[i]))]
+        sigs = np.empty((2 * idx.size, c.signatures.shape[1]), np.uint32)
+        sigs[0::2], sigs[1::2] = sig_a[idx], sig_b[idx]
+        docs = np.empty(2 * idx.size, np.int64)
+        docs[0::2], docs[1::2] = df["doc_a"].to_numpy()[idx], doc_b[idx]
+        mini = _mini_corpus(config, cps, sets, sigs, docs)
+        pairs = np.stack([np.arange(0, 2 * idx.size, 2), np.arange(1, 2 * idx.size, 2)], axis=1)
+        jac, cont, kind = classify(mini, pairs)
+        keep = kind >= 0
+        out.append({"kind": kind[keep], "a": a[idx][keep], "b": b[idx][keep], "jaccard": jac[keep],
+                    "containment": cont[keep]})
+    if not out:
+        return _frame({}, _VERIFIED)
+    return _frame({k: np.concatenate([o.get(k, np.zeros(len(o["a"]))) for o in out]) for k in _VERIFIED}, _VERIFIED)
+
+
+# documents' shingle sets, for document Jaccards
+_DOC_REQ = {"da": np.int64, "db": np.int64}
+_DOC_WITH_A = {"db": np.int64, "da": np.int64}
+_DOC_JAC = {"da": np.int64, "db": np.int64, "jaccard": np.float64}
+
+
+def _document_set(corpus, d: int) -> np.ndarray:
+    """Document d's shingle set, as ``audit._document_sets`` computes it (for one document only)."""
+    first = int(corpus.par_first[d])
+    n = len(corpus.documents[d].paragraphs)
+    return np.unique(corpus.set_hashes[corpus.set_offsets[first]:corpus.set_offsets[first + n]])
+
+
+def _doc_attach_a(df, part: _Part):
+    if df.empty:
+        return _meta_with_blobs(_DOC_WITH_A, ("set_a",))
+    da = df.index.to_numpy().astype(np.int64)
+    db = df["db"].to_numpy().astype(np.int64)
+    out = _frame({"db": db, "da": da}, _DOC_WITH_A)
+    cache: dict[int, bytes] = {}
+    blobs = []
+    for d in (da - part.doc0).tolist():
+        if d not in cache:
+            cache[d] = _document_set(part.corpus, d).tobytes()
+        blobs.append(cache[d])
+    out["set_a"] = _binary(blobs)
+    return out
+
+
+def _doc_jaccard_at_b(df, part: _Part):
+    if df.empty:
+        return _frame({}, _DOC_JAC)
+    db = df.index.to_numpy().astype(np.int64)
+    jac = np.empty(db.size)
+    cache: dict[int, np.ndarray] = {}
+    for i, (d, blob) in enumerate(zip((db - part.doc0).tolist(), df["set_a"])):
+        if d not in cache:
+            cache[d] = _document_set(part.corpus, d)
+        sa, sb = np.frombuffer(blob, np.uint32), cache[d]
+        inter = np.intersect1d(sa, sb, assume_unique=True).size
+        union = sa.size + sb.size - inter
+        jac[i] = inter / union if union else 0.0
+    return _frame({"da": df["da"].to_numpy(), "db": db, "jaccard": jac}, _DOC_JAC)
+
+
+# ---------------------------------------------------------------------------------------------
+# passage fingerprints
+
+
+def _fp_window(config: AuditConfig) -> tuple[int, int]:
+    from chachong.passages import FP_K
+
+    k = max(1, min(FP_K, config.min_span))
+    return k, max(1, config.min_span - k + 1)
+
+
+def _edges(part: _Part, need: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Canonical code points of the first and last documents, at least ``need`` characters each way."""
+    c = part.corpus
+    offs = c.doc_offsets
+    n = len(offs) - 1
+    head, tail, acc = [], [], 0
+    for d in range(n):
+        head.append(c.cps[offs[d]:offs[d + 1]].copy())
+        acc += int(offs[d + 1] - offs[d])
+        if acc >= need:
+            break
+    acc = 0
+    for d in range(n - 1, -1, -1):
+        tail.insert(0, c.cps[offs[d]:offs[d + 1]].copy())
+        acc += int(offs[d + 1] - offs[d])
+        if acc >= need:
+            break
+    return head, tail
+
+
+@dataclass
+class _PartFingerprints:
+    """Winnowed fingerprints of one partition's documents: CSR per document, local positions."""
+
+    doc0: int
+    offsets: np.ndarray
+    pos: np.ndarray
+    hash: np.ndarray
+
+    def of(self, gdoc: int) -> tuple[np.ndarray, np.ndarray]:
+        d = gdoc - self.doc0
+        s, e = int(self.offsets[d]), int(self.offsets[d + 1])
+        return self.pos[s:e], self.hash[s:e]
+
+
+def _cps_corpus(config: AuditConfig, parts: list[np.ndarray]):
+    """A Corpus holding only canonical code points (what ``fingerprints`` reads)."""
+    from chachong.corpus import Corpus
+
+    lens = np.array([p.size for p in parts], np.int64)
+    return Corpus(
+        documents=[], config=config,
+        cps=np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32),
+        orig_start=np.zeros(0, np.int64), orig_end=np.zeros(0, np.int64),
+        doc_offsets=np.concatenate(([0], np.cumsum(lens))).astype(np.int64),
+        par_doc=np.zeros(0, np.int32), par_bounds=np.zeros((0, 2), np.int64),
+        set_hashes=np.zeros(0, np.uint32), set_offsets=np.zeros(1, np.int64),
+        signatures=np.zeros((0, config.num_perm), np.uint32),
+    )
+
+
+def _part_fingerprints(part: _Part, before: list[np.ndarray], after: list[np.ndarray],
+                       config: AuditConfig) -> _PartFingerprints:
+    """``passages.fingerprints`` of the partition with its neighbours' edge documents around it.
+
+    The local engine winnows the whole corpus as one array, so a window may straddle two
+    documents; the neighbours' characters make this partition's first and last windows the same.
+    """
+    from chachong.passages import fingerprints
+
+    c = part.corpus
+    own = [c.cps[c.doc_offsets[d]:c.doc_offsets[d + 1]] for d in range(part.n_docs)]
+    sub = _cps_corpus(config, before + own + after)
+    n_sub = len(before) + len(own) + len(after)
+    fps = fingerprints(sub, np.arange(n_sub, dtype=np.int64), 1 << 62)
+    keep = (fps.doc >= len(before)) & (fps.doc < len(before) + len(own))
+    doc = fps.doc[keep] - len(before)
+    pos = fps.pos[keep] - sub.doc_offsets[fps.doc[keep]]
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(doc, minlength=len(own))))).astype(np.int64)
+    return _PartFingerprints(part.doc0, offsets, pos.astype(np.int64), fps.hash[keep])
+
+
+_FP_ROWS = {"hash": np.uint64, "doc": np.int64, "group": np.int64}
+
+
+def _fingerprint_rows(fp: _PartFingerprints, doc_group: np.ndarray):
+    docs = np.repeat(np.arange(len(fp.offsets) - 1), np.diff(fp.offsets)) + fp.doc0
+    return _frame({"hash": fp.hash, "doc": docs, "group": doc_group[docs]}, _FP_ROWS)
+
+
+_FP_OUT = {"kind": np.int8, "x": np.uint64, "y": np.int64}
+_STOCK_HASH, _FREQUENT_HASH, _DOC_PAIR = 0, 1, 2
+
+
+def _fingerprint_groups(df, min_docs: int):
+    """Per fingerprint: stock (in ``min_docs`` groups), too frequent to propose pairs, or the document pairs it links."""
+    from chachong.lsh import pairs_in_groups
+    from chachong.passages import MAX_OCCURRENCES
+
+    h, doc, grp = (df[c].to_numpy() for c in _FP_ROWS)
+    o = np.lexsort((doc, grp, h))
+    h, doc, grp = h[o], doc[o], grp[o]
+    starts, sizes = _runs(h)
+    gstarts, _ = _runs(h, grp)
+    groups_per_hash = np.add.reduceat(np.isin(np.arange(h.size), gstarts), starts) if h.size else np.zeros(0, int)
+    stock = groups_per_hash >= min_docs
+    frequent = ~stock & (sizes > MAX_OCCURRENCES)
+    ok = ~stock & (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
+    p = pairs_in_groups(np.arange(h.size), starts[ok], sizes[ok])
+    da, db = doc[p[:, 0]], doc[p[:, 1]]
+    cross = da != db
+    da, db = np.minimum(da, db)[cross], np.maximum(da, db)[cross]
+    code = np.unique(np.stack([da, db], axis=1), axis=0) if da.size else np.zeros((0, 2), np.int64)
+    return _frame({
+        "kind": np.concatenate([np.full(int(stock.sum()), _STOCK_HASH), np.full(int(frequent.sum()), _FREQUENT_HASH),
+                                np.full(len(code), _DOC_PAIR)]),
+        "x": np.concatenate([h[starts[stock]], h[starts[frequent]], code[:, 0].astype(np.uint64)]),
+        "y": np.concatenate([np.zeros(int(stock.sum() + frequent.sum()), np.int64), code[:, 1]]),
+    }, _FP_OUT)
+
+
+# ---------------------------------------------------------------------------------------------
+# alignment of document pairs
+
+
+_ALIGN_REQ = {"da": np.int64, "db": np.int64, "jaccard": np.float64, "table": np.int8}
+_ALIGN_WITH_A = {"db": np.int64, "da": np.int64, "jaccard": np.float64, "table": np.int8}
+
+
+def _document_json(doc: Document) -> bytes:
+    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False).encode("utf-8")
+
+
+def _document_from_json(blob: bytes) -> Document:
+    d = json.loads(blob.decode("utf-8"))
+    d["paragraphs"] = tuple(Paragraph(**p) for p in d["paragraphs"])
+    return Document(**d)
+
+
+def _align_attach_a(df, part: _Part, fp: _PartFingerprints):
+    if df.empty:
+        return _meta_with_blobs(_ALIGN_WITH_A, ("doc_a", "fpos_a", "fhash_a"))
+    da = df.index.to_numpy().astype(np.int64)
+    db = df["db"].to_numpy().astype(np.int64)
+    jac = df["jaccard"].to_numpy()
+    table = df["table"].to_numpy()
+    o = np.lexsort((db, da))
+    da, db, jac, table = da[o], db[o], jac[o], table[o]
+    starts, _ = _runs(da, db)
+    # a pair from the table (with its Jaccard) and from the fingerprints is one pair
+    table = np.maximum.reduceat(table, starts)
+    jac = np.fmax.reduceat(jac, starts)
+    da, db = da[starts], db[starts]
+    out = _frame({"db": db, "da": da, "jaccard": jac, "table": table}, _ALIGN_WITH_A)
+    docs, fpos, fhash = [], [], []
+    cache: dict[int, tuple[bytes, bytes, bytes]] = {}
+    for d in da.tolist():
+        if d not in cache:
+            pos, h = fp.of(d)
+            cache[d] = (_document_json(part.corpus.documents[d - part.doc0]), pos.tobytes(), h.tobytes())
+        x = cache[d]
+        docs.append(x[0])
+        fpos.append(x[1])
+        fhash.append(x[2])
+    out["doc_a"] = _binary(docs)
+    out["fpos_a"] = _binary(fpos)
+    out["fhash_a"] = _binary(fhash)
+    return out
+
+
+def align_pairs(corpus, rows: list, fps, pairs: set[tuple[int, int]]) -> tuple[list, list]:
+    """Passages of the document ``pairs`` of ``corpus``, as ``audit._align_documents`` finds them.
+
+    ``fps`` are the corpus's fingerprints with the stock flags of the whole corpus; seed hits
+    of other document pairs are left to the block that owns them. Passages are described but
+    not numbered (numbers need every passage of the corpus).
+    """
+    from chachong.passages import describe, find_passages, seed_hits
+
+    offs = corpus.doc_offsets
+    regions = []
+    for a, b, *_ in rows:
+        da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
+        (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
+        regions.append((da, db, int(a0), int(a1), int(b0), int(b1)))
+    hits = seed_hits(corpus, fps)
+    if len(hits):
+        hits = hits[np.array([(int(x), int(y)) in pairs for x, y in hits[:, :2]], dtype=bool)]
+    matches = find_passages(corpus, hits, regions)
+    matches.sort(key=lambda dm: (dm.a, dm.match.a_start, dm.b, dm.match.b_start, dm.match.a_end, dm.match.b_end))
+    places: dict[tuple[int, int], set] = defaultdict(set)
+    described: list = []
+    for _ in range(2):  # a name swapped as a place anywhere in a document pair is a place everywhere in it
+        described = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
+    return matches, described
+
+
+@dataclass
+class _BlockResult:
+    passages: list[tuple[tuple, Any]]
+    paragraph_pairs: list[tuple[tuple, Any]]
+    document_pairs: list[tuple[tuple, Any]]
+    copied: dict[str, dict[str, list[tuple[int, int]]]]
+
+
+def _align_at_b(df, part: _Part, fp: _PartFingerprints, shared: dict, config: AuditConfig) -> _BlockResult:
+    """Align the document pairs routed to the owner of b, on a corpus of just their documents.
+
+    Runs the local engine's per-pair stages: identical short paragraphs of near-duplicate
+    documents (``_short_twins``), passages (:func:`align_pairs`), paragraph pairs and spans
+    (``_paragraph_pairs``) and copy ratios per pair (``_document_stats``).
+    """
+    from chachong.audit import _document_stats, _paragraph_pairs, _short_twins
+    from chachong.corpus import prepare
+    from chachong.passages import Fingerprints
+
+    if df.empty:
+        return _BlockResult([], [], [], {})
+    db = df.index.to_numpy().astype(np.int64)
+    da = df["da"].to_numpy().astype(np.int64)
+    jac = df["jaccard"].to_numpy()
+    table = df["table"].to_numpy()
+    docs: dict[int, Document] = {}
+    fps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for d, blob, pos, h in zip(da.tolist(), df["doc_a"], df["fpos_a"], df["fhash_a"]):
+        if d not in docs:
+            docs[d] = _document_from_json(blob)
+            fps[d] = (np.frombuffer(pos, np.int64), np.frombuffer(h, np.uint64))
+    for d in set(db.tolist()):
+        docs[d] = part.corpus.documents[d - part.doc0]
+        fps[d] = fp.of(d)
+    order = sorted(docs)
+    loc = {g: i for i, g in enumerate(order)}
+    sub = prepare([docs[g] for g in order], config)
+    k, _ = _fp_window(config)
+    pos = np.concatenate([fps[g][0] + sub.doc_offsets[i] for i, g in enumerate(order)]).astype(np.int64)
+    hsh = np.concatenate([fps[g][1] for g in order]).astype(np.uint64)
+    fdoc = np.repeat(np.arange(len(order)), [fps[g][0].size for g in order]).astype(np.int64)
+    # stock fingerprints, and those too frequent to propose pairs, counted over the whole corpus
+    quiet = np.isin(hsh, shared["stock_hashes"]) | np.isin(hsh, shared["frequent_hashes"])
+    fps_sub = Fingerprints(k, pos, fdoc, hsh, quiet)
+
+    def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return sub.par_first[[loc[int(x)] for x in g_doc]] + idx
+
+    block = {(int(x), int(y)) for x, y in zip(da, db)}
+    table_pairs = {(loc[x], loc[y]): float(j) for x, y, j, t in zip(da.tolist(), db.tolist(), jac, table) if t}
+    # verified paragraph pairs of this block's document pairs, kept after the stock rule
+    r = shared["rows"]
+    n_docs = shared["n_docs"]
+    mine = np.isin(r["da"] * n_docs + r["db"], da * n_docs + db)
+    rows: list[tuple] = list(zip(local_par(r["da"][mine], r["ia"][mine]).tolist(),
+                                 local_par(r["db"][mine], r["ib"][mine]).tolist(),
+                                 r["jaccard"][mine].tolist(), r["containment"][mine].tolist(),
+                                 [_KIND_CODES[x] for x in r["kind"][mine]]))
+    s = shared["stock"]
+    in_block = np.isin(s["doc"], order)
+    stock_members = set(local_par(s["doc"][in_block], s["idx"][in_block]).tolist())
+    rows.extend(_short_twins(sub, dict(table_pairs), rows))
+    rows.sort(key=lambda t: (int(t[0]), int(t[1])))
+    matches, described = align_pairs(sub, rows, fps_sub, {(loc[x], loc[y]) for x, y in block})
+    par_pairs, pair_count, copied = _paragraph_pairs(sub, rows, matches, described, stock_members)
+    stats, doc_pairs = _document_stats(sub, pair_count, copied, dict(table_pairs))
+    pid_key = {}
+    for i, g in enumerate(order):
+        for n, p in enumerate(sub.documents[i].paragraphs):
+            pid_key[p.id] = (g, n)
+    did = {sub.documents[i].id: g for i, g in enumerate(order)}
+    return _BlockResult(
+        passages=[((order[dm.a], dm.match.a_start, order[dm.b], dm.match.b_start, dm.match.a_end, dm.match.b_end), p)
+                  for dm, p in zip(matches, described)],
+        paragraph_pairs=[((*pid_key[pp.a], *pid_key[pp.b]), pp) for pp in par_pairs],
+        document_pairs=[((did[dp.a], did[dp.b]), dp) for dp in doc_pairs],
+        copied={doc_id: st.copied for doc_id, st in stats.items() if st.copied},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the client side
+
+
+def _merge_document_stats(docs: list[Document], copied: dict[str, dict[str, list[tuple[int, int]]]]) -> dict:
+    """Per-document copy ratios from the intervals copied per source (the end of ``_document_stats``)."""
+    from chachong.audit import _length, _merge
+    from chachong.result import DocumentStats
+
+    stats = {}
+    for doc in docs:
+        st = DocumentStats()
+        per_source = sorted((sid, ivs) for sid, ivs in copied.get(doc.id, {}).items() if ivs)
+        st.copied_chars = _length([iv for _, ivs in per_source for iv in ivs])
+        st.copy_ratio = round(st.copied_chars / max(len(doc.text), 1), 4)
+        st.copy_ratio_excluding_stock = st.copy_ratio
+        srcs = sorted(((round(_length(ivs) / max(len(doc.text), 1), 4), sid) for sid, ivs in per_source),
+                      key=lambda t: (-t[0], t[1]))
+        st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
+        st.top_source = st.sources[0] if st.sources else None
+        st.copied = {sid: _merge(ivs) for sid, ivs in per_source}
+        stats[doc.id] = st
+    return stats
+
+
+@dataclass
+class StockPlan:
+    """The global part of ``assemble``: document groups, stock paragraphs, clusters, kept pairs."""
+
+    doc_group: list[int]
+    min_docs: int
+    stock_members: set[int]
+    stock_paragraphs: list[dict]
+    clusters: list[Cluster]
+    keep: np.ndarray
+
+
+def stock_plan(docs: list[Document], par_doc: np.ndarray, table, doc_jac: dict[tuple[int, int], float],
+               config: AuditConfig) -> StockPlan:
+    """Document groups, the stock-paragraph rule and clusters from the verified pair table.
+
+    The same rules as the start of :func:`chachong.audit.assemble`, on the pair table and the
+    document Jaccards alone (no shingle arrays needed).
+    """
+    from chachong.audit import stock_threshold
+    from chachong.cluster import UnionFind, groups
+    from chachong.pairs import IDENTICAL, NEAR
+
+    n = len(docs)
+    uf = UnionFind(n)
+    for (da, db) in sorted(doc_jac):
+        if doc_jac[(da, db)] >= config.document_threshold:
+            uf.union(da, db)
+    doc_group = [uf.find(d) for d in range(n)]
+    n_par = int(par_doc.size)
+    par_first = np.concatenate(([0], np.cumsum([len(d.paragraphs) for d in docs])))[:-1]
+    pids = [p.id for d in docs for p in d.paragraphs]
+    near = [(int(a), int(b)) for a, b, k in zip(table.a, table.b, table.kind) if k in (IDENTICAL, NEAR)]
+    par_groups = groups(n_par, near)
+    min_docs = stock_threshold(config, len(set(doc_group)))
+    stock_members: set[int] = set()
+    stock_paragraphs = []
+    kept_groups = []
+    partners: dict[int, set[int]] = defaultdict(set)
+    for a, b in zip(table.a, table.b):
+        a, b = int(a), int(b)
+        partners[a].add(doc_group[int(par_doc[b])])
+        partners[b].add(doc_group[int(par_doc[a])])
+    for x, spread in partners.items():
+        if len(spread | {doc_group[int(par_doc[x])]}) >= min_docs:
+            stock_members.add(x)
+    for g in par_groups:
+        spread = {doc_group[int(par_doc[x])] for x in g}
+        if len(spread) >= min_docs or any(x in stock_members for x in g):
+            stock_members.update(g)
+            d0 = int(par_doc[g[0]])
+            first = docs[d0].paragraphs[g[0] - int(par_first[d0])]
+            stock_paragraphs.append({"text": first.text, "documents": len({int(par_doc[x]) for x in g}),
+                                     "independent_documents": len(spread), "members": [pids[x] for x in g]})
+        else:
+            kept_groups.append(g)
+    clusters = [Cluster(f"c{i + 1:03d}", pids[g[0]], tuple(pids[x] for x in g)) for i, g in enumerate(kept_groups)]
+    keep = np.array([int(a) not in stock_members and int(b) not in stock_members
+                     for a, b in zip(table.a, table.b)], dtype=bool)
+    return StockPlan(doc_group, min_docs, stock_members, stock_paragraphs, clusters, keep)
+
+
+def _number_passages(items: list[tuple[tuple, Any]]) -> list[Any]:
+    """Passages in the local engine's order, numbered s0001, s0002, ..."""
+    items.sort(key=lambda t: t[0])
+    width = max(4, len(str(len(items))))
+    return [dataclasses.replace(p, id=f"s{i + 1:0{width}d}") for i, (_, p) in enumerate(items)]
+
+
+class _Engine:
+    """One audit on one client: the partitions (futures) and the stage drivers."""
+
+    def __init__(self, client, config: AuditConfig, partition_paragraphs: int, stats: dict | None = None) -> None:
+        self.client = client
+        self.config = config
+        self.target = max(1, int(partition_paragraphs))
+        self.stats = stats if stats is not None else {}
+
+    # ---- 1. read and 2. sign ----
+
+    def load(self, inputs: Sequence[Any]) -> tuple[list[Document], list[Skipped], list[str]]:
+        client, cfg = self.client, self.config
+        if inputs and all(isinstance(x, Document) for x in inputs):
+            docs_in = list(inputs)
+            reads = [client.scatter((docs_in, [], []))] if docs_in else []
+            renumber = False
+            skipped: list[Skipped] = []
+            warnings: list[str] = []
+        else:
+            from chachong.audit import load_documents
+
+            load_documents([], cfg)  # a setting no file can be read with fails here, once, as locally
+            listed = client.gather([client.submit(_list_input, p, cfg.encoding, pure=False) for p in inputs])
+            files: list[str] = []
+            order: list[tuple[str, Any]] = []  # ("skip", Skipped) or ("file", index) in read_sources' order
+            seen: set[str] = set()
+            for found, skips in listed:
+                order.extend(("skip", s) for s in skips)
+                for f, real in found:
+                    if real in seen:
+                        continue
+                    seen.add(real)
+                    order.append(("file", len(files)))
+                    files.append(f)
+            reads = [client.submit(_read_file, f, cfg, pure=False) for f in files]
+            small = client.gather([client.submit(_skips_and_warnings, r) for r in reads])
+            skipped, warnings = [], []
+            for what, x in order:
+                if what == "skip":
+                    skipped.append(x)
+                else:
+                    skipped.extend(small[x][0])
+            for _, w in small:
+                warnings.extend(w)
+            renumber = True
+        counts_per = client.gather([client.submit(_paragraph_counts, r) for r in reads])
+        total = sum(len(c) for c in counts_per)
+        # global document index -> (read, local index)
+        where = [(r, i) for r, c in enumerate(counts_per) for i in range(len(c))]
+        counts = [n for c in counts_per for n in c]
+        file_first = np.concatenate(([0], np.cumsum([len(c) for c in counts_per])))[:-1]
+        self.parts = []
+        self.doc_div: list[int] = []
+        self.par_div: list[int] = []
+        par_first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        cuts = _cut(counts, self.target) if total else []
+        for j, (lo, hi) in enumerate(cuts):
+            pieces = []
+            d = lo
+            while d < hi:
+                r, i = where[d]
+                n = min(hi - d, len(counts_per[r]) - i)
+                first = int(file_first[r] + i) if renumber else None
+                pieces.append((reads[r], i, i + n, first))
+                d += n
+            self.parts.append(client.submit(_make_part, j, lo, int(par_first[lo]), total, pieces, cfg, pure=False))
+            self.doc_div.append(lo)
+            self.par_div.append(int(par_first[lo]))
+        self.n_docs, self.n_pars = total, int(par_first[-1])
+        self.stats.update(documents=total, paragraphs=self.n_pars, partitions=len(cuts))
+        if cuts:
+            self.doc_div.append(total - 1)
+            self.par_div.append(self.n_pars - 1)
+        docs = [d for chunk in client.gather([client.submit(_documents, p) for p in self.parts]) for d in chunk]
+        del reads
+        self.par_doc = np.repeat(np.arange(total), counts).astype(np.int64)
+        self.par_first = par_first[:-1]
+        return docs, skipped, warnings
+
+    # ---- helpers ----
+
+    def _from_parts(self, fn, meta, *args, extra: list | None = None):
+        import dask.dataframe as dd
+        from dask import delayed
+
+        extra = extra or [()] * len(self.parts)
+        return dd.from_delayed([delayed(fn)(p, *e, *args) for p, e in zip(self.parts, extra)], meta=meta,
+                               verify_meta=False)
+
+    def _route(self, frame, column: str, divisions: list[int], fn, meta, *args, extra: list | None = None,
+               frame_out: bool = True):
+        """Send each row to the partition owning ``frame[column]`` and run ``fn(rows, part, ...)`` there."""
+        import dask.dataframe as dd
+        from dask import delayed
+
+        routed = frame.set_index(column, divisions=divisions)
+        extra = extra or [()] * len(self.parts)
+        pieces = routed.to_delayed()
+        out = [delayed(fn)(piece, part, *e, *args) for piece, part, e in zip(pieces, self.parts, extra)]
+        if frame_out:
+            return dd.from_delayed(out, meta=meta, verify_meta=False)
+        return out, [delayed(len)(piece) for piece in pieces]
+
+    def _count(self, name: str, n: int) -> None:
+        self.stats[name] = self.stats.get(name, 0) + int(n)
+
+    def _from_client(self, cols: dict[str, np.ndarray], schema: dict[str, Any]):
+        import dask.dataframe as dd
+
+        df = _frame(cols, schema)
+        return dd.from_pandas(df, npartitions=max(1, min(len(self.parts), len(df) // 10_000 + 1)))
+
+    # ---- 3. pair ----
+
+    def pairs(self):
+        """The verified paragraph pairs (a PairTable equal to ``find_pairs`` on the whole corpus)."""
+        from chachong.lsh import choose_bands
+        from chachong.pairs import IDENTICAL, PairTable
+
+        cfg = self.config
+        bands, rows = (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
+        P = len(self.parts)
+        grouped = self._from_parts(_pair_rows, _frame({}, _PAIR_ROWS), cfg, bands, rows) \
+            .shuffle(on="key", npartitions=P).map_partitions(_bucket_pairs, meta=_frame({}, _CANDIDATES))
+        grouped = self.client.persist(grouped)
+        small = self.client.compute(grouped[grouped["kind"] <= _MEMBER], sync=True)
+        cand = grouped[grouped["kind"] >= _LSH_PAIR]
+        cand = cand.assign(flag=(cand["kind"] - 1).astype(np.int8))  # _LSH_PAIR -> _LSH, _FP_PAIR -> _FP
+        cand = cand.rename(columns={"x": "a", "y": "b"})[["a", "b", "flag"]]
+        verified = [self._verify(cand)]
+        rep_pass = verified[0][verified[0]["kind"] == _REP_PASSED]
+        ident = small[small["kind"] == _IDENT]
+        members = small[small["kind"] == _MEMBER]
+        grids = self._expand(rep_pass, members)
+        if len(grids):
+            verified.append(self._verify(self._from_client(
+                {"a": grids[:, 0], "b": grids[:, 1], "flag": np.full(len(grids), _EXPANDED)}, _REQUEST)))
+        import pandas as pd
+
+        ver = pd.concat(verified)
+        ver = ver[ver["kind"] < _REP_PASSED].drop_duplicates(["a", "b"])
+        ia, ib = ident["x"].to_numpy(), ident["y"].to_numpy()
+        a = np.concatenate([ia, ver["a"].to_numpy()]).astype(np.int64)
+        b = np.concatenate([ib, ver["b"].to_numpy()]).astype(np.int64)
+        jj = np.concatenate([np.ones(len(ia)), ver["jaccard"].to_numpy()])
+        cc = np.concatenate([np.ones(len(ia)), ver["containment"].to_numpy()])
+        kk = np.concatenate([np.full(len(ia), IDENTICAL, dtype=object),
+                             np.array([_KIND_CODES[x] for x in ver["kind"].to_numpy()], dtype=object)])
+        srt = np.lexsort((b, a))
+        if not len(a):
+            return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
+        return PairTable(a[srt], b[srt], jj[srt], cc[srt], kk[srt].astype(object))
+
+    def _verify(self, cand):
+        with_a = self._route(cand, "a", self.par_div, _attach_a, _meta_with_blobs(_WITH_A, _BLOBS_A))
+        out, sizes = self._route(with_a, "b", self.par_div, _verify_at_b, _frame({}, _VERIFIED), self.config,
+                                 frame_out=False)
+        import pandas as pd
+
+        got = self.client.compute(out + sizes, sync=True)
+        self._count("candidates", sum(got[len(out):]))
+        return pd.concat(got[:len(out)])
+
+    def _expand(self, rep_pass, members) -> np.ndarray:
+        """Representative pairs that passed the estimate -> all pairs of their groups' members."""
+        if not len(rep_pass) or not len(members):
+            return np.zeros((0, 2), np.int64)
+        groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        mx, my, mz = (members[c].to_numpy() for c in ("x", "y", "z"))
+        o = np.lexsort((my, mx))
+        mx, my, mz = mx[o], my[o], mz[o]
+        starts, sizes = _runs(mx)
+        for s, z in zip(starts, sizes):
+            groups[int(mx[s])] = (my[s:s + z], mz[s:s + z])
+        out = []
+        for a, b in zip(rep_pass["a"].to_numpy(), rep_pass["b"].to_numpy()):
+            ma, mb = groups.get(int(a)), groups.get(int(b))
+            if ma is None and mb is None:
+                continue
+            xa = ma[0] if ma is not None else np.array([a])
+            xb = mb[0] if mb is not None else np.array([b])
+            grid = np.stack(np.meshgrid(xa, xb, indexing="ij"), axis=-1).reshape(-1, 2)
+            out.append(np.sort(grid, axis=1))
+        if not out:
+            return np.zeros((0, 2), np.int64)
+        grid = np.unique(np.concatenate(out), axis=0)
+        return grid[self.par_doc[grid[:, 0]] != self.par_doc[grid[:, 1]]]
+
+    # ---- 4. cluster ----
+
+    def document_jaccards(self, table) -> dict[tuple[int, int], float]:
+        pairs = {(int(self.par_doc[a]), int(self.par_doc[b])) for a, b in zip(table.a, table.b)}
+        if not pairs:
+            return {}
+        arr = np.array(sorted(pairs), dtype=np.int64)
+        req = self._from_client({"da": arr[:, 0], "db": arr[:, 1]}, _DOC_REQ)
+        with_a = self._route(req, "da", self.doc_div, _doc_attach_a, _meta_with_blobs(_DOC_WITH_A, ("set_a",)))
+        out, _ = self._route(with_a, "db", self.doc_div, _doc_jaccard_at_b, _frame({}, _DOC_JAC), frame_out=False)
+        import pandas as pd
+
+        got = pd.concat(self.client.compute(out, sync=True))
+        return {(int(a), int(b)): float(j) for a, b, j in zip(got["da"], got["db"], got["jaccard"])}
+
+    # ---- 5. align ----
+
+    def start_fingerprints(self) -> None:
+        """Winnowed fingerprints per partition (they need nothing global; started early)."""
+        k, w = _fp_window(self.config)
+        edges = self.client.gather([self.client.submit(_edges, p, w + k) for p in self.parts])
+        self.fingerprints = []
+        for j, part in enumerate(self.parts):
+            before: list[np.ndarray] = []
+            acc = 0
+            for i in range(j - 1, -1, -1):
+                take = []
+                for arr in reversed(edges[i][1]):
+                    take.insert(0, arr)
+                    acc += arr.size
+                    if acc >= w + k:
+                        break
+                before = take + before
+                if acc >= w + k:
+                    break
+            after: list[np.ndarray] = []
+            acc = 0
+            for i in range(j + 1, len(self.parts)):
+                for arr in edges[i][0]:
+                    after.append(arr)
+                    acc += arr.size
+                    if acc >= w + k:
+                        break
+                if acc >= w + k:
+                    break
+            self.fingerprints.append(self.client.submit(_part_fingerprints, part, before, after, self.config))
+
+    def align(self, table, plan: StockPlan, doc_jac: dict) -> list[_BlockResult]:
+        client = self.client
+        group = client.scatter(np.asarray(plan.doc_group, dtype=np.int64), broadcast=True)
+        fps_rows = self._from_parts(_fingerprint_rows_of, _frame({}, _FP_ROWS), group,
+                                    extra=[(f,) for f in self.fingerprints])
+        fps_rows = fps_rows.shuffle(on="hash", npartitions=len(self.parts)) \
+            .map_partitions(_fingerprint_groups, plan.min_docs, meta=_frame({}, _FP_OUT))
+        fps_rows = client.persist(fps_rows)
+        hashes = client.compute(fps_rows[fps_rows["kind"] < _DOC_PAIR], sync=True)
+        fp_pairs = fps_rows[fps_rows["kind"] == _DOC_PAIR]
+        fp_pairs = fp_pairs.assign(da=fp_pairs["x"].astype(np.int64), db=fp_pairs["y"], jaccard=np.nan,
+                                   table=np.int8(0))[list(_ALIGN_REQ)]
+        tp = np.array(sorted(doc_jac), dtype=np.int64).reshape(-1, 2)
+        tab = self._from_client({"da": tp[:, 0], "db": tp[:, 1], "jaccard": np.array([doc_jac[tuple(x)] for x in tp.tolist()]),
+                                 "table": np.ones(len(tp), np.int8)}, _ALIGN_REQ)
+        import dask.dataframe as dd
+
+        req = dd.concat([tab, fp_pairs])
+        keep = plan.keep
+        a, b = table.a[keep].astype(np.int64), table.b[keep].astype(np.int64)
+        da, db = self.par_doc[a], self.par_doc[b]
+        kinds = {k: i for i, k in enumerate(_KIND_CODES)}
+        rows = {"da": da, "ia": a - self.par_first[da], "db": db, "ib": b - self.par_first[db],
+                "jaccard": table.jaccard[keep].astype(np.float64), "containment": table.containment[keep].astype(np.float64),
+                "kind": np.array([kinds[str(k)] for k in table.kind[keep]], dtype=np.int8)}
+        sm = np.array(sorted(plan.stock_members), dtype=np.int64)
+        stock = {"doc": self.par_doc[sm], "idx": sm - self.par_first[self.par_doc[sm]]}
+        shared = client.scatter({
+            "rows": rows, "stock": stock, "n_docs": self.n_docs,
+            "stock_hashes": np.sort(hashes[hashes["kind"] == _STOCK_HASH]["x"].to_numpy().astype(np.uint64)),
+            "frequent_hashes": np.sort(hashes[hashes["kind"] == _FREQUENT_HASH]["x"].to_numpy().astype(np.uint64)),
+        }, broadcast=True)
+        with_a = self._route(req, "da", self.doc_div, _align_attach_a,
+                             _meta_with_blobs(_ALIGN_WITH_A, ("doc_a", "fpos_a", "fhash_a")),
+                             extra=[(f,) for f in self.fingerprints])
+        out, sizes = self._route(with_a, "db", self.doc_div, _align_at_b, None, shared, self.config,
+                                 extra=[(f,) for f in self.fingerprints], frame_out=False)
+        got = client.compute(out + sizes, sync=True)
+        self._count("document_pairs_routed", sum(got[len(out):]))
+        return got[:len(out)]
+
+
+def _fingerprint_rows_of(part: _Part, fp: _PartFingerprints, doc_group: np.ndarray):
+    return _fingerprint_rows(fp, doc_group)
+
+
+def audit_dask(
+    inputs: Sequence[str | Path] | Sequence[Document],
+    config: AuditConfig | None = None,
+    progress: Progress | None = None,
+    *,
+    scheduler: str | None = None,
+    client: Any = None,
+    partition_paragraphs: int = DEFAULT_PARTITION_PARAGRAPHS,
+    stats: dict | None = None,
+):
+    """Audit on a Dask cluster; the result equals :func:`chachong.audit.audit`'s for the same input.
+
+    ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it (and
+    without a ``client``) a LocalCluster of ``config.workers`` processes runs for this audit.
+    Paths must be readable by the workers (shared storage on a real cluster).
+    ``partition_paragraphs`` sets the size of the partitions the corpus is cut into; ``stats``,
+    when given, receives counts of the work done (partitions, candidates, ...) for benchmarks.
+    """
+    from chachong.audit import annotate_stock
+    from chachong.result import AuditResult
+
+    _require_dask()
+    config = config or AuditConfig()
+    say = progress or (lambda _stage: None)
+    own = None
+    if client is None:
+        client, own = connect(scheduler, config.workers)
+        owned_client = client
+    else:
+        owned_client = None
+    try:
+        engine = _Engine(client, config, partition_paragraphs, stats)
+        say("read")
+        docs, skipped, warnings = engine.load(list(inputs))
+        say("sign")
+        if not docs:
+            result = AuditResult(config, [], [], [], [], {}, skipped, warnings, corpus=None)
+            result.stock_paragraphs = []
+            result.passages = []  # type: ignore[attr-defined]
+            say("phrases")
+            annotate_stock(result)
+            return result
+        engine.start_fingerprints()
+        say("pair")
+        table = engine.pairs()
+        engine.stats["verified_pairs"] = len(table)
+        say("cluster")
+        doc_jac = engine.document_jaccards(table)
+        plan = stock_plan(docs, engine.par_doc, table, doc_jac, config)
+        say("align")
+        blocks = engine.align(table, plan, doc_jac)
+        say("documents")
+        passages = _number_passages([x for blk in blocks for x in blk.passages])
+        par_pairs = [pp for _, pp in sorted((x for blk in blocks for x in blk.paragraph_pairs), key=lambda t: t[0])]
+        doc_pairs = [dp for _, dp in sorted((x for blk in blocks for x in blk.document_pairs), key=lambda t: t[0])]
+        copied: dict[str, dict] = defaultdict(dict)
+        for blk in blocks:
+            for doc_id, per in blk.copied.items():
+                copied[doc_id].update(per)
+        stats = _merge_document_stats(docs, copied)
+        result = AuditResult(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings, corpus=None)
+        result.stock_paragraphs = plan.stock_paragraphs
+        result.passages = passages  # type: ignore[attr-defined]
+        say("phrases")
+        annotate_stock(result)
+        return result
+    finally:
+        if owned_client is not None:
+            owned_client.close()
+        if own is not None:
+            own.close()
+
+
+__all__ = ["audit_dask", "connect", "classify", "stock_plan", "StockPlan", "DEFAULT_PARTITION_PARAGRAPHS"]

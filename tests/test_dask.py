@@ -1,0 +1,169 @@
+"""The Dask engine: the same report.json as the local engine, computed on a real LocalCluster.
+
+Workers are separate processes reached through the scheduler's TCP address, as on a real
+cluster; partitions are kept small so that every shuffle and every partition edge is crossed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from chachong.audit import audit  # noqa: E402
+from chachong.cli import main  # noqa: E402
+from chachong.config import AuditConfig, ConfigError  # noqa: E402
+from chachong.engine_dask import audit_dask  # noqa: E402
+from chachong.report.json import dumps  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "compilation.txt"
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                                       silence_logs=logging.ERROR)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def client(scheduler):
+    c = distributed.Client(scheduler, set_as_default=False)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import synth
+    finally:
+        sys.path.pop(0)
+    path = tmp_path_factory.mktemp("synth") / "corpus.jsonl"
+    synth.write_jsonl(synth.generate(3000, seed=7), str(path))
+    return path
+
+
+def test_cli_report_json_is_byte_identical_through_the_scheduler(tmp_path, scheduler):
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    runner = CliRunner()
+    fmt = ["--format", "json,csv,html,md"]
+    local = runner.invoke(main, ["audit", str(EXAMPLE), "-o", str(tmp_path / "local"), *fmt])
+    assert local.exit_code == 0, local.output
+    dask = runner.invoke(main, ["audit", str(EXAMPLE), "-o", str(tmp_path / "dask"), *fmt,
+                                "--engine", "dask", "--scheduler", scheduler])
+    assert dask.exit_code == 0, dask.output
+    a = (tmp_path / "local" / "report.json").read_bytes()
+    b = (tmp_path / "dask" / "report.json").read_bytes()
+    assert a == b
+    # every other report is made from the same result, so it is the same too
+    names = sorted(p.name for p in (tmp_path / "local").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "dask").iterdir()) and len(names) > 2
+    for name in names:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+    # the example has copies to find, so equality is not two empty reports
+    report = json.loads(a)
+    assert report["paragraph_pairs"] and report["document_pairs"]
+    assert dask.stdout == local.stdout
+
+
+def test_example_in_many_partitions(client):
+    """Partitions of about 20 paragraphs: the example's copies cross partition edges."""
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    expected = dumps(audit([EXAMPLE]))
+    got = audit_dask([EXAMPLE], client=client, partition_paragraphs=20)
+    assert dumps(got) == expected
+
+
+def test_generated_corpus(generated, client):
+    """3,000 synthetic paragraphs with planted near-duplicates and stock phrases, in 8 partitions."""
+    local = audit([generated])
+    assert len(local.paragraph_pairs) > 50
+    got = audit_dask([generated], client=client, partition_paragraphs=400)
+    assert dumps(got) == dumps(local)
+
+
+def test_generated_corpus_other_settings(generated, client):
+    """Pairing settings reach the workers: a lower threshold and shorter spans, same result."""
+    cfg = AuditConfig(threshold=0.3, containment=0.6, min_span=10, stock_min_documents=4)
+    local = audit([generated], cfg)
+    got = audit_dask([generated], cfg, client=client, partition_paragraphs=700)
+    assert dumps(got) == dumps(local)
+
+
+def test_folder_with_bad_inputs(tmp_path, client):
+    """Files read on workers, in the local engine's order; skipped inputs and warnings in place."""
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = EXAMPLE.read_text(encoding="utf-8")
+    (folder / "b.txt").write_text(text, encoding="utf-8")
+    (folder / "a.txt").write_text(text.replace("2023", "2024"), encoding="gb18030")
+    (folder / "c.docx").write_bytes(b"not a zip file")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "d.md").write_text(text[: len(text) // 2], encoding="utf-8")
+    inputs = [folder, tmp_path / "missing.txt", folder / "b.txt", tmp_path / "x.xyz"]
+    (tmp_path / "x.xyz").write_text("?", encoding="utf-8")
+    local = audit(inputs)
+    assert local.skipped and len(local.documents) > 20
+    got = audit_dask(inputs, client=client, partition_paragraphs=30)
+    assert dumps(got) == dumps(local)
+
+
+def test_documents_given_directly(client):
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    from chachong.audit import load_documents
+
+    docs, _, _ = load_documents([EXAMPLE], AuditConfig())
+    assert dumps(audit_dask(docs, client=client, partition_paragraphs=15)) == dumps(audit(docs))
+
+
+def test_api_dispatch_and_errors(scheduler):
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    assert dumps(audit([EXAMPLE], engine="dask", scheduler=scheduler)) == dumps(audit([EXAMPLE]))
+    with pytest.raises(ConfigError, match="engine must be local or dask"):
+        audit([EXAMPLE], engine="spark")
+    res = CliRunner().invoke(main, ["audit", str(EXAMPLE), "--scheduler", scheduler, "-o", "unused"])
+    assert res.exit_code == 2 and "--engine dask" in res.output and "Traceback" not in res.output
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path):
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    res = CliRunner().invoke(main, ["audit", str(EXAMPLE), "-o", str(tmp_path), "--engine", "dask",
+                                    "--scheduler", "tcp://127.0.0.1:9"])
+    assert res.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output and "Traceback" not in res.output
+
+
+def test_local_engine_does_not_import_dask(tmp_path):
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    code = (
+        "import sys, chachong\n"
+        f"r = chachong.audit([{str(EXAMPLE)!r}])\n"
+        "assert r.paragraph_pairs\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
