@@ -118,10 +118,12 @@ class Sampler(threading.Thread):
     dependency and little overhead.
     """
 
-    def __init__(self, pid: int, interval: float = 0.01, stacks: bool = False) -> None:
+    def __init__(self, pid: int, interval: float = 0.01, stacks: bool = False,
+                 status_file: Path | None = None) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.stacks = pid, interval, stacks
+        self.pid, self.interval, self.stacks, self.status_file = pid, interval, stacks, status_file
         self.label = ""
+        self.trace: list[tuple[float, str, int]] = []  # (seconds, label, RSS) about once a second
         self.peak = 0
         self.peaks: dict[str, int] = {}
         self.lines: Counter = Counter()
@@ -131,6 +133,7 @@ class Sampler(threading.Thread):
         self._main = threading.main_thread().ident
 
     def run(self) -> None:
+        t0, shown, next_trace = time.perf_counter(), None, 0.0
         while not self._halt.is_set():
             rss = tree_rss(self.pid)
             label = self.label
@@ -138,6 +141,15 @@ class Sampler(threading.Thread):
             self.peaks[label] = max(self.peaks.get(label, 0), rss)
             if self.stacks:
                 self._sample_stack(label)
+            now = time.perf_counter() - t0
+            if now >= next_trace:
+                self.trace.append((round(now, 2), label, rss))
+                next_trace = now + 1.0
+            if self.status_file is not None and label and label != shown:
+                # the parent reads this to name the (sub-)stage a killed run was in
+                with contextlib.suppress(OSError):
+                    self.status_file.write_text(label, encoding="utf-8")
+                shown = label
             self._halt.wait(self.interval)
 
     def _sample_stack(self, label: str) -> None:
@@ -185,16 +197,11 @@ class Stages:
     charged to itself only. What no wrapper covers is reported as ``(rest)``.
     """
 
-    def __init__(self, sampler: Sampler, status_file: Path | None) -> None:
+    def __init__(self, sampler: Sampler) -> None:
         self.sampler = sampler
-        self.status_file = status_file
         self.rows: list[dict] = []
         self._subs: dict[str, dict] = {}
         self._stack: list[_Frame] = []
-
-    def _status(self, text: str) -> None:
-        if self.status_file is not None:
-            self.status_file.write_text(text, encoding="utf-8")
 
     @contextlib.contextmanager
     def stage(self, name: str, wrap: list[tuple[object, str, str]] = ()):
@@ -205,12 +212,15 @@ class Stages:
                 setattr(module, attr, self._wrapper(fn, label))
                 patched.append((module, attr, fn))
         self._subs = {}
-        self._status(name)
         self.sampler.label = name
         _reset_hwm()
         t0, c0 = time.perf_counter(), time.process_time()
+        stopped = False
         try:
             yield self
+        except BaseException:
+            stopped = True
+            raise
         finally:
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             for module, attr, fn in patched:
@@ -226,7 +236,8 @@ class Stages:
             for label, s in subs.items():
                 s["peak_rss"] = self.sampler.peaks.get(f"{name}/{label}", 0)
             self.rows.append({"stage": name, "wall": wall, "cpu": cpu, "peak_rss": max(hwm, sampled), "hwm": hwm,
-                              "rss_end": _status_kb("self", "VmRSS:") * 1024, "subs": subs})
+                              "rss_end": _status_kb("self", "VmRSS:") * 1024, "subs": subs,
+                              **({"stopped": True} if stopped else {})})
 
     def mark(self, label: str) -> None:
         """Start a sub-stage by name (for functions that report progress, like ``assemble``)."""
@@ -287,13 +298,47 @@ def _call(fn, *args):
 # worker: the pipeline stage by stage
 
 
+class Stopped(Exception):
+    """The parent asked this worker to stop (SIGTERM): report what was measured so far."""
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped()
+
+
 def run_stages(corpus_paths: list[Path], out_dir: Path, status_file: Path | None, profile: Path | None) -> dict:
-    sampler = Sampler(os.getpid(), stacks=profile is not None)
+    sampler = Sampler(os.getpid(), stacks=profile is not None, status_file=status_file)
     sampler.start()
-    st = Stages(sampler, status_file)
+    st = Stages(sampler)
     prof = cProfile.Profile() if profile is not None else None
+    out: dict = {}
+    signal.signal(signal.SIGTERM, _raise_stopped)
     if prof:
         prof.enable()
+    try:
+        _pipeline(st, corpus_paths, out_dir, out)
+    except Stopped:
+        out["stopped_in"] = st.rows[-1]["stage"] if st.rows else "?"
+        out["stopped_at"] = sampler.label or out["stopped_in"]
+    finally:
+        if prof:
+            prof.disable()
+        sampler.stop()
+    out.update({
+        "stages": st.rows,
+        # the kernel's high-water mark is reset per stage, which resets ru_maxrss too: the process's
+        # ru_maxrss is the largest per-stage VmHWM
+        "ru_maxrss": max((r["hwm"] for r in st.rows), default=0),
+        "sampled_peak": sampler.peak,
+        "rss_trace": sampler.trace,
+    })
+    if prof is not None and profile is not None:
+        prof.dump_stats(str(profile))
+        out["profile"] = _profile_summary(profile, sampler)
+    return out
+
+
+def _pipeline(st: Stages, corpus_paths: list[Path], out_dir: Path, out: dict) -> None:
     # importlib, not `import chachong.audit as A`: the package re-exports a function named audit
     with st.stage("import"):
         A = importlib.import_module("chachong.audit")
@@ -308,7 +353,8 @@ def run_stages(corpus_paths: list[Path], out_dir: Path, status_file: Path | None
     with st.stage("read", [(I, "read_sources", "ingest"), (A, "documents_from_sources", "split")]):
         documents, skipped, warnings = A.load_documents(corpus_paths, config)
     _check_read(documents, skipped)
-    n_par = sum(len(d.paragraphs) for d in documents)
+    out.update(documents=len(documents), paragraphs=sum(len(d.paragraphs) for d in documents),
+               chars=int(sum(len(d.text) for d in documents)))
     with st.stage("prepare", [(C, "codepoints", "normalise"), (C, "canonicalize_array", "normalise"),
                               (C, "segment_kgrams", "shingle"), (C, "word_shingles", "shingle"),
                               (C, "_unique_sets", "dedupe"), (C, "signatures", "sign")]):
@@ -317,34 +363,17 @@ def run_stages(corpus_paths: list[Path], out_dir: Path, status_file: Path | None
                             (P, "estimated_jaccard", "lsh"), (P, "fingerprint_candidates", "fingerprints"),
                             (P, "similarity", "verify"), (P, "run_coverage", "verify")]):
         table = P.find_pairs(corpus)
+    out["verified_pairs"] = len(table)
     with st.stage("assemble"):
         result = _call(A.assemble, corpus, table, list(skipped), list(warnings), st.mark)
         st.end_marks()
+    out["paragraph_pairs_reported"] = len(getattr(result, "paragraph_pairs", []) or [])
     with st.stage("phrases"):
         A.annotate_stock(result)
     shutil.rmtree(out_dir, ignore_errors=True)
     with st.stage("write", [(RJ, "report_dict", "report_dict"), (RJ, "dumps", "json"),
                             (RT, "to_csv", "csv"), (W, "atomic_write_text", "file io")]):
         W.write_report(result, out_dir, ["json", "csv"])
-    if prof:
-        prof.disable()
-    sampler.stop()
-    out = {
-        "documents": len(documents),
-        "paragraphs": n_par,
-        "chars": int(sum(len(d.text) for d in documents)),
-        "verified_pairs": len(table),
-        "paragraph_pairs_reported": len(getattr(result, "paragraph_pairs", []) or []),
-        "stages": st.rows,
-        # the kernel's high-water mark is reset per stage, which resets ru_maxrss too: the process's
-        # ru_maxrss is the largest per-stage VmHWM
-        "ru_maxrss": max(r["hwm"] for r in st.rows),
-        "sampled_peak": sampler.peak,
-    }
-    if prof is not None and profile is not None:
-        prof.dump_stats(str(profile))
-        out["profile"] = _profile_summary(profile, sampler)
-    return out
 
 
 def _check_read(documents: list, skipped: list) -> None:
@@ -434,9 +463,9 @@ def run_quality(corpus_paths: list[Path], status_file: Path | None, exact: bool,
     P = importlib.import_module("chachong.pairs")
     from chachong.config import AuditConfig
 
-    sampler = Sampler(os.getpid())
+    sampler = Sampler(os.getpid(), status_file=status_file)
     sampler.start()
-    st = Stages(sampler, status_file)
+    st = Stages(sampler)
     config = AuditConfig()
     with st.stage("read"):
         documents, skipped, _warnings = A.load_documents(corpus_paths, config)
@@ -690,8 +719,9 @@ def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | 
             if status_file is not None:
                 with contextlib.suppress(OSError):
                     current = status_file.read_text(encoding="utf-8")
-                    if current != stage:
-                        stage, stage_t0 = current, now
+                    if current.split("/")[0] != stage.split("/")[0]:
+                        stage_t0 = now
+                    stage = current
             reason = None
             if now - stage_t0 > stage_limit:
                 reason = f"stage ran past {stage_limit:.0f} s"
@@ -700,8 +730,12 @@ def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | 
             elif sampler.peak > mem_limit:
                 reason = f"RSS {sampler.peak / 2**30:.1f} GB past {mem_limit / 2**30:.1f} GB"
             if killed is None and reason:
-                killed = {"reason": reason, "stage": stage, "after_s": now - t0}
-                os.killpg(proc.pid, signal.SIGKILL)
+                killed = {"reason": reason, "stage": stage, "after_s": now - t0, "rss": sampler.peak}
+                # a worker stops on SIGTERM and reports the stages it finished; the CLI is killed
+                os.killpg(proc.pid, signal.SIGTERM if status_file is not None else signal.SIGKILL)
+            elif killed is not None and (now - t0 - killed["after_s"] > 30 or sampler.peak > 1.15 * mem_limit):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             time.sleep(0.05)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -940,9 +974,22 @@ def main(argv: list[str] | None = None) -> int:
                           "--status", str(status)] + extra,
                     limits, status, run_dir / f"{kind}_{i}.log")
         if run["killed"] or run["returncode"] != 0 or not res_file.exists():
-            print(f"{kind} run {i}: {'killed (' + run['killed']['reason'] + ') in stage ' + run['killed']['stage'] if run['killed'] else 'failed'}"
-                  f"; stderr: {' | '.join(run['stderr_tail'])}", file=sys.stderr)
-            result.setdefault("failures", []).append({"run": f"{kind} {i}", **run})
+            what = (f"killed ({run['killed']['reason']}) in {run['killed']['stage']} after "
+                    f"{run['killed']['after_s']:.0f} s" if run["killed"] else f"failed (exit {run['returncode']})")
+            print(f"\n{kind} run {i}: {what}; stderr: {' | '.join(run['stderr_tail'])}")
+            failure = {"run": f"{kind} {i}", **run}
+            if res_file.exists():  # a stopped worker reports the stages it finished
+                partial = json.loads(res_file.read_text(encoding="utf-8"))
+                failure["partial"] = partial
+                if partial.get("stages"):
+                    print("stages measured before the run was stopped (the last one unfinished):")
+                    print_stages([partial])
+                    trace = partial.get("rss_trace", [])
+                    step = max(1, len(trace) // 25)
+                    print("RSS over time: " + ", ".join(f"{t:.0f}s {lab} {rss / 2**30:.1f}G"
+                                                        for t, lab, rss in trace[::step]))
+            result.setdefault("failures", []).append(failure)
+            save()
             return None
         return json.loads(res_file.read_text(encoding="utf-8"))
 
@@ -970,11 +1017,11 @@ def main(argv: list[str] | None = None) -> int:
             result.pop("stages_partial", None)
             result["stage_runs"] = [{"ru_maxrss": r["ru_maxrss"], "sampled_peak": r["sampled_peak"],
                                      "total_wall": sum(s["wall"] for s in r["stages"])} for r in runs]
-    if not args.no_cli and not failed:
+    if not args.no_cli:
         exe = shutil.which("chachong")
         cmd = [exe] if exe else [sys.executable, "-m", "chachong"]
         cli_runs = []
-        for i in range(args.repeat):
+        for i in range(1 if failed else args.repeat):  # one try when the stage runs already failed
             status.write_text("chachong audit", encoding="utf-8")
             out_dir = run_dir / "cli"
             shutil.rmtree(out_dir, ignore_errors=True)
