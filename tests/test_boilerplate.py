@@ -4,6 +4,7 @@ cut from the end of a compilation (boilerplate.py, split.py)."""
 from __future__ import annotations
 
 import doctest
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -138,7 +139,7 @@ def test_lines_repeated_within_a_document_are_page_furniture():
 
 def _intervals_ok(text: str, ivs: list[tuple[int, int, str]]) -> None:
     assert ivs == sorted(ivs)
-    for (s0, e0, _), (s1, _e1, _) in zip(ivs, ivs[1:]):
+    for (s0, e0, _), (s1, _e1, _) in itertools.pairwise(ivs):
         assert e0 <= s1
     for s, e, kind in ivs:
         assert 0 <= s < e <= len(text) and kind in boilerplate.KINDS

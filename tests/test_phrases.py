@@ -101,7 +101,7 @@ def test_families_group_overlapping_variants(found):
 def test_phrases_are_whole_words_never_fragments(found):
     # 进一步提高 is one word of jieba's dictionary (an idiom): never cut to 进一步提
     assert "进一步提高" in found and found["进一步提高"].words == ("进一步提高",)
-    assert not [t for t in found if t.endswith("进一步提") or t.startswith("步提高") or t.startswith("十大")]
+    assert not [t for t in found if t.endswith("进一步提") or t.startswith(("步提高", "十大"))]
     # nothing crosses punctuation: 推进工作，落实责任 is two phrases
     assert "推进工作" in found and "落实责任" in found
     assert not [t for t in found if "推进工作落实" in t or "，" in t]
@@ -267,6 +267,17 @@ def test_example_stock_shares(example_result):
             sum(e - s for s, e in subtract(copied, st_.stock)) / len(d.text), 4)
     d06 = r.stats["d06"]  # an identical copy: all copied, less its stock phrasing
     assert d06.copy_ratio == 1.0 and d06.copy_ratio_excluding_stock == round(1 - d06.stock_ratio, 4)
+
+
+def test_report_limit_lists_fewer_but_counts_all(example_result):
+    from chachong.audit import audit
+
+    short = audit([EXAMPLE], AuditConfig(phrase_report_limit=3))
+    assert short.stock_phrases == example_result.stock_phrases[:3]
+    assert [short.stats[d.id].stock for d in short.documents] == [
+        example_result.stats[d.id].stock for d in example_result.documents]
+    with pytest.raises(ConfigError, match="phrase_report_limit"):
+        AuditConfig(phrase_report_limit=-1)
 
 
 def test_example_report_is_deterministic(example_result):

@@ -182,7 +182,8 @@ def annotate_stock(result: AuditResult) -> None:
             0, len(doc.text), st.stock, merge([iv for ivs in st.copied.values() for iv in ivs]))
         st.placeholders = found.placeholders[i]
         st.boilerplate = found.intervals[i]
-    result.stock_phrases = phrase_records(phrases, docs, len(set(groups)))
+    limit = result.config.phrase_report_limit
+    result.stock_phrases = phrase_records(phrases[:limit] if limit else phrases, docs, len(set(groups)))
     result.boilerplate = found.findings
 
 

@@ -38,6 +38,7 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "phrase-min-chars": (int, "Shortest stock phrase, in characters."),
     "phrase-max-chars": (int, "Longest stock phrase, in characters."),
     "phrase-closure": (float, "Drop a phrase when a longer one keeps this share of its documents."),
+    "phrase-report-limit": (int, "Stock phrases listed in the report (0 = all)."),
     "min-span": (int, "Shortest copied passage, in characters."),
     "workers": (int, "Processes for the heavy stages (0 = one per core)."),
 }
@@ -402,6 +403,8 @@ def phrases(paths: tuple[str, ...], top: int, as_json: bool, **kwargs: Any) -> N
     from chachong.audit import audit as run_audit
 
     config = build_config(_settings_from(kwargs))
+    if top <= 0 or top > config.phrase_report_limit > 0:
+        config = config.replace(phrase_report_limit=max(top, 0))  # list as many as asked for
     try:
         result = run_audit(list(paths), config)
     except ConfigError as exc:
@@ -416,8 +419,8 @@ def phrases(paths: tuple[str, ...], top: int, as_json: bool, **kwargs: Any) -> N
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    click.echo(f"{len(result.stock_phrases)} stock phrases in {len(result.documents)} documents; "
-               "documents count copies of one document once", err=True)
+    click.echo(f"{len(result.stock_phrases)} stock phrases listed, most widespread first, from "
+               f"{len(result.documents)} documents; copies of one document count once", err=True)
     click.echo(f"{'rank':>4}  {'docs':>5}  {'occur':>6}  phrase  [family]")
     for n, p in enumerate(rows, 1):
         family = f"  [{p['family']}]" if p["family"] != p["phrase"] else ""

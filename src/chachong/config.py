@@ -90,6 +90,10 @@ class AuditConfig:
             least this share of its documents (0.9: 二十大精神 goes when nearly every
             document writing it writes 学习贯彻党的二十大精神; a part used on its own in more
             than a tenth of its documents is a formula of its own).
+        phrase_report_limit: the report lists this many stock phrases, most widespread first
+            (1,000: more than anyone reads; 143 city reports share 46,000 phrases of three
+            documents or more, 27 MB of report.json). ``0`` lists all. Shares
+            (``stock_ratio``, ``copy_ratio_excluding_stock``) always count every phrase.
 
     Alignment and copy ratios
         min_span: shortest copied passage that counts, in canonical characters (13, the
@@ -127,6 +131,7 @@ class AuditConfig:
     phrase_min_chars: int = 4
     phrase_max_chars: int = 30
     phrase_closure: float = 0.9
+    phrase_report_limit: int = 1000
     # alignment
     min_span: int = 13
     # engine
@@ -159,6 +164,8 @@ class AuditConfig:
             raise ConfigError("phrase_min_chars must be at least 2 and at most phrase_max_chars")
         if not 0.0 < self.phrase_closure <= 1.0:
             raise ConfigError(f"phrase_closure must be in (0, 1], not {self.phrase_closure}")
+        if self.phrase_report_limit < 0:
+            raise ConfigError("phrase_report_limit must be >= 0 (0 lists every stock phrase)")
         if self.phrase_min_documents is not None and self.phrase_min_documents < 2:
             raise ConfigError("phrase_min_documents must be at least 2 (a phrase of one document is not stock)")
 
