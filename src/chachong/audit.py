@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from chachong.cluster import UnionFind, groups
-from chachong.config import AuditConfig, ConfigError
+from chachong.config import AuditConfig
 from chachong.corpus import Corpus, prepare
 from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
 from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, find_pairs
@@ -35,6 +35,7 @@ from chachong.split import Piece, build_documents, split_source
 from chachong.verify import similarity
 
 PARTIAL = "partial"  # a paragraph pair sharing a copied passage, not similar as wholes
+_DOC_SLACK = 0.15  # ~4 standard deviations of a 128-permutation estimate near Jaccard 0.8
 
 Progress = Callable[[str], None]
 
@@ -113,21 +114,8 @@ def audit(
     inputs: Sequence[str | Path] | Sequence[Document],
     config: AuditConfig | None = None,
     progress: Progress | None = None,
-    *,
-    engine: str = "local",
-    scheduler: str | None = None,
 ) -> AuditResult:
-    """Audit files/folders (paths) or already-built documents.
-
-    ``engine="dask"`` runs the same stages as Dask tasks (chachong.engine_dask), on the cluster
-    at ``scheduler`` (``tcp://host:port``) or a LocalCluster; the result is the same.
-    """
-    if engine == "dask":
-        from chachong.engine_dask import audit_dask
-
-        return audit_dask(inputs, config, progress, scheduler=scheduler)
-    if engine != "local" or scheduler is not None:
-        raise ConfigError(f"engine must be local or dask, not {engine!r}; --scheduler needs --engine dask")
+    """Audit files/folders (paths) or already-built documents."""
     config = config or AuditConfig()
     say = progress or (lambda _stage: None)
     say("read")
@@ -196,20 +184,29 @@ def stock_threshold(config: AuditConfig, independent_documents: int) -> int:
 def _document_groups(corpus: Corpus, table: PairTable, doc_sets: list[np.ndarray]) -> tuple[list[int], dict]:
     """Group documents that are copies of each other (identical or near-duplicate).
 
-    Returns the group root of each document and the exact Jaccard of every document pair
-    linked by at least one paragraph pair.
+    Returns the group root of each document and the exact Jaccard of the document pairs linked
+    by a paragraph pair whose MinHash estimate comes within ``_DOC_SLACK`` of
+    document_threshold (the others cannot reach it: a stock paragraph links thousands of
+    pairs, and exact Jaccard costs both documents' sizes per pair).
     """
     n = len(corpus.documents)
     uf = UnionFind(n)
     jac: dict[tuple[int, int], float] = {}
-    doc_pairs = {(int(corpus.par_doc[a]), int(corpus.par_doc[b])) for a, b in zip(table.a, table.b)}
-    for da, db in sorted(doc_pairs):
-        inter = np.intersect1d(doc_sets[da], doc_sets[db], assume_unique=True).size
-        union = doc_sets[da].size + doc_sets[db].size - inter
-        jac[(da, db)] = inter / union if union else 0.0
+    doc_pairs = sorted({(int(corpus.par_doc[a]), int(corpus.par_doc[b])) for a, b in zip(table.a, table.b)})
+    est = _estimated_jaccard(corpus, doc_pairs)
+    for da, db in doc_pairs:
+        if est[(da, db)] < corpus.config.document_threshold - _DOC_SLACK:
+            continue
+        jac[(da, db)] = _exact_jaccard(doc_sets[da], doc_sets[db])
         if jac[(da, db)] >= corpus.config.document_threshold:
             uf.union(da, db)
     return [uf.find(d) for d in range(n)], jac
+
+
+def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
+    inter = np.intersect1d(x, y, assume_unique=True).size
+    union = x.size + y.size - inter
+    return inter / union if union else 0.0
 
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
@@ -283,11 +280,11 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int],
     matches = find_passages(corpus, seed_hits(corpus, fps), regions)
     matches.sort(key=lambda dm: (dm.a, dm.match.a_start, dm.b, dm.match.b_start, dm.match.a_end, dm.match.b_end))
     width = max(4, len(str(len(matches))))
-    passages = []
     places: dict[tuple[int, int], set[tuple[str, str]]] = defaultdict(set)
-    # two passes: a name swapped as a place anywhere in a document pair is a place everywhere in it
-    for _ in range(2):
-        passages = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
+    passages = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
+    # a name swapped as a place anywhere in a document pair is a place everywhere in it
+    passages = [describe(corpus, dm, places[(dm.a, dm.b)]) if any(e[4] == "replace" for e in p.edits)
+                and places[(dm.a, dm.b)] else p for dm, p in zip(matches, passages)]
     passages = [dataclasses.replace(p, id=f"s{i + 1:0{width}d}") for i, p in enumerate(passages)]
     return matches, passages
 
@@ -376,7 +373,11 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict,
     coverage: dict[tuple[int, int], list[tuple[int, int]]] = {}
     doc_pairs = []
     linked = set(pair_count) | {(a, b) for a, b in copied if a < b}
-    doc_jac.update(_estimated_jaccard(corpus, sorted(p for p in linked if p not in doc_jac)))
+    missing = sorted(p for p in linked if p not in doc_jac)
+    # exact Jaccard for pairs with paragraph pairs (few), the MinHash estimate for passages only
+    doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)]))
+    for da, db in (p for p in missing if pair_count.get(p)):
+        doc_jac[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
     for da, db in sorted(linked):
         identical = doc_canon[da].size > 0 and np.array_equal(doc_canon[da], doc_canon[db])
         if identical:
@@ -433,13 +434,14 @@ def _short_twins(corpus: Corpus, doc_jac: dict, rows: list) -> list[tuple]:
     return out
 
 
+def _document_set(corpus: Corpus, d: int) -> np.ndarray:
+    p0 = int(corpus.par_first[d])
+    p1 = p0 + len(corpus.documents[d].paragraphs)
+    return np.unique(corpus.set_hashes[corpus.set_offsets[p0]:corpus.set_offsets[p1]])
+
+
 def _document_sets(corpus: Corpus) -> list[np.ndarray]:
-    out = []
-    first = corpus.par_first
-    for d, doc in enumerate(corpus.documents):
-        p0, p1 = int(first[d]), int(first[d]) + len(doc.paragraphs)
-        out.append(np.unique(corpus.set_hashes[corpus.set_offsets[p0]:corpus.set_offsets[p1]]))
-    return out
+    return [_document_set(corpus, d) for d in range(len(corpus.documents))]
 
 
 __all__ = ["audit", "assemble", "load_documents", "documents_from_sources", "CONTAINED"]
