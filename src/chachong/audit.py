@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from chachong.cluster import UnionFind, groups
-from chachong.config import AuditConfig
+from chachong.config import AuditConfig, ConfigError
 from chachong.corpus import Corpus, prepare
 from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
 from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, find_pairs
@@ -114,8 +114,21 @@ def audit(
     inputs: Sequence[str | Path] | Sequence[Document],
     config: AuditConfig | None = None,
     progress: Progress | None = None,
+    *,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> AuditResult:
-    """Audit files/folders (paths) or already-built documents."""
+    """Audit files/folders (paths) or already-built documents.
+
+    ``engine="dask"`` runs the same stages as Dask tasks (chachong.engine_dask), on the cluster
+    at ``scheduler`` (``tcp://host:port``) or a LocalCluster; the result is the same.
+    """
+    if engine == "dask":
+        from chachong.engine_dask import audit_dask
+
+        return audit_dask(inputs, config, progress, scheduler=scheduler)
+    if engine != "local" or scheduler is not None:
+        raise ConfigError(f"engine must be local or dask, not {engine!r}; --scheduler needs --engine dask")
     config = config or AuditConfig()
     say = progress or (lambda _stage: None)
     say("read")
