@@ -1061,7 +1061,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         pfile = OUT / f"profile_{n}.pstats"
         r = worker("stages", 99, ["--report-dir", str(run_dir / "report"), "--profile-out", str(pfile)])
-        if r is not None:
+        if r is None and result.get("failures"):  # stopped: profile what ran until then
+            r = result["failures"][-1].get("partial")
+        if r is not None and r.get("profile"):
             result["profile"] = r["profile"]
             result["profile_stages"] = [{k: s[k] for k in ("stage", "wall")} for s in r["stages"]]
             print_profile(r, pfile)
