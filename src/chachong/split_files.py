@@ -51,7 +51,10 @@ def split_to_folder(path: str, out_dir: str | Path, *, encoding: str | None = No
         pieces, warn = split_source(src, mode)
         warnings.extend(warn)
         for n, piece in enumerate(pieces, 1):
-            name = safe_filename(f"{n:02d}-{piece.title}", taken)
+            # the number keeps names in document order and defuses reserved names ("01-CON");
+            # a title without a letter or digit ("..", "——") says nothing, so it is not used
+            title = piece.title if any(ch.isalnum() for ch in piece.title) else "document"
+            name = safe_filename(f"{n:02d}-{title}", taken)
             target = out / name
             if not inside(out, target):  # safe_filename forbids this; keep the guard anyway
                 raise SplitError(f"{piece.title!r}: refusing to write outside {out}")
