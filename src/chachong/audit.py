@@ -194,7 +194,7 @@ def stock_threshold(config: AuditConfig, independent_documents: int) -> int:
     return max(5, math.ceil(0.03 * independent_documents))
 
 
-def _document_groups(corpus: Corpus, table: PairTable, doc_sets: list[np.ndarray]) -> tuple[list[int], dict]:
+def _document_groups(corpus: Corpus, table: PairTable) -> tuple[list[int], dict]:
     """Group documents that are copies of each other (identical or near-duplicate).
 
     Returns the group root of each document and the exact Jaccard of the document pairs linked
@@ -210,7 +210,7 @@ def _document_groups(corpus: Corpus, table: PairTable, doc_sets: list[np.ndarray
     for da, db in doc_pairs:
         if est[(da, db)] < corpus.config.document_threshold - _DOC_SLACK:
             continue
-        jac[(da, db)] = _exact_jaccard(doc_sets[da], doc_sets[db])
+        jac[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
         if jac[(da, db)] >= corpus.config.document_threshold:
             uf.union(da, db)
     return [uf.find(d) for d in range(n)], jac
@@ -229,8 +229,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     docs = corpus.documents
     pids = corpus.paragraph_ids
     say("cluster")
-    doc_sets = _document_sets(corpus)
-    doc_group, doc_jac = _document_groups(corpus, table, doc_sets)
+    doc_group, doc_jac = _document_groups(corpus, table)
     near = [(int(a), int(b)) for a, b, k in zip(table.a, table.b, table.kind) if k in (IDENTICAL, NEAR)]
     par_groups = groups(corpus.n_paragraphs, near)
     min_docs = stock_threshold(config, len(set(doc_group)))
@@ -448,13 +447,11 @@ def _short_twins(corpus: Corpus, doc_jac: dict, rows: list) -> list[tuple]:
 
 
 def _document_set(corpus: Corpus, d: int) -> np.ndarray:
+    """Document d's shingle set (sorted, unique), computed when a pair needs its exact Jaccard."""
     p0 = int(corpus.par_first[d])
     p1 = p0 + len(corpus.documents[d].paragraphs)
-    return np.unique(corpus.set_hashes[corpus.set_offsets[p0]:corpus.set_offsets[p1]])
-
-
-def _document_sets(corpus: Corpus) -> list[np.ndarray]:
-    return [_document_set(corpus, d) for d in range(len(corpus.documents))]
+    x = np.sort(corpus.set_hashes[corpus.set_offsets[p0]:corpus.set_offsets[p1]])
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if x.size else x
 
 
 __all__ = ["audit", "assemble", "load_documents", "documents_from_sources", "CONTAINED"]

@@ -58,6 +58,7 @@ _NEAR = 200  # two fingerprints this close (in a) on diagonals _DRIFT apart supp
 _DRIFT = 2 * MAX_GAP  # insertions and deletions of an edited copy move its diagonal
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MASK_CP = ord(MASK)
+_CHUNK = 1 << 22
 
 
 @dataclass
@@ -124,12 +125,23 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
     w = max(1, min_span - k + 1)
     cps = corpus.cps
     offsets = corpus.doc_offsets
-    values = _mix(kgram_values(cps, k) * _MIX) if cps.size >= k else np.zeros(0, np.uint64)
-    doc_end = np.repeat(offsets[1:], np.diff(offsets))[: values.size]
-    valid = np.arange(values.size) + k <= doc_end
-    pos = winnow(values, valid, w)
+    n = max(cps.size - k + 1, 0)  # k-gram start positions
+    kept_pos, kept_h = [], []
+    # in pieces of _CHUNK windows, so that temporary arrays stay a few hundred MB on any corpus
+    for s in range(0, max(n - w + 1, 1) if n else 0, _CHUNK):
+        e = min(n, s + _CHUNK + w - 1)  # values for the windows starting in [s, s + _CHUNK)
+        values = _mix(kgram_values(cps[s:e + k - 1], k) * _MIX)
+        at = np.arange(s, e, dtype=np.int64)
+        valid = at + k <= offsets[np.searchsorted(offsets, at, side="right")]
+        got = winnow(values, valid, w)
+        kept_pos.append(got + s)
+        kept_h.append(values[got])
+    pos = np.concatenate(kept_pos) if kept_pos else np.zeros(0, np.int64)
+    h = np.concatenate(kept_h) if kept_h else np.zeros(0, np.uint64)
+    if pos.size > 1:  # a minimum can be kept by the last window of one piece and the first of the next
+        fresh = np.concatenate(([True], pos[1:] != pos[:-1]))
+        pos, h = pos[fresh], h[fresh]
     doc = (np.searchsorted(offsets, pos, side="right") - 1).astype(np.int64)
-    h = values[pos]
     stock = np.zeros(pos.size, dtype=bool)
     if pos.size:
         grp = doc_group[doc]
