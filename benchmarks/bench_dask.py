@@ -52,6 +52,7 @@ print(json.dumps({"wall": marks["end"], "marks": marks, "peak": resource.getrusa
 _DASK = r"""
 import json, logging, resource, sys, time
 from collections import defaultdict
+from dask.utils import key_split
 from distributed import Client, LocalCluster, get_task_stream
 from chachong.engine_dask import audit_dask
 from chachong.report.json import dumps
@@ -69,24 +70,37 @@ if __name__ == "__main__":
     idle = client.run(peak)
     stats = {}
     t0 = time.perf_counter()
-    marks = {}
+    marks, at = {}, {}
+
+    def say(stage):
+        marks.setdefault(stage, time.perf_counter() - t0)
+        at.setdefault(stage, time.time())
+
     with get_task_stream(client) as ts:
-        r = audit_dask([path], client=client, partition_paragraphs=part, stats=stats,
-                       progress=lambda s: marks.setdefault(s, time.perf_counter() - t0))
+        r = audit_dask([path], client=client, partition_paragraphs=part, stats=stats, progress=say)
     marks["end"] = time.perf_counter() - t0
+    at["end"] = time.time()
     atomic_write_text(out, dumps(r))
-    compute = defaultdict(lambda: [0.0, 0])
-    transfer = [0.0, 0]
+    # task seconds per stage (by when they ran) and per kind of task
+    windows = sorted(at.items(), key=lambda kv: kv[1])
+    def stage_of(t):
+        name = windows[0][0]
+        for n, w in windows:
+            if t >= w:
+                name = n
+        return name
+    compute = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
+    transfer = defaultdict(lambda: [0.0, 0])
     for t in ts.data:
         for s in t.get("startstops", ()):
+            stage = stage_of(s["start"])
             if s["action"] == "compute":
-                prefix = t["key"][0] if isinstance(t["key"], tuple) else t["key"]
-                prefix = str(prefix).rsplit("-", 1)[0]
-                compute[prefix][0] += s["stop"] - s["start"]
-                compute[prefix][1] += 1
+                c = compute[stage][key_split(t["key"])]
+                c[0] += s["stop"] - s["start"]
+                c[1] += 1
             elif s["action"] == "transfer":
-                transfer[0] += s["stop"] - s["start"]
-                transfer[1] += 1
+                transfer[stage][0] += s["stop"] - s["start"]
+                transfer[stage][1] += 1
     print(json.dumps({"wall": marks["end"], "marks": marks, "client_peak": peak(), "worker_peaks": client.run(peak),
                       "worker_idle": idle, "stats": stats, "compute": compute, "transfer": transfer,
                       "paragraph_pairs": len(r.paragraph_pairs), "document_pairs": len(r.document_pairs)}))
@@ -167,32 +181,42 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dask / local wall: {dask['wall'] / local['wall']:.2f}")
 
     st = dask["stats"]
-    comp = {k: v for k, v in dask["compute"].items()}
-    total = sum(v[0] for v in comp.values())
-    print(f"\ntask compute seconds (all workers; {total:.1f} s in tasks, {dask['transfer'][0]:.1f} s in "
-          f"{dask['transfer'][1]} transfers between workers):")
-    for k, (sec, n) in sorted(comp.items(), key=lambda kv: -kv[1][0])[:16]:
-        print(f"  {k:<40} {sec:8.1f} s  {n:6d} tasks")
-    print(f"\ncounts: {json.dumps(st)}")
+    comp = dask["compute"]
+    total = sum(v[0] for per in comp.values() for v in per.values())
+    moved = sum(v[0] for v in dask["transfer"].values())
+    print(f"\ntask seconds on the workers: {total:.1f} s computing, {moved:.1f} s moving data between workers")
+    for stage, per in comp.items():
+        sec = sum(v[0] for v in per.values())
+        top = sorted(per.items(), key=lambda kv: -kv[1][0])[:6]
+        print(f"  {stage:<10} {sec:7.1f} s compute, {dask['transfer'].get(stage, [0, 0])[0]:6.1f} s transfer: "
+              + ", ".join(f"{k} {v[0]:.1f}" for k, v in top))
+    print(f"counts: {json.dumps(st)}")
 
     def sec(*prefixes: str) -> float:
-        return sum(v[0] for k, v in comp.items() if any(k.startswith(p) for p in prefixes))
+        return sum(v[0] for per in comp.values() for k, v in per.items() if k.startswith(prefixes))
 
+    shuffle = ("shuffle", "p2p", "rearrange", "set_partitions", "assign", "operation", "sort_index", "getitem",
+               "from-delayed", "from_pandas", "to_delayed", "finalize", "len")
     pars = st.get("paragraphs", args.paragraphs)
-    sign = sec("_make_part") / pars * 1e4
-    band = (sec("_pair_rows", "_bucket_pairs") + sec("shuffle", "p2p", "rearrange", "set_index", "assign")) / pars * 1e4
-    cand = max(st.get("candidates", 0), 1)
-    verify = sec("_attach_a", "_verify_at_b") / cand * 1e3
-    align = sec("_align_attach_a", "_align_at_b", "_part_fingerprints", "_fingerprint") / pars * 1e4
-    rest = total / pars * 1e4
-    print(f"\nper-unit costs (one worker thread): normalise+sign {sign:.2f} s per 10k paragraphs; banding and "
-          f"shuffles {band:.2f} s per 10k paragraphs; verification {verify:.3f} s per 1k candidates "
-          f"({cand:,} candidates); fingerprints+alignment {align:.2f} s per 10k paragraphs; all tasks {rest:.2f} s "
-          "per 10k paragraphs")
-    scale, workers = 100e6 / 1e4, 50
-    est = rest * scale / workers
-    print(f"estimate for 100 M paragraphs on {workers} workers (one thread each), if every task cost grows "
-          f"linearly: {est / 60:.0f} min of task time per worker, plus the client's merge of the per-pair results")
+    units = {
+        "read (per 10k paragraphs)": sec("read_file", "list_input", "paragraph_counts") / pars * 1e4,
+        "normalise+sign (per 10k paragraphs)": sec("make_part") / pars * 1e4,
+        "band rows + bucket reduce (per 10k paragraphs)": sec("pair_rows", "bucket_pairs") / pars * 1e4,
+        "shuffle machinery, all shuffles (per 10k paragraphs)": sec(*shuffle) / pars * 1e4,
+        "candidate filters (per 1k proposed pairs)": sec("filter_") / max(st.get("proposed_pairs", 0), 1) * 1e3,
+        "exact verification (per 1k candidates)": sec("verify_") / max(st.get("candidates", 0), 1) * 1e3,
+        "document Jaccards (per 1k document pairs)": sec("doc_") / max(st.get("verified_document_pairs", 0), 1) * 1e3,
+        "fingerprints + seed hits (per 10k paragraphs)": sec("part_fingerprints", "fingerprint", "hits_") / pars * 1e4,
+        "alignment (per 1k document pairs)": sec("align_") / max(st.get("document_pairs_aligned", 0), 1) * 1e3,
+    }
+    print("\nper-unit costs, task seconds on one worker thread:")
+    for k, v in units.items():
+        print(f"  {k:<55} {v:8.3f} s")
+    per_10k = total / pars * 1e4
+    est = per_10k * (100e6 / 1e4) / 50
+    print(f"all tasks: {per_10k:.2f} s per 10k paragraphs -> 100 M paragraphs on 50 single-thread workers: "
+          f"{est / 60:.0f} min of tasks per worker if every cost grows linearly with the corpus "
+          "(client-side stages not included)")
     return 0
 
 

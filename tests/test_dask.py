@@ -128,6 +128,13 @@ def test_folder_with_bad_inputs(tmp_path, client):
     assert dumps(got) == dumps(local)
 
 
+def test_nothing_readable(tmp_path, client):
+    inputs = [tmp_path / "missing.txt", tmp_path]
+    local = audit(inputs)
+    assert not local.documents and len(local.skipped) == 2
+    assert dumps(audit_dask(inputs, client=client)) == dumps(local)
+
+
 def test_documents_given_directly(client):
     if not EXAMPLE.is_file():
         pytest.skip("examples/compilation.txt is absent")

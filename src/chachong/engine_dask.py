@@ -66,10 +66,11 @@ Progress = Callable[[str], None]
 _TEXT_BAND = -1  # a distinct canonical text (identical paragraphs)
 _FP_BAND = -2  # a sampled shingle fingerprint (containment candidates)
 # candidate flags
-_LSH, _FP, _EXPANDED = 1, 2, 4
+_LSH, _FP = 1, 2  # proposed by LSH buckets, by a shared fingerprint sample
+_VERIFY = 4  # passed the filters (or expanded from a representative pair): verify exactly
+_REP_PASSED = 8  # an LSH representative pair that passed the MinHash estimate (expanded on the client)
 # pair kinds in frames
 _KIND_CODES = ("identical", "near-duplicate", "contained")
-_REP_PASSED = 3  # an LSH representative pair that passed the MinHash estimate (expanded on the client)
 
 DEFAULT_PARTITION_PARAGRAPHS = 20_000
 
@@ -282,12 +283,27 @@ def _runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.diff(np.append(starts, n))
 
 
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """Rows whose key occurs at least twice (one sort; most keys are unique and pair nothing)."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    same = k[1:] == k[:-1]
+    m = np.zeros(k.size, dtype=bool)
+    m[1:] |= same
+    m[:-1] |= same
+    out = np.empty(k.size, dtype=bool)
+    out[order] = m
+    return out
+
+
 def _bucket_pairs(df):
     """One reduce partition of the pairing shuffle -> identical pairs, groups, LSH and fingerprint pairs."""
     from chachong.lsh import pairs_in_groups
     from chachong.pairs import _FP_MAX_DF
 
     band, key, x, h, d = (df[c].to_numpy() for c in _PAIR_ROWS)
+    m = _repeated(key)
+    band, key, x, h, d = band[m], key[m], x[m], h[m], d[m]
     out = []
     # identical canonical texts: group by the 128-bit digest (key, h), members in index order
     m = band == _TEXT_BAND
@@ -332,11 +348,13 @@ def _bucket_pairs(df):
     return _frame(cols, _CANDIDATES)
 
 
-# payload of paragraph a, attached at its owner
+# payloads attached at the owners of a, then b (two rounds: the MinHash and fingerprint filters on
+# small payloads, then exact verification of the survivors with their shingle sets)
 _REQUEST = {"a": np.int64, "b": np.int64, "flag": np.int8}
-_WITH_A = {"b": np.int64, "a": np.int64, "flag": np.int8, "fp_count": np.int64, "doc_a": np.int64,
-           "h1_a": np.uint64, "h2_a": np.uint64, "per_a": np.int64}
-_BLOBS_A = ("sig_a", "set_a", "cps_a")
+_FILTER_A = {"b": np.int64, "a": np.int64, "flag": np.int8, "fp_count": np.int64, "doc_a": np.int64,
+             "h1_a": np.uint64, "h2_a": np.uint64, "per_a": np.int64}
+_VERIFY_A = {"b": np.int64, "a": np.int64, "doc_a": np.int64}
+_VERIFIED = {"kind": np.int8, "a": np.int64, "b": np.int64, "jaccard": np.float64, "containment": np.float64}
 
 
 def _binary(values: list[bytes]):
@@ -362,41 +380,88 @@ def _per_paragraph_samples(corpus, local: np.ndarray) -> np.ndarray:
     return out
 
 
-def _attach_a(df, part: _Part):
-    """Candidates routed to the owner of a: merge duplicates, attach a's payload."""
-    if df.empty:
-        return _meta_with_blobs(_WITH_A, _BLOBS_A)
+def _merged_requests(df) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Requests (index a; b, flag) -> one row per (a, b): flags or-ed, fingerprint rows counted."""
     a = df.index.to_numpy().astype(np.int64)
     b = df["b"].to_numpy().astype(np.int64)
     flag = df["flag"].to_numpy().astype(np.int8)
     o = np.lexsort((b, a))
     a, b, flag = a[o], b[o], flag[o]
-    starts, sizes = _runs(a, b)
-    merged_flag = np.bitwise_or.reduceat(flag, starts)
+    starts, _ = _runs(a, b)
+    merged = np.bitwise_or.reduceat(flag, starts)
     fp_count = np.add.reduceat((flag & _FP) != 0, starts).astype(np.int64)
-    a, b = a[starts], b[starts]
+    return a[starts], b[starts], merged, fp_count
+
+
+def _filter_attach_a(df, part: _Part):
+    """Round 1 at the owner of a: what the candidate filters need (signature, text digest, samples)."""
+    if df.empty:
+        return _meta_with_blobs(_FILTER_A, ("sig_a",))
+    a, b, flag, fp_count = _merged_requests(df)
     c = part.corpus
     local = a - part.par0
     uniq, inv = np.unique(local, return_inverse=True)
     h1, h2 = _digests(c, uniq)
     per = _per_paragraph_samples(c, uniq)
-    sigs = [c.signatures[i].tobytes() for i in uniq.tolist()]
-    sets = [c.paragraph_set(i).tobytes() for i in uniq.tolist()]
-    cps = [c.cps[c.par_bounds[i, 0]:c.par_bounds[i, 1]].tobytes() for i in uniq.tolist()]
-    out = _frame({"b": b, "a": a, "flag": merged_flag, "fp_count": fp_count,
+    out = _frame({"b": b, "a": a, "flag": flag, "fp_count": fp_count,
                   "doc_a": c.par_doc[local].astype(np.int64) + part.doc0, "h1_a": h1[inv], "h2_a": h2[inv],
-                  "per_a": per[inv]}, _WITH_A)
-    for name, vals in (("sig_a", sigs), ("set_a", sets), ("cps_a", cps)):
-        out[name] = _binary([vals[i] for i in inv.tolist()])
+                  "per_a": per[inv]}, _FILTER_A)
+    sigs = [c.signatures[i].tobytes() for i in uniq.tolist()]
+    out["sig_a"] = _binary([sigs[i] for i in inv.tolist()])
     return out
 
 
-_VERIFIED = {"kind": np.int8, "a": np.int64, "b": np.int64, "jaccard": np.float64, "containment": np.float64}
+def _filter_at_b(df, part: _Part, config: AuditConfig):
+    """Round 1 at the owner of b: the MinHash estimate (LSH) and shared-sample (fingerprint) filters.
+
+    Returns the candidates to verify (kind -1) and the LSH representative pairs that passed the
+    estimate (kind ``_REP_PASSED``), which the client expands to their groups' members.
+    """
+    from chachong.pairs import _ESTIMATE_SLACK
+
+    if df.empty:
+        return _frame({}, _REQUEST)
+    c = part.corpus
+    b = df.index.to_numpy().astype(np.int64)
+    a = df["a"].to_numpy()
+    flag = df["flag"].to_numpy()
+    local = b - part.par0
+    h1_b, h2_b = _digests(c, local)
+    per_b = _per_paragraph_samples(c, local)
+    sig_a = np.stack([np.frombuffer(x, np.uint32) for x in df["sig_a"]])
+    # the MinHash estimate, on representatives, before the document filter: their groups'
+    # other members may be in other documents
+    est = (sig_a == c.signatures[local]).mean(axis=1)
+    passed = ((flag & _LSH) != 0) & (est >= config.threshold - _ESTIMATE_SLACK)
+    fp_count = df["fp_count"].to_numpy()
+    smaller = np.maximum(np.minimum(df["per_a"].to_numpy(), per_b), 1)
+    fp_ok = ((flag & _FP) != 0) & (fp_count >= 2) & (fp_count / smaller >= max(config.containment - 0.3, 0.1))
+    same_text = (df["h1_a"].to_numpy() == h1_b) & (df["h2_a"].to_numpy() == h2_b)
+    doc_b = c.par_doc[local].astype(np.int64) + part.doc0
+    cand = (passed | fp_ok) & (df["doc_a"].to_numpy() != doc_b) & ~same_text
+    return _frame({"a": np.concatenate([a[cand], a[passed]]), "b": np.concatenate([b[cand], b[passed]]),
+                   "flag": np.concatenate([np.full(int(cand.sum()), _VERIFY),
+                                           np.full(int(passed.sum()), _REP_PASSED)])}, _REQUEST)
 
 
-def _mini_corpus(config: AuditConfig, cps: list[np.ndarray], sets: list[np.ndarray], sigs: np.ndarray,
-                 docs: np.ndarray):
-    """A Corpus of just the given paragraphs (no documents), for the verification functions."""
+def _verify_attach_a(df, part: _Part):
+    """Round 2 at the owner of a: a's shingle set and canonical text."""
+    if df.empty:
+        return _meta_with_blobs(_VERIFY_A, ("set_a", "cps_a"))
+    a, b, _, _ = _merged_requests(df)
+    c = part.corpus
+    local = a - part.par0
+    uniq, inv = np.unique(local, return_inverse=True)
+    out = _frame({"b": b, "a": a, "doc_a": c.par_doc[local].astype(np.int64) + part.doc0}, _VERIFY_A)
+    sets = [c.paragraph_set(i).tobytes() for i in uniq.tolist()]
+    cps = [c.cps[c.par_bounds[i, 0]:c.par_bounds[i, 1]].tobytes() for i in uniq.tolist()]
+    out["set_a"] = _binary([sets[i] for i in inv.tolist()])
+    out["cps_a"] = _binary([cps[i] for i in inv.tolist()])
+    return out
+
+
+def _mini_corpus(config: AuditConfig, cps: list[np.ndarray], sets: list[np.ndarray], docs: np.ndarray):
+    """A Corpus of just the given paragraphs (no documents, no signatures), for the verification functions."""
     from chachong.corpus import Corpus
 
     lens = np.array([x.size for x in cps], np.int64)
@@ -406,16 +471,17 @@ def _mini_corpus(config: AuditConfig, cps: list[np.ndarray], sets: list[np.ndarr
         documents=[], config=config,
         cps=np.concatenate(cps).astype(np.uint32) if cps else np.zeros(0, np.uint32),
         orig_start=np.zeros(0, np.int64), orig_end=np.zeros(0, np.int64), doc_offsets=np.zeros(1, np.int64),
-        par_doc=docs.astype(np.int32), par_bounds=np.stack([starts[:-1], starts[1:]], axis=1),
+        par_doc=docs.astype(np.int64), par_bounds=np.stack([starts[:-1], starts[1:]], axis=1),
         set_hashes=np.concatenate(sets).astype(np.uint32) if sets else np.zeros(0, np.uint32),
-        set_offsets=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64), signatures=sigs,
+        set_offsets=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+        signatures=np.zeros((len(cps), 0), np.uint32),
     )
 
 
 def classify(corpus, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact verification of candidate pairs, as at the end of ``find_pairs``.
 
-    Returns (jaccard, containment, kind code or -1 when the pair is not reported).
+    Returns (jaccard, containment, kind code: 1 near-duplicate, 2 contained, -1 not reported).
     """
     from chachong.pairs import _CONTAINED_SIZE_RATIO, run_coverage
     from chachong.verify import similarity
@@ -436,54 +502,26 @@ def classify(corpus, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def _verify_at_b(df, part: _Part, config: AuditConfig):
-    """Candidates routed to the owner of b: attach b, apply the candidate filters, verify exactly."""
-    from chachong.pairs import _ESTIMATE_SLACK
-
+    """Round 2 at the owner of b: exact Jaccard, containment and kind of every candidate."""
     if df.empty:
         return _frame({}, _VERIFIED)
     c = part.corpus
     b = df.index.to_numpy().astype(np.int64)
     a = df["a"].to_numpy()
-    flag = df["flag"].to_numpy()
     local = b - part.par0
-    doc_b = c.par_doc[local].astype(np.int64) + part.doc0
-    h1_b, h2_b = _digests(c, local)
-    per_b = _per_paragraph_samples(c, local)
-    sig_a = np.stack([np.frombuffer(x, np.uint32) for x in df["sig_a"]])
-    sig_b = c.signatures[local]
-    out = []
-    # 1. LSH: representative pairs whose MinHash estimate is near the threshold (before the
-    #    document filter: their groups' other members may be in other documents)
-    lsh = (flag & _LSH) != 0
-    est = (sig_a == sig_b).mean(axis=1)
-    passed = lsh & (est >= config.threshold - _ESTIMATE_SLACK)
-    if passed.any():
-        out.append({"kind": np.full(int(passed.sum()), _REP_PASSED), "a": a[passed], "b": b[passed]})
-    # 2. fingerprints: enough shared samples, relative to the smaller paragraph's samples
-    fp_count = df["fp_count"].to_numpy()
-    smaller = np.maximum(np.minimum(df["per_a"].to_numpy(), per_b), 1)
-    fp_ok = ((flag & _FP) != 0) & (fp_count >= 2) & (fp_count / smaller >= max(config.containment - 0.3, 0.1))
-    same_text = (df["h1_a"].to_numpy() == h1_b) & (df["h2_a"].to_numpy() == h2_b)
-    cand = (passed | fp_ok | ((flag & _EXPANDED) != 0)) & (df["doc_a"].to_numpy() != doc_b) & ~same_text
-    idx = np.flatnonzero(cand)
-    if idx.size:
-        cps, sets = [], []
-        for i in idx.tolist():
-            cps += [np.frombuffer(df["cps_a"].iat[i], np.uint32), c.cps[c.par_bounds[local[i], 0]:c.par_bounds[local[i], 1]]]
-            sets += [np.frombuffer(df["set_a"].iat[i], np.uint32), c.paragraph_set(int(local[i]))]
-        sigs = np.empty((2 * idx.size, c.signatures.shape[1]), np.uint32)
-        sigs[0::2], sigs[1::2] = sig_a[idx], sig_b[idx]
-        docs = np.empty(2 * idx.size, np.int64)
-        docs[0::2], docs[1::2] = df["doc_a"].to_numpy()[idx], doc_b[idx]
-        mini = _mini_corpus(config, cps, sets, sigs, docs)
-        pairs = np.stack([np.arange(0, 2 * idx.size, 2), np.arange(1, 2 * idx.size, 2)], axis=1)
-        jac, cont, kind = classify(mini, pairs)
-        keep = kind >= 0
-        out.append({"kind": kind[keep], "a": a[idx][keep], "b": b[idx][keep], "jaccard": jac[keep],
-                    "containment": cont[keep]})
-    if not out:
-        return _frame({}, _VERIFIED)
-    return _frame({k: np.concatenate([o.get(k, np.zeros(len(o["a"]))) for o in out]) for k in _VERIFIED}, _VERIFIED)
+    cps, sets = [], []
+    for i, (sa, ca) in enumerate(zip(df["set_a"], df["cps_a"])):
+        j = int(local[i])
+        cps += [np.frombuffer(ca, np.uint32), c.cps[c.par_bounds[j, 0]:c.par_bounds[j, 1]]]
+        sets += [np.frombuffer(sa, np.uint32), c.paragraph_set(j)]
+    docs = np.empty(2 * len(b), np.int64)
+    docs[0::2], docs[1::2] = df["doc_a"].to_numpy(), c.par_doc[local] + part.doc0
+    mini = _mini_corpus(config, cps, sets, docs)
+    pairs = np.stack([np.arange(0, 2 * len(b), 2), np.arange(1, 2 * len(b), 2)], axis=1)
+    jac, cont, kind = classify(mini, pairs)
+    keep = kind >= 0
+    return _frame({"kind": kind[keep], "a": a[keep], "b": b[keep], "jaccard": jac[keep],
+                   "containment": cont[keep]}, _VERIFIED)
 
 
 # documents' shingle sets, for document Jaccards
@@ -614,50 +652,139 @@ def _part_fingerprints(part: _Part, before: list[np.ndarray], after: list[np.nda
     return _PartFingerprints(part.doc0, offsets, pos.astype(np.int64), fps.hash[keep])
 
 
-_FP_ROWS = {"hash": np.uint64, "doc": np.int64, "group": np.int64}
+_FP_ROWS = {"hash": np.uint64, "doc": np.int64, "pos": np.int64, "group": np.int64}
 
 
-def _fingerprint_rows(fp: _PartFingerprints, doc_group: np.ndarray):
+def _fingerprint_rows(part: _Part, fp: _PartFingerprints, doc_group: np.ndarray):
     docs = np.repeat(np.arange(len(fp.offsets) - 1), np.diff(fp.offsets)) + fp.doc0
-    return _frame({"hash": fp.hash, "doc": docs, "group": doc_group[docs]}, _FP_ROWS)
+    return _frame({"hash": fp.hash, "doc": docs, "pos": fp.pos, "group": doc_group[docs]}, _FP_ROWS)
 
 
-_FP_OUT = {"kind": np.int8, "x": np.uint64, "y": np.int64}
-_STOCK_HASH, _FREQUENT_HASH, _DOC_PAIR = 0, 1, 2
+_OCCURRENCES = {"da": np.int64, "db": np.int64, "pa": np.int64, "pb": np.int64}
 
 
-def _fingerprint_groups(df, min_docs: int):
-    """Per fingerprint: stock (in ``min_docs`` groups), too frequent to propose pairs, or the document pairs it links."""
+def _fingerprint_pairs(df, min_docs: int):
+    """One reduce partition of the fingerprint shuffle -> pairs of occurrences that may seed a passage.
+
+    As in ``passages.seed_hits``: a fingerprint in ``min_docs`` independent documents (stock)
+    or at more than ``MAX_OCCURRENCES`` places proposes nothing; the others pair their
+    occurrences in different documents, the earlier document first.
+    """
     from chachong.lsh import pairs_in_groups
     from chachong.passages import MAX_OCCURRENCES
 
-    h, doc, grp = (df[c].to_numpy() for c in _FP_ROWS)
-    o = np.lexsort((doc, grp, h))
-    h, doc, grp = h[o], doc[o], grp[o]
+    h, doc, pos, grp = (df[c].to_numpy() for c in _FP_ROWS)
+    m = _repeated(h)  # a fingerprint at one place is neither stock nor a seed
+    h, doc, pos, grp = h[m], doc[m], pos[m], grp[m]
+    o = np.lexsort((pos, doc, grp, h))
+    h, doc, pos, grp = h[o], doc[o], pos[o], grp[o]
     starts, sizes = _runs(h)
+    if not h.size:
+        return _frame({}, _OCCURRENCES)
     gstarts, _ = _runs(h, grp)
-    groups_per_hash = np.add.reduceat(np.isin(np.arange(h.size), gstarts), starts) if h.size else np.zeros(0, int)
-    stock = groups_per_hash >= min_docs
-    frequent = ~stock & (sizes > MAX_OCCURRENCES)
+    first = np.zeros(h.size, np.int64)
+    first[gstarts] = 1
+    stock = np.add.reduceat(first, starts) >= min_docs
     ok = ~stock & (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
     p = pairs_in_groups(np.arange(h.size), starts[ok], sizes[ok])
-    da, db = doc[p[:, 0]], doc[p[:, 1]]
-    cross = da != db
-    da, db = np.minimum(da, db)[cross], np.maximum(da, db)[cross]
-    code = np.unique(np.stack([da, db], axis=1), axis=0) if da.size else np.zeros((0, 2), np.int64)
-    return _frame({
-        "kind": np.concatenate([np.full(int(stock.sum()), _STOCK_HASH), np.full(int(frequent.sum()), _FREQUENT_HASH),
-                                np.full(len(code), _DOC_PAIR)]),
-        "x": np.concatenate([h[starts[stock]], h[starts[frequent]], code[:, 0].astype(np.uint64)]),
-        "y": np.concatenate([np.zeros(int(stock.sum() + frequent.sum()), np.int64), code[:, 1]]),
-    }, _FP_OUT)
+    x, y = p[:, 0], p[:, 1]
+    cross = doc[x] != doc[y]
+    x, y = x[cross], y[cross]
+    swap = doc[x] > doc[y]
+    x, y = np.where(swap, y, x), np.where(swap, x, y)
+    return _frame({"da": doc[x], "db": doc[y], "pa": pos[x], "pb": pos[y]}, _OCCURRENCES)
+
+
+_OCC_WITH_A = {"db": np.int64, "da": np.int64, "pa": np.int64, "pb": np.int64, "before_a": np.int64}
+
+
+def _context(corpus, d: int, pos: int, k: int, reach: int) -> tuple[bytes, int]:
+    """Canonical characters within ``reach`` of the k-gram at local ``pos`` of document d (clipped to it)."""
+    s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
+    lo, hi = max(s, s + pos - reach), min(e, s + pos + k + reach)
+    return corpus.cps[lo:hi].tobytes(), s + pos - lo
+
+
+def _hits_attach_a(df, part: _Part, config: AuditConfig):
+    """Occurrence pairs at the owner of a: the characters around a's occurrence."""
+    if df.empty:
+        return _meta_with_blobs(_OCC_WITH_A, ("ctx_a",))
+    k, _ = _fp_window(config)
+    reach = config.min_span - k
+    da = df.index.to_numpy().astype(np.int64)
+    pa = df["pa"].to_numpy()
+    ctx, before = [], []
+    for d, p in zip((da - part.doc0).tolist(), pa.tolist()):
+        c, b = _context(part.corpus, d, p, k, reach)
+        ctx.append(c)
+        before.append(b)
+    out = _frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(), "before_a": before},
+                 _OCC_WITH_A)
+    out["ctx_a"] = _binary(ctx)
+    return out
+
+
+_HITS = {"da": np.int64, "db": np.int64, "la": np.int64, "lb": np.int64}
+
+
+def seed_evidence(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray, long_enough: np.ndarray) -> np.ndarray:
+    """Which occurrence pairs are seed hits: long enough, or near another of the same document pair.
+
+    The rule of ``passages.seed_hits``, on every occurrence pair of some document pairs (sorted
+    by document pair and position here).
+    """
+    from chachong.align import MAX_GAP
+    from chachong.passages import _NEAR
+
+    near = np.zeros(da.size, dtype=bool)
+    if da.size > 1:
+        same = (da[1:] == da[:-1]) & (db[1:] == db[:-1])
+        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs((lb[1:] - la[1:]) - (lb[:-1] - la[:-1])) <= MAX_GAP)
+        near[1:] |= close
+        near[:-1] |= close
+    return long_enough | near
+
+
+def _hits_at_b(df, part: _Part, config: AuditConfig):
+    """Occurrence pairs at the owner of b (every pair of documents whole here): the seed hits."""
+    from chachong.passages import _extent
+
+    if df.empty:
+        return _frame({}, _HITS)
+    k, _ = _fp_window(config)
+    reach = config.min_span - k
+    db = df.index.to_numpy().astype(np.int64)
+    pb = df["pb"].to_numpy()
+    pieces, lo, pa_flat, pb_flat = [], [], [], []
+    at = 0
+    for i, (blob, d, p, ba) in enumerate(zip(df["ctx_a"], (db - part.doc0).tolist(), pb.tolist(),
+                                             df["before_a"].tolist())):
+        ca = np.frombuffer(blob, np.uint32)
+        cb, bb = _context(part.corpus, d, p, k, reach)
+        cb = np.frombuffer(cb, np.uint32)
+        pieces += [ca, cb]
+        lo.append((at, at + ca.size, at + ca.size, at + ca.size + cb.size))
+        pa_flat.append(at + ba)
+        pb_flat.append(at + ca.size + bb)
+        at += ca.size + cb.size
+    bounds = np.array(lo, np.int64)
+    # each context reaches as far as _extent looks (min_span characters around the k-gram), or
+    # to its document's edge, so the exact match measured on the contexts is the document's
+    extent = _extent(np.concatenate(pieces), bounds[:, [0, 2]], bounds[:, [1, 3]], np.array(pa_flat, np.int64),
+                     np.array(pb_flat, np.int64), k, config.min_span)
+    da, la, lb = df["da"].to_numpy(), df["pa"].to_numpy(), pb
+    srt = np.lexsort((lb, la, db, da))
+    da, db, la, lb, long_enough = da[srt], db[srt], la[srt], lb[srt], (extent >= config.min_span)[srt]
+    ev = seed_evidence(da, db, la, lb, long_enough)
+    return _frame({"da": da[ev], "db": db[ev], "la": la[ev], "lb": lb[ev]}, _HITS)
 
 
 # ---------------------------------------------------------------------------------------------
 # alignment of document pairs
 
 
-_ALIGN_REQ = {"da": np.int64, "db": np.int64, "jaccard": np.float64, "table": np.int8}
+_ALIGN_REQ = {"da": np.int64, "db": np.int64, "la": np.int64, "lb": np.int64, "jaccard": np.float64,
+              "table": np.int8}
 _ALIGN_WITH_A = {"db": np.int64, "da": np.int64, "jaccard": np.float64, "table": np.int8}
 
 
@@ -671,45 +798,44 @@ def _document_from_json(blob: bytes) -> Document:
     return Document(**d)
 
 
-def _align_attach_a(df, part: _Part, fp: _PartFingerprints):
+def _align_attach_a(df, part: _Part):
+    """Document pairs at the owner of a: one row per pair (its seed hits packed), a's document."""
     if df.empty:
-        return _meta_with_blobs(_ALIGN_WITH_A, ("doc_a", "fpos_a", "fhash_a"))
+        return _meta_with_blobs(_ALIGN_WITH_A, ("doc_a", "hits_a", "hits_b"))
     da = df.index.to_numpy().astype(np.int64)
-    db = df["db"].to_numpy().astype(np.int64)
+    db, la, lb = (df[c].to_numpy().astype(np.int64) for c in ("db", "la", "lb"))
     jac = df["jaccard"].to_numpy()
     table = df["table"].to_numpy()
-    o = np.lexsort((db, da))
-    da, db, jac, table = da[o], db[o], jac[o], table[o]
-    starts, _ = _runs(da, db)
-    # a pair from the table (with its Jaccard) and from the fingerprints is one pair
-    table = np.maximum.reduceat(table, starts)
-    jac = np.fmax.reduceat(jac, starts)
-    da, db = da[starts], db[starts]
-    out = _frame({"db": db, "da": da, "jaccard": jac, "table": table}, _ALIGN_WITH_A)
-    docs, fpos, fhash = [], [], []
-    cache: dict[int, tuple[bytes, bytes, bytes]] = {}
-    for d in da.tolist():
+    o = np.lexsort((lb, la, db, da))
+    da, db, la, lb, jac, table = da[o], db[o], la[o], lb[o], jac[o], table[o]
+    starts, sizes = _runs(da, db)
+    # a pair from the table (with its Jaccard) and with seed hits is one pair
+    out = _frame({"db": db[starts], "da": da[starts], "jaccard": np.fmax.reduceat(jac, starts),
+                  "table": np.maximum.reduceat(table, starts)}, _ALIGN_WITH_A)
+    hit = la >= 0
+    docs, ha, hb = [], [], []
+    cache: dict[int, bytes] = {}
+    for s, z, d in zip(starts.tolist(), sizes.tolist(), da[starts].tolist()):
         if d not in cache:
-            pos, h = fp.of(d)
-            cache[d] = (_document_json(part.corpus.documents[d - part.doc0]), pos.tobytes(), h.tobytes())
-        x = cache[d]
-        docs.append(x[0])
-        fpos.append(x[1])
-        fhash.append(x[2])
+            cache[d] = _document_json(part.corpus.documents[d - part.doc0])
+        docs.append(cache[d])
+        m = hit[s:s + z]
+        ha.append(la[s:s + z][m].tobytes())
+        hb.append(lb[s:s + z][m].tobytes())
     out["doc_a"] = _binary(docs)
-    out["fpos_a"] = _binary(fpos)
-    out["fhash_a"] = _binary(fhash)
+    out["hits_a"] = _binary(ha)
+    out["hits_b"] = _binary(hb)
     return out
 
 
-def align_pairs(corpus, rows: list, fps, pairs: set[tuple[int, int]]) -> tuple[list, list]:
-    """Passages of the document ``pairs`` of ``corpus``, as ``audit._align_documents`` finds them.
+def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list]:
+    """Passages of some document pairs of ``corpus``, as ``audit._align_documents`` finds them.
 
-    ``fps`` are the corpus's fingerprints with the stock flags of the whole corpus; seed hits
-    of other document pairs are left to the block that owns them. Passages are described but
-    not numbered (numbers need every passage of the corpus).
+    ``rows`` are the verified paragraph pairs of those document pairs and ``hits`` their seed
+    hits (``passages.seed_hits`` rows). Passages are described but not numbered (numbers
+    need every passage of the corpus).
     """
-    from chachong.passages import describe, find_passages, seed_hits
+    from chachong.passages import describe, find_passages
 
     offs = corpus.doc_offsets
     regions = []
@@ -717,9 +843,6 @@ def align_pairs(corpus, rows: list, fps, pairs: set[tuple[int, int]]) -> tuple[l
         da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
         (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
         regions.append((da, db, int(a0), int(a1), int(b0), int(b1)))
-    hits = seed_hits(corpus, fps)
-    if len(hits):
-        hits = hits[np.array([(int(x), int(y)) in pairs for x, y in hits[:, :2]], dtype=bool)]
     matches = find_passages(corpus, hits, regions)
     matches.sort(key=lambda dm: (dm.a, dm.match.a_start, dm.b, dm.match.b_start, dm.match.a_end, dm.match.b_end))
     places: dict[tuple[int, int], set] = defaultdict(set)
@@ -737,7 +860,7 @@ class _BlockResult:
     copied: dict[str, dict[str, list[tuple[int, int]]]]
 
 
-def _align_at_b(df, part: _Part, fp: _PartFingerprints, shared: dict, config: AuditConfig) -> _BlockResult:
+def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockResult:
     """Align the document pairs routed to the owner of b, on a corpus of just their documents.
 
     Runs the local engine's per-pair stages: identical short paragraphs of near-duplicate
@@ -746,39 +869,31 @@ def _align_at_b(df, part: _Part, fp: _PartFingerprints, shared: dict, config: Au
     """
     from chachong.audit import _document_stats, _paragraph_pairs, _short_twins
     from chachong.corpus import prepare
-    from chachong.passages import Fingerprints
 
     if df.empty:
         return _BlockResult([], [], [], {})
     db = df.index.to_numpy().astype(np.int64)
     da = df["da"].to_numpy().astype(np.int64)
-    jac = df["jaccard"].to_numpy()
-    table = df["table"].to_numpy()
     docs: dict[int, Document] = {}
-    fps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for d, blob, pos, h in zip(da.tolist(), df["doc_a"], df["fpos_a"], df["fhash_a"]):
+    for d, blob in zip(da.tolist(), df["doc_a"]):
         if d not in docs:
             docs[d] = _document_from_json(blob)
-            fps[d] = (np.frombuffer(pos, np.int64), np.frombuffer(h, np.uint64))
     for d in set(db.tolist()):
         docs[d] = part.corpus.documents[d - part.doc0]
-        fps[d] = fp.of(d)
     order = sorted(docs)
     loc = {g: i for i, g in enumerate(order)}
     sub = prepare([docs[g] for g in order], config)
-    k, _ = _fp_window(config)
-    pos = np.concatenate([fps[g][0] + sub.doc_offsets[i] for i, g in enumerate(order)]).astype(np.int64)
-    hsh = np.concatenate([fps[g][1] for g in order]).astype(np.uint64)
-    fdoc = np.repeat(np.arange(len(order)), [fps[g][0].size for g in order]).astype(np.int64)
-    # stock fingerprints, and those too frequent to propose pairs, counted over the whole corpus
-    quiet = np.isin(hsh, shared["stock_hashes"]) | np.isin(hsh, shared["frequent_hashes"])
-    fps_sub = Fingerprints(k, pos, fdoc, hsh, quiet)
 
     def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx
 
-    block = {(int(x), int(y)) for x, y in zip(da, db)}
-    table_pairs = {(loc[x], loc[y]): float(j) for x, y, j, t in zip(da.tolist(), db.tolist(), jac, table) if t}
+    table_pairs = {(loc[x], loc[y]): float(j)
+                   for x, y, j, t in zip(da.tolist(), db.tolist(), df["jaccard"], df["table"]) if t}
+    hits = [np.stack([np.full(len(ha) // 8, loc[x]), np.full(len(ha) // 8, loc[y]), np.frombuffer(ha, np.int64),
+                      np.frombuffer(hb, np.int64)], axis=1)
+            for x, y, ha, hb in zip(da.tolist(), db.tolist(), df["hits_a"], df["hits_b"]) if len(ha)]
+    hits_arr = np.concatenate(hits).astype(np.int64) if hits else np.zeros((0, 4), np.int64)
+    hits_arr = hits_arr[np.lexsort((hits_arr[:, 3], hits_arr[:, 2], hits_arr[:, 1], hits_arr[:, 0]))]
     # verified paragraph pairs of this block's document pairs, kept after the stock rule
     r = shared["rows"]
     n_docs = shared["n_docs"]
@@ -792,7 +907,7 @@ def _align_at_b(df, part: _Part, fp: _PartFingerprints, shared: dict, config: Au
     stock_members = set(local_par(s["doc"][in_block], s["idx"][in_block]).tolist())
     rows.extend(_short_twins(sub, dict(table_pairs), rows))
     rows.sort(key=lambda t: (int(t[0]), int(t[1])))
-    matches, described = align_pairs(sub, rows, fps_sub, {(loc[x], loc[y]) for x, y in block})
+    matches, described = align_pairs(sub, rows, hits_arr)
     par_pairs, pair_count, copied = _paragraph_pairs(sub, rows, matches, described, stock_members)
     stats, doc_pairs = _document_stats(sub, pair_count, copied, dict(table_pairs))
     pid_key = {}
@@ -914,7 +1029,8 @@ class _Engine:
 
     # ---- 1. read and 2. sign ----
 
-    def load(self, inputs: Sequence[Any]) -> tuple[list[Document], list[Skipped], list[str]]:
+    def read(self, inputs: Sequence[Any]) -> tuple[list[Skipped], list[str]]:
+        """List and read the inputs on the workers; skipped inputs and warnings in the local engine's order."""
         client, cfg = self.client, self.config
         if inputs and all(isinstance(x, Document) for x in inputs):
             docs_in = list(inputs)
@@ -949,6 +1065,12 @@ class _Engine:
             for _, w in small:
                 warnings.extend(w)
             renumber = True
+        self._reads, self._renumber = reads, renumber
+        return skipped, warnings
+
+    def sign(self) -> list[Document]:
+        """Cut the documents into partitions and prepare each on a worker; the documents, in order."""
+        client, cfg, reads, renumber = self.client, self.config, self._reads, self._renumber
         counts_per = client.gather([client.submit(_paragraph_counts, r) for r in reads])
         total = sum(len(c) for c in counts_per)
         # global document index -> (read, local index)
@@ -978,10 +1100,10 @@ class _Engine:
             self.doc_div.append(total - 1)
             self.par_div.append(self.n_pars - 1)
         docs = [d for chunk in client.gather([client.submit(_documents, p) for p in self.parts]) for d in chunk]
-        del reads
+        del self._reads
         self.par_doc = np.repeat(np.arange(total), counts).astype(np.int64)
         self.par_first = par_first[:-1]
-        return docs, skipped, warnings
+        return docs
 
     # ---- helpers ----
 
@@ -1020,47 +1142,51 @@ class _Engine:
 
     def pairs(self):
         """The verified paragraph pairs (a PairTable equal to ``find_pairs`` on the whole corpus)."""
+        import pandas as pd
+
         from chachong.lsh import choose_bands
         from chachong.pairs import IDENTICAL, PairTable
 
-        cfg = self.config
+        cfg, client = self.config, self.client
         bands, rows = (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
         P = len(self.parts)
         grouped = self._from_parts(_pair_rows, _frame({}, _PAIR_ROWS), cfg, bands, rows) \
             .shuffle(on="key", npartitions=P).map_partitions(_bucket_pairs, meta=_frame({}, _CANDIDATES))
-        grouped = self.client.persist(grouped)
-        small = self.client.compute(grouped[grouped["kind"] <= _MEMBER], sync=True)
+        grouped = client.persist(grouped)
+        small = client.compute(grouped[grouped["kind"] <= _MEMBER], sync=True)
         cand = grouped[grouped["kind"] >= _LSH_PAIR]
         cand = cand.assign(flag=(cand["kind"] - 1).astype(np.int8))  # _LSH_PAIR -> _LSH, _FP_PAIR -> _FP
         cand = cand.rename(columns={"x": "a", "y": "b"})[["a", "b", "flag"]]
-        verified = [self._verify(cand)]
-        rep_pass = verified[0][verified[0]["kind"] == _REP_PASSED]
+        # round 1: the candidate filters, on signatures and digests only
+        with_a = self._route(cand, "a", self.par_div, _filter_attach_a, _meta_with_blobs(_FILTER_A, ("sig_a",)))
+        out, sizes = self._route(with_a, "b", self.par_div, _filter_at_b, None, cfg, frame_out=False)
+        got = client.compute(out + sizes, sync=True)
+        self._count("proposed_pairs", sum(got[len(out):]))
+        filtered = pd.concat(got[:len(out)])
         ident = small[small["kind"] == _IDENT]
-        members = small[small["kind"] == _MEMBER]
-        grids = self._expand(rep_pass, members)
-        if len(grids):
-            verified.append(self._verify(self._from_client(
-                {"a": grids[:, 0], "b": grids[:, 1], "flag": np.full(len(grids), _EXPANDED)}, _REQUEST)))
-        import pandas as pd
-
-        ver = pd.concat(verified)
-        ver = ver[ver["kind"] < _REP_PASSED].drop_duplicates(["a", "b"])
+        grids = self._expand(filtered[filtered["flag"] == _REP_PASSED], small[small["kind"] == _MEMBER])
+        to_verify = filtered[filtered["flag"] == _VERIFY]
+        a = np.concatenate([to_verify["a"].to_numpy(), grids[:, 0]])
+        b = np.concatenate([to_verify["b"].to_numpy(), grids[:, 1]])
+        # round 2: exact verification, with the shingle sets
+        ver = self._verify(self._from_client({"a": a, "b": b, "flag": np.full(a.size, _VERIFY)}, _REQUEST))
+        ver = ver.drop_duplicates(["a", "b"])
         ia, ib = ident["x"].to_numpy(), ident["y"].to_numpy()
         a = np.concatenate([ia, ver["a"].to_numpy()]).astype(np.int64)
         b = np.concatenate([ib, ver["b"].to_numpy()]).astype(np.int64)
+        if not len(a):
+            return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
         jj = np.concatenate([np.ones(len(ia)), ver["jaccard"].to_numpy()])
         cc = np.concatenate([np.ones(len(ia)), ver["containment"].to_numpy()])
         kk = np.concatenate([np.full(len(ia), IDENTICAL, dtype=object),
                              np.array([_KIND_CODES[x] for x in ver["kind"].to_numpy()], dtype=object)])
         srt = np.lexsort((b, a))
-        if not len(a):
-            return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
         return PairTable(a[srt], b[srt], jj[srt], cc[srt], kk[srt].astype(object))
 
     def _verify(self, cand):
-        with_a = self._route(cand, "a", self.par_div, _attach_a, _meta_with_blobs(_WITH_A, _BLOBS_A))
-        out, sizes = self._route(with_a, "b", self.par_div, _verify_at_b, _frame({}, _VERIFIED), self.config,
-                                 frame_out=False)
+        out, sizes = self._route(
+            self._route(cand, "a", self.par_div, _verify_attach_a, _meta_with_blobs(_VERIFY_A, ("set_a", "cps_a"))),
+            "b", self.par_div, _verify_at_b, None, self.config, frame_out=False)
         import pandas as pd
 
         got = self.client.compute(out + sizes, sync=True)
@@ -1140,49 +1266,41 @@ class _Engine:
             self.fingerprints.append(self.client.submit(_part_fingerprints, part, before, after, self.config))
 
     def align(self, table, plan: StockPlan, doc_jac: dict) -> list[_BlockResult]:
-        client = self.client
-        group = client.scatter(np.asarray(plan.doc_group, dtype=np.int64), broadcast=True)
-        fps_rows = self._from_parts(_fingerprint_rows_of, _frame({}, _FP_ROWS), group,
-                                    extra=[(f,) for f in self.fingerprints])
-        fps_rows = fps_rows.shuffle(on="hash", npartitions=len(self.parts)) \
-            .map_partitions(_fingerprint_groups, plan.min_docs, meta=_frame({}, _FP_OUT))
-        fps_rows = client.persist(fps_rows)
-        hashes = client.compute(fps_rows[fps_rows["kind"] < _DOC_PAIR], sync=True)
-        fp_pairs = fps_rows[fps_rows["kind"] == _DOC_PAIR]
-        fp_pairs = fp_pairs.assign(da=fp_pairs["x"].astype(np.int64), db=fp_pairs["y"], jaccard=np.nan,
-                                   table=np.int8(0))[list(_ALIGN_REQ)]
-        tp = np.array(sorted(doc_jac), dtype=np.int64).reshape(-1, 2)
-        tab = self._from_client({"da": tp[:, 0], "db": tp[:, 1], "jaccard": np.array([doc_jac[tuple(x)] for x in tp.tolist()]),
-                                 "table": np.ones(len(tp), np.int8)}, _ALIGN_REQ)
+        """Seed hits from the fingerprint shuffle, then every document pair aligned at the owner of b."""
         import dask.dataframe as dd
 
-        req = dd.concat([tab, fp_pairs])
+        client, cfg = self.client, self.config
+        group = client.scatter(np.asarray(plan.doc_group, dtype=np.int64), broadcast=True)
+        occurrences = self._from_parts(_fingerprint_rows, _frame({}, _FP_ROWS), group,
+                                       extra=[(f,) for f in self.fingerprints]) \
+            .shuffle(on="hash", npartitions=len(self.parts)) \
+            .map_partitions(_fingerprint_pairs, plan.min_docs, meta=_frame({}, _OCCURRENCES))
+        with_a = self._route(occurrences, "da", self.doc_div, _hits_attach_a, _meta_with_blobs(_OCC_WITH_A, ("ctx_a",)),
+                             cfg)
+        hits = self._route(with_a, "db", self.doc_div, _hits_at_b, _frame({}, _HITS), cfg)
+        hits = hits.assign(jaccard=np.nan, table=np.int8(0))[list(_ALIGN_REQ)]
+        tp = np.array(sorted(doc_jac), dtype=np.int64).reshape(-1, 2)
+        tab = self._from_client({"da": tp[:, 0], "db": tp[:, 1], "la": np.full(len(tp), -1),
+                                 "lb": np.full(len(tp), -1),
+                                 "jaccard": np.array([doc_jac[(int(x), int(y))] for x, y in tp]),
+                                 "table": np.ones(len(tp), np.int8)}, _ALIGN_REQ)
         keep = plan.keep
         a, b = table.a[keep].astype(np.int64), table.b[keep].astype(np.int64)
         da, db = self.par_doc[a], self.par_doc[b]
         kinds = {k: i for i, k in enumerate(_KIND_CODES)}
         rows = {"da": da, "ia": a - self.par_first[da], "db": db, "ib": b - self.par_first[db],
-                "jaccard": table.jaccard[keep].astype(np.float64), "containment": table.containment[keep].astype(np.float64),
+                "jaccard": table.jaccard[keep].astype(np.float64),
+                "containment": table.containment[keep].astype(np.float64),
                 "kind": np.array([kinds[str(k)] for k in table.kind[keep]], dtype=np.int8)}
         sm = np.array(sorted(plan.stock_members), dtype=np.int64)
         stock = {"doc": self.par_doc[sm], "idx": sm - self.par_first[self.par_doc[sm]]}
-        shared = client.scatter({
-            "rows": rows, "stock": stock, "n_docs": self.n_docs,
-            "stock_hashes": np.sort(hashes[hashes["kind"] == _STOCK_HASH]["x"].to_numpy().astype(np.uint64)),
-            "frequent_hashes": np.sort(hashes[hashes["kind"] == _FREQUENT_HASH]["x"].to_numpy().astype(np.uint64)),
-        }, broadcast=True)
-        with_a = self._route(req, "da", self.doc_div, _align_attach_a,
-                             _meta_with_blobs(_ALIGN_WITH_A, ("doc_a", "fpos_a", "fhash_a")),
-                             extra=[(f,) for f in self.fingerprints])
-        out, sizes = self._route(with_a, "db", self.doc_div, _align_at_b, None, shared, self.config,
-                                 extra=[(f,) for f in self.fingerprints], frame_out=False)
+        shared = client.scatter({"rows": rows, "stock": stock, "n_docs": self.n_docs}, broadcast=True)
+        with_a = self._route(dd.concat([tab, hits]), "da", self.doc_div, _align_attach_a,
+                             _meta_with_blobs(_ALIGN_WITH_A, ("doc_a", "hits_a", "hits_b")))
+        out, sizes = self._route(with_a, "db", self.doc_div, _align_at_b, None, shared, cfg, frame_out=False)
         got = client.compute(out + sizes, sync=True)
-        self._count("document_pairs_routed", sum(got[len(out):]))
+        self._count("document_pairs_aligned", sum(got[len(out):]))
         return got[:len(out)]
-
-
-def _fingerprint_rows_of(part: _Part, fp: _PartFingerprints, doc_group: np.ndarray):
-    return _fingerprint_rows(fp, doc_group)
 
 
 def audit_dask(
@@ -1218,8 +1336,9 @@ def audit_dask(
     try:
         engine = _Engine(client, config, partition_paragraphs, stats)
         say("read")
-        docs, skipped, warnings = engine.load(list(inputs))
+        skipped, warnings = engine.read(list(inputs))
         say("sign")
+        docs = engine.sign()
         if not docs:
             result = AuditResult(config, [], [], [], [], {}, skipped, warnings, corpus=None)
             result.stock_paragraphs = []
@@ -1233,6 +1352,7 @@ def audit_dask(
         engine.stats["verified_pairs"] = len(table)
         say("cluster")
         doc_jac = engine.document_jaccards(table)
+        engine.stats["verified_document_pairs"] = len(doc_jac)
         plan = stock_plan(docs, engine.par_doc, table, doc_jac, config)
         say("align")
         blocks = engine.align(table, plan, doc_jac)
