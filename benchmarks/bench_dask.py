@@ -25,6 +25,7 @@ Timings on a shared machine move with its load: the load average is printed with
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -127,7 +128,7 @@ def write_corpus(n: int, seed: int, folder: Path, shards: int) -> None:
 
 
 def run(code: str, *args: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True)
     if proc.returncode:
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit(f"run failed ({proc.returncode})")
@@ -139,11 +140,8 @@ def mb(x: float) -> str:
 
 
 def stages(marks: dict) -> str:
-    names = [k for k in marks]
-    out = []
-    for a, b in zip(names, names[1:]):
-        out.append(f"{a} {marks[b] - marks[a]:.1f}")
-    return ", ".join(out)
+    names = list(marks)
+    return ", ".join(f"{a} {marks[b] - marks[a]:.1f}" for a, b in itertools.pairwise(names))
 
 
 def main(argv: list[str] | None = None) -> int:

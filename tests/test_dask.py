@@ -18,11 +18,11 @@ from click.testing import CliRunner
 pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from chachong.audit import audit  # noqa: E402
-from chachong.cli import main  # noqa: E402
-from chachong.config import AuditConfig, ConfigError  # noqa: E402
-from chachong.engine_dask import audit_dask  # noqa: E402
-from chachong.report.json import dumps  # noqa: E402
+from chachong.audit import audit
+from chachong.cli import main
+from chachong.config import AuditConfig, ConfigError
+from chachong.engine_dask import audit_dask
+from chachong.report.json import dumps
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "compilation.txt"

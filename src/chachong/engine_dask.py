@@ -51,9 +51,10 @@ import json
 import os
 import socket
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ DEFAULT_PARTITION_PARAGRAPHS = 20_000
 
 def _require_dask():
     try:
-        import dask  # noqa: F401
+        import dask
         import dask.dataframe  # noqa: F401
         import distributed  # noqa: F401
     except ImportError as exc:
@@ -524,49 +525,58 @@ def _verify_at_b(df, part: _Part, config: AuditConfig):
                    "containment": cont[keep]}, _VERIFIED)
 
 
-# documents' shingle sets, for document Jaccards
+# documents' signatures and shingle sets, for document Jaccards
 _DOC_REQ = {"da": np.int64, "db": np.int64}
 _DOC_WITH_A = {"db": np.int64, "da": np.int64}
 _DOC_JAC = {"da": np.int64, "db": np.int64, "jaccard": np.float64}
 
 
-def _document_set(corpus, d: int) -> np.ndarray:
-    """Document d's shingle set, as ``audit._document_sets`` computes it (for one document only)."""
-    first = int(corpus.par_first[d])
-    n = len(corpus.documents[d].paragraphs)
-    return np.unique(corpus.set_hashes[corpus.set_offsets[first]:corpus.set_offsets[first + n]])
+def _document_signature(corpus, d: int) -> np.ndarray:
+    """Element-wise minimum of document d's paragraph signatures, as ``audit._estimated_jaccard`` takes it."""
+    p0 = int(corpus.par_first[d])
+    return np.minimum.reduce(corpus.signatures[p0:p0 + len(corpus.documents[d].paragraphs)], axis=0)
 
 
-def _doc_attach_a(df, part: _Part):
+def _doc_attach_a(df, part: _Part, what: str):
+    """Document pairs at the owner of a: a's signature (``what="sig"``) or shingle set (``"set"``)."""
+    from chachong.audit import _document_set
+
     if df.empty:
-        return _meta_with_blobs(_DOC_WITH_A, ("set_a",))
+        return _meta_with_blobs(_DOC_WITH_A, ("x_a",))
     da = df.index.to_numpy().astype(np.int64)
     db = df["db"].to_numpy().astype(np.int64)
     out = _frame({"db": db, "da": da}, _DOC_WITH_A)
+    get = _document_signature if what == "sig" else _document_set
     cache: dict[int, bytes] = {}
     blobs = []
     for d in (da - part.doc0).tolist():
         if d not in cache:
-            cache[d] = _document_set(part.corpus, d).tobytes()
+            cache[d] = get(part.corpus, d).tobytes()
         blobs.append(cache[d])
-    out["set_a"] = _binary(blobs)
+    out["x_a"] = _binary(blobs)
     return out
 
 
-def _doc_jaccard_at_b(df, part: _Part):
+def _doc_jaccard_at_b(df, part: _Part, what: str, config: AuditConfig):
+    """Document pairs at the owner of b: MinHash estimates kept near document_threshold, or exact Jaccards."""
+    from chachong.audit import _DOC_SLACK, _document_set, _exact_jaccard
+
     if df.empty:
         return _frame({}, _DOC_JAC)
     db = df.index.to_numpy().astype(np.int64)
     jac = np.empty(db.size)
     cache: dict[int, np.ndarray] = {}
-    for i, (d, blob) in enumerate(zip((db - part.doc0).tolist(), df["set_a"])):
-        if d not in cache:
-            cache[d] = _document_set(part.corpus, d)
-        sa, sb = np.frombuffer(blob, np.uint32), cache[d]
-        inter = np.intersect1d(sa, sb, assume_unique=True).size
-        union = sa.size + sb.size - inter
-        jac[i] = inter / union if union else 0.0
-    return _frame({"da": df["da"].to_numpy(), "db": db, "jaccard": jac}, _DOC_JAC)
+    for i, (d, blob) in enumerate(zip((db - part.doc0).tolist(), df["x_a"])):
+        if what == "sig":
+            if d not in cache:
+                cache[d] = _document_signature(part.corpus, d)
+            jac[i] = float((np.frombuffer(blob, np.uint32) == cache[d]).mean())
+        else:
+            if d not in cache:
+                cache[d] = _document_set(part.corpus, d)
+            jac[i] = _exact_jaccard(np.frombuffer(blob, np.uint32), cache[d])
+    keep = jac >= config.document_threshold - _DOC_SLACK if what == "sig" else np.ones(db.size, bool)
+    return _frame({"da": df["da"].to_numpy()[keep], "db": db[keep], "jaccard": jac[keep]}, _DOC_JAC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -846,9 +856,10 @@ def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list]:
     matches = find_passages(corpus, hits, regions)
     matches.sort(key=lambda dm: (dm.a, dm.match.a_start, dm.b, dm.match.b_start, dm.match.a_end, dm.match.b_end))
     places: dict[tuple[int, int], set] = defaultdict(set)
-    described: list = []
-    for _ in range(2):  # a name swapped as a place anywhere in a document pair is a place everywhere in it
-        described = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
+    described = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
+    # a name swapped as a place anywhere in a document pair is a place everywhere in it
+    described = [describe(corpus, dm, places[(dm.a, dm.b)]) if any(e[4] == "replace" for e in p.edits)
+                 and places[(dm.a, dm.b)] else p for dm, p in zip(matches, described)]
     return matches, described
 
 
@@ -887,8 +898,8 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
     def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx
 
-    table_pairs = {(loc[x], loc[y]): float(j)
-                   for x, y, j, t in zip(da.tolist(), db.tolist(), df["jaccard"], df["table"]) if t}
+    # the exact document Jaccards the local engine computed for these pairs (see _document_groups)
+    doc_jac = {(loc[x], loc[y]): float(j) for x, y, j in zip(da.tolist(), db.tolist(), df["jaccard"]) if not np.isnan(j)}
     hits = [np.stack([np.full(len(ha) // 8, loc[x]), np.full(len(ha) // 8, loc[y]), np.frombuffer(ha, np.int64),
                       np.frombuffer(hb, np.int64)], axis=1)
             for x, y, ha, hb in zip(da.tolist(), db.tolist(), df["hits_a"], df["hits_b"]) if len(ha)]
@@ -905,11 +916,11 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
     s = shared["stock"]
     in_block = np.isin(s["doc"], order)
     stock_members = set(local_par(s["doc"][in_block], s["idx"][in_block]).tolist())
-    rows.extend(_short_twins(sub, dict(table_pairs), rows))
+    rows.extend(_short_twins(sub, dict(doc_jac), rows))
     rows.sort(key=lambda t: (int(t[0]), int(t[1])))
     matches, described = align_pairs(sub, rows, hits_arr)
     par_pairs, pair_count, copied = _paragraph_pairs(sub, rows, matches, described, stock_members)
-    stats, doc_pairs = _document_stats(sub, pair_count, copied, dict(table_pairs))
+    stats, doc_pairs = _document_stats(sub, pair_count, copied, dict(doc_jac))
     pid_key = {}
     for i, g in enumerate(order):
         for n, p in enumerate(sub.documents[i].paragraphs):
@@ -1221,16 +1232,25 @@ class _Engine:
     # ---- 4. cluster ----
 
     def document_jaccards(self, table) -> dict[tuple[int, int], float]:
-        pairs = {(int(self.par_doc[a]), int(self.par_doc[b])) for a, b in zip(table.a, table.b)}
-        if not pairs:
-            return {}
-        arr = np.array(sorted(pairs), dtype=np.int64)
-        req = self._from_client({"da": arr[:, 0], "db": arr[:, 1]}, _DOC_REQ)
-        with_a = self._route(req, "da", self.doc_div, _doc_attach_a, _meta_with_blobs(_DOC_WITH_A, ("set_a",)))
-        out, _ = self._route(with_a, "db", self.doc_div, _doc_jaccard_at_b, _frame({}, _DOC_JAC), frame_out=False)
+        """Exact Jaccards of the linked document pairs whose MinHash estimate nears document_threshold.
+
+        As ``audit._document_groups``: estimates on document signatures first (small), exact
+        Jaccards on document shingle sets for the few pairs that may reach the threshold.
+        """
         import pandas as pd
 
-        got = pd.concat(self.client.compute(out, sync=True))
+        pairs = {(int(self.par_doc[a]), int(self.par_doc[b])) for a, b in zip(table.a, table.b)}
+        for what in ("sig", "set"):
+            if not pairs:
+                return {}
+            arr = np.array(sorted(pairs), dtype=np.int64)
+            req = self._from_client({"da": arr[:, 0], "db": arr[:, 1]}, _DOC_REQ)
+            with_a = self._route(req, "da", self.doc_div, _doc_attach_a, _meta_with_blobs(_DOC_WITH_A, ("x_a",)),
+                                 what)
+            out, _ = self._route(with_a, "db", self.doc_div, _doc_jaccard_at_b, None, what, self.config,
+                                 frame_out=False)
+            got = pd.concat(self.client.compute(out, sync=True))
+            pairs = {(int(a), int(b)) for a, b in zip(got["da"], got["db"])}
         return {(int(a), int(b)): float(j) for a, b, j in zip(got["da"], got["db"], got["jaccard"])}
 
     # ---- 5. align ----
@@ -1279,14 +1299,16 @@ class _Engine:
                              cfg)
         hits = self._route(with_a, "db", self.doc_div, _hits_at_b, _frame({}, _HITS), cfg)
         hits = hits.assign(jaccard=np.nan, table=np.int8(0))[list(_ALIGN_REQ)]
-        tp = np.array(sorted(doc_jac), dtype=np.int64).reshape(-1, 2)
-        tab = self._from_client({"da": tp[:, 0], "db": tp[:, 1], "la": np.full(len(tp), -1),
-                                 "lb": np.full(len(tp), -1),
-                                 "jaccard": np.array([doc_jac[(int(x), int(y))] for x, y in tp]),
-                                 "table": np.ones(len(tp), np.int8)}, _ALIGN_REQ)
         keep = plan.keep
         a, b = table.a[keep].astype(np.int64), table.b[keep].astype(np.int64)
         da, db = self.par_doc[a], self.par_doc[b]
+        # document pairs with kept paragraph pairs, and near-duplicate ones (their short paragraphs pair up)
+        linked = set(zip(da.tolist(), db.tolist())) | {p for p, j in doc_jac.items() if j >= cfg.document_threshold}
+        tp = np.array(sorted(linked), dtype=np.int64).reshape(-1, 2)
+        tab = self._from_client({"da": tp[:, 0], "db": tp[:, 1], "la": np.full(len(tp), -1),
+                                 "lb": np.full(len(tp), -1),
+                                 "jaccard": np.array([doc_jac.get((int(x), int(y)), np.nan) for x, y in tp]),
+                                 "table": np.ones(len(tp), np.int8)}, _ALIGN_REQ)
         kinds = {k: i for i, k in enumerate(_KIND_CODES)}
         rows = {"da": da, "ia": a - self.par_first[da], "db": db, "ib": b - self.par_first[db],
                 "jaccard": table.jaccard[keep].astype(np.float64),
@@ -1378,4 +1400,4 @@ def audit_dask(
             own.close()
 
 
-__all__ = ["audit_dask", "connect", "classify", "stock_plan", "StockPlan", "DEFAULT_PARTITION_PARAGRAPHS"]
+__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "StockPlan", "audit_dask", "classify", "connect", "stock_plan"]
