@@ -595,7 +595,9 @@ def _edges(part: _Part, need: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     c = part.corpus
     offs = c.doc_offsets
     n = len(offs) - 1
-    head, tail, acc = [], [], 0
+    head: list[np.ndarray] = []
+    tail: list[np.ndarray] = []
+    acc = 0
     for d in range(n):
         head.append(c.cps[offs[d]:offs[d + 1]].copy())
         acc += int(offs[d + 1] - offs[d])
@@ -728,8 +730,8 @@ def _hits_attach_a(df, part: _Part, config: AuditConfig):
         c, b = _context(part.corpus, d, p, k, reach)
         ctx.append(c)
         before.append(b)
-    out = _frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(), "before_a": before},
-                 _OCC_WITH_A)
+    out = _frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(),
+                  "before_a": np.array(before, np.int64)}, _OCC_WITH_A)
     out["ctx_a"] = _binary(ctx)
     return out
 
@@ -765,13 +767,15 @@ def _hits_at_b(df, part: _Part, config: AuditConfig):
     reach = config.min_span - k
     db = df.index.to_numpy().astype(np.int64)
     pb = df["pb"].to_numpy()
-    pieces, lo, pa_flat, pb_flat = [], [], [], []
+    pieces: list[np.ndarray] = []
+    lo: list[tuple[int, int, int, int]] = []
+    pa_flat: list[int] = []
+    pb_flat: list[int] = []
     at = 0
-    for i, (blob, d, p, ba) in enumerate(zip(df["ctx_a"], (db - part.doc0).tolist(), pb.tolist(),
-                                             df["before_a"].tolist())):
+    for blob, d, p, ba in zip(df["ctx_a"], (db - part.doc0).tolist(), pb.tolist(), df["before_a"].tolist()):
         ca = np.frombuffer(blob, np.uint32)
-        cb, bb = _context(part.corpus, d, p, k, reach)
-        cb = np.frombuffer(cb, np.uint32)
+        raw, bb = _context(part.corpus, d, p, k, reach)
+        cb = np.frombuffer(raw, np.uint32)
         pieces += [ca, cb]
         lo.append((at, at + ca.size, at + ca.size, at + ca.size + cb.size))
         pa_flat.append(at + ba)
@@ -1264,7 +1268,7 @@ class _Engine:
             before: list[np.ndarray] = []
             acc = 0
             for i in range(j - 1, -1, -1):
-                take = []
+                take: list[np.ndarray] = []
                 for arr in reversed(edges[i][1]):
                     take.insert(0, arr)
                     acc += arr.size
