@@ -702,6 +702,7 @@ def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | 
     is killed and the stage it was in is reported.
     """
     stage_limit, run_limit, mem_limit = limits
+    code = _code_state()["src_digest"]  # others edit src/ meanwhile: say which code each run measured
     if status_file is not None:
         status_file.write_text("start", encoding="utf-8")
     stage, stage_t0 = "start", time.perf_counter()
@@ -743,7 +744,7 @@ def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | 
     tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode,
             "maxrss_wait4": usage.ru_maxrss * 1024, "tree_peak": sampler.peak, "killed": killed,
-            "stderr_tail": tail, "load_avg": _load_avg()}
+            "stderr_tail": tail, "load_avg": _load_avg(), "src_digest": code}
 
 
 def _code_state() -> dict:
@@ -991,7 +992,9 @@ def main(argv: list[str] | None = None) -> int:
             result.setdefault("failures", []).append(failure)
             save()
             return None
-        return json.loads(res_file.read_text(encoding="utf-8"))
+        res = json.loads(res_file.read_text(encoding="utf-8"))
+        res["src_digest"], res["load_avg"] = run["src_digest"], run["load_avg"]
+        return res
 
     print(f"code: {result['code']}")
     print(f"chachong audit benchmark: {n:,} paragraphs, seed {args.seed}, {corpus_bytes / 2**20:.0f} MB "
@@ -1016,6 +1019,7 @@ def main(argv: list[str] | None = None) -> int:
             result["stages"] = print_stages(runs)
             result.pop("stages_partial", None)
             result["stage_runs"] = [{"ru_maxrss": r["ru_maxrss"], "sampled_peak": r["sampled_peak"],
+                                     "src_digest": r.get("src_digest"), "load_avg": r.get("load_avg"),
                                      "total_wall": sum(s["wall"] for s in r["stages"])} for r in runs]
     if not args.no_cli:
         exe = shutil.which("chachong")
@@ -1044,7 +1048,9 @@ def main(argv: list[str] | None = None) -> int:
                              "command": f"chachong audit {shown} -o DIR --format json,csv",
                              "walls": walls, "wall_median": statistics.median(walls), "peak_rss": peak,
                              "maxrss_wait4": [r["maxrss_wait4"] for r in cli_runs],
-                             "tree_peak": [r["tree_peak"] for r in cli_runs]}
+                             "tree_peak": [r["tree_peak"] for r in cli_runs],
+                             "src_digest": [r["src_digest"] for r in cli_runs],
+                             "load_avg": [r["load_avg"] for r in cli_runs]}
             print(f"\nchachong audit {shown} -o DIR --format json,csv (subprocess, {len(walls)} runs): "
                   f"median {statistics.median(walls):.2f} s [{', '.join(f'{w:.2f}' for w in walls)}] "
                   f"(CPU {statistics.median(cpus):.2f} s), "
@@ -1068,6 +1074,12 @@ def main(argv: list[str] | None = None) -> int:
             result["profile_stages"] = [{k: s[k] for k in ("stage", "wall")} for s in r["stages"]]
             print_profile(r, pfile)
     result["load_avg_end"] = _load_avg()
+    seen = {result["code"]["src_digest"], _code_state()["src_digest"],
+            *(r.get("src_digest") for r in result.get("stage_runs", [])),
+            *result.get("cli", {}).get("src_digest", [])} - {None}
+    if len(seen) > 1:
+        print(f"\nWARNING: src/chachong changed while this benchmark ran (digests {sorted(seen)}); "
+              "runs measured different code (per-run digests are in the JSON)")
     lines = _targets(result)
     if lines:
         print("\nissue 7 targets:")
