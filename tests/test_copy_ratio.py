@@ -63,6 +63,14 @@ def test_identical_documents_are_copies_of_each_other_the_earlier_the_source():
     assert all(c["source"].startswith("d01:") for c in report["clusters"])
 
 
+def test_identical_short_or_repetitive_documents_are_still_identical():
+    # bodies below min_span, or made of one repeated character (whose k-grams seed nothing)
+    _, report = run(["一、总体情况"], [R1], ["一、总体情况"], ["好" * 40], ["好" * 40])
+    pairs = [(p["a"], p["b"], p["kind"], p["a_in_b"], p["b_in_a"]) for p in report["document_pairs"]]
+    assert pairs == [("d01", "d03", "identical", 1.0, 1.0), ("d04", "d05", "identical", 1.0, 1.0)]
+    assert [d["copy_ratio"] for d in report["documents"]] == [1.0, 0.0, 1.0, 1.0, 1.0]
+
+
 def test_copied_sentence_inside_a_longer_paragraph():
     longer = "今年以来，我们认真学习先进经验，" + SENTENCE + "，这一做法得到了群众的广泛认可。"
     result, report = run([P1, P2], [Q1, longer, Q2])

@@ -385,6 +385,12 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict,
     coverage: dict[tuple[int, int], list[tuple[int, int]]] = {}
     doc_pairs = []
     linked = set(pair_count) | {(a, b) for a, b in copied if a < b}
+    # identical documents are copies of each other however short (a body below min_span too)
+    same: dict[bytes, list[int]] = defaultdict(list)
+    for d, canon in enumerate(doc_canon):
+        if canon.size:
+            same[canon.tobytes()].append(d)
+    linked |= {(x, y) for group in same.values() for i, x in enumerate(group) for y in group[i + 1:]}
     missing = sorted(p for p in linked if p not in doc_jac)
     # exact Jaccard for pairs with paragraph pairs (few), the MinHash estimate for passages only
     doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)]))
