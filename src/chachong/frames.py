@@ -12,6 +12,8 @@ Columns
     document_pairs: a, b, title_a, title_b, jaccard, a_in_b, b_in_a, shared_paragraphs,
         shared_chars, kind
     clusters: id, source, size, documents, members
+    passages: id, a, b, a_start, a_end, b_start, b_end, a_chars, b_chars, matched, kind, edits,
+        a_paragraphs, b_paragraphs (copied passages between documents, document-text offsets)
     stock_phrases, boilerplate: the fields of report.json, one row per entry
 """
 
@@ -33,6 +35,8 @@ PARAGRAPH_PAIR_COLUMNS = ["a", "b", "document_a", "document_b", "jaccard", "cont
 DOCUMENT_PAIR_COLUMNS = ["a", "b", "title_a", "title_b", "jaccard", "a_in_b", "b_in_a", "shared_paragraphs",
                          "shared_chars", "kind"]
 CLUSTER_COLUMNS = ["id", "source", "size", "documents", "members"]
+PASSAGE_COLUMNS = ["id", "a", "b", "a_start", "a_end", "b_start", "b_end", "a_chars", "b_chars", "matched", "kind",
+                   "edits", "a_paragraphs", "b_paragraphs"]
 
 
 def _overlap(intervals: list[tuple[int, int]], start: int, end: int) -> int:
@@ -93,6 +97,11 @@ def clusters(report: dict[str, Any]) -> pd.DataFrame:
         docs = sorted({m.split(":")[0] for m in c["members"]})
         rows.append([c["id"], c["source"], len(c["members"]), docs, list(c["members"])])
     return pd.DataFrame(rows, columns=CLUSTER_COLUMNS)
+
+
+def passages(report: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame([[p[c] for c in PASSAGE_COLUMNS] for p in report.get("passages", [])],
+                        columns=PASSAGE_COLUMNS)
 
 
 def records(items: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:

@@ -41,6 +41,7 @@ class AuditResult:
     stock_phrases: list[dict[str, Any]] = field(default_factory=list)
     boilerplate: list[dict[str, Any]] = field(default_factory=list)
     stock_paragraphs: list[dict[str, Any]] = field(default_factory=list)
+    passages: list[Any] = field(default_factory=list)  # chachong.passages.Passage, copied passages
     corpus: Any = field(default=None, repr=False)  # the prepared Corpus, for re-thresholding
 
     # ---- DataFrames (pandas imported on first use; see chachong.frames for the columns) ----
@@ -62,6 +63,7 @@ class AuditResult:
                 "boilerplate": lambda: frames.records(report["boilerplate"],
                                                       ["text", "kind", "occurrences", "locations"]),
                 "skipped": lambda: frames.records(report["skipped"], ["path", "reason"]),
+                "passages": lambda: frames.passages(report),
             }
             cache[name] = builders[name]()
         return cache[name].copy()
@@ -94,6 +96,11 @@ class AuditResult:
     @property
     def boilerplate_df(self):
         return self._frame("boilerplate")
+
+    @property
+    def passages_df(self):
+        """One row per copied passage (``frames.PASSAGE_COLUMNS``)."""
+        return self._frame("passages")
 
     @property
     def skipped_df(self):

@@ -1,4 +1,4 @@
-"""CSV tables of an audit (documents, paragraph pairs, document pairs, clusters).
+"""CSV tables of an audit (documents, paragraph pairs, document pairs, clusters, passages).
 
 Written with the csv module from the JSON report dict, so the tables and report.json can
 never disagree and writing them needs no pandas.
@@ -11,7 +11,7 @@ import io
 import json
 from typing import Any
 
-TABLES = ("documents", "paragraph_pairs", "document_pairs", "clusters")
+TABLES = ("documents", "paragraph_pairs", "document_pairs", "clusters", "passages")
 
 
 def _cell(v: Any) -> Any:
@@ -32,6 +32,10 @@ def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[list[Any]]
                         d["copy_ratio"], d["copy_ratio_excluding_stock"], d["stock_ratio"],
                         top.get("document", ""), top.get("ratio", ""), d["placeholders"]])
         return cols, out
+    if table == "passages":
+        cols = ["id", "a", "b", "a_start", "a_end", "b_start", "b_end", "a_chars", "b_chars", "matched", "kind",
+                "edits", "a_paragraphs", "b_paragraphs"]
+        return cols, [[_cell(p[c]) for c in cols] for p in items]
     if table == "clusters":
         cols = ["id", "source", "size", "members"]
         return cols, [[c["id"], c["source"], len(c["members"]), " ".join(c["members"])] for c in items]
