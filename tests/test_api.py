@@ -63,3 +63,36 @@ def test_rethreshold_refilters_without_rehashing(example):
 def test_rethreshold_refuses_signature_settings(example):
     with pytest.raises(ConfigError, match="cannot change k"):
         example.rethreshold(k=4)
+
+
+def test_pair_view_renders_passages_with_twin_links(example):
+    view = example.pair("d07", "d06")
+    assert (view.a, view.b) == ("d06", "d07") and len(view.passages) == 1
+    html = view._repr_html_()
+    pid = view.passages[0].id
+    assert f'href="#cc-d06-d07-b-{pid}"' in html and f'id="cc-d06-d07-b-{pid}"' in html
+    assert html.count('class="cp c0"') >= 2  # the same colour on both sides
+
+
+def test_document_view_proxies_the_record_and_escapes(example):
+    doc = example.document("d08")
+    assert doc.title == example.record("d08").title and doc.paragraphs == example.record("d08").paragraphs
+    assert doc.stats.copy_ratio == example.stats["d08"].copy_ratio
+    html = doc._repr_html_()
+    assert 'class="cp"' in html and "d02" in html
+    with pytest.raises(KeyError, match="ids run from d01 to d10"):
+        example.document("d99")
+
+
+def test_views_escape_document_text():
+    from chachong.audit import audit, documents_from_sources
+    from chachong.model import Source
+
+    evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)></textarea>" * 3
+    text = "标题\n" + "为深入推进基层治理现代化，本街道建立了网格化管理机制，实现闭环管理。" + evil + "\n"
+    docs, _, _ = documents_from_sources([Source("a.txt", text, "utf-8", "text"),
+                                         Source("b.txt", text, "utf-8", "text")], chachong.AuditConfig())
+    r = audit(docs)
+    for html in (r.pair("d01", "d02")._repr_html_(), r.document("d01")._repr_html_()):
+        assert "<script>alert" not in html and "<img" not in html and "</textarea>" not in html
+        assert "&lt;script&gt;" in html

@@ -134,11 +134,27 @@ class AuditResult:
                               "signatures or documents); run audit() with the new settings")
         return audit_corpus(self.corpus.with_config(config), list(self.skipped), list(self.warnings))
 
-    def document(self, doc_id: str) -> Document:
-        for d in self.documents:
-            if d.id == doc_id:
-                return d
-        raise KeyError(f"no document {doc_id!r}; ids run from {self.documents[0].id if self.documents else '-'}")
+    def pair(self, a: str, b: str) -> "PairView":
+        """Two documents side by side with their copied passages (renders in Jupyter)."""
+        self.record(a), self.record(b)
+        return PairView(self, a, b)
+
+    def document(self, doc_id: str) -> "DocumentView":
+        """One document: its fields (title, text, paragraphs ...), ``stats``, and in Jupyter the
+        report's document view with copied, stock and boilerplate text marked."""
+        return DocumentView(self, self.record(doc_id))
+
+    def record(self, doc_id: str) -> Document:
+        """The plain Document record with this id."""
+        index = self.__dict__.get("_by_id")
+        if index is None or len(index) != len(self.documents):
+            index = self.__dict__["_by_id"] = {d.id: d for d in self.documents}
+        try:
+            return index[doc_id]
+        except KeyError:
+            first = self.documents[0].id if self.documents else "-"
+            last = self.documents[-1].id if self.documents else "-"
+            raise KeyError(f"no document {doc_id!r}; ids run from {first} to {last}") from None
 
     def to_dict(self) -> dict[str, Any]:
         from chachong.report.json import report_dict
@@ -149,3 +165,46 @@ class AuditResult:
         from chachong.report.json import dumps
 
         return dumps(self)
+
+
+class DocumentView:
+    """A document of an audit; attributes are the Document's, ``_repr_html_`` the report's view."""
+
+    def __init__(self, result: AuditResult, document: Document) -> None:
+        self._result = result
+        self.document = document
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.document, name)
+
+    @property
+    def stats(self) -> DocumentStats:
+        return self._result.stats[self.document.id]
+
+    def _repr_html_(self) -> str:
+        from chachong.report.views import document_html
+
+        return document_html(self._result, self.document.id)
+
+    def __repr__(self) -> str:
+        return f"<{self.document.id} {self.document.title!r}: copy ratio {self.stats.copy_ratio:.1%}>"
+
+
+class PairView:
+    """Two documents of an audit side by side (``_repr_html_``), with their passages."""
+
+    def __init__(self, result: AuditResult, a: str, b: str) -> None:
+        self._result = result
+        self.a, self.b = sorted((a, b))
+
+    @property
+    def passages(self) -> list[Any]:
+        return [p for p in self._result.passages if (p.a, p.b) == (self.a, self.b)]
+
+    def _repr_html_(self) -> str:
+        from chachong.report.views import pair_html
+
+        return pair_html(self._result, self.a, self.b)
+
+    def __repr__(self) -> str:
+        return f"<pair {self.a} {self.b}: {len(self.passages)} passage(s)>"
