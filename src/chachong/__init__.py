@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from chachong.api import LoadedCorpus, load_corpus, mine_phrases
 from chachong.audit import audit, load_documents
 from chachong.check import check
 from chachong.config import AuditConfig
@@ -17,6 +18,7 @@ __all__ = [
     "Document",
     "DocumentPair",
     "Index",
+    "LoadedCorpus",
     "Paragraph",
     "ParagraphPair",
     "Skipped",
@@ -24,6 +26,8 @@ __all__ = [
     "__version__",
     "audit",
     "check",
+    "load_corpus",
     "load_documents",
+    "mine_phrases",
     "write_report",
 ]

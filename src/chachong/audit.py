@@ -11,7 +11,7 @@ import dataclasses
 import math
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -117,12 +117,21 @@ def audit(
     *,
     engine: str = "local",
     scheduler: str | None = None,
+    **settings: Any,
 ) -> AuditResult:
     """Audit files/folders (paths) or already-built documents.
 
+    Settings are an ``AuditConfig`` or its fields as keywords (``audit(paths, threshold=0.6)``).
     ``engine="dask"`` runs the same stages as Dask tasks (chachong.engine_dask), on the cluster
     at ``scheduler`` (``tcp://host:port``) or a LocalCluster; the result is the same.
+
+    >>> r = audit([Document("d01", "甲", "a.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1),
+    ...            Document("d02", "乙", "b.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1)])
+    >>> [(p.a, p.b, p.kind) for p in r.document_pairs]
+    [('d01', 'd02', 'identical')]
     """
+    if settings:
+        config = (config or AuditConfig()).replace(**settings)
     if engine == "dask":
         from chachong.engine_dask import audit_dask
 
@@ -132,7 +141,11 @@ def audit(
     config = config or AuditConfig()
     say = progress or (lambda _stage: None)
     say("read")
-    if inputs and all(isinstance(x, Document) for x in inputs):
+    from chachong.api import LoadedCorpus
+
+    if isinstance(inputs, LoadedCorpus):
+        documents, skipped, warnings = list(inputs.documents), list(inputs.skipped), list(inputs.warnings)
+    elif inputs and all(isinstance(x, Document) for x in inputs):
         documents, skipped, warnings = list(inputs), [], []  # type: ignore[arg-type]
     else:
         documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
