@@ -129,6 +129,7 @@ class Sampler(threading.Thread):
         self.lines: Counter = Counter()
         self.chachong_lines: Counter = Counter()
         self.samples = 0
+        self.sources: dict[str, list[str]] = {}  # read on first sample: others edit src/ during long runs
         self._halt = threading.Event()
         self._main = threading.main_thread().ident
 
@@ -158,12 +159,23 @@ class Sampler(threading.Thread):
             return
         self.samples += 1
         code = frame.f_code
+        for f in (frame, frame.f_back):
+            if f is not None and f.f_code.co_filename not in self.sources:
+                self._remember(f.f_code.co_filename)
         self.lines[(label, code.co_filename, frame.f_lineno, code.co_name)] += 1
         f = frame
         while f is not None and "/chachong/" not in f.f_code.co_filename:
             f = f.f_back
         if f is not None:
+            if f.f_code.co_filename not in self.sources:
+                self._remember(f.f_code.co_filename)
             self.chachong_lines[(label, f.f_code.co_filename, f.f_lineno, f.f_code.co_name)] += 1
+
+    def _remember(self, path: str) -> None:
+        try:
+            self.sources[path] = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            self.sources[path] = []
 
     def stop(self) -> None:
         self._halt.set()
@@ -388,10 +400,9 @@ def _short(path: str) -> str:
     return path
 
 
-def _source_line(path: str, lineno: int) -> str:
-    with contextlib.suppress(OSError, IndexError, UnicodeDecodeError):
-        return Path(path).read_text(encoding="utf-8").splitlines()[lineno - 1].strip()[:100]
-    return ""
+def _source_line(sources: dict[str, list[str]], path: str, lineno: int) -> str:
+    lines = sources.get(path) or []
+    return lines[lineno - 1].strip()[:100] if 0 < lineno <= len(lines) else ""
 
 
 def _profile_summary(path: Path, sampler: Sampler, top: int = 25) -> dict:
@@ -405,7 +416,7 @@ def _profile_summary(path: Path, sampler: Sampler, top: int = 25) -> dict:
 
     def lines(counter: Counter) -> list[dict]:
         return [{"stage": label, "where": f"{_short(f)}:{ln} ({fn})", "samples": c, "share": c / total,
-                 "code": _source_line(f, ln)} for (label, f, ln, fn), c in counter.most_common(top)]
+                 "code": _source_line(sampler.sources, f, ln)} for (label, f, ln, fn), c in counter.most_common(top)]
 
     return {"by_tottime": by_tot, "chachong_by_cumtime": by_cum, "samples": sampler.samples,
             "lines_innermost": lines(sampler.lines), "lines_chachong": lines(sampler.chachong_lines)}
@@ -844,6 +855,13 @@ def print_quality(q: dict) -> None:
 def growth(paths: list[str]) -> None:
     """Per-stage seconds and peak RSS per size, and how they grow (x per x of paragraphs)."""
     runs = sorted((json.loads(Path(p).read_text(encoding="utf-8")) for p in paths), key=lambda r: r["paragraphs"])
+    for r in runs:
+        stopped = next((f for f in r.get("failures", []) if f.get("partial", {}).get("stages")), None)
+        if not r.get("stages") and stopped:
+            # a run stopped at a limit: its finished stages, and the unfinished one as far as it got
+            r["stages"] = stopped["partial"]["stages"]
+            print(f"{r['paragraphs']:,} paragraphs: stopped ({stopped['killed']['reason']}) in "
+                  f"{stopped['killed']['stage']}; that stage's figures are up to the stop")
     names: list[tuple[str, str | None]] = []
     for r in runs:
         for st in r.get("stages", []):
