@@ -35,7 +35,7 @@ import badfiles as bf
 
 FORMATS = "json,csv,md,html"
 REPORT_FILES = ["report.json", "documents.csv", "paragraph_pairs.csv", "document_pairs.csv", "clusters.csv",
-                "report.md", "report.html"]
+                "passages.csv", "report.md", "report.html"]
 HUGE_BYTES = 100 * 2**20 - 1  # a multiple of 3: whole UTF-8 characters
 MILLION = 1_000_000
 MAX_RSS = 3 * 2**30
@@ -440,3 +440,31 @@ def test_huge_inputs_stay_within_bounded_memory(huge_run):
     assert result["code"] == 0
     print(f"peak RSS of `chachong audit` over the mixed folder and the 100 MB line: {result['peak'] / 2**20:.0f} MiB")
     assert result["peak"] < MAX_RSS, f"peak RSS {result['peak'] / 2**30:.2f} GiB"
+
+
+# ---------------------------------------------------------------- the size limit
+
+
+def test_max_file_mb_limits_file_size_from_the_cli_and_the_api(tmp_path):
+    from chachong.audit import audit, load_documents
+    from chachong.config import AuditConfig
+
+    small = bf.write(tmp_path / "in" / "small.txt", bf.document_text(0).encode())
+    big = bf.write(tmp_path / "in" / "big.txt", (bf.document_text(1) * 4000).encode())
+    assert 2**20 < big.stat().st_size < 2 * 2**20
+    reason = f"is {big.stat().st_size / 2**20:.1f} MiB, over the 1 MiB limit for one file; " \
+             "split it, or raise the limit with --max-file-mb"
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["audit", str(tmp_path / "in"), "-o", str(out), "--format", "json",
+                                    "--max-file-mb", "1"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["settings"]["max_file_mb"] == 1
+    assert report["skipped"] == [{"path": big.as_posix(), "reason": reason}]
+    assert [d["source"] for d in report["documents"]] == [small.as_posix()]
+    result = audit([tmp_path / "in"], AuditConfig(max_file_mb=1))
+    assert [(s.path, s.reason) for s in result.skipped] == [(big.as_posix(), reason)]
+    documents, skipped, _warnings = load_documents([tmp_path / "in"], AuditConfig())  # the default: 256 MiB
+    assert [d.source for d in documents] == [big.as_posix(), small.as_posix()] and skipped == []
+    res = CliRunner().invoke(main, ["audit", str(small), "-o", str(out), "--max-file-mb", "0"])
+    assert res.exit_code == 2 and "--max-file-mb" in res.output and "Traceback" not in res.output

@@ -170,7 +170,8 @@ def other_result(tmp_path):
     return audit([docs])
 
 
-FILES = ["clusters.csv", "document_pairs.csv", "documents.csv", "paragraph_pairs.csv", "report.json", "report.md"]
+FILES = ["clusters.csv", "document_pairs.csv", "documents.csv", "paragraph_pairs.csv", "passages.csv", "report.json",
+         "report.md"]
 
 
 def test_report_files_are_written_and_nothing_is_left_behind(tmp_path, result):
