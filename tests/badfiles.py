@@ -153,7 +153,9 @@ def huge_single_line(path: Path, size: int, seed: int = 0) -> Path:
         part = 0
         while left:
             n = min(chunk, left)
-            handle.write(random_chinese(n, seed * 1000 + part).encode("utf-8"))
+            # seeds from 10 000 up: never those of other random texts of a test (a shared seed
+            # would plant a copy of that text in this one)
+            handle.write(random_chinese(n, 10_000 + seed * 1000 + part).encode("utf-8"))
             left -= n
             part += 1
     return path
