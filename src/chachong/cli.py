@@ -137,7 +137,7 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     if not result.documents:
-        raise click.ClickException("nothing could be read; see the reasons above") from None
+        raise InputError("nothing could be read; see the reasons above") from None
     try:
         written = write_report(result, out_dir, fmts)
     except (ReportError, OSError) as exc:
