@@ -221,6 +221,7 @@ def test_disk_full_while_writing_leaves_the_old_report_intact(tmp_path, result, 
 
 
 def test_cli_reports_a_write_failure_in_one_line(tmp_path, monkeypatch):
+    """A full disk: the message says so, and what to do."""
     docs = tmp_path / "docs"
     bf.write(docs / "a.txt", bf.document_text(0).encode())
     out = tmp_path / "out"
@@ -273,8 +274,10 @@ def test_a_folder_in_place_of_a_report_file_is_a_clear_error(tmp_path, result):
     (out / "documents.csv").unlink()
     (out / "documents.csv").mkdir()
     old = tree(out)
-    with pytest.raises(ReportError, match="documents.csv: cannot write the report .*a folder has this name"):
+    with pytest.raises(ReportError) as caught:
         write_report(result, out, ["json", "csv"])
+    assert str(caught.value) == (f"{out / 'documents.csv'}: cannot write the report (a folder has this name); "
+                                 "the previous report is unchanged; move that folder or choose another folder with -o")
     assert tree(out) == old and temporaries(out) == []
 
 
@@ -283,3 +286,18 @@ def test_output_path_that_is_a_file_is_a_clear_error(tmp_path, result):
     with pytest.raises(ReportError, match="cannot create the output folder .*choose another with -o"):
         write_report(result, target, ["json"])
     assert target.read_bytes() == b"a file, not a folder"
+
+
+def test_an_unwritable_output_folder_is_a_clear_error(tmp_path, result, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def denied(*args, **kwargs):  # simulated: root writes whatever a folder's mode says
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(fsio.tempfile, "mkstemp", denied)
+    with pytest.raises(ReportError) as caught:
+        write_report(result, out, ["json"])
+    assert str(caught.value) == (f"{out / 'report.json'}: cannot write the report (Permission denied); the previous "
+                                 "report is unchanged; check the folder's permissions or choose another folder with -o")
+    assert list(out.iterdir()) == []

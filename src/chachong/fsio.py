@@ -16,7 +16,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-__all__ = ["AtomicFiles", "atomic_write_bytes", "atomic_write_text", "inside", "safe_filename"]
+__all__ = ["AtomicFiles", "atomic_write_bytes", "atomic_write_text", "inside", "safe_filename", "write_fix"]
 
 StrPath = str | os.PathLike[str]
 
@@ -52,8 +52,7 @@ def _mode_for(target: Path) -> int:
     except FileNotFoundError:
         return 0o666 & ~_UMASK
     if stat.S_ISDIR(info.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "a folder has this name; move it or choose another output folder",
-                                str(target))
+        raise IsADirectoryError(errno.EISDIR, "a folder has this name", str(target))
     return stat.S_IMODE(info.st_mode) & 0o777 if stat.S_ISREG(info.st_mode) else 0o666 & ~_UMASK
 
 
@@ -184,6 +183,21 @@ def atomic_write_text(path: StrPath, text: str) -> None:
     surrogates) raises ``UnicodeEncodeError`` and leaves any existing file untouched.
     """
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_fix(exc: OSError) -> str:
+    """What a user can do about a failed write, for the end of a one-line error message.
+
+    >>> write_fix(OSError(errno.ENOSPC, "No space left on device"))
+    'free disk space or choose another folder with -o'
+    """
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free disk space or choose another folder with -o"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "check the folder's permissions or choose another folder with -o"
+    if exc.errno == errno.EISDIR:
+        return "move that folder or choose another folder with -o"
+    return "choose another folder with -o"
 
 
 def _clean_title(title: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chachong.config import ConfigError
-from chachong.fsio import AtomicFiles, inside, safe_filename
+from chachong.fsio import AtomicFiles, inside, safe_filename, write_fix
 
 __all__ = ["SplitError", "split_to_folder"]
 
@@ -66,5 +66,5 @@ def split_to_folder(path: str, out_dir: str | Path, *, encoding: str | None = No
             written = batch.commit()
     except OSError as exc:
         raise SplitError(f"{out}: cannot write the documents ({exc.strerror or exc}); nothing was written; "
-                         "free disk space or choose another folder with -o") from exc
+                         + write_fix(exc)) from exc
     return written, warnings

@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Iterable
 from pathlib import Path
 
-from chachong.fsio import AtomicFiles
+from chachong.fsio import AtomicFiles, write_fix
 from chachong.result import AuditResult
 
 FORMATS = ("html", "json", "csv", "md")
@@ -82,6 +82,6 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
             return batch.commit()
     except OSError as exc:
         raise ReportError(
-            f"{path}: cannot write the report ({exc.strerror or exc}); "
-            "the previous report is unchanged; free disk space or choose another folder with -o"
+            f"{path}: cannot write the report ({exc.strerror or exc}); the previous report is unchanged; "
+            + write_fix(exc)
         ) from exc
