@@ -118,6 +118,18 @@ def test_small_edits_are_one_passage_with_the_edits_marked():
     assert ops == [("replace", "进", "动"), ("insert", "", "管理"), ("delete", "发现", ""), ("replace", "环", "合")]
 
 
+def test_an_edit_at_the_start_of_a_passage_is_placed_inside_it():
+    # carried to the paragraph start over "在本年" -> "本", the copy begins with a deletion whose
+    # b side is empty: its insertion point is b's passage start, not the end of the paragraph
+    # before it (across "。" and the line break)
+    result, report = run([Q1, "在本年" + P1[1:]], [R1, "本" + P1[1:]])
+    (p,) = report["passages"]
+    a, b = result.document("d01").text, result.document("d02").text
+    assert (a[p["a_start"]:p["a_end"]], b[p["b_start"]:p["b_end"]]) == ("在本年" + P1[1:], "本" + P1[1:])
+    assert [(op, a[s:e], t, u) for s, e, t, u, op in p["edits"]] == [
+        ("delete", "在", p["b_start"], p["b_start"]), ("delete", "年", p["b_start"] + 1, p["b_start"] + 1)]
+
+
 def test_copy_over_paragraph_boundaries_merged_and_split():
     cut = P2.index("检查企业")
     result, report = run([P1, P2, P3], [Q1, P1 + P2, Q2], [R1, P2[:cut], P2[cut:], R2])

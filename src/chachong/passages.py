@@ -446,12 +446,20 @@ class Passage:
     b_paragraphs: tuple[str, ...]
 
 
-def _original(corpus: Corpus, d: int, c0: int, c1: int) -> tuple[int, int]:
-    """Local canonical [c0, c1) of document d -> original [start, end); empty gives its insertion point."""
+def _original(corpus: Corpus, d: int, c0: int, c1: int, first: int = -1) -> tuple[int, int]:
+    """Local canonical [c0, c1) of document d -> original [start, end); empty gives its insertion point.
+
+    The insertion point is just after the character before ``c0``, or, when ``c0`` is
+    ``first`` (the start of the passage the edit belongs to), the passage's own start: the
+    text between the two (a line break, punctuation) lies outside the passage.
+    """
     base = int(corpus.doc_offsets[d])
     if c1 > c0:
         return int(corpus.orig_start[base + c0]), int(corpus.orig_end[base + c1 - 1])
-    p = int(corpus.orig_end[base + c0 - 1]) if c0 > 0 else 0
+    if c0 == first:
+        p = int(corpus.orig_start[base + c0])
+    else:
+        p = int(corpus.orig_end[base + c0 - 1]) if c0 > 0 else 0
     return p, p
 
 
@@ -484,7 +492,8 @@ def describe(corpus: Corpus, dm: DocumentMatch, places: set[tuple[str, str]] | N
     edits: list[tuple[int, int, int, int, str]] = []
     places = places if places is not None else set()
     for ca0, ca1, cb0, cb1 in m.edits:
-        (a0, a1), (b0, b1) = _original(corpus, dm.a, ca0, ca1), _original(corpus, dm.b, cb0, cb1)
+        a0, a1 = _original(corpus, dm.a, ca0, ca1, m.a_start)
+        b0, b1 = _original(corpus, dm.b, cb0, cb1, m.b_start)
         if ca1 == ca0:
             op = "insert"
         elif cb1 == cb0:
