@@ -424,9 +424,14 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict,
                                       round(a_cov / max(len(docs[da].text), 1), 4),
                                       round(b_cov / max(len(docs[db].text), 1), 4),
                                       pair_count.get((da, db), 0), a_cov, kind))
+    # grouped once: scanning all of coverage per document is quadratic in the corpus
+    by_doc: dict[int, list[tuple[str, list[tuple[int, int]]]]] = defaultdict(list)
+    for (x, e), ivs in coverage.items():
+        if ivs:
+            by_doc[x].append((docs[e].id, ivs))
     for d, doc in enumerate(docs):
         st = stats[doc.id]
-        per_source = sorted((docs[e].id, ivs) for (x, e), ivs in coverage.items() if x == d and ivs)
+        per_source = sorted(by_doc.get(d, ()))
         st.copied_chars = _length([iv for _, ivs in per_source for iv in ivs])
         st.copy_ratio = round(st.copied_chars / max(len(doc.text), 1), 4)
         st.copy_ratio_excluding_stock = st.copy_ratio
