@@ -221,9 +221,28 @@ def _whole(source: Source, text: str, lines: list[tuple[int, int]], stem: str) -
 _SENTENCE_END = "。！？!?；;：:”’」』…)）"
 
 
+class _Widths(dict):
+    """Column width per character, looked up once per distinct character."""
+
+    def __missing__(self, c: str) -> int:
+        w = self[c] = 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        return w
+
+
+_WIDTHS = _Widths()
+
+
 def display_width(s: str) -> int:
-    """Columns ``s`` takes in a fixed-width font: wide and full-width characters count two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+    """Columns ``s`` takes in a fixed-width font: wide and full-width characters count two.
+
+    >>> display_width("GDP增长5%")
+    9
+    """
+    if s.isascii():
+        return len(s)
+    # a dict lookup per character in C (map) instead of a Python generator: split reads
+    # every line of a 90-million-character library through here
+    return sum(map(_WIDTHS.__getitem__, s))
 
 
 def wrap_width(lines: list[str]) -> int | None:
