@@ -431,9 +431,10 @@ def test_huge_single_line_goes_through_the_whole_pipeline(huge_run, inputs, run)
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="the pipeline peaks at ~5.7 GB on the 100 MB line: phrases._flatten keeps ~60 bytes per canonical "
-           "character (8 parallel numpy arrays) and phrases._ngram_tables adds ~40 more while the prepared "
-           "corpus stays alive; remove this marker when the peak is under 3 GiB",
+    reason="the pipeline peaks at ~5.5-6 GiB on the 100 MB line, in phrases.mine_phrases: _flatten keeps ~60 "
+           "bytes per canonical character (8 parallel numpy arrays) and _ngram_tables adds ~40 more "
+           "(grp = group[flat.doc], h, pos, h[pos]) while the prepared corpus (~20 bytes per character) stays "
+           "alive; remove this marker when the peak is under 3 GiB",
 )
 def test_huge_inputs_stay_within_bounded_memory(huge_run):
     result, _report, _out = huge_run
