@@ -158,9 +158,8 @@ def canonicalize_array(
         # collapse each run of masked characters into one mask symbol
         prev = np.concatenate(([False], masked[:-1]))
         first = ~(masked & prev)
-        run_id = np.cumsum(first) - 1
-        last_end = np.zeros(int(run_id[-1]) + 1, dtype=np.int64)
-        np.maximum.at(last_end, run_id, ends)
+        # ends rise with position, so a run's end is its last character's end (no ufunc.at)
+        last_end = ends[np.concatenate((first[1:], [True]))]
         out = out[first]
         starts = starts[first]
         ends = last_end
