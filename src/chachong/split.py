@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
 
+import numpy as np
+
 from chachong.boilerplate import TrailerNote, trailing_block
 from chachong.model import Document, Paragraph, Source
 
@@ -245,6 +247,28 @@ def display_width(s: str) -> int:
     return sum(map(_WIDTHS.__getitem__, s))
 
 
+_BMP_WIDE: np.ndarray | None = None
+
+
+def _widths(rows: list[str]) -> list[int]:
+    """display_width of each row, in one numpy pass over all their characters."""
+    global _BMP_WIDE
+    if _BMP_WIDE is None and sum(map(len, rows)) < 1 << 16:
+        # building the table costs about as much as looking up 64 K characters one by one
+        return [display_width(r) for r in rows]
+    if _BMP_WIDE is None:
+        _BMP_WIDE = np.array([unicodedata.east_asian_width(chr(c)) in "WF" for c in range(0x10000)])
+    cps = np.frombuffer("".join(rows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    wide = np.zeros(cps.size, dtype=np.int64)
+    bmp = cps < 0x10000
+    wide[bmp] = _BMP_WIDE[cps[bmp]]
+    for i in np.flatnonzero(~bmp):
+        wide[i] = _WIDTHS[chr(int(cps[i]))] - 1
+    ends = np.cumsum([len(r) for r in rows])
+    acc = np.concatenate(([0], np.cumsum(wide)))
+    return (ends - np.concatenate(([0], ends[:-1])) + acc[ends] - acc[np.concatenate(([0], ends[:-1]))]).tolist()
+
+
 def wrap_width(lines: list[str]) -> int | None:
     """The fixed width of hard-wrapped text (PDF extractions, e-mail dumps), or None.
 
@@ -253,9 +277,10 @@ def wrap_width(lines: list[str]) -> int | None:
     common width, give or take two columns, that width is 30 or more, and at most 5 % of
     the lines are wider.
     """
-    lengths = [display_width(x.rstrip()) for x in lines if x.strip()]
-    if len(lengths) < 5:
+    rows = [x.rstrip() for x in lines if x.strip()]
+    if len(rows) < 5:
         return None
+    lengths = _widths(rows)
     counts: dict[int, int] = {}
     for n in lengths:
         counts[n] = counts.get(n, 0) + 1
