@@ -46,9 +46,10 @@ class PairTable:
 
 def _canonical_keys(corpus: Corpus, idx: np.ndarray) -> np.ndarray:
     """Group id per paragraph in ``idx``: equal ids iff equal canonical text."""
-    texts = [corpus.canonical_text(int(i)) for i in idx]
-    ids: dict[str, int] = {}
-    return np.array([ids.setdefault(t, len(ids)) for t in texts], dtype=np.int64)
+    # the code point bytes, not decoded strings: equal bytes iff equal text, and no decoding
+    cps, bounds = corpus.cps, corpus.par_bounds[idx].tolist()
+    ids: dict[bytes, int] = {}
+    return np.array([ids.setdefault(cps[s:e].tobytes(), len(ids)) for s, e in bounds], dtype=np.int64)
 
 
 def fingerprint_candidates(
