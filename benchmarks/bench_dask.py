@@ -63,6 +63,14 @@ def peak():
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
+def vm():
+    # the client's (current, peak) resident memory when a stage starts, from /proc
+    got = {}
+    for line in open("/proc/self/status"):
+        if line.startswith(("VmRSS", "VmHWM")):
+            got[line.split(":")[0]] = int(line.split()[1]) * 1024
+    return [got.get("VmRSS", 0), got.get("VmHWM", 0)]
+
 if __name__ == "__main__":
     path, out, workers, part = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None,
@@ -73,14 +81,18 @@ if __name__ == "__main__":
     t0 = time.perf_counter()
     marks, at = {}, {}
 
+    rss = {}
+
     def say(stage):
         marks.setdefault(stage, time.perf_counter() - t0)
         at.setdefault(stage, time.time())
+        rss.setdefault(stage, vm())
 
     with get_task_stream(client) as ts:
         r = audit_dask([path], client=client, partition_paragraphs=part, stats=stats, progress=say)
     marks["end"] = time.perf_counter() - t0
     at["end"] = time.time()
+    rss["end"] = vm()
     atomic_write_text(out, dumps(r))
     # task seconds per stage (by when they ran) and per kind of task
     windows = sorted(at.items(), key=lambda kv: kv[1])
@@ -103,7 +115,7 @@ if __name__ == "__main__":
                 transfer[stage][0] += s["stop"] - s["start"]
                 transfer[stage][1] += 1
     print(json.dumps({"wall": marks["end"], "marks": marks, "client_peak": peak(), "worker_peaks": client.run(peak),
-                      "worker_idle": idle, "stats": stats, "compute": compute, "transfer": transfer,
+                      "worker_idle": idle, "stats": stats, "client_rss": rss, "compute": compute, "transfer": transfer,
                       "paragraph_pairs": len(r.paragraph_pairs), "document_pairs": len(r.document_pairs)}))
     client.close()
     cluster.close()
@@ -172,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     peaks = ", ".join(f"{mb(v)} (idle {mb(dask['worker_idle'][k])})" for k, v in sorted(dask["worker_peaks"].items()))
     print(f"dask:  {dask['wall']:.1f} s, client+scheduler peak RSS {mb(dask['client_peak'])}, "
           f"worker peaks {peaks}  ({stages(dask['marks'])})")
+    print("  client RSS when each stage starts (current / peak so far): "
+          + ", ".join(f"{k} {mb(v[0])}/{mb(v[1])}" for k, v in dask["client_rss"].items()))
     if local is not None:
         same = (base / "local.json").read_bytes() == (base / "dask.json").read_bytes()
         print(f"report.json byte-identical: {same}  ({dask['paragraph_pairs']:,} paragraph pairs, "
@@ -203,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         "shuffle machinery, all shuffles (per 10k paragraphs)": sec(*shuffle) / pars * 1e4,
         "candidate filters (per 1k proposed pairs)": sec("filter_") / max(st.get("proposed_pairs", 0), 1) * 1e3,
         "exact verification (per 1k candidates)": sec("verify_") / max(st.get("candidates", 0), 1) * 1e3,
-        "document Jaccards (per 1k document pairs)": sec("doc_") / max(st.get("verified_document_pairs", 0), 1) * 1e3,
+        "document Jaccards (per 1k document pairs)": sec("doc_") / max(st.get("linked_document_pairs", 0), 1) * 1e3,
         "fingerprints + seed hits (per 10k paragraphs)": sec("part_fingerprints", "fingerprint", "hits_") / pars * 1e4,
         "alignment (per 1k document pairs)": sec("align_") / max(st.get("document_pairs_aligned", 0), 1) * 1e3,
     }

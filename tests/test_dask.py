@@ -128,6 +128,20 @@ def test_folder_with_bad_inputs(tmp_path, client):
     assert dumps(got) == dumps(local)
 
 
+def test_identical_short_documents_in_different_partitions(tmp_path, client):
+    """Identical documents too short to pair or align are still an identical pair, across partitions."""
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    text = EXAMPLE.read_text(encoding="utf-8")
+    (tmp_path / "a.txt").write_text("通知\n请各单位按时报送。\n", encoding="utf-8")
+    (tmp_path / "m.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "z.txt").write_text("通知\n请各单位按时报送。\n", encoding="utf-8")
+    local = audit([tmp_path])
+    first, last = local.documents[0].id, local.documents[-1].id
+    assert any((p.a, p.b, p.kind) == (first, last, "identical") for p in local.document_pairs)
+    assert dumps(audit_dask([tmp_path], client=client, partition_paragraphs=25)) == dumps(local)
+
+
 def test_nothing_readable(tmp_path, client):
     inputs = [tmp_path / "missing.txt", tmp_path]
     local = audit(inputs)

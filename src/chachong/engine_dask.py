@@ -52,7 +52,7 @@ import os
 import socket
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +130,73 @@ class _Part:
     doc0: int  # global index of the first document
     par0: int  # global index of the first paragraph
     corpus: Any  # chachong.corpus.Corpus of the partition's documents (local indices)
+    _digests: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _samples: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_docs(self) -> int:
         return len(self.corpus.documents)
+
+    def digests(self) -> tuple[np.ndarray, np.ndarray]:
+        """128-bit digest (two uint64) of every paragraph's canonical text."""
+        if self._digests is None:
+            self._digests = _digests(self.corpus, np.arange(self.corpus.n_paragraphs))
+        return self._digests
+
+    def samples(self) -> np.ndarray:
+        """Sampled fingerprints per paragraph (hashes with two low bits zero), the containment denominator."""
+        if self._samples is None:
+            c = self.corpus
+            sampled = ((c.set_hashes & np.uint32(3)) == 0).astype(np.int64)
+            self._samples = np.add.reduceat(sampled, c.set_offsets[:-1]) if c.n_paragraphs else np.zeros(0, np.int64)
+        return self._samples
+
+    def texts(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Canonical code points of paragraphs ``local``, as CSR (values, offsets)."""
+        b = self.corpus.par_bounds[local]
+        return _gather_csr(self.corpus.cps, b[:, 0], b[:, 1] - b[:, 0])
+
+    def sets(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Shingle sets of paragraphs ``local``, as CSR (values, offsets)."""
+        off = self.corpus.set_offsets
+        return _gather_csr(self.corpus.set_hashes, off[local], off[local + 1] - off[local])
+
+
+def _gather_csr(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slices ``values[starts[i]:starts[i] + lengths[i]]`` concatenated, with their offsets."""
+    lengths = np.asarray(lengths, np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    idx = np.repeat(np.asarray(starts, np.int64) - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    return values[idx], offsets
+
+
+def _blob_column(values: np.ndarray, offsets: np.ndarray):
+    """CSR rows of numbers -> a pandas column of Arrow binaries (one per row), without a loop per row."""
+    import pandas as pd
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(values)
+    item = data.dtype.itemsize
+    arr = pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1,
+                                [None, pa.py_buffer(np.asarray(offsets, np.int64) * item),
+                                 pa.py_buffer(data.view(np.uint8))])
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+
+
+def _blob_arrays(series, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A column of Arrow binaries -> its rows as CSR (values of ``dtype``, offsets in values)."""
+    import pyarrow as pa
+
+    arr = pa.array(series.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_binary():
+        arr = arr.cast(pa.large_binary())
+    bufs = arr.buffers()
+    off = np.frombuffer(bufs[1], np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    item = np.dtype(dtype).itemsize
+    return data[off[0]:off[-1]].view(dtype), (off - off[0]) // item
 
 
 def _renumber(docs: Sequence[Document], first: int, total: int) -> list[Document]:
@@ -255,7 +318,7 @@ def _pair_rows(part: _Part, config: AuditConfig, bands: int, rows: int):
     el = _eligible(c, config)
     gpar = el.astype(np.int64) + part.par0
     gdoc = c.par_doc[el].astype(np.int64) + part.doc0
-    h1, h2 = _digests(c, el)
+    h1, h2 = (x[el] for x in part.digests())
     out = [{"band": np.full(el.size, _TEXT_BAND), "key": h1, "x": gpar, "h": h2, "d": gdoc}]
     sig = c.signatures[el]
     for b in range(bands):
@@ -362,7 +425,7 @@ def _binary(values: list[bytes]):
     import pandas as pd
     import pyarrow as pa
 
-    return pd.Series(values, dtype=pd.ArrowDtype(pa.binary()))
+    return pd.Series(values, dtype=pd.ArrowDtype(pa.large_binary()))
 
 
 def _meta_with_blobs(schema: dict[str, Any], blobs: Sequence[str]):
@@ -370,15 +433,6 @@ def _meta_with_blobs(schema: dict[str, Any], blobs: Sequence[str]):
     for name in blobs:
         df[name] = _binary([])
     return df
-
-
-def _per_paragraph_samples(corpus, local: np.ndarray) -> np.ndarray:
-    """Sampled fingerprints per paragraph (the denominator of the containment estimate)."""
-    out = np.empty(local.size, np.int64)
-    for j, i in enumerate(local.tolist()):
-        s = corpus.paragraph_set(i)
-        out[j] = int(np.count_nonzero((s & np.uint32(3)) == 0))
-    return out
 
 
 def _merged_requests(df) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -401,22 +455,20 @@ def _filter_attach_a(df, part: _Part):
     a, b, flag, fp_count = _merged_requests(df)
     c = part.corpus
     local = a - part.par0
-    uniq, inv = np.unique(local, return_inverse=True)
-    h1, h2 = _digests(c, uniq)
-    per = _per_paragraph_samples(c, uniq)
+    h1, h2 = part.digests()
     out = _frame({"b": b, "a": a, "flag": flag, "fp_count": fp_count,
-                  "doc_a": c.par_doc[local].astype(np.int64) + part.doc0, "h1_a": h1[inv], "h2_a": h2[inv],
-                  "per_a": per[inv]}, _FILTER_A)
-    sigs = [c.signatures[i].tobytes() for i in uniq.tolist()]
-    out["sig_a"] = _binary([sigs[i] for i in inv.tolist()])
+                  "doc_a": c.par_doc[local].astype(np.int64) + part.doc0, "h1_a": h1[local], "h2_a": h2[local],
+                  "per_a": part.samples()[local]}, _FILTER_A)
+    n_perm = c.signatures.shape[1]
+    out["sig_a"] = _blob_column(c.signatures[local].reshape(-1), np.arange(len(local) + 1) * n_perm)
     return out
 
 
 def _filter_at_b(df, part: _Part, config: AuditConfig):
     """Round 1 at the owner of b: the MinHash estimate (LSH) and shared-sample (fingerprint) filters.
 
-    Returns the candidates to verify (kind -1) and the LSH representative pairs that passed the
-    estimate (kind ``_REP_PASSED``), which the client expands to their groups' members.
+    Returns the candidates to verify (flag ``_VERIFY``) and the LSH representative pairs that
+    passed the estimate (flag ``_REP_PASSED``), which the client expands to their groups' members.
     """
     from chachong.pairs import _ESTIMATE_SLACK
 
@@ -427,17 +479,16 @@ def _filter_at_b(df, part: _Part, config: AuditConfig):
     a = df["a"].to_numpy()
     flag = df["flag"].to_numpy()
     local = b - part.par0
-    h1_b, h2_b = _digests(c, local)
-    per_b = _per_paragraph_samples(c, local)
-    sig_a = np.stack([np.frombuffer(x, np.uint32) for x in df["sig_a"]])
+    h1, h2 = part.digests()
+    sig_a = _blob_arrays(df["sig_a"], np.uint32)[0].reshape(len(b), -1)
     # the MinHash estimate, on representatives, before the document filter: their groups'
     # other members may be in other documents
     est = (sig_a == c.signatures[local]).mean(axis=1)
     passed = ((flag & _LSH) != 0) & (est >= config.threshold - _ESTIMATE_SLACK)
     fp_count = df["fp_count"].to_numpy()
-    smaller = np.maximum(np.minimum(df["per_a"].to_numpy(), per_b), 1)
+    smaller = np.maximum(np.minimum(df["per_a"].to_numpy(), part.samples()[local]), 1)
     fp_ok = ((flag & _FP) != 0) & (fp_count >= 2) & (fp_count / smaller >= max(config.containment - 0.3, 0.1))
-    same_text = (df["h1_a"].to_numpy() == h1_b) & (df["h2_a"].to_numpy() == h2_b)
+    same_text = (df["h1_a"].to_numpy() == h1[local]) & (df["h2_a"].to_numpy() == h2[local])
     doc_b = c.par_doc[local].astype(np.int64) + part.doc0
     cand = (passed | fp_ok) & (df["doc_a"].to_numpy() != doc_b) & ~same_text
     return _frame({"a": np.concatenate([a[cand], a[passed]]), "b": np.concatenate([b[cand], b[passed]]),
@@ -450,33 +501,34 @@ def _verify_attach_a(df, part: _Part):
     if df.empty:
         return _meta_with_blobs(_VERIFY_A, ("set_a", "cps_a"))
     a, b, _, _ = _merged_requests(df)
-    c = part.corpus
     local = a - part.par0
-    uniq, inv = np.unique(local, return_inverse=True)
-    out = _frame({"b": b, "a": a, "doc_a": c.par_doc[local].astype(np.int64) + part.doc0}, _VERIFY_A)
-    sets = [c.paragraph_set(i).tobytes() for i in uniq.tolist()]
-    cps = [c.cps[c.par_bounds[i, 0]:c.par_bounds[i, 1]].tobytes() for i in uniq.tolist()]
-    out["set_a"] = _binary([sets[i] for i in inv.tolist()])
-    out["cps_a"] = _binary([cps[i] for i in inv.tolist()])
+    out = _frame({"b": b, "a": a, "doc_a": part.corpus.par_doc[local].astype(np.int64) + part.doc0}, _VERIFY_A)
+    out["set_a"] = _blob_column(*part.sets(local))
+    out["cps_a"] = _blob_column(*part.texts(local))
     return out
 
 
-def _mini_corpus(config: AuditConfig, cps: list[np.ndarray], sets: list[np.ndarray], docs: np.ndarray):
-    """A Corpus of just the given paragraphs (no documents, no signatures), for the verification functions."""
+def _mini_corpus(config: AuditConfig, cps: tuple[np.ndarray, np.ndarray], sets: tuple[np.ndarray, np.ndarray],
+                 docs: np.ndarray):
+    """A Corpus of just the given paragraphs (CSR texts and sets; no documents, no signatures)."""
     from chachong.corpus import Corpus
 
-    lens = np.array([x.size for x in cps], np.int64)
-    starts = np.concatenate(([0], np.cumsum(lens)))
-    sizes = np.array([x.size for x in sets], np.int64)
     return Corpus(
-        documents=[], config=config,
-        cps=np.concatenate(cps).astype(np.uint32) if cps else np.zeros(0, np.uint32),
+        documents=[], config=config, cps=cps[0].astype(np.uint32),
         orig_start=np.zeros(0, np.int64), orig_end=np.zeros(0, np.int64), doc_offsets=np.zeros(1, np.int64),
-        par_doc=docs.astype(np.int64), par_bounds=np.stack([starts[:-1], starts[1:]], axis=1),
-        set_hashes=np.concatenate(sets).astype(np.uint32) if sets else np.zeros(0, np.uint32),
-        set_offsets=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
-        signatures=np.zeros((len(cps), 0), np.uint32),
+        par_doc=docs.astype(np.int64), par_bounds=np.stack([cps[1][:-1], cps[1][1:]], axis=1),
+        set_hashes=sets[0].astype(np.uint32), set_offsets=sets[1].astype(np.int64),
+        signatures=np.zeros((len(docs), 0), np.uint32),
     )
+
+
+def _interleave(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Two CSR arrays of n rows -> one of 2n rows: x[0], y[0], x[1], y[1], ..."""
+    lens = np.empty(2 * (len(x[1]) - 1), np.int64)
+    lens[0::2], lens[1::2] = np.diff(x[1]), np.diff(y[1])
+    starts = np.empty_like(lens)
+    starts[0::2], starts[1::2] = x[1][:-1], y[1][:-1] + x[0].size
+    return _gather_csr(np.concatenate([x[0], y[0]]), starts, lens)
 
 
 def classify(corpus, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -506,18 +558,13 @@ def _verify_at_b(df, part: _Part, config: AuditConfig):
     """Round 2 at the owner of b: exact Jaccard, containment and kind of every candidate."""
     if df.empty:
         return _frame({}, _VERIFIED)
-    c = part.corpus
     b = df.index.to_numpy().astype(np.int64)
     a = df["a"].to_numpy()
     local = b - part.par0
-    cps, sets = [], []
-    for i, (sa, ca) in enumerate(zip(df["set_a"], df["cps_a"])):
-        j = int(local[i])
-        cps += [np.frombuffer(ca, np.uint32), c.cps[c.par_bounds[j, 0]:c.par_bounds[j, 1]]]
-        sets += [np.frombuffer(sa, np.uint32), c.paragraph_set(j)]
     docs = np.empty(2 * len(b), np.int64)
-    docs[0::2], docs[1::2] = df["doc_a"].to_numpy(), c.par_doc[local] + part.doc0
-    mini = _mini_corpus(config, cps, sets, docs)
+    docs[0::2], docs[1::2] = df["doc_a"].to_numpy(), part.corpus.par_doc[local] + part.doc0
+    mini = _mini_corpus(config, _interleave(_blob_arrays(df["cps_a"], np.uint32), part.texts(local)),
+                        _interleave(_blob_arrays(df["set_a"], np.uint32), part.sets(local)), docs)
     pairs = np.stack([np.arange(0, 2 * len(b), 2), np.arange(1, 2 * len(b), 2)], axis=1)
     jac, cont, kind = classify(mini, pairs)
     keep = kind >= 0
@@ -588,6 +635,33 @@ def _fp_window(config: AuditConfig) -> tuple[int, int]:
 
     k = max(1, min(FP_K, config.min_span))
     return k, max(1, config.min_span - k + 1)
+
+
+def _document_digests(part: _Part) -> np.ndarray:
+    """128-bit digest of each document's whole canonical text (two uint64 columns; zeros when empty)."""
+    c = part.corpus
+    out = np.zeros((part.n_docs, 2), np.uint64)
+    for d in range(part.n_docs):
+        body = c.cps[c.doc_offsets[d]:c.doc_offsets[d + 1]]
+        if body.size:
+            digest = hashlib.blake2b(body.tobytes(), digest_size=16).digest()
+            out[d] = (int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little"))
+    return out
+
+
+def identical_documents(digests: np.ndarray) -> set[tuple[int, int]]:
+    """Every pair of documents with the same non-empty canonical text, as ``_document_stats`` links them.
+
+    ``digests`` are :func:`_document_digests` rows (all zero for an empty document).
+    """
+    keep = np.flatnonzero(digests.any(axis=1))
+    o = keep[np.lexsort((keep, digests[keep, 1], digests[keep, 0]))]
+    starts, sizes = _runs(digests[o, 0], digests[o, 1])
+    out: set[tuple[int, int]] = set()
+    for s, z in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
+        group = o[s:s + z].tolist()
+        out.update((x, y) for i, x in enumerate(group) for y in group[i + 1:])
+    return out
 
 
 def _edges(part: _Part, need: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -710,11 +784,15 @@ def _fingerprint_pairs(df, min_docs: int):
 _OCC_WITH_A = {"db": np.int64, "da": np.int64, "pa": np.int64, "pb": np.int64, "before_a": np.int64}
 
 
-def _context(corpus, d: int, pos: int, k: int, reach: int) -> tuple[bytes, int]:
-    """Canonical characters within ``reach`` of the k-gram at local ``pos`` of document d (clipped to it)."""
-    s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
-    lo, hi = max(s, s + pos - reach), min(e, s + pos + k + reach)
-    return corpus.cps[lo:hi].tobytes(), s + pos - lo
+def _contexts(part: _Part, gdoc: np.ndarray, pos: np.ndarray, k: int, reach: int):
+    """Canonical characters within ``reach`` of each k-gram (document, local position), clipped to its
+    document: CSR (values, offsets) and how many characters precede the k-gram in each."""
+    offs = part.corpus.doc_offsets
+    d = gdoc - part.doc0
+    s, e = offs[d], offs[d + 1]
+    lo = np.maximum(s, s + pos - reach)
+    hi = np.minimum(e, s + pos + k + reach)
+    return _gather_csr(part.corpus.cps, lo, hi - lo), s + pos - lo
 
 
 def _hits_attach_a(df, part: _Part, config: AuditConfig):
@@ -722,17 +800,12 @@ def _hits_attach_a(df, part: _Part, config: AuditConfig):
     if df.empty:
         return _meta_with_blobs(_OCC_WITH_A, ("ctx_a",))
     k, _ = _fp_window(config)
-    reach = config.min_span - k
     da = df.index.to_numpy().astype(np.int64)
-    pa = df["pa"].to_numpy()
-    ctx, before = [], []
-    for d, p in zip((da - part.doc0).tolist(), pa.tolist()):
-        c, b = _context(part.corpus, d, p, k, reach)
-        ctx.append(c)
-        before.append(b)
-    out = _frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(),
-                  "before_a": np.array(before, np.int64)}, _OCC_WITH_A)
-    out["ctx_a"] = _binary(ctx)
+    pa = df["pa"].to_numpy().astype(np.int64)
+    ctx, before = _contexts(part, da, pa, k, config.min_span - k)
+    out = _frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(), "before_a": before},
+                 _OCC_WITH_A)
+    out["ctx_a"] = _blob_column(*ctx)
     return out
 
 
@@ -758,34 +831,22 @@ def seed_evidence(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray
 
 
 def _hits_at_b(df, part: _Part, config: AuditConfig):
-    """Occurrence pairs at the owner of b (every pair of documents whole here): the seed hits."""
+    """Occurrence pairs at the owner of b (every occurrence pair of a document pair is here): the seed hits."""
     from chachong.passages import _extent
 
     if df.empty:
         return _frame({}, _HITS)
     k, _ = _fp_window(config)
-    reach = config.min_span - k
     db = df.index.to_numpy().astype(np.int64)
-    pb = df["pb"].to_numpy()
-    pieces: list[np.ndarray] = []
-    lo: list[tuple[int, int, int, int]] = []
-    pa_flat: list[int] = []
-    pb_flat: list[int] = []
-    at = 0
-    for blob, d, p, ba in zip(df["ctx_a"], (db - part.doc0).tolist(), pb.tolist(), df["before_a"].tolist()):
-        ca = np.frombuffer(blob, np.uint32)
-        raw, bb = _context(part.corpus, d, p, k, reach)
-        cb = np.frombuffer(raw, np.uint32)
-        pieces += [ca, cb]
-        lo.append((at, at + ca.size, at + ca.size, at + ca.size + cb.size))
-        pa_flat.append(at + ba)
-        pb_flat.append(at + ca.size + bb)
-        at += ca.size + cb.size
-    bounds = np.array(lo, np.int64)
+    pb = df["pb"].to_numpy().astype(np.int64)
+    (va, oa), ba = _blob_arrays(df["ctx_a"], np.uint32), df["before_a"].to_numpy().astype(np.int64)
+    (vb, ob), bb = _contexts(part, db, pb, k, config.min_span - k)
     # each context reaches as far as _extent looks (min_span characters around the k-gram), or
     # to its document's edge, so the exact match measured on the contexts is the document's
-    extent = _extent(np.concatenate(pieces), bounds[:, [0, 2]], bounds[:, [1, 3]], np.array(pa_flat, np.int64),
-                     np.array(pb_flat, np.int64), k, config.min_span)
+    shift = va.size
+    extent = _extent(np.concatenate([va, vb]), np.stack([oa[:-1], ob[:-1] + shift], axis=1),
+                     np.stack([oa[1:], ob[1:] + shift], axis=1), oa[:-1] + ba, ob[:-1] + shift + bb, k,
+                     config.min_span)
     da, la, lb = df["da"].to_numpy(), df["pa"].to_numpy(), pb
     srt = np.lexsort((lb, la, db, da))
     da, db, la, lb, long_enough = da[srt], db[srt], la[srt], lb[srt], (extent >= config.min_span)[srt]
@@ -930,12 +991,25 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
         for n, p in enumerate(sub.documents[i].paragraphs):
             pid_key[p.id] = (g, n)
     did = {sub.documents[i].id: g for i, g in enumerate(order)}
+    owned = set(zip(da.tolist(), db.tolist()))
+
+    def mine_pair(x: str, y: str) -> bool:
+        gx, gy = did[x], did[y]
+        return (min(gx, gy), max(gx, gy)) in owned
+
+    # identical documents are linked wherever both are in a block's corpus; the block owning the pair reports it
+    doc_pairs = [dp for dp in doc_pairs if mine_pair(dp.a, dp.b)]
+    copied_mine = {}
+    for doc_id, st in stats.items():
+        per = {sid: ivs for sid, ivs in st.copied.items() if mine_pair(doc_id, sid)}
+        if per:
+            copied_mine[doc_id] = per
     return _BlockResult(
         passages=[((order[dm.a], dm.match.a_start, order[dm.b], dm.match.b_start, dm.match.a_end, dm.match.b_end), p)
                   for dm, p in zip(matches, described)],
         paragraph_pairs=[((*pid_key[pp.a], *pid_key[pp.b]), pp) for pp in par_pairs],
         document_pairs=[((did[dp.a], did[dp.b]), dp) for dp in doc_pairs],
-        copied={doc_id: st.copied for doc_id, st in stats.items() if st.copied},
+        copied=copied_mine,
     )
 
 
@@ -1244,6 +1318,7 @@ class _Engine:
         import pandas as pd
 
         pairs = {(int(self.par_doc[a]), int(self.par_doc[b])) for a, b in zip(table.a, table.b)}
+        self._count("linked_document_pairs", len(pairs))
         for what in ("sig", "set"):
             if not pairs:
                 return {}
@@ -1263,6 +1338,8 @@ class _Engine:
         """Winnowed fingerprints per partition (they need nothing global; started early)."""
         k, w = _fp_window(self.config)
         edges = self.client.gather([self.client.submit(_edges, p, w + k) for p in self.parts])
+        self.doc_digests = np.concatenate(self.client.gather([self.client.submit(_document_digests, p)
+                                                              for p in self.parts]))
         self.fingerprints = []
         for j, part in enumerate(self.parts):
             before: list[np.ndarray] = []
@@ -1306,8 +1383,10 @@ class _Engine:
         keep = plan.keep
         a, b = table.a[keep].astype(np.int64), table.b[keep].astype(np.int64)
         da, db = self.par_doc[a], self.par_doc[b]
-        # document pairs with kept paragraph pairs, and near-duplicate ones (their short paragraphs pair up)
+        # document pairs with kept paragraph pairs, near-duplicate ones (their short paragraphs pair up)
+        # and identical ones (copies however short)
         linked = set(zip(da.tolist(), db.tolist())) | {p for p, j in doc_jac.items() if j >= cfg.document_threshold}
+        linked |= identical_documents(self.doc_digests)
         tp = np.array(sorted(linked), dtype=np.int64).reshape(-1, 2)
         tab = self._from_client({"da": tp[:, 0], "db": tp[:, 1], "la": np.full(len(tp), -1),
                                  "lb": np.full(len(tp), -1),
@@ -1378,7 +1457,7 @@ def audit_dask(
         engine.stats["verified_pairs"] = len(table)
         say("cluster")
         doc_jac = engine.document_jaccards(table)
-        engine.stats["verified_document_pairs"] = len(doc_jac)
+        engine.stats["exact_document_jaccards"] = len(doc_jac)
         plan = stock_plan(docs, engine.par_doc, table, doc_jac, config)
         say("align")
         blocks = engine.align(table, plan, doc_jac)
