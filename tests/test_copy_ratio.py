@@ -130,6 +130,17 @@ def test_an_edit_at_the_start_of_a_passage_is_placed_inside_it():
         ("delete", "在", p["b_start"], p["b_start"]), ("delete", "年", p["b_start"] + 1, p["b_start"] + 1)]
 
 
+def test_a_paragraph_pair_span_stays_inside_its_paragraphs_when_a_figure_runs_on():
+    # "98" ending one paragraph and "3" starting the next are one masked figure canonically
+    # (line breaks are not canonical); the pair's span still ends where the paragraph ends
+    copied = P2[:-1] + "，整改率达98"
+    result, report = run([Q1, copied, "3月起" + P3], [R1, copied, Q2])
+    pair = next(p for p in report["paragraph_pairs"] if (p["a"], p["b"]) == ("d01:p002", "d02:p002"))
+    a, b = result.document("d01"), result.document("d02")
+    assert pair["kind"] == "identical"
+    assert pair["spans"] == [[a.paragraphs[1].start, a.paragraphs[1].end, b.paragraphs[1].start, b.paragraphs[1].end]]
+
+
 def test_copy_over_paragraph_boundaries_merged_and_split():
     cut = P2.index("检查企业")
     result, report = run([P1, P2, P3], [Q1, P1 + P2, Q2], [R1, P2[:cut], P2[cut:], R2])

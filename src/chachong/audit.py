@@ -345,16 +345,17 @@ def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], p
             if (pa, pb) in known or (min(lengths[pa], lengths[pb]) >= config.min_paragraph_chars
                                      and share >= config.containment):
                 oa, ob = int(corpus.doc_offsets[dm.a]), int(corpus.doc_offsets[dm.b])
-                spans[(pa, pb)].append((*corpus.to_original(oa + a0, oa + a1),
-                                        *corpus.to_original(ob + b0, ob + b1)))
+                spans[(pa, pb)].append((*_in_paragraph(corpus, pa, oa + a0, oa + a1),
+                                        *_in_paragraph(corpus, pb, ob + b0, ob + b1)))
     for (a, b), (_, _, kind) in known.items():
         if kind == IDENTICAL and not spans.get((a, b)):
             # identical short paragraphs (headings) of copied documents: below min_span, still copied
             da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
             (sa, ea), (sb, eb) = (int(x) for x in corpus.par_bounds[a]), (int(x) for x in corpus.par_bounds[b])
-            spans[(a, b)].append((*corpus.to_original(sa, ea), *corpus.to_original(sb, eb)))
-            copied[(da, db)].append(corpus.to_original(sa, ea))
-            copied[(db, da)].append(corpus.to_original(sb, eb))
+            span_a, span_b = _in_paragraph(corpus, a, sa, ea), _in_paragraph(corpus, b, sb, eb)
+            spans[(a, b)].append((*span_a, *span_b))
+            copied[(da, db)].append(span_a)
+            copied[(db, da)].append(span_b)
     new = np.array(sorted(k for k in spans if k not in known), dtype=np.int64).reshape(-1, 2)
     if len(new):
         jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, new)
@@ -368,6 +369,18 @@ def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], p
         par_pairs.append(ParagraphPair(pids[a], pids[b], round(j, 4), round(c, 4), kind,
                                        tuple(sorted(set(spans.get((a, b), []))))))
     return par_pairs, pair_count, copied
+
+
+def _in_paragraph(corpus: Corpus, p: int, lo: int, hi: int) -> tuple[int, int]:
+    """Original [start, end) of global canonical [lo, hi), a stretch of paragraph ``p``, within its text.
+
+    A canonical character can reach past its paragraph's end: a paragraph ending in a digit
+    and the next starting with one make one masked figure (a run of digits collapses into one
+    mask symbol, line breaks are not canonical), which starts in ``p`` and ends in the next
+    paragraph. A paragraph pair's span is text of its paragraphs, so the end stops at ``p``'s end.
+    """
+    start, end = corpus.to_original(lo, hi)
+    return start, min(end, corpus.paragraph(p).end)
 
 
 def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
