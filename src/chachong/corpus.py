@@ -104,25 +104,34 @@ def _unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
 def prepare(documents: Sequence[Document], config: AuditConfig) -> Corpus:
     """Normalise, shingle and sign every paragraph of ``documents``."""
     docs = list(documents)
-    cps_parts, st_parts, en_parts = [], [], []
+    # filled in place: canonical text is never longer than the original, and a paragraph
+    # has at most one shingle more than characters. np.empty leaves untouched pages
+    # unallocated, and building from parts would hold every array twice at the end
+    total = sum(len(d.text) for d in docs)
+    cps_all = np.empty(total, dtype=np.uint32)
+    st_all = np.empty(total, dtype=np.int64)
+    en_all = np.empty(total, dtype=np.int64)
+    set_all = np.empty(total + sum(len(d.paragraphs) for d in docs), dtype=np.uint32)
+    h_pos = 0
     doc_offsets = np.zeros(len(docs) + 1, dtype=np.int64)
     par_doc_parts, bounds_parts = [], []
     # shingle sets are de-duplicated in pieces of about _DEDUPE_CHUNK hashes as documents
     # come: one global sort of (paragraph, hash) keys took 5 GB and 20 s at 90 M characters
-    hash_parts, count_parts = [], []
+    count_parts = []
     pending_h: list[np.ndarray] = []
     pending_off: list[np.ndarray] = []
     pending_n = 0
 
     def flush() -> None:
-        nonlocal pending_n
+        nonlocal pending_n, h_pos
         if not pending_h:
             return
         counts = np.concatenate([np.diff(o) for o in pending_off])
         offsets = np.zeros(counts.size + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         h, off = _unique_sets(np.concatenate(pending_h), offsets)
-        hash_parts.append(h)
+        set_all[h_pos:h_pos + h.size] = h
+        h_pos += h.size
         count_parts.append(np.diff(off))
         pending_h.clear()
         pending_off.clear()
@@ -133,9 +142,9 @@ def prepare(documents: Sequence[Document], config: AuditConfig) -> Corpus:
         cps, st, en = canonicalize_array(
             codepoints(doc.text), mask_digits=config.mask_digits, mask_placeholders=config.mask_placeholders
         )
-        cps_parts.append(cps)
-        st_parts.append(st)
-        en_parts.append(en)
+        cps_all[base:base + cps.size] = cps
+        st_all[base:base + cps.size] = st
+        en_all[base:base + cps.size] = en
         doc_offsets[d_i + 1] = base + cps.size
         if doc.paragraphs:
             ps = np.array([(p.start, p.end) for p in doc.paragraphs], dtype=np.int64)
@@ -159,7 +168,7 @@ def prepare(documents: Sequence[Document], config: AuditConfig) -> Corpus:
         base += cps.size
     flush()
     cat = (lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt))
-    set_h = cat(hash_parts, np.uint32)
+    set_h = set_all[:h_pos]
     set_off = np.zeros(sum(c.size for c in count_parts) + 1, dtype=np.int64)
     if count_parts:
         np.cumsum(np.concatenate(count_parts), out=set_off[1:])
@@ -167,9 +176,9 @@ def prepare(documents: Sequence[Document], config: AuditConfig) -> Corpus:
     return Corpus(
         documents=docs,
         config=config,
-        cps=cat(cps_parts, np.uint32),
-        orig_start=cat(st_parts, np.int64),
-        orig_end=cat(en_parts, np.int64),
+        cps=cps_all[:base],
+        orig_start=st_all[:base],
+        orig_end=en_all[:base],
         doc_offsets=doc_offsets,
         par_doc=cat(par_doc_parts, np.int32),
         par_bounds=cat(bounds_parts, np.int64).reshape(-1, 2),
