@@ -248,13 +248,15 @@ def display_width(s: str) -> int:
 
 
 _BMP_WIDE: np.ndarray | None = None
+_SEEN = 0  # characters measured one by one so far
 
 
 def _widths(rows: list[str]) -> list[int]:
     """display_width of each row, in one numpy pass over all their characters."""
-    global _BMP_WIDE
-    if _BMP_WIDE is None and sum(map(len, rows)) < 1 << 16:
+    global _BMP_WIDE, _SEEN
+    if _BMP_WIDE is None and _SEEN < 1 << 16:
         # building the table costs about as much as looking up 64 K characters one by one
+        _SEEN += sum(map(len, rows))
         return [display_width(r) for r in rows]
     if _BMP_WIDE is None:
         _BMP_WIDE = np.array([unicodedata.east_asian_width(chr(c)) in "WF" for c in range(0x10000)])
