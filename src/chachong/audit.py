@@ -8,6 +8,7 @@ and the config.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -412,10 +413,12 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict,
     doc_pairs = []
     linked = set(pair_count) | {(a, b) for a, b in copied if a < b}
     # identical documents are copies of each other however short (a body below min_span too)
-    same: dict[bytes, list[int]] = defaultdict(list)
+    # keyed by a digest, not the bytes: those would copy the whole canonical corpus at once;
+    # identity is checked element by element below
+    same: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     for d, canon in enumerate(doc_canon):
         if canon.size:
-            same[canon.tobytes()].append(d)
+            same[(canon.size, hashlib.blake2b(canon, digest_size=16).digest())].append(d)
     linked |= {(x, y) for group in same.values() for i, x in enumerate(group) for y in group[i + 1:]}
     missing = sorted(p for p in linked if p not in doc_jac)
     # exact Jaccard for pairs with paragraph pairs (few), the MinHash estimate for passages only
