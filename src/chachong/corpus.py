@@ -109,8 +109,11 @@ def prepare(documents: Sequence[Document], config: AuditConfig) -> Corpus:
     # unallocated, and building from parts would hold every array twice at the end
     total = sum(len(d.text) for d in docs)
     cps_all = np.empty(total, dtype=np.uint32)
-    st_all = np.empty(total, dtype=np.int64)
-    en_all = np.empty(total, dtype=np.int64)
+    # offsets into one document's text: 32 bits unless a document passes 2**31 characters
+    # (saves 0.75 GB at 90 M characters)
+    off_t = np.int32 if max((len(d.text) for d in docs), default=0) < 2**31 - 1 else np.int64
+    st_all = np.empty(total, dtype=off_t)
+    en_all = np.empty(total, dtype=off_t)
     set_all = np.empty(total + sum(len(d.paragraphs) for d in docs), dtype=np.uint32)
     h_pos = 0
     doc_offsets = np.zeros(len(docs) + 1, dtype=np.int64)
