@@ -400,9 +400,9 @@ def _short(path: str) -> str:
     return path
 
 
-def _source_line(sources: dict[str, list[str]], path: str, lineno: int) -> str:
+def _source_line(sources: dict[str, list[str]], path: str, lineno: int | None) -> str:
     lines = sources.get(path) or []
-    return lines[lineno - 1].strip()[:100] if 0 < lineno <= len(lines) else ""
+    return lines[lineno - 1].strip()[:100] if lineno and 0 < lineno <= len(lines) else ""
 
 
 def _profile_summary(path: Path, sampler: Sampler, top: int = 25) -> dict:
@@ -968,7 +968,8 @@ def main(argv: list[str] | None = None) -> int:
     files = ensure_corpus(n, args.seed)
     corpus_bytes = sum(f.stat().st_size for f in files)
     shown = files[0].name if len(files) == 1 else f"{files[0].parent.name}/corpus.part*.jsonl"
-    run_dir = OUT / f"run_{n}"
+    # one folder per invocation: two benchmarks of one size at once must not share status or result files
+    run_dir = OUT / f"run_{n}.{os.getpid()}"
     run_dir.mkdir(exist_ok=True)
     mem_limit = int(args.mem_limit_gb * 2**30)
     limits = (args.timeout, args.run_timeout, mem_limit)
@@ -1106,7 +1107,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload average {result['load_avg_start']} -> {result['load_avg_end']} "
           f"(figures are wall time on a shared machine; CPU seconds are in the JSON)")
     save()
-    print(f"figures: {out}")
+    for big in ("report", "cli"):  # reports of 600k paragraphs run to hundreds of MB; the figures are kept
+        shutil.rmtree(run_dir / big, ignore_errors=True)
+    print(f"figures: {out} (logs and per-run figures: {run_dir})")
     return 1 if result.get("failures") else 0
 
 
