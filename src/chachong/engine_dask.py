@@ -17,23 +17,29 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    canonical text (groups of identical paragraphs) and one per sampled shingle fingerprint.
    One ``dask.dataframe`` shuffle on ``key`` brings each bucket to one task, which emits the
    identical pairs, the LSH pairs of group representatives and the fingerprint pairs, as
-   :func:`chachong.pairs.find_pairs` does per bucket. Candidates are then *routed*: a range
-   shuffle (``set_index`` with the partitions' paragraph bounds as divisions) sends each
-   candidate to the partition owning paragraph ``a``, which attaches a's payload, then to the
-   owner of ``b``, which estimates, filters and verifies it exactly
-   (:func:`chachong.verify.similarity`, :func:`chachong.pairs.run_coverage`).
-4. **cluster**: document Jaccards of the linked document pairs are routed the same way (document
-   shingle sets never leave their partitions); the union-find, the stock-paragraph rule and the
-   clusters run on the client, on the verified pair table (small).
-5. **align**: the winnowed fingerprints of each partition (:func:`chachong.passages.fingerprints`
-   on the partition plus a few neighbouring characters, so windows across partition edges are
-   the local engine's) are shuffled on their hash to find stock fingerprints and the document
-   pairs they propose; every document pair to align is routed to the owners of both documents,
-   and one task per partition of document pairs aligns them (``find_passages``, ``describe``,
-   ``_paragraph_pairs``, ``_document_stats`` of :mod:`chachong.audit`, on a corpus of just the
-   documents it needs).
-6. **documents**: the client merges the per-pair results (passage ids, copy ratios per document)
-   and runs :func:`chachong.audit.annotate_stock` on the result.
+   :func:`chachong.pairs.find_pairs` does per bucket (never a gather of the signatures).
+   Candidates are then *routed*: a range shuffle (``set_index`` with the partitions' paragraph
+   bounds as divisions) sends each to the partition owning paragraph ``a``, which attaches
+   what the next step needs of a, then to the owner of ``b``. Round one attaches signatures and
+   applies the MinHash and fingerprint filters; round two attaches shingle sets and texts of the
+   survivors and verifies them exactly (:func:`classify`: ``verify.similarity``,
+   ``pairs.run_coverage``).
+4. **cluster**: document Jaccards of the linked document pairs are routed the same way (a
+   MinHash estimate on document signatures, then exact Jaccards on document shingle sets for
+   the few pairs near ``document_threshold``, as ``audit._document_groups``); the union-find,
+   the stock-paragraph rule and the clusters run on the client (:func:`stock_plan`).
+5. **align**: each partition's winnowed fingerprints (:func:`chachong.passages.fingerprints` on
+   the partition plus the neighbouring documents' edges, so windows across partition edges are
+   the local engine's) are shuffled on their hash; stock and too frequent fingerprints drop out
+   and the others pair their occurrences. The occurrence pairs are routed to the owners of both
+   documents, which attach the few characters around each occurrence: exact extents
+   (``passages._extent``) and :func:`seed_evidence` give the seed hits. Every document pair to
+   align (with kept paragraph pairs, seed hits, near-duplicate or identical) is then routed to
+   the owner of its later document with the earlier document's text, and one task per
+   partition aligns its pairs on a corpus of just the documents it needs (:func:`align_pairs`,
+   ``audit._short_twins``, ``_paragraph_pairs``, ``_document_stats``).
+6. **documents**: the client merges the per-pair results (passage numbers, copy ratios per
+   document) and runs :func:`chachong.audit.annotate_stock` on the result.
 
 The client holds the documents' texts (the report contains them), the verified pair table
 and per-document results; never signatures or shingle sets. The pieces of ``find_pairs`` and
@@ -653,6 +659,10 @@ def identical_documents(digests: np.ndarray) -> set[tuple[int, int]]:
     """Every pair of documents with the same non-empty canonical text, as ``_document_stats`` links them.
 
     ``digests`` are :func:`_document_digests` rows (all zero for an empty document).
+
+    >>> d = np.array([[1, 2], [0, 0], [1, 2], [3, 4], [1, 2], [0, 0]], dtype=np.uint64)
+    >>> sorted(identical_documents(d))
+    [(0, 2), (0, 4), (2, 4)]
     """
     keep = np.flatnonzero(digests.any(axis=1))
     o = keep[np.lexsort((keep, digests[keep, 1], digests[keep, 0]))]
@@ -816,7 +826,12 @@ def seed_evidence(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray
     """Which occurrence pairs are seed hits: long enough, or near another of the same document pair.
 
     The rule of ``passages.seed_hits``, on every occurrence pair of some document pairs (sorted
-    by document pair and position here).
+    by document pair and position here). Two occurrences 20 characters apart on one diagonal
+    support each other; a lone short one is no evidence:
+
+    >>> seed_evidence(np.array([0, 0, 0]), np.array([1, 1, 1]), np.array([10, 30, 500]),
+    ...               np.array([12, 32, 900]), np.array([False, False, False])).tolist()
+    [True, True, False]
     """
     from chachong.align import MAX_GAP
     from chachong.passages import _NEAR
@@ -1483,4 +1498,5 @@ def audit_dask(
             own.close()
 
 
-__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "StockPlan", "audit_dask", "classify", "connect", "stock_plan"]
+__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "StockPlan", "align_pairs", "audit_dask", "classify", "connect",
+           "identical_documents", "seed_evidence", "stock_plan"]
