@@ -174,7 +174,9 @@ def test_intervals_property(lines):
             cover = {i for m in spans[kind].finditer(doc.text) for i in range(m.start(), m.end())}
             assert set(range(s, e)) <= cover
         else:
-            assert AD in doc.text[s:e]
+            # an advert, or a line repeated three times or more in the document (page header, watermark)
+            lines = [x.strip() for x in doc.text.split("\n")]
+            assert AD in doc.text[s:e] or lines.count(doc.text[s:e].strip()) >= 3
 
 
 def test_example_compilation_boilerplate():
