@@ -123,7 +123,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval, self.stacks, self.status_file = pid, interval, stacks, status_file
         self.label = ""
-        self.trace: list[tuple[float, str, int]] = []  # (seconds, label, RSS) about once a second
+        self.trace: list[tuple] = []  # (seconds, label, RSS, chachong line when profiling) about once a second
         self.peak = 0
         self.peaks: dict[str, int] = {}
         self.lines: Counter = Counter()
@@ -144,7 +144,7 @@ class Sampler(threading.Thread):
                 self._sample_stack(label)
             now = time.perf_counter() - t0
             if now >= next_trace:
-                self.trace.append((round(now, 2), label, rss))
+                self.trace.append((round(now, 2), label, rss, self._where() if self.stacks else ""))
                 next_trace = now + 1.0
             if self.status_file is not None and label and label != shown:
                 # the parent reads this to name the (sub-)stage a killed run was in
@@ -170,6 +170,13 @@ class Sampler(threading.Thread):
             if f.f_code.co_filename not in self.sources:
                 self._remember(f.f_code.co_filename)
             self.chachong_lines[(label, f.f_code.co_filename, f.f_lineno, f.f_code.co_name)] += 1
+
+    def _where(self) -> str:
+        """The line of chachong the main thread is in (to tell which line RSS grows in)."""
+        f = sys._current_frames().get(self._main)
+        while f is not None and "/chachong/" not in f.f_code.co_filename:
+            f = f.f_back
+        return f"{_short(f.f_code.co_filename)}:{f.f_lineno}" if f is not None else ""
 
     def _remember(self, path: str) -> None:
         try:
@@ -1006,7 +1013,11 @@ def main(argv: list[str] | None = None) -> int:
                     trace = partial.get("rss_trace", [])
                     step = max(1, len(trace) // 25)
                     print("RSS over time: " + ", ".join(f"{t:.0f}s {lab} {rss / 2**30:.1f}G"
-                                                        for t, lab, rss in trace[::step]))
+                                                        for t, lab, rss, *_ in trace[::step]))
+                    climbs = [(b[2] - a[2], b) for a, b in itertools.pairwise(trace) if len(b) > 3 and b[3]]
+                    if climbs:
+                        print("steepest RSS climbs (per second, with the chachong line running): " + ", ".join(
+                            f"+{d / 2**30:.1f}G at {b[0]:.0f}s {b[3]}" for d, b in sorted(climbs, reverse=True)[:6]))
             result.setdefault("failures", []).append(failure)
             save()
             return None
