@@ -20,7 +20,7 @@ from chachong.cluster import UnionFind, groups
 from chachong.config import AuditConfig, ConfigError
 from chachong.corpus import Corpus, prepare
 from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
-from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, find_pairs
+from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, pair_candidates, select_pairs
 from chachong.passages import (
     DocumentMatch,
     Passage,
@@ -33,6 +33,7 @@ from chachong.passages import (
 )
 from chachong.result import AuditResult, DocumentStats
 from chachong.split import Piece, build_documents, split_source
+from chachong.stagecache import StageCache, digest
 from chachong.verify import similarity
 
 PARTIAL = "partial"  # a paragraph pair sharing a copied passage, not similar as wholes
@@ -93,12 +94,17 @@ def _covered(corpus: Corpus, d: int, intervals: list[tuple[int, int]]) -> list[t
     base, end = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
     starts = corpus.orig_start[base:end]
     text_len = len(corpus.documents[d].text)
-    out: list[list[int]] = []
-    for s, e in sorted(intervals):
-        if out and (s <= out[-1][1] or np.searchsorted(starts, s) == np.searchsorted(starts, out[-1][1])):
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
+    if not intervals:
+        return []
+    iv = np.array(sorted(intervals), dtype=np.int64).reshape(-1, 2)
+    # an interval joins the run before it when it starts inside it, or when no canonical
+    # character lies between the run's end and its start
+    reach = np.maximum.accumulate(iv[:, 1])
+    joins = np.zeros(len(iv), dtype=bool)
+    joins[1:] = (iv[1:, 0] <= reach[:-1]) | (np.searchsorted(starts, iv[1:, 0]) == np.searchsorted(starts, reach[:-1]))
+    first = np.flatnonzero(~joins)
+    last = np.append(first[1:], len(iv)) - 1
+    out = [[s, e] for s, e in zip(iv[first, 0].tolist(), reach[last].tolist())]
     if out and starts.size:
         if out[0][0] <= starts[0]:
             out[0][0] = 0
@@ -156,18 +162,31 @@ def audit(
 
 
 def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings: list[str] | None = None,
-                 progress: Progress | None = None) -> AuditResult:
-    """Pairing, alignment, clustering and stock annotation of an already prepared corpus."""
+                 progress: Progress | None = None, cache: StageCache | None = None) -> AuditResult:
+    """Pairing, alignment, clustering and stock annotation of an already prepared corpus.
+
+    ``cache`` (a :class:`chachong.stagecache.StageCache` of an earlier audit of the same
+    corpus) lets the stages reuse what does not depend on the settings changed since.
+    """
     say = progress or (lambda _stage: None)
     say("pair")
-    table = find_pairs(corpus)
-    result = assemble(corpus, table, list(skipped or []), list(warnings or []), say)
+    cache = cache if cache is not None else StageCache()
+    if cache.candidates is None or not cache.candidates.serves(corpus.config):
+        cache.candidates = pair_candidates(corpus)
+    table = select_pairs(corpus, cache.candidates)
+    result = assemble(corpus, table, list(skipped or []), list(warnings or []), say, cache)
     say("phrases")
-    annotate_stock(result)
+    annotate_stock(result, cache)
+    result.cache = cache
     return result
 
 
-def annotate_stock(result: AuditResult) -> None:
+# settings that change pairing and alignment but not stock phrases or boilerplate
+_NOT_PHRASES = ("threshold", "containment", "min_paragraph_chars", "document_threshold", "stock_min_documents",
+                "min_span", "bands", "rows", "workers", "phrase_report_limit")
+
+
+def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None:
     """Stock phrases, boilerplate findings and placeholders (phrases.py, boilerplate.py).
 
     Fills ``result.stock_phrases``, ``result.boilerplate`` and, per document,
@@ -183,12 +202,21 @@ def annotate_stock(result: AuditResult) -> None:
             doc_id = member.split(":")[0]
             para = result.document(doc_id).paragraphs[int(member.split(":p")[1]) - 1]
             result.stats[doc_id].stock.append((para.start, para.end))
-    found = find_boilerplate(docs, [w for w in result.warnings if isinstance(w, TrailerNote)])
+    cache = cache if cache is not None else StageCache()
+    if cache.boilerplate is None:
+        cache.boilerplate = find_boilerplate(docs, [w for w in result.warnings if isinstance(w, TrailerNote)])
+    found = cache.boilerplate
     groups = independent_groups([d.id for d in docs], result.document_pairs)
     # adverts and markers are not content: no phrase reaches into them (placeholders are
     # masked like figures and stay part of the text)
     not_content = [[(s, e) for s, e, kind in ivs if kind != "placeholder"] for ivs in found.intervals]
-    phrases = mine_phrases([d.text for d in docs], groups, result.config, exclude=not_content)
+    settings = {k: v for k, v in result.config.to_dict().items() if k not in _NOT_PHRASES}
+    pkey = digest(sorted(settings.items()), np.asarray(groups, dtype=np.int64))
+    phrases = cache.phrases.get(pkey)
+    if phrases is None:
+        phrases = cache.phrases[pkey] = mine_phrases([d.text for d in docs], groups, result.config,
+                                                     exclude=not_content, corpus=result.corpus)
+        cache.trim()
     covered = coverage(phrases, len(docs))
     for i, doc in enumerate(docs):
         st = result.stats[doc.id]
@@ -208,7 +236,7 @@ def stock_threshold(config: AuditConfig, independent_documents: int) -> int:
     return max(5, math.ceil(0.03 * independent_documents))
 
 
-def _document_groups(corpus: Corpus, table: PairTable) -> tuple[list[int], dict]:
+def _document_groups(corpus: Corpus, table: PairTable, cache: StageCache | None = None) -> tuple[list[int], dict]:
     """Group documents that are copies of each other (identical or near-duplicate).
 
     Returns the group root of each document and the exact Jaccard of the document pairs linked
@@ -219,15 +247,24 @@ def _document_groups(corpus: Corpus, table: PairTable) -> tuple[list[int], dict]
     n = len(corpus.documents)
     uf = UnionFind(n)
     jac: dict[tuple[int, int], float] = {}
-    doc_pairs = sorted({(int(corpus.par_doc[a]), int(corpus.par_doc[b])) for a, b in zip(table.a, table.b)})
-    est = _estimated_jaccard(corpus, doc_pairs)
+    codes = np.unique(corpus.par_doc[table.a].astype(np.int64) * n + corpus.par_doc[table.b])
+    doc_pairs = list(zip((codes // n).tolist(), (codes % n).tolist()))
+    est = _estimated_jaccard(corpus, doc_pairs, cache)
     for da, db in doc_pairs:
         if est[(da, db)] < corpus.config.document_threshold - _DOC_SLACK:
             continue
-        jac[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
+        jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
         if jac[(da, db)] >= corpus.config.document_threshold:
             uf.union(da, db)
     return [uf.find(d) for d in range(n)], jac
+
+
+def _document_jaccard(corpus: Corpus, da: int, db: int, cache: StageCache | None) -> float:
+    """Exact Jaccard of two documents' shingle sets (kept in ``cache``: it depends on the corpus only)."""
+    memo = cache.doc_jaccard if cache is not None else {}
+    if (da, db) not in memo:
+        memo[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
+    return memo[(da, db)]
 
 
 def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
@@ -237,14 +274,15 @@ def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
-             say: Progress) -> AuditResult:
+             say: Progress, cache: StageCache | None = None) -> AuditResult:
     """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents)."""
     config = corpus.config
     docs = corpus.documents
     pids = corpus.paragraph_ids
     say("cluster")
-    doc_group, doc_jac = _document_groups(corpus, table)
-    near = [(int(a), int(b)) for a, b, k in zip(table.a, table.b, table.kind) if k in (IDENTICAL, NEAR)]
+    doc_group, doc_jac = _document_groups(corpus, table, cache)
+    similar = (table.kind == IDENTICAL) | (table.kind == NEAR)
+    near = list(zip(table.a[similar].tolist(), table.b[similar].tolist()))
     par_groups = groups(corpus.n_paragraphs, near)
     min_docs = stock_threshold(config, len(set(doc_group)))
     stock_members: set[int] = set()
@@ -271,16 +309,17 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
         else:
             kept_groups.append(g)
     clusters = [Cluster(f"c{i + 1:03d}", pids[g[0]], tuple(pids[x] for x in g)) for i, g in enumerate(kept_groups)]
-    keep = np.array([int(a) not in stock_members and int(b) not in stock_members
-                     for a, b in zip(table.a, table.b)], dtype=bool)
+    is_stock = np.zeros(corpus.n_paragraphs, dtype=bool)
+    is_stock[list(stock_members)] = True
+    keep = ~is_stock[table.a] & ~is_stock[table.b]
     rows = list(zip(table.a[keep], table.b[keep], table.jaccard[keep], table.containment[keep], table.kind[keep]))
     rows.extend(_short_twins(corpus, doc_jac, rows))
     rows.sort(key=lambda r: (int(r[0]), int(r[1])))
     say("align")
-    matches, passages = _align_documents(corpus, rows, doc_group, min_docs)
-    par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members)
+    matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members)
+    par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
-    stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac)
+    stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac, cache)
     result = AuditResult(config, docs, par_pairs, doc_pairs, clusters, stats, skipped, warnings, corpus=corpus)
     result.stock_paragraphs = stock_paragraphs
     # not a declared field of AuditResult yet (result.py is not this stage's file); report/json.py reads it
@@ -288,35 +327,98 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     return result
 
 
-def _align_documents(corpus: Corpus, rows: list, doc_group: list[int],
-                     min_docs: int) -> tuple[list[DocumentMatch], list[Passage]]:
-    """Copied passages between every proposed document pair, with their report records.
+def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs: int,
+                     cache: StageCache | None = None, stock_members: set[int] | frozenset[int] = frozenset()
+                     ) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
+    """Copied passages between every proposed document pair, with their report records and
+    their pieces per paragraph pair (``(pa, pb, a0, a1, b0, b1, evidence)``, see
+    :func:`chachong.passages.pieces`).
 
     Document pairs come from the verified paragraph pairs (LSH, containment) and from the
     winnowed fingerprint index (passages.py); a fingerprint in ``min_docs`` independent
-    documents is stock phrasing and proposes nothing.
+    documents is stock phrasing and proposes nothing. A document pair whose inputs (regions,
+    seed hits, ``min_span``) are in ``cache`` reuses its passages.
+
+    Passages do not depend on the pairing thresholds, only on what is aligned: a re-threshold
+    aligns the verified paragraph pairs of the first audit too (those without a stock paragraph
+    now), so raising a threshold re-filters the pairs and keeps the passages.
     """
-    fps = fingerprints(corpus, np.asarray(doc_group, dtype=np.int64), min_docs)
+    cache = cache if cache is not None else StageCache()
+    min_span = corpus.config.min_span
+    # a longer span than one aligned before re-filters that one's passages: a passage stays when
+    # one of its pieces between paragraph breaks matches min_span characters (the rule of
+    # passages._qualifies); a span not longer than any aligned so far is aligned afresh
+    shorter = [x for x in cache.spans if x < min_span]
+    span = min_span if min_span in cache.spans or not shorter else max(shorter)
+    cache.spans.add(span)
+    if span != min_span:
+        corpus = corpus.with_config(corpus.config.replace(min_span=span))
+    group_arr = np.asarray(doc_group, dtype=np.int64)
+    hkey = digest(span, min_docs, group_arr)
+    hits = cache.hits.get(hkey)
+    if hits is None:
+        hits = cache.hits[hkey] = seed_hits(corpus, fingerprints(corpus, group_arr, min_docs))
+        cache.trim()
     offs = corpus.doc_offsets
-    regions = []
-    for a, b, *_ in rows:
+    aligned = {(int(a), int(b)) for a, b, *_ in rows}
+    if cache.region_pairs is None:
+        cache.region_pairs = frozenset(aligned)
+    else:
+        aligned |= {(a, b) for a, b in cache.region_pairs if a not in stock_members and b not in stock_members}
+    regions: dict[tuple[int, int], list[tuple[int, int, int, int, int, int]]] = defaultdict(list)
+    for a, b in sorted(aligned):
         da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
         (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
-        regions.append((da, db, int(a0), int(a1), int(b0), int(b1)))
-    matches = find_passages(corpus, seed_hits(corpus, fps), regions)
-    matches.sort(key=lambda dm: (dm.a, dm.match.a_start, dm.b, dm.match.b_start, dm.match.a_end, dm.match.b_end))
-    width = max(4, len(str(len(matches))))
-    places: dict[tuple[int, int], set[tuple[str, str]]] = defaultdict(set)
-    passages = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
+        regions[(da, db)].append((da, db, int(a0), int(a1), int(b0), int(b1)))
+    hit_rows: dict[tuple[int, int], np.ndarray] = {}
+    if len(hits):
+        brk = np.flatnonzero((hits[1:, 0] != hits[:-1, 0]) | (hits[1:, 1] != hits[:-1, 1])) + 1
+        for s, e in zip(np.concatenate(([0], brk)).tolist(), np.concatenate((brk, [len(hits)])).tolist()):
+            hit_rows[(int(hits[s, 0]), int(hits[s, 1]))] = hits[s:e]
+    none = np.zeros((0, 4), np.int64)
+    keys = {p: (span, *p, tuple(regions.get(p, ())), hit_rows[p].tobytes() if p in hit_rows else b"")
+            for p in sorted(set(regions) | set(hit_rows))}
+    todo = [p for p, k in keys.items() if k not in cache.passages]
+    if todo:
+        found = find_passages(corpus, np.concatenate([hit_rows.get(p, none) for p in todo]),
+                              [r for p in todo for r in regions.get(p, ())])
+        per_pair: dict[tuple[int, int], list[DocumentMatch]] = defaultdict(list)
+        for dm in found:
+            per_pair[(dm.a, dm.b)].append(dm)
+        for p in todo:
+            cache.passages[keys[p]] = _describe_pair(corpus, per_pair.get(p, []))
+    entries = [e for p in keys for e in cache.passages[keys[p]]
+               if span == min_span or any(c[6] >= min_span for c in e[2])]
+    entries.sort(key=lambda e: (e[0].a, e[0].match.a_start, e[0].b, e[0].match.b_start,
+                                e[0].match.a_end, e[0].match.b_end))
+    width = max(4, len(str(len(entries))))
+    passages = [Passage(f"s{i + 1:0{width}d}", *_fields(e[1])) for i, e in enumerate(entries)]
+    return [e[0] for e in entries], passages, [e[2] for e in entries]
+
+
+_PASSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Passage) if f.name != "id")
+
+
+def _fields(p: Passage) -> tuple:
+    """A passage's fields after its id (a new id without dataclasses.replace, which is slow in bulk)."""
+    return tuple(getattr(p, f) for f in _PASSAGE_FIELDS)
+
+
+def _describe_pair(corpus: Corpus, matches: list[DocumentMatch]) -> list[tuple[DocumentMatch, Passage, list]]:
+    """Report records (ids left empty) and paragraph pieces of the passages of one document pair."""
+    matches = sorted(matches, key=lambda dm: (dm.match.a_start, dm.match.b_start, dm.match.a_end, dm.match.b_end))
+    places: set[tuple[str, str]] = set()
+    passages = [describe(corpus, dm, places) for dm in matches]
     # a name swapped as a place anywhere in a document pair is a place everywhere in it
-    passages = [describe(corpus, dm, places[(dm.a, dm.b)]) if any(e[4] == "replace" for e in p.edits)
-                and places[(dm.a, dm.b)] else p for dm, p in zip(matches, passages)]
-    passages = [dataclasses.replace(p, id=f"s{i + 1:0{width}d}") for i, p in enumerate(passages)]
-    return matches, passages
+    if places:
+        passages = [describe(corpus, dm, places) if any(e[4] == "replace" for e in p.edits) else p
+                    for dm, p in zip(matches, passages)]
+    return [(dm, p, [(*c, evidence(corpus, dm, c[2], c[3])) for c in pieces(corpus, dm)])
+            for dm, p in zip(matches, passages)]
 
 
 def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], passages: list[Passage],
-                     stock_members: set[int]) -> tuple[list[ParagraphPair], dict, dict]:
+                     stock_members: set[int], cuts: list[list] | None = None) -> tuple[list[ParagraphPair], dict, dict]:
     """Paragraph pairs with their spans, from verified pairs and passages cut at paragraph boundaries.
 
     A passage piece whose exactly matched characters (figures not counted) make up
@@ -332,17 +434,16 @@ def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], p
     known = {(int(a), int(b)): (float(j), float(c), str(k)) for a, b, j, c, k in rows}
     spans: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
     copied: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for dm, p in zip(matches, passages):
+    if cuts is None:
+        cuts = [[(*c, evidence(corpus, dm, c[2], c[3])) for c in pieces(corpus, dm)] for dm in matches]
+    for dm, p, cut in zip(matches, passages, cuts):
         copied[(dm.a, dm.b)].append((p.a_start, p.a_end))
         copied[(dm.b, dm.a)].append((p.b_start, p.b_end))
-        cut = pieces(corpus, dm)
-        if not cut:
-            continue
-        for pa, pb, a0, a1, b0, b1 in cut:
+        for pa, pb, a0, a1, b0, b1, matched in cut:
             if pa in stock_members or pb in stock_members:
                 continue
             # share of the shorter paragraph matched exactly (figures are no evidence)
-            share = evidence(corpus, dm, a0, a1) / max(min(lengths[pa], lengths[pb]), 1)
+            share = matched / max(min(lengths[pa], lengths[pb]), 1)
             if (pa, pb) in known or (min(lengths[pa], lengths[pb]) >= config.min_paragraph_chars
                                      and share >= config.containment):
                 oa, ob = int(corpus.doc_offsets[dm.a]), int(corpus.doc_offsets[dm.b])
@@ -384,7 +485,8 @@ def _in_paragraph(corpus: Corpus, p: int, lo: int, hi: int) -> tuple[int, int]:
     return start, min(end, corpus.paragraph(p).end)
 
 
-def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
+def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]],
+                       cache: StageCache | None = None) -> dict[tuple[int, int], float]:
     """MinHash estimate of document Jaccard for pairs linked by passages only.
 
     A document's signature is the element-wise minimum of its paragraphs' signatures (the
@@ -393,17 +495,21 @@ def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]]) -> dict[tup
     """
     if not pairs:
         return {}
-    counts = np.array([len(d.paragraphs) for d in corpus.documents])
-    has = np.flatnonzero(counts > 0)
-    sig = np.zeros((len(corpus.documents), corpus.signatures.shape[1]), dtype=corpus.signatures.dtype)
-    sig[has] = np.minimum.reduceat(corpus.signatures, corpus.par_first[has], axis=0)
+    sig = cache.doc_signatures if cache is not None else None
+    if sig is None:
+        counts = np.array([len(d.paragraphs) for d in corpus.documents])
+        has = np.flatnonzero(counts > 0)
+        sig = np.zeros((len(corpus.documents), corpus.signatures.shape[1]), dtype=corpus.signatures.dtype)
+        sig[has] = np.minimum.reduceat(corpus.signatures, corpus.par_first[has], axis=0)
+        if cache is not None:
+            cache.doc_signatures = sig
     p = np.array(pairs, dtype=np.int64)
     est = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
     return {(int(a), int(b)): float(e) for (a, b), e in zip(p.tolist(), est)}
 
 
-def _document_stats(corpus: Corpus, pair_count: dict, copied: dict,
-                    doc_jac: dict) -> tuple[dict[str, DocumentStats], list[DocumentPair]]:
+def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict,
+                    cache: StageCache | None = None) -> tuple[dict[str, DocumentStats], list[DocumentPair]]:
     """Copy ratios per document (with sources) and per document pair, from the copied intervals."""
     config = corpus.config
     docs = corpus.documents
@@ -415,18 +521,25 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict,
     # identical documents are copies of each other however short (a body below min_span too)
     # keyed by a digest, not the bytes: those would copy the whole canonical corpus at once;
     # identity is checked element by element below
+    fingerprint = cache.doc_digests if cache is not None else None
+    if fingerprint is None:
+        fingerprint = [(c.size, hashlib.blake2b(c, digest_size=16).digest()) if c.size else None for c in doc_canon]
+        if cache is not None:
+            cache.doc_digests = fingerprint
     same: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-    for d, canon in enumerate(doc_canon):
-        if canon.size:
-            same[(canon.size, hashlib.blake2b(canon, digest_size=16).digest())].append(d)
+    for d, key in enumerate(fingerprint):
+        if key is not None:
+            same[key].append(d)
     linked |= {(x, y) for group in same.values() for i, x in enumerate(group) for y in group[i + 1:]}
     missing = sorted(p for p in linked if p not in doc_jac)
     # exact Jaccard for pairs with paragraph pairs (few), the MinHash estimate for passages only
-    doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)]))
+    doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
     for da, db in (p for p in missing if pair_count.get(p)):
-        doc_jac[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
+        doc_jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
     for da, db in sorted(linked):
-        identical = doc_canon[da].size > 0 and np.array_equal(doc_canon[da], doc_canon[db])
+        # equal digests of the canonical texts, confirmed element by element
+        identical = fingerprint[da] is not None and fingerprint[da] == fingerprint[db] \
+            and np.array_equal(doc_canon[da], doc_canon[db])
         if identical:
             coverage[(da, db)] = [(0, len(docs[da].text))]
             coverage[(db, da)] = [(0, len(docs[db].text))]

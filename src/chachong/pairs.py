@@ -137,12 +137,64 @@ def run_coverage(corpus: Corpus, a: int, b: int) -> float:
     return float(covered.mean())
 
 
-def find_pairs(corpus: Corpus) -> PairTable:
+@dataclass
+class Candidates:
+    """Verified candidate pairs of a corpus, before the pairing thresholds are applied.
+
+    Kept by an audit so that :meth:`chachong.result.AuditResult.rethreshold` re-filters them
+    instead of running LSH and verification again. The candidates were proposed for
+    ``threshold`` (LSH banding and estimate cut-off) and ``min_share`` (fingerprint share,
+    ``containment - 0.3``); they serve any stricter setting. ``runs`` caches
+    :func:`run_coverage` per candidate (NaN until needed) for ``min_span``.
+    """
+
+    ident: np.ndarray  # (n, 2) identical paragraphs of different documents
+    pairs: np.ndarray  # (m, 2) other candidates, verified
+    jaccard: np.ndarray
+    containment: np.ndarray
+    runs: np.ndarray
+    threshold: float
+    min_share: float
+    bands: tuple[int, int]
+    min_paragraph_chars: int
+    min_span: int
+
+    def serves(self, cfg) -> bool:
+        """Whether re-filtering these candidates answers for ``cfg`` (else pair again)."""
+        return (cfg.threshold >= self.threshold and _min_share(cfg) >= self.min_share
+                and cfg.min_paragraph_chars == self.min_paragraph_chars
+                and (cfg.bands, cfg.rows) in ((None, None), self.bands))
+
+
+def _min_share(cfg) -> float:
+    return max(cfg.containment - 0.3, 0.1)
+
+
+def _empty_table() -> PairTable:
+    return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
+
+
+def find_pairs(corpus: Corpus, candidates_: Candidates | None = None) -> PairTable:
+    """Verified paragraph pairs of ``corpus`` at its config's thresholds.
+
+    With ``candidates_`` (from :func:`pair_candidates`, and ``serves`` the config) the
+    candidates are re-filtered instead of proposed and verified again.
+    """
+    if candidates_ is None or not candidates_.serves(corpus.config):
+        candidates_ = pair_candidates(corpus)
+    return select_pairs(corpus, candidates_)
+
+
+def pair_candidates(corpus: Corpus) -> Candidates:
+    """Candidates from identical texts, LSH and fingerprints, with exact Jaccard and containment."""
     cfg = corpus.config
     lengths = corpus.canonical_length()
+    bands, rows = (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
     eligible = np.flatnonzero(lengths >= max(cfg.min_paragraph_chars, 1))
+    none = np.zeros((0, 2), np.int64)
     if eligible.size < 2:
-        return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
+        return Candidates(none, none, np.zeros(0), np.zeros(0), np.zeros(0), cfg.threshold, _min_share(cfg),
+                          (bands, rows), cfg.min_paragraph_chars, cfg.min_span)
     group = _canonical_keys(corpus, eligible)
     order, starts, gsizes = groups_of(group)
     # 1. identical texts: every pair within a group, across documents
@@ -150,7 +202,6 @@ def find_pairs(corpus: Corpus) -> PairTable:
     ident = ident[corpus.par_doc[ident[:, 0]] != corpus.par_doc[ident[:, 1]]]
     # 2. LSH over one representative per distinct text
     reps = eligible[order[starts]]
-    bands, rows = (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
     rep_pairs = candidates(corpus.signatures[reps], bands, rows, rows_of=reps)
     if len(rep_pairs):
         est = estimated_jaccard(corpus.signatures, rep_pairs)
@@ -167,10 +218,10 @@ def find_pairs(corpus: Corpus) -> PairTable:
             mb = np.array([b]) if mb is None else mb
             grid = np.stack(np.meshgrid(ma, mb, indexing="ij"), axis=-1).reshape(-1, 2)
             expanded.append(np.sort(grid, axis=1))
-    lsh_pairs = np.concatenate(expanded) if expanded else np.zeros((0, 2), np.int64)
+    lsh_pairs = np.concatenate(expanded) if expanded else none
     # 3. containment candidates from fingerprints
-    fp_pairs = fingerprint_candidates(corpus, eligible, min_share=max(cfg.containment - 0.3, 0.1))
-    cand = np.concatenate([p for p in (lsh_pairs, fp_pairs) if len(p)] or [np.zeros((0, 2), np.int64)])
+    fp_pairs = fingerprint_candidates(corpus, eligible, min_share=_min_share(cfg))
+    cand = np.concatenate([p for p in (lsh_pairs, fp_pairs) if len(p)] or [none])
     cand = cand[corpus.par_doc[cand[:, 0]] != corpus.par_doc[cand[:, 1]]]
     n = corpus.n_paragraphs
     # identical pairs are known; verify the rest
@@ -178,6 +229,19 @@ def find_pairs(corpus: Corpus) -> PairTable:
     codes = np.setdiff1d(np.unique(cand[:, 0] * n + cand[:, 1]), ident_codes)
     cand = np.stack([codes // n, codes % n], axis=1)
     jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, cand)
+    return Candidates(ident, cand, jac, cont, np.full(len(cand), np.nan), cfg.threshold, _min_share(cfg),
+                      (bands, rows), cfg.min_paragraph_chars, cfg.min_span)
+
+
+def select_pairs(corpus: Corpus, cands: Candidates) -> PairTable:
+    """The candidates that pass the config's thresholds, classified, sorted by (a, b)."""
+    cfg = corpus.config
+    ident, cand, jac, cont = cands.ident, cands.pairs, cands.jaccard, cands.containment
+    if not len(ident) and not len(cand):
+        return _empty_table()
+    if cands.min_span != cfg.min_span:
+        cands.runs[:] = np.nan
+        cands.min_span = cfg.min_span
     sizes = np.diff(corpus.set_offsets)
     sa, sb = sizes[cand[:, 0]], sizes[cand[:, 1]]
     # "contained": the smaller is (nearly) all inside a clearly larger one; that says more
@@ -188,7 +252,9 @@ def find_pairs(corpus: Corpus) -> PairTable:
     for i in np.flatnonzero(contained):
         # shared shingles scattered through a long paragraph are not a copy: require the
         # smaller paragraph to be covered by runs of consecutive shared k-grams
-        if run_coverage(corpus, int(cand[i, 0]), int(cand[i, 1])) < cfg.containment:
+        if np.isnan(cands.runs[i]):
+            cands.runs[i] = run_coverage(corpus, int(cand[i, 0]), int(cand[i, 1]))
+        if cands.runs[i] < cfg.containment:
             contained[i] = False
             near[i] = jac[i] >= cfg.threshold
     keep = near | contained

@@ -43,6 +43,7 @@ class AuditResult:
     stock_paragraphs: list[dict[str, Any]] = field(default_factory=list)
     passages: list[Any] = field(default_factory=list)  # chachong.passages.Passage, copied passages
     corpus: Any = field(default=None, repr=False)  # the prepared Corpus, for re-thresholding
+    cache: Any = field(default=None, repr=False)  # chachong.stagecache.StageCache, for re-thresholding
 
     # ---- DataFrames (pandas imported on first use; see chachong.frames for the columns) ----
 
@@ -132,7 +133,8 @@ class AuditResult:
                                                                        "title_column")))
             raise ConfigError(f"rethreshold cannot change {', '.join(changed)} (they change the shingles, "
                               "signatures or documents); run audit() with the new settings")
-        return audit_corpus(self.corpus.with_config(config), list(self.skipped), list(self.warnings))
+        return audit_corpus(self.corpus.with_config(config), list(self.skipped), list(self.warnings),
+                            cache=self.cache)
 
     def pair(self, a: str, b: str) -> "PairView":
         """Two documents side by side with their copied passages (renders in Jupyter)."""
