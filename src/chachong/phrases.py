@@ -91,144 +91,263 @@ def phrase_threshold(config: AuditConfig, independent_documents: int) -> int:
     return max(3, math.ceil(0.02 * independent_documents))
 
 
+_PIECE = 1 << 21  # positions hashed at a time: ~80 MB of temporaries, whatever the corpus size
+
+
 @dataclass
-class _Flat:
-    """All texts' canonical characters, concatenated, with what mining needs per character."""
+class _Text:
+    """All texts' canonical characters, concatenated, and where runs (clauses) start.
 
-    cps: np.ndarray  # uint64 canonical code points
-    doc: np.ndarray  # int32 text index
-    start: np.ndarray  # int64 original start offset (in its text)
-    end: np.ndarray  # int64 original end offset
-    run: np.ndarray  # int64 run id: n-grams never cross runs
-    run_first: np.ndarray  # int64 first character of each character's run
-    run_last: np.ndarray  # int64 one past the last character of each character's run
-    nonmask: np.ndarray  # int64 prefix count of characters that are not the mask
+    Per character it holds only the canonical code point (uint32), its original span (32-bit
+    offsets when every text is shorter than 2**31 characters) and one flag: with a prepared
+    corpus the first three are the corpus's own arrays, so mining adds about a byte per
+    character; everything else is kept for the frequent stretches (windows) only.
+    """
+
+    cps: np.ndarray  # uint32 canonical code points
+    start: np.ndarray  # original start offset of each character, in its text
+    end: np.ndarray  # original end offset
+    doc_offsets: np.ndarray  # int64: text i is cps[doc_offsets[i]:doc_offsets[i + 1]]
+    brk: np.ndarray  # bool, one more than characters: a run starts here (brk[n] is True)
+    _brk_pos: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.cps.size)
+
+    def doc(self, pos: np.ndarray) -> np.ndarray:
+        """Text index of each position."""
+        return np.searchsorted(self.doc_offsets, pos, side="right") - 1
+
+    def runs(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First position of each position's run, and one past its last."""
+        if self._brk_pos is None:
+            # int32 pieces when positions fit: a run start every few characters
+            dt = np.int32 if self.n < 2**31 - 1 else np.int64
+            self._brk_pos = np.concatenate([np.flatnonzero(self.brk[a:a + _PIECE]).astype(dt) + dt(a)
+                                            for a in range(0, self.n + 1, _PIECE)])
+        j = np.searchsorted(self._brk_pos, pos, side="right")
+        return self._brk_pos[j - 1].astype(np.int64), self._brk_pos[np.minimum(j, self._brk_pos.size - 1)].astype(
+            np.int64)
+
+    def after_figure(self, pos: np.ndarray) -> np.ndarray:
+        """Whether each position follows a masked figure in its run (年 in 2023年)."""
+        prev = np.maximum(pos - 1, 0)
+        return (pos > 0) & (self.cps[prev] == ord(MASK)) & ~self.brk[pos]
 
 
-def _flatten(texts: Sequence[str], config: AuditConfig,
-             exclude: Sequence[Sequence[tuple[int, int]]] | None) -> _Flat:
-    joined = codepoints("".join(texts))
-    offsets = np.concatenate(([0], np.cumsum([len(t) for t in texts]))).astype(np.int64)
-    cps_p, st_p, en_p, sizes = [], [], [], []
-    for i in range(len(texts)):
-        out, st, en = canonicalize_array(joined[offsets[i]:offsets[i + 1]], mask_digits=config.mask_digits,
-                                         mask_placeholders=config.mask_placeholders)
-        cps_p.append(out)
-        st_p.append(st + offsets[i])
-        en_p.append(en + offsets[i])
-        sizes.append(out.size)
-    n = int(sum(sizes))
-    if not n:
-        z = np.zeros(0, np.int64)
-        return _Flat(z.astype(np.uint64), z.astype(np.int32), z, z, z, z, z, np.zeros(1, np.int64))
-    cps = np.concatenate(cps_p).astype(np.uint64)
-    gst, gen = np.concatenate(st_p), np.concatenate(en_p)
-    doc = np.repeat(np.arange(len(texts), dtype=np.int32), sizes)
-    # original characters that no canonical character stands for break a run, unless they
-    # are spaces (PDF text puts spaces inside phrases)
-    total = joined.size
-    inside = np.cumsum(np.bincount(gst, minlength=total + 1) - np.bincount(gen, minlength=total + 1))[:total] > 0
-    breaker = ~inside & ~np.isin(joined, _SPACES)
-    cum = np.concatenate(([0], np.cumsum(breaker)))
-    brk = np.ones(n, bool)
-    brk[1:] = cum[gst[1:]] > cum[gen[:-1]]
-    first = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    brk[first[np.asarray(sizes) > 0]] = True
-    for i, intervals in enumerate(exclude or ()):
-        for s, e in intervals:
-            # every excluded character becomes a run of its own, so no n-gram reaches it
-            lo, hi = np.searchsorted(gst, [offsets[i] + s, offsets[i] + e])
-            lo, hi = max(lo, first[i]), min(hi, first[i] + sizes[i])
-            brk[lo:min(hi + 1, n)] = True
-    idx = np.arange(n, dtype=np.int64)
-    run_first = np.maximum.accumulate(np.where(brk, idx, 0))
-    ends = np.concatenate((brk[1:], [True]))
-    run_last = np.minimum.accumulate(np.where(ends, idx + 1, n)[::-1])[::-1]
-    nonmask = np.concatenate(([0], np.cumsum(cps != ord(MASK))))
-    local = offsets[doc]
-    return _Flat(cps, doc, gst - local, gen - local, np.cumsum(brk), run_first, run_last, nonmask)
+def _canonical(texts: Sequence[str], config: AuditConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Canonical code points and original spans of ``texts``, concatenated (as corpus.prepare)."""
+    total = sum(len(t) for t in texts)
+    off_t = np.int32 if max((len(t) for t in texts), default=0) < 2**31 - 1 else np.int64
+    cps = np.empty(total, np.uint32)
+    st = np.empty(total, off_t)
+    en = np.empty(total, off_t)
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    base = 0
+    for i, t in enumerate(texts):
+        out, s, e = canonicalize_array(codepoints(t), mask_digits=config.mask_digits,
+                                       mask_placeholders=config.mask_placeholders)
+        cps[base:base + out.size] = out
+        st[base:base + out.size] = s
+        en[base:base + out.size] = e
+        base += out.size
+        offsets[i + 1] = base
+    return cps[:base], st[:base], en[:base], offsets
+
+
+def _breaks(texts: Sequence[str], cps: np.ndarray, st: np.ndarray, en: np.ndarray, offsets: np.ndarray,
+            exclude: Sequence[Sequence[tuple[int, int]]] | None) -> np.ndarray:
+    """Where runs start: at each text's first character, after original characters that no
+    canonical character stands for (punctuation, line breaks; spaces do not count, PDF text
+    puts them inside phrases), and around every excluded character (a run of its own)."""
+    n = cps.size
+    brk = np.zeros(n + 1, bool)
+    brk[n] = True
+    spaces = np.array(_SPACES, np.uint32)
+    for d, text in enumerate(texts):
+        a, b = int(offsets[d]), int(offsets[d + 1])
+        if a == b:
+            continue
+        brk[a] = True
+        for lo in range(a + 1, b, _PIECE):  # the gap before each character lo..hi-1
+            hi = min(lo + _PIECE, b)
+            o0, o1 = int(en[lo - 1]), int(st[hi - 1])
+            if o1 <= o0:
+                continue
+            cum = np.zeros(o1 - o0 + 1, np.int64)
+            np.cumsum(~np.isin(codepoints(text[o0:o1]), spaces), out=cum[1:])
+            brk[lo:hi] = cum[st[lo:hi] - o0] > cum[en[lo - 1:hi - 1] - o0]
+        ivs = exclude[d] if exclude is not None and d < len(exclude) else ()
+        if len(ivs):
+            se = np.searchsorted(st[a:b], np.asarray(ivs, np.int64).reshape(-1, 2)) + a
+            for lo, hi in se.tolist():
+                brk[lo:hi + 1] = True
+    return brk
+
+
+def _build_text(texts: Sequence[str], config: AuditConfig, exclude: Sequence[Sequence[tuple[int, int]]] | None,
+                corpus: Any) -> _Text:
+    usable = (corpus is not None and len(getattr(corpus, "documents", ())) == len(texts)
+              and corpus.config.mask_digits == config.mask_digits
+              and corpus.config.mask_placeholders == config.mask_placeholders)
+    if usable:
+        cps, st, en, offsets = corpus.cps, corpus.orig_start, corpus.orig_end, np.asarray(corpus.doc_offsets, np.int64)
+    else:
+        cps, st, en, offsets = _canonical(texts, config)
+    return _Text(cps, st, en, offsets, _breaks(texts, cps, st, en, offsets, exclude))
 
 
 @dataclass
 class _Table:
-    """Frequent n-grams of one length: sorted hashes, their groups and occurrences."""
+    """Frequent n-grams of one length: sorted hashes and their groups."""
 
     hashes: np.ndarray
     documents: np.ndarray
-    occurrences: np.ndarray
 
     def lookup(self, h: np.ndarray) -> np.ndarray:
         """Groups of each hash in ``h`` (0 when it is not frequent)."""
-        idx = np.searchsorted(self.hashes, h)
-        idx = np.minimum(idx, max(self.hashes.size - 1, 0))
         if not self.hashes.size:
             return np.zeros(h.size, np.int64)
+        idx = np.minimum(np.searchsorted(self.hashes, h), self.hashes.size - 1)
         return np.where(self.hashes[idx] == h, self.documents[idx], 0)
 
 
+def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
+    b = h ^ (h >> np.uint64(31))
+    b *= _MIX
+    b >>= np.uint64(64 - bits)
+    return b.view(np.int64)
+
+
 def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) -> tuple[np.ndarray, _Table]:
-    """Positions whose n-gram is in at least ``min_docs`` groups, and the table of those n-grams."""
+    """Indices (ascending) of the n-grams ``h`` (at positions ``pos``, of groups ``group``) that
+    are in at least ``min_docs`` groups, and the table of those n-grams."""
+    idx = np.arange(pos.size)
     if pos.size > _PREFILTER:
         # an n-gram in min_docs groups occurs min_docs times; most n-grams are rare, so a
         # bucket count (no sort) discards them before the exact count
-        nb = 1 << 22
-        b = ((h ^ (h >> np.uint64(31))) * _MIX) >> np.uint64(64 - 22)
-        heavy = np.bincount(b.astype(np.int64), minlength=nb) >= min_docs
-        keep = heavy[b.astype(np.int64)]
-        pos, h = pos[keep], h[keep]
-    order = np.argsort(h, kind="stable")
+        b = _bucket(h, 22)
+        idx = np.flatnonzero(np.bincount(b, minlength=1 << 22)[b] >= min_docs)
+    order = idx[np.argsort(h[idx], kind="stable")]
     hs = h[order]
     new = np.ones(hs.size, bool)
     new[1:] = hs[1:] != hs[:-1]
     gid = np.cumsum(new) - 1
     occ = np.bincount(gid) if gid.size else np.zeros(0, np.int64)
     keep = occ[gid] >= min_docs
-    order, hs, gid = order[keep], hs[keep], gid[keep]
-    g = group[pos[order]]
+    order, hs, gid, new = order[keep], hs[keep], gid[keep], new[keep]
+    g = group[order]
     o2 = np.lexsort((g, gid))
     gg, ii = g[o2], gid[o2]
     first = np.ones(gg.size, bool)
     first[1:] = (gg[1:] != gg[:-1]) | (ii[1:] != ii[:-1])
     ndocs = np.bincount(ii[first], minlength=int(occ.size))
     ok = ndocs[gid] >= min_docs
-    uniq = np.ones(hs.size, bool)
-    uniq[1:] = hs[1:] != hs[:-1]
-    sel = uniq & ok
-    table = _Table(hs[sel], ndocs[gid[sel]].astype(np.int64), occ[gid[sel]].astype(np.int64))
-    return np.sort(pos[order[ok]]), table
+    sel = new & ok
+    return np.sort(order[ok]), _Table(hs[sel], ndocs[gid[sel]].astype(np.int64))
 
 
-def _ngram_tables(flat: _Flat, group: np.ndarray, min_docs: int, min_len: int, max_len: int
+def _hash_piece(text: _Text, lo: int, hi: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of the ``length``-grams at positions lo..hi-1, and whether each is within one run."""
+    c = text.cps
+    m = hi - lo
+    last = max(min(m, text.n - length + 1 - lo), 0)  # positions whose n-gram fits
+    h = np.zeros(m, np.uint64)
+    valid = np.zeros(m, bool)
+    if not last:
+        return h, valid
+    hv = h[:last]
+    for k in range(length):
+        if k:
+            np.multiply(hv, _BASE, out=hv)
+        np.add(hv, c[lo + k:lo + k + last], out=hv, casting="unsafe")
+    valid[:last] = True
+    for k in range(1, length):
+        valid[:last] &= ~text.brk[lo + k:lo + k + last]
+    return h, valid
+
+
+def _pieces(text: _Text, big: int) -> list[tuple[int, int, int]]:
+    """(start, end, text index or -1) of position ranges to hash: small texts together, a text
+    of ``big`` characters or more alone (its n-grams are then counted once per text)."""
+    out: list[tuple[int, int, int]] = []
+    sizes = np.diff(text.doc_offsets)
+    lo = 0
+    for d in np.flatnonzero(sizes >= big).tolist():
+        a, b = int(text.doc_offsets[d]), int(text.doc_offsets[d + 1])
+        out.extend((x, min(x + _PIECE, a), -1) for x in range(lo, a, _PIECE))
+        out.extend((x, min(x + _PIECE, b), d) for x in range(a, b, _PIECE))
+        lo = b
+    out.extend((x, min(x + _PIECE, text.n), -1) for x in range(lo, text.n, _PIECE))
+    return out
+
+
+def _frequent_grams(text: _Text, group_of: np.ndarray, min_docs: int, length: int
+                    ) -> tuple[np.ndarray, np.ndarray, _Table]:
+    """Positions (ascending) of the ``length``-grams in at least ``min_docs`` groups, their
+    hashes, and their table, in two passes over the text piece by piece.
+
+    The first pass counts n-grams per hash bucket (an upper bound of the groups of every n-gram
+    in the bucket; a long text adds one per bucket, not one per occurrence); the second keeps
+    the n-grams of heavy buckets and counts their groups exactly.
+    """
+    bits = int(min(max(math.ceil(math.log2(max(text.n, 1))) - 2, 16), 23))
+    pieces = _pieces(text, 1 << (bits - 2))
+    counts = np.zeros(1 << bits, np.int64)
+    seen = None
+    for lo, hi, d in pieces:
+        h, valid = _hash_piece(text, lo, hi, length)
+        b = _bucket(h, bits)[valid]
+        if d < 0:
+            counts += np.bincount(b, minlength=counts.size)
+            continue
+        if seen is None:
+            seen = np.zeros(counts.size, bool)
+        seen[b] = True
+        if hi == text.doc_offsets[d + 1]:
+            counts += seen
+            seen[:] = False
+    heavy = counts >= min_docs
+    del counts
+    pos_p, h_p = [], []
+    for lo, hi, _d in pieces:
+        h, valid = _hash_piece(text, lo, hi, length)
+        keep = np.flatnonzero(valid)
+        keep = keep[heavy[_bucket(h[keep], bits)]]
+        pos_p.append(keep + lo)
+        h_p.append(h[keep])
+    pos = np.concatenate(pos_p) if pos_p else np.zeros(0, np.int64)
+    h = np.concatenate(h_p) if h_p else np.zeros(0, np.uint64)
+    idx, table = _frequent(pos, h, group_of[text.doc(pos)], min_docs)
+    return pos[idx], h[idx], table
+
+
+def _ngram_tables(text: _Text, group_of: np.ndarray, min_docs: int, min_len: int, max_len: int
                   ) -> tuple[dict[int, _Table], dict[int, np.ndarray]]:
-    """Level-wise frequent n-grams, min_len <= n <= max_len: tables and positions per length."""
-    c = flat.cps
-    n_all = c.size
+    """Level-wise frequent n-grams, min_len <= n <= max_len: tables and positions per length.
+
+    An (n+1)-gram can be frequent only where the n-grams it starts and ends with both are, so
+    after the first level only the positions of frequent n-grams are read.
+    """
     tables: dict[int, _Table] = {}
     positions: dict[int, np.ndarray] = {}
-    if n_all < min_len:
+    if text.n < min_len:
         return tables, positions
-    grp = group[flat.doc]
-    h = np.zeros(n_all, np.uint64)
-    last = n_all - min_len + 1  # positions where a min_len-gram fits
-    for k in range(min_len):
-        h[:last] = h[:last] * _BASE + c[k:k + last]
-    pos = np.flatnonzero(flat.run[:last] == flat.run[min_len - 1:])
-    S, tables[min_len] = _frequent(pos, h[pos], grp, min_docs)
+    S, hS, tables[min_len] = _frequent_grams(text, group_of, min_docs, min_len)
     positions[min_len] = S
-    freq = np.zeros(n_all + 1, bool)
-    freq[S] = True
     for n in range(min_len, max_len):
-        cand = S[freq[S + 1] & (S + n < n_all)]
-        cand = cand[flat.run[cand] == flat.run[np.minimum(cand + n, n_all - 1)]]
-        if not cand.size:
+        # the n-grams at S and S + 1 are within one run, so the (n+1)-gram at S is too
+        j = np.minimum(np.searchsorted(S, S + 1), max(S.size - 1, 0))
+        idx = np.flatnonzero(S[j] == S + 1) if S.size else S
+        if not idx.size:
             break
-        h[cand] = h[cand] * _BASE + c[cand + n]
-        S2, table = _frequent(cand, h[cand], grp, min_docs)
-        if not S2.size:
+        cand = S[idx]
+        h = hS[idx] * _BASE + text.cps[cand + n]
+        keep, table = _frequent(cand, h, group_of[text.doc(cand)], min_docs)
+        if not keep.size:
             break
-        freq[S] = False
-        freq[S2] = True
-        S = S2
+        S, hS = cand[keep], h[keep]
         tables[n + 1] = table
         positions[n + 1] = S
     return tables, positions
@@ -241,22 +360,21 @@ def _hashes(c: np.ndarray, pos: np.ndarray, length: int) -> np.ndarray:
     return h
 
 
-def _windows(flat: _Flat, first: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Maximal stretches of a run covered by the frequent n-grams at ``first``: (starts, ends)."""
-    n = flat.cps.size
-    diff = np.bincount(first, minlength=n + 1)[:n + 1] - np.bincount(first + length, minlength=n + 1)[:n + 1]
-    cov = np.cumsum(diff)[:n] > 0
-    if not cov.any():
+def _windows(text: _Text, first: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Maximal stretches of a run covered by the frequent n-grams at ``first`` (ascending):
+    (starts, ends)."""
+    if not first.size:
         z = np.zeros(0, np.int64)
         return z, z
-    idx = np.arange(n)
-    is_first = idx == flat.run_first
-    prev = np.concatenate(([False], cov[:-1]))
-    start = cov & (~prev | is_first)
-    is_last = idx + 1 == flat.run_last
-    nxt = np.concatenate((cov[1:], [False]))
-    end = cov & (~nxt | is_last)
-    return np.flatnonzero(start), np.flatnonzero(end) + 1
+    new = np.ones(first.size, bool)
+    new[1:] = (first[1:] > first[:-1] + length) | text.brk[first[1:]]
+    last = np.ones(first.size, bool)
+    last[:-1] = new[1:]
+    return first[new].astype(np.int64), first[last].astype(np.int64) + length
+
+
+def _text_of(cps: np.ndarray, a: int, b: int) -> str:
+    return cps[a:b].astype("<u4", copy=False).tobytes().decode("utf-32-le")
 
 
 def _jieba():
@@ -278,20 +396,20 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return starts[owner] + (np.arange(owner.size) - offsets[owner]), owner
 
 
-def _run_cuts(flat: _Flat, texts: Sequence[str], firsts: np.ndarray, work: dict[str, int]) -> np.ndarray:
-    """Where jieba starts a word, for every canonical position of the runs beginning at ``firsts``.
+def _run_cuts(text: _Text, texts: Sequence[str], firsts: np.ndarray, query: np.ndarray,
+              work: dict[str, int]) -> np.ndarray:
+    """Whether jieba starts a word at each position of ``query``, all inside (or at the end of)
+    the runs beginning at ``firsts`` (ascending, distinct).
 
     Each run (a clause between punctuation) is segmented whole, each distinct run text once;
     a canonical position starts a word when a jieba cut falls between the original
-    characters of it and of its predecessor. Returns a boolean per position (and one past
-    the end); positions of runs not given stay False.
+    characters of it and of its predecessor, and always at the start and end of its run.
     """
-    n = flat.cps.size
-    cut = np.zeros(n + 1, bool)
+    out = text.brk[query].copy()
     if not firsts.size:
-        return cut
-    lasts = flat.run_last[firsts]
-    docs, o0, o1 = flat.doc[firsts], flat.start[firsts], flat.end[lasts - 1]
+        return out
+    _f, lasts = text.runs(firsts)
+    docs, o0, o1 = text.doc(firsts), text.start[firsts].astype(np.int64), text.end[lasts - 1].astype(np.int64)
     distinct: dict[str, int] = {}
     which = np.empty(firsts.size, np.int64)
     for r, (d, a, b) in enumerate(zip(docs.tolist(), o0.tolist(), o1.tolist())):
@@ -306,30 +424,43 @@ def _run_cuts(flat: _Flat, texts: Sequence[str], firsts: np.ndarray, work: dict[
         cuts.append(pos)
     cut_arr = np.asarray(cuts, dtype=np.int64)
     work["words"] = cut_arr.size - len(pieces)  # tokens, less the separators between runs
-    k, owner = _ranges(firsts + 1, lasts)
-    shift = base[which[owner]] - o0[owner]  # document offset -> offset in the joined text
-    lo, hi = flat.end[k - 1] + shift, flat.start[k] + shift
+    k = query[~out]
+    r = np.searchsorted(firsts, k, side="right") - 1
+    shift = base[which[r]] - o0[r]  # document offset -> offset in the joined text
+    lo, hi = text.end[k - 1] + shift, text.start[k] + shift
     j = np.minimum(np.searchsorted(cut_arr, lo), cut_arr.size - 1)
-    cut[k] = (cut_arr[j] >= lo) & (cut_arr[j] <= hi)
-    cut[firsts] = True
-    cut[lasts] = True
-    return cut
+    out[~out] = (cut_arr[j] >= lo) & (cut_arr[j] <= hi)
+    return out
 
 
-def _segment(flat: _Flat, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int]
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass
+class _Bounds:
+    """Word boundaries of every window occurrence: ``flag[base[w] + p - ws[w]]`` for position p
+    of window w (its end included)."""
+
+    ws: np.ndarray
+    base: np.ndarray
+    flag: np.ndarray
+
+    def __getitem__(self, pos: np.ndarray) -> np.ndarray:
+        # a position shared by the end of one window and the start of the next reads the next
+        w = np.searchsorted(self.ws, pos, side="right") - 1
+        return self.flag[self.base[w] + pos - self.ws[w]]
+
+
+def _segment(text: _Text, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int]
+             ) -> tuple[np.ndarray, np.ndarray, _Bounds]:
     """Word boundaries of the windows: jieba reads up to three occurrences of each distinct
     window (in their whole runs) and a boundary counts when most of them cut there.
 
     Returns the boundaries of each distinct window's first occurrence (absolute positions,
-    window by window, and the window each belongs to) and ``bnd``: for every canonical
-    position, whether a word starts there, set in every occurrence of every window. A word
-    never starts right after a figure (年 in 2023年 belongs to the figure).
+    window by window, and the window each belongs to) and the boundaries of every occurrence
+    of every window (:class:`_Bounds`). A word never starts right after a figure (年 in 2023年
+    belongs to the figure).
     """
-    n = flat.cps.size
-    c32 = flat.cps.astype("<u4")
+    c = text.cps
     ident: dict[bytes, int] = {}
-    wid = np.fromiter((ident.setdefault(c32[s:e].tobytes(), len(ident)) for s, e in zip(ws.tolist(), we.tolist())),
+    wid = np.fromiter((ident.setdefault(c[s:e].tobytes(), len(ident)) for s, e in zip(ws.tolist(), we.tolist())),
                       dtype=np.int64, count=ws.size)
     n_win = len(ident)
     order = np.argsort(wid, kind="stable")
@@ -337,28 +468,25 @@ def _segment(flat: _Flat, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, 
     rank = np.empty(ws.size, np.int64)
     rank[order] = np.arange(ws.size) - first_of[wid[order]]
     sampled = np.flatnonzero(rank < _VOTES)
-    cut = _run_cuts(flat, texts, np.unique(flat.run_first[ws[sampled]]), work)
-    after_figure = np.zeros(n + 1, bool)
-    after_figure[1:n] = (flat.cps[:-1] == ord(MASK)) & (flat.run[:-1] == flat.run[1:])
+    idx, owner = _ranges(ws[sampled], we[sampled] + 1)
+    firsts = np.unique(text.runs(ws[sampled])[0])
+    cut = _run_cuts(text, texts, firsts, idx, work)
 
     rep = order[first_of]  # first occurrence of each distinct window
     wlen = we[rep] - ws[rep] + 1  # boundaries 0..length
     wbase = np.cumsum(wlen) - wlen
-    idx, owner = _ranges(ws[sampled], we[sampled] + 1)
     slot = wbase[wid[sampled][owner]] + (idx - ws[sampled][owner])
-    votes = np.bincount(slot, weights=cut[idx], minlength=int(wlen.sum()))
+    votes = np.bincount(slot, weights=cut, minlength=int(wlen.sum()))
     n_samples = np.minimum(np.bincount(wid, minlength=n_win), _VOTES)
     ridx, rown = _ranges(ws[rep], we[rep] + 1)
-    flag = (votes * 2 > n_samples[rown]) & ~after_figure[ridx]
+    flag = (votes * 2 > n_samples[rown]) & ~text.after_figure(ridx)
     bpos, bwin = ridx[flag], rown[flag]
 
-    bnd = np.zeros(n + 1, bool)
+    alen = we - ws + 1
+    abase = np.cumsum(alen) - alen
     aidx, aown = _ranges(ws, we + 1)
-    bnd[aidx] = flag[wbase[wid[aown]] + (aidx - ws[aown])]
-    bnd &= ~after_figure
-    return bpos, bwin, bnd
-
-
+    every = flag[wbase[wid[aown]] + (aidx - ws[aown])] & ~text.after_figure(aidx)
+    return bpos, bwin, _Bounds(ws, abase, every)
 def _expected_documents(words: list[str], doc_words: np.ndarray) -> np.ndarray:
     """Documents expected to use each word if it were as common as in general writing (jieba's
     dictionary frequencies), for documents of ``doc_words`` words."""
@@ -394,7 +522,7 @@ _NO_START_CODES = _codes(_NO_START | {MASK})
 _NO_END_CODES = _codes(_NO_END | {MASK})
 
 
-def _candidates(flat: _Flat, bpos: np.ndarray, bwin: np.ndarray, max_level: int, min_chars: int,
+def _candidates(text: _Text, bpos: np.ndarray, bwin: np.ndarray, max_level: int, min_chars: int,
                 max_chars: int) -> dict[str, np.ndarray]:
     """Spans of two or more words of one window that may be phrases, and single words that
     are set phrases (see :func:`_fixed_expressions`).
@@ -403,24 +531,29 @@ def _candidates(flat: _Flat, bpos: np.ndarray, bwin: np.ndarray, max_level: int,
     arrays ``i``, ``d`` and ``length`` (canonical characters), ordered by ``d``.
     """
     nb = bpos.size
-    c = flat.cps
+    c = text.cps
+    # characters that are not the mask before each boundary, counted within its window
+    same = np.flatnonzero(bwin[:-1] == bwin[1:]) if nb > 1 else np.zeros(0, np.int64)
+    k, owner = _ranges(bpos[same], bpos[same + 1])
+    seg = np.zeros(nb, np.int64)
+    seg[same] = np.bincount(owner, weights=c[k] != ord(MASK), minlength=same.size).astype(np.int64)
+    nonmask = np.concatenate(([0], np.cumsum(seg)))
     out_i, out_d = [], []
     # one word is a phrase only when jieba's dictionary calls it a set phrase or an idiom
-    i = np.flatnonzero(bwin[:-1] == bwin[1:]) if nb > 1 else np.zeros(0, np.int64)
-    nm = flat.nonmask[bpos[i + 1]] - flat.nonmask[bpos[i]]
+    i = same
+    nm = nonmask[i + 1] - nonmask[i]
     i = i[(nm >= min_chars) & (nm <= max_chars) & (bpos[i + 1] - bpos[i] <= max_level)]
     if i.size:
-        c32 = c.astype("<u4")
         fixed = _fixed_expressions()
-        i = i[np.fromiter((c32[a:b].tobytes().decode("utf-32-le") in fixed
-                           for a, b in zip(bpos[i].tolist(), bpos[i + 1].tolist())), dtype=bool, count=i.size)]
+        i = i[np.fromiter((_text_of(c, a, b) in fixed for a, b in zip(bpos[i].tolist(), bpos[i + 1].tolist())),
+                          dtype=bool, count=i.size)]
         out_i.append(i)
         out_d.append(np.ones(i.size, np.int64))
     for d in range(2, nb):
         i = np.arange(nb - d)
         i = i[bwin[i] == bwin[i + d]]
         s, e = bpos[i], bpos[i + d]
-        nm = flat.nonmask[e] - flat.nonmask[s]
+        nm = nonmask[i + d] - nonmask[i]
         fits = (e - s <= max_level) & (nm <= max_chars)
         if not fits.any():
             break
@@ -531,6 +664,8 @@ def mine_phrases(
     config: AuditConfig | None = None,
     exclude: Sequence[Sequence[tuple[int, int]]] | None = None,
     stats: dict[str, int] | None = None,
+    *,
+    corpus: Any = None,
 ) -> list[Phrase]:
     """Stock phrases of ``texts``, most widespread first (see the module docstring).
 
@@ -538,7 +673,9 @@ def mine_phrases(
     once); by default every text is its own. ``exclude[i]`` are original intervals of text i
     that are not content (boilerplate) and never part of a phrase. ``stats``, when given, is
     filled with counts of the work done (characters, window characters, characters jieba
-    read, candidates, phrases), for benchmarks.
+    read, candidates, phrases), for benchmarks. ``corpus``, the prepared corpus of the same
+    texts (:func:`chachong.corpus.prepare`), lends its canonical text instead of normalising
+    the texts again; the result is the same.
 
     >>> lead = ["今年我们", "全年坚持", "我局深入", "镇里认真"]
     >>> tail = ["工作", "整改", "创建", "治理"]
@@ -554,16 +691,20 @@ def mine_phrases(
     independent = len({int(g) for g, t in zip(group, texts) if t.strip()})
     min_docs = phrase_threshold(config, independent)
     min_chars, max_chars = config.phrase_min_chars, config.phrase_max_chars
-    flat = _flatten(texts, config, exclude)
-    tables, positions = _ngram_tables(flat, group, min_docs, min_chars, max_chars)
+    work = stats if stats is not None else {}
+    work.update(chars=0, min_documents=min_docs, window_chars=0, segmented_chars=0, candidates=0, phrases=0)
+    if independent < min_docs:
+        return []  # no n-gram can be in min_docs groups
+    text = _build_text(texts, config, exclude, corpus)
+    work["chars"] = text.n
+    tables, positions = _ngram_tables(text, group, min_docs, min_chars, max_chars)
     if min_chars not in tables:
         return []
-    ws, we = _windows(flat, positions[min_chars], min_chars)
-    work = stats if stats is not None else {}
-    work.update(chars=int(flat.cps.size), min_documents=min_docs, window_chars=int((we - ws).sum()),
-                segmented_chars=0)
-    bpos, bwin, bnd = _segment(flat, texts, ws, we, work)
-    cand = _candidates(flat, bpos, bwin, max(tables), min_chars, max_chars)
+    ws, we = _windows(text, positions[min_chars], min_chars)
+    work["window_chars"] = int((we - ws).sum())
+    bpos, bwin, bnd = _segment(text, texts, ws, we, work)
+    c = text.cps
+    cand = _candidates(text, bpos, bwin, max(tables), min_chars, max_chars)
     work["candidates"] = int(cand["i"].size)
     if not cand["i"].size:
         return []
@@ -574,7 +715,7 @@ def mine_phrases(
     c_docs = np.zeros(c_len.size, np.int64)
     for L in np.unique(c_len).tolist():
         sel = np.flatnonzero(c_len == L)
-        c_hash[sel] = _hashes(flat.cps, c_start[sel], L)
+        c_hash[sel] = _hashes(c, c_start[sel], L)
         c_docs[sel] = tables[L].lookup(c_hash[sel])
     frequent = np.flatnonzero(c_docs >= min_docs)
     if not frequent.size:
@@ -585,7 +726,7 @@ def mine_phrases(
     pid = np.full(c_len.size, -1, np.int64)
     pid[frequent] = inverse.ravel()
     p_len, p_docs = c_len[rep], c_docs[rep]
-    occ_ph, occ_pos = _locate(flat.cps, positions, p_len, c_hash[rep])
+    occ_ph, occ_pos = _locate(c, positions, p_len, c_hash[rep])
     # a phrase is whole words where it occurs, not only where it was cut out: 步工作打算 is
     # whole words in 下步工作打算 but a fragment of every 下一步工作打算
     aligned = bnd[occ_pos] & bnd[occ_pos + p_len[occ_ph]]
@@ -594,17 +735,15 @@ def mine_phrases(
     valid = share > 0.5
     single = np.flatnonzero(valid & (cand["d"][rep] == 1))
     if single.size:
-        c32 = flat.cps.astype("<u4")
-        words = [c32[s:s + L].tobytes().decode("utf-32-le") for s, L in zip(c_start[rep[single]].tolist(),
-                                                                            p_len[single].tolist())]
+        words = [_text_of(c, s, s + L) for s, L in zip(c_start[rep[single]].tolist(), p_len[single].tolist())]
         per_word = work["segmented_chars"] / max(work.get("words", 0), 1)  # characters per word, as jieba cut
-        lengths = np.bincount(group[flat.doc], minlength=int(group.max()) + 1)  # canonical chars per group
+        # canonical characters per group
+        lengths = np.bincount(group, weights=np.diff(text.doc_offsets), minlength=int(group.max()) + 1)
         expected = _expected_documents(words, lengths[lengths > 0] / max(per_word, 1.0))
         valid[single] = p_docs[single] >= _LIFT * expected
     pid[(pid >= 0) & ~valid[np.maximum(pid, 0)]] = -1
 
-    c32 = flat.cps.astype("<u4")
-    keys = [c32[s:s + L].tobytes().decode("utf-32-le") if ok else ""
+    keys = [_text_of(c, s, s + L) if ok else ""
             for s, L, ok in zip(c_start[rep].tolist(), p_len.tolist(), valid.tolist())]
     container = _closure(cand, pid, p_docs, bwin)
     kept = valid & (container < config.phrase_closure * p_docs)
@@ -615,13 +754,14 @@ def mine_phrases(
     for q in np.flatnonzero(kept).tolist():
         L = int(p_len[q])
         occ = occ_pos[cut[q]:cut[q + 1]]
-        locs = tuple(zip(flat.doc[occ].tolist(), flat.start[occ].tolist(), flat.end[occ + L - 1].tolist()))
+        locs = tuple(zip(text.doc(occ).tolist(), text.start[occ].tolist(), text.end[occ + L - 1].tolist()))
         d, s0, e0 = locs[0]
         p0 = int(occ[0])
-        cuts = [s0] + [int(flat.start[x]) for x in range(p0 + 1, p0 + L) if bnd[x]] + [e0]
+        inner = np.arange(p0 + 1, p0 + L)
+        cuts = [s0] + text.start[inner[bnd[inner]]].tolist() + [e0]
         found[q] = (texts[d][s0:e0], tuple(texts[d][a:b] for a, b in pairwise(cuts)), locs)
-    out = [Phrase(text, keys[q], words, int(p_docs[q]), len(locs), found[int(head[q])][0], locs)
-           for q, (text, words, locs) in found.items()]
+    out = [Phrase(text_, keys[q], words_, int(p_docs[q]), len(locs), found[int(head[q])][0], locs)
+           for q, (text_, words_, locs) in found.items()]
     out.sort(key=_rank)
     work["phrases"] = len(out)
     return out
