@@ -84,33 +84,43 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
-def _covered(corpus: Corpus, d: int, intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Copied intervals of document d's text, merged.
+def _covered_by(corpus: Corpus, d: int, by_partner: dict[int, list[tuple[int, int]]]
+                ) -> dict[int, list[tuple[int, int]]]:
+    """Copied intervals of document d's text from each partner, merged.
 
     Intervals with only punctuation and white space between them merge, so what separates
     two copied passages counts as copied; so does what comes before the first and after the
-    last canonical character when the copy reaches the document's edge.
+    last canonical character when the copy reaches the document's edge. All partners at
+    once, in numpy: documents copied from many others have thousands of intervals.
     """
+    out: dict[int, list[tuple[int, int]]] = {e: [] for e in by_partner}
+    rows = [(e, s, t) for e, ivs in by_partner.items() for s, t in ivs]
+    if not rows:
+        return out
     base, end = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
     starts = corpus.orig_start[base:end]
     text_len = len(corpus.documents[d].text)
-    if not intervals:
-        return []
-    iv = np.array(sorted(intervals), dtype=np.int64).reshape(-1, 2)
-    # an interval joins the run before it when it starts inside it, or when no canonical
-    # character lies between the run's end and its start
-    reach = np.maximum.accumulate(iv[:, 1])
+    iv = np.array(sorted(rows), dtype=np.int64)
+    # offsetting each partner's intervals past the previous partner's makes one running
+    # maximum serve every partner
+    big = text_len + 1
+    reach = np.maximum.accumulate(iv[:, 2] + iv[:, 0] * big) - iv[:, 0] * big
     joins = np.zeros(len(iv), dtype=bool)
-    joins[1:] = (iv[1:, 0] <= reach[:-1]) | (np.searchsorted(starts, iv[1:, 0]) == np.searchsorted(starts, reach[:-1]))
+    joins[1:] = (iv[1:, 0] == iv[:-1, 0]) & (
+        (iv[1:, 1] <= reach[:-1]) | (np.searchsorted(starts, iv[1:, 1]) == np.searchsorted(starts, reach[:-1])))
     first = np.flatnonzero(~joins)
     last = np.append(first[1:], len(iv)) - 1
-    out = [[s, e] for s, e in zip(iv[first, 0].tolist(), reach[last].tolist())]
-    if out and starts.size:
-        if out[0][0] <= starts[0]:
-            out[0][0] = 0
-        if out[-1][1] >= corpus.orig_end[end - 1]:
-            out[-1][1] = text_len
-    return [(s, e) for s, e in out]
+    lo, hi = iv[first, 1], reach[last]
+    if starts.size:
+        lead = np.ones(len(first), dtype=bool)
+        lead[1:] = iv[first[1:], 0] != iv[first[:-1], 0]
+        tail = np.ones(len(first), dtype=bool)
+        tail[:-1] = lead[1:]
+        lo = np.where(lead & (lo <= starts[0]), 0, lo)
+        hi = np.where(tail & (hi >= corpus.orig_end[end - 1]), text_len, hi)
+    for e, s, t in zip(iv[first, 0].tolist(), lo.tolist(), hi.tolist()):
+        out[e].append((s, t))
+    return out
 
 
 def _length(intervals: list[tuple[int, int]]) -> int:
@@ -536,18 +546,27 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
     doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
     for da, db in (p for p in missing if pair_count.get(p)):
         doc_jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
+    identical_pairs = {(da, db) for da, db in linked
+                       # equal digests of the canonical texts, confirmed element by element
+                       if fingerprint[da] is not None and fingerprint[da] == fingerprint[db]
+                       and np.array_equal(doc_canon[da], doc_canon[db])}
+    wanted: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(dict)
+    for da, db in linked:
+        if (da, db) not in identical_pairs:
+            wanted[da][db] = copied.get((da, db), [])
+            wanted[db][da] = copied.get((db, da), [])
+    for x in sorted(wanted):
+        for e, ivs in _covered_by(corpus, x, wanted[x]).items():
+            coverage[(x, e)] = ivs
     for da, db in sorted(linked):
-        # equal digests of the canonical texts, confirmed element by element
-        identical = fingerprint[da] is not None and fingerprint[da] == fingerprint[db] \
-            and np.array_equal(doc_canon[da], doc_canon[db])
+        identical = (da, db) in identical_pairs
         if identical:
             coverage[(da, db)] = [(0, len(docs[da].text))]
             coverage[(db, da)] = [(0, len(docs[db].text))]
-        else:
-            coverage[(da, db)] = _covered(corpus, da, copied.get((da, db), []))
-            coverage[(db, da)] = _covered(corpus, db, copied.get((db, da), []))
         jac = 1.0 if identical else doc_jac[(da, db)]
-        a_cov, b_cov = _length(coverage[(da, db)]), _length(coverage[(db, da)])
+        # covered intervals are merged: disjoint and sorted
+        a_cov = sum(e - s for s, e in coverage[(da, db)])
+        b_cov = sum(e - s for s, e in coverage[(db, da)])
         kind = "identical" if identical else ("near-duplicate" if jac >= config.document_threshold else "partial")
         doc_pairs.append(DocumentPair(docs[da].id, docs[db].id, round(jac, 4),
                                       round(a_cov / max(len(docs[da].text), 1), 4),
@@ -568,7 +587,7 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
                       key=lambda t: (-t[0], t[1]))
         st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
         st.top_source = st.sources[0] if st.sources else None
-        st.copied = {sid: _merge(ivs) for sid, ivs in per_source}
+        st.copied = {sid: list(ivs) for sid, ivs in per_source}
     return stats, doc_pairs
 
 
