@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from chachong.background import Background, BackgroundError, cores
+from chachong.background import available as background_available
 from chachong.cluster import UnionFind, groups
 from chachong.config import AuditConfig, ConfigError
 from chachong.corpus import Corpus, prepare
@@ -184,11 +186,93 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     if cache.candidates is None or not cache.candidates.serves(corpus.config):
         cache.candidates = pair_candidates(corpus)
     table = select_pairs(corpus, cache.candidates)
-    result = assemble(corpus, table, list(skipped or []), list(warnings or []), say, cache)
+    warnings = list(warnings or [])
+    job = None
+    if _in_background(corpus, cache):
+        # stock phrases and boilerplate need only the documents and which of them are copies of
+        # each other; mined on the second core while the passages are aligned here
+        groups = _copy_groups(corpus, table, cache)
+        job = (groups, Background(lambda: _stock_inputs(corpus.documents, corpus.config, corpus, warnings, groups,
+                                                        None)))
+    result = assemble(corpus, table, list(skipped or []), warnings, say, cache)
     say("phrases")
+    if job is not None:
+        groups, background = job
+        try:
+            found, phrases = background.result()
+        except BackgroundError:
+            pass  # computed again below, in this process
+        else:
+            _remember_stock(cache, result.config, groups, found, phrases)
     annotate_stock(result, cache)
     result.cache = cache
     return result
+
+
+_BACKGROUND_MIN_CHARS = 2_000_000  # below this, forking costs more than the phrase mining it moves
+
+
+def _in_background(corpus: Corpus, cache: StageCache) -> bool:
+    """Whether to mine stock phrases in a forked process while aligning (large corpora, >= 2 workers)."""
+    from chachong.phrases import independent_groups  # noqa: F401 - imported before forking
+
+    return (cores(corpus.config.workers) >= 2 and background_available()
+            and corpus.cps.size >= _BACKGROUND_MIN_CHARS and cache.boilerplate is None)
+
+
+def _copy_groups(corpus: Corpus, table: PairTable, cache: StageCache) -> list[int]:
+    """The groups of copied documents as annotate_stock will see them, known before alignment.
+
+    Identical canonical texts and the near-duplicate documents of :func:`_document_groups`;
+    each document's group is its earliest member, as in phrases.independent_groups. Should
+    the final document pairs group differently, the phrases are mined again for those groups.
+    """
+    doc_group, _ = _document_groups(corpus, table, cache)
+    uf = UnionFind(len(doc_group))
+    for d, g in enumerate(doc_group):
+        uf.union(d, g)
+    seen: dict[tuple[int, bytes], int] = {}
+    for d, key in enumerate(_document_digests(corpus, cache)):
+        if key is not None:
+            uf.union(d, seen.setdefault(key, d))
+    return [uf.find(d) for d in range(len(doc_group))]
+
+
+def _stock_key(config: AuditConfig, groups: list[int]) -> bytes:
+    settings = {k: v for k, v in config.to_dict().items() if k not in _NOT_PHRASES}
+    return digest(sorted(settings.items()), np.asarray(groups, dtype=np.int64))
+
+
+def _remember_stock(cache: StageCache, config: AuditConfig, groups: list[int], found: Any, phrases: Any) -> None:
+    if cache.boilerplate is None:
+        cache.boilerplate = found
+    cache.phrases[_stock_key(config, groups)] = phrases
+    cache.trim()
+
+
+def _stock_inputs(docs: Sequence[Document], config: AuditConfig, corpus: Corpus | None, warnings: list,
+                  groups: list[int], cache: StageCache | None) -> tuple[Any, Any]:
+    """Boilerplate findings and stock phrases of the documents for these groups of copies (cached).
+
+    ``corpus`` is the prepared corpus of ``docs`` when there is one (phrase mining reuses its
+    canonical text).
+    """
+    from chachong.boilerplate import TrailerNote, find_boilerplate
+    from chachong.phrases import mine_phrases
+
+    found = cache.boilerplate if cache is not None else None
+    if found is None:
+        found = find_boilerplate(docs, [w for w in warnings if isinstance(w, TrailerNote)])
+    key = _stock_key(config, groups)
+    phrases = cache.phrases.get(key) if cache is not None else None
+    if phrases is None:
+        # adverts and markers are not content: no phrase reaches into them (placeholders are
+        # masked like figures and stay part of the text)
+        not_content = [[(s, e) for s, e, kind in ivs if kind != "placeholder"] for ivs in found.intervals]
+        phrases = mine_phrases([d.text for d in docs], groups, config, exclude=not_content, corpus=corpus)
+    if cache is not None:
+        _remember_stock(cache, config, groups, found, phrases)
+    return found, phrases
 
 
 # settings that change pairing and alignment but not stock phrases or boilerplate
@@ -202,8 +286,7 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None
     Fills ``result.stock_phrases``, ``result.boilerplate`` and, per document,
     ``stock``, ``stock_ratio``, ``copy_ratio_excluding_stock`` and ``placeholders``.
     """
-    from chachong.boilerplate import TrailerNote, find_boilerplate
-    from chachong.phrases import coverage, independent_groups, merge, mine_phrases, phrase_records, shares
+    from chachong.phrases import coverage, independent_groups, merge, phrase_records, shares
 
     docs = result.documents
     # the stock paragraphs found while pairing are stock phrasing in every document they occur in
@@ -213,20 +296,8 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None
             para = result.document(doc_id).paragraphs[int(member.split(":p")[1]) - 1]
             result.stats[doc_id].stock.append((para.start, para.end))
     cache = cache if cache is not None else StageCache()
-    if cache.boilerplate is None:
-        cache.boilerplate = find_boilerplate(docs, [w for w in result.warnings if isinstance(w, TrailerNote)])
-    found = cache.boilerplate
     groups = independent_groups([d.id for d in docs], result.document_pairs)
-    # adverts and markers are not content: no phrase reaches into them (placeholders are
-    # masked like figures and stay part of the text)
-    not_content = [[(s, e) for s, e, kind in ivs if kind != "placeholder"] for ivs in found.intervals]
-    settings = {k: v for k, v in result.config.to_dict().items() if k not in _NOT_PHRASES}
-    pkey = digest(sorted(settings.items()), np.asarray(groups, dtype=np.int64))
-    phrases = cache.phrases.get(pkey)
-    if phrases is None:
-        phrases = cache.phrases[pkey] = mine_phrases([d.text for d in docs], groups, result.config,
-                                                     exclude=not_content, corpus=result.corpus)
-        cache.trim()
+    found, phrases = _stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
     covered = coverage(phrases, len(docs))
     for i, doc in enumerate(docs):
         st = result.stats[doc.id]
@@ -267,6 +338,18 @@ def _document_groups(corpus: Corpus, table: PairTable, cache: StageCache | None 
         if jac[(da, db)] >= corpus.config.document_threshold:
             uf.union(da, db)
     return [uf.find(d) for d in range(n)], jac
+
+
+def _document_digests(corpus: Corpus, cache: StageCache | None) -> list[tuple[int, bytes] | None]:
+    """(length, digest) of each document's canonical text (None when it has none), cached."""
+    if cache is not None and cache.doc_digests is not None:
+        return cache.doc_digests
+    offs = corpus.doc_offsets.tolist()
+    out = [(e - s, hashlib.blake2b(corpus.cps[s:e], digest_size=16).digest()) if e > s else None
+           for s, e in zip(offs[:-1], offs[1:])]
+    if cache is not None:
+        cache.doc_digests = out
+    return out
 
 
 def _document_jaccard(corpus: Corpus, da: int, db: int, cache: StageCache | None) -> float:
@@ -531,11 +614,7 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
     # identical documents are copies of each other however short (a body below min_span too)
     # keyed by a digest, not the bytes: those would copy the whole canonical corpus at once;
     # identity is checked element by element below
-    fingerprint = cache.doc_digests if cache is not None else None
-    if fingerprint is None:
-        fingerprint = [(c.size, hashlib.blake2b(c, digest_size=16).digest()) if c.size else None for c in doc_canon]
-        if cache is not None:
-            cache.doc_digests = fingerprint
+    fingerprint = _document_digests(corpus, cache)
     same: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     for d, key in enumerate(fingerprint):
         if key is not None:

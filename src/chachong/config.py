@@ -135,7 +135,7 @@ class AuditConfig:
     # alignment
     min_span: int = 13
     # engine
-    workers: int = 1
+    workers: int = 0
 
     def __post_init__(self) -> None:
         if self.split not in ("auto", "toc", "none"):

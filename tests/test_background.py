@@ -1,0 +1,68 @@
+"""Stock phrases mined in a forked process while aligning: the same answer as in one process."""
+
+import importlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import chachong
+from chachong import background
+from chachong.background import Background, BackgroundError
+
+A = importlib.import_module("chachong.audit")
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
+
+pytestmark = pytest.mark.skipif(not background.available(), reason="no fork on this system")
+
+
+def _without_settings(result):
+    report = json.loads(result.to_json())
+    report.pop("settings")
+    return report
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return chachong.load_corpus([EXAMPLE])
+
+
+def test_background_gives_the_same_report(loaded, monkeypatch):
+    serial = chachong.audit(loaded, workers=1)
+    started = []
+    real = A.Background
+    monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
+    monkeypatch.setattr(A, "Background", lambda fn: started.append(1) or real(fn))
+    both = chachong.audit(loaded, workers=2)
+    assert started == [1]
+    assert _without_settings(both) == _without_settings(serial)
+    assert both.stock_phrases and both.boilerplate  # the example has both: the comparison means something
+
+
+def test_a_failing_background_process_is_computed_again_here(loaded, monkeypatch):
+    parent = os.getpid()
+    real = A._stock_inputs
+
+    def only_here(*args, **kwargs):
+        if os.getpid() != parent:
+            raise MemoryError("the child ran out of memory")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
+    monkeypatch.setattr(A, "_stock_inputs", only_here)
+    result = chachong.audit(loaded, workers=2)
+    assert _without_settings(result) == _without_settings(chachong.audit(loaded, workers=1))
+
+
+def test_background_reports_the_child_traceback():
+    def boom():
+        raise ValueError("broken input 42")
+
+    with pytest.raises(BackgroundError, match="broken input 42"):
+        Background(boom).result()
+
+
+def test_background_child_that_dies_is_an_error():
+    with pytest.raises(BackgroundError, match="exit code 3"):
+        Background(lambda: os._exit(3)).result()
