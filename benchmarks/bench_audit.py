@@ -6,7 +6,8 @@ One run of this script:
    corpus.jsonl``, one ``{"title", "text"}`` document per line) and reuses it afterwards;
 2. runs the pipeline stage by stage in a fresh process, ``--repeat`` times: read (ingest + split),
    prepare (normalise, shingle, de-duplicate, sign), pairs (identical groups, LSH candidates,
-   fingerprint candidates, verification), assemble (cluster, align, documents), phrases, write
+   fingerprint candidates, verification), assemble+phrases (cluster, align, documents, phrases: the
+   stock phrases are mined in a forked process meanwhile, as in `chachong audit`), write
    (JSON + CSV). Each stage reports wall and CPU seconds and its peak RSS: the kernel's VmHWM, reset
    at the start of the stage (``/proc/self/clear_refs``), and VmRSS of the process and any children
    sampled every 10 ms. Sub-stages are timed by wrapping the module functions the stage calls
@@ -381,14 +382,27 @@ def _pipeline(st: Stages, corpus_paths: list[Path], out_dir: Path, out: dict) ->
     with st.stage("pairs", [(P, "_canonical_keys", "identical"), (P, "candidates", "lsh"),
                             (P, "estimated_jaccard", "lsh"), (P, "fingerprint_candidates", "fingerprints"),
                             (P, "similarity", "verify"), (P, "run_coverage", "verify")]):
-        table = P.find_pairs(corpus)
+        if hasattr(P, "pair_candidates"):
+            cache = importlib.import_module("chachong.stagecache").StageCache()
+            cache.candidates = P.pair_candidates(corpus)
+            table = P.select_pairs(corpus, cache.candidates)
+        else:
+            cache, table = None, P.find_pairs(corpus)
     out["verified_pairs"] = len(table)
-    with st.stage("assemble"):
-        result = _call(A.assemble, corpus, table, list(skipped), list(warnings), st.mark)
-        st.end_marks()
+    if cache is not None:
+        # as `chachong audit` runs them: stock phrases are mined in a forked process (the second
+        # core) while the passages are aligned; sub-stages are audit_corpus's progress marks, and
+        # "phrases" is the wait for the background process plus applying its result
+        with st.stage("assemble+phrases"):
+            result = A.audit_corpus(corpus, list(skipped), list(warnings), st.mark, cache)
+            st.end_marks()
+    else:
+        with st.stage("assemble"):
+            result = _call(A.assemble, corpus, table, list(skipped), list(warnings), st.mark)
+            st.end_marks()
+        with st.stage("phrases"):
+            A.annotate_stock(result)
     out["paragraph_pairs_reported"] = len(getattr(result, "paragraph_pairs", []) or [])
-    with st.stage("phrases"):
-        A.annotate_stock(result)
     shutil.rmtree(out_dir, ignore_errors=True)
     with st.stage("write", [(RJ, "report_dict", "report_dict"), (RJ, "dumps", "json"),
                             (RT, "to_csv", "csv"), (W, "atomic_write_text", "file io")]):
