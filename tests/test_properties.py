@@ -258,3 +258,20 @@ def test_a_document_and_its_exact_copy_are_found(sources):
     [pair] = result.document_pairs
     assert (pair.a, pair.b, pair.kind) == (documents[0].id, documents[1].id, "identical")
     assert pair.a_in_b == pair.b_in_a == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), max_size=40))
+def test_pairs_across_owners_is_the_filtered_all_pairs(rows):
+    """lsh.pairs_across equals every pair with an equal key and different owners, made directly."""
+    import numpy as np
+
+    from chachong.lsh import pairs_across
+
+    items = np.arange(len(rows), dtype=np.int64) * 3 + 5
+    keys = np.array([k for k, _ in rows], dtype=np.int64)
+    owners = np.array([o for _, o in rows], dtype=np.int64)
+    got = sorted(map(tuple, pairs_across(items, keys, owners).tolist()))
+    want = sorted((int(items[i]), int(items[j])) for i in range(len(rows)) for j in range(i + 1, len(rows))
+                  if rows[i][0] == rows[j][0] and rows[i][1] != rows[j][1])
+    assert got == want

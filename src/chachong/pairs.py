@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chachong.corpus import Corpus
-from chachong.lsh import candidates, choose_bands, groups_of, pairs_in_groups
+from chachong.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
 from chachong.normalize import _runs
 from chachong.shingle import shingle_hashes
 from chachong.verify import estimated_jaccard, similarity
@@ -198,8 +198,8 @@ def pair_candidates(corpus: Corpus) -> Candidates:
     group = _canonical_keys(corpus, eligible)
     order, starts, gsizes = groups_of(group)
     # 1. identical texts: every pair within a group, across documents
-    ident = pairs_in_groups(eligible[order], starts, gsizes)
-    ident = ident[corpus.par_doc[ident[:, 0]] != corpus.par_doc[ident[:, 1]]]
+    ident = pairs_across(eligible, group, corpus.par_doc[eligible])
+    ident = ident[np.lexsort((ident[:, 1], ident[:, 0]))]
     # 2. LSH over one representative per distinct text
     reps = eligible[order[starts]]
     rep_pairs = candidates(corpus.signatures[reps], bands, rows, rows_of=reps)
