@@ -29,8 +29,9 @@ A copy with one character substituted is one passage with one edit:
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from difflib import SequenceMatcher
 
 import numpy as np
@@ -85,14 +86,25 @@ class Match:
         Inside a block the map is exact; inside an edit it is linear, which is all a
         paragraph boundary falling inside an edit can ask for.
         """
-        xp, fp = self._knots()
+        xp, fp = self._knots
         return np.rint(np.interp(x, xp, fp)).astype(np.int64)
 
     def to_a(self, y: np.ndarray | int) -> np.ndarray:
         """Positions in ``b`` (within the passage) mapped to ``a``; the inverse of :meth:`to_b`."""
-        xp, fp = self._knots()
+        xp, fp = self._knots
         return np.rint(np.interp(y, fp, xp)).astype(np.int64)
 
+    def b_at(self, x: int) -> int:
+        """:meth:`to_b` of one position, without numpy's per-call cost (the same arithmetic)."""
+        xp, fp = self._knots
+        return _interp(x, xp, fp)
+
+    def a_at(self, y: int) -> int:
+        """:meth:`to_a` of one position, without numpy's per-call cost (the same arithmetic)."""
+        xp, fp = self._knots
+        return _interp(y, fp, xp)
+
+    @cached_property
     def _knots(self) -> tuple[list[int], list[int]]:
         xp: list[int] = []
         fp: list[int] = []
@@ -100,6 +112,25 @@ class Match:
             xp += [a0, a0 + n]
             fp += [b0, b0 + n]
         return xp, fp
+
+
+def _interp(x: int, xp: list[int], fp: list[int]) -> int:
+    """``int(np.rint(np.interp(x, xp, fp)))`` for one ``x``, the same steps in the same double arithmetic.
+
+    Knots may repeat (a block ends where the next starts after an insertion on the other side);
+    numpy then takes the last knot at or below ``x``, and so does this.
+
+    >>> xp, fp = [0, 4, 4, 9], [0, 4, 7, 12]
+    >>> [_interp(x, xp, fp) for x in (-1, 0, 2, 4, 6, 9, 10)] == np.rint(np.interp([-1, 0, 2, 4, 6, 9, 10], xp, fp)).tolist()
+    True
+    """
+    j = bisect_right(xp, x) - 1
+    if j < 0:
+        return fp[0]
+    if j >= len(xp) - 1 or xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    return round(slope * (x - xp[j]) + fp[j])
 
 
 def _text(x: str | np.ndarray) -> str:
@@ -262,10 +293,19 @@ def align_codes(
     """Copied passages between two canonical texts (strings or code point arrays), sorted by position in ``a``."""
     a, b = _text(a), _text(b)
     k = max(1, min(k, min_span))
-    bl = blocks(a, b, k)
+    return chain_blocks(a, b, blocks(a, b, k), min_span, max_gap)
+
+
+def chain_blocks(a: str, b: str, bl: list[list[int]], min_span: int = 13, max_gap: int = MAX_GAP) -> list[Match]:
+    """The passages :func:`align_codes` makes of exact blocks ``bl`` (as :func:`blocks` gives them, any order).
+
+    ``a`` and ``b`` may be longer than the stretches the blocks were found in (whole documents
+    around a window): only text between chained blocks is read, so the result is that of the
+    window, in the offsets of ``a`` and ``b``.
+    """
     if not bl:
         return []
-    bl.sort(key=lambda x: (x[1], x[3]))
+    bl.sort(key=lambda x: (x[1], x[3]))  # (a_end, b_end) is one block's alone: any input order gives this one
     score, pred = _chain(bl, a, b, max_gap)
     used = [False] * len(bl)
     out: list[Match] = []
@@ -299,6 +339,149 @@ def align_codes(
         out.append(m)
     out.sort(key=lambda m: (m.a_start, m.b_start))
     return out
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MAX_ENTRIES = 1 << 22  # k-grams per vectorised pass: keeps 30 bits of hash beside window and index
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])`` without the loop."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
+
+
+def _grams(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray,
+                                                                            np.ndarray, np.ndarray]:
+    """The k-grams of the texts ``cps[lo:hi]``: (window, start, exact value, hash) of each.
+
+    The exact value is the k code points of 21 bits in two words (equal values, equal k-grams);
+    the hash mixes them for sorting.
+    """
+    size = np.maximum(hi - lo, 0)
+    text = cps[_ranges(lo, size)].astype(np.uint64)
+    count = np.maximum(size - k + 1, 0)
+    # k-gram t of the concatenated texts starts a k-gram of its window when it does not cross its end
+    base = np.cumsum(size) - size
+    at = _ranges(base, count)
+    pos = at - np.repeat(base - lo, count)
+    wid = np.repeat(np.arange(lo.size, dtype=np.int64), count)
+    half = (k + 1) // 2
+    hi_word = np.zeros(at.size, np.uint64)
+    lo_word = np.zeros(at.size, np.uint64)
+    with np.errstate(over="ignore"):
+        for o in range(k):
+            part = text[at + o]
+            if o < half:
+                hi_word = (hi_word << np.uint64(21)) | part
+            else:
+                lo_word = (lo_word << np.uint64(21)) | part
+        v = hi_word * _GOLDEN + lo_word
+        v = (v ^ (v >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        v = (v ^ (v >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        v ^= v >> np.uint64(31)
+    return wid, pos, np.stack([hi_word, lo_word], axis=1), v
+
+
+def blocks_many(cps: np.ndarray, windows: np.ndarray, k: int = SEED_K) -> list[list[list[int]]]:
+    """:func:`blocks` of many windows of one code point array at once, vectorised.
+
+    ``windows`` is an (n, 6) array of ``(a0, a1, b0, b1, oa, ob)``: the texts are
+    ``cps[a0:a1]`` and ``cps[b0:b1]``, and each window's blocks come back in offsets relative
+    to ``oa`` and ``ob`` (its documents' starts). They are the blocks of :func:`blocks` (the
+    same set; the order may differ, which :func:`chain_blocks` does not mind). The k-grams of
+    all windows are sorted once by (window, hash, side); k-grams sorted next to each other
+    under one key are compared exactly, and a window where two different k-grams shared a key
+    is done by :func:`blocks` instead (k <= 6: 21 bits per code point fit two words).
+
+    >>> cps = np.array([ord(c) for c in "甲乙丙丁戊己庚" + "乙丙丁戊己子"], dtype=np.uint32)
+    >>> blocks_many(cps, np.array([[0, 7, 7, 13, 0, 7]]), 3)
+    [[[1, 6, 0, 5]]]
+    """
+    w = np.asarray(windows, dtype=np.int64).reshape(-1, 6)
+    n = len(w)
+    if k > 6:
+        return [_blocks_of(cps, row, k) for row in w.tolist()]
+    a0, a1, b0, b1 = w[:, 0], w[:, 1], w[:, 2], w[:, 3]
+    entries = int(np.maximum(a1 - a0 - k + 1, 0).sum() + np.maximum(b1 - b0 - k + 1, 0).sum())
+    if entries > _MAX_ENTRIES and n > 1:
+        return blocks_many(cps, w[:n // 2], k) + blocks_many(cps, w[n // 2:], k)
+    wid_b, pos_b, ex_b, h_b = _grams(cps, b0, b1, k)
+    wid_a, pos_a, ex_a, h_a = _grams(cps, a0, a1, k)
+    nb = pos_b.size
+    wid, pos, exact = np.concatenate((wid_b, wid_a)), np.concatenate((pos_b, pos_a)), np.concatenate((ex_b, ex_a))
+    # one sort key: window | hash | entry (b entries first, then a, each in position order)
+    bits_i = max(1, int(pos.size).bit_length())
+    bits_w = max(1, int(n).bit_length())
+    bits_h = 64 - bits_w - bits_i
+    if bits_h < 16:
+        return [_blocks_of(cps, row, k) for row in w.tolist()]
+    key = ((wid.astype(np.uint64) << np.uint64(bits_h + bits_i))
+           | ((np.concatenate((h_b, h_a)) >> np.uint64(64 - bits_h)) << np.uint64(bits_i))
+           | np.arange(pos.size, dtype=np.uint64))
+    key.sort()
+    idx = (key & np.uint64((1 << bits_i) - 1)).astype(np.int64)
+    grp = key >> np.uint64(bits_i)
+    del key
+    same = grp[1:] == grp[:-1]
+    dirty = np.zeros(n, dtype=bool)
+    eq = np.flatnonzero(same)
+    if eq.size:
+        x, y = idx[eq], idx[eq + 1]
+        diff = (exact[x, 0] != exact[y, 0]) | (exact[x, 1] != exact[y, 1])
+        if diff.any():
+            dirty[wid[x[diff]]] = True
+    start = np.flatnonzero(np.concatenate(([True], ~same)))
+    gid = np.cumsum(np.concatenate(([False], ~same)))  # group of each sorted entry
+    is_b = idx < nb
+    count_b = np.bincount(gid[is_b], minlength=start.size)
+    count_a = np.diff(np.append(start, idx.size)) - count_b
+    # as blocks(): a k-gram found more than once in b and count_a * count_b > MAX_SEED_PAIRS seeds nothing
+    ok = (count_b >= 1) & ~((count_b >= 2) & (count_a * count_b > MAX_SEED_PAIRS))
+    t = np.flatnonzero(~is_b & ok[gid])  # sorted entries of a that seed
+    g = gid[t]
+    reps = count_b[g]
+    src = np.repeat(idx[t], reps)
+    nth = np.arange(src.size, dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+    si, sj, sw = pos[src], pos[idx[np.repeat(start[g], reps) + nth]], wid[src]
+    # runs of consecutive seeds on one diagonal: sort by (window, diagonal, position in a)
+    ia = si - a0[sw]
+    dg = (sj - b0[sw]) - ia + (a1 - a0)[sw]
+    span_i = int((a1 - a0).max(initial=0)) + 1
+    span_d = int(((a1 - a0) + (b1 - b0)).max(initial=0)) + 1
+    if (n * span_d).bit_length() + span_i.bit_length() <= 62:
+        run_key = (sw * span_d + dg) * span_i + ia
+        srt = np.argsort(run_key)
+        run_key = run_key[srt]
+        new = np.ones(run_key.size, dtype=bool)
+        new[1:] = run_key[1:] != run_key[:-1] + 1
+    else:
+        srt = np.lexsort((ia, dg, sw))
+        new = np.ones(srt.size, dtype=bool)
+        new[1:] = (sw[srt][1:] != sw[srt][:-1]) | (dg[srt][1:] != dg[srt][:-1]) | (ia[srt][1:] != ia[srt][:-1] + 1)
+    si, sj, sw = si[srt], sj[srt], sw[srt]
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], si.size)[:first.size] - 1
+    bw = sw[first]
+    oa, ob = w[bw, 4], w[bw, 5]
+    rows = np.stack([si[first] - oa, si[last] + k - oa, sj[first] - ob, sj[last] + k - ob], axis=1).tolist()
+    out: list[list[list[int]]] = []
+    at = 0
+    for c in np.bincount(bw, minlength=n).tolist():
+        out.append(rows[at:at + c])
+        at += c
+    for i in np.flatnonzero(dirty).tolist():
+        out[i] = _blocks_of(cps, w[i].tolist(), k)
+    return out
+
+
+def _blocks_of(cps: np.ndarray, row: list[int], k: int) -> list[list[int]]:
+    x0, x1, y0, y1, oa, ob = row
+    return [[p + x0 - oa, q + x0 - oa, r + y0 - ob, t + y0 - ob]
+            for p, q, r, t in blocks(_text(cps[x0:x1]), _text(cps[y0:y1]), k)]
 
 
 def align(a: str | np.ndarray, b: str | np.ndarray, min_span: int = 13) -> list[Match]:

@@ -38,7 +38,9 @@ phrases meeting across a break are not a copy of their joint length).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+import weakref
+from bisect import bisect_left, bisect_right
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from chachong.align import MAX_GAP, SEED_K, Match, align_codes, extend
+from chachong.align import MAX_GAP, SEED_K, Match, _text, blocks, blocks_many, chain_blocks, extend
 from chachong.corpus import Corpus
 from chachong.lsh import groups_of, pairs_in_groups
 from chachong.normalize import MASK
@@ -236,49 +238,109 @@ _WINDOW = 64  # characters on each side of a seed hit aligned first
 SNAP = 4  # a passage this close to both paragraphs' edges (a changed first or last word) reaches them
 
 
-def _shift(m: Match, da: int, db: int) -> Match:
-    return Match(m.a_start + da, m.a_end + da, m.b_start + db, m.b_end + db, m.matched,
-                 tuple((x + da, y + db, n) for x, y, n in m.blocks),
-                 tuple((w + da, x + da, y + db, z + db) for w, x, y, z in m.edits))
+def _window_passages(a: str, b: str, a0: int, a1: int, b0: int, b1: int, min_span: int,
+                     pa: int | None = None, pb: int | None = None) -> Generator[tuple[int, int, int, int],
+                                                                                list[list[int]], list[Match]]:
+    """:func:`align_window` as a generator: yields each window ``(a0, a1, b0, b1)`` it aligns and
+    is sent that window's exact blocks (:func:`chachong.align.blocks` in offsets of ``a``/``b``),
+    so that a driver can find the blocks of many windows at once."""
+    while True:
+        bl = yield (a0, a1, b0, b1)
+        found = chain_blocks(a, b, bl, min_span)
+        if pa is not None and pb is not None:
+            found = [m for m in found if m.a_start <= pa < m.a_end and m.b_start <= pb < m.b_end]
+        grow = False
+        for m in found:
+            grow |= (m.a_start - a0 < _EDGE and a0 > 0) or (m.b_start - b0 < _EDGE and b0 > 0)
+            grow |= (a1 - m.a_end < _EDGE and a1 < len(a)) or (b1 - m.b_end < _EDGE and b1 < len(b))
+        if not grow:
+            return found
+        wa, wb = a1 - a0, b1 - b0
+        a0, a1 = max(0, a0 - wa), min(len(a), a1 + wa)
+        b0, b1 = max(0, b0 - wb), min(len(b), b1 + wb)
 
 
-def align_window(a: np.ndarray, b: np.ndarray, a0: int, a1: int, b0: int, b1: int, min_span: int,
+def _blocks_one(a: str, b: str, a0: int, a1: int, b0: int, b1: int, k: int) -> list[list[int]]:
+    return [[x + a0, y + a0, u + b0, v + b0] for x, y, u, v in blocks(a[a0:a1], b[b0:b1], k)]
+
+
+def align_window(a: np.ndarray | str, b: np.ndarray | str, a0: int, a1: int, b0: int, b1: int, min_span: int,
                  pa: int | None = None, pb: int | None = None) -> list[Match]:
     """Passages inside the windows ``a[a0:a1]``, ``b[b0:b1]``, widened while one runs into an edge.
 
     With a seed ``(pa, pb)`` only the passages through it are returned (and followed). Offsets
     are those of ``a`` and ``b``.
     """
-    while True:
-        found = [_shift(m, a0, b0) for m in align_codes(a[a0:a1], b[b0:b1], min_span)]
-        if pa is not None and pb is not None:
-            found = [m for m in found if m.a_start <= pa < m.a_end and m.b_start <= pb < m.b_end]
-        grow = False
-        for m in found:
-            grow |= (m.a_start - a0 < _EDGE and a0 > 0) or (m.b_start - b0 < _EDGE and b0 > 0)
-            grow |= (a1 - m.a_end < _EDGE and a1 < a.size) or (b1 - m.b_end < _EDGE and b1 < b.size)
-        if not grow:
-            return found
-        wa, wb = a1 - a0, b1 - b0
-        a0, a1 = max(0, a0 - wa), min(a.size, a1 + wa)
-        b0, b1 = max(0, b0 - wb), min(b.size, b1 + wb)
+    a, b = _text(a), _text(b)
+    k = max(1, min(SEED_K, min_span))
+    gen = _window_passages(a, b, a0, a1, b0, b1, min_span, pa, pb)
+    try:
+        window = next(gen)
+        while True:
+            window = gen.send(_blocks_one(a, b, *window, k))
+    except StopIteration as done:
+        return done.value
 
 
-def _bounds(corpus: Corpus, d: int) -> np.ndarray:
-    first = int(corpus.par_first[d])
-    return corpus.par_bounds[first:first + len(corpus.documents[d].paragraphs)] - int(corpus.doc_offsets[d])
+class _Layout:
+    """Paragraph bounds and masked positions of a corpus as Python lists, for ``bisect``.
+
+    Every passage asks a few questions of its documents' paragraphs (which paragraphs it
+    overlaps, where the next break is); one numpy call costs more than the answer, so the
+    bounds are turned into lists once per corpus. Within a document, starts and ends are
+    non-decreasing (paragraphs are in order and do not overlap).
+    """
+
+    __slots__ = ("offsets", "first", "last", "starts", "ends", "masks", "__weakref__")
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.offsets: list[int] = corpus.doc_offsets.tolist()
+        first = corpus.par_first.tolist()
+        self.first: list[int] = first
+        self.last: list[int] = [f + len(d.paragraphs) for f, d in zip(first, corpus.documents)]
+        self.starts: list[int] = corpus.par_bounds[:, 0].tolist()  # global canonical offsets
+        self.ends: list[int] = corpus.par_bounds[:, 1].tolist()
+        self.masks: list[int] = np.flatnonzero(corpus.cps == _MASK_CP).tolist()
+
+    def over(self, d: int, c0: int, c1: int) -> range:
+        """Paragraphs of document d (global indices, empty ones included) overlapping local [c0, c1)."""
+        o = self.offsets[d]
+        lo = bisect_right(self.ends, o + c0, self.first[d], self.last[d])
+        return range(lo, max(lo, bisect_left(self.starts, o + c1, lo, self.last[d])))
+
+    def mask_count(self, lo: int, hi: int) -> int:
+        """Masked figures in global canonical [lo, hi)."""
+        return bisect_left(self.masks, hi) - bisect_left(self.masks, lo)
 
 
-def _snap(corpus: Corpus, da: int, db: int, a: np.ndarray, b: np.ndarray, m: Match) -> Match:
+_LAYOUTS: dict[int, tuple[Any, _Layout]] = {}
+
+
+def _layout(corpus: Corpus) -> _Layout:
+    """The corpus's :class:`_Layout`, built once and dropped with the corpus."""
+    got = _LAYOUTS.get(id(corpus))
+    if got is not None and got[0]() is corpus and got[1].offsets[-1] == corpus.cps.size:
+        return got[1]
+    lay = _Layout(corpus)
+    _LAYOUTS[id(corpus)] = (weakref.ref(corpus), lay)
+    weakref.finalize(corpus, _LAYOUTS.pop, id(corpus), None)
+    return lay
+
+
+def _snap(corpus: Corpus, da: int, db: int, a: np.ndarray | str, b: np.ndarray | str, m: Match) -> Match:
     """Carry a passage to the start/end of its paragraphs when only ``SNAP`` characters short on both sides."""
-    pa, pb = _bounds(corpus, da), _bounds(corpus, db)
-    if not len(pa) or not len(pb):
+    lay = _layout(corpus)
+    fa, la, fb, lb = lay.first[da], lay.last[da], lay.first[db], lay.last[db]
+    if la == fa or lb == fb:
         return m
-    ia = min(int(np.searchsorted(pa[:, 1], m.a_start, side="right")), len(pa) - 1)
-    ib = min(int(np.searchsorted(pb[:, 1], m.b_start, side="right")), len(pb) - 1)
-    ja = min(int(np.searchsorted(pa[:, 1], m.a_end - 1, side="right")), len(pa) - 1)
-    jb = min(int(np.searchsorted(pb[:, 1], m.b_end - 1, side="right")), len(pb) - 1)
-    return extend(a, b, m, int(pa[ia, 0]), int(pb[ib, 0]), int(pa[ja, 1]), int(pb[jb, 1]), SNAP)
+    oa, ob = lay.offsets[da], lay.offsets[db]
+    ends, starts = lay.ends, lay.starts
+    # the paragraph holding a position: the first whose end is past it (the last one if none)
+    ia = min(bisect_right(ends, oa + m.a_start, fa, la), la - 1)
+    ib = min(bisect_right(ends, ob + m.b_start, fb, lb), lb - 1)
+    ja = min(bisect_right(ends, oa + m.a_end - 1, fa, la), la - 1)
+    jb = min(bisect_right(ends, ob + m.b_end - 1, fb, lb), lb - 1)
+    return extend(a, b, m, starts[ia] - oa, starts[ib] - ob, ends[ja] - oa, ends[jb] - ob, SNAP)
 
 
 def _trim(corpus: Corpus, da: int, db: int, m: Match) -> Match | None:
@@ -287,18 +349,23 @@ def _trim(corpus: Corpus, da: int, db: int, m: Match) -> Match | None:
     Canonical text has no paragraph breaks, so an exact match runs on over them when the
     characters before two breaks happen to agree (…场。| and …场。|, or a masked figure).
     """
+    lay = _layout(corpus)
+    starts = lay.starts
+    oa, ob = lay.offsets[da], lay.offsets[db]
+    fa, la, fb, lb = lay.first[da], lay.last[da], lay.first[db], lay.last[db]
     for _ in range(2):
-        cuts_a = [int(x) for x in _bounds(corpus, da)[:, 0] if m.a_start < x < m.a_end]
-        cuts_b = [int(y) for y in _bounds(corpus, db)[:, 0] if m.b_start < y < m.b_end]
+        # paragraph starts strictly inside the passage, on each side: the first and the last
+        i0, i1 = bisect_right(starts, oa + m.a_start, fa, la), bisect_left(starts, oa + m.a_end, fa, la)
+        j0, j1 = bisect_right(starts, ob + m.b_start, fb, lb), bisect_left(starts, ob + m.b_end, fb, lb)
         lo, hi = m.a_start, m.a_end
-        if cuts_a and cuts_a[0] - m.a_start < SEED_K:
-            lo = cuts_a[0]
-        if cuts_b and cuts_b[0] - m.b_start < SEED_K:
-            lo = max(lo, int(m.to_a(cuts_b[0])))
-        if cuts_a and m.a_end - cuts_a[-1] < SEED_K:
-            hi = cuts_a[-1]
-        if cuts_b and m.b_end - cuts_b[-1] < SEED_K:
-            hi = min(hi, int(m.to_a(cuts_b[-1])))
+        if i1 > i0 and starts[i0] - oa - m.a_start < SEED_K:
+            lo = starts[i0] - oa
+        if j1 > j0 and starts[j0] - ob - m.b_start < SEED_K:
+            lo = max(lo, m.a_at(starts[j0] - ob))
+        if i1 > i0 and m.a_end - (starts[i1 - 1] - oa) < SEED_K:
+            hi = starts[i1 - 1] - oa
+        if j1 > j0 and m.b_end - (starts[j1 - 1] - ob) < SEED_K:
+            hi = min(hi, m.a_at(starts[j1 - 1] - ob))
         if (lo, hi) == (m.a_start, m.a_end):
             return m
         clipped = m.clip(lo, hi) if hi > lo else None
@@ -317,52 +384,101 @@ def _qualifies(corpus: Corpus, dm: DocumentMatch) -> bool:
     return any(evidence(corpus, dm, a0, a1) >= corpus.config.min_span for _, _, a0, a1, _, _ in pieces(corpus, dm))
 
 
+_BATCH_MIN = 8  # fewer windows than this in one round are aligned one by one (numpy's fixed cost)
+_CHUNK_PAIRS = 2048  # document pairs aligned together: their texts are held as strings meanwhile
+
+
+def _pair_passages(corpus: Corpus, da: int, db: int, items: list[tuple[Any, ...]], a: str,
+                   b: str) -> Generator[tuple[int, int, int, int], list[list[int]], list[Match]]:
+    """The passages of one document pair (a generator of windows, see :func:`_window_passages`)."""
+    min_span = corpus.config.min_span
+    found: list[Match] = []
+    for item in items:
+        if item[0] == "region":
+            x0, x1, y0, y1 = item[1:]
+            if any(m.a_start <= x0 and x1 <= m.a_end and m.b_start <= y0 and y1 <= m.b_end for m in found):
+                continue
+            new = yield from _window_passages(a, b, x0, x1, y0, y1, min_span)
+        else:
+            pa, pb = item[1:]
+            if any(m.a_start <= pa < m.a_end and m.b_start <= pb < m.b_end for m in found):
+                continue
+            new = yield from _window_passages(a, b, max(0, pa - _WINDOW), min(len(a), pa + _WINDOW),
+                                              max(0, pb - _WINDOW), min(len(b), pb + _WINDOW), min_span, pa, pb)
+        for m in new:
+            trimmed = _trim(corpus, da, db, m)
+            if trimmed is None:
+                continue
+            m = _snap(corpus, da, db, a, b, trimmed)
+            if not _qualifies(corpus, DocumentMatch(da, db, m)):
+                continue
+            if not any(o.a_start <= m.a_start and m.a_end <= o.a_end and o.b_start <= m.b_start
+                       and m.b_end <= o.b_end for o in found):
+                found = [o for o in found if not (m.a_start <= o.a_start and o.a_end <= m.a_end
+                                                  and m.b_start <= o.b_start and o.b_end <= m.b_end)]
+                found.append(m)
+    return found
+
+
 def find_passages(corpus: Corpus, hits: np.ndarray,
-                  regions: Sequence[tuple[int, int, int, int, int, int]] = ()) -> list[DocumentMatch]:
+                  regions: Sequence[tuple[int, int, int, int, int, int]] = (), *,
+                  batch: bool = True) -> list[DocumentMatch]:
     """Align around every seed hit ``(a, b, pa, pb)`` and inside every region ``(a, b, a0, a1, b0, b1)``.
 
     Regions (verified paragraph pairs) are aligned whole; a hit already inside a passage
     found for its pair is skipped, so a long copy is aligned once. Work grows with the
     number of copies found, not with the length of the documents.
+
+    Document pairs are independent, so they are aligned side by side: each round takes the
+    next window of every pair and finds the exact blocks of all of them in one vectorised
+    pass (:func:`chachong.align.blocks_many`); ``batch=False`` finds them window by window
+    (:func:`chachong.align.blocks`), the same passages more slowly.
     """
-    offs = corpus.doc_offsets
-    min_span = corpus.config.min_span
     by_pair: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
     for r in regions:
         by_pair.setdefault((r[0], r[1]), []).append(("region", *r[2:]))
-    for da, db, pa, pb in hits.tolist():
+    for da, db, pa, pb in np.asarray(hits).reshape(-1, 4).tolist():
         by_pair.setdefault((da, db), []).append(("hit", pa, pb))
+    pairs = sorted(by_pair)
     out: list[DocumentMatch] = []
-    for (da, db) in sorted(by_pair):
-        a = corpus.cps[offs[da]:offs[da + 1]]
-        b = corpus.cps[offs[db]:offs[db + 1]]
-        found: list[Match] = []
-        for item in by_pair[(da, db)]:
-            if item[0] == "region":
-                x0, x1, y0, y1 = item[1:]
-                if any(m.a_start <= x0 and x1 <= m.a_end and m.b_start <= y0 and y1 <= m.b_end for m in found):
-                    continue
-                new = align_window(a, b, x0, x1, y0, y1, min_span)
-            else:
-                pa, pb = item[1:]
-                if any(m.a_start <= pa < m.a_end and m.b_start <= pb < m.b_end for m in found):
-                    continue
-                new = align_window(a, b, max(0, pa - _WINDOW), min(a.size, pa + _WINDOW),
-                                   max(0, pb - _WINDOW), min(b.size, pb + _WINDOW), min_span, pa, pb)
-            for m in new:
-                trimmed = _trim(corpus, da, db, m)
-                if trimmed is None:
-                    continue
-                m = _snap(corpus, da, db, a, b, trimmed)
-                if not _qualifies(corpus, DocumentMatch(da, db, m)):
-                    continue
-                if not any(o.a_start <= m.a_start and m.a_end <= o.a_end and o.b_start <= m.b_start
-                           and m.b_end <= o.b_end for o in found):
-                    found = [o for o in found if not (m.a_start <= o.a_start and o.a_end <= m.a_end
-                                                      and m.b_start <= o.b_start and o.b_end <= m.b_end)]
-                    found.append(m)
-        out.extend(DocumentMatch(da, db, m) for m in sorted(found, key=lambda m: (m.a_start, m.b_start)))
+    for s in range(0, len(pairs), _CHUNK_PAIRS):
+        chunk = pairs[s:s + _CHUNK_PAIRS]
+        found = _align_pairs(corpus, chunk, by_pair, batch)
+        for (da, db), ms in zip(chunk, found):
+            out.extend(DocumentMatch(da, db, m) for m in sorted(ms, key=lambda m: (m.a_start, m.b_start)))
     return out
+
+
+def _align_pairs(corpus: Corpus, pairs: list[tuple[int, int]], by_pair: dict, batch: bool) -> list[list[Match]]:
+    """Passages of each document pair in ``pairs``, their windows' blocks found round by round."""
+    lay = _layout(corpus)
+    offs = lay.offsets
+    k = max(1, min(SEED_K, corpus.config.min_span))
+    texts = {d: _text(corpus.cps[offs[d]:offs[d + 1]]) for pair in pairs for d in pair}
+    results: list[list[Match]] = [[] for _ in pairs]
+    live: list[tuple[int, Generator, tuple[int, int, int, int]]] = []
+    for i, (da, db) in enumerate(pairs):
+        gen = _pair_passages(corpus, da, db, by_pair[(da, db)], texts[da], texts[db])
+        try:
+            live.append((i, gen, next(gen)))
+        except StopIteration as done:
+            results[i] = done.value
+    while live:
+        if batch and len(live) >= _BATCH_MIN:
+            windows = np.array([(offs[pairs[i][0]] + a0, offs[pairs[i][0]] + a1, offs[pairs[i][1]] + b0,
+                                 offs[pairs[i][1]] + b1, offs[pairs[i][0]], offs[pairs[i][1]])
+                                for i, _, (a0, a1, b0, b1) in live], dtype=np.int64)
+            found = blocks_many(corpus.cps, windows, k)
+        else:
+            found = [_blocks_one(texts[pairs[i][0]], texts[pairs[i][1]], *w, k) for i, _, w in live]
+        still = []
+        for (i, gen, _), bl in zip(live, found):
+            try:
+                still.append((i, gen, gen.send(bl)))
+            except StopIteration as done:
+                results[i] = done.value
+        live = still
+    return results
 
 
 # ---- describing a passage in the original text ----
@@ -473,11 +589,8 @@ def _free(corpus: Corpus, d: int, c0: int, c1: int) -> tuple[int, int]:
 
 def _paragraphs_over(corpus: Corpus, d: int, c0: int, c1: int) -> list[int]:
     """Global indices of document d's paragraphs overlapping local canonical [c0, c1)."""
-    first = int(corpus.par_first[d])
-    count = len(corpus.documents[d].paragraphs)
-    bounds = corpus.par_bounds[first:first + count] - int(corpus.doc_offsets[d])
-    hit = (bounds[:, 0] < c1) & (bounds[:, 1] > c0) & (bounds[:, 1] > bounds[:, 0])
-    return (first + np.flatnonzero(hit)).tolist()
+    lay = _layout(corpus)
+    return [p for p in lay.over(d, c0, c1) if lay.ends[p] > lay.starts[p]]
 
 
 def describe(corpus: Corpus, dm: DocumentMatch, places: set[tuple[str, str]] | None = None) -> Passage:
@@ -505,10 +618,11 @@ def describe(corpus: Corpus, dm: DocumentMatch, places: set[tuple[str, str]] | N
             op = "replace"
         edits.append((a0, a1, b0, b1, op))
     # masked figures and placeholders inside the exact blocks: equal canonically, maybe not in the text
+    masks = _layout(corpus).masks
     for a0, b0, n in m.blocks:
-        seg = corpus.cps[ba + a0:ba + a0 + n]
-        for off in np.flatnonzero(seg == _MASK_CP).tolist():
-            ia, ib = ba + a0 + off, bb + b0 + off
+        for x in range(bisect_left(masks, ba + a0), bisect_left(masks, ba + a0 + n)):
+            ia = masks[x]
+            ib = bb + b0 + ia - ba - a0
             sa = (int(corpus.orig_start[ia]), int(corpus.orig_end[ia]))
             sb = (int(corpus.orig_start[ib]), int(corpus.orig_end[ib]))
             if ta[sa[0]:sa[1]] != tb[sb[0]:sb[1]]:
@@ -538,17 +652,22 @@ def pieces(corpus: Corpus, dm: DocumentMatch) -> list[tuple[int, int, int, int, 
     stretches of the passage inside them (a boundary inside an edit is mapped linearly).
     """
     m = dm.match
-    oa, ob = int(corpus.doc_offsets[dm.a]), int(corpus.doc_offsets[dm.b])
+    lay = _layout(corpus)
+    starts, ends = lay.starts, lay.ends
+    oa, ob = lay.offsets[dm.a], lay.offsets[dm.b]
     out = []
-    for pa in _paragraphs_over(corpus, dm.a, m.a_start, m.a_end):
-        s, e = (int(x) - oa for x in corpus.par_bounds[pa])
+    for pa in lay.over(dm.a, m.a_start, m.a_end):
+        s, e = starts[pa] - oa, ends[pa] - oa
+        if e <= s:
+            continue
         x0, x1 = max(s, m.a_start), min(e, m.a_end)
-        y0, y1 = (int(v) for v in m.to_b(np.array([x0, x1])))
-        for pb in _paragraphs_over(corpus, dm.b, y0, y1):
-            t, u = (int(x) - ob for x in corpus.par_bounds[pb])
+        y0, y1 = m.b_at(x0), m.b_at(x1)
+        for pb in lay.over(dm.b, y0, y1):
+            t, u = starts[pb] - ob, ends[pb] - ob
+            if u <= t:
+                continue
             z0, z1 = max(t, y0), min(u, y1)
-            w0, w1 = (int(v) for v in m.to_a(np.array([z0, z1])))
-            w0, w1 = max(w0, x0), min(w1, x1)
+            w0, w1 = max(m.a_at(z0), x0), min(m.a_at(z1), x1)
             if z1 > z0 and w1 > w0:
                 out.append((pa, pb, w0, w1, z0, z1))
     return out
@@ -556,10 +675,11 @@ def pieces(corpus: Corpus, dm: DocumentMatch) -> list[tuple[int, int, int, int, 
 
 def evidence(corpus: Corpus, dm: DocumentMatch, a0: int, a1: int) -> int:
     """Characters of ``a[a0:a1]`` (local canonical) matched exactly by the passage, figures not counted."""
-    base = int(corpus.doc_offsets[dm.a])
+    lay = _layout(corpus)
+    base = lay.offsets[dm.a]
     total = 0
     for s, _, n in dm.match.blocks:
         lo, hi = max(s, a0), min(s + n, a1)
         if hi > lo:
-            total += hi - lo - int(np.count_nonzero(corpus.cps[base + lo:base + hi] == _MASK_CP))
+            total += hi - lo - lay.mask_count(base + lo, base + hi)
     return total

@@ -1,0 +1,191 @@
+"""The fast alignment paths give what the plain ones give: exact blocks of many windows at once
+(``blocks_many``), pure-Python position maps (``Match.a_at``/``b_at``), and ``find_passages``
+batched across document pairs against window-by-window alignment, on corpora of copies with edits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chachong.align as align_mod
+from chachong.align import Match, _interp, _text, blocks, blocks_many
+from chachong.audit import audit
+from chachong.config import AuditConfig
+from chachong.corpus import prepare
+from chachong.model import Document, Paragraph
+from chachong.passages import describe, find_passages, fingerprints, pieces, seed_hits
+
+SMALL = st.text(alphabet="甲乙丙丁戊己#", max_size=80)
+
+
+def _window_rows(n_a: int, n_b: int, data) -> list[list[int]]:
+    rows = []
+    for _ in range(data.draw(st.integers(1, 5))):
+        x0, x1 = sorted(data.draw(st.lists(st.integers(0, n_a), min_size=2, max_size=2)))
+        y0, y1 = sorted(data.draw(st.lists(st.integers(0, n_b), min_size=2, max_size=2)))
+        rows.append([x0, x1, n_a + y0, n_a + y1, data.draw(st.integers(0, x0)), n_a + data.draw(st.integers(0, y0))])
+    return rows
+
+
+def _expected(cps: np.ndarray, row: list[int], k: int) -> list[list[int]]:
+    x0, x1, y0, y1, oa, ob = row
+    found = blocks(_text(cps[x0:x1]), _text(cps[y0:y1]), k)
+    return sorted([p + x0 - oa, q + x0 - oa, r + y0 - ob, t + y0 - ob] for p, q, r, t in found)
+
+
+@settings(max_examples=150, deadline=None)
+@given(SMALL, SMALL, st.integers(1, 6), st.data())
+def test_blocks_many_equals_blocks_window_by_window(a, b, k, data):
+    # a small alphabet repeats k-grams often enough to exercise the MAX_SEED_PAIRS rule
+    cps = np.array([ord(c) for c in a + b], dtype=np.uint32)
+    rows = _window_rows(len(a), len(b), data)
+    got = blocks_many(cps, np.array(rows), k)
+    assert [sorted(g) for g in got] == [_expected(cps, r, k) for r in rows]
+
+
+def test_blocks_many_falls_back_when_hashes_collide(monkeypatch):
+    # a hash with two values makes almost every pair of k-grams collide: the exact comparison
+    # must catch each collision and give the window to blocks()
+    real = align_mod._grams
+
+    def colliding(*args):
+        wid, pos, exact, h = real(*args)
+        return wid, pos, exact, (h & np.uint64(1)) << np.uint64(63)
+
+    monkeypatch.setattr(align_mod, "_grams", colliding)
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        text = "".join(rng.choice(list("甲乙丙丁戊己庚辛"), 120))
+        cps = np.array([ord(c) for c in text + text[30:100] + text[:50]], dtype=np.uint32)
+        rows = [[0, 120, 120, 190, 0, 120], [10, 90, 190, 240, 5, 190], [0, 0, 120, 240, 0, 120]]
+        assert [sorted(g) for g in blocks_many(cps, np.array(rows), 5)] == [_expected(cps, r, 5) for r in rows]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 6)), min_size=1, max_size=6), st.integers(-5, 80))
+def test_position_map_of_one_point_is_numpys(parts, x):
+    # knots like a passage's: blocks in order, abutting after an insertion on one side
+    xp, fp, ax, bx = [], [], 0, 0
+    for gap, n in parts:
+        ax, bx = ax + gap % 3, bx + gap
+        xp += [ax, ax + n]
+        fp += [bx, bx + n]
+        ax, bx = ax + n, bx + n
+    assert _interp(x, xp, fp) == int(np.rint(np.interp(x, xp, fp)))
+    assert _interp(x, fp, xp) == int(np.rint(np.interp(x, fp, xp)))
+
+
+def test_match_maps_agree():
+    m = Match(0, 30, 2, 35, 27, ((0, 2, 10), (10, 13, 5), (18, 21, 12)), ())
+    for x in range(-2, 33):
+        assert m.b_at(x) == int(m.to_b(x)) and m.a_at(x) == int(m.to_a(x))
+
+
+# ---- find_passages: batched rounds against window by window, on planted copies with edits ----
+
+WORDS = ["基层治理", "网格化管理", "专项整治", "安全生产", "隐患排查", "人居环境", "乡村振兴", "营商环境",
+         "数字政府", "民生实事", "招商引资", "项目建设", "生态保护", "文明创建", "志愿服务", "应急管理",
+         "医疗保障", "教育资源", "就业创业", "社会救助", "产业升级", "科技创新", "财政收入", "城市更新"]
+EDITS = st.lists(st.tuples(st.integers(0, 400), st.sampled_from(["sub", "ins", "del", "fig"])), max_size=12)
+
+
+def _paragraphs_text(rng: np.random.Generator, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        words = rng.choice(WORDS, int(rng.integers(4, 14)))
+        out.append("，".join("".join(words[i:i + 2]) for i in range(0, len(words), 2)) + f"共{rng.integers(1, 99)}项。")
+    return out
+
+
+def _edit(text: str, edits: list[tuple[int, str]]) -> str:
+    chars = list(text)
+    for at, op in edits:
+        if not chars:
+            break
+        i = at % len(chars)
+        if op == "sub":
+            chars[i] = "改"
+        elif op == "ins":
+            chars.insert(i, "新增内容")
+        elif op == "del":
+            del chars[i:i + 2]
+        else:
+            chars[i:i + 1] = list("12")
+    return "".join(chars)
+
+
+def _document(doc_id: str, paragraphs: list[str]) -> Document:
+    text = "\n".join(paragraphs)
+    paras, at = [], 0
+    for i, p in enumerate(paragraphs):
+        paras.append(Paragraph(f"{doc_id}:p{i + 1:03d}", doc_id, i, at, at + len(p), i + 2, p))
+        at += len(p) + 1
+    return Document(doc_id, doc_id, f"{doc_id}.txt", text, 2, tuple(paras))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**16), st.lists(EDITS, min_size=2, max_size=6))
+def test_batched_find_passages_equals_window_by_window(seed, edits):
+    rng = np.random.default_rng(seed)
+    sources = [_paragraphs_text(rng, int(rng.integers(2, 8))) for _ in range(3)]
+    docs = [_document(f"d{i + 1:02d}", ps) for i, ps in enumerate(sources)]
+    for j, ed in enumerate(edits):
+        src = sources[j % len(sources)]
+        lo = int(rng.integers(0, len(src)))
+        copied = [_edit(p, ed) for p in src[lo:lo + int(rng.integers(1, 4))]]
+        own = _paragraphs_text(rng, 2)
+        docs.append(_document(f"d{len(docs) + 1:02d}", own[:1] + copied + own[1:]))
+    config = AuditConfig(stock_min_documents=50)
+    corpus = prepare(docs, config)
+    hits = seed_hits(corpus, fingerprints(corpus, np.arange(len(docs), dtype=np.int64), 50))
+    regions = []
+    for i, d in enumerate(docs):  # every paragraph against every paragraph of the earlier documents
+        for j in range(i):
+            for pa in range(len(docs[j].paragraphs)):
+                for pb in range(len(d.paragraphs)):
+                    ga, gb = int(corpus.par_first[j]) + pa, int(corpus.par_first[i]) + pb
+                    (a0, a1), (b0, b1) = (corpus.par_bounds[ga] - corpus.doc_offsets[j],
+                                          corpus.par_bounds[gb] - corpus.doc_offsets[i])
+                    if corpus.canonical_text(ga)[:6] == corpus.canonical_text(gb)[:6]:
+                        regions.append((j, i, int(a0), int(a1), int(b0), int(b1)))
+    import chachong.passages as passages_mod
+
+    saved, passages_mod._BATCH_MIN = passages_mod._BATCH_MIN, 1  # every round vectorised, however few pairs
+    try:
+        fast = find_passages(corpus, hits, regions)
+    finally:
+        passages_mod._BATCH_MIN = saved
+    slow = find_passages(corpus, hits, regions, batch=False)
+    assert fast == slow
+    assert [describe(corpus, dm) for dm in fast] == [describe(corpus, dm) for dm in slow]
+    assert [pieces(corpus, dm) for dm in fast] == [pieces(corpus, dm) for dm in slow]
+
+
+def test_batched_rounds_are_used_and_agree(monkeypatch):
+    # enough document pairs that find_passages takes the vectorised route, counted
+    import chachong.passages as passages_mod
+
+    calls = []
+    real = passages_mod.blocks_many
+    monkeypatch.setattr(passages_mod, "blocks_many", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(11)
+    base = _paragraphs_text(rng, 6)
+    docs = [_document("d01", base)] + [
+        _document(f"d{i + 2:02d}", _paragraphs_text(rng, 1) + [_edit(p, [(int(rng.integers(0, 50)), "sub")])
+                                                                for p in base[i % 3:i % 3 + 3]])
+        for i in range(12)]
+    r_fast = audit(docs, AuditConfig(stock_min_documents=50))
+    assert calls
+    monkeypatch.setattr(passages_mod, "_BATCH_MIN", 10**9)  # every round window by window
+    r_slow = audit(docs, AuditConfig(stock_min_documents=50))
+    assert r_fast.passages == r_slow.passages and r_fast.passages
+    assert r_fast.paragraph_pairs == r_slow.paragraph_pairs
+
+
+@pytest.mark.parametrize("k", [1, 5, 8])
+def test_blocks_many_on_empty_and_long_k(k):
+    cps = np.array([ord(c) for c in "甲乙丙丁戊己庚辛壬癸甲乙丙丁戊己庚辛"], dtype=np.uint32)
+    rows = [[0, 0, 0, 0, 0, 0], [0, 10, 10, 18, 0, 10], [0, 3, 10, 12, 0, 10]]
+    assert [sorted(g) for g in blocks_many(cps, np.array(rows), k)] == [_expected(cps, r, k) for r in rows]
