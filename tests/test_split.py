@@ -1,3 +1,5 @@
+import pytest
+
 from chachong.model import Source
 from chachong.split import build_documents, find_toc, paragraph_bounds, split_source
 
@@ -81,3 +83,61 @@ def test_headings_of_equal_length_are_not_wrapping():
     heads = [f"{n}、聚焦重点工作，构建长效机制" for n in "一二三四五六"]
     text = "\n".join(f"{h}\n{'正文内容较长，' * (15 + 3 * i)}完毕。" for i, h in enumerate(heads))
     assert len(paragraph_bounds(text)) == 12
+
+
+# ------------------------------------------------------------------------------------------------
+# paragraphs_many (the batch path build_documents takes for large inputs) equals paragraph_bounds
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import chachong.split as split_module  # noqa: E402
+from chachong.split import paragraphs_many  # noqa: E402
+
+# white space of every kind (ideographic space, NBSP, \x85, \u2028, \r, \x1c), wide and narrow
+# characters, characters above the BMP (wide and narrow), U+FFFF, closing punctuation
+_CHARS = list(" \t\r\u3000\xa0\x85\u2028\x1c\x0b") + list("\n" * 6) + list("文字段落工作总结，。；a1X﹏") + \
+    ["\U00020000", "\U0001F600", "\U00010400", "\uffff", "\ud800"]
+_TEXT = st.text(alphabet=st.sampled_from(_CHARS), max_size=80)
+
+
+def _wrapped(draw_width: int, body: str) -> str:
+    """A hard-wrapped rendering of ``body`` (every line draw_width characters)."""
+    return "\n".join(body[i:i + draw_width] for i in range(0, len(body), draw_width))
+
+
+_WRAPPED = st.builds(_wrapped, st.integers(15, 40),
+                     st.text(alphabet=st.sampled_from(list("这是很长的段落折行。，ab12 ")), min_size=100, max_size=400))
+
+
+def _expected(text: str, pdf: bool) -> tuple[list[tuple[int, int]], list[int]]:
+    bounds = paragraph_bounds(text, blank_line_blocks=pdf)
+    return bounds, [text.count("\n", 0, s) for s, _ in bounds]
+
+
+@given(st.lists(st.tuples(_TEXT | _WRAPPED, st.booleans()), max_size=8), st.integers(1, 200))
+@settings(max_examples=300, deadline=None)
+def test_paragraphs_many_equals_paragraph_bounds(items, batch):
+    texts = [t for t, _ in items]
+    pdf = [p for _, p in items]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(split_module, "_BATCH", batch)  # texts fall into several batches
+        got = paragraphs_many(texts, pdf)
+    assert got == [_expected(t, p) for t, p in zip(texts, pdf)]
+
+
+def test_large_input_takes_the_batch_path_with_the_same_paragraphs():
+    from chachong.split import Piece
+
+    wrapped = _wrapped(20, "这是一个很长的段落，被固定宽度折行了，每一行的长度都差不多相同，直到句号才算结束。" * 4)
+    texts = [f"  第{i}段内容。\n\n\u3000\u3000第二段 \n" * 40 for i in range(100)] + [wrapped, "一\n二\n三"]
+    assert sum(map(len, texts)) >= 1 << 16
+    pieces = [(Piece(f"t{i}", t, 3 + i, "s.txt"), "text") for i, t in enumerate(texts)]
+    docs = build_documents(pieces)
+    for (piece, _), d in zip(pieces, docs):
+        bounds, lines = _expected(piece.text, False)
+        assert [(p.start, p.end) for p in d.paragraphs] == bounds
+        assert [p.line for p in d.paragraphs] == [piece.line + ln for ln in lines]
+        assert all(p.text == piece.text[p.start:p.end] and p.document == d.id for p in d.paragraphs)
+    assert len(docs[100].paragraphs) == 1  # the wrapped text is one paragraph
+    assert docs[0].paragraphs[1] == split_module.Paragraph("d001:p002", "d001", 1, 12, 15, 5, "第二段")

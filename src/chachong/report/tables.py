@@ -14,9 +14,13 @@ from typing import Any
 TABLES = ("documents", "paragraph_pairs", "document_pairs", "clusters", "passages")
 
 
+# one encoder for every cell: json.dumps with options builds a new encoder per call
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _cell(v: Any) -> Any:
     if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        return _COMPACT.encode(v)
     return "" if v is None else v
 
 
@@ -46,9 +50,12 @@ def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[list[Any]]
 
 
 def to_csv(report: dict[str, Any], table: str) -> str:
+    """One table as CSV text (header row first)."""
     cols, data = rows(report, table)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
-    w.writerows([[_cell(v) for v in r] for r in data])
+    # only dicts, lists and None need converting; the csv module writes the rest itself
+    w.writerows([r if not any(v is None or isinstance(v, (dict, list)) for v in r) else list(map(_cell, r))
+                 for r in data])
     return buf.getvalue()

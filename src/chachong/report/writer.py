@@ -50,8 +50,7 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
     never taken from the documents, and a symbolic link planted at one of those names is
     replaced, not followed, so nothing is written outside ``out_dir``.
     """
-    from chachong.report.json import dumps, report_dict
-    from chachong.report.tables import TABLES, to_csv
+    from chachong.report import json as report_json
 
     fmts = parse_formats(formats)
     out = Path(out_dir)
@@ -61,14 +60,24 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
         raise ReportError(f"{out}: cannot create the output folder ({exc.strerror}); choose another with -o") from exc
     if not out.is_dir():
         raise ReportError(f"{out}: is not a folder; choose another with -o")
-    report = report_dict(result)
+    # one report dict for every format (renderers only read it)
+    with report_json.no_gc():
+        report = report_json.report_dict(result)
+        with report_json.built_report(result, report):
+            return _write(result, out, fmts, report)
+
+
+def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) -> list[Path]:
+    from chachong.report import json as report_json
+    from chachong.report.tables import TABLES, to_csv
+
     path = out
     try:
         with AtomicFiles() as batch:
             for fmt in fmts:
                 if fmt == "json":
                     path = out / "report.json"
-                    batch.add_text(path, dumps(result))
+                    batch.add_text(path, report_json.dumps(result))
                 elif fmt == "csv":
                     for table in TABLES:
                         path = out / f"{table}.csv"
