@@ -189,3 +189,71 @@ def test_blocks_many_on_empty_and_long_k(k):
     cps = np.array([ord(c) for c in "甲乙丙丁戊己庚辛壬癸甲乙丙丁戊己庚辛"], dtype=np.uint32)
     rows = [[0, 0, 0, 0, 0, 0], [0, 10, 10, 18, 0, 10], [0, 3, 10, 12, 0, 10]]
     assert [sorted(g) for g in blocks_many(cps, np.array(rows), k)] == [_expected(cps, r, k) for r in rows]
+
+
+# ---- the fingerprint index: the faster arithmetic gives the same numbers ----
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 13])
+def test_poly_equals_kgram_values(k):
+    from chachong.passages import _poly
+    from chachong.shingle import kgram_values
+
+    cps = np.random.default_rng(k).integers(0x4E00, 0x9FA5, 500).astype(np.uint32)
+    assert np.array_equal(_poly(cps, k), kgram_values(cps, k))
+    assert np.array_equal(_poly(cps[:k - 1], k), kgram_values(cps[:k - 1], k))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.integers(0, 63))
+def test_hash_groups_is_a_stable_argsort(values, shift):
+    from chachong.passages import hash_groups
+
+    # values sharing their top bits (shifted small numbers) take the re-sorting path
+    h = np.array([v >> shift for v in values] + [v >> 60 for v in values], dtype=np.uint64)
+    order, starts, sizes = hash_groups(h)
+    assert order.tolist() == np.argsort(h, kind="stable").tolist()
+    hs = h[order]
+    assert starts.tolist() == [i for i in range(h.size) if i == 0 or hs[i] != hs[i - 1]]
+    assert sizes.sum() == h.size and all(len(set(hs[s:s + n].tolist())) == 1 for s, n in zip(starts, sizes))
+
+
+def _stock_reference(fps, doc_group, stock_groups):
+    """The stock rule as first written: distinct (hash, group) pairs by one lexsort of everything."""
+    grp = doc_group[fps.doc]
+    order = np.lexsort((grp, fps.hash))
+    hs, gs = fps.hash[order], grp[order]
+    first = np.ones(hs.size, dtype=bool)
+    first[1:] = (hs[1:] != hs[:-1]) | (gs[1:] != gs[:-1])
+    distinct = hs[first]
+    starts = np.flatnonzero(np.concatenate(([True], distinct[1:] != distinct[:-1])))
+    counts = np.diff(np.append(starts, distinct.size))
+    return np.isin(fps.hash, distinct[starts[counts >= stock_groups]])
+
+
+@pytest.mark.parametrize("stock_groups", [1, 2, 3, 50])
+def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
+    from dataclasses import replace
+
+    from chachong.passages import winnow
+
+    rng = np.random.default_rng(stock_groups)
+    base = _paragraphs_text(rng, 8)
+    docs = [_document(f"d{i + 1:02d}", [base[j] for j in rng.choice(8, 3, replace=False)] + _paragraphs_text(rng, 1))
+            for i in range(10)] + [_document("d11", ["短"]), _document("d12", base[:1])]
+    corpus = prepare(docs, AuditConfig())
+    group = np.array([0, 0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9], dtype=np.int64)
+    fps = fingerprints(corpus, group, stock_groups)
+    # winnowing by brute force over the whole corpus (k-grams crossing a document end are invalid)
+    k, w = fps.k, corpus.config.min_span - fps.k + 1
+    from chachong.shingle import kgram_values
+    from chachong.passages import _MIX, _mix
+
+    values = _mix(kgram_values(corpus.cps, k) * _MIX)
+    at = np.arange(values.size)
+    ends = corpus.doc_offsets[np.searchsorted(corpus.doc_offsets, at, side="right")]
+    valid = at + k <= ends
+    assert fps.pos.tolist() == winnow(values, valid, w).tolist()
+    assert np.array_equal(fps.hash, values[fps.pos])
+    assert np.array_equal(fps.stock, _stock_reference(fps, group, stock_groups))
+    assert np.array_equal(seed_hits(corpus, fps), seed_hits(corpus, replace(fps, order=None)))

@@ -216,8 +216,14 @@ def _gap(a: str, b: str, a0: int, a1: int, b0: int, b1: int) -> tuple[list[tuple
     """
     if a0 == a1 or b0 == b1:
         return [], ([(a0, a1, b0, b1)] if a1 > a0 or b1 > b0 else [])
+    x, y = a[a0:a1], b[b0:b1]
+    # what difflib answers without matching: no character in common is one replacement
+    if x == y:
+        return [(a0, b0, a1 - a0)], []
+    if set(x).isdisjoint(y):
+        return [], [(a0, a1, b0, b1)]
     runs, edits = [], []
-    for op, i0, i1, j0, j1 in SequenceMatcher(None, a[a0:a1], b[b0:b1], autojunk=False).get_opcodes():
+    for op, i0, i1, j0, j1 in SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
         if op == "equal":
             runs.append((a0 + i0, b0 + j0, i1 - i0))
         else:

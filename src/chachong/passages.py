@@ -38,6 +38,7 @@ phrases meeting across a break are not a copy of their joint length).
 from __future__ import annotations
 
 import importlib.util
+import re
 import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Generator, Sequence
@@ -48,11 +49,11 @@ from typing import Any
 
 import numpy as np
 
-from chachong.align import MAX_GAP, SEED_K, Match, _text, blocks, blocks_many, chain_blocks, extend
+from chachong.align import MAX_GAP, SEED_K, Match, _ranges, _text, blocks, blocks_many, chain_blocks, extend
 from chachong.corpus import Corpus
 from chachong.lsh import groups_of, pairs_in_groups
 from chachong.normalize import MASK
-from chachong.shingle import kgram_values
+from chachong.shingle import _BASE
 
 FP_K = 8  # an 8-gram is rarely shared by chance, and leaves a window of 6 for a 13-character copy
 MAX_OCCURRENCES = 64  # a fingerprint at more places than this proposes no pairs (quadratic cost)
@@ -76,6 +77,7 @@ class Fingerprints:
     doc: np.ndarray
     hash: np.ndarray
     stock: np.ndarray
+    order: np.ndarray | None = None  # a stable argsort of ``hash``, when computed (seed_hits reuses it)
 
     def in_range(self, lo: int, hi: int) -> slice:
         """Fingerprints whose k-gram lies inside global canonical ``[lo, hi)``."""
@@ -94,7 +96,8 @@ def winnow(values: np.ndarray, valid: np.ndarray, w: int) -> np.ndarray:
     """Positions kept by winnowing: the (leftmost) minimum of every window of ``w`` values.
 
     Invalid positions (k-grams crossing a document end) are never kept unless a whole
-    window is invalid, which is then dropped. Computed with ``2w`` whole-array passes.
+    window is invalid, which is then dropped. The window minima take ``log2 w`` passes (minima
+    of windows of 1, 2, 4, ... overlap), the leftmost position of each ``w`` passes.
 
     >>> winnow(np.array([5, 3, 9, 1, 7, 8], np.uint64), np.ones(6, bool), 3).tolist()
     [1, 3]
@@ -105,19 +108,98 @@ def winnow(values: np.ndarray, valid: np.ndarray, w: int) -> np.ndarray:
     w = min(w, n)
     v = np.where(valid, values, np.uint64(np.iinfo(np.uint64).max))
     m = n - w + 1  # number of windows
-    low = v[:m].copy()
-    for j in range(1, w):
-        np.minimum(low, v[j:j + m], out=low)
-    pos = np.full(m, -1, dtype=np.int64)
-    base = np.arange(m, dtype=np.int64)
-    for j in range(w - 1, -1, -1):  # last write wins: the leftmost minimum
-        hit = v[j:j + m] == low
-        pos[hit] = base[hit] + j
+    low, width = v, 1  # low[i] = min(v[i:i + width])
+    while 2 * width <= w:
+        low = np.minimum(low[:-width], low[width:])
+        width *= 2
+    if width < w:
+        low = np.minimum(low[:m], low[w - width:w - width + m])
+    else:
+        low = low[:m]
+    off = np.full(m, w - 1, dtype=np.int16 if w < 2**15 else np.int64)
+    for j in range(w - 2, -1, -1):  # last write wins: the leftmost minimum
+        np.copyto(off, j, where=v[j:j + m] == low)
+    pos = np.arange(m, dtype=np.int64)
+    pos += off
     # window minima move right monotonically, so equal neighbours are the only repeats
     keep = np.ones(m, dtype=bool)
     keep[1:] = pos[1:] != pos[:-1]
     kept = pos[keep]
     return kept[valid[kept]]
+
+
+def _poly(cps: np.ndarray, k: int) -> np.ndarray:
+    """``shingle.kgram_values(cps, k)`` by doubling: ``log2 k`` multiply-adds instead of ``k - 1``.
+
+    The value of a k-gram is the value of its first half times ``BASE ** (k - h)`` plus the
+    value of its second half, in the same wrapping 64-bit arithmetic.
+    """
+    n = cps.size - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    done: dict[int, np.ndarray] = {1: cps.astype(np.uint64)}
+
+    def val(length: int) -> np.ndarray:
+        if length not in done:
+            h = length // 2
+            first, second = val(h), val(length - h)
+            size = cps.size - length + 1
+            with np.errstate(over="ignore"):
+                out = first[:size] * np.uint64(pow(int(_BASE), length - h, 1 << 64))
+                out += second[h:h + size]
+            done[length] = out
+        return done[length]
+
+    return val(k)[:n]
+
+
+def _invalid(offsets: np.ndarray, k: int, s: int, e: int) -> np.ndarray:
+    """Which k-gram starts in [s, e) cross the end of their document (the last k - 1 before each end)."""
+    valid = np.ones(e - s, dtype=bool)
+    ends = offsets[1:]
+    ends = ends[(ends > s) & (ends - k + 1 < e)]
+    if ends.size and k > 1:
+        at = (ends[:, None] - np.arange(1, k, dtype=np.int64)).ravel() - s
+        valid[at[(at >= 0) & (at < e - s)]] = False
+    return valid
+
+
+def hash_groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.argsort(h, kind="stable")`` and the starts and sizes of its runs of equal values.
+
+    Sorting values is about twice as fast as sorting indices, so the index is packed under
+    the top bits of the hash and the packed keys are sorted; the rare runs where two different
+    hashes share those top bits are sorted again by the whole hash.
+
+    >>> [x.tolist() for x in hash_groups(np.array([7, 3, 7, 1], np.uint64))]
+    [[3, 1, 0, 2], [0, 1, 2], [1, 1, 2]]
+    """
+    n = h.size
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    bits = max(1, int(n).bit_length())
+    key = ((h >> np.uint64(bits)) << np.uint64(bits)) | np.arange(n, dtype=np.uint64)
+    key.sort()
+    order = (key & np.uint64((1 << bits) - 1)).astype(np.int64)
+    top = key >> np.uint64(bits)
+    del key
+    hs = h[order]
+    new_top = np.concatenate(([True], top[1:] != top[:-1]))
+    new_h = np.concatenate(([True], hs[1:] != hs[:-1]))
+    mixed = np.flatnonzero(new_h & ~new_top)  # a new hash inside a run of equal top bits
+    if mixed.size:
+        run_start = np.flatnonzero(new_top)
+        runs = np.unique(np.searchsorted(run_start, mixed, side="right") - 1)
+        lo = run_start[runs]
+        hi = np.append(run_start, n)[runs + 1]
+        at = _ranges(lo, hi - lo)
+        run_id = np.repeat(np.arange(runs.size), hi - lo)
+        fix = np.lexsort((order[at], hs[at], run_id))
+        order[at] = order[at][fix]
+        hs = h[order]
+        new_h = np.concatenate(([True], hs[1:] != hs[:-1]))
+    starts = np.flatnonzero(new_h)
+    return order, starts, np.diff(np.append(starts, n))
 
 
 def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fingerprints:
@@ -132,10 +214,10 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
     # in pieces of _CHUNK windows, so that temporary arrays stay a few hundred MB on any corpus
     for s in range(0, max(n - w + 1, 1) if n else 0, _CHUNK):
         e = min(n, s + _CHUNK + w - 1)  # values for the windows starting in [s, s + _CHUNK)
-        values = _mix(kgram_values(cps[s:e + k - 1], k) * _MIX)
-        at = np.arange(s, e, dtype=np.int64)
-        valid = at + k <= offsets[np.searchsorted(offsets, at, side="right")]
-        got = winnow(values, valid, w)
+        values = _mix(_poly(cps[s:e + k - 1], k) * _MIX)
+        # a k-gram is valid when it ends inside its document: every start but the last k - 1
+        # before a document's end (a short document may have none)
+        got = winnow(values, _invalid(offsets, k, s, e), w)
         kept_pos.append(got + s)
         kept_h.append(values[got])
     pos = np.concatenate(kept_pos) if kept_pos else np.zeros(0, np.int64)
@@ -145,19 +227,25 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
         pos, h = pos[fresh], h[fresh]
     doc = (np.searchsorted(offsets, pos, side="right") - 1).astype(np.int64)
     stock = np.zeros(pos.size, dtype=bool)
+    order, starts, sizes = hash_groups(h)
     if pos.size:
-        grp = doc_group[doc]
-        order = np.lexsort((grp, h))
-        hs, gs = h[order], grp[order]
-        first = np.ones(hs.size, dtype=bool)
-        first[1:] = (hs[1:] != hs[:-1]) | (gs[1:] != gs[:-1])
-        distinct = hs[first]  # one entry per (hash, group), sorted by hash
-        starts = np.flatnonzero(np.concatenate(([True], distinct[1:] != distinct[:-1])))
-        counts = np.diff(np.append(starts, distinct.size))
-        common = distinct[starts[counts >= stock_groups]]
-        if common.size:
-            stock = common[np.minimum(np.searchsorted(common, h), common.size - 1)] == h
-    return Fingerprints(k, pos.astype(np.int64), doc, h, stock)
+        # only a hash at stock_groups places or more can be in stock_groups groups: count the
+        # distinct groups of those few
+        big = sizes >= stock_groups
+        if big.any():
+            rows = order[_ranges(starts[big], sizes[big])]
+            hb, gb = h[rows], doc_group[doc[rows]]
+            o = np.lexsort((gb, hb))
+            hb, gb = hb[o], gb[o]
+            first = np.ones(hb.size, dtype=bool)
+            first[1:] = (hb[1:] != hb[:-1]) | (gb[1:] != gb[:-1])
+            distinct = hb[first]  # one entry per (hash, group), sorted by hash
+            at = np.flatnonzero(np.concatenate(([True], distinct[1:] != distinct[:-1])))
+            counts = np.diff(np.append(at, distinct.size))
+            common = distinct[at[counts >= stock_groups]]
+            if common.size:
+                stock = common[np.minimum(np.searchsorted(common, h), common.size - 1)] == h
+    return Fingerprints(k, pos.astype(np.int64), doc, h, stock, order)
 
 
 def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
@@ -191,10 +279,19 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     at most ``_DRIFT`` away (an edited copy: at 10 % edits few 8-grams survive, far apart). Rows are sorted by (a, b, pa, pb).
     """
     empty = np.zeros((0, 4), np.int64)
-    keep = ~fps.stock
-    h, pos, doc = fps.hash[keep], fps.pos[keep], fps.doc[keep]
-    order, starts, sizes = groups_of(h)
-    ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
+    if fps.order is not None and fps.order.size == fps.hash.size:
+        # stock is a property of a hash, so the groups of the other hashes keep their sizes
+        h, pos, doc = fps.hash, fps.pos, fps.doc
+        hs = h[fps.order]
+        starts = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1]))) if hs.size else np.zeros(0, np.int64)
+        sizes = np.diff(np.append(starts, hs.size)).astype(np.int64)
+        ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES) & ~fps.stock[fps.order[starts]]
+        order = fps.order
+    else:
+        keep = ~fps.stock
+        h, pos, doc = fps.hash[keep], fps.pos[keep], fps.doc[keep]
+        order, starts, sizes = groups_of(h)
+        ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
     pairs = pairs_in_groups(order, starts[ok], sizes[ok])  # index pairs into h/pos/doc
     if not len(pairs):
         return empty
@@ -508,8 +605,11 @@ def place_names() -> frozenset[str]:
     return frozenset(out)
 
 
+_PLACE_SHAPE = re.compile("[\u4e00-\u9fff]{2,8}")
+
+
 def _is_place(s: str) -> bool:
-    if not 2 <= len(s) <= 8 or not all("\u4e00" <= ch <= "\u9fff" for ch in s):
+    if not _PLACE_SHAPE.fullmatch(s):
         return False
     return s in place_names() or (len(s) >= 3 and s.endswith(_ADMIN_SUFFIXES))
 
