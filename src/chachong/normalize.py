@@ -114,18 +114,42 @@ def codepoints(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _runs(flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end indices of runs of True in a boolean array."""
+def _runs(flag: np.ndarray, cut: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end indices of runs of True in a boolean array; a run also ends before each
+    index where ``cut`` is True (the start of another text)."""
     if not flag.size:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     d = np.diff(np.concatenate(([0], flag.view(np.int8), [0])))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    if cut is not None:
+        inner = np.flatnonzero(cut & flag)
+        inner = inner[inner > 0]
+        inner = inner[flag[inner - 1]]  # a run going on across a cut is two runs
+        if inner.size:
+            starts = np.sort(np.concatenate((starts, inner)))
+            ends = np.sort(np.concatenate((ends, inner)))
+    return starts, ends
+
+
+def _fill(masked: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+    """Set ``masked[s:e]`` for every run, without a Python loop over runs."""
+    lengths = ends - starts
+    if not lengths.size:
+        return
+    first = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    masked[first + np.arange(int(lengths.sum()))] = True
 
 
 def canonicalize_array(
-    cps: np.ndarray, *, mask_digits: bool = True, mask_placeholders: bool = True
+    cps: np.ndarray, *, mask_digits: bool = True, mask_placeholders: bool = True,
+    breaks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorised core: original code points -> (canonical code points, starts, ends)."""
+    """Vectorised core: original code points -> (canonical code points, starts, ends).
+
+    ``breaks`` (sorted indices into ``cps``) mark where another text starts when many texts
+    are canonicalised at once: no mask run, placeholder or neighbour test reaches across
+    one, so the result is the concatenation of the texts' own results.
+    """
     mapped, digit = _lookup(cps)
     keep_idx = np.flatnonzero(mapped != _DROP)
     out = mapped[keep_idx]
@@ -133,6 +157,12 @@ def canonicalize_array(
     ends = starts + 1
     if not out.size:
         return out, starts, ends
+    cut = None
+    if breaks is not None and len(breaks):
+        # the first kept character of each text starts a new text in the canonical array
+        cut = np.zeros(out.size + 1, dtype=bool)
+        cut[np.searchsorted(keep_idx, breaks)] = True
+        cut = cut[:-1]
     masked = np.zeros(out.size, dtype=bool)
     if mask_digits:
         masked |= digit[cps[keep_idx]]
@@ -140,24 +170,29 @@ def canonicalize_array(
         is_x = out == _PLACEHOLDER_X
         if is_x.any():
             latin = ((out >= ord("a")) & (out <= ord("z"))) & ~is_x
-            rs, re_ = _runs(is_x)
+            rs, re_ = _runs(is_x, cut)
             before = np.where(rs > 0, latin[np.maximum(rs - 1, 0)], False)
             after = np.where(re_ < out.size, latin[np.minimum(re_, out.size - 1)], False)
-            for s, e in zip(rs[~(before | after)], re_[~(before | after)]):
-                masked[s:e] = True
+            if cut is not None:
+                # nothing of another text is a neighbour
+                before &= ~cut[rs]
+                after &= ~np.append(cut, True)[re_]
+            alone = ~(before | after)
+            _fill(masked, rs[alone], re_[alone])
         for sym, min_run in ((_MOU, 2),) + tuple((c, 2) for c in _CIRCLES):
             flag = out == sym
             if flag.any():
-                rs, re_ = _runs(flag)
-                for s, e in zip(rs, re_):
-                    if e - s >= min_run:
-                        masked[s:e] = True
+                rs, re_ = _runs(flag, cut)
+                long_ = re_ - rs >= min_run
+                _fill(masked, rs[long_], re_[long_])
     # lone ○ that are not placeholders stay as they are: they are rare symbols
     if masked.any():
         out = np.where(masked, np.uint32(_MASK_CP), out)
-        # collapse each run of masked characters into one mask symbol
+        # collapse each run of masked characters into one mask symbol (runs end at a new text)
         prev = np.concatenate(([False], masked[:-1]))
         first = ~(masked & prev)
+        if cut is not None:
+            first |= cut
         # ends rise with position, so a run's end is its last character's end (no ufunc.at)
         last_end = ends[np.concatenate((first[1:], [True]))]
         out = out[first]

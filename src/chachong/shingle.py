@@ -93,16 +93,39 @@ def segment_kgrams(cps: np.ndarray, bounds: np.ndarray, k: int) -> tuple[np.ndar
     offsets = np.zeros(len(bounds) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
-    # index of each output shingle into all_h: start of its segment + rank within segment
-    seg = np.repeat(np.arange(len(bounds)), counts)
-    rank = np.arange(total) - offsets[:-1][seg]
-    src = starts[seg] + rank
     out = np.empty(total, dtype=np.uint32)
-    long_mask = ~short[seg]
-    out[long_mask] = all_h[src[long_mask]] if all_h.size else out[long_mask]
-    for i in np.flatnonzero(short):
-        out[offsets[i]] = shingle_hashes(cps[starts[i] : ends[i]], k)[0]
+    long_ = ~short
+    if all_h.size and np.all(starts[1:] >= ends[:-1]):
+        # segments in order and disjoint (paragraphs): the k-grams kept are those inside a
+        # segment, in text order, so a mask over all_h selects them; no index per shingle
+        inside = np.zeros(all_h.size + 1, dtype=np.int8)
+        inside[starts[long_]] = 1
+        leave = np.zeros(all_h.size + 1, dtype=np.int8)
+        leave[ends[long_] - k + 1] = 1
+        np.cumsum(inside - leave, dtype=np.int8, out=inside)
+        slot = np.ones(total, dtype=bool)
+        slot[offsets[:-1][short]] = False
+        out[slot] = all_h[inside[:-1].view(bool)]
+    elif all_h.size:
+        # index of each output shingle into all_h: start of its segment + rank within segment
+        seg = np.repeat(np.arange(len(bounds)), counts)
+        rank = np.arange(total) - offsets[:-1][seg]
+        src = starts[seg] + rank
+        long_mask = long_[seg]
+        out[long_mask] = all_h[src[long_mask]]
+    if short.any():
+        out[offsets[:-1][short]] = _short_hashes(cps, starts[short], ends[short] - starts[short])
     return out, offsets
+
+
+def _short_hashes(cps: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`shingle_hash` of many texts shorter than k at once (one pass per character position)."""
+    h = np.zeros(starts.size, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(int(lengths.max(initial=0))):
+            live = j < lengths
+            h[live] = h[live] * _BASE + cps[starts[live] + j].astype(np.uint64)
+    return _fold(h)
 
 
 def word_shingles(text: str, k: int) -> np.ndarray:

@@ -12,6 +12,8 @@ hashfunc=chachong.shingle.shingle_hash)`` updated with paragraph i's shingle str
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -42,10 +44,25 @@ def fmix32(h: np.ndarray) -> np.ndarray:
     return h
 
 
-def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_PARALLEL_MIN = 1 << 20  # shingles below which one thread signs (thread start-up is not worth it)
+
+
+def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1,
+               threads: int | None = None) -> np.ndarray:
     """MinHash signatures (n, num_perm) uint32 of n segments of ``hashes`` given by CSR ``offsets``.
 
     Every segment must be non-empty (shingling guarantees one shingle per paragraph).
+    ``threads``: how many threads sign blocks of segments at once (numpy releases the GIL
+    while it multiplies and reduces a block); ``None`` uses every available core once there
+    are a million shingles or more. The result does not depend on it.
     """
     n = len(offsets) - 1
     out = np.empty((n, num_perm), dtype=np.uint32)
@@ -54,29 +71,36 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
     if np.any(np.diff(offsets) <= 0):
         raise ValueError("every segment needs at least one shingle")
     a, b = permutations(num_perm, seed)
-    mixed = fmix32(hashes)
     # blocks of whole segments, each about _CHUNK shingles
-    cuts = [0]
-    target = _CHUNK
     pos = np.searchsorted(offsets, np.arange(_CHUNK, int(offsets[-1]), _CHUNK), side="left")
-    for p in np.unique(pos):
-        if p > cuts[-1] and p < n:
-            cuts.append(int(p))
-    cuts.append(n)
-    del target
-    buf = np.empty(_CHUNK * 2, dtype=np.uint32)
-    with np.errstate(over="ignore"):
-        for s, e in zip(cuts[:-1], cuts[1:]):
-            lo, hi = int(offsets[s]), int(offsets[e])
-            block = mixed[lo:hi]
-            starts = offsets[s:e] - lo
-            if block.size > buf.size:
-                buf = np.empty(block.size, dtype=np.uint32)
-            tmp = buf[: block.size]
-            for p in range(num_perm):
-                np.multiply(block, a[p], out=tmp)
-                tmp += b[p]
-                out[s:e, p] = np.minimum.reduceat(tmp, starts)
+    cuts = np.unique(np.concatenate(([0], pos[(pos > 0) & (pos < n)], [n]))).tolist()
+    blocks = list(zip(cuts[:-1], cuts[1:]))
+    if threads is None:
+        threads = available_cores() if int(offsets[-1]) >= _PARALLEL_MIN else 1
+    threads = max(1, min(threads, len(blocks)))
+
+    def sign(part: list[tuple[int, int]]) -> None:
+        buf = np.empty(_CHUNK * 2, dtype=np.uint32)
+        with np.errstate(over="ignore"):
+            for s, e in part:
+                lo, hi = int(offsets[s]), int(offsets[e])
+                # mixed a block at a time: a mixed copy of every hash is 4 bytes per shingle
+                block = fmix32(hashes[lo:hi])
+                starts = offsets[s:e] - lo
+                if block.size > buf.size:
+                    buf = np.empty(block.size, dtype=np.uint32)
+                tmp = buf[: block.size]
+                for p in range(num_perm):
+                    np.multiply(block, a[p], out=tmp)
+                    tmp += b[p]
+                    out[s:e, p] = np.minimum.reduceat(tmp, starts)
+
+    if threads == 1:
+        sign(blocks)
+    else:
+        # interleaved blocks, so each thread gets a share of every part of the corpus
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(sign, [blocks[i::threads] for i in range(threads)]))
     return out
 
 
