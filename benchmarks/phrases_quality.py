@@ -21,12 +21,28 @@ word salad repeats by chance (common words side by side, idioms drawn as words).
 Targets: recall@k >= 0.95, fragment rate <= 5 %, mining 100,000 paragraphs within 30 s (2 cores).
 
     python benchmarks/phrases_quality.py [--paragraphs 100000] [--seeds 1,2,3] [--phrases 40]
+
+``--stage 100000,600000`` measures instead the whole stock stage (``audit.annotate_stock``: boilerplate,
+phrase mining from the prepared corpus, coverage and shares) on the corpora of bench_audit.py
+(benchmarks/out/corpus_N_s1, generated when absent): each size in a process of its own, which audits
+the corpus once and then runs the stage ``--runs`` times, printing the median CPU seconds and the
+peak RSS the stage adds to what the process holds before it. In the same run, and on the same
+prepared corpus, the stage runs with phrases.py and boilerplate.py as they were at
+``--baseline-rev`` (the start of issues 7/9) for sizes up to ``--baseline-max`` (the old code
+needs ~100 bytes per character: 8 GB and more at 600,000 paragraphs). Recorded at the start of
+the work, for sizes above that: 100,000 paragraphs 11.9 s wall, 2.5 GB peak RSS of the process
+(1.9 GB over the corpus); 600,000 killed at 8 GB RSS inside the stage.
+
+    python benchmarks/phrases_quality.py --stage 100000,600000 [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +55,9 @@ from synth import body, generate
 TARGET_RECALL = 0.95
 TARGET_FRAGMENTS = 0.05
 TARGET_SECONDS = 30.0
+# the stock stage (audit.annotate_stock), CPU seconds and RSS added over the prepared corpus
+STAGE_TARGETS = {100_000: (2.5, None), 600_000: (15.0, 600)}
+BASELINE_REV = "47d5ae7"  # the tree before issues 7/9 were worked on
 
 
 def word_bounds(phrase: str) -> set[int]:
@@ -138,12 +157,153 @@ def run(n_paragraphs: int, seed: int, n_phrases: int) -> dict:
     }
 
 
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")  # resets VmHWM to the current RSS
+    except OSError:
+        pass
+
+
+def _old_modules(rev: str) -> None:
+    """Put phrases.py and boilerplate.py as they were at ``rev`` in place of today's (before
+    anything imports them), so the stage runs the old code on the same input."""
+    import importlib.util
+    import tempfile
+
+    import chachong.boilerplate  # the package first (its imports need today's modules)
+
+    trailer = chachong.boilerplate.TrailerNote  # the splitter's class, for isinstance in the stage
+    folder = Path(tempfile.mkdtemp(prefix="chachong-baseline-"))
+    for name in ("boilerplate", "phrases"):
+        path = folder / f"{name}.py"
+        path.write_text(subprocess.run(["git", "show", f"{rev}:src/chachong/{name}.py"], cwd=HERE.parent,
+                                       check=True, capture_output=True, text=True).stdout, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(f"chachong.{name}", path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[mod.__name__] = mod
+        spec.loader.exec_module(mod)
+    sys.modules["chachong.boilerplate"].TrailerNote = trailer
+    old = sys.modules["chachong.phrases"].mine_phrases
+
+    def mine_phrases(*args, corpus=None, **kwargs):  # the old code takes no prepared corpus
+        return old(*args, **kwargs)
+
+    sys.modules["chachong.phrases"].mine_phrases = mine_phrases
+
+
+def stage_child(n: int, runs: int, rev: str | None) -> dict:
+    """In this process: audit the bench corpus of ``n`` paragraphs, then time annotate_stock."""
+    if rev:
+        _old_modules(rev)
+    import importlib
+
+    from bench_audit import ensure_corpus
+
+    from chachong.config import AuditConfig
+
+    audit = importlib.import_module("chachong.audit")
+    corpus_mod = importlib.import_module("chachong.corpus")
+    ingest_phrases = importlib.import_module("chachong.phrases")
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()  # the dictionary load is start-up, not the stage
+    if hasattr(ingest_phrases, "_fixed_expressions"):
+        ingest_phrases._fixed_expressions()
+    config = AuditConfig()
+    documents, skipped, warnings = audit.load_documents(ensure_corpus(n, 1), config)
+    corpus = corpus_mod.prepare(documents, config)
+    real = audit.annotate_stock
+    audit.annotate_stock = lambda *a, **k: None  # the audit without its stock stage
+    try:
+        result = audit.audit_corpus(corpus, list(skipped), list(warnings))
+    finally:
+        audit.annotate_stock = real
+    held = {d: list(st.stock) for d, st in result.stats.items()}
+    out = {"paragraphs": sum(len(d.paragraphs) for d in documents), "chars": int(corpus.cps.size),
+           "documents": len(documents), "cpu": [], "wall": [], "added_mb": [], "held_mb": []}
+    for _ in range(runs):
+        for d, st in result.stats.items():
+            st.stock = list(held[d])
+        _reset_peak()
+        before = _status_mb("VmRSS")
+        c0, t0 = time.process_time(), time.perf_counter()
+        real(result)
+        out["cpu"].append(time.process_time() - c0)
+        out["wall"].append(time.perf_counter() - t0)
+        out["added_mb"].append(_status_mb("VmHWM") - before)
+        out["held_mb"].append(before)
+    out["phrases"] = len(result.stock_phrases)
+    out["boilerplate"] = len(result.boilerplate)
+    return out
+
+
+def run_stage(sizes: list[int], runs: int, rev: str, baseline_max: int) -> int:
+    ok = True
+    for n in sizes:
+        rows = {}
+        for label, base in (("this code", None), (f"baseline {rev}", rev)):
+            if base and n > baseline_max:
+                continue
+            cmd = [sys.executable, __file__, "--stage-child", str(n), "--runs", str(runs)]
+            if base:
+                cmd += ["--baseline-rev", base]
+            proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+            if proc.returncode:
+                print(f"{n:,} paragraphs, {label}: failed\n{proc.stderr[-2000:]}")
+                ok = False
+                continue
+            rows[label] = json.loads(proc.stdout.strip().splitlines()[-1])
+        if not rows:
+            continue
+        first = next(iter(rows.values()))
+        print(f"stock stage (annotate_stock) at {n:,} paragraphs: {first['documents']:,} documents, "
+              f"{first['chars']:,} canonical characters; median of {runs} run(s)")
+        for label, r in rows.items():
+            print(f"  {label:18s} cpu {statistics.median(r['cpu']):6.2f} s   wall {statistics.median(r['wall']):6.2f} s"
+                  f"   peak RSS +{statistics.median(r['added_mb']):5.0f} MB over {statistics.median(r['held_mb']):5.0f} MB"
+                  f" held   ({r['phrases']} phrases, {r['boilerplate']} boilerplate findings)")
+        mine = rows.get("this code")
+        if f"baseline {rev}" in rows and mine:
+            b = rows[f"baseline {rev}"]
+            print(f"  speed-up x{statistics.median(b['cpu']) / max(statistics.median(mine['cpu']), 1e-9):.1f} CPU, "
+                  f"memory added x{statistics.median(b['added_mb']) / max(statistics.median(mine['added_mb']), 1):.1f} less")
+        target = STAGE_TARGETS.get(n)
+        if target and mine:
+            cpu_ok = statistics.median(mine["cpu"]) <= target[0]
+            mem_ok = target[1] is None or statistics.median(mine["added_mb"]) <= target[1]
+            print(f"  targets (cpu <= {target[0]} s{f', RSS added <= {target[1]} MB' if target[1] else ''}): "
+                  f"{'PASS' if cpu_ok and mem_ok else 'FAIL'}")
+            ok &= cpu_ok and mem_ok
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--paragraphs", type=int, default=100_000)
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--phrases", type=int, default=40, help="planted phrases per corpus")
+    ap.add_argument("--stage", help="comma-separated corpus sizes (paragraphs): time the stock stage instead")
+    ap.add_argument("--runs", type=int, default=3, help="runs of the stage per size (median)")
+    ap.add_argument("--baseline-rev", default=None, help=f"git revision of the baseline code (default {BASELINE_REV})")
+    ap.add_argument("--baseline-max", type=int, default=100_000, help="largest size the baseline runs at")
+    ap.add_argument("--stage-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.stage_child:
+        print(json.dumps(stage_child(args.stage_child, args.runs, args.baseline_rev)))
+        return 0
+    if args.stage:
+        sizes = [int(x) for x in args.stage.split(",") if x.strip()]
+        return run_stage(sizes, args.runs, args.baseline_rev or BASELINE_REV, args.baseline_max)
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -164,26 +164,64 @@ def _breaks(texts: Sequence[str], cps: np.ndarray, st: np.ndarray, en: np.ndarra
     n = cps.size
     brk = np.zeros(n + 1, bool)
     brk[n] = True
-    spaces = np.array(_SPACES, np.uint32)
-    for d, text in enumerate(texts):
-        a, b = int(offsets[d]), int(offsets[d + 1])
-        if a == b:
-            continue
-        brk[a] = True
-        for lo in range(a + 1, b, _PIECE):  # the gap before each character lo..hi-1
-            hi = min(lo + _PIECE, b)
-            o0, o1 = int(en[lo - 1]), int(st[hi - 1])
-            if o1 <= o0:
+    sizes = np.diff(offsets)
+    brk[offsets[:-1][sizes > 0]] = True
+    for d0, d1, lo, hi in _text_pieces(sizes):
+        # the gap before each character lo..hi-1 (texts d0..d1-1, or a piece of text d0),
+        # read in the texts joined: original offsets shift by the lengths of the texts before
+        o0 = int(en[lo - 1]) if lo > offsets[d0] else 0
+        o1 = int(st[hi - 1]) + 1 if d1 == d0 + 1 else len(texts[d1 - 1])
+        joined = texts[d0][o0:o1] if d1 == d0 + 1 else "".join(texts[d0:d1])
+        cp = codepoints(joined)
+        other = (cp != 0x20) & (cp != 0x09) & (cp != 0x3000) & (cp != 0xA0)
+        cum = np.zeros(cp.size + 1, np.int32 if cp.size < 2**31 - 1 else np.int64)
+        np.cumsum(other, out=cum[1:])
+        if d1 == d0 + 1:
+            shift = np.full(hi - lo, -o0, np.int64)
+        else:
+            lengths = np.array([len(t) for t in texts[d0:d1]], np.int64)
+            shift = np.repeat(np.cumsum(lengths) - lengths, sizes[d0:d1])
+        a = st[lo:hi] + shift  # original start of each character, in the joined text
+        b = en[lo:hi] + shift
+        inner = np.ones(hi - lo, bool)
+        inner[0] = lo > offsets[d0]
+        if inner[0]:
+            b_prev = np.concatenate(([int(en[lo - 1]) - o0], b[:-1]))
+        else:
+            b_prev = np.concatenate(([0], b[:-1]))
+        gap = cum[a] > cum[b_prev]
+        brk[lo:hi] |= gap & inner
+    if exclude is not None:
+        for d, ivs in enumerate(exclude[:len(texts)]):
+            if not len(ivs) or sizes[d] == 0:
                 continue
-            cum = np.zeros(o1 - o0 + 1, np.int64)
-            np.cumsum(~np.isin(codepoints(text[o0:o1]), spaces), out=cum[1:])
-            brk[lo:hi] = cum[st[lo:hi] - o0] > cum[en[lo - 1:hi - 1] - o0]
-        ivs = exclude[d] if exclude is not None and d < len(exclude) else ()
-        if len(ivs):
-            se = np.searchsorted(st[a:b], np.asarray(ivs, np.int64).reshape(-1, 2)) + a
+            a0, b0 = int(offsets[d]), int(offsets[d + 1])
+            se = np.searchsorted(st[a0:b0], np.asarray(ivs, np.int64).reshape(-1, 2)) + a0
             for lo, hi in se.tolist():
                 brk[lo:hi + 1] = True
     return brk
+
+
+def _text_pieces(sizes: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(first text, end text, first position, end position) of pieces of about _PIECE
+    positions: whole texts together, a longer text in pieces of its own."""
+    out = []
+    ends = np.cumsum(sizes)
+    d, n_texts = 0, sizes.size
+    while d < n_texts:
+        lo = int(ends[d] - sizes[d])
+        if sizes[d] >= _PIECE:
+            out.extend((d, d + 1, x, min(x + _PIECE, int(ends[d]))) for x in range(lo, int(ends[d]), _PIECE))
+            d += 1
+            continue
+        e = int(np.searchsorted(ends, lo + _PIECE, side="right"))
+        e = max(min(e, n_texts), d + 1)
+        while e > d + 1 and sizes[e - 1] >= _PIECE:
+            e -= 1
+        if ends[e - 1] > lo:
+            out.append((d, e, lo, int(ends[e - 1])))
+        d = e
+    return out
 
 
 def _build_text(texts: Sequence[str], config: AuditConfig, exclude: Sequence[Sequence[tuple[int, int]]] | None,
@@ -292,7 +330,8 @@ def _frequent_grams(text: _Text, group_of: np.ndarray, min_docs: int, length: in
     in the bucket; a long text adds one per bucket, not one per occurrence); the second keeps
     the n-grams of heavy buckets and counts their groups exactly.
     """
-    bits = int(min(max(math.ceil(math.log2(max(text.n, 1))) - 2, 16), 23))
+    # 2**21 buckets at most: their counts (16 MB) stay in cache, twice as fast as 2**22
+    bits = int(min(max(math.ceil(math.log2(max(text.n, 1))) - 2, 12), 21))
     pieces = _pieces(text, 1 << (bits - 2))
     counts = np.zeros(1 << bits, np.int64)
     seen = None
