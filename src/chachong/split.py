@@ -505,18 +505,17 @@ def _build_documents(pieces: list[tuple[Piece, str]]) -> list[Document]:
     docs = []
     for i, ((piece, _kind), (bounds, lines)) in enumerate(zip(pieces, cut)):
         did = document_id(i, total)
-        width = max(3, len(str(len(bounds))))
+        ids = [f"{did}:p%0{max(3, len(str(len(bounds))))}d" % n for n in range(1, len(bounds) + 1)]
         text = piece.text
         first = piece.line
         if _FAST_PARAGRAPH:
             paras = []
-            for n, ((s, e), ln) in enumerate(zip(bounds, lines)):
+            for n, (pid, (s, e), ln) in enumerate(zip(ids, bounds, lines)):
                 p = _new(Paragraph)
-                p.__dict__.update(id=f"{did}:p{n + 1:0{width}d}", document=did, index=n, start=s, end=e,
-                                  line=first + ln, text=text[s:e])
+                p.__dict__.update(id=pid, document=did, index=n, start=s, end=e, line=first + ln, text=text[s:e])
                 paras.append(p)
         else:
-            paras = [Paragraph(f"{did}:p{n + 1:0{width}d}", did, n, s, e, first + ln, text[s:e])
-                     for n, ((s, e), ln) in enumerate(zip(bounds, lines))]
+            paras = [Paragraph(pid, did, n, s, e, first + ln, text[s:e])
+                     for n, (pid, (s, e), ln) in enumerate(zip(ids, bounds, lines))]
         docs.append(Document(did, piece.title, piece.source, text, piece.line, tuple(paras)))
     return docs
