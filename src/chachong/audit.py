@@ -478,8 +478,11 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
         per_pair: dict[tuple[int, int], list[DocumentMatch]] = defaultdict(list)
         for dm in found:
             per_pair[(dm.a, dm.b)].append(dm)
-        for p in todo:
-            cache.passages[keys[p]] = _describe_pair(corpus, per_pair.get(p, []))
+        from chachong.passages import paused_gc
+
+        with paused_gc():  # many small acyclic records: full collections would walk the corpus each time
+            for p in todo:
+                cache.passages[keys[p]] = _describe_pair(corpus, per_pair.get(p, []))
     entries = [e for p in keys for e in cache.passages[keys[p]]
                if span == min_span or any(c[6] >= min_span for c in e[2])]
     entries.sort(key=lambda e: (e[0].a, e[0].match.a_start, e[0].b, e[0].match.b_start,

@@ -37,11 +37,13 @@ phrases meeting across a break are not a copy of their joint length).
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import re
 import weakref
 from bisect import bisect_left, bisect_right
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +64,23 @@ _DRIFT = 2 * MAX_GAP  # insertions and deletions of an edited copy move its diag
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MASK_CP = ord(MASK)
 _CHUNK = 1 << 22
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Cyclic garbage collection paused (reference counting still frees everything).
+
+    Aligning and describing passages makes hundreds of thousands of small acyclic objects
+    (tuples, lists, matches); each full collection they trigger walks every object the corpus
+    holds, which cost a third of the alignment at 100k paragraphs.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass
@@ -485,21 +504,39 @@ _BATCH_MIN = 8  # fewer windows than this in one round are aligned one by one (n
 _CHUNK_PAIRS = 2048  # document pairs aligned together: their texts are held as strings meanwhile
 
 
-def _pair_passages(corpus: Corpus, da: int, db: int, items: list[tuple[Any, ...]], a: str,
+def _pair_passages(corpus: Corpus, da: int, db: int, regions: list[list[int]], hits: list[list[int]], a: str,
                    b: str) -> Generator[tuple[int, int, int, int], list[list[int]], list[Match]]:
-    """The passages of one document pair (a generator of windows, see :func:`_window_passages`)."""
+    """The passages of one document pair (a generator of windows, see :func:`_window_passages`).
+
+    ``regions`` are ``[a0, a1, b0, b1]`` and ``hits`` ``[pa, pb]``, in the order they are taken.
+    """
     min_span = corpus.config.min_span
     found: list[Match] = []
-    for item in items:
-        if item[0] == "region":
-            x0, x1, y0, y1 = item[1:]
+    # A hit inside a passage found before its turn is skipped. Found passages only ever give
+    # way to passages containing them, so a hit covered once stays covered: each new passage
+    # marks the later hits it covers (found by bisection when the hits are in order of pa)
+    covered = bytearray(len(hits))
+    hit_pa = [h[0] for h in hits]
+    in_order = all(x <= y for x, y in zip(hit_pa, hit_pa[1:]))
+
+    def mark(m: Match, after: int) -> None:
+        lo = bisect_left(hit_pa, m.a_start, after) if in_order else after
+        hi = bisect_left(hit_pa, m.a_end, lo) if in_order else len(hits)
+        for t in range(lo, hi):
+            if m.a_start <= hits[t][0] < m.a_end and m.b_start <= hits[t][1] < m.b_end:
+                covered[t] = 1
+
+    todo = [(r, -1) for r in regions] + [(h, i) for i, h in enumerate(hits)]
+    for item, i in todo:
+        if i < 0:
+            x0, x1, y0, y1 = item
             if any(m.a_start <= x0 and x1 <= m.a_end and m.b_start <= y0 and y1 <= m.b_end for m in found):
                 continue
             new = yield from _window_passages(a, b, x0, x1, y0, y1, min_span)
         else:
-            pa, pb = item[1:]
-            if any(m.a_start <= pa < m.a_end and m.b_start <= pb < m.b_end for m in found):
+            if covered[i]:
                 continue
+            pa, pb = item
             new = yield from _window_passages(a, b, max(0, pa - _WINDOW), min(len(a), pa + _WINDOW),
                                               max(0, pb - _WINDOW), min(len(b), pb + _WINDOW), min_span, pa, pb)
         for m in new:
@@ -514,6 +551,7 @@ def _pair_passages(corpus: Corpus, da: int, db: int, items: list[tuple[Any, ...]
                 found = [o for o in found if not (m.a_start <= o.a_start and o.a_end <= m.a_end
                                                   and m.b_start <= o.b_start and o.b_end <= m.b_end)]
                 found.append(m)
+                mark(m, i + 1)
     return found
 
 
@@ -531,18 +569,25 @@ def find_passages(corpus: Corpus, hits: np.ndarray,
     pass (:func:`chachong.align.blocks_many`); ``batch=False`` finds them window by window
     (:func:`chachong.align.blocks`), the same passages more slowly.
     """
-    by_pair: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+    by_pair: dict[tuple[int, int], tuple[list, list]] = {}
     for r in regions:
-        by_pair.setdefault((r[0], r[1]), []).append(("region", *r[2:]))
-    for da, db, pa, pb in np.asarray(hits).reshape(-1, 4).tolist():
-        by_pair.setdefault((da, db), []).append(("hit", pa, pb))
+        by_pair.setdefault((r[0], r[1]), ([], []))[0].append(list(r[2:]))
+    h = np.asarray(hits, dtype=np.int64).reshape(-1, 4)
+    if len(h):
+        h = h[np.lexsort((h[:, 1], h[:, 0]))]  # grouped by pair, in their given order within it
+        brk = np.flatnonzero((h[1:, 0] != h[:-1, 0]) | (h[1:, 1] != h[:-1, 1])) + 1
+        heads = h[np.concatenate(([0], brk)), :2].tolist()
+        rows = h[:, 2:].tolist()
+        for (da, db), s0, s1 in zip(heads, [0, *brk.tolist()], [*brk.tolist(), len(h)]):
+            by_pair.setdefault((da, db), ([], []))[1].extend(rows[s0:s1])
     pairs = sorted(by_pair)
     out: list[DocumentMatch] = []
-    for s in range(0, len(pairs), _CHUNK_PAIRS):
-        chunk = pairs[s:s + _CHUNK_PAIRS]
-        found = _align_pairs(corpus, chunk, by_pair, batch)
-        for (da, db), ms in zip(chunk, found):
-            out.extend(DocumentMatch(da, db, m) for m in sorted(ms, key=lambda m: (m.a_start, m.b_start)))
+    with paused_gc():
+        for s in range(0, len(pairs), _CHUNK_PAIRS):
+            chunk = pairs[s:s + _CHUNK_PAIRS]
+            found = _align_pairs(corpus, chunk, by_pair, batch)
+            for (da, db), ms in zip(chunk, found):
+                out.extend(DocumentMatch(da, db, m) for m in sorted(ms, key=lambda m: (m.a_start, m.b_start)))
     return out
 
 
@@ -555,7 +600,7 @@ def _align_pairs(corpus: Corpus, pairs: list[tuple[int, int]], by_pair: dict, ba
     results: list[list[Match]] = [[] for _ in pairs]
     live: list[tuple[int, Generator, tuple[int, int, int, int]]] = []
     for i, (da, db) in enumerate(pairs):
-        gen = _pair_passages(corpus, da, db, by_pair[(da, db)], texts[da], texts[db])
+        gen = _pair_passages(corpus, da, db, *by_pair[(da, db)], texts[da], texts[db])
         try:
             live.append((i, gen, next(gen)))
         except StopIteration as done:
