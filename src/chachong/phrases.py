@@ -173,24 +173,23 @@ def _breaks(texts: Sequence[str], cps: np.ndarray, st: np.ndarray, en: np.ndarra
         o1 = int(st[hi - 1]) + 1 if d1 == d0 + 1 else len(texts[d1 - 1])
         joined = texts[d0][o0:o1] if d1 == d0 + 1 else "".join(texts[d0:d1])
         cp = codepoints(joined)
-        other = (cp != 0x20) & (cp != 0x09) & (cp != 0x3000) & (cp != 0xA0)
-        cum = np.zeros(cp.size + 1, np.int32 if cp.size < 2**31 - 1 else np.int64)
-        np.cumsum(other, out=cum[1:])
         if d1 == d0 + 1:
             shift = np.full(hi - lo, -o0, np.int64)
         else:
             lengths = np.array([len(t) for t in texts[d0:d1]], np.int64)
             shift = np.repeat(np.cumsum(lengths) - lengths, sizes[d0:d1])
         a = st[lo:hi] + shift  # original start of each character, in the joined text
-        b = en[lo:hi] + shift
-        inner = np.ones(hi - lo, bool)
-        inner[0] = lo > offsets[d0]
-        if inner[0]:
-            b_prev = np.concatenate(([int(en[lo - 1]) - o0], b[:-1]))
-        else:
-            b_prev = np.concatenate(([0], b[:-1]))
-        gap = cum[a] > cum[b_prev]
-        brk[lo:hi] |= gap & inner
+        b = np.empty(hi - lo, np.int64)  # original end of the character before it
+        b[1:] = en[lo:hi - 1]
+        b[1:] += shift[:-1]
+        b[0] = int(en[lo - 1]) - o0 if lo > offsets[d0] else a[0]  # a text's first: a run anyway
+        gaps = np.flatnonzero(a > b)
+        # the characters of each gap (punctuation mostly, one or two), tested in one pass
+        k, owner = _ranges(b[gaps], a[gaps])
+        g = cp[k]
+        other = (g != 0x20) & (g != 0x09) & (g != 0x3000) & (g != 0xA0)
+        hit = np.bincount(owner[other], minlength=gaps.size) > 0
+        brk[lo + gaps[hit]] = True
     if exclude is not None:
         for d, ivs in enumerate(exclude[:len(texts)]):
             if not len(ivs) or sizes[d] == 0:
@@ -252,8 +251,8 @@ class _Table:
 
 
 def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
-    b = h ^ (h >> np.uint64(31))
-    b *= _MIX
+    """Bucket of each hash: the top bits of a multiplicative hash (in place of a copy of ``h``)."""
+    b = h * _MIX
     b >>= np.uint64(64 - bits)
     return b.view(np.int64)
 
@@ -286,24 +285,26 @@ def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) 
     return np.sort(order[ok]), _Table(hs[sel], ndocs[gid[sel]].astype(np.int64))
 
 
-def _hash_piece(text: _Text, lo: int, hi: int, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of the ``length``-grams at positions lo..hi-1, and whether each is within one run."""
+def _hash_piece(text: _Text, lo: int, hi: int, length: int) -> np.ndarray:
+    """Hashes of the ``length``-grams at positions lo..hi-1 (0 where none fits; across runs
+    or not, see :func:`_whole`)."""
     c = text.cps
-    m = hi - lo
-    last = max(min(m, text.n - length + 1 - lo), 0)  # positions whose n-gram fits
-    h = np.zeros(m, np.uint64)
-    valid = np.zeros(m, bool)
-    if not last:
-        return h, valid
+    last = max(min(hi - lo, text.n - length + 1 - lo), 0)  # positions whose n-gram fits
+    h = np.zeros(hi - lo, np.uint64)
     hv = h[:last]
-    for k in range(length):
+    for k in range(length if last else 0):
         if k:
             np.multiply(hv, _BASE, out=hv)
         np.add(hv, c[lo + k:lo + k + last], out=hv, casting="unsafe")
-    valid[:last] = True
+    return h
+
+
+def _whole(text: _Text, pos: np.ndarray, length: int) -> np.ndarray:
+    """Whether the ``length``-gram at each position fits in the text within one run."""
+    ok = pos + length <= text.n
     for k in range(1, length):
-        valid[:last] &= ~text.brk[lo + k:lo + k + last]
-    return h, valid
+        ok &= ~text.brk[np.minimum(pos + k, text.n)]
+    return ok
 
 
 def _pieces(text: _Text, big: int) -> list[tuple[int, int, int]]:
@@ -336,8 +337,8 @@ def _frequent_grams(text: _Text, group_of: np.ndarray, min_docs: int, length: in
     counts = np.zeros(1 << bits, np.int64)
     seen = None
     for lo, hi, d in pieces:
-        h, valid = _hash_piece(text, lo, hi, length)
-        b = _bucket(h, bits)[valid]
+        # n-grams across runs are counted too: fewer operations, and still an upper bound
+        b = _bucket(_hash_piece(text, lo, hi, length), bits)
         if d < 0:
             counts += np.bincount(b, minlength=counts.size)
             continue
@@ -351,9 +352,9 @@ def _frequent_grams(text: _Text, group_of: np.ndarray, min_docs: int, length: in
     del counts
     pos_p, h_p = [], []
     for lo, hi, _d in pieces:
-        h, valid = _hash_piece(text, lo, hi, length)
-        keep = np.flatnonzero(valid)
-        keep = keep[heavy[_bucket(h[keep], bits)]]
+        h = _hash_piece(text, lo, hi, length)
+        keep = np.flatnonzero(heavy[_bucket(h, bits)])
+        keep = keep[_whole(text, keep + lo, length)]
         pos_p.append(keep + lo)
         h_p.append(h[keep])
     pos = np.concatenate(pos_p) if pos_p else np.zeros(0, np.int64)
@@ -363,18 +364,20 @@ def _frequent_grams(text: _Text, group_of: np.ndarray, min_docs: int, length: in
 
 
 def _ngram_tables(text: _Text, group_of: np.ndarray, min_docs: int, min_len: int, max_len: int
-                  ) -> tuple[dict[int, _Table], dict[int, np.ndarray]]:
-    """Level-wise frequent n-grams, min_len <= n <= max_len: tables and positions per length.
+                  ) -> tuple[dict[int, _Table], dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Level-wise frequent n-grams, min_len <= n <= max_len: tables, positions and the
+    n-grams' hashes there, per length.
 
     An (n+1)-gram can be frequent only where the n-grams it starts and ends with both are, so
     after the first level only the positions of frequent n-grams are read.
     """
     tables: dict[int, _Table] = {}
     positions: dict[int, np.ndarray] = {}
+    hashes: dict[int, np.ndarray] = {}
     if text.n < min_len:
-        return tables, positions
+        return tables, positions, hashes
     S, hS, tables[min_len] = _frequent_grams(text, group_of, min_docs, min_len)
-    positions[min_len] = S
+    positions[min_len], hashes[min_len] = S, hS
     for n in range(min_len, max_len):
         # the n-grams at S and S + 1 are within one run, so the (n+1)-gram at S is too
         j = np.minimum(np.searchsorted(S, S + 1), max(S.size - 1, 0))
@@ -388,8 +391,8 @@ def _ngram_tables(text: _Text, group_of: np.ndarray, min_docs: int, min_len: int
             break
         S, hS = cand[keep], h[keep]
         tables[n + 1] = table
-        positions[n + 1] = S
-    return tables, positions
+        positions[n + 1], hashes[n + 1] = S, hS
+    return tables, positions, hashes
 
 
 def _hashes(c: np.ndarray, pos: np.ndarray, length: int) -> np.ndarray:
@@ -608,17 +611,17 @@ def _candidates(text: _Text, bpos: np.ndarray, bwin: np.ndarray, max_level: int,
     return {"i": ci, "d": cd, "length": bpos[ci + cd] - bpos[ci]}
 
 
-def _locate(c: np.ndarray, positions: dict[int, np.ndarray], lengths: np.ndarray, hashes: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Every occurrence of the phrases given by (length, hash): (phrase index, position),
-    sorted by phrase then position."""
+def _locate(gram_hashes: dict[int, np.ndarray], positions: dict[int, np.ndarray], lengths: np.ndarray,
+            hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of the phrases given by (length, hash), among the frequent n-grams
+    (``positions`` and ``gram_hashes`` per length): (phrase index, position), sorted by
+    phrase then position."""
     ph, pos = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for L in np.unique(lengths).tolist():
         ids = np.flatnonzero(lengths == L)
         order = np.argsort(hashes[ids], kind="stable")
         hs = hashes[ids][order]
-        P = positions[L]
-        h = _hashes(c, P, L)
+        P, h = positions[L], gram_hashes[L]
         j = np.minimum(np.searchsorted(hs, h), hs.size - 1)
         hit = hs[j] == h
         ph.append(ids[order][j[hit]])
@@ -736,7 +739,7 @@ def mine_phrases(
         return []  # no n-gram can be in min_docs groups
     text = _build_text(texts, config, exclude, corpus)
     work["chars"] = text.n
-    tables, positions = _ngram_tables(text, group, min_docs, min_chars, max_chars)
+    tables, positions, gram_hashes = _ngram_tables(text, group, min_docs, min_chars, max_chars)
     if min_chars not in tables:
         return []
     ws, we = _windows(text, positions[min_chars], min_chars)
@@ -765,7 +768,7 @@ def mine_phrases(
     pid = np.full(c_len.size, -1, np.int64)
     pid[frequent] = inverse.ravel()
     p_len, p_docs = c_len[rep], c_docs[rep]
-    occ_ph, occ_pos = _locate(c, positions, p_len, c_hash[rep])
+    occ_ph, occ_pos = _locate(gram_hashes, positions, p_len, c_hash[rep])
     # a phrase is whole words where it occurs, not only where it was cut out: 步工作打算 is
     # whole words in 下步工作打算 but a fragment of every 下一步工作打算
     aligned = bnd[occ_pos] & bnd[occ_pos + p_len[occ_ph]]
