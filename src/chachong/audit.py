@@ -205,6 +205,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
         else:
             _remember_stock(cache, result.config, groups, found, phrases)
     annotate_stock(result, cache)
+    cache.doc_sets.clear()  # scratch of this run
     result.cache = cache
     return result
 
@@ -356,12 +357,35 @@ def _document_jaccard(corpus: Corpus, da: int, db: int, cache: StageCache | None
     """Exact Jaccard of two documents' shingle sets (kept in ``cache``: it depends on the corpus only)."""
     memo = cache.doc_jaccard if cache is not None else {}
     if (da, db) not in memo:
-        memo[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
+        memo[(da, db)] = _exact_jaccard(_cached_set(corpus, da, cache), _cached_set(corpus, db, cache))
     return memo[(da, db)]
 
 
+_SETS_KEPT = 4096  # document shingle sets kept while Jaccards are computed (pairs come sorted by a)
+
+
+def _cached_set(corpus: Corpus, d: int, cache: StageCache | None) -> np.ndarray:
+    sets = cache.doc_sets if cache is not None else None
+    if sets is None:
+        return _document_set(corpus, d)
+    got = sets.get(d)
+    if got is None:
+        if len(sets) >= _SETS_KEPT:
+            sets.clear()
+        got = sets[d] = _document_set(corpus, d)
+    return got
+
+
 def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
-    inter = np.intersect1d(x, y, assume_unique=True).size
+    """Jaccard of two sorted sets without duplicates.
+
+    >>> _exact_jaccard(np.array([1, 3, 5, 7]), np.array([3, 4, 5]))
+    0.4
+    """
+    if x.size < y.size:
+        x, y = y, x
+    at = np.minimum(np.searchsorted(x, y), max(x.size - 1, 0))
+    inter = int(np.count_nonzero(x[at] == y)) if x.size else 0
     union = x.size + y.size - inter
     return inter / union if union else 0.0
 
