@@ -16,11 +16,15 @@ in the family 取得了一定. Phrases are ranked by spread in characters: docum
 
 How, at corpus scale (100,000 paragraphs in seconds, jieba reading about 1 % of the text):
 
-1. the canonical text (normalize.py: digits and placeholders masked, punctuation removed) is
-   cut into runs at punctuation, line breaks and excluded intervals (boilerplate);
+1. the canonical text (normalize.py: digits and placeholders masked, punctuation removed;
+   the prepared corpus's own arrays when the audit passes it) is cut into runs at
+   punctuation, line breaks and excluded intervals (boilerplate): one flag per character;
 2. frequent character n-grams are found level by level with 64-bit rolling hashes in numpy:
    4-grams in at least ``phrase_min_documents`` groups, then (n+1)-grams only where both
-   n-grams they start and end with are frequent, up to 30;
+   n-grams they start and end with are frequent, up to 30. The 4-grams are hashed twice,
+   in pieces of 2 M positions: once to count them per hash bucket (an upper bound of their
+   groups), once to keep those of heavy buckets, whose groups are then counted exactly; so
+   memory follows the frequent text (a few % of a corpus), never 8 bytes per character;
 3. windows, the stretches covered by frequent 4-grams, are the only text jieba reads: up to
    three occurrences of each distinct window, in their whole runs, and a boundary counts
    when most of them cut there;
@@ -740,7 +744,7 @@ def mine_phrases(
     text = _build_text(texts, config, exclude, corpus)
     work["chars"] = text.n
     tables, positions, gram_hashes = _ngram_tables(text, group, min_docs, min_chars, max_chars)
-    if min_chars not in tables:
+    if min_chars not in tables or not positions[min_chars].size:
         return []
     ws, we = _windows(text, positions[min_chars], min_chars)
     work["window_chars"] = int((we - ws).sum())
