@@ -18,7 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-_CHUNK = 1 << 16  # shingles per block: a few hundred KB per temporary, stays in L2
+_CHUNK = 1 << 15  # shingles per block
+_PERMS = 8  # permutations per numpy call: a block times these is 1 MB, stays in L2
 
 
 @lru_cache(maxsize=8)
@@ -78,22 +79,26 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
     if threads is None:
         threads = available_cores() if int(offsets[-1]) >= _PARALLEL_MIN else 1
     threads = max(1, min(threads, len(blocks)))
+    a_col, b_col = a[:, None], b[:, None]
 
     def sign(part: list[tuple[int, int]]) -> None:
-        buf = np.empty(_CHUNK * 2, dtype=np.uint32)
+        tmp = np.empty((_PERMS, _CHUNK), dtype=np.uint32)
         with np.errstate(over="ignore"):
             for s, e in part:
                 lo, hi = int(offsets[s]), int(offsets[e])
                 # mixed a block at a time: a mixed copy of every hash is 4 bytes per shingle
                 block = fmix32(hashes[lo:hi])
                 starts = offsets[s:e] - lo
-                if block.size > buf.size:
-                    buf = np.empty(block.size, dtype=np.uint32)
-                tmp = buf[: block.size]
-                for p in range(num_perm):
-                    np.multiply(block, a[p], out=tmp)
-                    tmp += b[p]
-                    out[s:e, p] = np.minimum.reduceat(tmp, starts)
+                if block.size > tmp.shape[1]:
+                    tmp = np.empty((_PERMS, block.size), dtype=np.uint32)
+                for p in range(0, num_perm, _PERMS):
+                    rows = min(_PERMS, num_perm - p)
+                    t = tmp[:rows, : block.size]
+                    # a few permutations per call (rows of t): fewer numpy calls, so threads
+                    # spend less time waiting for the GIL between calls
+                    np.multiply(a_col[p:p + rows], block, out=t)
+                    t += b_col[p:p + rows]
+                    out[s:e, p:p + rows] = np.minimum.reduceat(t, starts, axis=1).T
 
     if threads == 1:
         sign(blocks)
