@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import dataclasses
+import gc
 import importlib
 import pstats
 import resource
@@ -138,9 +139,14 @@ def main() -> None:
     ap.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the baseline ('' for none)")
     ap.add_argument("--baseline-repeat", type=int, default=1, help="runs of the (slow) baseline")
     ap.add_argument("--input", nargs="*", help="files or folders to audit instead of the synthetic corpus")
+    ap.add_argument("--gc-off", action="store_true",
+                    help="cyclic garbage collection off for the whole run (what collections cost)")
     ap.add_argument("--profile", action="store_true", help="cProfile one run of the current code (top 30)")
+    ap.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
     opts = ap.parse_args()
 
+    if opts.gc_off:
+        gc.disable()
     A = importlib.import_module("chachong.audit")
     corpus, args = prepare_inputs(opts.paragraphs, opts.seed, opts.workers, opts.input)
     results = {}
@@ -168,7 +174,7 @@ def main() -> None:
         prof.enable()
         run(A._align_documents, A._paragraph_pairs, corpus, args)
         prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(prof).sort_stats(opts.sort).print_stats(30)
 
 
 if __name__ == "__main__":

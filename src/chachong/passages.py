@@ -148,28 +148,36 @@ def winnow(values: np.ndarray, valid: np.ndarray, w: int) -> np.ndarray:
 
 
 def _poly(cps: np.ndarray, k: int) -> np.ndarray:
-    """``shingle.kgram_values(cps, k)`` by doubling: ``log2 k`` multiply-adds instead of ``k - 1``.
+    """``shingle.kgram_values(cps, k)`` by doubling: about ``log2 k`` multiply-adds instead of ``k - 1``.
 
-    The value of a k-gram is the value of its first half times ``BASE ** (k - h)`` plus the
-    value of its second half, in the same wrapping 64-bit arithmetic.
+    The value of a (p + q)-gram is the value of its first p characters times ``BASE ** q``
+    plus the value of the q characters after them, in the same wrapping 64-bit arithmetic;
+    k is built from its binary digits, most significant first.
     """
     n = cps.size - k + 1
     if n <= 0:
         return np.zeros(0, dtype=np.uint64)
-    done: dict[int, np.ndarray] = {1: cps.astype(np.uint64)}
-
-    def val(length: int) -> np.ndarray:
-        if length not in done:
-            h = length // 2
-            first, second = val(h), val(length - h)
-            size = cps.size - length + 1
-            with np.errstate(over="ignore"):
-                out = first[:size] * np.uint64(pow(int(_BASE), length - h, 1 << 64))
-                out += second[h:h + size]
-            done[length] = out
-        return done[length]
-
-    return val(k)[:n]
+    ones = cps.astype(np.uint64)
+    value, length = ones, 1  # value[i]: the length-gram at i
+    power = {1: ones}  # the 2**j-grams, built on the way
+    j = 1
+    while 2 * j <= k:
+        size = cps.size - 2 * j + 1
+        with np.errstate(over="ignore"):
+            nxt = power[j][:size] * np.uint64(pow(int(_BASE), j, 1 << 64))
+            nxt += power[j][j:j + size]
+        power[2 * j] = nxt
+        j *= 2
+    value, length = power[j], j
+    rest = k - j
+    while rest:
+        q = 1 << (rest.bit_length() - 1)
+        size = cps.size - length - q + 1
+        with np.errstate(over="ignore"):
+            out = value[:size] * np.uint64(pow(int(_BASE), q, 1 << 64))
+            out += power[q][length:length + size]
+        value, length, rest = out, length + q, rest - q
+    return value[:n]
 
 
 def _invalid(offsets: np.ndarray, k: int, s: int, e: int) -> np.ndarray:
@@ -244,7 +252,8 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
     if pos.size > 1:  # a minimum can be kept by the last window of one piece and the first of the next
         fresh = np.concatenate(([True], pos[1:] != pos[:-1]))
         pos, h = pos[fresh], h[fresh]
-    doc = (np.searchsorted(offsets, pos, side="right") - 1).astype(np.int64)
+    doc = np.searchsorted(offsets, pos, side="right").astype(np.int64, copy=False)
+    doc -= 1
     stock = np.zeros(pos.size, dtype=bool)
     order, starts, sizes = hash_groups(h)
     if pos.size:
@@ -264,7 +273,7 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
             common = distinct[at[counts >= stock_groups]]
             if common.size:
                 stock = common[np.minimum(np.searchsorted(common, h), common.size - 1)] == h
-    return Fingerprints(k, pos.astype(np.int64), doc, h, stock, order)
+    return Fingerprints(k, pos.astype(np.int64, copy=False), doc, h, stock, order)
 
 
 def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
@@ -651,6 +660,7 @@ def place_names() -> frozenset[str]:
 
 
 _PLACE_SHAPE = re.compile("[\u4e00-\u9fff]{2,8}")
+_CJK = re.compile("[\u4e00-\u9fff]+")
 
 
 def _is_place(s: str) -> bool:
@@ -670,13 +680,14 @@ def place_substitution(ta: str, a0: int, a1: int, tb: str, b0: int, b1: int) -> 
     >>> place_substitution("开展检查", 2, 3, "开展调查", 2, 3)
     False
     """
-    if a1 <= a0 or b1 <= b0:
+    if a1 <= a0 or b1 <= b0 or a1 - a0 > 8 or b1 - b0 > 8:
+        return False  # a name is 2 to 8 characters, all of them CJK: so are both cores
+    if not _CJK.fullmatch(ta, a0, a1) or not _CJK.fullmatch(tb, b0, b1):
         return False
-    for left in range(3):
-        for right in range(3):
-            if a0 - left < 0 or b0 - left < 0 or ta[a0 - left:a0] != tb[b0 - left:b0] \
-                    or ta[a1:a1 + right] != tb[b1:b1 + right] or a1 + right > len(ta):
-                continue
+    lefts = [left for left in range(3) if a0 - left >= 0 and b0 - left >= 0 and ta[a0 - left:a0] == tb[b0 - left:b0]]
+    rights = [right for right in range(3) if a1 + right <= len(ta) and ta[a1:a1 + right] == tb[b1:b1 + right]]
+    for left in lefts:
+        for right in rights:
             if _is_place(ta[a0 - left:a1 + right]) and _is_place(tb[b0 - left:b1 + right]):
                 return True
     return False
