@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from chachong import phrases as phrases_module
 from chachong.audit import audit
 from chachong.config import AuditConfig
-from chachong.phrases import independent_groups, mine_phrases
+from chachong.phrases import Phrase, coverage, independent_groups, merge, mine_phrases
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 WORDS = ["发展", "改革", "推进", "工作", "落实", "责任", "群众", "服务", "建设", "提升", "质量", "安全"]
@@ -90,3 +90,14 @@ def test_spaces_inside_a_phrase_do_not_cut_it_but_punctuation_does():
     got = {p.key: p for p in mine_phrases(texts)}
     assert "全面推进乡村振兴战略" in got
     assert all(re.search("[，。]", p.text) is None for p in got.values())
+
+
+_loc = st.tuples(st.integers(0, 4), st.integers(0, 60), st.integers(1, 15)).map(lambda t: (t[0], t[1], t[1] + t[2]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_loc, min_size=1, max_size=12), max_size=6))
+def test_coverage_merges_like_merge(per_phrase):
+    phrases = [Phrase("甲乙丙丁", "甲乙丙丁", ("甲乙丙丁",), 3, len(locs), "甲乙丙丁", tuple(locs)) for locs in per_phrase]
+    expected = [merge([(s, e) for locs in per_phrase for d, s, e in locs if d == doc]) for doc in range(5)]
+    assert coverage(phrases, 5) == expected

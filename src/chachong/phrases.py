@@ -40,7 +40,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -820,12 +820,31 @@ def _rank(p: Phrase) -> tuple:
 
 
 def coverage(phrases: Sequence[Phrase], n_texts: int) -> list[list[tuple[int, int]]]:
-    """Original intervals of each text covered by the phrases, sorted and merged."""
-    raw: list[list[tuple[int, int]]] = [[] for _ in range(n_texts)]
-    for p in phrases:
-        for d, s, e in p.locations:
-            raw[d].append((s, e))
-    return [merge(iv) for iv in raw]
+    """Original intervals of each text covered by the phrases, sorted and merged (as :func:`merge`).
+
+    >>> p = Phrase("甲乙丙丁", "甲乙丙丁", ("甲乙", "丙丁"), 3, 3, "甲乙丙丁", ((0, 5, 9), (1, 0, 4), (0, 2, 6)))
+    >>> coverage([p], 3)
+    [[(2, 9)], [(0, 4)], []]
+    """
+    out: list[list[tuple[int, int]]] = [[] for _ in range(n_texts)]
+    count = sum(len(p.locations) for p in phrases)
+    if not count:
+        return out
+    flat = chain.from_iterable(chain.from_iterable(p.locations for p in phrases))
+    loc = np.fromiter(flat, dtype=np.int64, count=3 * count).reshape(-1, 3)
+    loc = loc[np.lexsort((loc[:, 2], loc[:, 1], loc[:, 0]))]
+    d, s, e = loc[:, 0], loc[:, 1], loc[:, 2]
+    # a running maximum of the ends serves every text at once when each text's ends are
+    # lifted above the previous text's
+    lift = d * (int(e.max()) + 1)
+    reach = np.maximum.accumulate(e + lift) - lift
+    new = np.ones(d.size, bool)
+    new[1:] = (d[1:] != d[:-1]) | (s[1:] > reach[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], d.size) - 1
+    for doc, a, b in zip(d[first].tolist(), s[first].tolist(), reach[last].tolist()):
+        out[doc].append((a, b))
+    return out
 
 
 def merge(intervals: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
