@@ -17,6 +17,10 @@ too, for reference. Sub-stages are timed by wrapping module functions in the wor
     python benchmarks/bench_prepare.py --paragraphs 100000 --repeat 3
     python benchmarks/bench_prepare.py --paragraphs 600000 --repeat 3 --no-write
     python benchmarks/bench_prepare.py --paragraphs 100000 --repeat 1 --baseline-rev none --profile
+    python benchmarks/bench_prepare.py --paragraphs 100000 --repeat 1 --threads 1   # prepare's sub-stages
+
+Sub-stages of prepare are timed only with ``--threads 1``: its batches run on every core by default,
+and the timing wrappers are not thread-safe.
 """
 
 from __future__ import annotations
@@ -64,18 +68,23 @@ def _worker(args: argparse.Namespace) -> None:
     from chachong.config import AuditConfig
 
     config = AuditConfig()
-    out: dict = {"code": str(Path(C.__file__).resolve().parents[1])}
+    out: dict = {"code": str(Path(C.__file__).resolve().parents[1]), "threads": args.threads or "default"}
     if prof:
         prof.enable()
     with st.stage("read", [(I, "read_sources", "ingest"), (A, "documents_from_sources", "split")]):
         documents, skipped, warnings = A.load_documents(paths, config)
-    with st.stage("prepare", [(C, "codepoints", "normalise"), (C, "canonicalize_array", "normalise"),
-                              (C, "segment_kgrams", "shingle"), (C, "_unique_sets", "dedupe"),
-                              (C, "signatures", "sign")]):
-        corpus = C.prepare(documents, config)
+    # sub-stages are timed by wrappers that are not thread-safe: only with --threads 1
+    subs = [(C, "codepoints", "normalise"), (C, "canonicalize_array", "normalise"), (C, "segment_kgrams", "shingle"),
+            (C, "_unique_sets", "dedupe"), (C, "signatures", "sign")] if args.threads == 1 else []
+    with st.stage("prepare", subs):
+        corpus = _call(C.prepare, documents, config, args.threads) if args.threads else C.prepare(documents, config)
     if prof:
         prof.disable()
     out.update(documents=len(documents), paragraphs=corpus.n_paragraphs, chars=sum(len(d.text) for d in documents))
+    # what the prepared corpus holds, array by array
+    out["arrays"] = {name: [int(getattr(corpus, name).nbytes), str(getattr(corpus, name).dtype), int(getattr(corpus, name).size)]
+                     for name in ("cps", "orig_start", "orig_end", "doc_offsets", "par_doc", "par_bounds", "set_hashes",
+                                  "set_offsets", "signatures")}
     if args.write:
         with st.stage("(pairs, assemble, phrases)"):
             table = P.find_pairs(corpus)
@@ -110,7 +119,7 @@ def _baseline_tree(rev: str) -> Path:
     if not (dest / "src" / "chachong").is_dir():
         tmp = OUT / f".rev_{sha}.{os.getpid()}"
         tmp.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", sha, "src"], cwd=HERE, capture_output=True, check=True).stdout
+        archive = subprocess.run(["git", "archive", sha, "src"], cwd=HERE.parent, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         tmp.rename(dest)
     return dest / "src"
@@ -122,7 +131,7 @@ def _run(args: argparse.Namespace, src: Path | None, i: int) -> dict:
     if src is not None:
         env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, __file__, "--worker", str(result_file), "--paragraphs", str(args.paragraphs),
-           "--seed", str(args.seed)] + ([] if args.write else ["--no-write"]) + (["--profile"] if args.profile else [])
+           "--seed", str(args.seed), "--threads", str(args.threads)] + ([] if args.write else ["--no-write"]) + (["--profile"] if args.profile else [])
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, check=True)
     data = json.loads(result_file.read_text(encoding="utf-8"))
@@ -170,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-write", dest="write", action="store_false", help="read and prepare only")
     ap.add_argument("--baseline-rev", default=START_REV, help="git revision to compare with, or 'none'")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads for prepare (0: its default, every core); 1 also times its sub-stages")
     ap.add_argument("--profile", action="store_true", help="cProfile read, prepare and write (top 25 by tottime)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -191,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     _print(f"this tree ({info['code']})", med, base)
     if base is not None:
         _print(f"baseline {args.baseline_rev} ({base_runs[0]['code']})", base, None)
+    arrays = info.get("arrays", {})
+    if arrays:
+        print(f"\narrays the prepared corpus holds ({sum(v[0] for v in arrays.values()) / 2**20:,.0f} MB):")
+        for name, (nbytes, dtype, size) in arrays.items():
+            print(f"  {name:<12}{nbytes / 2**20:>9,.1f} MB  {dtype:<7}{size:>14,} values  "
+                  f"{nbytes / info['chars']:.2f} B/char  {nbytes / info['paragraphs']:,.1f} B/paragraph")
     stages = [s for s in ("read", "prepare", "write") if s in med]
     total_w = sum(med[s]["wall"] for s in stages)
     total_c = sum(med[s]["cpu"] for s in stages)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -259,6 +258,8 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
         for d0, d1 in spans:
             take(d0, _prepare_batch(docs[d0:d1], config, off_t))
     else:
+        from concurrent.futures import ThreadPoolExecutor  # not on `chachong check`'s path
+
         with ThreadPoolExecutor(threads) as pool:
             # a bounded window of batches in flight: results are taken in order, and a batch
             # waiting to be taken holds its arrays

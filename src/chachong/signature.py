@@ -13,7 +13,6 @@ hashfunc=chachong.shingle.shingle_hash)`` updated with paragraph i's shingle str
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -103,6 +102,8 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
     if threads == 1:
         sign(blocks)
     else:
+        from concurrent.futures import ThreadPoolExecutor  # not on `chachong check`'s path
+
         # interleaved blocks, so each thread gets a share of every part of the corpus
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(sign, [blocks[i::threads] for i in range(threads)]))
