@@ -15,7 +15,9 @@
    evidence). The gaps whose texts differ are the chain's edits, narrowed to the differing
    characters.
 
-Everything is in canonical offsets; callers map them to the original text.
+Everything is in canonical offsets; callers map them to the original text. Step 1 is the
+costly one in pure Python; :func:`blocks_many` does it for many windows in one vectorised pass
+(the same blocks), and :func:`chain_blocks` does steps 2 and 3 on whatever found them.
 
 >>> [m.span for m in align("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳", "天地甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳玄黄")]
 [(0, 16, 2, 18)]

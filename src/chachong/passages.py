@@ -591,21 +591,36 @@ def find_passages(corpus: Corpus, hits: np.ndarray,
             by_pair.setdefault((da, db), ([], []))[1].extend(rows[s0:s1])
     pairs = sorted(by_pair)
     out: list[DocumentMatch] = []
+    texts: dict[int, str] = {}
     with paused_gc():
         for s in range(0, len(pairs), _CHUNK_PAIRS):
             chunk = pairs[s:s + _CHUNK_PAIRS]
-            found = _align_pairs(corpus, chunk, by_pair, batch)
+            found = _align_pairs(corpus, chunk, by_pair, batch, texts)
             for (da, db), ms in zip(chunk, found):
                 out.extend(DocumentMatch(da, db, m) for m in sorted(ms, key=lambda m: (m.a_start, m.b_start)))
     return out
 
 
-def _align_pairs(corpus: Corpus, pairs: list[tuple[int, int]], by_pair: dict, batch: bool) -> list[list[Match]]:
-    """Passages of each document pair in ``pairs``, their windows' blocks found round by round."""
+_TEXT_CACHE = 1 << 25  # characters of decoded documents kept between chunks of pairs
+
+
+def _align_pairs(corpus: Corpus, pairs: list[tuple[int, int]], by_pair: dict, batch: bool,
+                 texts: dict[int, str] | None = None) -> list[list[Match]]:
+    """Passages of each document pair in ``pairs``, their windows' blocks found round by round.
+
+    ``texts`` holds decoded documents from earlier chunks (a document is in many pairs); it is
+    emptied when it grows past ``_TEXT_CACHE`` characters.
+    """
     lay = _layout(corpus)
     offs = lay.offsets
     k = max(1, min(SEED_K, corpus.config.min_span))
-    texts = {d: _text(corpus.cps[offs[d]:offs[d + 1]]) for pair in pairs for d in pair}
+    texts = {} if texts is None else texts
+    need = {d for pair in pairs for d in pair if d not in texts}
+    if sum(offs[d + 1] - offs[d] for d in texts) + sum(offs[d + 1] - offs[d] for d in need) > _TEXT_CACHE:
+        texts.clear()
+        need = {d for pair in pairs for d in pair}
+    for d in need:
+        texts[d] = _text(corpus.cps[offs[d]:offs[d + 1]])
     results: list[list[Match]] = [[] for _ in pairs]
     live: list[tuple[int, Generator, tuple[int, int, int, int]]] = []
     for i, (da, db) in enumerate(pairs):
