@@ -26,7 +26,7 @@ Targets: recall@k >= 0.95, fragment rate <= 5 %, mining 100,000 paragraphs withi
 phrase mining from the prepared corpus, coverage and shares) on the corpora of bench_audit.py
 (benchmarks/out/corpus_N_s1, generated when absent): each size in a process of its own, which audits
 the corpus once and then runs the stage ``--runs`` times, printing the median CPU seconds and the
-peak RSS the stage adds to what the process holds before it. In the same run, and on the same
+peak RSS the stage adds to what the process holds before it (freed memory given back first). In the same run, and on the same
 prepared corpus, the stage runs with phrases.py and boilerplate.py as they were at
 ``--baseline-rev`` (the start of issues 7/9) for sizes up to ``--baseline-max`` (the old code
 needs ~100 bytes per character: 8 GB and more at 600,000 paragraphs). Recorded at the start of
@@ -165,6 +165,20 @@ def _status_mb(field: str) -> float:
     return 0.0
 
 
+def _trim() -> None:
+    """Give memory freed by earlier stages back to the system (glibc keeps it mapped otherwise,
+    and the stage would reuse it unseen: its peak would look like nothing)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _reset_peak() -> None:
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
@@ -234,6 +248,7 @@ def stage_child(n: int, runs: int, rev: str | None) -> dict:
     for _ in range(runs):
         for d, st in result.stats.items():
             st.stock = list(held[d])
+        _trim()
         _reset_peak()
         before = _status_mb("VmRSS")
         c0, t0 = time.process_time(), time.perf_counter()
@@ -242,8 +257,8 @@ def stage_child(n: int, runs: int, rev: str | None) -> dict:
         out["wall"].append(time.perf_counter() - t0)
         out["added_mb"].append(_status_mb("VmHWM") - before)
         out["held_mb"].append(before)
-    out["phrases"] = len(result.stock_phrases)
-    out["boilerplate"] = len(result.boilerplate)
+    out["phrases"] = len(result.stock_phrase_records)
+    out["boilerplate"] = len(result.boilerplate_records)
     return out
 
 
