@@ -65,14 +65,20 @@ _SIZE = 0x110000
 _TABLE = np.zeros(_SIZE, dtype=np.uint32)
 _DIGIT = np.zeros(_SIZE, dtype=bool)
 _KNOWN = np.zeros(_SIZE, dtype=bool)
+# digit flag by *canonical* code point: the flag is a function of the canonical character
+# alone (see _canonical_cp), so canonicalize_array reads it from its output with one lookup
+_CANON_DIGIT = np.zeros(_SIZE, dtype=bool)
 
 
 def _lookup(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Canonical code points and digit flags of ``cps``, filling the table for new code points."""
-    fresh = cps[~_KNOWN[cps]]
-    if fresh.size:
+    known = _KNOWN[cps]
+    if not known.all():
+        fresh = cps[~known]
         for cp in np.unique(fresh).tolist():
             _TABLE[cp], _DIGIT[cp] = _canonical_cp(cp)
+            if _DIGIT[cp]:
+                _CANON_DIGIT[_TABLE[cp]] = True
         # marked known only after the values are in, so a concurrent reader never sees a hole
         _KNOWN[fresh] = True
     return _TABLE[cps], _DIGIT
@@ -150,22 +156,19 @@ def canonicalize_array(
     are canonicalised at once: no mask run, placeholder or neighbour test reaches across
     one, so the result is the concatenation of the texts' own results.
     """
-    mapped, digit = _lookup(cps)
+    mapped, _digit = _lookup(cps)
     keep_idx = np.flatnonzero(mapped != _DROP)
     out = mapped[keep_idx]
-    starts = keep_idx.astype(np.int64)
-    ends = starts + 1
+    starts = keep_idx  # int64 already, and a fresh array
     if not out.size:
-        return out, starts, ends
+        return out, starts, starts + 1
     cut = None
     if breaks is not None and len(breaks):
         # the first kept character of each text starts a new text in the canonical array
         cut = np.zeros(out.size + 1, dtype=bool)
         cut[np.searchsorted(keep_idx, breaks)] = True
         cut = cut[:-1]
-    masked = np.zeros(out.size, dtype=bool)
-    if mask_digits:
-        masked |= digit[cps[keep_idx]]
+    masked = _CANON_DIGIT[out] if mask_digits else np.zeros(out.size, dtype=bool)
     if mask_placeholders:
         is_x = out == _PLACEHOLDER_X
         if is_x.any():
@@ -186,19 +189,17 @@ def canonicalize_array(
                 long_ = re_ - rs >= min_run
                 _fill(masked, rs[long_], re_[long_])
     # lone ○ that are not placeholders stay as they are: they are rare symbols
-    if masked.any():
-        out = np.where(masked, np.uint32(_MASK_CP), out)
-        # collapse each run of masked characters into one mask symbol (runs end at a new text)
-        prev = np.concatenate(([False], masked[:-1]))
-        first = ~(masked & prev)
-        if cut is not None:
-            first |= cut
-        # ends rise with position, so a run's end is its last character's end (no ufunc.at)
-        last_end = ends[np.concatenate((first[1:], [True]))]
-        out = out[first]
-        starts = starts[first]
-        ends = last_end
-    return out, starts, ends
+    if not masked.any():
+        return out, starts, starts + 1
+    out[masked] = _MASK_CP
+    # collapse each run of masked characters into one mask symbol (runs end at a new text)
+    prev = np.concatenate(([False], masked[:-1]))
+    first = ~(masked & prev)
+    if cut is not None:
+        first |= cut
+    # a run's end is its last character's end, and every kept character is one original one
+    ends = starts[np.concatenate((first[1:], [True]))] + 1
+    return out[first], starts[first], ends
 
 
 def canonicalize(text: str, *, mask_digits: bool = True, mask_placeholders: bool = True) -> Canonical:
