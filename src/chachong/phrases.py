@@ -170,7 +170,7 @@ def _breaks(texts: Sequence[str], cps: np.ndarray, st: np.ndarray, en: np.ndarra
     brk[n] = True
     sizes = np.diff(offsets)
     brk[offsets[:-1][sizes > 0]] = True
-    for d0, d1, lo, hi in _text_pieces(sizes):
+    for d0, d1, lo, hi in _text_pieces(sizes, max(_PIECE // 4, 1)):  # ~25 MB of temporaries a piece
         # the gap before each character lo..hi-1 (texts d0..d1-1, or a piece of text d0),
         # read in the texts joined: original offsets shift by the lengths of the texts before
         o0 = int(en[lo - 1]) if lo > offsets[d0] else 0
@@ -205,21 +205,21 @@ def _breaks(texts: Sequence[str], cps: np.ndarray, st: np.ndarray, en: np.ndarra
     return brk
 
 
-def _text_pieces(sizes: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """(first text, end text, first position, end position) of pieces of about _PIECE
+def _text_pieces(sizes: np.ndarray, piece: int) -> list[tuple[int, int, int, int]]:
+    """(first text, end text, first position, end position) of pieces of about ``piece``
     positions: whole texts together, a longer text in pieces of its own."""
     out = []
     ends = np.cumsum(sizes)
     d, n_texts = 0, sizes.size
     while d < n_texts:
         lo = int(ends[d] - sizes[d])
-        if sizes[d] >= _PIECE:
-            out.extend((d, d + 1, x, min(x + _PIECE, int(ends[d]))) for x in range(lo, int(ends[d]), _PIECE))
+        if sizes[d] >= piece:
+            out.extend((d, d + 1, x, min(x + piece, int(ends[d]))) for x in range(lo, int(ends[d]), piece))
             d += 1
             continue
-        e = int(np.searchsorted(ends, lo + _PIECE, side="right"))
+        e = int(np.searchsorted(ends, lo + piece, side="right"))
         e = max(min(e, n_texts), d + 1)
-        while e > d + 1 and sizes[e - 1] >= _PIECE:
+        while e > d + 1 and sizes[e - 1] >= piece:
             e -= 1
         if ends[e - 1] > lo:
             out.append((d, e, lo, int(ends[e - 1])))
@@ -264,13 +264,15 @@ def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
 def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) -> tuple[np.ndarray, _Table]:
     """Indices (ascending) of the n-grams ``h`` (at positions ``pos``, of groups ``group``) that
     are in at least ``min_docs`` groups, and the table of those n-grams."""
-    idx = np.arange(pos.size)
     if pos.size > _PREFILTER:
         # an n-gram in min_docs groups occurs min_docs times; most n-grams are rare, so a
         # bucket count (no sort) discards them before the exact count
         b = _bucket(h, 22)
         idx = np.flatnonzero(np.bincount(b, minlength=1 << 22)[b] >= min_docs)
-    order = idx[np.argsort(h[idx], kind="stable")]
+        del b
+        order = idx[np.argsort(h[idx], kind="stable")]
+    else:
+        order = np.argsort(h, kind="stable")
     hs = h[order]
     new = np.ones(hs.size, bool)
     new[1:] = hs[1:] != hs[:-1]
@@ -278,12 +280,23 @@ def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) 
     occ = np.bincount(gid) if gid.size else np.zeros(0, np.int64)
     keep = occ[gid] >= min_docs
     order, hs, gid, new = order[keep], hs[keep], gid[keep], new[keep]
-    g = group[order]
-    o2 = np.lexsort((g, gid))
-    gg, ii = g[o2], gid[o2]
-    first = np.ones(gg.size, bool)
-    first[1:] = (gg[1:] != gg[:-1]) | (ii[1:] != ii[:-1])
-    ndocs = np.bincount(ii[first], minlength=int(occ.size))
+    # distinct (n-gram, group) pairs: one sort of a combined key (a lexsort of two keys
+    # takes twice the time and memory)
+    width = int(group.max()) + 1 if group.size else 1
+    if occ.size * width < 2**62:
+        key = gid * width + group[order]
+        key.sort()
+        first = np.ones(key.size, bool)
+        first[1:] = key[1:] != key[:-1]
+        ndocs = np.bincount(key[first] // width, minlength=int(occ.size))
+        del key, first
+    else:
+        g = group[order]
+        o2 = np.lexsort((g, gid))
+        gg, ii = g[o2], gid[o2]
+        first = np.ones(gg.size, bool)
+        first[1:] = (gg[1:] != gg[:-1]) | (ii[1:] != ii[:-1])
+        ndocs = np.bincount(ii[first], minlength=int(occ.size))
     ok = ndocs[gid] >= min_docs
     sel = new & ok
     return np.sort(order[ok]), _Table(hs[sel], ndocs[gid[sel]].astype(np.int64))
@@ -530,8 +543,12 @@ def _segment(text: _Text, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, 
 
     alen = we - ws + 1
     abase = np.cumsum(alen) - alen
-    aidx, aown = _ranges(ws, we + 1)
-    every = flag[wbase[wid[aown]] + (aidx - ws[aown])] & ~text.after_figure(aidx)
+    every = np.empty(int(alen.sum()), bool)
+    delta = wbase[wid] - ws  # the flag of position p of window w is flag[delta[w] + p]
+    cuts = np.unique(np.searchsorted(abase, np.arange(0, every.size, _PIECE), side="right") - 1)
+    for w0, w1 in pairwise([*cuts.tolist(), ws.size]):  # windows in pieces: bounded temporaries
+        aidx, aown = _ranges(ws[w0:w1], we[w0:w1] + 1)
+        every[abase[w0]:abase[w0] + aidx.size] = flag[delta[w0:w1][aown] + aidx] & ~text.after_figure(aidx)
     return bpos, bwin, _Bounds(ws, abase, every)
 def _expected_documents(words: list[str], doc_words: np.ndarray) -> np.ndarray:
     """Documents expected to use each word if it were as common as in general writing (jieba's
@@ -734,6 +751,7 @@ def mine_phrases(
     group = np.asarray(groups if groups is not None else range(len(texts)), dtype=np.int64)
     if group.size != len(texts):
         raise ValueError(f"groups has {group.size} entries for {len(texts)} texts; give one group per text")
+    group = np.unique(group, return_inverse=True)[1].reshape(-1).astype(np.int64)  # 0, 1, ... in label order
     independent = len({int(g) for g, t in zip(group, texts) if t.strip()})
     min_docs = phrase_threshold(config, independent)
     min_chars, max_chars = config.phrase_min_chars, config.phrase_max_chars
