@@ -87,7 +87,7 @@ def evaluate(corpus, result) -> dict[str, dict[str, float]]:
     by_id = {d["id"]: d for d in corpus.documents}
     starts = {d["id"]: paragraph_starts(d) for d in corpus.documents}
     found = {d.id: _mask(len(d.text), [iv for ivs in result.stats[d.id].copied.values() for iv in ivs])
-             for d in result.documents}
+             for d in result.document_records}
     truth = {i: bytearray(len(body(d))) for i, d in by_id.items()}
     kind_of_par: dict[tuple[str, int], str] = {}
     docs_of_kind: dict[str, set[str]] = defaultdict(set)

@@ -402,7 +402,7 @@ def _pipeline(st: Stages, corpus_paths: list[Path], out_dir: Path, out: dict) ->
             st.end_marks()
         with st.stage("phrases"):
             A.annotate_stock(result)
-    out["paragraph_pairs_reported"] = len(getattr(result, "paragraph_pairs", []) or [])
+    out["paragraph_pairs_reported"] = len(getattr(result, "paragraph_pair_records", None) or getattr(result, "paragraph_pairs", None) or [])
     shutil.rmtree(out_dir, ignore_errors=True)
     with st.stage("write", [(RJ, "report_dict", "report_dict"), (RJ, "dumps", "json"),
                             (RT, "to_csv", "csv"), (W, "atomic_write_text", "file io")]):

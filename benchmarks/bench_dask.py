@@ -47,7 +47,7 @@ r = audit([sys.argv[1]], progress=lambda s: marks.setdefault(s, time.perf_counte
 marks["end"] = time.perf_counter() - t0
 atomic_write_text(sys.argv[2], dumps(r))
 print(json.dumps({"wall": marks["end"], "marks": marks, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                  "paragraph_pairs": len(r.paragraph_pairs), "document_pairs": len(r.document_pairs)}))
+                  "paragraph_pairs": len(r.paragraph_pair_records), "document_pairs": len(r.document_pair_records)}))
 """
 
 _DASK = r"""
@@ -116,7 +116,7 @@ if __name__ == "__main__":
                 transfer[stage][1] += 1
     print(json.dumps({"wall": marks["end"], "marks": marks, "client_peak": peak(), "worker_peaks": client.run(peak),
                       "worker_idle": idle, "stats": stats, "client_rss": rss, "compute": compute, "transfer": transfer,
-                      "paragraph_pairs": len(r.paragraph_pairs), "document_pairs": len(r.document_pairs)}))
+                      "paragraph_pairs": len(r.paragraph_pair_records), "document_pairs": len(r.document_pair_records)}))
     client.close()
     cluster.close()
 """

@@ -54,9 +54,9 @@ def _corpus_paths(n: int, seed: int) -> list[Path]:
 
 def _summary(result) -> dict:
     return {
-        "paragraph_pairs": [(p.a, p.b, p.kind, p.jaccard, p.containment, p.spans) for p in result.paragraph_pairs],
-        "document_pairs": [(p.a, p.b, p.kind, p.jaccard, p.a_in_b, p.b_in_a) for p in result.document_pairs],
-        "passages": [(p.a, p.b, p.a_start, p.a_end, p.b_start, p.b_end, p.kind) for p in result.passages],
+        "paragraph_pairs": [(p.a, p.b, p.kind, p.jaccard, p.containment, p.spans) for p in result.paragraph_pair_records],
+        "document_pairs": [(p.a, p.b, p.kind, p.jaccard, p.a_in_b, p.b_in_a) for p in result.document_pair_records],
+        "passages": [(p.a, p.b, p.a_start, p.a_end, p.b_start, p.b_end, p.kind) for p in result.passage_records],
         "copy_ratios": [(d, s.copy_ratio, s.copy_ratio_excluding_stock) for d, s in sorted(result.stats.items())],
     }
 
@@ -92,8 +92,8 @@ def main() -> None:
     first_s = time.perf_counter() - t
     snapshot = first.cache.copy()
     print(f"{args.paragraphs:,} paragraphs, {len(documents):,} documents; read+prepare {prep:.1f} s, "
-          f"first audit_corpus {first_s:.1f} s ({len(first.paragraph_pairs):,} paragraph pairs, "
-          f"{len(first.passages):,} passages)")
+          f"first audit_corpus {first_s:.1f} s ({len(first.paragraph_pair_records):,} paragraph pairs, "
+          f"{len(first.passage_records):,} passages)")
     print(f"{'change':<40} {'rethreshold':>12} {'fresh audit':>12} {'ratio':>7}  agreement with the fresh audit")
     rows = []
     for change in CHANGES:
@@ -114,7 +114,7 @@ def main() -> None:
         print(f"{label:<40} {re_s:>10.2f} s {base_s:>10.2f} s {base_s / re_s:>6.1f}x  "
               + "; ".join(f"{k}: {v}" for k, v in agree.items()))
         rows.append({"change": change, "rethreshold_s": walls, "fresh_s": base, "agreement": agree,
-                     "paragraph_pairs": len(again.paragraph_pairs), "passages": len(again.passages)})
+                     "paragraph_pairs": len(again.paragraph_pair_records), "passages": len(again.passage_records)})
     first.cache = snapshot
     out = args.out or HERE / "out" / f"rethreshold_{args.paragraphs}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

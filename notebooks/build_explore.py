@@ -45,10 +45,10 @@ print(summary(result))"""),
 
 `copy_ratio` = characters covered by passages of at least `min_span` characters found in another
 document ÷ the document's characters; `top_source` is the single document covering most of it."""),
-    ("code", """result.documents_df.sort_values(["copy_ratio", "id"], ascending=[False, True])[
+    ("code", """result.documents.sort_values(["copy_ratio", "id"], ascending=[False, True])[
     ["id", "title", "chars", "copy_ratio", "copy_ratio_excluding_stock", "top_source", "top_source_ratio",
      "stock_ratio", "placeholders"]]"""),
-    ("code", """result.document_pairs_df"""),
+    ("code", """result.document_pairs"""),
     ("md", """## The similarity matrix as a heat map
 
 Row document's share covered by passages found in the column document. Chinese labels need a CJK font:
@@ -69,7 +69,7 @@ plt.rcParams["axes.unicode_minus"] = False
 print("font:", plt.rcParams["font.family"])"""),
     ("code", """def heatmap(result, title):
     m = result.similarity_matrix()
-    titles = result.documents_df.set_index("id")["title"]
+    titles = result.documents.set_index("id")["title"]
     labels = [f"{i} {titles[i][:12]}" for i in m.index]
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     im = ax.imshow(m.values, cmap="Reds", vmin=0, vmax=1)
@@ -85,7 +85,7 @@ heatmap(result, "示例汇编：文档相似度矩阵");"""),
 
 `result.pair(a, b)` renders the two documents with the copied passages highlighted in the same colour
 (the same markup as the HTML report); `result.document(id)` renders one document with its sources."""),
-    ("code", """ident = result.document_pairs_df.query("kind == 'identical'")
+    ("code", """ident = result.document_pairs.query("kind == 'identical'")
 a, b = ident.iloc[0][["a", "b"]]
 result.pair(a, b)"""),
     ("code", """result.document("d08")"""),
@@ -93,8 +93,8 @@ result.pair(a, b)"""),
 
 Phrases that many independent documents share are formulas, not copying; they are listed apart, and
 copy ratios are also given without them."""),
-    ("code", """result.stock_phrases_df.head(15)"""),
-    ("code", """result.boilerplate_df"""),
+    ("code", """result.stock_phrases.head(15)"""),
+    ("code", """result.boilerplate"""),
     ("md", """## Re-thresholding without re-hashing
 
 `rethreshold` re-filters the same prepared corpus at other pairing settings; shingles and signatures
@@ -102,26 +102,26 @@ are reused."""),
     ("code", """rows = []
 for t in (0.3, 0.5, 0.7, 0.9):
     r = result.rethreshold(threshold=t)
-    rows.append({"threshold": t, "paragraph_pairs": len(r.paragraph_pairs_df),
-                 "document_pairs": len(r.document_pairs_df)})
+    rows.append({"threshold": t, "paragraph_pairs": len(r.paragraph_pairs),
+                 "document_pairs": len(r.document_pairs)})
 pd.DataFrame(rows)"""),
     ("code", """r20 = result.rethreshold(min_span=20)
-r20.documents_df[["id", "copy_ratio"]].merge(result.documents_df[["id", "copy_ratio"]], on="id",
+r20.documents[["id", "copy_ratio"]].merge(result.documents[["id", "copy_ratio"]], on="id",
                                                  suffixes=("_min_span_20", "_min_span_13"))"""),
     ("md", """## The seed compilation (when `../shared/corpus` is present)
 
 Sixteen real 2023 work summaries; two of them are the same report listed twice."""),
     ("code", """if SEED.is_file():
     seed = chachong.audit([SEED])
-    display(seed.documents_df.sort_values(["copy_ratio", "id"], ascending=[False, True])[
+    display(seed.documents.sort_values(["copy_ratio", "id"], ascending=[False, True])[
         ["id", "title", "copy_ratio", "top_source", "stock_ratio", "placeholders"]])
     heatmap(seed, "种子汇编：文档相似度矩阵")
     plt.show()
-    display(seed.stock_phrases_df.head(20))
+    display(seed.stock_phrases.head(20))
 else:
     print("shared corpus not present; skipped")"""),
     ("code", """if SEED.is_file():
-    sim = seed.paragraph_pairs_df
+    sim = seed.paragraph_pairs
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.hist(sim["jaccard"], bins=20, range=(0, 1), color="#b22")
     ax.set_xlabel("段落对 Jaccard 相似度")

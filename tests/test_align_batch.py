@@ -180,8 +180,8 @@ def test_batched_rounds_are_used_and_agree(monkeypatch):
     assert calls
     monkeypatch.setattr(passages_mod, "_BATCH_MIN", 10**9)  # every round window by window
     r_slow = audit(docs, AuditConfig(stock_min_documents=50))
-    assert r_fast.passages == r_slow.passages and r_fast.passages
-    assert r_fast.paragraph_pairs == r_slow.paragraph_pairs
+    assert r_fast.passage_records == r_slow.passage_records and r_fast.passage_records
+    assert r_fast.paragraph_pair_records == r_slow.paragraph_pair_records
 
 
 @pytest.mark.parametrize("k", [1, 5, 8])

@@ -19,25 +19,25 @@ def example():
 
 
 def test_dataframes_have_documented_columns(example):
-    assert list(example.documents_df.columns) == DOCUMENT_COLUMNS
-    assert list(example.paragraphs_df.columns) == PARAGRAPH_COLUMNS
-    assert list(example.paragraph_pairs_df.columns) == PARAGRAPH_PAIR_COLUMNS
-    assert list(example.document_pairs_df.columns) == DOCUMENT_PAIR_COLUMNS
-    assert list(example.clusters_df.columns) == CLUSTER_COLUMNS
-    assert len(example.documents_df) == 10
-    assert example.paragraphs_df["chars"].sum() == sum(len(p.text) for d in example.documents for p in d.paragraphs)
+    assert list(example.documents.columns) == DOCUMENT_COLUMNS
+    assert list(example.paragraphs.columns) == PARAGRAPH_COLUMNS
+    assert list(example.paragraph_pairs.columns) == PARAGRAPH_PAIR_COLUMNS
+    assert list(example.document_pairs.columns) == DOCUMENT_PAIR_COLUMNS
+    assert list(example.clusters.columns) == CLUSTER_COLUMNS
+    assert len(example.documents) == 10
+    assert example.paragraphs["chars"].sum() == sum(len(p.text) for d in example.document_records for p in d.paragraphs)
 
 
 def test_dataframes_agree_with_json(example):
     report = json.loads(example.to_json())
-    df = example.documents_df.set_index("id")
+    df = example.documents.set_index("id")
     for d in report["documents"]:
         assert df.loc[d["id"], "copy_ratio"] == d["copy_ratio"]
-    assert len(example.paragraph_pairs_df) == len(report["paragraph_pairs"])
+    assert len(example.paragraph_pairs) == len(report["paragraph_pairs"])
 
 
 def test_paragraph_copied_share(example):
-    df = example.paragraphs_df.set_index("id")
+    df = example.paragraphs.set_index("id")
     # the identical documents d06/d07 are copied entirely
     assert (df[df["document"] == "d06"]["copied_share"] == 1.0).all()
     assert df.loc["d04:p001", "copied_share"] == 0.0
@@ -55,7 +55,7 @@ def test_similarity_matrix(example):
 def test_rethreshold_refilters_without_rehashing(example):
     strict = example.rethreshold(threshold=0.95, containment=0.99)
     assert strict.corpus.signatures is example.corpus.signatures
-    assert len(strict.paragraph_pairs) <= len(example.paragraph_pairs)
+    assert len(strict.paragraph_pair_records) <= len(example.paragraph_pair_records)
     again = strict.rethreshold(threshold=example.config.threshold, containment=example.config.containment)
     assert again.to_json() == example.to_json()
 

@@ -80,8 +80,8 @@ def test_seed_documents_follow_the_toc(seed_path, seed_result):
     toc = [line.split("\t")[0].strip() for line in lines[:40] if "\t" in line]
     toc = [t for t in toc if t not in ("目录",) and "汇编" not in t]
     assert len(toc) == 16
-    assert [d.title for d in seed_result.documents] == toc
-    assert all("目录" not in d.text[:50] for d in seed_result.documents)
+    assert [d.title for d in seed_result.document_records] == toc
+    assert all("目录" not in d.text[:50] for d in seed_result.document_records)
 
 
 def test_seed_identical_pair(seed_result):
@@ -107,7 +107,7 @@ def test_seed_no_other_pair_is_close(seed_result):
             assert p["jaccard"] < 0.3
     # no document pair rests only on short paragraphs: it rests on a paragraph pair of real
     # paragraphs, or on copied passages of at least min_span exactly matched characters
-    lengths = {p.id: len(p.text) for doc in seed_result.documents for p in doc.paragraphs}
+    lengths = {p.id: len(p.text) for doc in seed_result.document_records for p in doc.paragraphs}
     for dp in d["document_pairs"]:
         used = [pp for pp in d["paragraph_pairs"] if pp["a"].startswith(dp["a"] + ":") and pp["b"].startswith(dp["b"] + ":")]
         passages = [s for s in d["passages"] if (s["a"], s["b"]) == (dp["a"], dp["b"])]

@@ -37,7 +37,7 @@ def test_background_gives_the_same_report(loaded, monkeypatch):
     both = chachong.audit(loaded, workers=2)
     assert started == [1]
     assert _without_settings(both) == _without_settings(serial)
-    assert both.stock_phrases and both.boilerplate  # the example has both: the comparison means something
+    assert both.stock_phrase_records and both.boilerplate_records  # the example has both: the comparison means something
 
 
 def test_a_failing_background_process_is_computed_again_here(loaded, monkeypatch):

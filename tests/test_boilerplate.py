@@ -184,13 +184,13 @@ def test_example_compilation_boilerplate():
     from chachong.audit import audit
 
     r = audit(["examples/compilation.txt"])
-    by = {(f["kind"], f["text"]): f for f in r.boilerplate}
+    by = {(f["kind"], f["text"]): f for f in r.boilerplate_records}
     ad = by[("repeated-line", "【笔杆子素材网】——每日更新公文范文，关注公众号获取更多资料")]
     assert [x["line"] for x in ad["locations"]] == [132, 133] and all(x["document"] is None for x in ad["locations"])
     assert [(x["document"], x["line"]) for x in by[("marker", "##vipbegin##")]["locations"]] == [("d09", 115)]
     assert [(x["document"], x["line"]) for x in by[("marker", "##vipend##")]["locations"]] == [(None, 135)]
-    assert {d.id: r.stats[d.id].placeholders for d in r.documents if r.stats[d.id].placeholders} == {"d04": 5, "d09": 3}
-    last = r.documents[-1]
+    assert {d.id: r.stats[d.id].placeholders for d in r.document_records if r.stats[d.id].placeholders} == {"d04": 5, "d09": 3}
+    last = r.document_records[-1]
     assert "笔杆子" not in last.text and "##vipend##" not in last.text
     assert last.text.endswith("努力办好人民满意的教育。")
 
@@ -198,33 +198,33 @@ def test_example_compilation_boilerplate():
 @pytest.mark.corpus
 def test_seed_adverts_and_markers(seed_path, seed_result):
     r = seed_result
-    by = {(f["kind"], f["text"][:8]): f for f in r.boilerplate}
+    by = {(f["kind"], f["text"][:8]): f for f in r.boilerplate_records}
     # the advert text is read from the shared file, never copied into the repository
     lines = seed_path.read_text(encoding="utf-8").split("\n")
     advert = lines[425][:8]
     assert lines[426][:8] == advert
     assert [x["line"] for x in by[("repeated-line", advert)]["locations"]] == [426, 427]
-    assert all(x["document"] is None for f in r.boilerplate if f["kind"] != "placeholder"
+    assert all(x["document"] is None for f in r.boilerplate_records if f["kind"] != "placeholder"
                and f["text"] != "##paidbegin##" for x in f["locations"])
-    cut = sorted(x["line"] for f in r.boilerplate if f["kind"] in ("repeated-line", "advert") for x in f["locations"])
+    cut = sorted(x["line"] for f in r.boilerplate_records if f["kind"] in ("repeated-line", "advert") for x in f["locations"])
     assert cut == [426, 427, 428, 429]
     (begin,) = by[("marker", "##paidbe")]["locations"]
     assert begin["document"] is not None and begin["line"] == 155
     assert [(x["document"], x["line"]) for x in by[("marker", "##paiden")]["locations"]] == [(None, 432)]
-    last = r.documents[-1]
+    last = r.document_records[-1]
     assert advert[1:3] not in last.text and "##" not in last.text and last.text.endswith("运行状况。")
 
 
 @pytest.mark.corpus
 def test_seed_placeholders_per_document(seed_result):
     r = seed_result
-    counts = {d.id: r.stats[d.id].placeholders for d in r.documents}
-    title = {d.title: d.id for d in r.documents}
+    counts = {d.id: r.stats[d.id].placeholders for d in r.document_records}
+    title = {d.title: d.id for d in r.document_records}
     soe = counts[title["国有企业2023年工作总结"]]
     assert soe >= 50 and soe == max(counts.values())
     assert counts[title["2023年清廉机关建设工作总结"]] == 0
-    assert sum(f["occurrences"] for f in r.boilerplate if f["kind"] == "placeholder") == sum(counts.values())
-    x = next(f for f in r.boilerplate if f["kind"] == "placeholder" and f["text"] == "x")
+    assert sum(f["occurrences"] for f in r.boilerplate_records if f["kind"] == "placeholder") == sum(counts.values())
+    x = next(f for f in r.boilerplate_records if f["kind"] == "placeholder" and f["text"] == "x")
     assert {loc["document"] for loc in x["locations"]} == {title["国有企业2023年工作总结"]}
 
 

@@ -35,7 +35,7 @@ def write_page(result, path: Path) -> Path:
 
 
 def identical_pair(result) -> tuple[str, str]:
-    pair = next(p for p in sorted(result.document_pairs, key=lambda p: (p.a, p.b)) if p.kind == "identical")
+    pair = next(p for p in sorted(result.document_pair_records, key=lambda p: (p.a, p.b)) if p.kind == "identical")
     return pair.a, pair.b
 
 
@@ -118,21 +118,21 @@ def test_example_report_in_a_browser(chromium, tmp_path):
     result = audit([source])
     page = write_page(result, tmp_path / "report.html")
     a, z = identical_pair(result)
-    check_report(chromium, page, a, z, tmp_path, len(result.documents))
+    check_report(chromium, page, a, z, tmp_path, len(result.document_records))
     print(f"screenshots: {tmp_path}")
 
 
 def test_seed_report_in_a_browser(chromium, seed_result, tmp_path):
     page = write_page(seed_result, tmp_path / "report.html")
     a, z = identical_pair(seed_result)
-    check_report(chromium, page, a, z, tmp_path, len(seed_result.documents))
+    check_report(chromium, page, a, z, tmp_path, len(seed_result.document_records))
     print(f"screenshots: {tmp_path}")
 
 
 def test_hostile_text_does_not_execute(chromium, tmp_path):
     b = chromium
     result = audit([browser.write_corpus(tmp_path / "in")])
-    hostile = next(d for d in result.documents if d.title == browser.HOSTILE_TITLE)
+    hostile = next(d for d in result.document_records if d.title == browser.HOSTILE_TITLE)
     page = write_page(result, tmp_path / "report.html")
     b.open(page)
     no_markup = ("(() => ({xss: typeof window.__xss, scripts: document.scripts.length,"
@@ -147,7 +147,7 @@ def test_hostile_text_does_not_execute(chromium, tmp_path):
     rows = b.js("Array.from(document.querySelectorAll('#documents-table tbody tr')).map(r => r.textContent)")
     assert len(rows) == 1 and browser.HOSTILE_TITLE in rows[0]
     assert b.js(no_markup) == clean
-    views = [f"doc={hostile.id}"] + [f"pair={p.a}~{p.b}" for p in result.document_pairs if hostile.id in (p.a, p.b)]
+    views = [f"doc={hostile.id}"] + [f"pair={p.a}~{p.b}" for p in result.document_pair_records if hostile.id in (p.a, p.b)]
     for view in views:
         b.js(f"location.hash = {view!r}")
         b.pump(0.2)

@@ -92,7 +92,7 @@ def test_seed_compilation_fifteen_indexed_sixteenth_checked(seed_path, tmp_path,
 def test_check_numbers_agree_with_audit(examples, example_index):
     comp, copied, fresh = examples
     full = audit([comp, copied, fresh])
-    by_source = {d.source: full.stats[d.id] for d in full.documents}
+    by_source = {d.source: full.stats[d.id] for d in full.document_records}
     for result in (check([copied, fresh], index=example_index), check([copied, fresh], against=[comp])):
         got = {d.source: d for d in result.documents}
         for src in (copied.as_posix(), fresh.as_posix()):

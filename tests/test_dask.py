@@ -95,7 +95,7 @@ def test_example_in_many_partitions(client):
 def test_generated_corpus(generated, client):
     """3,000 synthetic paragraphs with planted near-duplicates and stock phrases, in 8 partitions."""
     local = audit([generated])
-    assert len(local.paragraph_pairs) > 50
+    assert len(local.paragraph_pair_records) > 50
     got = audit_dask([generated], client=client, partition_paragraphs=400)
     assert dumps(got) == dumps(local)
 
@@ -123,7 +123,7 @@ def test_folder_with_bad_inputs(tmp_path, client):
     inputs = [folder, tmp_path / "missing.txt", folder / "b.txt", tmp_path / "x.xyz"]
     (tmp_path / "x.xyz").write_text("?", encoding="utf-8")
     local = audit(inputs)
-    assert local.skipped and len(local.documents) > 20
+    assert local.skipped and len(local.document_records) > 20
     got = audit_dask(inputs, client=client, partition_paragraphs=30)
     assert dumps(got) == dumps(local)
 
@@ -137,15 +137,15 @@ def test_identical_short_documents_in_different_partitions(tmp_path, client):
     (tmp_path / "m.txt").write_text(text, encoding="utf-8")
     (tmp_path / "z.txt").write_text("通知\n请各单位按时报送。\n", encoding="utf-8")
     local = audit([tmp_path])
-    first, last = local.documents[0].id, local.documents[-1].id
-    assert any((p.a, p.b, p.kind) == (first, last, "identical") for p in local.document_pairs)
+    first, last = local.document_records[0].id, local.document_records[-1].id
+    assert any((p.a, p.b, p.kind) == (first, last, "identical") for p in local.document_pair_records)
     assert dumps(audit_dask([tmp_path], client=client, partition_paragraphs=25)) == dumps(local)
 
 
 def test_nothing_readable(tmp_path, client):
     inputs = [tmp_path / "missing.txt", tmp_path]
     local = audit(inputs)
-    assert not local.documents and len(local.skipped) == 2
+    assert not local.document_records and len(local.skipped) == 2
     assert dumps(audit_dask(inputs, client=client)) == dumps(local)
 
 
@@ -183,7 +183,7 @@ def test_local_engine_does_not_import_dask(tmp_path):
     code = (
         "import sys, chachong\n"
         f"r = chachong.audit([{str(EXAMPLE)!r}])\n"
-        "assert r.paragraph_pairs\n"
+        "assert r.paragraph_pair_records\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -79,7 +79,7 @@ def test_example_pair_view_marks_changed_figures():
         pytest.skip("examples/compilation.txt is absent")
     result = audit([EXAMPLE])
     data = page_data(render(result, report_dict(result)))
-    text = {d.id: d.text for d in result.documents}
+    text = {d.id: d.text for d in result.document_records}
     view = data["views"]["d01~d05"]  # the template copy (examples/README.md plant 2)
     left = [text["d01"][s:e] for s, e, _ in view["da"]]
     right = [text["d05"][s:e] for s, e, _ in view["db"]]
@@ -122,9 +122,9 @@ def test_file_names_in_the_header_are_escaped(tmp_path):
 def test_data_block_carries_views_texts_and_marks(corpus_result, corpus_page):
     result, report = corpus_result
     data = page_data(corpus_page)
-    assert [d["id"] for d in data["docs"]] == [d.id for d in result.documents]
+    assert [d["id"] for d in data["docs"]] == [d.id for d in result.document_records]
     assert set(data["views"]) == {f"{p['a']}~{p['b']}" for p in report["document_pairs"]}
-    texts = {d.id: d.text for d in result.documents}
+    texts = {d.id: d.text for d in result.document_records}
     # identical texts are stored once
     assert data["docs"][0]["text"] == data["docs"][1]["text"]
     assert len(data["texts"]) == len(set(texts.values()))
@@ -147,7 +147,7 @@ def test_data_block_carries_views_texts_and_marks(corpus_result, corpus_page):
     assert flat[0] == result.stats["d04"].copied[src][0][0]
     # the matrix holds every document, groups contiguous
     order = data["order"]
-    assert sorted(order) == [d.id for d in result.documents]
+    assert sorted(order) == [d.id for d in result.document_records]
     pos = sorted(order.index(x) for x in ("d01", "d02", "d03"))
     assert pos == list(range(pos[0], pos[0] + 3))
 
@@ -186,9 +186,9 @@ def test_stock_phrases_boilerplate_and_placeholders_render(corpus_result):
     res = replace(result, stats=dict(result.stats))
     res.stats["d04"] = replace(result.stats["d04"], stock=[(0, 4), (2, 8)], boilerplate=[(10, 14, "placeholder")],
                                placeholders=1, stock_ratio=8 / len(result.document("d04").text))
-    res.stock_phrases = [{"phrase": "今年以来<b>", "documents": 7, "occurrences": 9,
+    res.stock_phrase_records = [{"phrase": "今年以来<b>", "documents": 7, "occurrences": 9,
                           "examples": [{"document": "d04", "start": 0, "end": 4}]}]
-    res.boilerplate = [{"text": "【广告】关注公众号</td><script>", "kind": "repeated-line", "occurrences": 3,
+    res.boilerplate_records = [{"text": "【广告】关注公众号</td><script>", "kind": "repeated-line", "occurrences": 3,
                         "locations": [{"document": "d04", "line": 3}, {"document": "d05", "line": 4},
                                       {"document": None, "line": 40}]}]
     res.stock_paragraphs = [{"text": "现在，我代表<i>", "documents": 6, "independent_documents": 6,

@@ -84,13 +84,13 @@ def test_table_rows_have_as_many_cells_as_their_header(corpus_result):
 def test_stock_phrases_and_boilerplate_listed_when_present(corpus_result):
     result, _ = corpus_result
     res = replace(result)
-    res.stock_phrases = [{"phrase": "切实加强|*", "documents": 8, "occurrences": 12}]
-    res.boilerplate = [{"text": "【广告】[点此](http://x)", "kind": "repeated-line", "occurrences": 2}]
+    res.stock_phrase_records = [{"phrase": "切实加强|*", "documents": 8, "occurrences": 12}]
+    res.boilerplate_records = [{"text": "【广告】[点此](http://x)", "kind": "repeated-line", "occurrences": 2}]
     md = render(res, report_dict(res))
     assert "| 切实加强\\|\\* | 8 | 12 |" in section(md, "套话 Stock phrases")
     assert "| 【广告】\\[点此\\](http://x) | repeated-line | 2 |" in section(md, "模板残留 Boilerplate")
     none = replace(result)
-    none.stock_phrases, none.boilerplate = [], []
+    none.stock_phrase_records, none.boilerplate_records = [], []
     bare = render(none, report_dict(none))
     assert "## 套话" not in bare and "## 模板残留" not in bare  # absent when there are none
 

@@ -243,7 +243,7 @@ def example_result():
 
 def test_example_report_records(example_result):
     r = example_result
-    top = {p["phrase"]: p for p in r.stock_phrases}
+    top = {p["phrase"]: p for p in r.stock_phrase_records}
     # d06 = d07 and d05 is d01 with other names: 10 documents, 8 independent
     assert top["学习贯彻党的二十大精神"]["documents"] == 7 and top["学习贯彻党的二十大精神"]["share"] == 0.875
     for text in ("下一步工作计划", "存在的问题和不足", "切实加强", "进一步提高", "扎实推进", "取得了一定成效", "高度重视"):
@@ -257,7 +257,7 @@ def test_example_report_records(example_result):
 
 def test_example_stock_shares(example_result):
     r = example_result
-    for d in r.documents:
+    for d in r.document_records:
         st_ = r.stats[d.id]
         assert st_.stock == merge(st_.stock) and all(0 <= s < e <= len(d.text) for s, e in st_.stock)
         assert 0 < st_.stock_ratio < 0.5
@@ -273,9 +273,9 @@ def test_report_limit_lists_fewer_but_counts_all(example_result):
     from chachong.audit import audit
 
     short = audit([EXAMPLE], AuditConfig(phrase_report_limit=3))
-    assert short.stock_phrases == example_result.stock_phrases[:3]
-    assert [short.stats[d.id].stock for d in short.documents] == [
-        example_result.stats[d.id].stock for d in example_result.documents]
+    assert short.stock_phrase_records == example_result.stock_phrase_records[:3]
+    assert [short.stats[d.id].stock for d in short.document_records] == [
+        example_result.stats[d.id].stock for d in example_result.document_records]
     with pytest.raises(ConfigError, match="phrase_report_limit"):
         AuditConfig(phrase_report_limit=-1)
 
@@ -284,9 +284,9 @@ def test_example_report_is_deterministic(example_result):
     from chachong.audit import audit
 
     again = audit([EXAMPLE])
-    assert json.dumps(again.stock_phrases, ensure_ascii=False) == json.dumps(example_result.stock_phrases,
+    assert json.dumps(again.stock_phrase_records, ensure_ascii=False) == json.dumps(example_result.stock_phrase_records,
                                                                            ensure_ascii=False)
-    assert again.boilerplate == example_result.boilerplate
+    assert again.boilerplate_records == example_result.boilerplate_records
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def _fragments(documents, mined, top: int) -> list[str]:
 
 @pytest.mark.corpus
 def test_seed_formulas_complete_and_high(seed_result):
-    top = [p["phrase"] for p in seed_result.stock_phrases]
+    top = [p["phrase"] for p in seed_result.stock_phrase_records]
     assert "学习贯彻D的二十大精神" in top[:30]
     assert "取得了一定成效" in top[:30]
     assert not [t for t in top[:50] if t.endswith(("二十大精", "进一步提")) or t.startswith("步")]
@@ -367,11 +367,11 @@ def test_seed_formulas_complete_and_high(seed_result):
 @pytest.mark.corpus
 def test_seed_top_50_holds_no_fragment(seed_result):
     r = seed_result
-    groups = independent_groups([d.id for d in r.documents], r.document_pairs)
-    assert len(set(groups)) == len(r.documents) - 1  # the two identical summaries count once
-    mined = mine_phrases([d.text for d in r.documents], groups, r.config)
-    assert [p.text for p in mined[:50]] == [p["phrase"] for p in r.stock_phrases[:50]]
-    assert _fragments(r.documents, mined, 50) == []
+    groups = independent_groups([d.id for d in r.document_records], r.document_pair_records)
+    assert len(set(groups)) == len(r.document_records) - 1  # the two identical summaries count once
+    mined = mine_phrases([d.text for d in r.document_records], groups, r.config)
+    assert [p.text for p in mined[:50]] == [p["phrase"] for p in r.stock_phrase_records[:50]]
+    assert _fragments(r.document_records, mined, 50) == []
     for p in mined:
         assert p.documents == len({groups[d] for d, _, _ in p.locations})
 

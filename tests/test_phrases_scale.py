@@ -74,8 +74,8 @@ def test_a_long_text_counts_once_per_phrase():
 
 def test_the_prepared_corpus_gives_the_same_phrases():
     result = audit([EXAMPLE])
-    texts = [d.text for d in result.documents]
-    groups = independent_groups([d.id for d in result.documents], result.document_pairs)
+    texts = [d.text for d in result.document_records]
+    groups = independent_groups([d.id for d in result.document_records], result.document_pair_records)
     alone = mine_phrases(texts, groups, result.config)
     assert alone
     assert mine_phrases(texts, groups, result.config, corpus=result.corpus) == alone

@@ -214,9 +214,9 @@ def test_audit_of_random_documents(sources, config):
     assert audit(documents_from_sources(sources, config)[0], config).to_json() == text  # deterministic
 
     event(f"paragraph pairs: {bool(report['paragraph_pairs'])}, passages: {bool(report.get('passages'))}")
-    docs = {d.id: d for d in result.documents}
+    docs = {d.id: d for d in result.document_records}
     assert [d["id"] for d in report["documents"]] == list(docs)
-    for d in result.documents:
+    for d in result.document_records:
         assert d.text.strip()
         for p in d.paragraphs:
             assert 0 <= p.start < p.end <= len(d.text) and p.text == d.text[p.start:p.end]
@@ -240,7 +240,7 @@ def test_audit_of_random_documents(sources, config):
     for stats in result.stats.values():
         for value in (stats.copy_ratio, stats.copy_ratio_excluding_stock, stats.stock_ratio):
             assert 0.0 <= value <= 1.0
-    for pair in result.document_pairs:
+    for pair in result.document_pair_records:
         assert 0.0 <= min(pair.jaccard, pair.a_in_b, pair.b_in_a) <= max(pair.jaccard, pair.a_in_b, pair.b_in_a) <= 1.0
 
 
@@ -255,7 +255,7 @@ def test_a_document_and_its_exact_copy_are_found(sources):
     documents, _, _ = documents_from_sources([original, copy], config)
     assume(len(documents) == 2)
     result = audit(documents, config)
-    [pair] = result.document_pairs
+    [pair] = result.document_pair_records
     assert (pair.a, pair.b, pair.kind) == (documents[0].id, documents[1].id, "identical")
     assert pair.a_in_b == pair.b_in_a == 1.0
 
@@ -275,3 +275,16 @@ def test_pairs_across_owners_is_the_filtered_all_pairs(rows):
     want = sorted((int(items[i]), int(items[j])) for i in range(len(rows)) for j in range(i + 1, len(rows))
                   if rows[i][0] == rows[j][0] and rows[i][1] != rows[j][1])
     assert got == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-5, 40), max_size=60), st.lists(st.integers(-5, 40), max_size=30))
+def test_sorting_set_operations_equal_numpys(a, b):
+    """chachong.arrays.unique/setdiff (sorting, for numpy 2.3+'s slow hash path) equal np.unique/np.setdiff1d."""
+    import numpy as np
+
+    from chachong.arrays import setdiff, unique
+
+    x, y = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+    assert unique(x).tolist() == np.unique(x).tolist()
+    assert setdiff(x, y).tolist() == np.setdiff1d(x, y).tolist()

@@ -52,8 +52,8 @@ def test_stricter_pairing_refilters_without_pairing_or_aligning_again(example, m
     monkeypatch.setattr(audit_module, "find_boilerplate", fail, raising=False)
     monkeypatch.setattr("chachong.boilerplate.find_boilerplate", fail)
     strict = example.rethreshold(threshold=0.95, containment=0.99)
-    assert len(strict.paragraph_pairs) <= len(example.paragraph_pairs)
-    assert {(p.a, p.b) for p in strict.paragraph_pairs} <= {(p.a, p.b) for p in example.paragraph_pairs}
+    assert len(strict.paragraph_pair_records) <= len(example.paragraph_pair_records)
+    assert {(p.a, p.b) for p in strict.paragraph_pair_records} <= {(p.a, p.b) for p in example.paragraph_pair_records}
 
 
 def test_only_document_pairs_whose_inputs_changed_are_aligned_again(example, monkeypatch):
@@ -68,7 +68,7 @@ def test_only_document_pairs_whose_inputs_changed_are_aligned_again(example, mon
     example.rethreshold()  # the same settings: everything from the cache
     assert calls == []
     example.rethreshold(threshold=0.99)  # fewer verified regions: only their document pairs again
-    total_regions = len(example.paragraph_pairs)
+    total_regions = len(example.paragraph_pair_records)
     assert all(r < total_regions for _, r in calls)
 
 
@@ -78,7 +78,7 @@ def test_lowering_the_threshold_below_the_first_audit_pairs_again(example, monke
     monkeypatch.setattr(audit_module, "pair_candidates", lambda corpus: calls.append(1) or real(corpus))
     low = example.rethreshold(threshold=0.3)
     assert calls == [1]
-    assert len(low.paragraph_pairs) >= len(example.paragraph_pairs)
+    assert len(low.paragraph_pair_records) >= len(example.paragraph_pair_records)
 
 
 def test_rethreshold_refuses_shingle_settings(example):

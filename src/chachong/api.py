@@ -77,4 +77,4 @@ def mine_phrases(inputs: Sequence[str | Path] | Sequence[Document] | LoadedCorpu
     from chachong.audit import audit
 
     result = audit(inputs, config, **settings)
-    return result.stock_phrases_df
+    return result.stock_phrases

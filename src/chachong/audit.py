@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from chachong.arrays import unique
 from chachong.background import Background, BackgroundError, cores
 from chachong.background import available as background_available
 from chachong.cluster import UnionFind, groups
@@ -146,7 +147,7 @@ def audit(
 
     >>> r = audit([Document("d01", "甲", "a.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1),
     ...            Document("d02", "乙", "b.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1)])
-    >>> [(p.a, p.b, p.kind) for p in r.document_pairs]
+    >>> [(p.a, p.b, p.kind) for p in r.document_pair_records]
     [('d01', 'd02', 'identical')]
     """
     if settings:
@@ -284,12 +285,12 @@ _NOT_PHRASES = ("threshold", "containment", "min_paragraph_chars", "document_thr
 def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None:
     """Stock phrases, boilerplate findings and placeholders (phrases.py, boilerplate.py).
 
-    Fills ``result.stock_phrases``, ``result.boilerplate`` and, per document,
+    Fills ``result.stock_phrase_records``, ``result.boilerplate_records`` and, per document,
     ``stock``, ``stock_ratio``, ``copy_ratio_excluding_stock`` and ``placeholders``.
     """
     from chachong.phrases import coverage, independent_groups, merge, phrase_records, shares
 
-    docs = result.documents
+    docs = result.document_records
     # the stock paragraphs found while pairing are stock phrasing in every document they occur in
     for sp in result.stock_paragraphs:
         for member in sp["members"]:
@@ -297,7 +298,7 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None
             para = result.document(doc_id).paragraphs[int(member.split(":p")[1]) - 1]
             result.stats[doc_id].stock.append((para.start, para.end))
     cache = cache if cache is not None else StageCache()
-    groups = independent_groups([d.id for d in docs], result.document_pairs)
+    groups = independent_groups([d.id for d in docs], result.document_pair_records)
     found, phrases = _stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
     covered = coverage(phrases, len(docs))
     for i, doc in enumerate(docs):
@@ -308,8 +309,8 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None
         st.placeholders = found.placeholders[i]
         st.boilerplate = found.intervals[i]
     limit = result.config.phrase_report_limit
-    result.stock_phrases = phrase_records(phrases[:limit] if limit else phrases, docs, len(set(groups)))
-    result.boilerplate = found.findings
+    result.stock_phrase_records = phrase_records(phrases[:limit] if limit else phrases, docs, len(set(groups)))
+    result.boilerplate_records = found.findings
 
 
 def stock_threshold(config: AuditConfig, independent_documents: int) -> int:
@@ -329,7 +330,7 @@ def _document_groups(corpus: Corpus, table: PairTable, cache: StageCache | None 
     n = len(corpus.documents)
     uf = UnionFind(n)
     jac: dict[tuple[int, int], float] = {}
-    codes = np.unique(corpus.par_doc[table.a].astype(np.int64) * n + corpus.par_doc[table.b])
+    codes = unique(corpus.par_doc[table.a].astype(np.int64) * n + corpus.par_doc[table.b])
     doc_pairs = list(zip((codes // n).tolist(), (codes % n).tolist()))
     est = _estimated_jaccard(corpus, doc_pairs, cache)
     for da, db in doc_pairs:
@@ -440,7 +441,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     result = AuditResult(config, docs, par_pairs, doc_pairs, clusters, stats, skipped, warnings, corpus=corpus)
     result.stock_paragraphs = stock_paragraphs
     # not a declared field of AuditResult yet (result.py is not this stage's file); report/json.py reads it
-    result.passages = passages  # type: ignore[attr-defined]
+    result.passage_records = passages  # type: ignore[attr-defined]
     return result
 
 

@@ -403,11 +403,11 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
     result = assemble(corpus, table, [], [], say)
     pos = {d.id: i for i, d in enumerate(docs)}
     pairs_of: dict[str, list] = {d.id: [] for d in docs}
-    for p in result.document_pairs:
+    for p in result.document_pair_records:
         pairs_of[p.a].append(p)
         pairs_of[p.b].append(p)
     par_pairs: dict[tuple[str, str], list] = {}
-    for pp in result.paragraph_pairs:
+    for pp in result.paragraph_pair_records:
         da, db = pp.a.split(":")[0], pp.b.split(":")[0]
         par_pairs.setdefault((da, db), []).append(pp)
     out = []

@@ -136,7 +136,7 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
         click.echo(f"skipped: {s.path}: {s.reason}", err=True)
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
-    if not result.documents:
+    if not result.document_records:
         raise InputError("nothing could be read; see the reasons above") from None
     try:
         written = write_report(result, out_dir, fmts)
@@ -148,19 +148,19 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
 
 def summary(result, top: int = 10) -> str:
     """The short terminal summary: corpus, identical documents, top pairs, top copy ratios."""
-    docs = {d.id: d for d in result.documents}
-    lines = [f"{len(result.documents)} documents, {sum(len(d.paragraphs) for d in result.documents)} paragraphs, "
-             f"{sum(len(d.text) for d in result.documents)} characters; "
-             f"{len(result.paragraph_pairs)} paragraph pairs, {len(result.clusters)} duplicate groups"]
-    ident = [p for p in result.document_pairs if p.kind == "identical"]
+    docs = {d.id: d for d in result.document_records}
+    lines = [f"{len(result.document_records)} documents, {sum(len(d.paragraphs) for d in result.document_records)} paragraphs, "
+             f"{sum(len(d.text) for d in result.document_records)} characters; "
+             f"{len(result.paragraph_pair_records)} paragraph pairs, {len(result.cluster_records)} duplicate groups"]
+    ident = [p for p in result.document_pair_records if p.kind == "identical"]
     if ident:
         lines.append("identical documents:")
         lines += [f"  {p.a} = {p.b}  {docs[p.a].title}" for p in ident]
-    pairs = sorted(result.document_pairs, key=lambda p: (-max(p.a_in_b, p.b_in_a), p.a, p.b))[:top]
+    pairs = sorted(result.document_pair_records, key=lambda p: (-max(p.a_in_b, p.b_in_a), p.a, p.b))[:top]
     if pairs:
         lines.append("top document pairs (a_in_b / b_in_a, jaccard):")
         lines += [f"  {p.a} {p.b}  {p.a_in_b:.1%} / {p.b_in_a:.1%}  J={p.jaccard:.2f}  {p.kind}" for p in pairs]
-    ranked = sorted(result.documents, key=lambda d: (-result.stats[d.id].copy_ratio, d.id))[:top]
+    ranked = sorted(result.document_records, key=lambda d: (-result.stats[d.id].copy_ratio, d.id))[:top]
     ranked = [d for d in ranked if result.stats[d.id].copy_ratio > 0]
     if ranked:
         lines.append("copy ratio (文字复制比) by document, with top source:")
@@ -168,7 +168,7 @@ def summary(result, top: int = 10) -> str:
             st = result.stats[d.id]
             src = f"{st.top_source['document']} {st.top_source['ratio']:.1%}" if st.top_source else "-"
             lines.append(f"  {d.id} {st.copy_ratio:6.1%}  from {src}  {st.copied_chars}/{len(d.text)} chars  {d.title}")
-        passages = getattr(result, "passages", None) or []
+        passages = result.passage_records
         lines.append(f"  copy ratio = copied characters / characters; copied = {len(passages)} passages of "
                      f">= {result.config.min_span} exactly matching characters (formulas in report.json)")
     return "\n".join(lines)
@@ -413,14 +413,14 @@ def phrases(paths: tuple[str, ...], top: int, as_json: bool, **kwargs: Any) -> N
         click.echo(f"skipped: {s.path}: {s.reason}", err=True)
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
-    if not result.documents:
+    if not result.document_records:
         raise InputError("nothing could be read; see the reasons above")
-    rows = result.stock_phrases[:top] if top > 0 else result.stock_phrases
+    rows = result.stock_phrase_records[:top] if top > 0 else result.stock_phrase_records
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    click.echo(f"{len(result.stock_phrases)} stock phrases listed, most widespread first, from "
-               f"{len(result.documents)} documents; copies of one document count once", err=True)
+    click.echo(f"{len(result.stock_phrase_records)} stock phrases listed, most widespread first, from "
+               f"{len(result.document_records)} documents; copies of one document count once", err=True)
     click.echo(f"{'rank':>4}  {'docs':>5}  {'occur':>6}  phrase  [family]")
     for n, p in enumerate(rows, 1):
         family = f"  [{p['family']}]" if p["family"] != p["phrase"] else ""

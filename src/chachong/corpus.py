@@ -112,17 +112,19 @@ def _unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
             # and no index arrays of their size
             for r in rows.tolist():
                 rows_of.append(np.array([r]))
-                sorted_of.append(np.unique(hashes[offsets[r]:offsets[r + 1]]))
+                # np.sort + neighbours, not np.unique: numpy 2.3+ de-duplicates uint32 with a hash
+                # table there, 20x slower than sorting on millions of values
+                seg = np.sort(hashes[offsets[r]:offsets[r + 1]])
+                sorted_of.append(seg[np.concatenate(([True], seg[1:] != seg[:-1]))] if seg.size else seg)
                 counts[r] = sorted_of[-1].size
             continue
         block = np.full((rows.size, w), 0xFFFFFFFF, dtype=np.uint32)
-        total = int(size.sum())
-        first = np.zeros(rows.size, dtype=np.int64)
+        first = np.zeros(rows.size, dtype=np.int64)  # each segment's first place in the rows' hashes
         np.cumsum(size[:-1], out=first[1:])
-        rank = np.arange(total) - np.repeat(first, size)
-        row = np.repeat(np.arange(rows.size), size)
-        block[row, rank] = hashes[np.repeat(offsets[rows], size) + rank]
-        del rank, row
+        place = np.arange(int(size.sum()))
+        block.ravel()[place + np.repeat(np.arange(0, rows.size * w, w) - first, size)] = \
+            hashes[place + np.repeat(offsets[rows] - first, size)]
+        del place
         block.sort(axis=1)
         keep = np.empty(block.shape, dtype=bool)
         keep[:, 0] = True

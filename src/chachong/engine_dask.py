@@ -1462,7 +1462,7 @@ def audit_dask(
         if not docs:
             result = AuditResult(config, [], [], [], [], {}, skipped, warnings, corpus=None)
             result.stock_paragraphs = []
-            result.passages = []  # type: ignore[attr-defined]
+            result.passage_records = []  # type: ignore[attr-defined]
             say("phrases")
             annotate_stock(result)
             return result
@@ -1487,7 +1487,7 @@ def audit_dask(
         stats = _merge_document_stats(docs, copied)
         result = AuditResult(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings, corpus=None)
         result.stock_paragraphs = plan.stock_paragraphs
-        result.passages = passages  # type: ignore[attr-defined]
+        result.passage_records = passages  # type: ignore[attr-defined]
         say("phrases")
         annotate_stock(result)
         return result

@@ -55,7 +55,7 @@ def documents(result: AuditResult, report: dict[str, Any]) -> pd.DataFrame:
 
 def paragraphs(result: AuditResult) -> pd.DataFrame:
     rows = []
-    for doc in result.documents:
+    for doc in result.document_records:
         st = result.stats[doc.id]
         merged = _merged(st.copied)
         for p in doc.paragraphs:

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from chachong.arrays import unique
 from chachong import __version__
 from chachong.config import AuditConfig, ConfigError
 from chachong.corpus import Corpus, prepare
@@ -208,7 +209,7 @@ def winnowed(cps: np.ndarray, min_span: int) -> np.ndarray:
         return np.zeros(0, np.int64)  # too short to hold a copy that counts
     v = _mix(kgram_values(cps, k))
     idx = np.argmin(np.lib.stride_tricks.sliding_window_view(v, w), axis=1)
-    return np.unique(v[idx + np.arange(idx.size)]).view(np.int64)
+    return unique(v[idx + np.arange(idx.size)]).view(np.int64)
 
 
 # --------------------------------------------------------------------------- prepared rows
@@ -1085,9 +1086,9 @@ class Index:
                 # LSH: (band key, new paragraph) -> indexed paragraphs with that key
                 keys = band_keys(corpus.signatures[mine], self.bands, self.rows)
                 flat_keys, flat_par = keys.ravel(), np.repeat(mine, self.bands)
-                pairs = _join(flat_keys, flat_par, self._store.lookup_bands(np.unique(flat_keys)))
+                pairs = _join(flat_keys, flat_par, self._store.lookup_bands(unique(flat_keys)))
                 if len(pairs):
-                    pids, sigs = self._store.paragraph_info(np.unique(pairs[:, 1]), cfg.num_perm)
+                    pids, sigs = self._store.paragraph_info(unique(pairs[:, 1]), cfg.num_perm)
                     row = {p: i for i, p in enumerate(pids.tolist())}
                     pairs = pairs[np.array([p in row for p in pairs[:, 1].tolist()], dtype=bool)]
                     if len(pairs):
@@ -1098,7 +1099,7 @@ class Index:
             fps = [winnowed(corpus.cps[corpus.doc_offsets[d]:corpus.doc_offsets[d + 1]], cfg.min_span)
                    for d in documents]
             if fps:
-                docs |= self._store.lookup_fingerprints(np.unique(np.concatenate(fps)), _MAX_FINGERPRINT_DOCS)
+                docs |= self._store.lookup_fingerprints(unique(np.concatenate(fps)), _MAX_FINGERPRINT_DOCS)
         return sorted(docs)
 
     def fetch(self, doc_ids: Sequence[int]) -> list[tuple[str, Document]]:

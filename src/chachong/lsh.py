@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from chachong.arrays import unique
+
 _TARGET_RECALL = 0.995
 
 
@@ -131,7 +133,7 @@ def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | Non
             found.append(p[:, 0] * n + p[:, 1])
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
-    codes = np.unique(np.concatenate(found))
+    codes = unique(np.concatenate(found))
     out = np.stack([codes // n, codes % n], axis=1)
     if rows_of is not None:
         out = rows_of[out]

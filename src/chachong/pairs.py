@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chachong.arrays import setdiff
 from chachong.corpus import Corpus
 from chachong.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
 from chachong.normalize import _runs
@@ -226,7 +227,7 @@ def pair_candidates(corpus: Corpus) -> Candidates:
     n = corpus.n_paragraphs
     # identical pairs are known; verify the rest
     ident_codes = ident[:, 0] * n + ident[:, 1]
-    codes = np.setdiff1d(np.unique(cand[:, 0] * n + cand[:, 1]), ident_codes)
+    codes = setdiff(cand[:, 0] * n + cand[:, 1], ident_codes)
     cand = np.stack([codes // n, codes % n], axis=1)
     jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, cand)
     return Candidates(ident, cand, jac, cont, np.full(len(cand), np.nan), cfg.threshold, _min_share(cfg),

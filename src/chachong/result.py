@@ -30,18 +30,29 @@ class DocumentStats:
 
 @dataclass
 class AuditResult:
+    """Everything an audit found.
+
+    For notebooks the plain names are pandas DataFrames with the columns listed in
+    :mod:`chachong.frames`: ``documents``, ``paragraphs``, ``paragraph_pairs``,
+    ``document_pairs``, ``clusters``, ``passages``, ``stock_phrases``, ``boilerplate`` (and
+    ``skipped_df``). They are built from the same dict ``report.json`` is written from. The
+    records behind them (``document_records``, ``paragraph_pair_records`` ...) are what the
+    stages and report writers work with; ``stats`` holds per-document metrics by id.
+    """
+
     config: AuditConfig
-    documents: list[Document]
-    paragraph_pairs: list[ParagraphPair]
-    document_pairs: list[DocumentPair]
-    clusters: list[Cluster]
+    # the records every stage and writer works with; the plain names (documents, ...) are DataFrames
+    document_records: list[Document]
+    paragraph_pair_records: list[ParagraphPair]
+    document_pair_records: list[DocumentPair]
+    cluster_records: list[Cluster]
     stats: dict[str, DocumentStats]
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    stock_phrases: list[dict[str, Any]] = field(default_factory=list)
-    boilerplate: list[dict[str, Any]] = field(default_factory=list)
+    stock_phrase_records: list[dict[str, Any]] = field(default_factory=list)
+    boilerplate_records: list[dict[str, Any]] = field(default_factory=list)
     stock_paragraphs: list[dict[str, Any]] = field(default_factory=list)
-    passages: list[Any] = field(default_factory=list)  # chachong.passages.Passage, copied passages
+    passage_records: list[Any] = field(default_factory=list)  # chachong.passages.Passage, copied passages
     corpus: Any = field(default=None, repr=False)  # the prepared Corpus, for re-thresholding
     cache: Any = field(default=None, repr=False)  # chachong.stagecache.StageCache, for re-thresholding
 
@@ -70,36 +81,36 @@ class AuditResult:
         return cache[name].copy()
 
     @property
-    def documents_df(self):
+    def documents(self):
         """One row per document (``frames.DOCUMENT_COLUMNS``)."""
         return self._frame("documents")
 
     @property
-    def paragraphs_df(self):
+    def paragraphs(self):
         return self._frame("paragraphs")
 
     @property
-    def paragraph_pairs_df(self):
+    def paragraph_pairs(self):
         return self._frame("paragraph_pairs")
 
     @property
-    def document_pairs_df(self):
+    def document_pairs(self):
         return self._frame("document_pairs")
 
     @property
-    def clusters_df(self):
+    def clusters(self):
         return self._frame("clusters")
 
     @property
-    def stock_phrases_df(self):
+    def stock_phrases(self):
         return self._frame("stock_phrases")
 
     @property
-    def boilerplate_df(self):
+    def boilerplate(self):
         return self._frame("boilerplate")
 
     @property
-    def passages_df(self):
+    def passages(self):
         """One row per copied passage (``frames.PASSAGE_COLUMNS``)."""
         return self._frame("passages")
 
@@ -149,13 +160,13 @@ class AuditResult:
     def record(self, doc_id: str) -> Document:
         """The plain Document record with this id."""
         index = self.__dict__.get("_by_id")
-        if index is None or len(index) != len(self.documents):
-            index = self.__dict__["_by_id"] = {d.id: d for d in self.documents}
+        if index is None or len(index) != len(self.document_records):
+            index = self.__dict__["_by_id"] = {d.id: d for d in self.document_records}
         try:
             return index[doc_id]
         except KeyError:
-            first = self.documents[0].id if self.documents else "-"
-            last = self.documents[-1].id if self.documents else "-"
+            first = self.document_records[0].id if self.document_records else "-"
+            last = self.document_records[-1].id if self.document_records else "-"
             raise KeyError(f"no document {doc_id!r}; ids run from {first} to {last}") from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,7 +212,7 @@ class PairView:
 
     @property
     def passages(self) -> list[Any]:
-        return [p for p in self._result.passages if (p.a, p.b) == (self.a, self.b)]
+        return [p for p in self._result.passage_records if (p.a, p.b) == (self.a, self.b)]
 
     def _repr_html_(self) -> str:
         from chachong.report.views import pair_html

@@ -243,7 +243,7 @@ class _Page:
         self.docs = report["documents"]
         self.index = {d["id"]: i for i, d in enumerate(self.docs)}
         self.by_id = {d["id"]: d for d in self.docs}
-        self.text_of = {d.id: d.text for d in result.documents}
+        self.text_of = {d.id: d.text for d in result.document_records}
         self.pair_limit, self.text_budget = pair_limit, text_budget
         self.table_limit, self.matrix_limit = table_limit, matrix_limit
         self.ranked = rank_pairs(report["document_pairs"])
@@ -347,17 +347,17 @@ class _Page:
     def _views(self) -> dict[str, Any]:
         """Twin passages and their differences for each pair shown side by side.
 
-        Document-level passages (``result.passages``, with their edits) are used where the
+        Document-level passages (``result.passage_records``, with their edits) are used where the
         audit has them; otherwise the paragraph pairs' spans, differences found by
         :func:`char_diff`. Diff entries are ``[start, end, what]``.
         """
         wanted = {(p["a"], p["b"]) for p in self.view_pairs}
         passages: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        for ps in getattr(self.result, "passages", None) or ():
+        for ps in self.result.passage_records:
             if (ps.a, ps.b) in wanted:
                 passages[(ps.a, ps.b)].append(ps)
         spans: dict[tuple[str, str], set[tuple[int, int, int, int]]] = defaultdict(set)
-        for pp in self.result.paragraph_pairs:
+        for pp in self.result.paragraph_pair_records:
             da, db = pp.a.rpartition(":")[0], pp.b.rpartition(":")[0]
             if (da, db) in wanted and (da, db) not in passages:
                 spans[(da, db)].update(tuple(int(x) for x in s[:4]) for s in pp.spans)  # type: ignore[misc]

@@ -68,7 +68,7 @@ def _formulas() -> dict[str, str]:
 
 
 def _passages(result: AuditResult) -> list[Any]:
-    return list(getattr(result, "passages", None) or [])
+    return list(result.passage_records)
 
 
 def _passage_dict(p: Any) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def _span_passages(result: AuditResult) -> dict[tuple[str, str], list[tuple[str,
     for p in _passages(result):
         by_docs.setdefault((p.a, p.b), []).append(p)
     out = {}
-    for pp in result.paragraph_pairs:
+    for pp in result.paragraph_pair_records:
         cands = by_docs.get((pp.a.split(":")[0], pp.b.split(":")[0]), [])
         spans = []
         for a0, a1, b0, b1 in pp.spans:
@@ -150,7 +150,7 @@ def report_dict(result: AuditResult) -> dict[str, Any]:
 def _report_dict(result: AuditResult) -> dict[str, Any]:
     from chachong import __version__
 
-    docs = result.documents
+    docs = result.document_records
     owners = _span_passages(result)
     corpus = {
         "documents": len(docs),
@@ -190,19 +190,19 @@ def _report_dict(result: AuditResult) -> dict[str, Any]:
         "document_pairs": [
             {"a": p.a, "b": p.b, "jaccard": _r(p.jaccard), "a_in_b": _r(p.a_in_b), "b_in_a": _r(p.b_in_a),
              "shared_paragraphs": p.shared_paragraphs, "shared_chars": p.shared_chars, "kind": p.kind}
-            for p in sorted(result.document_pairs, key=lambda p: (p.a, p.b))
+            for p in sorted(result.document_pair_records, key=lambda p: (p.a, p.b))
         ],
         "paragraph_pairs": [
             {"a": p.a, "b": p.b, "jaccard": _r(p.jaccard), "containment": _r(p.containment), "kind": p.kind,
              "spans": [list(s) for s in p.spans], "span_kinds": [k for k, _ in owners[(p.a, p.b)]],
              "span_passages": [i for _, i in owners[(p.a, p.b)]]}
-            for p in sorted(result.paragraph_pairs, key=lambda p: (p.a, p.b))
+            for p in sorted(result.paragraph_pair_records, key=lambda p: (p.a, p.b))
         ],
         "passages": [_passage_dict(p) for p in sorted(_passages(result), key=lambda p: p.id)],
-        "clusters": [{"id": c.id, "source": c.source, "members": list(c.members)} for c in result.clusters],
-        "stock_phrases": result.stock_phrases,
+        "clusters": [{"id": c.id, "source": c.source, "members": list(c.members)} for c in result.cluster_records],
+        "stock_phrases": result.stock_phrase_records,
         "stock_paragraphs": result.stock_paragraphs,
-        "boilerplate": result.boilerplate,
+        "boilerplate": result.boilerplate_records,
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
         "warnings": list(result.warnings),
     }

@@ -74,7 +74,7 @@ def document_html(result: AuditResult, doc_id: str) -> str:
     """One document: copied spans (red, source on hover), stock (yellow), boilerplate (grey)."""
     doc = result.record(doc_id)
     st = result.stats[doc_id]
-    titles = {d.id: d.title for d in result.documents}
+    titles = {d.id: d.title for d in result.document_records}
     layers = _common(result, doc_id)
     for src, ivs in st.copied.items():
         layers += [(s, e, "cp", f"copied: {src} {titles.get(src, '')}") for s, e in ivs]
@@ -96,7 +96,7 @@ def pair_html(result: AuditResult, a: str, b: str) -> str:
     if a > b:
         a, b = b, a
     da, db = result.record(a), result.record(b)
-    passages = [p for p in result.passages if (p.a, p.b) == (a, b)]
+    passages = [p for p in result.passage_records if (p.a, p.b) == (a, b)]
     la, lb = _common(result, a), _common(result, b)
     links_a, links_b = [], []
     for n, p in enumerate(sorted(passages, key=lambda p: (p.a_start, p.b_start))):
@@ -120,7 +120,7 @@ def pair_html(result: AuditResult, a: str, b: str) -> str:
                 f'<p class="meta">copy ratio {st.copy_ratio:.1%} · passages: {heads or "none"}</p>'
                 f'<div class="doctext">{text}</div></div>')
 
-    dp = next((p for p in result.document_pairs if (p.a, p.b) == (a, b)), None)
+    dp = next((p for p in result.document_pair_records if (p.a, p.b) == (a, b)), None)
     head = (f"<p class=\"meta\">{_e(a)} ↔ {_e(b)}: {dp.kind}, jaccard {dp.jaccard:.3f}, "
             f"a_in_b {dp.a_in_b:.1%}, b_in_a {dp.b_in_a:.1%}, {len(passages)} passage(s)</p>") if dp else \
         f"<p class=\"meta\">{_e(a)} ↔ {_e(b)}: no copied passage found</p>"

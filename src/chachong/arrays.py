@@ -1,0 +1,40 @@
+"""Set operations on large integer arrays, by sorting.
+
+numpy 2.3+ computes ``np.unique`` (and ``setdiff1d``, ``intersect1d``, ``unique_values``, which
+call it) with a hash table first: on this machine 20-25 times slower than a sort on millions of
+distinct values (3 M int64: 5.4 s against 0.28 s with numpy 2.4.6). Every large de-duplication in
+chachong goes through here.
+
+>>> unique(np.array([5, 1, 5, 3, 1])).tolist()
+[1, 3, 5]
+>>> setdiff(np.array([4, 1, 9, 1, 7]), np.array([7, 2, 4])).tolist()
+[1, 9]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def unique(x: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``x`` (``np.unique(x)`` for 1-D arrays)."""
+    s = np.sort(np.ravel(x))
+    if s.size < 2:
+        return s
+    keep = np.empty(s.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def setdiff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``a`` not in ``b`` (``np.setdiff1d(a, b)``)."""
+    ua = unique(a)
+    if not ua.size or not np.size(b):
+        return ua
+    ub = unique(b)
+    at = np.minimum(np.searchsorted(ub, ua), ub.size - 1)
+    return ua[ub[at] != ua]
+
+
+__all__ = ["setdiff", "unique"]
