@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from chachong.arrays import unique
 from chachong.align import MAX_GAP, SEED_K, Match, _ranges, _text, blocks, blocks_many, chain_blocks, extend
 from chachong.corpus import Corpus
 from chachong.lsh import groups_of, pairs_in_groups
@@ -216,7 +217,7 @@ def hash_groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mixed = np.flatnonzero(new_h & ~new_top)  # a new hash inside a run of equal top bits
     if mixed.size:
         run_start = np.flatnonzero(new_top)
-        runs = np.unique(np.searchsorted(run_start, mixed, side="right") - 1)
+        runs = unique(np.searchsorted(run_start, mixed, side="right") - 1)
         lo = run_start[runs]
         hi = np.append(run_start, n)[runs + 1]
         at = _ranges(lo, hi - lo)
