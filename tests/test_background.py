@@ -33,11 +33,22 @@ def test_background_gives_the_same_report(loaded, monkeypatch):
     started = []
     real = A.Background
     monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
+    monkeypatch.setattr(A, "_PARALLEL_MIN_PAIRS", 1)
     monkeypatch.setattr(A, "Background", lambda fn: started.append(1) or real(fn))
     both = chachong.audit(loaded, workers=2)
-    assert started == [1]
+    assert started == [1, 1]  # the stock phrases, and a share of the document pairs to align
     assert _without_settings(both) == _without_settings(serial)
     assert both.stock_phrase_records and both.boilerplate_records  # the example has both: the comparison means something
+    assert len(both.passage_records) > 5
+
+
+def test_alignment_split_at_every_point_gives_the_same_passages(loaded, monkeypatch):
+    serial = chachong.audit(loaded, workers=1)
+    monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
+    monkeypatch.setattr(A, "_PARALLEL_MIN_PAIRS", 1)
+    for share in (0.1, 0.5, 0.9):
+        monkeypatch.setattr(A, "_ALIGN_SHARE_WITH_PHRASES", share)
+        assert _without_settings(chachong.audit(loaded, workers=2)) == _without_settings(serial)
 
 
 def test_a_failing_background_process_is_computed_again_here(loaded, monkeypatch):
@@ -50,9 +61,20 @@ def test_a_failing_background_process_is_computed_again_here(loaded, monkeypatch
         return real(*args, **kwargs)
 
     monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
+    monkeypatch.setattr(A, "_PARALLEL_MIN_PAIRS", 1)
     monkeypatch.setattr(A, "_stock_inputs", only_here)
+    monkeypatch.setattr(A, "_align_part", _only_here(A._align_part, parent))
     result = chachong.audit(loaded, workers=2)
     assert _without_settings(result) == _without_settings(chachong.audit(loaded, workers=1))
+
+
+def _only_here(fn, parent):
+    def wrapped(*args, **kwargs):
+        if os.getpid() != parent:
+            raise MemoryError("the child ran out of memory")
+        return fn(*args, **kwargs)
+
+    return wrapped
 
 
 def test_background_reports_the_child_traceback():

@@ -189,13 +189,19 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     table = select_pairs(corpus, cache.candidates)
     warnings = list(warnings or [])
     job = None
-    if _in_background(corpus, cache):
-        # stock phrases and boilerplate need only the documents and which of them are copies of
-        # each other; mined on the second core while the passages are aligned here
-        groups = _copy_groups(corpus, table, cache)
-        job = (groups, Background(lambda: _stock_inputs(corpus.documents, corpus.config, corpus, warnings, groups,
-                                                        None)))
-    result = assemble(corpus, table, list(skipped or []), warnings, say, cache)
+    share = 0.0
+    if _two_processes(corpus):
+        # alignment is the longest stage: half of it in a second process, or less when that
+        # process mines the stock phrases first
+        share = 0.5
+        if cache.boilerplate is None:
+            # stock phrases and boilerplate need only the documents and which of them are copies
+            # of each other; mined on the second core while the passages are aligned here
+            groups = _copy_groups(corpus, table, cache)
+            job = (groups, Background(lambda: _stock_inputs(corpus.documents, corpus.config, corpus, warnings,
+                                                            groups, None)))
+            share = _ALIGN_SHARE_WITH_PHRASES
+    result = assemble(corpus, table, list(skipped or []), warnings, say, cache, share)
     say("phrases")
     if job is not None:
         groups, background = job
@@ -212,14 +218,16 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
 
 
 _BACKGROUND_MIN_CHARS = 2_000_000  # below this, forking costs more than the phrase mining it moves
+# measured CPU at 100k and 600k paragraphs: phrase mining takes about 0.4-0.5 of the alignment's
+# time, so the second process, mining first, aligns about 0.3 of the pairs
+_ALIGN_SHARE_WITH_PHRASES = 0.3
 
 
-def _in_background(corpus: Corpus, cache: StageCache) -> bool:
-    """Whether to mine stock phrases in a forked process while aligning (large corpora, >= 2 workers)."""
+def _two_processes(corpus: Corpus) -> bool:
+    """Whether to use a forked second process for phrases and alignment (large corpora, >= 2 workers)."""
     from chachong.phrases import independent_groups  # noqa: F401 - imported before forking
 
-    return (cores(corpus.config.workers) >= 2 and background_available()
-            and corpus.cps.size >= _BACKGROUND_MIN_CHARS and cache.boilerplate is None)
+    return cores(corpus.config.workers) >= 2 and background_available() and corpus.cps.size >= _BACKGROUND_MIN_CHARS
 
 
 def _copy_groups(corpus: Corpus, table: PairTable, cache: StageCache) -> list[int]:
@@ -392,8 +400,11 @@ def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
-             say: Progress, cache: StageCache | None = None) -> AuditResult:
-    """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents)."""
+             say: Progress, cache: StageCache | None = None, share: float = 0.0) -> AuditResult:
+    """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents).
+
+    ``share`` of the passage alignment runs in a forked process (see :func:`_align_documents`).
+    """
     config = corpus.config
     docs = corpus.documents
     pids = corpus.paragraph_ids
@@ -434,7 +445,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     rows.extend(_short_twins(corpus, doc_jac, rows))
     rows.sort(key=lambda r: (int(r[0]), int(r[1])))
     say("align")
-    matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members)
+    matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members, share)
     par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
     stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac, cache)
@@ -445,9 +456,28 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     return result
 
 
+_PARALLEL_MIN_PAIRS = 500  # document pairs to align below which a second process costs more than it saves
+
+
+def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, regions: dict) -> dict:
+    """Passages (with report records and pieces) of these document pairs, by pair."""
+    from chachong.passages import paused_gc
+
+    if not pairs:
+        return {}
+    none = np.zeros((0, 4), np.int64)
+    found = find_passages(corpus, np.concatenate([hit_rows.get(p, none) for p in pairs]),
+                          [r for p in pairs for r in regions.get(p, ())])
+    per_pair: dict[tuple[int, int], list[DocumentMatch]] = defaultdict(list)
+    for dm in found:
+        per_pair[(dm.a, dm.b)].append(dm)
+    with paused_gc():  # many small acyclic records: full collections would walk the corpus each time
+        return {p: _describe_pair(corpus, per_pair.get(p, [])) for p in pairs}
+
+
 def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs: int,
-                     cache: StageCache | None = None, stock_members: set[int] | frozenset[int] = frozenset()
-                     ) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
+                     cache: StageCache | None = None, stock_members: set[int] | frozenset[int] = frozenset(),
+                     share: float = 0.0) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
     """Copied passages between every proposed document pair, with their report records and
     their pieces per paragraph pair (``(pa, pb, a0, a1, b0, b1, evidence)``, see
     :func:`chachong.passages.pieces`).
@@ -460,6 +490,9 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     Passages do not depend on the pairing thresholds, only on what is aligned: a re-threshold
     aligns the verified paragraph pairs of the first audit too (those without a stock paragraph
     now), so raising a threshold re-filters the pairs and keeps the passages.
+
+    ``share`` of the alignment work (the last document pairs) runs in a forked process when
+    there are many pairs; the passages of a pair do not depend on which process aligned it.
     """
     cache = cache if cache is not None else StageCache()
     min_span = corpus.config.min_span
@@ -498,16 +531,20 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
             for p in sorted(set(regions) | set(hit_rows))}
     todo = [p for p, k in keys.items() if k not in cache.passages]
     if todo:
-        found = find_passages(corpus, np.concatenate([hit_rows.get(p, none) for p in todo]),
-                              [r for p in todo for r in regions.get(p, ())])
-        per_pair: dict[tuple[int, int], list[DocumentMatch]] = defaultdict(list)
-        for dm in found:
-            per_pair[(dm.a, dm.b)].append(dm)
-        from chachong.passages import paused_gc
-
-        with paused_gc():  # many small acyclic records: full collections would walk the corpus each time
-            for p in todo:
-                cache.passages[keys[p]] = _describe_pair(corpus, per_pair.get(p, []))
+        # the last document pairs (a share of the work: hits and regions) go to a forked process
+        cost = np.cumsum([len(hit_rows.get(p, none)) + 4 * len(regions.get(p, ())) for p in todo])
+        cut = len(todo)
+        if share > 0 and len(todo) >= _PARALLEL_MIN_PAIRS and background_available():
+            cut = int(np.searchsorted(cost, (1 - share) * cost[-1]))
+        job = Background(lambda: _align_part(corpus, todo[cut:], hit_rows, regions)) if cut < len(todo) else None
+        done = _align_part(corpus, todo[:cut], hit_rows, regions)
+        if job is not None:
+            try:
+                done.update(job.result())
+            except BackgroundError:
+                done.update(_align_part(corpus, todo[cut:], hit_rows, regions))
+        for p in todo:
+            cache.passages[keys[p]] = done[p]
     entries = [e for p in keys for e in cache.passages[keys[p]]
                if span == min_span or any(c[6] >= min_span for c in e[2])]
     entries.sort(key=lambda e: (e[0].a, e[0].match.a_start, e[0].b, e[0].match.b_start,
