@@ -111,6 +111,28 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_pss(pid: int) -> int:
+    """Bytes of PSS of ``pid`` and its descendants: pages shared by a forked child and its parent
+    count once (split between them), so this is the memory the process tree takes from the machine;
+    the sum of RSS counts shared pages in every process that maps them."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/smaps_rollup", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            pass
+        todo.extend(_children(p))
+    return total
+
+
 class Sampler(threading.Thread):
     """Samples the RSS of a process tree every ``interval`` s, keeping the peak per label.
 
@@ -126,6 +148,7 @@ class Sampler(threading.Thread):
         self.label = ""
         self.trace: list[tuple] = []  # (seconds, label, RSS, chachong line when profiling) about once a second
         self.peak = 0
+        self.pss_peak = 0  # sampled every 5th time: reading smaps walks the page tables
         self.peaks: dict[str, int] = {}
         self.lines: Counter = Counter()
         self.chachong_lines: Counter = Counter()
@@ -136,10 +159,14 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         t0, shown, next_trace = time.perf_counter(), None, 0.0
+        count = 0
         while not self._halt.is_set():
             rss = tree_rss(self.pid)
             label = self.label
             self.peak = max(self.peak, rss)
+            if count % 5 == 0 or rss > self.peak * 0.95:
+                self.pss_peak = max(self.pss_peak, tree_pss(self.pid))
+            count += 1
             self.peaks[label] = max(self.peaks.get(label, 0), rss)
             if self.stacks:
                 self._sample_stack(label)
@@ -774,7 +801,8 @@ def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | 
         sampler.stop()
     tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode,
-            "maxrss_wait4": usage.ru_maxrss * 1024, "tree_peak": sampler.peak, "killed": killed,
+            "maxrss_wait4": usage.ru_maxrss * 1024, "tree_peak": sampler.peak, "tree_pss_peak": sampler.pss_peak,
+            "killed": killed,
             "stderr_tail": tail, "load_avg": _load_avg(), "src_digest": code}
 
 
@@ -1092,6 +1120,7 @@ def main(argv: list[str] | None = None) -> int:
                              "walls": walls, "wall_median": statistics.median(walls), "peak_rss": peak,
                              "maxrss_wait4": [r["maxrss_wait4"] for r in cli_runs],
                              "tree_peak": [r["tree_peak"] for r in cli_runs],
+                             "tree_pss_peak": [r.get("tree_pss_peak", 0) for r in cli_runs],
                              "src_digest": [r["src_digest"] for r in cli_runs],
                              "load_avg": [r["load_avg"] for r in cli_runs]}
             print(f"\nchachong audit {shown} -o DIR --format json,csv (subprocess, {len(walls)} runs): "
@@ -1099,7 +1128,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"(CPU {statistics.median(cpus):.2f} s), "
                   f"peak RSS {peak / 2**30:.2f} GB (wait4 ru_maxrss "
                   f"{max(r['maxrss_wait4'] for r in cli_runs) / 2**30:.2f} GB, sampled process tree "
-                  f"{max(r['tree_peak'] for r in cli_runs) / 2**30:.2f} GB)")
+                  f"{max(r['tree_peak'] for r in cli_runs) / 2**30:.2f} GB as the sum of RSS, "
+                  f"{max(r.get('tree_pss_peak', 0) for r in cli_runs) / 2**30:.2f} GB as the sum of PSS: "
+                  f"pages a forked process shares with its parent counted once)")
     if args.exact or args.baseline:
         extra = (["--exact"] if args.exact else []) + (["--baseline"] if args.baseline else [])
         q = worker("quality", 0, extra + ["--baseline-max", str(args.baseline_max)])
