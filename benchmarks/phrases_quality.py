@@ -191,6 +191,7 @@ def _old_modules(rev: str) -> None:
     """Put phrases.py and boilerplate.py as they were at ``rev`` in place of today's (before
     anything imports them), so the stage runs the old code on the same input."""
     import importlib.util
+    import shutil
     import tempfile
 
     import chachong.boilerplate  # the package first (its imports need today's modules)
@@ -205,6 +206,7 @@ def _old_modules(rev: str) -> None:
         mod = importlib.util.module_from_spec(spec)
         sys.modules[mod.__name__] = mod
         spec.loader.exec_module(mod)
+    shutil.rmtree(folder, ignore_errors=True)  # the modules are loaded
     sys.modules["chachong.boilerplate"].TrailerNote = trailer
     old = sys.modules["chachong.phrases"].mine_phrases
 
