@@ -149,6 +149,7 @@ class Sampler(threading.Thread):
         self.trace: list[tuple] = []  # (seconds, label, RSS, chachong line when profiling) about once a second
         self.peak = 0
         self.pss_peak = 0  # sampled every 5th time: reading smaps walks the page tables
+        self.footprint = 0  # what the memory limit guards: the larger of the process's RSS and the tree's PSS
         self.peaks: dict[str, int] = {}
         self.lines: Counter = Counter()
         self.chachong_lines: Counter = Counter()
@@ -166,6 +167,8 @@ class Sampler(threading.Thread):
             self.peak = max(self.peak, rss)
             if count % 5 == 0 or rss > self.peak * 0.95:
                 self.pss_peak = max(self.pss_peak, tree_pss(self.pid))
+            # forked children share their parent's pages: the RSS sum counts them twice, PSS once
+            self.footprint = max(self.footprint, self.pss_peak, _status_kb(self.pid, "VmRSS:") * 1024)
             count += 1
             self.peaks[label] = max(self.peaks.get(label, 0), rss)
             if self.stacks:
@@ -786,13 +789,13 @@ def spawn(cmd: list[str], limits: tuple[float, float, int], status_file: Path | 
                 reason = f"stage ran past {stage_limit:.0f} s"
             elif now - t0 > run_limit:
                 reason = f"run went past {run_limit:.0f} s"
-            elif sampler.peak > mem_limit:
-                reason = f"RSS {sampler.peak / 2**30:.1f} GB past {mem_limit / 2**30:.1f} GB"
+            elif sampler.footprint > mem_limit:
+                reason = f"memory {sampler.footprint / 2**30:.1f} GB past {mem_limit / 2**30:.1f} GB"
             if killed is None and reason:
                 killed = {"reason": reason, "stage": stage, "after_s": now - t0, "rss": sampler.peak}
                 # a worker stops on SIGTERM and reports the stages it finished; the CLI is killed
                 os.killpg(proc.pid, signal.SIGTERM if status_file is not None else signal.SIGKILL)
-            elif killed is not None and (now - t0 - killed["after_s"] > 30 or sampler.peak > 1.15 * mem_limit):
+            elif killed is not None and (now - t0 - killed["after_s"] > 30 or sampler.footprint > 1.15 * mem_limit):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
             time.sleep(0.05)
