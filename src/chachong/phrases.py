@@ -437,12 +437,9 @@ def _text_of(cps: np.ndarray, a: int, b: int) -> str:
 
 
 def _jieba():
-    import logging
+    from chachong.wordseg import jieba
 
-    import jieba  # type: ignore[import-untyped]
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
+    return jieba()
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -133,9 +133,9 @@ def word_shingles(text: str, k: int) -> np.ndarray:
 
     jieba is imported here only, so character shingling never pays for it.
     """
-    import jieba
+    from chachong.wordseg import jieba
 
-    words = [w for w in jieba.lcut(text, HMM=False) if w.strip()]
+    words = [w for w in jieba().lcut(text, HMM=False) if w.strip()]
     if not words:
         return shingle_hashes(text, k)
     word_h = np.array([_poly(np.frombuffer(w.encode("utf-32-le", "surrogatepass"), np.uint32)) for w in words],
