@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from chachong.arrays import unique
 from chachong.config import AuditConfig
 from chachong.normalize import MASK, canonicalize_array, codepoints
 
@@ -525,7 +526,7 @@ def _segment(text: _Text, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, 
     rank[order] = np.arange(ws.size) - first_of[wid[order]]
     sampled = np.flatnonzero(rank < _VOTES)
     idx, owner = _ranges(ws[sampled], we[sampled] + 1)
-    firsts = np.unique(text.runs(ws[sampled])[0])
+    firsts = unique(text.runs(ws[sampled])[0])
     cut = _run_cuts(text, texts, firsts, idx, work)
 
     rep = order[first_of]  # first occurrence of each distinct window
@@ -653,7 +654,7 @@ def _by_width(cand: dict[str, np.ndarray], pid: np.ndarray) -> list[tuple[int, n
     """(d, start boundaries, phrase ids) of the candidates with a phrase id, per span width d."""
     ok = pid >= 0
     return [(d, cand["i"][ok & (cand["d"] == d)], pid[ok & (cand["d"] == d)])
-            for d in np.unique(cand["d"][ok]).tolist()]
+            for d in unique(cand["d"][ok]).tolist()]
 
 
 def _inside(bwin: np.ndarray, d: int) -> np.ndarray:
