@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chachong.arrays import setdiff
+from chachong.arrays import setdiff, unique
+from chachong.background import cores
 from chachong.corpus import Corpus
 from chachong.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
 from chachong.normalize import _runs
@@ -29,6 +30,7 @@ IDENTICAL, NEAR, CONTAINED = "identical", "near-duplicate", "contained"
 _ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
 _FP_MAX_DF = 64
 _PAIR_CHUNK = 1 << 22  # fingerprint pairs generated at a time
+_SCAN = 1 << 23  # shingle hashes scanned at a time for fingerprints
 _CONTAINED_SIZE_RATIO = 1.25  # a fingerprint in more paragraphs than this is stock phrasing, not evidence of copying
 
 
@@ -47,60 +49,137 @@ class PairTable:
 
 
 def _canonical_keys(corpus: Corpus, idx: np.ndarray) -> np.ndarray:
-    """Group id per paragraph in ``idx``: equal ids iff equal canonical text."""
+    """Group id per paragraph in ``idx``: equal ids iff equal canonical text.
+
+    The id is the position in ``idx`` of the group's first paragraph, so sorting by id
+    orders the groups by first occurrence.
+    """
+    bounds = corpus.par_bounds[idx]
+    # equal texts have equal lengths and equal MinHash signatures: only paragraphs sharing a
+    # hash of both with another one can be equal, and only those are compared (nearly all
+    # paragraphs are unique, and a bytes object per paragraph cost seconds at 600k)
+    sig = corpus.signatures[idx]
+    with np.errstate(over="ignore"):
+        key = (bounds[:, 1] - bounds[:, 0]).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        for j in range(min(4, sig.shape[1])):
+            key = (key ^ sig[:, j].astype(np.uint64)) * np.uint64(0xBF58476D1CE4E5B9)
+    del sig
+    srt = np.sort(key)
+    rep = srt[1:][srt[1:] == srt[:-1]]
+    out = np.arange(idx.size, dtype=np.int64)
+    if not rep.size:
+        return out
+    rep = unique(rep)
+    at = np.minimum(np.searchsorted(rep, key), rep.size - 1)
+    maybe = np.flatnonzero(rep[at] == key)  # ascending: the first seen of a text is its first
     # the code point bytes, not decoded strings: equal bytes iff equal text, and no decoding
-    cps, bounds = corpus.cps, corpus.par_bounds[idx].tolist()
+    cps = corpus.cps
     ids: dict[bytes, int] = {}
-    return np.array([ids.setdefault(cps[s:e].tobytes(), len(ids)) for s, e in bounds], dtype=np.int64)
+    for pos, (s, e) in zip(maybe.tolist(), bounds[maybe].tolist()):
+        out[pos] = ids.setdefault(cps[s:e].tobytes(), pos)
+    return out
+
+
+def _distinct_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_counts=True)`` by one sort."""
+    codes = np.sort(codes)
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    return codes[first], np.diff(np.append(first, codes.size))
+
+
+def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """(fingerprint << 32 | paragraph) keys of the paragraphs in scope, split by the hash's top bit.
+
+    Built a slice of paragraphs at a time: whole-corpus positions and paragraph numbers
+    (int64 per fingerprint) took about 1 GB at 600k paragraphs. A fingerprint's rows all
+    fall in one half, so the halves are sorted and grouped independently.
+    """
+    n = corpus.n_paragraphs
+    h, off = corpus.set_hashes, corpus.set_offsets
+    per_par = np.zeros(n, dtype=np.int64)
+    cuts = np.searchsorted(off, np.arange(0, int(off[-1]), _SCAN), side="right") - 1
+    pb = unique(np.clip(np.concatenate(([0], cuts, [n])), 0, n))
+    parts: list[list[np.ndarray]] = [[], []]
+    top = np.uint64(1 << 63)
+    for p0, p1 in zip(pb[:-1].tolist(), pb[1:].tolist()):
+        hh = h[off[p0]:off[p1]]
+        par = np.repeat(np.arange(p0, p1, dtype=np.uint64), np.diff(off[p0:p1 + 1]))
+        m = ((hh & np.uint32(3)) == 0) & in_scope[par]
+        par = par[m]
+        per_par += np.bincount(par.astype(np.int64), minlength=n)
+        keys = (hh[m].astype(np.uint64) << np.uint64(32)) | par
+        hi = keys >= top
+        parts[0].append(keys[~hi])
+        parts[1].append(keys[hi])
+    halves = []
+    for chunks in parts:
+        # filled chunk by chunk while the chunks are released: no second copy of all keys
+        out = np.empty(sum(c.size for c in chunks), dtype=np.uint64)
+        at = 0
+        while chunks:
+            c = chunks.pop(0)
+            out[at:at + c.size] = c
+            at += c.size
+        halves.append(out)
+    return halves, per_par
 
 
 def fingerprint_candidates(
-    corpus: Corpus, eligible: np.ndarray, min_shared: int = 2, min_share: float = 0.5
+    corpus: Corpus, eligible: np.ndarray, min_shared: int = 2, min_share: float = 0.5, threads: int = 1
 ) -> np.ndarray:
-    """Pairs of eligible paragraphs sharing sampled fingerprints; (n, 2) global indices."""
+    """Pairs of eligible paragraphs sharing sampled fingerprints; (n, 2) global indices.
+
+    ``threads`` > 1 sorts the two halves of the fingerprint keys at once.
+    """
     n = corpus.n_paragraphs
-    h = corpus.set_hashes
-    pos = np.flatnonzero((h & np.uint32(3)) == 0)
-    fp = np.searchsorted(corpus.set_offsets, pos, side="right") - 1
     in_scope = np.zeros(n, dtype=bool)
     in_scope[eligible] = True
-    pos = pos[in_scope[fp]]
-    fp = fp[in_scope[fp]]
-    per_par = np.bincount(fp, minlength=n)
+    halves, per_par = _fingerprint_keys(corpus, in_scope)
     # one sort of (fingerprint, paragraph) keys instead of an argsort: same grouping, paragraphs
     # ascending within a fingerprint, at a fraction of the memory
-    keys = (h[pos].astype(np.uint64) << np.uint64(32)) | fp.astype(np.uint64)
-    del pos, fp
-    keys.sort()
-    fh = keys >> np.uint64(32)
-    brk = np.flatnonzero(fh[1:] != fh[:-1]) + 1
-    del fh
-    starts = np.concatenate(([0], brk))
-    gsizes = np.diff(np.concatenate((starts, [keys.size])))
-    # most fingerprints are in one paragraph only, and stock phrases are in very many
-    ok = (gsizes >= 2) & (gsizes <= _FP_MAX_DF)
-    starts, gsizes = starts[ok], gsizes[ok]
-    members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    del keys
-    # pairs in pieces of groups: the temporaries of one pass over all pairs took GBs at 90M chars
-    npairs = gsizes * (gsizes - 1) // 2
-    cum = np.cumsum(npairs)
-    cuts = np.searchsorted(cum, np.arange(_PAIR_CHUNK, int(cum[-1]) if cum.size else 0, _PAIR_CHUNK), side="left")
-    bounds = np.unique(np.concatenate(([0], cuts, [starts.size])))
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(np.ndarray.sort, halves))
+    else:
+        for keys in halves:
+            keys.sort()
     codes_parts, count_parts = [], []
-    for g0, g1 in zip(bounds[:-1], bounds[1:]):
-        pairs = pairs_in_groups(members, starts[g0:g1], gsizes[g0:g1])
-        pairs = pairs[corpus.par_doc[pairs[:, 0]] != corpus.par_doc[pairs[:, 1]]]
-        if len(pairs):
-            c, k = np.unique(pairs[:, 0] * n + pairs[:, 1], return_counts=True)
-            codes_parts.append(c)
-            count_parts.append(k)
+    while halves:
+        keys = halves.pop(0)
+        if not keys.size:
+            continue
+        fh = keys >> np.uint64(32)
+        brk = np.flatnonzero(fh[1:] != fh[:-1]) + 1
+        del fh
+        starts = np.concatenate(([0], brk))
+        gsizes = np.diff(np.concatenate((starts, [keys.size])))
+        # most fingerprints are in one paragraph only, and stock phrases are in very many
+        ok = (gsizes >= 2) & (gsizes <= _FP_MAX_DF)
+        starts, gsizes = starts[ok], gsizes[ok]
+        members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        del keys
+        # pairs in pieces of groups: the temporaries of one pass over all pairs took GBs at 90M chars
+        npairs = gsizes * (gsizes - 1) // 2
+        cum = np.cumsum(npairs)
+        cuts = np.searchsorted(cum, np.arange(_PAIR_CHUNK, int(cum[-1]) if cum.size else 0, _PAIR_CHUNK),
+                               side="left")
+        bounds = unique(np.concatenate(([0], cuts, [starts.size])))
+        for g0, g1 in zip(bounds[:-1], bounds[1:]):
+            pairs = pairs_in_groups(members, starts[g0:g1], gsizes[g0:g1])
+            pairs = pairs[corpus.par_doc[pairs[:, 0]] != corpus.par_doc[pairs[:, 1]]]
+            if len(pairs):
+                c, k = _distinct_counts(pairs[:, 0] * n + pairs[:, 1])
+                codes_parts.append(c)
+                count_parts.append(k)
+        del members
     if not codes_parts:
         return np.zeros((0, 2), dtype=np.int64)
     codes = np.concatenate(codes_parts)
     counts = np.concatenate(count_parts)
-    del codes_parts, count_parts
-    if len(bounds) > 2:
+    if len(codes_parts) > 1:
+        del codes_parts, count_parts
         srt = np.argsort(codes, kind="stable")
         codes, counts = codes[srt], counts[srt]
         first = np.concatenate(([True], codes[1:] != codes[:-1]))
@@ -203,7 +282,8 @@ def pair_candidates(corpus: Corpus) -> Candidates:
     ident = ident[np.lexsort((ident[:, 1], ident[:, 0]))]
     # 2. LSH over one representative per distinct text
     reps = eligible[order[starts]]
-    rep_pairs = candidates(corpus.signatures[reps], bands, rows, rows_of=reps)
+    threads = cores(cfg.workers)
+    rep_pairs = candidates(corpus.signatures[reps], bands, rows, rows_of=reps, threads=threads)
     if len(rep_pairs):
         est = estimated_jaccard(corpus.signatures, rep_pairs)
         rep_pairs = rep_pairs[est >= cfg.threshold - _ESTIMATE_SLACK]
@@ -221,7 +301,7 @@ def pair_candidates(corpus: Corpus) -> Candidates:
             expanded.append(np.sort(grid, axis=1))
     lsh_pairs = np.concatenate(expanded) if expanded else none
     # 3. containment candidates from fingerprints
-    fp_pairs = fingerprint_candidates(corpus, eligible, min_share=_min_share(cfg))
+    fp_pairs = fingerprint_candidates(corpus, eligible, min_share=_min_share(cfg), threads=threads)
     cand = np.concatenate([p for p in (lsh_pairs, fp_pairs) if len(p)] or [none])
     cand = cand[corpus.par_doc[cand[:, 0]] != corpus.par_doc[cand[:, 1]]]
     n = corpus.n_paragraphs
