@@ -257,3 +257,28 @@ def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
     assert np.array_equal(fps.hash, values[fps.pos])
     assert np.array_equal(fps.stock, _stock_reference(fps, group, stock_groups))
     assert np.array_equal(seed_hits(corpus, fps), seed_hits(corpus, replace(fps, order=None)))
+
+
+def test_fingerprints_and_seed_hits_do_not_depend_on_their_pieces(monkeypatch):
+    """Winnowing in pieces, sorting by hash ranges and pairing in pieces of the hash order
+    (tiny sizes here, so every boundary is crossed many times) give the same index and hits."""
+    from chachong import passages
+
+    rng = np.random.default_rng(7)
+    base = _paragraphs_text(rng, 6)
+    docs = [_document(f"d{i + 1:02d}", [base[j] for j in rng.choice(6, 3, replace=False)] + _paragraphs_text(rng, 1))
+            for i in range(12)]
+    corpus = prepare(docs, AuditConfig())
+    group = np.arange(12, dtype=np.int64) // 2
+    whole = fingerprints(corpus, group, 3)
+    hits = seed_hits(corpus, whole)
+    assert len(hits) and whole.stock.any() and not whole.stock.all()
+    assert whole.pos.dtype == np.int32 and whole.order.dtype == np.uint32
+    for windows, part, piece in [(7, 5, 3), (64, 40, 17), (1000, 1, 1)]:
+        monkeypatch.setattr(passages, "_WINDOWS", windows)
+        monkeypatch.setattr(passages, "_PART", part)
+        monkeypatch.setattr(passages, "_PIECE", piece)
+        fps = fingerprints(corpus, group, 3)
+        for name in ("pos", "doc", "hash", "stock", "order"):
+            assert np.array_equal(getattr(fps, name), getattr(whole, name)), name
+        assert np.array_equal(seed_hits(corpus, fps), hits)

@@ -230,39 +230,94 @@ def hash_groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, starts, np.diff(np.append(starts, n))
 
 
+_PART = 1 << 20  # fingerprints per hash-range partition (its sort's temporaries take about 55 bytes each)
+_WINDOWS = 1 << 20  # windows winnowed at a time (their temporaries are about 40 bytes each)
+_PIECE = 1 << 21  # entries of the hash order per piece of seed_hits
+
+
+def _position_type(size: int) -> type:
+    # int32 halves the index below 2 GB of text; the margin covers _extent's look-ahead
+    return np.int32 if size < 2**31 - 2**20 else np.int64
+
+
+def _hash_bounds(h: np.ndarray, parts: int) -> np.ndarray:
+    """Ascending hash values splitting ``h`` into about ``parts`` ranges of similar size.
+
+    Kept fingerprints are window minima, so their hashes crowd the low end: the bounds are
+    quantiles of a regular sample rather than equal ranges of the top bits.
+    """
+    if parts <= 1 or h.size == 0:
+        return np.zeros(0, np.uint64)
+    sample = np.sort(h[:: max(1, h.size // (64 * parts))])
+    return np.unique(sample[(np.arange(1, parts) * sample.size) // parts])
+
+
+def _grow(a: np.ndarray, need: int) -> np.ndarray:
+    if need <= a.size:
+        return a
+    b = np.empty(max(need, a.size + a.size // 2), a.dtype)
+    b[:a.size] = a
+    return b
+
+
 def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fingerprints:
-    """The winnowed fingerprint index of ``corpus`` (see the module docstring)."""
+    """The winnowed fingerprint index of ``corpus`` (see the module docstring).
+
+    Positions and documents are int32 below 2 GB of text, ``order`` uint32 below 4 G
+    fingerprints: the index takes about 21 bytes per fingerprint. The hash order and the stock
+    flags are computed one range of hash values at a time, so their sort temporaries stay small.
+    """
     min_span = corpus.config.min_span
     k = max(1, min(FP_K, min_span))
     w = max(1, min_span - k + 1)
     cps = corpus.cps
     offsets = corpus.doc_offsets
     n = max(cps.size - k + 1, 0)  # k-gram start positions
-    kept_pos, kept_h = [], []
-    # in pieces of _CHUNK windows, so that temporary arrays stay a few hundred MB on any corpus
-    for s in range(0, max(n - w + 1, 1) if n else 0, _CHUNK):
-        e = min(n, s + _CHUNK + w - 1)  # values for the windows starting in [s, s + _CHUNK)
+    ptype = _position_type(cps.size)
+    # winnowing keeps about 2 / (w + 1) of the positions; the buffers grow if text repeats a lot
+    pos = np.empty(int(n * 2.5 / (w + 1)) + 1024, ptype)
+    h = np.empty(pos.size, np.uint64)
+    filled = 0
+    # in pieces of _WINDOWS windows, so that temporary arrays stay small on any corpus
+    for s in range(0, max(n - w + 1, 1) if n else 0, _WINDOWS):
+        e = min(n, s + _WINDOWS + w - 1)  # values for the windows starting in [s, s + _WINDOWS)
         values = _mix(_poly(cps[s:e + k - 1], k) * _MIX)
         # a k-gram is valid when it ends inside its document: every start but the last k - 1
         # before a document's end (a short document may have none)
         got = winnow(values, _invalid(offsets, k, s, e), w)
-        kept_pos.append(got + s)
-        kept_h.append(values[got])
-    pos = np.concatenate(kept_pos) if kept_pos else np.zeros(0, np.int64)
-    h = np.concatenate(kept_h) if kept_h else np.zeros(0, np.uint64)
-    if pos.size > 1:  # a minimum can be kept by the last window of one piece and the first of the next
-        fresh = np.concatenate(([True], pos[1:] != pos[:-1]))
-        pos, h = pos[fresh], h[fresh]
-    doc = np.searchsorted(offsets, pos, side="right").astype(np.int64, copy=False)
-    doc -= 1
-    stock = np.zeros(pos.size, dtype=bool)
-    order, starts, sizes = hash_groups(h)
-    if pos.size:
+        # a minimum can be kept by the last window of one piece and the first of the next
+        if filled and got.size and got[0] + s == pos[filled - 1]:
+            got = got[1:]
+        pos, h = _grow(pos, filled + got.size), _grow(h, filled + got.size)
+        pos[filled:filled + got.size] = got + s
+        h[filled:filled + got.size] = values[got]
+        filled += got.size
+        del values, got
+    # shrinking in place (realloc) copies nothing, unlike a slice's copy
+    pos.resize(filled, refcheck=False)
+    h.resize(filled, refcheck=False)
+    doc = np.empty(filled, np.int32 if offsets.size < 2**31 else np.int64)
+    for s in range(0, filled, _WINDOWS):
+        doc[s:s + _WINDOWS] = np.searchsorted(offsets, pos[s:s + _WINDOWS], side="right") - 1
+    stock = np.zeros(filled, dtype=bool)
+    order = np.empty(filled, np.uint32 if filled < 2**32 else np.int64)
+    bounds = _hash_bounds(h, -(-filled // _PART))
+    part = np.empty(filled, np.uint8 if bounds.size < 255 else np.int64)
+    for s in range(0, filled, _WINDOWS):
+        part[s:s + _WINDOWS] = np.searchsorted(bounds, h[s:s + _WINDOWS], side="right")
+    # the ranges in ascending order, each sorted stably: together a stable argsort of h
+    done = 0
+    for p in range(bounds.size + 1):
+        idx = np.flatnonzero(part == p)
+        hp = h[idx]
+        local, starts, sizes = hash_groups(hp)
+        order[done:done + idx.size] = idx[local]
+        done += idx.size
         # only a hash at stock_groups places or more can be in stock_groups groups: count the
         # distinct groups of those few
         big = sizes >= stock_groups
         if big.any():
-            rows = order[_ranges(starts[big], sizes[big])]
+            rows = idx[local[_ranges(starts[big], sizes[big])]]
             hb, gb = h[rows], doc_group[doc[rows]]
             o = np.lexsort((gb, hb))
             hb, gb = hb[o], gb[o]
@@ -273,8 +328,9 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
             counts = np.diff(np.append(at, distinct.size))
             common = distinct[at[counts >= stock_groups]]
             if common.size:
-                stock = common[np.minimum(np.searchsorted(common, h), common.size - 1)] == h
-    return Fingerprints(k, pos.astype(np.int64, copy=False), doc, h, stock, order)
+                stock[idx] = common[np.minimum(np.searchsorted(common, hp), common.size - 1)] == hp
+        del idx, hp, local, starts, sizes
+    return Fingerprints(k, pos, doc, h, stock, order)
 
 
 def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
@@ -299,6 +355,18 @@ def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb:
     return total
 
 
+def _run_end(h: np.ndarray, order: np.ndarray, e: int) -> int:
+    """The end of the run of equal ``h[order]`` holding index ``e - 1`` (``h[order]`` is sorted)."""
+    v, lo, hi = h[order[e - 1]], e, order.size
+    while lo < hi:  # the first index past e - 1 with a larger hash
+        mid = (lo + hi) // 2
+        if h[order[mid]] > v:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     """Shared fingerprints that are evidence of a copy, as rows ``(a, b, pa, pb)``.
 
@@ -306,40 +374,62 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     shared k-gram. Evidence: the exact match around it reaches ``min_span`` characters, or
     another shared fingerprint of the same pair lies within ``_NEAR`` characters on a diagonal
     at most ``_DRIFT`` away (an edited copy: at 10 % edits few 8-grams survive, far apart). Rows are sorted by (a, b, pa, pb).
+
+    The occurrence pairs are made and checked in pieces of the hash order (whole runs of
+    one hash each), so their temporaries stay small.
     """
     empty = np.zeros((0, 4), np.int64)
-    if fps.order is not None and fps.order.size == fps.hash.size:
+    h, pos, doc = fps.hash, fps.pos, fps.doc
+    if fps.order is not None and fps.order.size == h.size:
         # stock is a property of a hash, so the groups of the other hashes keep their sizes
-        h, pos, doc = fps.hash, fps.pos, fps.doc
-        hs = h[fps.order]
-        starts = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1]))) if hs.size else np.zeros(0, np.int64)
-        sizes = np.diff(np.append(starts, hs.size)).astype(np.int64)
-        ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES) & ~fps.stock[fps.order[starts]]
-        order = fps.order
+        order, check_stock = fps.order, True
     else:
-        keep = ~fps.stock
-        h, pos, doc = fps.hash[keep], fps.pos[keep], fps.doc[keep]
-        order, starts, sizes = groups_of(h)
-        ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
-    pairs = pairs_in_groups(order, starts[ok], sizes[ok])  # index pairs into h/pos/doc
-    if not len(pairs):
-        return empty
-    pairs = pairs[doc[pairs[:, 0]] != doc[pairs[:, 1]]]
-    if not len(pairs):
-        return empty
-    # orient each occurrence pair so that a is the earlier document
-    x, y = pairs[:, 0], pairs[:, 1]
-    swap = doc[x] > doc[y]
-    x, y = np.where(swap, y, x), np.where(swap, x, y)
-    da, db, pa, pb = doc[x], doc[y], pos[x], pos[y]
+        keep = np.flatnonzero(~fps.stock)
+        order, check_stock = keep[np.argsort(h[keep], kind="stable")], False
     offs = corpus.doc_offsets
-    lo = np.stack([offs[da], offs[db]], axis=1)
-    hi = np.stack([offs[da + 1], offs[db + 1]], axis=1)
     min_span = corpus.config.min_span
-    long_enough = _extent(corpus.cps, lo, hi, pa, pb, fps.k, min_span) >= min_span
-    la, lb = pa - offs[da], pb - offs[db]
+    found: list[tuple[np.ndarray, ...]] = []
+    s = 0
+    while s < order.size:
+        e = _run_end(h, order, min(order.size, s + _PIECE))
+        o = order[s:e].astype(np.int64)
+        s = e
+        hs = h[o]
+        starts = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1])))
+        sizes = np.diff(np.append(starts, hs.size))
+        ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
+        if check_stock:
+            ok &= ~fps.stock[o[starts]]
+        pairs = pairs_in_groups(o, starts[ok], sizes[ok])  # index pairs into h/pos/doc
+        if not len(pairs):
+            continue
+        pairs = pairs[doc[pairs[:, 0]] != doc[pairs[:, 1]]]
+        if not len(pairs):
+            continue
+        # orient each occurrence pair so that a is the earlier document
+        x, y = pairs[:, 0], pairs[:, 1]
+        swap = doc[x] > doc[y]
+        x, y = np.where(swap, y, x), np.where(swap, x, y)
+        da, db = doc[x].astype(np.int64), doc[y].astype(np.int64)
+        pa, pb = pos[x].astype(np.int64), pos[y].astype(np.int64)
+        lo = np.stack([offs[da], offs[db]], axis=1)
+        hi = np.stack([offs[da + 1], offs[db + 1]], axis=1)
+        long_enough = _extent(corpus.cps, lo, hi, pa, pb, fps.k, min_span) >= min_span
+        # held in the index's own (narrower) types until the end
+        found.append((da.astype(doc.dtype), db.astype(doc.dtype), (pa - offs[da]).astype(pos.dtype),
+                      (pb - offs[db]).astype(pos.dtype), long_enough))
+    if not found:
+        return empty
+    da, db, la, lb, long_enough = (np.concatenate(c) for c in zip(*found))
+    del found
     srt = np.lexsort((lb, la, db, da))
-    da, db, la, lb, long_enough = da[srt], db[srt], la[srt], lb[srt], long_enough[srt]
+    # one column at a time, so that only one is held twice
+    da = da[srt]
+    db = db[srt]
+    la = la[srt]
+    lb = lb[srt]
+    long_enough = long_enough[srt]
+    del srt
     near = np.zeros(da.size, dtype=bool)
     if da.size > 1:
         same = (da[1:] == da[:-1]) & (db[1:] == db[:-1])
