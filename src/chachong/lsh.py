@@ -122,8 +122,10 @@ def groups_of(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _band_pairs(keys: np.ndarray) -> np.ndarray:
     """Pair codes ``i * n + j`` (i < j) of the rows with equal ``keys``, sorted and unique.
 
-    Nearly every band key is in one row only: one plain sort finds the repeated values, and
-    only their rows are ordered (a stable argsort of all rows cost more than the sort).
+    Nearly every band key is in one row only: one plain sort finds the repeated values, a
+    bit table on their top bits picks the few rows that may hold one, and only those rows
+    are looked up exactly and ordered (an argsort, or a search of every row, of all rows
+    cost more than the sort).
     """
     n = keys.size
     s = np.sort(keys)
@@ -131,8 +133,12 @@ def _band_pairs(keys: np.ndarray) -> np.ndarray:
     if not rep.size:
         return np.zeros(0, dtype=np.int64)
     rep = unique(rep)
-    at = np.minimum(np.searchsorted(rep, keys), rep.size - 1)
-    rows = np.flatnonzero(rep[at] == keys)
+    shift = np.uint64(64 - max(16, min(26, (8 * rep.size).bit_length())))
+    table = np.zeros(1 << (64 - int(shift)), dtype=bool)
+    table[rep >> shift] = True
+    rows = np.flatnonzero(table[keys >> shift])
+    at = np.minimum(np.searchsorted(rep, keys[rows]), rep.size - 1)
+    rows = rows[rep[at] == keys[rows]]
     order, starts, sizes = groups_of(keys[rows])
     p = pairs_in_groups(rows[order], starts, sizes)
     return unique(p[:, 0] * n + p[:, 1])

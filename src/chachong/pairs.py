@@ -103,11 +103,12 @@ def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.nda
     top = np.uint64(1 << 63)
     for p0, p1 in zip(pb[:-1].tolist(), pb[1:].tolist()):
         hh = h[off[p0]:off[p1]]
-        par = np.repeat(np.arange(p0, p1, dtype=np.uint64), np.diff(off[p0:p1 + 1]))
-        m = ((hh & np.uint32(3)) == 0) & in_scope[par]
+        pos = np.flatnonzero((hh & np.uint32(3)) == 0)
+        par = np.searchsorted(off[p0:p1 + 1] - off[p0], pos, side="right") - 1 + p0
+        m = in_scope[par]
         par = par[m]
-        per_par += np.bincount(par.astype(np.int64), minlength=n)
-        keys = (hh[m].astype(np.uint64) << np.uint64(32)) | par
+        per_par += np.bincount(par, minlength=n)
+        keys = (hh[pos[m]].astype(np.uint64) << np.uint64(32)) | par.astype(np.uint64)
         hi = keys >= top
         parts[0].append(keys[~hi])
         parts[1].append(keys[hi])

@@ -1,0 +1,97 @@
+"""The pairing stage's candidate sources against brute-force references on small corpora."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chachong import lsh, pairs
+from chachong.audit import documents_from_sources
+from chachong.config import AuditConfig
+from chachong.corpus import prepare
+from chachong.model import Source
+
+_POOL = [
+    "各地区各部门认真贯彻落实党中央决策部署，经济社会发展取得新成效。",
+    "各地区各部门认真贯彻落实党中央决策部署，经济社会发展取得明显成效。",
+    "全年完成地区生产总值增长百分之六，居民收入稳步增加，就业形势总体稳定。",
+    "全年完成地区生产总值增长百分之六，居民收入稳步增加。",
+    "持续推进生态文明建设，空气质量优良天数比例提高到百分之八十五。",
+    "深化重点领域改革，营商环境进一步优化，市场主体活力明显增强。",
+    "加快建设现代化产业体系，推动制造业高端化智能化绿色化发展。",
+    "短句。",
+]
+
+_docs = st.lists(st.lists(st.sampled_from(range(len(_POOL))), min_size=1, max_size=6), min_size=2, max_size=6)
+
+
+def _corpus(doc_paras: list[list[int]]):
+    config = AuditConfig(min_paragraph_chars=4)
+    sources = [Source(f"d{i}.txt", "\n\n".join(_POOL[j] for j in paras) + "\n", "utf-8", "text")
+               for i, paras in enumerate(doc_paras)]
+    docs, _, _ = documents_from_sources(sources, config)
+    return prepare(docs, config, threads=1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_docs)
+def test_canonical_keys_group_equal_texts_by_first_occurrence(doc_paras):
+    corpus = _corpus(doc_paras)
+    idx = np.arange(corpus.n_paragraphs)
+    first: dict[str, int] = {}
+    expected = [first.setdefault(corpus.canonical_text(int(i)), pos) for pos, i in enumerate(idx)]
+    assert pairs._canonical_keys(corpus, idx).tolist() == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 60), st.integers(1, 6), st.integers(1, 3), st.integers(0, 2**31))
+def test_lsh_candidates_are_the_pairs_sharing_a_band(n, bands, rows, seed):
+    rng = np.random.default_rng(seed)
+    # few distinct values: many rows share bands
+    sig = rng.integers(0, 3, size=(n, bands * rows)).astype(np.uint32)
+    keys = [lsh._band_keys(sig, b, rows) for b in range(bands)]
+    expected = [[i, j] for i, j in itertools.combinations(range(n), 2) if any(k[i] == k[j] for k in keys)]
+    for threads in (1, 2):
+        assert lsh.candidates(sig, bands, rows, threads=threads).tolist() == expected
+    rows_of = np.arange(n)[::-1] * 3
+    got = lsh.candidates(sig, bands, rows, rows_of=rows_of, threads=2)
+    assert sorted(map(tuple, got.tolist())) == sorted((min(rows_of[i], rows_of[j]), max(rows_of[i], rows_of[j]))
+                                                      for i, j in expected)
+
+
+def _fingerprint_reference(corpus, eligible, min_share):
+    sets = {int(p): {int(x) for x in corpus.paragraph_set(int(p)) if x & 3 == 0} for p in eligible}
+    df: dict[int, int] = {}
+    for s in sets.values():
+        for x in s:
+            df[x] = df.get(x, 0) + 1
+    out = []
+    for a, b in itertools.combinations(sorted(sets), 2):
+        if corpus.par_doc[a] == corpus.par_doc[b]:
+            continue
+        shared = sum(1 for x in sets[a] & sets[b] if 2 <= df[x] <= pairs._FP_MAX_DF)
+        if shared >= 2 and shared / max(min(len(sets[a]), len(sets[b])), 1) >= min_share:
+            out.append([a, b])
+    return out
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_docs, st.sampled_from([0.3, 0.5, 0.9]))
+def test_fingerprint_candidates_match_brute_force(doc_paras, min_share):
+    corpus = _corpus(doc_paras)
+    eligible = np.flatnonzero(corpus.canonical_length() >= 4)
+    expected = _fingerprint_reference(corpus, eligible, min_share)
+    for threads in (1, 2):
+        assert pairs.fingerprint_candidates(corpus, eligible, min_share=min_share, threads=threads).tolist() == expected
+
+
+def test_fingerprint_candidates_scan_slices_change_nothing(monkeypatch):
+    corpus = _corpus([[0, 2, 4, 5], [1, 3, 4, 6], [0, 2, 5, 6], [1, 1, 3, 4]])
+    eligible = np.flatnonzero(corpus.canonical_length() >= 4)
+    whole = pairs.fingerprint_candidates(corpus, eligible, min_share=0.3)
+    assert len(whole)
+    monkeypatch.setattr(pairs, "_SCAN", 7)  # many slices, paragraphs cut across them
+    assert pairs.fingerprint_candidates(corpus, eligible, min_share=0.3).tolist() == whole.tolist()
