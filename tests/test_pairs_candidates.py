@@ -95,3 +95,12 @@ def test_fingerprint_candidates_scan_slices_change_nothing(monkeypatch):
     assert len(whole)
     monkeypatch.setattr(pairs, "_SCAN", 7)  # many slices, paragraphs cut across them
     assert pairs.fingerprint_candidates(corpus, eligible, min_share=0.3).tolist() == whole.tolist()
+
+
+def test_lsh_candidates_of_a_subset_are_those_of_its_rows():
+    rng = np.random.default_rng(5)
+    sig = rng.integers(0, 2, size=(40, 6)).astype(np.uint32)
+    subset = np.array([3, 7, 8, 20, 21, 33, 39])
+    got = lsh.candidates(sig, 3, 2, rows_of=subset, subset=subset)
+    assert len(got)
+    assert got.tolist() == lsh.candidates(sig[subset], 3, 2, rows_of=subset).tolist()

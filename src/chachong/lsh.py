@@ -33,12 +33,13 @@ def choose_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return num_perm, 1
 
 
-def _band_keys(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
-    cols = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
+def _band_keys(sig: np.ndarray, band: int, rows: int, subset: np.ndarray | None = None) -> np.ndarray:
+    cols = sig[:, band * rows:(band + 1) * rows]
+    cols = (cols if subset is None else cols[subset]).astype(np.uint64)
     rng = np.random.RandomState(1000 + band)
     mult = rng.randint(1, 1 << 62, size=rows, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1)
     with np.errstate(over="ignore"):
-        key = np.zeros(sig.shape[0], dtype=np.uint64)
+        key = np.zeros(cols.shape[0], dtype=np.uint64)
         for j in range(rows):
             key = (key ^ (cols[:, j] * mult[j])) * np.uint64(0x9E3779B97F4A7C15)
     return key
@@ -145,20 +146,22 @@ def _band_pairs(keys: np.ndarray) -> np.ndarray:
 
 
 def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | None = None,
-               threads: int = 1) -> np.ndarray:
+               threads: int = 1, subset: np.ndarray | None = None) -> np.ndarray:
     """Candidate pairs (n, 2) of row indices of ``sig`` sharing at least one band; unique, sorted.
 
     ``rows_of`` maps the rows of ``sig`` to the ids to emit (default: identity). The bands
     are independent and their numpy sorts release the GIL: ``threads`` of them run at once.
+    ``subset`` (row numbers) bands only those rows of ``sig``, numbered by their place in
+    ``subset``, without a copy of their signatures.
 
     >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [5, 6, 7, 8]], dtype=np.uint32)
     >>> candidates(sig, 2, 2).tolist()
     [[0, 1], [0, 2]]
     """
-    n = sig.shape[0]
+    n = sig.shape[0] if subset is None else subset.size
 
     def band_codes(band: int) -> np.ndarray:
-        return _band_pairs(_band_keys(sig, band, rows))
+        return _band_pairs(_band_keys(sig, band, rows, subset))
 
     if threads > 1 and bands > 1:
         from concurrent.futures import ThreadPoolExecutor

@@ -58,7 +58,7 @@ def _canonical_keys(corpus: Corpus, idx: np.ndarray) -> np.ndarray:
     # equal texts have equal lengths and equal MinHash signatures: only paragraphs sharing a
     # hash of both with another one can be equal, and only those are compared (nearly all
     # paragraphs are unique, and a bytes object per paragraph cost seconds at 600k)
-    sig = corpus.signatures[idx]
+    sig = corpus.signatures[:, :4][idx]
     with np.errstate(over="ignore"):
         key = (bounds[:, 1] - bounds[:, 0]).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         for j in range(min(4, sig.shape[1])):
@@ -284,7 +284,7 @@ def pair_candidates(corpus: Corpus) -> Candidates:
     # 2. LSH over one representative per distinct text
     reps = eligible[order[starts]]
     threads = cores(cfg.workers)
-    rep_pairs = candidates(corpus.signatures[reps], bands, rows, rows_of=reps, threads=threads)
+    rep_pairs = candidates(corpus.signatures, bands, rows, rows_of=reps, threads=threads, subset=reps)
     if len(rep_pairs):
         est = estimated_jaccard(corpus.signatures, rep_pairs)
         rep_pairs = rep_pairs[est >= cfg.threshold - _ESTIMATE_SLACK]
