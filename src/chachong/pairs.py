@@ -29,8 +29,8 @@ from chachong.verify import estimated_jaccard, similarity
 IDENTICAL, NEAR, CONTAINED = "identical", "near-duplicate", "contained"
 _ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
 _FP_MAX_DF = 64
-_PAIR_CHUNK = 1 << 22  # fingerprint pairs generated at a time
-_SCAN = 1 << 23  # shingle hashes scanned at a time for fingerprints
+_PAIR_CHUNK = 1 << 20  # fingerprint pairs generated at a time (pairs_in_groups takes ~70 bytes a pair)
+_SCAN = 1 << 21  # shingle hashes scanned at a time for fingerprints
 _CONTAINED_SIZE_RATIO = 1.25  # a fingerprint in more paragraphs than this is stock phrasing, not evidence of copying
 
 
@@ -80,13 +80,6 @@ def _canonical_keys(corpus: Corpus, idx: np.ndarray) -> np.ndarray:
     return out
 
 
-def _distinct_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(codes, return_counts=True)`` by one sort."""
-    codes = np.sort(codes)
-    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    return codes[first], np.diff(np.append(first, codes.size))
-
-
 def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """(fingerprint << 32 | paragraph) keys of the paragraphs in scope, split by the hash's top bit.
 
@@ -99,7 +92,11 @@ def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.nda
     per_par = np.zeros(n, dtype=np.int64)
     cuts = np.searchsorted(off, np.arange(0, int(off[-1]), _SCAN), side="right") - 1
     pb = unique(np.clip(np.concatenate(([0], cuts, [n])), 0, n))
-    parts: list[list[np.ndarray]] = [[], []]
+    # both halves in one buffer sized for every hash, the lower half filled from the front and
+    # the upper from the back: its untouched middle takes no memory, and no chunk list is
+    # concatenated (the freed chunks stayed in the heap, doubling the peak)
+    buf = np.empty(h.size, dtype=np.uint64)
+    lo, hi = 0, h.size
     top = np.uint64(1 << 63)
     for p0, p1 in zip(pb[:-1].tolist(), pb[1:].tolist()):
         hh = h[off[p0]:off[p1]]
@@ -109,19 +106,14 @@ def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.nda
         par = par[m]
         per_par += np.bincount(par, minlength=n)
         keys = (hh[pos[m]].astype(np.uint64) << np.uint64(32)) | par.astype(np.uint64)
-        hi = keys >= top
-        parts[0].append(keys[~hi])
-        parts[1].append(keys[hi])
-    halves = []
-    for chunks in parts:
-        # filled chunk by chunk while the chunks are released: no second copy of all keys
-        out = np.empty(sum(c.size for c in chunks), dtype=np.uint64)
-        at = 0
-        while chunks:
-            c = chunks.pop(0)
-            out[at:at + c.size] = c
-            at += c.size
-        halves.append(out)
+        up = keys >= top
+        k = keys[~up]
+        buf[lo:lo + k.size] = k
+        lo += k.size
+        k = keys[up]
+        buf[hi - k.size:hi] = k
+        hi -= k.size
+    halves = [buf[:lo], buf[hi:]]
     return halves, per_par
 
 
@@ -146,17 +138,28 @@ def fingerprint_candidates(
     else:
         for keys in halves:
             keys.sort()
-    codes_parts, count_parts = [], []
+    codes_parts = []
     while halves:
         keys = halves.pop(0)
         if not keys.size:
             continue
+        # most fingerprints are in one paragraph only: keep the rows of repeated ones first,
+        # so that group bounds and members are made for a small share of the keys
+        fh = keys >> np.uint64(32)
+        same = fh[1:] == fh[:-1]
+        del fh
+        multi = np.zeros(keys.size, dtype=bool)
+        multi[1:] = same
+        multi[:-1] |= same
+        del same
+        keys = keys[multi]
+        del multi
         fh = keys >> np.uint64(32)
         brk = np.flatnonzero(fh[1:] != fh[:-1]) + 1
         del fh
         starts = np.concatenate(([0], brk))
         gsizes = np.diff(np.concatenate((starts, [keys.size])))
-        # most fingerprints are in one paragraph only, and stock phrases are in very many
+        # fingerprints in very many paragraphs are stock phrases
         ok = (gsizes >= 2) & (gsizes <= _FP_MAX_DF)
         starts, gsizes = starts[ok], gsizes[ok]
         members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
@@ -167,25 +170,25 @@ def fingerprint_candidates(
         cuts = np.searchsorted(cum, np.arange(_PAIR_CHUNK, int(cum[-1]) if cum.size else 0, _PAIR_CHUNK),
                                side="left")
         bounds = unique(np.concatenate(([0], cuts, [starts.size])))
+        # each pair once per shared fingerprint, into one buffer: one sort counts them all
+        # (a unique per piece and a merge of the pieces held three copies)
+        out = np.empty(int(cum[-1]) if cum.size else 0, dtype=np.int64)
+        at = 0
         for g0, g1 in zip(bounds[:-1], bounds[1:]):
             pairs = pairs_in_groups(members, starts[g0:g1], gsizes[g0:g1])
             pairs = pairs[corpus.par_doc[pairs[:, 0]] != corpus.par_doc[pairs[:, 1]]]
-            if len(pairs):
-                c, k = _distinct_counts(pairs[:, 0] * n + pairs[:, 1])
-                codes_parts.append(c)
-                count_parts.append(k)
-        del members
-    if not codes_parts:
+            out[at:at + len(pairs)] = pairs[:, 0] * n + pairs[:, 1]
+            at += len(pairs)
+        codes_parts.append(out[:at].copy())
+        del members, out
+    codes = np.concatenate(codes_parts) if codes_parts else np.zeros(0, dtype=np.int64)
+    del codes_parts
+    if not codes.size:
         return np.zeros((0, 2), dtype=np.int64)
-    codes = np.concatenate(codes_parts)
-    counts = np.concatenate(count_parts)
-    if len(codes_parts) > 1:
-        del codes_parts, count_parts
-        srt = np.argsort(codes, kind="stable")
-        codes, counts = codes[srt], counts[srt]
-        first = np.concatenate(([True], codes[1:] != codes[:-1]))
-        counts = np.add.reduceat(counts, np.flatnonzero(first))
-        codes = codes[first]
+    codes.sort()
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    counts = np.diff(np.append(first, codes.size))
+    codes = codes[first]
     a, b = codes // n, codes % n
     # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
     # smaller paragraph's sample estimates containment
