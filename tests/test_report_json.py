@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,17 @@ _JSON = st.recursive(
 @settings(max_examples=400, deadline=None)
 def test_report_bytes_equal_indented_json_dumps(obj):
     assert report_bytes(obj) == _plain(obj)
+
+
+@given(_JSON, st.integers(1, 40))
+@settings(max_examples=300, deadline=None)
+def test_report_bytes_equal_indented_json_dumps_in_small_pieces(obj, piece):
+    # a large report is scanned a piece at a time: escapes, strings and brackets across pieces
+    import chachong.report.json as report_json
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_json, "_PIECE", piece)
+        assert report_bytes(obj) == _plain(obj)
 
 
 def test_empty_and_nested_containers():

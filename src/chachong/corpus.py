@@ -224,15 +224,15 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     """Normalise, shingle and sign every paragraph of ``documents``.
 
     Documents are prepared in batches of about a million characters, by as many threads as
-    there are cores (``threads``; ``config.workers`` above 1 sets it too): numpy releases the
-    GIL in each step, and a batch's temporaries stay small. Results do not depend on either.
+    ``config.workers`` says (0: one per core; ``threads`` overrides it): numpy releases the GIL
+    in each step, and a batch's temporaries stay small. Results depend on neither.
     Held per canonical character: code point (4 bytes) and original start and end (4 + 4
     bytes, 8 + 8 when a document passes 2**31 characters); per shingle 4 bytes; per paragraph
     ``4 * num_perm`` bytes of signature plus 28 bytes of offsets.
     """
     docs = list(documents)
     if threads is None:
-        threads = config.workers if config.workers > 1 else available_cores()
+        threads = config.workers or available_cores()
     total = sum(len(d.text) for d in docs)
     n_par = sum(len(d.paragraphs) for d in docs)
     # filled in place: canonical text is never longer than the original, and a paragraph

@@ -262,8 +262,13 @@ def _indent(compact: bytes, indent: int) -> bytes:
     ASCII bytes, so scanning bytes is safe.
     """
     b = np.frombuffer(compact, dtype=np.uint8)
-    quotes = np.flatnonzero(b == ord('"'))
-    slashes = np.flatnonzero(b == ord("\\"))
+    n = b.size
+    # byte-wide passes go a piece at a time: the same few MB of temporaries serve every piece
+    # (a 150 MB report took 1 GB of them at once)
+    pieces = range(0, n, _PIECE)
+    idx = np.int32 if n < 2**31 - 1 else np.int64
+    quotes = _positions(b, pieces, lambda x: x == ord('"'), idx)
+    slashes = _positions(b, pieces, lambda x: x == ord("\\"), idx)
     if slashes.size:
         first = np.ones(slashes.size, dtype=bool)
         first[1:] = slashes[1:] != slashes[:-1] + 1
@@ -271,8 +276,9 @@ def _indent(compact: bytes, indent: int) -> bytes:
         run_lengths = np.diff(np.append(run_starts, slashes.size))
         escaped = (slashes[run_starts] + run_lengths)[(run_lengths & 1) == 1]
         quotes = quotes[~np.isin(quotes, escaped)]
-    pos = np.flatnonzero(_STRUCTURAL[b])
+    pos = _positions(b, pieces, lambda x: _STRUCTURAL[x], idx)
     pos = pos[(np.searchsorted(quotes, pos) & 1) == 0]  # an even number of quotes before: outside strings
+    del quotes
     if not pos.size:
         return compact
     step = _DEPTH_STEP[b[pos]]
@@ -285,14 +291,34 @@ def _indent(compact: bytes, indent: int) -> bytes:
     breaks = ~(opens_empty | closes_empty)
     # a break goes after an opening bracket or comma, before a closing bracket; at most one per gap
     after = np.where(closes, pos - 1, pos)[breaks]
-    length = 1 + depth[breaks] * indent
-    start = after + 1 + np.concatenate(([0], np.cumsum(length)[:-1]))
-    total = b.size + int(length.sum())
-    mark = np.zeros(total + 1, dtype=np.int8)
-    mark[start] = 1
-    mark[start + length] = -1
-    inserted = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
-    out = np.full(total, ord(" "), dtype=np.uint8)
-    out[~inserted] = b
-    out[start] = ord("\n")
+    length = (1 + depth[breaks] * indent).astype(np.int64)
+    del pos, step, depth, opens, closes, closes_empty, opens_empty, breaks
+    before = np.zeros(length.size + 1, dtype=np.int64)  # bytes inserted before each break
+    np.cumsum(length, out=before[1:])
+    out = np.empty(n + int(before[-1]), dtype=np.uint8)
+    lo = 0
+    for p0 in pieces:
+        p1 = min(p0 + _PIECE, n)
+        hi = int(np.searchsorted(after, p1, side="left"))  # breaks after a byte of this piece
+        o0 = p0 + int(before[lo])
+        size = p1 - p0 + int(before[hi] - before[lo])
+        start = after[lo:hi] - p0 + 1 + (before[lo:hi] - before[lo])  # in this piece's output
+        mark = np.zeros(size + 1, dtype=np.int8)
+        mark[start] = 1
+        mark[start + length[lo:hi]] = -1
+        inserted = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
+        chunk = out[o0:o0 + size]
+        chunk[~inserted] = b[p0:p1]
+        chunk[inserted] = ord(" ")
+        chunk[start] = ord("\n")
+        lo = hi
     return out.tobytes()
+
+
+_PIECE = 1 << 23  # bytes of compact JSON per pass
+
+
+def _positions(b: np.ndarray, pieces: range, test, idx: type) -> np.ndarray:
+    """Sorted positions in ``b`` where ``test`` holds, found a piece at a time."""
+    found = [np.flatnonzero(test(b[p:p + _PIECE])).astype(idx) + idx(p) for p in pieces]
+    return np.concatenate(found) if found else np.zeros(0, dtype=idx)
