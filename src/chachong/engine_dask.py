@@ -256,7 +256,8 @@ def _make_part(index: int, doc0: int, par0: int, total: int, pieces: list, confi
     for src, lo, hi, first in pieces:
         got = src[0] if isinstance(src, tuple) else src
         docs.extend(_renumber(got[lo:hi], first, total) if first is not None else got[lo:hi])
-    return _Part(index, doc0, par0, prepare(docs, config))
+    # one thread: a dask worker process is one of many on its machine (threads_per_worker=1)
+    return _Part(index, doc0, par0, prepare(docs, config, threads=1))
 
 
 def _documents(part: _Part) -> list[Document]:
@@ -973,7 +974,7 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
         docs[d] = part.corpus.documents[d - part.doc0]
     order = sorted(docs)
     loc = {g: i for i, g in enumerate(order)}
-    sub = prepare([docs[g] for g in order], config)
+    sub = prepare([docs[g] for g in order], config, threads=1)
 
     def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx
