@@ -21,7 +21,7 @@ from chachong.background import Background, BackgroundError, cores
 from chachong.background import available as background_available
 from chachong.cluster import UnionFind, groups
 from chachong.config import AuditConfig, ConfigError
-from chachong.corpus import Corpus, prepare
+from chachong.corpus import Corpus, _unique_sets, prepare
 from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
 from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, pair_candidates, select_pairs
 from chachong.passages import (
@@ -341,9 +341,9 @@ def _document_groups(corpus: Corpus, table: PairTable, cache: StageCache | None 
     codes = unique(corpus.par_doc[table.a].astype(np.int64) * n + corpus.par_doc[table.b])
     doc_pairs = list(zip((codes // n).tolist(), (codes % n).tolist()))
     est = _estimated_jaccard(corpus, doc_pairs, cache)
-    for da, db in doc_pairs:
-        if est[(da, db)] < corpus.config.document_threshold - _DOC_SLACK:
-            continue
+    close = [p for p in doc_pairs if est[p] >= corpus.config.document_threshold - _DOC_SLACK]
+    _document_jaccards(corpus, close, cache)
+    for da, db in close:
         jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
         if jac[(da, db)] >= corpus.config.document_threshold:
             uf.union(da, db)
@@ -371,6 +371,39 @@ def _document_jaccard(corpus: Corpus, da: int, db: int, cache: StageCache | None
 
 
 _SETS_KEPT = 4096  # document shingle sets kept while Jaccards are computed (pairs come sorted by a)
+
+
+def _document_jaccards(corpus: Corpus, pairs: list[tuple[int, int]], cache: StageCache | None) -> None:
+    """Exact Jaccard of many document pairs into the cache, the documents' sets sorted together.
+
+    The sets of up to ``_SETS_KEPT`` documents at a time are sorted as one CSR batch
+    (corpus._unique_sets sorts many segments as padded rows, far faster than one sort each).
+    """
+    if cache is None:
+        return
+    todo = [p for p in pairs if p not in cache.doc_jaccard]
+    i = 0
+    while i < len(todo):
+        docs: dict[int, int] = {}
+        j = i
+        while j < len(todo) and len(docs) < _SETS_KEPT - 1:
+            for d in todo[j]:
+                docs.setdefault(d, len(docs))
+            j += 1
+        ids = np.fromiter(docs, dtype=np.int64)
+        first = corpus.par_first[ids]
+        last = first + np.array([len(corpus.documents[d].paragraphs) for d in ids.tolist()], dtype=np.int64)
+        lo, hi = corpus.set_offsets[first], corpus.set_offsets[last]
+        sizes = (hi - lo).astype(np.int64)
+        offsets = np.zeros(ids.size + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        gathered = corpus.set_hashes[np.repeat(lo - offsets[:-1], sizes) + np.arange(int(offsets[-1]))]
+        values, bounds = _unique_sets(gathered, offsets)
+        del gathered
+        sets = {d: values[bounds[k]:bounds[k + 1]] for d, k in docs.items()}
+        for da, db in todo[i:j]:
+            cache.doc_jaccard[(da, db)] = _exact_jaccard(sets[da], sets[db])
+        i = j
 
 
 def _cached_set(corpus: Corpus, d: int, cache: StageCache | None) -> np.ndarray:
@@ -688,7 +721,9 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
     missing = sorted(p for p in linked if p not in doc_jac)
     # exact Jaccard for pairs with paragraph pairs (few), the MinHash estimate for passages only
     doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
-    for da, db in (p for p in missing if pair_count.get(p)):
+    exact = [p for p in missing if pair_count.get(p)]
+    _document_jaccards(corpus, exact, cache)
+    for da, db in exact:
         doc_jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
     identical_pairs = {(da, db) for da, db in linked
                        # equal digests of the canonical texts, confirmed element by element
