@@ -48,7 +48,9 @@ def test_covered_by_matches_the_reference(corpus, data):
     interval = st.integers(0, n - 1).flatmap(lambda s: st.tuples(st.just(s), st.integers(s + 1, min(n, s + 80))))
     partners = data.draw(st.dictionaries(st.integers(0, len(corpus.documents) - 1),
                                          st.lists(interval, max_size=8), max_size=4))
-    got = A._covered_by(corpus, d, partners)
+    lengths = {}
+    got = A._covered_by(corpus, d, partners, lengths)
     assert set(got) == set(partners)
     for e, ivs in partners.items():
         assert got[e] == reference(corpus, d, ivs)
+        assert lengths[(d, e)] == sum(t - s for s, t in got[e])

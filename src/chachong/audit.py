@@ -87,14 +87,15 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
-def _covered_by(corpus: Corpus, d: int, by_partner: dict[int, list[tuple[int, int]]]
-                ) -> dict[int, list[tuple[int, int]]]:
+def _covered_by(corpus: Corpus, d: int, by_partner: dict[int, list[tuple[int, int]]],
+                lengths: dict[tuple[int, int], int] | None = None) -> dict[int, list[tuple[int, int]]]:
     """Copied intervals of document d's text from each partner, merged.
 
     Intervals with only punctuation and white space between them merge, so what separates
     two copied passages counts as copied; so does what comes before the first and after the
     last canonical character when the copy reaches the document's edge. All partners at
     once, in numpy: documents copied from many others have thousands of intervals.
+    ``lengths``, when given, receives the characters covered per ``(d, partner)``.
     """
     out: dict[int, list[tuple[int, int]]] = {e: [] for e in by_partner}
     rows = [(e, s, t) for e, ivs in by_partner.items() for s, t in ivs]
@@ -123,6 +124,11 @@ def _covered_by(corpus: Corpus, d: int, by_partner: dict[int, list[tuple[int, in
         hi = np.where(tail & (hi >= corpus.orig_end[end - 1]), text_len, hi)
     for e, s, t in zip(iv[first, 0].tolist(), lo.tolist(), hi.tolist()):
         out[e].append((s, t))
+    if lengths is not None:
+        for e, ivs in out.items():
+            lengths[(d, e)] = 0
+        for e, s, t in zip(iv[first, 0].tolist(), lo.tolist(), hi.tolist()):
+            lengths[(d, e)] += t - s
     return out
 
 
@@ -734,18 +740,19 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
         if (da, db) not in identical_pairs:
             wanted[da][db] = copied.get((da, db), [])
             wanted[db][da] = copied.get((db, da), [])
+    covered_len: dict[tuple[int, int], int] = {}
     for x in sorted(wanted):
-        for e, ivs in _covered_by(corpus, x, wanted[x]).items():
+        for e, ivs in _covered_by(corpus, x, wanted[x], covered_len).items():
             coverage[(x, e)] = ivs
     for da, db in sorted(linked):
         identical = (da, db) in identical_pairs
         if identical:
             coverage[(da, db)] = [(0, len(docs[da].text))]
             coverage[(db, da)] = [(0, len(docs[db].text))]
+            covered_len[(da, db)], covered_len[(db, da)] = len(docs[da].text), len(docs[db].text)
         jac = 1.0 if identical else doc_jac[(da, db)]
         # covered intervals are merged: disjoint and sorted
-        a_cov = sum(e - s for s, e in coverage[(da, db)])
-        b_cov = sum(e - s for s, e in coverage[(db, da)])
+        a_cov, b_cov = covered_len[(da, db)], covered_len[(db, da)]
         kind = "identical" if identical else ("near-duplicate" if jac >= config.document_threshold else "partial")
         doc_pairs.append(DocumentPair(docs[da].id, docs[db].id, round(jac, 4),
                                       round(a_cov / max(len(docs[da].text), 1), 4),
