@@ -98,6 +98,8 @@ def _covered_by(corpus: Corpus, d: int, by_partner: dict[int, list[tuple[int, in
     ``lengths``, when given, receives the characters covered per ``(d, partner)``.
     """
     out: dict[int, list[tuple[int, int]]] = {e: [] for e in by_partner}
+    if lengths is not None:
+        lengths.update(((d, e), 0) for e in by_partner)
     rows = [(e, s, t) for e, ivs in by_partner.items() for s, t in ivs]
     if not rows:
         return out
@@ -125,8 +127,6 @@ def _covered_by(corpus: Corpus, d: int, by_partner: dict[int, list[tuple[int, in
     for e, s, t in zip(iv[first, 0].tolist(), lo.tolist(), hi.tolist()):
         out[e].append((s, t))
     if lengths is not None:
-        for e, ivs in out.items():
-            lengths[(d, e)] = 0
         for e, s, t in zip(iv[first, 0].tolist(), lo.tolist(), hi.tolist()):
             lengths[(d, e)] += t - s
     return out
