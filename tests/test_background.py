@@ -88,3 +88,21 @@ def test_background_reports_the_child_traceback():
 def test_background_child_that_dies_is_an_error():
     with pytest.raises(BackgroundError, match="exit code 3"):
         Background(lambda: os._exit(3)).result()
+
+
+def _audit_in_a_daemon(path):
+    import chachong as cc
+    from chachong import audit as _  # noqa: F401
+
+    a = importlib.import_module("chachong.audit")
+    a._BACKGROUND_MIN_CHARS = 0
+    a._PARALLEL_MIN_PAIRS = 1
+    return len(cc.audit([path], workers=2).passage_records)
+
+
+def test_inside_a_pool_worker_everything_runs_in_that_process(loaded):
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # pool workers are daemonic: no children
+        got = pool.apply(_audit_in_a_daemon, (str(EXAMPLE),))
+    assert got == len(chachong.audit(loaded, workers=1).passage_records) > 5

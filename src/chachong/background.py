@@ -24,8 +24,9 @@ class BackgroundError(RuntimeError):
 
 
 def available() -> bool:
-    """Whether work can run in a forked process here."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether work can run in a forked process here: a system that forks, and not inside a
+    daemonic process (a multiprocessing pool's worker may not start children)."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def cores(workers: int) -> int:
