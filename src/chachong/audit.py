@@ -500,7 +500,7 @@ _PARALLEL_MIN_PAIRS = 500  # document pairs to align below which a second proces
 
 def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, regions: dict) -> dict:
     """Passages (with report records and pieces) of these document pairs, by pair."""
-    from chachong.passages import paused_gc
+    from chachong.gcpause import paused_gc
 
     if not pairs:
         return {}

@@ -37,13 +37,11 @@ phrases meeting across a break are not a copy of their joint length).
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import re
 import weakref
 from bisect import bisect_left, bisect_right
-from collections.abc import Generator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from chachong.gcpause import paused_gc
 from chachong.arrays import unique
 from chachong.align import MAX_GAP, SEED_K, Match, _ranges, _text, blocks, blocks_many, chain_blocks, extend
 from chachong.corpus import Corpus
@@ -65,23 +64,6 @@ _DRIFT = 2 * MAX_GAP  # insertions and deletions of an edited copy move its diag
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MASK_CP = ord(MASK)
 _CHUNK = 1 << 22
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Cyclic garbage collection paused (reference counting still frees everything).
-
-    Aligning and describing passages makes hundreds of thousands of small acyclic objects
-    (tuples, lists, matches); each full collection they trigger walks every object the corpus
-    holds, which cost a third of the alignment at 100k paragraphs.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @dataclass

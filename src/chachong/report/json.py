@@ -11,13 +11,13 @@ compactly with the C encoder and inserts the line breaks and indentation with nu
 
 from __future__ import annotations
 
-import gc
 import json
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
 
+from chachong.gcpause import paused_gc
 from chachong.result import AuditResult
 
 SCHEMA = "chachong.audit/1"
@@ -124,21 +124,7 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Cyclic garbage collection paused (reference counting still frees everything).
-
-    Building a report makes hundreds of thousands of small dicts and lists while the whole
-    corpus is alive: each automatic collection walks millions of objects none of which is
-    garbage, which was 40 % of building and writing a report.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+no_gc = paused_gc  # the name writer.py uses
 
 
 def report_dict(result: AuditResult) -> dict[str, Any]:
