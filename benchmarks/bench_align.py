@@ -24,14 +24,12 @@ import importlib
 import pstats
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import types
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 BASELINE_REV = "47d5ae73fdef614267095c20e9c39c2e8f0be1c2"  # the alignment before issue 7's rework
 
 
@@ -42,20 +40,11 @@ def _cpu() -> float:
 
 def load_baseline(rev: str) -> types.SimpleNamespace:
     """``_align_documents`` and ``_paragraph_pairs`` of revision ``rev`` with its own align/passages."""
-    names = {"align": "_chachong_base_align", "passages": "_chachong_base_passages",
-             "audit": "_chachong_base_audit"}
-    mods = {}
-    for short in ("align", "passages", "audit"):
-        src = subprocess.run(["git", "show", f"{rev}:src/chachong/{short}.py"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout
-        for other, private in names.items():
-            src = src.replace(f"from chachong.{other} import", f"from {private} import")
-        mod = types.ModuleType(names[short])
-        sys.modules[names[short]] = mod
-        exec(compile(src, f"{rev[:8]}:{short}.py", "exec"), mod.__dict__)
-        mods[short] = mod
-    return types.SimpleNamespace(align_documents=mods["audit"]._align_documents,
-                                 paragraph_pairs=mods["audit"]._paragraph_pairs)
+    sys.path.insert(0, str(HERE))
+    from revision import load_revision
+
+    audit = load_revision(rev, ["align", "passages", "audit"])["audit"]
+    return types.SimpleNamespace(align_documents=audit._align_documents, paragraph_pairs=audit._paragraph_pairs)
 
 
 def prepare_inputs(n: int, seed: int, workers: int, inputs: list[str] | None = None) -> tuple:

@@ -98,39 +98,40 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def tree_rss(pid: int) -> int:
-    """Bytes of RSS of ``pid`` and all its descendants (workers a stage may start count too)."""
+def _tree_sum(pid: int, read) -> int:
+    """``read(pid)`` summed over ``pid`` and all its descendants (workers a stage may start count too)."""
     total, todo, seen = 0, [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
-        total += _status_kb(p, "VmRSS:") * 1024
+        total += read(p)
         todo.extend(_children(p))
     return total
+
+
+def tree_rss(pid: int) -> int:
+    """Bytes of RSS of ``pid`` and all its descendants."""
+    return _tree_sum(pid, lambda p: _status_kb(p, "VmRSS:") * 1024)
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def tree_pss(pid: int) -> int:
     """Bytes of PSS of ``pid`` and its descendants: pages shared by a forked child and its parent
     count once (split between them), so this is the memory the process tree takes from the machine;
     the sum of RSS counts shared pages in every process that maps them."""
-    total, todo, seen = 0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            with open(f"/proc/{p}/smaps_rollup", encoding="ascii") as fh:
-                for line in fh:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except (OSError, ValueError):
-            pass
-        todo.extend(_children(p))
-    return total
+    return _tree_sum(pid, _pss)
 
 
 class Sampler(threading.Thread):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import gc
 import math
-import subprocess
 import sys
 import time
 import types
@@ -24,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 
 
 def _status(field: str) -> int:
@@ -47,12 +45,10 @@ def measure(fn, *args):
 
 def load_baseline(rev: str) -> types.ModuleType:
     """``chachong.passages`` as it was at revision ``rev``, as a separate module."""
-    src = subprocess.run(["git", "show", f"{rev}:src/chachong/passages.py"], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
-    mod = types.ModuleType("_chachong_base_passages")
-    sys.modules[mod.__name__] = mod
-    exec(compile(src, f"{rev[:8]}:passages.py", "exec"), mod.__dict__)
-    return mod
+    sys.path.insert(0, str(HERE))
+    from revision import load_revision
+
+    return load_revision(rev, ["passages"])["passages"]
 
 
 def corpus_arrays(n: int, seed: int, fresh: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,6 @@ import argparse
 import gc
 import importlib
 import statistics
-import subprocess
 import sys
 import time
 import types
@@ -25,23 +24,14 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 
 
 def load_baseline(rev: str) -> types.ModuleType:
     """``pairs`` of revision ``rev``, with its own ``lsh`` and ``verify``."""
-    names = {"lsh": "_chachong_base_lsh", "verify": "_chachong_base_verify", "pairs": "_chachong_base_pairs"}
-    mods = {}
-    for short in ("lsh", "verify", "pairs"):
-        src = subprocess.run(["git", "show", f"{rev}:src/chachong/{short}.py"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout
-        for other, private in names.items():
-            src = src.replace(f"from chachong.{other} import", f"from {private} import")
-        mod = types.ModuleType(names[short])
-        sys.modules[names[short]] = mod
-        exec(compile(src, f"{rev[:8]}:{short}.py", "exec"), mod.__dict__)
-        mods[short] = mod
-    return mods["pairs"]
+    sys.path.insert(0, str(HERE))
+    from revision import load_revision
+
+    return load_revision(rev, ["lsh", "verify", "pairs"])["pairs"]
 
 
 def _hwm_reset() -> None:

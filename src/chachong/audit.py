@@ -218,7 +218,6 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
         else:
             _remember_stock(cache, result.config, groups, found, phrases)
     annotate_stock(result, cache)
-    cache.doc_sets.clear()  # scratch of this run
     result.cache = cache
     return result
 
@@ -372,11 +371,11 @@ def _document_jaccard(corpus: Corpus, da: int, db: int, cache: StageCache | None
     """Exact Jaccard of two documents' shingle sets (kept in ``cache``: it depends on the corpus only)."""
     memo = cache.doc_jaccard if cache is not None else {}
     if (da, db) not in memo:
-        memo[(da, db)] = _exact_jaccard(_cached_set(corpus, da, cache), _cached_set(corpus, db, cache))
+        memo[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
     return memo[(da, db)]
 
 
-_SETS_KEPT = 4096  # document shingle sets kept while Jaccards are computed (pairs come sorted by a)
+_SETS_KEPT = 4096  # document shingle sets sorted together per batch of document pairs
 
 
 def _document_jaccards(corpus: Corpus, pairs: list[tuple[int, int]], cache: StageCache | None) -> None:
@@ -410,18 +409,6 @@ def _document_jaccards(corpus: Corpus, pairs: list[tuple[int, int]], cache: Stag
         for da, db in todo[i:j]:
             cache.doc_jaccard[(da, db)] = _exact_jaccard(sets[da], sets[db])
         i = j
-
-
-def _cached_set(corpus: Corpus, d: int, cache: StageCache | None) -> np.ndarray:
-    sets = cache.doc_sets if cache is not None else None
-    if sets is None:
-        return _document_set(corpus, d)
-    got = sets.get(d)
-    if got is None:
-        if len(sets) >= _SETS_KEPT:
-            sets.clear()
-        got = sets[d] = _document_set(corpus, d)
-    return got
 
 
 def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:

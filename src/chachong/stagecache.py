@@ -75,7 +75,6 @@ class StageCache:
     doc_jaccard: dict[tuple[int, int], float] = field(default_factory=dict)
     doc_signatures: Any = None
     doc_digests: Any = None
-    doc_sets: dict[int, np.ndarray] = field(default_factory=dict)  # scratch, bounded (audit._cached_set)
 
     def copy(self) -> "StageCache":
         """An independent cache with the same entries (entries themselves are shared, never changed)."""
