@@ -108,6 +108,60 @@ def test_generated_corpus_other_settings(generated, client):
     assert dumps(got) == dumps(local)
 
 
+FORMULA = "坚持以人民为中心的发展思想统筹发展和安全工作"  # 22 characters every unit writes
+CLAUSE_POOL = "春夏秋冬东南西北山川河海田园村镇街巷工厂学校医院车站码头仓库桥梁隧道公园广场"
+
+
+def formula_documents(tmp_path: Path, repeats: int) -> Path:
+    """Ten independent reports writing FORMULA ``repeats`` times; units 2i and 2i+1 follow one of
+    their formulas with the same single character (a different one per couple), and units 8 and 9
+    follow it with a real copy. A character of each unit's own closes the shared text on both sides."""
+    import random
+
+    rnd = random.Random(11)
+    own = "子丑寅卯辰巳午未申酉"
+    follow = {2 * i + j: "金木水火"[i] for i in range(4) for j in range(2)}
+    copy = "推进老旧小区改造和城市更新行动落到实处见到实效"
+    folder = tmp_path / f"formula_{repeats}"
+    folder.mkdir()
+    for i in range(10):
+        def filler(n: int) -> str:
+            return "".join(rnd.choice(CLAUSE_POOL) for _ in range(n))
+        paras = [filler(90) + own[i]]
+        paras += [own[i] + FORMULA + own[i] + filler(40) for _ in range(repeats - 1)]
+        paras.append(own[i] + FORMULA + (follow.get(i) or copy) + own[i] + filler(50))
+        paras.append(filler(90))
+        (folder / f"{i:02d}.txt").write_text(f"第{i}单位报告\n" + "\n".join(paras) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("repeats", "settings"), [
+    (1, {}),  # the formula is stock: in 10 independent documents
+    (7, {"stock_min_documents": 20}),  # not stock, but at more than MAX_OCCURRENCES (64) places
+])
+def test_formula_and_one_character_seeds_nothing_in_either_engine(tmp_path, client, monkeypatch, repeats, settings):
+    """A seed's exact match needs min_span characters outside common k-grams (passages.free_chars):
+    a common formula plus one shared character is no copy, between documents of different partitions too."""
+    import numpy as np
+
+    import chachong.passages as passages
+
+    cfg = AuditConfig(**settings)
+    folder = formula_documents(tmp_path, repeats)
+    local = audit([folder], cfg)
+    found = {(p.a, p.b) for p in local.passage_records}
+    assert found == {("d09", "d10")}  # only the real copy
+    got = audit_dask([folder], cfg, client=client, partition_paragraphs=2 * repeats + 3)
+    assert dumps(got) == dumps(local)
+    # the control: without common text a couple writing the same character is a copy (when the
+    # k-gram ending in it is a fingerprint of both: winnowing keeps it for some couples), so an
+    # engine without the rule could not give the local result above
+    monkeypatch.setattr(passages, "common_hashes", lambda fps: np.zeros(0, dtype=np.uint64))
+    without = {(p.a, p.b) for p in audit([folder], cfg).passage_records}
+    couples = {("d01", "d02"), ("d03", "d04"), ("d05", "d06"), ("d07", "d08")}
+    assert without - found <= couples and len(without & couples) >= 2
+
+
 def test_folder_with_bad_inputs(tmp_path, client):
     """Files read on workers, in the local engine's order; skipped inputs and warnings in place."""
     if not EXAMPLE.is_file():

@@ -30,10 +30,12 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    the stock-paragraph rule and the clusters run on the client (:func:`stock_plan`).
 5. **align**: each partition's winnowed fingerprints (:func:`chachong.passages.fingerprints` on
    the partition plus the neighbouring documents' edges, so windows across partition edges are
-   the local engine's) are shuffled on their hash; stock and too frequent fingerprints drop out
-   and the others pair their occurrences. The occurrence pairs are routed to the owners of both
-   documents, which attach the few characters around each occurrence: exact extents
-   (``passages._extent``) and :func:`seed_evidence` give the seed hits. Every document pair to
+   the local engine's) are shuffled on their hash; stock and too frequent (common) fingerprints
+   drop out and the others pair their occurrences. The occurrence pairs are routed to the owners
+   of both documents, which attach the few characters around each occurrence: exact extents
+   (``passages._sides``), the characters of the match outside common k-grams
+   (``passages.free_chars``, with the common hashes gathered from the shuffle's reduce tasks)
+   and :func:`seed_evidence` give the seed hits. Every document pair to
    align (with kept paragraph pairs, seed hits, near-duplicate or identical) is then routed to
    the owner of its later document with the earlier document's text, and one task per
    partition aligns its pairs on a corpus of just the documents it needs (:func:`align_pairs`,
@@ -760,12 +762,16 @@ def _fingerprint_rows(part: _Part, fp: _PartFingerprints, doc_group: np.ndarray)
 _OCCURRENCES = {"da": np.int64, "db": np.int64, "pa": np.int64, "pb": np.int64}
 
 
-def _fingerprint_pairs(df, min_docs: int):
-    """One reduce partition of the fingerprint shuffle -> pairs of occurrences that may seed a passage.
+def _fingerprint_pairs(df, min_docs: int) -> tuple[Any, np.ndarray]:
+    """One reduce partition of the fingerprint shuffle -> pairs of occurrences that may seed a
+    passage, and the partition's common hash values (sorted).
 
-    As in ``passages.seed_hits``: a fingerprint in ``min_docs`` independent documents (stock)
-    or at more than ``MAX_OCCURRENCES`` places proposes nothing; the others pair their
-    occurrences in different documents, the earlier document first.
+    As in ``passages.fingerprints``/``seed_hits``: a fingerprint in ``min_docs`` independent
+    documents (stock) or at more than ``MAX_OCCURRENCES`` places is common; it proposes nothing
+    and its k-grams are no evidence of a copy (``passages.free_chars``). The others pair their
+    occurrences in different documents, the earlier document first. A fingerprint at one place
+    is common only when ``min_docs <= 1``, and then every fingerprint is stock and nothing seeds,
+    so the common hashes are never asked for.
     """
     from chachong.lsh import pairs_in_groups
     from chachong.passages import MAX_OCCURRENCES
@@ -777,19 +783,25 @@ def _fingerprint_pairs(df, min_docs: int):
     h, doc, pos, grp = h[o], doc[o], pos[o], grp[o]
     starts, sizes = _runs(h)
     if not h.size:
-        return _frame({}, _OCCURRENCES)
+        return _frame({}, _OCCURRENCES), np.zeros(0, np.uint64)
     gstarts, _ = _runs(h, grp)
     first = np.zeros(h.size, np.int64)
     first[gstarts] = 1
     stock = np.add.reduceat(first, starts) >= min_docs
-    ok = ~stock & (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
+    common = stock | (sizes > MAX_OCCURRENCES)
+    ok = ~common & (sizes >= 2)
     p = pairs_in_groups(np.arange(h.size), starts[ok], sizes[ok])
     x, y = p[:, 0], p[:, 1]
     cross = doc[x] != doc[y]
     x, y = x[cross], y[cross]
     swap = doc[x] > doc[y]
     x, y = np.where(swap, y, x), np.where(swap, x, y)
-    return _frame({"da": doc[x], "db": doc[y], "pa": pos[x], "pb": pos[y]}, _OCCURRENCES)
+    return _frame({"da": doc[x], "db": doc[y], "pa": pos[x], "pb": pos[y]}, _OCCURRENCES), h[starts[common]]
+
+
+def _common_hashes(pieces: list[np.ndarray]) -> np.ndarray:
+    """The reduce partitions' common hash values, as one sorted array (a hash is in one partition)."""
+    return np.sort(np.concatenate(pieces)) if pieces else np.zeros(0, np.uint64)
 
 
 _OCC_WITH_A = {"db": np.int64, "da": np.int64, "pa": np.int64, "pb": np.int64, "before_a": np.int64}
@@ -808,12 +820,14 @@ def _contexts(part: _Part, gdoc: np.ndarray, pos: np.ndarray, k: int, reach: int
 
 def _hits_attach_a(df, part: _Part, config: AuditConfig):
     """Occurrence pairs at the owner of a: the characters around a's occurrence."""
+    from chachong.passages import free_reach
+
     if df.empty:
         return _meta_with_blobs(_OCC_WITH_A, ("ctx_a",))
     k, _ = _fp_window(config)
     da = df.index.to_numpy().astype(np.int64)
     pa = df["pa"].to_numpy().astype(np.int64)
-    ctx, before = _contexts(part, da, pa, k, config.min_span - k)
+    ctx, before = _contexts(part, da, pa, k, free_reach(config.min_span))
     out = _frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(), "before_a": before},
                  _OCC_WITH_A)
     out["ctx_a"] = _blob_column(*ctx)
@@ -823,50 +837,72 @@ def _hits_attach_a(df, part: _Part, config: AuditConfig):
 _HITS = {"da": np.int64, "db": np.int64, "la": np.int64, "lb": np.int64}
 
 
-def seed_evidence(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray, long_enough: np.ndarray) -> np.ndarray:
+def seed_evidence(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray, long_enough: np.ndarray,
+                  run: np.ndarray) -> np.ndarray:
     """Which occurrence pairs are seed hits: long enough, or near another of the same document pair.
 
     The rule of ``passages.seed_hits``, on every occurrence pair of some document pairs (sorted
-    by document pair and position here). Two occurrences 20 characters apart on one diagonal
-    support each other; a lone short one is no evidence:
+    by document pair and position here); ``run`` is where each one's exact run starts in a (as
+    far back as ``passages.free_reach`` looks). Two occurrences 20 characters apart on one
+    diagonal support each other unless they are k-grams of one exact run (whose free characters
+    decided already); a lone short one is no evidence:
 
     >>> seed_evidence(np.array([0, 0, 0]), np.array([1, 1, 1]), np.array([10, 30, 500]),
-    ...               np.array([12, 32, 900]), np.array([False, False, False])).tolist()
+    ...               np.array([12, 32, 900]), np.array([False, False, False]), np.array([10, 28, 500])).tolist()
     [True, True, False]
+    >>> seed_evidence(np.array([0, 0]), np.array([1, 1]), np.array([10, 30]), np.array([12, 32]),
+    ...               np.array([False, False]), np.array([5, 5])).tolist()
+    [False, False]
     """
-    from chachong.align import MAX_GAP
-    from chachong.passages import _NEAR
+    from chachong.passages import _DRIFT, _NEAR
 
     near = np.zeros(da.size, dtype=bool)
     if da.size > 1:
         same = (da[1:] == da[:-1]) & (db[1:] == db[:-1])
-        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs((lb[1:] - la[1:]) - (lb[:-1] - la[:-1])) <= MAX_GAP)
+        drift = (lb[1:] - la[1:]) - (lb[:-1] - la[:-1])
+        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs(drift) <= _DRIFT)
+        close &= (drift != 0) | (run[1:] != run[:-1])
         near[1:] |= close
         near[:-1] |= close
     return long_enough | near
 
 
-def _hits_at_b(df, part: _Part, config: AuditConfig):
-    """Occurrence pairs at the owner of b (every occurrence pair of a document pair is here): the seed hits."""
-    from chachong.passages import _extent
+def _hits_at_b(df, part: _Part, common: np.ndarray, config: AuditConfig):
+    """Occurrence pairs at the owner of b (every occurrence pair of a document pair is here): the seed hits.
+
+    ``common``: the sorted common hashes (:func:`_common_hashes`, ``passages.common_hashes``).
+    """
+    from chachong.passages import _sides, free_chars, free_reach
 
     if df.empty:
         return _frame({}, _HITS)
     k, _ = _fp_window(config)
+    min_span = config.min_span
     db = df.index.to_numpy().astype(np.int64)
     pb = df["pb"].to_numpy().astype(np.int64)
     (va, oa), ba = _blob_arrays(df["ctx_a"], np.uint32), df["before_a"].to_numpy().astype(np.int64)
-    (vb, ob), bb = _contexts(part, db, pb, k, config.min_span - k)
-    # each context reaches as far as _extent looks (min_span characters around the k-gram), or
-    # to its document's edge, so the exact match measured on the contexts is the document's
+    (vb, ob), bb = _contexts(part, db, pb, k, free_reach(min_span))
+    # each context reaches as far as seed_hits looks (free_reach characters around the k-gram), or
+    # to its document's edge, so the exact match measured on the contexts is the document's, and
+    # so are the k-grams free_chars hashes inside it
     shift = va.size
-    extent = _extent(np.concatenate([va, vb]), np.stack([oa[:-1], ob[:-1] + shift], axis=1),
-                     np.stack([oa[1:], ob[1:] + shift], axis=1), oa[:-1] + ba, ob[:-1] + shift + bb, k,
-                     config.min_span)
+    cps = np.concatenate([va, vb])
+    lo = np.stack([oa[:-1], ob[:-1] + shift], axis=1)
+    hi = np.stack([oa[1:], ob[1:] + shift], axis=1)
+    at_a, at_b = oa[:-1] + ba, ob[:-1] + shift + bb
+    reach = free_reach(min_span)
+    before, after = _sides(cps, lo, hi, at_a, at_b, k, reach)
+    long_enough = k + before + after >= min_span
+    # the exact match must also hold min_span characters outside common text
+    idx = np.flatnonzero(long_enough)
+    if idx.size:
+        long_enough[idx] = free_chars(cps, common, lo[idx], hi[idx], at_a[idx], at_b[idx], k, reach,
+                                      (before[idx], after[idx])) >= min_span
     da, la, lb = df["da"].to_numpy(), df["pa"].to_numpy(), pb
+    run = la - before
     srt = np.lexsort((lb, la, db, da))
-    da, db, la, lb, long_enough = da[srt], db[srt], la[srt], lb[srt], (extent >= config.min_span)[srt]
-    ev = seed_evidence(da, db, la, lb, long_enough)
+    da, db, la, lb, long_enough, run = da[srt], db[srt], la[srt], lb[srt], long_enough[srt], run[srt]
+    ev = seed_evidence(da, db, la, lb, long_enough, run)
     return _frame({"da": da[ev], "db": db[ev], "la": la[ev], "lb": lb[ev]}, _HITS)
 
 
@@ -1385,16 +1421,20 @@ class _Engine:
     def align(self, table, plan: StockPlan, doc_jac: dict) -> list[_BlockResult]:
         """Seed hits from the fingerprint shuffle, then every document pair aligned at the owner of b."""
         import dask.dataframe as dd
+        from dask import delayed
 
         client, cfg = self.client, self.config
         group = client.scatter(np.asarray(plan.doc_group, dtype=np.int64), broadcast=True)
-        occurrences = self._from_parts(_fingerprint_rows, _frame({}, _FP_ROWS), group,
-                                       extra=[(f,) for f in self.fingerprints]) \
-            .shuffle(on="hash", npartitions=len(self.parts)) \
-            .map_partitions(_fingerprint_pairs, plan.min_docs, meta=_frame({}, _OCCURRENCES))
+        shuffled = self._from_parts(_fingerprint_rows, _frame({}, _FP_ROWS), group,
+                                    extra=[(f,) for f in self.fingerprints]) \
+            .shuffle(on="hash", npartitions=len(self.parts))
+        reduced = [delayed(_fingerprint_pairs, nout=2)(piece, plan.min_docs) for piece in shuffled.to_delayed()]
+        occurrences = dd.from_delayed([r[0] for r in reduced], meta=_frame({}, _OCCURRENCES), verify_meta=False)
+        # the common hashes are few (each is at many places): every owner of b gets them all
+        common = delayed(_common_hashes)([r[1] for r in reduced])
         with_a = self._route(occurrences, "da", self.doc_div, _hits_attach_a, _meta_with_blobs(_OCC_WITH_A, ("ctx_a",)),
                              cfg)
-        hits = self._route(with_a, "db", self.doc_div, _hits_at_b, _frame({}, _HITS), cfg)
+        hits = self._route(with_a, "db", self.doc_div, _hits_at_b, _frame({}, _HITS), common, cfg)
         hits = hits.assign(jaccard=np.nan, table=np.int8(0))[list(_ALIGN_REQ)]
         keep = plan.keep
         a, b = table.a[keep].astype(np.int64), table.b[keep].astype(np.int64)

@@ -11,17 +11,24 @@ fingerprint for it (Schleimer, Wilkerson and Aiken 2003), at about ``2 / (w + 1)
 k-grams.
 
 **Seed hits.** A fingerprint two documents share is a seed hit when it is evidence of a copy:
-its exact match extends to ``min_span`` characters, or a second shared fingerprint lies
-near it on nearly the same diagonal (an edited copy, whose 8-grams are few and far apart).
+its exact match holds ``min_span`` characters outside common text (see below), or a second
+shared fingerprint on another exact run lies near it on nearly the same diagonal (an edited
+copy, whose 8-grams are few and far apart).
 Verified paragraph pairs (LSH, containment) are aligned whole. No pair of documents is
 compared unless one of these proposes it, and only around the hits: the work grows with
 the copies found, not with the documents' length.
 
 **Stock fingerprints and recall.** A fingerprint found in ``stock_groups`` or more
 independent documents (copies of one document count once), or at more than
-``MAX_OCCURRENCES`` places, is stock phrasing (or too common to pair up) and seeds nothing.
-So a passage is found when it holds one fingerprint that is not stock: any copy with an
-exact run of ``min_span`` characters outside widespread phrasing is. Text that only many
+``MAX_OCCURRENCES`` places, is stock phrasing (or too common to pair up) and seeds nothing:
+it is *common*. Nor do the characters of a common k-gram count towards a seed's ``min_span``
+(``free_chars``): otherwise a formula every unit writes, followed by the same word in two
+documents, would be a 13-character copy between them (at 600k synthetic paragraphs that was
+four passages in five; on 143 independent city reports, two in three). Winnowing keeps a
+k-gram of every ``w`` consecutive ones, so up to ``w - 1`` characters at each end of a formula
+may still count. So a passage is found when it holds one fingerprint that is not common and
+``min_span`` free characters around it: any copy with an exact run of ``min_span`` characters
+outside widespread phrasing is. Text that only many
 documents share (a ritual formula) is found only where it adjoins such a copy, or inside a
 verified paragraph pair; on its own it is not counted as copied. An exact match always
 holds a fingerprint, but an edited copy may hold none when its exact runs are all shorter
@@ -80,6 +87,7 @@ class Fingerprints:
     hash: np.ndarray
     stock: np.ndarray
     order: np.ndarray | None = None  # a stable argsort of ``hash``, when computed (seed_hits reuses it)
+    common: np.ndarray | None = None  # stock, or at more than MAX_OCCURRENCES places (see common_hashes)
 
     def in_range(self, lo: int, hi: int) -> slice:
         """Fingerprints whose k-gram lies inside global canonical ``[lo, hi)``."""
@@ -282,6 +290,7 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
     for s in range(0, filled, _WINDOWS):
         doc[s:s + _WINDOWS] = np.searchsorted(offsets, pos[s:s + _WINDOWS], side="right") - 1
     stock = np.zeros(filled, dtype=bool)
+    crowded = np.zeros(filled, dtype=bool)
     order = np.empty(filled, np.uint32 if filled < 2**32 else np.int64)
     bounds = _hash_bounds(h, -(-filled // _PART))
     part = np.empty(filled, np.uint8 if bounds.size < 255 else np.int64)
@@ -311,20 +320,25 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
             common = distinct[at[counts >= stock_groups]]
             if common.size:
                 stock[idx] = common[np.minimum(np.searchsorted(common, hp), common.size - 1)] == hp
+        many = sizes > MAX_OCCURRENCES
+        if many.any():
+            crowded[idx[local[_ranges(starts[many], sizes[many])]]] = True
         del idx, hp, local, starts, sizes
-    return Fingerprints(k, pos, doc, h, stock, order)
+    crowded |= stock
+    return Fingerprints(k, pos, doc, h, stock, order, crowded)
 
 
-def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
-            k: int, limit: int) -> np.ndarray:
-    """Length of the exact match around k-grams at global ``pa``/``pb``, capped near ``limit``.
+def _sides(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+           k: int, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """Characters of exact match before and after the k-grams at global ``pa``/``pb`` (each at most ``reach``).
 
     ``lo``/``hi`` are (per row) the document bounds of a and b as (n, 2) arrays.
     """
-    total = np.full(pa.size, k, dtype=np.int64)
+    out = []
     for step in (-1, 1):
+        total = np.zeros(pa.size, dtype=np.int64)
         alive = np.ones(pa.size, dtype=bool)
-        for o in range(1, limit - k + 1):
+        for o in range(1, reach + 1):
             ia = pa - o if step < 0 else pa + k - 1 + o
             ib = pb - o if step < 0 else pb + k - 1 + o
             inside = (ia >= lo[:, 0]) & (ib >= lo[:, 1]) & (ia < hi[:, 0]) & (ib < hi[:, 1])
@@ -334,7 +348,87 @@ def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb:
             total += alive
             if not alive.any():
                 break
-    return total
+        out.append(total)
+    return out[0], out[1]
+
+
+def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+            k: int, limit: int) -> np.ndarray:
+    """Length of the exact match around k-grams at global ``pa``/``pb``, capped near ``limit``.
+
+    ``lo``/``hi`` are (per row) the document bounds of a and b as (n, 2) arrays.
+    """
+    before, after = _sides(cps, lo, hi, pa, pb, k, max(limit - k, 0))
+    return k + before + after
+
+
+def free_reach(min_span: int) -> int:
+    """How far (characters on each side of a seed's k-gram) its exact match is followed to count free characters."""
+    return 2 * min_span
+
+
+def free_chars(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray,
+               pb: np.ndarray, k: int, reach: int,
+               sides: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Characters of the exact match around the k-grams at global ``pa``/``pb`` (followed at most
+    ``reach`` characters on each side) that lie in no k-gram of that match whose hash is in
+    ``common`` (sorted hashes of common fingerprints, :func:`common_hashes`).
+
+    The k-grams are those of the matched text itself, so the count depends only on that text and
+    the corpus-wide set of common hashes, not on which k-grams winnowing kept in either document.
+    ``sides``: the match's extent before and after the k-grams, when :func:`_sides` gave it already.
+
+    >>> cps = np.array([1, 2, 3, 4, 9, 1, 2, 3, 4, 8])
+    >>> h = _mix(_poly(cps, 2) * _MIX)  # the hash of the 2-gram at each position
+    >>> bounds = np.array([[0, 5]]), np.array([[5, 10]])
+    >>> free_chars(cps, np.sort(h[[0]]), *bounds, np.array([1]), np.array([6]), 2, 4).tolist()
+    [2]
+    """
+    before, after = sides if sides is not None else _sides(cps, lo, hi, pa, pb, k, reach)
+    length = before + k + after
+    width = 2 * reach + k
+    grams = width - k + 1
+    free = np.empty(pa.size, dtype=np.int64)
+    cols = np.arange(width)
+    # most k-grams are not common: a table of the top bits of the common hashes rules them out
+    # before the exact (binary) search
+    table = np.zeros(1 << _TOP_BITS, dtype=bool)
+    table[common >> np.uint64(64 - _TOP_BITS)] = True
+    for s in range(0, pa.size, _FREE_ROWS):
+        e = min(pa.size, s + _FREE_ROWS)
+        start, n = pa[s:e] - before[s:e], length[s:e]
+        chars = cps[np.minimum(start[:, None] + cols, hi[s:e, :1] - 1)]
+        # the k-grams of all rows at once (those across two rows are dropped)
+        flat = np.concatenate((chars.ravel(), np.zeros(k - 1, dtype=chars.dtype)))
+        h = _mix(_poly(flat, k) * _MIX).reshape(e - s, width)[:, :grams]
+        hit = table[h >> np.uint64(64 - _TOP_BITS)]
+        hit &= cols[:grams] + k <= n[:, None]  # k-grams inside the match only
+        r, c = np.nonzero(hit)
+        if r.size:
+            cand = h[r, c]
+            at = np.minimum(np.searchsorted(common, cand), common.size - 1)
+            hit[r, c] = common[at] == cand
+        cover = np.zeros((e - s, width), dtype=bool)
+        for t in range(k):
+            cover[:, t:t + grams] |= hit
+        free[s:e] = n - cover.sum(axis=1)
+    return free
+
+
+_TOP_BITS = 22
+_FREE_ROWS = 1 << 16  # occurrence pairs whose k-grams are hashed at a time (about 60 columns of 8 bytes)
+
+
+def common_hashes(fps: "Fingerprints") -> np.ndarray:
+    """Sorted distinct hashes of the common fingerprints: stock (in ``stock_groups`` independent
+    documents) or at more than ``MAX_OCCURRENCES`` places.
+
+    Common fingerprints seed nothing, and the characters of their k-grams are no evidence of a
+    copy either: a seed's exact match must hold ``min_span`` characters outside them
+    (:func:`free_chars`), or a formula with one more word on either side would count as copied
+    between every two documents writing it the same way.
+    """
+    return unique(fps.hash[fps.common if fps.common is not None else fps.stock])
 
 
 def _run_end(h: np.ndarray, order: np.ndarray, e: int) -> int:
@@ -353,9 +447,12 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     """Shared fingerprints that are evidence of a copy, as rows ``(a, b, pa, pb)``.
 
     ``a`` < ``b`` are document indices and ``pa``/``pb`` local canonical positions of the
-    shared k-gram. Evidence: the exact match around it reaches ``min_span`` characters, or
-    another shared fingerprint of the same pair lies within ``_NEAR`` characters on a diagonal
-    at most ``_DRIFT`` away (an edited copy: at 10 % edits few 8-grams survive, far apart). Rows are sorted by (a, b, pa, pb).
+    shared k-gram. Evidence: the exact match around it holds ``min_span`` characters outside
+    the k-grams of common fingerprints (:func:`free_chars`, the match followed up to
+    :func:`free_reach` characters on each side), or another shared fingerprint of the same
+    pair, on another exact run, lies within ``_NEAR`` characters on a diagonal at most
+    ``_DRIFT`` away (an edited copy: at 10 % edits few 8-grams survive, far apart; two
+    k-grams of one run are that run's evidence only). Rows are sorted by (a, b, pa, pb).
 
     The occurrence pairs are made and checked in pieces of the hash order (whole runs of
     one hash each), so their temporaries stay small.
@@ -370,6 +467,8 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
         order, check_stock = keep[np.argsort(h[keep], kind="stable")], False
     offs = corpus.doc_offsets
     min_span = corpus.config.min_span
+    common = common_hashes(fps)
+    reach = free_reach(min_span)
     found: list[tuple[np.ndarray, ...]] = []
     s = 0
     while s < order.size:
@@ -396,13 +495,19 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
         pa, pb = pos[x].astype(np.int64), pos[y].astype(np.int64)
         lo = np.stack([offs[da], offs[db]], axis=1)
         hi = np.stack([offs[da + 1], offs[db + 1]], axis=1)
-        long_enough = _extent(corpus.cps, lo, hi, pa, pb, fps.k, min_span) >= min_span
+        before, after = _sides(corpus.cps, lo, hi, pa, pb, fps.k, reach)
+        long_enough = fps.k + before + after >= min_span
+        # the exact match must also hold min_span characters outside common text
+        idx = np.flatnonzero(long_enough)
+        if idx.size:
+            long_enough[idx] = free_chars(corpus.cps, common, lo[idx], hi[idx], pa[idx], pb[idx], fps.k,
+                                          reach, (before[idx], after[idx])) >= min_span
         # held in the index's own (narrower) types until the end
         found.append((da.astype(doc.dtype), db.astype(doc.dtype), (pa - offs[da]).astype(pos.dtype),
-                      (pb - offs[db]).astype(pos.dtype), long_enough))
+                      (pb - offs[db]).astype(pos.dtype), long_enough, (pa - offs[da] - before).astype(pos.dtype)))
     if not found:
         return empty
-    da, db, la, lb, long_enough = (np.concatenate(c) for c in zip(*found))
+    da, db, la, lb, long_enough, run = (np.concatenate(c) for c in zip(*found))
     del found
     srt = np.lexsort((lb, la, db, da))
     # one column at a time, so that only one is held twice
@@ -411,11 +516,15 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     la = la[srt]
     lb = lb[srt]
     long_enough = long_enough[srt]
+    run = run[srt]
     del srt
     near = np.zeros(da.size, dtype=bool)
     if da.size > 1:
         same = (da[1:] == da[:-1]) & (db[1:] == db[:-1])
-        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs((lb[1:] - la[1:]) - (lb[:-1] - la[:-1])) <= _DRIFT)
+        drift = (lb[1:] - la[1:]) - (lb[:-1] - la[:-1])
+        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs(drift) <= _DRIFT)
+        # two k-grams of one exact run are one piece of evidence (its free characters decide)
+        close &= (drift != 0) | (run[1:] != run[:-1])
         near[1:] |= close
         near[:-1] |= close
     ev = long_enough | near
