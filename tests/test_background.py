@@ -51,6 +51,24 @@ def test_alignment_split_at_every_point_gives_the_same_passages(loaded, monkeypa
         assert _without_settings(chachong.audit(loaded, workers=2)) == _without_settings(serial)
 
 
+def test_document_jaccards_come_from_the_second_process(loaded, monkeypatch):
+    parent = os.getpid()
+    real = A._jaccard_values
+
+    def tagged(corpus, pairs):
+        values = real(corpus, pairs)
+        if os.getpid() != parent and values:
+            values[(-1, -1)] = 0.5  # a mark that this dict crossed from the child
+        return values
+
+    monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
+    monkeypatch.setattr(A, "_PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(A, "_jaccard_values", tagged)
+    both = chachong.audit(loaded, workers=2)
+    assert (-1, -1) in both.cache.doc_jaccard
+    assert _without_settings(both) == _without_settings(chachong.audit(loaded, workers=1))
+
+
 def test_a_failing_background_process_is_computed_again_here(loaded, monkeypatch):
     parent = os.getpid()
     real = A._stock_inputs

@@ -223,9 +223,10 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
 
 
 _BACKGROUND_MIN_CHARS = 2_000_000  # below this, forking costs more than the phrase mining it moves
-# measured CPU at 100k and 600k paragraphs: phrase mining takes about 0.4-0.5 of the alignment's
-# time, so the second process, mining first, aligns about 0.3 of the pairs
-_ALIGN_SHARE_WITH_PHRASES = 0.3
+# measured CPU at 600k paragraphs: phrase mining in the second process (14 s) takes about as
+# long as the fingerprint index and seed hits here (13 s), so when alignment starts both cores
+# are free again and the work after that (alignment and document Jaccards) is split in half
+_ALIGN_SHARE_WITH_PHRASES = 0.5
 
 
 def _two_processes(corpus: Corpus) -> bool:
@@ -471,7 +472,13 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     rows.extend(_short_twins(corpus, doc_jac, rows))
     rows.sort(key=lambda r: (int(r[0]), int(r[1])))
     say("align")
-    matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members, share)
+    # the exact Jaccard of every document pair with a verified paragraph pair is reported; the
+    # second process computes it while this one aligns (see _align_documents)
+    pd = corpus.par_doc
+    jaccards = sorted({(int(pd[a]), int(pd[b])) for a, b, *_ in rows if pd[a] != pd[b]} - set(doc_jac)
+                      - (set(cache.doc_jaccard) if cache is not None else set()))
+    matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members, share,
+                                               jaccards)
     par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
     stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac, cache)
@@ -503,7 +510,8 @@ def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, re
 
 def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs: int,
                      cache: StageCache | None = None, stock_members: set[int] | frozenset[int] = frozenset(),
-                     share: float = 0.0) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
+                     share: float = 0.0, jaccards: Sequence[tuple[int, int]] = ()
+                     ) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
     """Copied passages between every proposed document pair, with their report records and
     their pieces per paragraph pair (``(pa, pb, a0, a1, b0, b1, evidence)``, see
     :func:`chachong.passages.pieces`).
@@ -519,6 +527,8 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
 
     ``share`` of the alignment work (the last document pairs) runs in a forked process when
     there are many pairs; the passages of a pair do not depend on which process aligned it.
+    That process also computes the exact Jaccard of the document pairs ``jaccards`` into the
+    cache (its share of alignment is smaller by their cost).
     """
     cache = cache if cache is not None else StageCache()
     min_span = corpus.config.min_span
@@ -560,15 +570,22 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
         # the last document pairs (a share of the work: hits and regions) go to a forked process
         cost = np.cumsum([len(hit_rows.get(p, none)) + 4 * len(regions.get(p, ())) for p in todo])
         cut = len(todo)
-        if share > 0 and len(todo) >= _PARALLEL_MIN_PAIRS and background_available():
-            cut = int(np.searchsorted(cost, (1 - share) * cost[-1]))
-        job = Background(lambda: _align_part(corpus, todo[cut:], hit_rows, regions)) if cut < len(todo) else None
+        fork = share > 0 and len(todo) >= _PARALLEL_MIN_PAIRS and background_available()
+        extra = _JACCARD_COST * len(jaccards) if fork else 0
+        if fork:
+            # the forked process's work (its alignment and the Jaccards) is share of all of it
+            cut = int(np.searchsorted(cost, min(cost[-1], (1 - share) * (cost[-1] + extra))))
+        rest = todo[cut:]
+        job = (Background(lambda: (_align_part(corpus, rest, hit_rows, regions), _jaccard_values(corpus, jaccards)))
+               if fork and (rest or extra) else None)
         done = _align_part(corpus, todo[:cut], hit_rows, regions)
         if job is not None:
             try:
-                done.update(job.result())
+                theirs, values = job.result()
             except BackgroundError:
-                done.update(_align_part(corpus, todo[cut:], hit_rows, regions))
+                theirs, values = _align_part(corpus, rest, hit_rows, regions), {}
+            done.update(theirs)
+            cache.doc_jaccard.update(values)
         for p in todo:
             cache.passages[keys[p]] = done[p]
     entries = [e for p in keys for e in cache.passages[keys[p]]
@@ -578,6 +595,18 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     width = max(4, len(str(len(entries))))
     passages = [Passage(f"s{i + 1:0{width}d}", *_fields(e[1])) for i, e in enumerate(entries)]
     return [e[0] for e in entries], passages, [e[2] for e in entries]
+
+
+# CPU of one document pair's exact Jaccard in units of the alignment cost above (one seed hit):
+# about 250 us against 25 us, measured at 600k paragraphs
+_JACCARD_COST = 10
+
+
+def _jaccard_values(corpus: Corpus, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """Exact Jaccard of these document pairs (in a forked process: returned, not cached)."""
+    scratch = StageCache()
+    _document_jaccards(corpus, list(pairs), scratch)
+    return scratch.doc_jaccard
 
 
 _PASSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Passage) if f.name != "id")
