@@ -81,6 +81,19 @@ def test_lowering_the_threshold_below_the_first_audit_pairs_again(example, monke
     assert len(low.paragraph_pair_records) >= len(example.paragraph_pair_records)
 
 
+def test_released_signatures_are_computed_again_for_a_lower_threshold(loaded, monkeypatch):
+    """A large corpus frees its paragraph signatures after pairing; pairing again computes them anew."""
+    full = chachong.audit(loaded)
+    assert "signatures" in vars(full.corpus)  # the example is small: kept
+    monkeypatch.setattr(audit_module, "_RELEASE_MIN_CHARS", 0)
+    lean = chachong.audit(loaded)
+    assert "signatures" not in vars(lean.corpus)
+    assert lean.to_json() == full.to_json()
+    low = lean.rethreshold(threshold=0.3)
+    assert "signatures" in vars(lean.corpus) or "signatures" in vars(low.corpus)
+    assert low.to_json() == chachong.audit(loaded, threshold=0.3).to_json()
+
+
 def test_rethreshold_refuses_shingle_settings(example):
     with pytest.raises(ConfigError, match="cannot change num_perm"):
         example.rethreshold(num_perm=64)

@@ -193,6 +193,11 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     if cache.candidates is None or not cache.candidates.serves(corpus.config):
         cache.candidates = pair_candidates(corpus)
     table = select_pairs(corpus, cache.candidates)
+    if corpus.cps.size >= _RELEASE_MIN_CHARS:
+        # after pairing only the documents' signatures are read; the paragraphs' are the
+        # largest array left and are computed again if a later re-threshold pairs again
+        _document_signatures(corpus, cache)
+        corpus.release_signatures()
     warnings = list(warnings or [])
     job = None
     share = 0.0
@@ -223,6 +228,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
 
 
 _BACKGROUND_MIN_CHARS = 2_000_000  # below this, forking costs more than the phrase mining it moves
+_RELEASE_MIN_CHARS = 2_000_000  # above this, paragraph signatures are freed after pairing (computed again when needed)
 # measured CPU at 600k paragraphs: phrase mining in the second process (14 s) takes about as
 # long as the fingerprint index and seed hits here (13 s), so when alignment starts both cores
 # are free again and the work after that (alignment and document Jaccards) is split in half
@@ -698,6 +704,19 @@ def _in_paragraph(corpus: Corpus, p: int, lo: int, hi: int) -> tuple[int, int]:
     return start, min(end, corpus.paragraph(p).end)
 
 
+def _document_signatures(corpus: Corpus, cache: StageCache | None) -> np.ndarray:
+    """Each document's MinHash signature: the element-wise minimum of its paragraphs' (cached)."""
+    sig = cache.doc_signatures if cache is not None else None
+    if sig is None:
+        counts = np.array([len(d.paragraphs) for d in corpus.documents])
+        has = np.flatnonzero(counts > 0)
+        sig = np.zeros((len(corpus.documents), corpus.signatures.shape[1]), dtype=corpus.signatures.dtype)
+        sig[has] = np.minimum.reduceat(corpus.signatures, corpus.par_first[has], axis=0)
+        if cache is not None:
+            cache.doc_signatures = sig
+    return sig
+
+
 def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]],
                        cache: StageCache | None = None) -> dict[tuple[int, int], float]:
     """MinHash estimate of document Jaccard for pairs linked by passages only.
@@ -708,14 +727,7 @@ def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]],
     """
     if not pairs:
         return {}
-    sig = cache.doc_signatures if cache is not None else None
-    if sig is None:
-        counts = np.array([len(d.paragraphs) for d in corpus.documents])
-        has = np.flatnonzero(counts > 0)
-        sig = np.zeros((len(corpus.documents), corpus.signatures.shape[1]), dtype=corpus.signatures.dtype)
-        sig[has] = np.minimum.reduceat(corpus.signatures, corpus.par_first[has], axis=0)
-        if cache is not None:
-            cache.doc_signatures = sig
+    sig = _document_signatures(corpus, cache)
     p = np.array(pairs, dtype=np.int64)
     est = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
     return {(int(a), int(b)): float(e) for (a, b), e in zip(p.tolist(), est)}

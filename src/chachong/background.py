@@ -13,8 +13,11 @@ so the answer never depends on whether the work ran in the background.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import pickle
+import threading
 import traceback
 from typing import Any, Callable
 
@@ -35,6 +38,9 @@ def cores(workers: int) -> int:
 
 
 def _child(fn: Callable[[], Any], conn: Any) -> None:
+    # what the child inherited is the parent's: a collection walking it would write to every
+    # object's header and so copy every page of them (the corpus's documents and paragraphs)
+    gc.freeze()
     try:
         conn.send(("ok", fn()))
     except BaseException:  # noqa: BLE001 - everything goes back to the parent, which decides
@@ -44,7 +50,13 @@ def _child(fn: Callable[[], Any], conn: Any) -> None:
 
 
 class Background:
-    """``fn()`` running in a forked child from construction; :meth:`result` waits for it."""
+    """``fn()`` running in a forked child from construction; :meth:`result` waits for it.
+
+    A thread of the caller reads the child's answer as soon as it is sent, so the child exits
+    then and its memory (the pages it copied from the parent, its own temporaries) is freed,
+    rather than held until the caller asks for the result. The answer is unpickled only in
+    :meth:`result`.
+    """
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         ctx = multiprocessing.get_context("fork")
@@ -52,17 +64,26 @@ class Background:
         self._proc = ctx.Process(target=_child, args=(fn, child_end), daemon=True)
         self._proc.start()
         child_end.close()
+        self._answer: bytes | None = None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        try:
+            self._answer = self._conn.recv_bytes()
+        except (EOFError, OSError):
+            self._answer = None
 
     def result(self) -> Any:
         """The child's return value; :class:`BackgroundError` when it raised or died."""
-        try:
-            kind, value = self._conn.recv()
-        except EOFError:
-            self._proc.join()
-            kind, value = "error", f"the background process ended without an answer (exit code {self._proc.exitcode})"
-        finally:
-            self._conn.close()
-            self._proc.join()
+        self._reader.join()
+        self._conn.close()
+        self._proc.join()
+        if self._answer is None:
+            raise BackgroundError(
+                f"the background process ended without an answer (exit code {self._proc.exitcode})")
+        kind, value = pickle.loads(self._answer)
+        self._answer = None
         if kind == "error":
             raise BackgroundError(value)
         return value
