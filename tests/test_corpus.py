@@ -149,3 +149,22 @@ def test_word_shingles_prepared_per_paragraph():
 
     for i in range(c.n_paragraphs):
         assert np.array_equal(c.paragraph_set(i), np.unique(word_shingles(c.canonical_text(i), 2)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=60), st.data())
+def test_ends_index_like_the_array_they_stand_for(widths, data):
+    """corpus.Ends (orig_end kept as its exceptions to orig_start + 1) answers every index as the array would."""
+    from chachong.corpus import Ends
+
+    start = np.cumsum([0] + widths[:-1]).astype(np.int32)
+    end = (start + np.array(widths)).astype(np.int32)
+    ends, n = Ends(start, end), len(widths)
+    i = data.draw(st.integers(-n, n - 1))
+    assert ends[i] == end[i]
+    lo, hi = data.draw(st.integers(-n - 2, n + 2)), data.draw(st.integers(-n - 2, n + 2))
+    step = data.draw(st.sampled_from([None, 1, 2, 3, -1]))
+    assert ends[lo:hi:step].tolist() == end[lo:hi:step].tolist()
+    idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), max_size=20)), dtype=np.int64)
+    assert ends[idx].tolist() == end[idx].tolist()
+    assert np.asarray(ends).tolist() == end.tolist() and len(ends) == n and ends.dtype == end.dtype

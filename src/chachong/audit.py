@@ -33,6 +33,8 @@ from chachong.passages import (
     fingerprints,
     pieces,
     seed_hits,
+    Winnowed,
+    winnowed,
 )
 from chachong.result import AuditResult, DocumentStats
 from chachong.split import Piece, build_documents, split_source
@@ -190,7 +192,18 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     say = progress or (lambda _stage: None)
     say("pair")
     cache = cache if cache is not None else StageCache()
-    if cache.candidates is None or not cache.candidates.serves(corpus.config):
+    index = None
+    if not cache.hits and _two_processes(corpus):
+        # the fingerprint index (passages.winnowed) does not depend on the pairs: built on a
+        # thread meanwhile, it takes the second core pairing leaves idle
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            index = pool.submit(winnowed, corpus)
+            if cache.candidates is None or not cache.candidates.serves(corpus.config):
+                cache.candidates = pair_candidates(corpus)
+            index.result()  # joined before anything forks
+    elif cache.candidates is None or not cache.candidates.serves(corpus.config):
         cache.candidates = pair_candidates(corpus)
     table = select_pairs(corpus, cache.candidates)
     if corpus.cps.size >= _RELEASE_MIN_CHARS:
@@ -212,7 +225,8 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             job = (groups, Background(lambda: _stock_inputs(corpus.documents, corpus.config, corpus, warnings,
                                                             groups, None)))
             share = _ALIGN_SHARE_WITH_PHRASES
-    result = assemble(corpus, table, list(skipped or []), warnings, say, cache, share)
+    result = assemble(corpus, table, list(skipped or []), warnings, say, cache, share,
+                      index.result() if index is not None else None)
     say("phrases")
     if job is not None:
         groups, background = job
@@ -433,10 +447,12 @@ def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
-             say: Progress, cache: StageCache | None = None, share: float = 0.0) -> AuditResult:
+             say: Progress, cache: StageCache | None = None, share: float = 0.0,
+             index: Winnowed | None = None) -> AuditResult:
     """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents).
 
-    ``share`` of the passage alignment runs in a forked process (see :func:`_align_documents`).
+    ``share`` of the passage alignment runs in a forked process (see :func:`_align_documents`);
+    ``index``: the corpus's :func:`chachong.passages.winnowed`, when built already.
     """
     config = corpus.config
     docs = corpus.documents
@@ -484,7 +500,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     jaccards = sorted({(int(pd[a]), int(pd[b])) for a, b, *_ in rows if pd[a] != pd[b]} - set(doc_jac)
                       - (set(cache.doc_jaccard) if cache is not None else set()))
     matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members, share,
-                                               jaccards)
+                                               jaccards, index)
     par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
     stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac, cache)
@@ -516,8 +532,8 @@ def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, re
 
 def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs: int,
                      cache: StageCache | None = None, stock_members: set[int] | frozenset[int] = frozenset(),
-                     share: float = 0.0, jaccards: Sequence[tuple[int, int]] = ()
-                     ) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
+                     share: float = 0.0, jaccards: Sequence[tuple[int, int]] = (),
+                     index: Winnowed | None = None) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
     """Copied passages between every proposed document pair, with their report records and
     their pieces per paragraph pair (``(pa, pb, a0, a1, b0, b1, evidence)``, see
     :func:`chachong.passages.pieces`).
@@ -550,7 +566,8 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     hkey = digest(span, min_docs, group_arr)
     hits = cache.hits.get(hkey)
     if hits is None:
-        hits = cache.hits[hkey] = seed_hits(corpus, fingerprints(corpus, group_arr, min_docs))
+        usable = index if span == min_span else None  # the index was winnowed for config.min_span
+        hits = cache.hits[hkey] = seed_hits(corpus, fingerprints(corpus, group_arr, min_docs, usable))
         cache.trim()
     offs = corpus.doc_offsets
     aligned = {(int(a), int(b)) for a, b, *_ in rows}

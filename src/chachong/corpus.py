@@ -43,9 +43,10 @@ class Ends:
 
     def __init__(self, start: np.ndarray, end: np.ndarray) -> None:
         self.start = start
-        wide = np.flatnonzero(end != start + 1)
-        self._at = wide
-        self._end = end[wide]
+        wide = end != start + 1
+        self._bits = np.packbits(wide, bitorder="little")  # which positions are exceptions: 1 bit each
+        self._at = np.flatnonzero(wide)
+        self._end = end[self._at]
 
     def __len__(self) -> int:
         return self.start.size
@@ -56,7 +57,7 @@ class Ends:
 
     @property
     def nbytes(self) -> int:
-        return self._at.nbytes + self._end.nbytes
+        return self._bits.nbytes + self._at.nbytes + self._end.nbytes
 
     @property
     def dtype(self) -> np.dtype:
@@ -69,22 +70,27 @@ class Ends:
     def __getitem__(self, i):
         n = self.start.size
         if isinstance(i, slice):
-            idx = np.arange(*i.indices(n), dtype=np.int64)
+            lo, hi, step = i.indices(n)
+            if step == 1:
+                out = self.start[lo:hi] + 1
+                j0, j1 = np.searchsorted(self._at, [lo, max(lo, hi)])
+                out[self._at[j0:j1] - lo] = self._end[j0:j1]
+                return out
+            idx = np.arange(lo, hi, step, dtype=np.int64)
         elif np.ndim(i) == 0:
             k = int(i) + (n if int(i) < 0 else 0)
             if not 0 <= k < n:
                 raise IndexError(f"index {int(i)} is out of bounds for size {n}")
-            j = int(np.searchsorted(self._at, k))
-            return self._end[j] if j < self._at.size and self._at[j] == k else self.start[k] + 1
+            if (self._bits[k >> 3] >> (k & 7)) & 1:
+                return self._end[int(np.searchsorted(self._at, k))]
+            return self.start[k] + 1
         else:
             idx = np.asarray(i, dtype=np.int64)
             idx = np.where(idx < 0, idx + n, idx)
         out = self.start[idx] + 1
-        j = np.searchsorted(self._at, idx)
-        inside = j < self._at.size
-        hit = np.zeros(idx.shape, dtype=bool)
-        hit[inside] = self._at[j[inside]] == idx[inside]
-        out[hit] = self._end[j[hit]]
+        wide = np.flatnonzero((self._bits[idx >> 3] >> (idx & 7).astype(np.uint8)) & 1)
+        if wide.size:
+            out.ravel()[wide] = self._end[np.searchsorted(self._at, idx.ravel()[wide])]
         return out
 
 

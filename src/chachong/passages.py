@@ -250,12 +250,28 @@ def _grow(a: np.ndarray, need: int) -> np.ndarray:
     return b
 
 
-def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fingerprints:
-    """The winnowed fingerprint index of ``corpus`` (see the module docstring).
+@dataclass
+class Winnowed:
+    """The part of the fingerprint index that does not depend on which documents are copies of
+    each other: positions, documents, hashes, their stable hash order and the runs of equal
+    hashes in it that repeat (``runs``: start in ``order`` and size, for sizes >= 2)."""
+
+    k: int
+    pos: np.ndarray
+    doc: np.ndarray
+    hash: np.ndarray
+    order: np.ndarray
+    run_start: np.ndarray
+    run_size: np.ndarray
+
+
+def winnowed(corpus: Corpus) -> Winnowed:
+    """Winnow the corpus and sort the fingerprints by hash (the costly, group-independent part of
+    :func:`fingerprints`; it can run while the paragraphs are paired).
 
     Positions and documents are int32 below 2 GB of text, ``order`` uint32 below 4 G
-    fingerprints: the index takes about 21 bytes per fingerprint. The hash order and the stock
-    flags are computed one range of hash values at a time, so their sort temporaries stay small.
+    fingerprints. The hash order is computed one range of hash values at a time, so its sort
+    temporaries stay small.
     """
     min_span = corpus.config.min_span
     k = max(1, min(FP_K, min_span))
@@ -289,8 +305,6 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
     doc = np.empty(filled, np.int32 if offsets.size < 2**31 else np.int64)
     for s in range(0, filled, _WINDOWS):
         doc[s:s + _WINDOWS] = np.searchsorted(offsets, pos[s:s + _WINDOWS], side="right") - 1
-    stock = np.zeros(filled, dtype=bool)
-    crowded = np.zeros(filled, dtype=bool)
     order = np.empty(filled, np.uint32 if filled < 2**32 else np.int64)
     bounds = _hash_bounds(h, -(-filled // _PART))
     part = np.empty(filled, np.uint8 if bounds.size < 255 else np.int64)
@@ -298,34 +312,49 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int) -> Fi
         part[s:s + _WINDOWS] = np.searchsorted(bounds, h[s:s + _WINDOWS], side="right")
     # the ranges in ascending order, each sorted stably: together a stable argsort of h
     done = 0
+    run_start, run_size = [], []
     for p in range(bounds.size + 1):
         idx = np.flatnonzero(part == p)
-        hp = h[idx]
-        local, starts, sizes = hash_groups(hp)
+        local, starts, sizes = hash_groups(h[idx])
         order[done:done + idx.size] = idx[local]
+        rep = sizes >= 2
+        run_start.append(starts[rep] + done)
+        run_size.append(sizes[rep].astype(np.int32))
         done += idx.size
+        del idx, local, starts, sizes
+    return Winnowed(k, pos, doc, h, order, np.concatenate(run_start) if run_start else np.zeros(0, np.int64),
+                    np.concatenate(run_size) if run_size else np.zeros(0, np.int32))
+
+
+def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int,
+                 index: Winnowed | None = None) -> Fingerprints:
+    """The winnowed fingerprint index of ``corpus`` (see the module docstring), with its stock and
+    common flags for these groups of copies; ``index``: :func:`winnowed` of the corpus, when
+    computed already. It takes about 21 bytes per fingerprint.
+    """
+    wi = index if index is not None else winnowed(corpus)
+    filled = wi.hash.size
+    stock = np.zeros(filled, dtype=bool)
+    if stock_groups <= 1:
+        stock[:] = True  # every hash is in one group at least
+    else:
         # only a hash at stock_groups places or more can be in stock_groups groups: count the
         # distinct groups of those few
-        big = sizes >= stock_groups
+        big = wi.run_size >= stock_groups
         if big.any():
-            rows = idx[local[_ranges(starts[big], sizes[big])]]
-            hb, gb = h[rows], doc_group[doc[rows]]
-            o = np.lexsort((gb, hb))
-            hb, gb = hb[o], gb[o]
-            first = np.ones(hb.size, dtype=bool)
-            first[1:] = (hb[1:] != hb[:-1]) | (gb[1:] != gb[:-1])
-            distinct = hb[first]  # one entry per (hash, group), sorted by hash
-            at = np.flatnonzero(np.concatenate(([True], distinct[1:] != distinct[:-1])))
-            counts = np.diff(np.append(at, distinct.size))
-            common = distinct[at[counts >= stock_groups]]
-            if common.size:
-                stock[idx] = common[np.minimum(np.searchsorted(common, hp), common.size - 1)] == hp
-        many = sizes > MAX_OCCURRENCES
-        if many.any():
-            crowded[idx[local[_ranges(starts[many], sizes[many])]]] = True
-        del idx, hp, local, starts, sizes
-    crowded |= stock
-    return Fingerprints(k, pos, doc, h, stock, order, crowded)
+            rows = wi.order[_ranges(wi.run_start[big], wi.run_size[big])].astype(np.int64)
+            run_of = np.repeat(np.arange(int(big.sum())), wi.run_size[big])
+            gb = doc_group[wi.doc[rows]]
+            o = np.lexsort((gb, run_of))
+            first = np.ones(o.size, dtype=bool)
+            first[1:] = (run_of[o][1:] != run_of[o][:-1]) | (gb[o][1:] != gb[o][:-1])
+            groups_per_run = np.bincount(run_of[o][first], minlength=int(big.sum()))
+            stock[rows[(groups_per_run >= stock_groups)[run_of]]] = True
+    crowded = stock.copy()
+    many = wi.run_size > MAX_OCCURRENCES
+    if many.any():
+        crowded[wi.order[_ranges(wi.run_start[many], wi.run_size[many])]] = True
+    return Fingerprints(wi.k, wi.pos, wi.doc, wi.hash, stock, wi.order, crowded)
 
 
 def _sides(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
