@@ -960,9 +960,13 @@ def _targets(result: dict) -> list[str]:
         if n >= 600_000:
             lines.append(f"600k wall {cli['wall_median']:.1f} s <= {TARGETS['wall_600k_s']:.0f} s: "
                          f"{'PASS' if cli['wall_median'] <= TARGETS['wall_600k_s'] else 'FAIL'}")
-            gb = cli["peak_rss"] / 2**30
-            lines.append(f"600k peak RSS {gb:.2f} GB <= {TARGETS['rss_600k_gb']:.0f} GB: "
-                         f"{'PASS' if gb <= TARGETS['rss_600k_gb'] else 'FAIL'}")
+            # the process's own peak, or the process tree's PSS (a forked child's pages shared with
+            # its parent counted once), whichever is larger; the plain sum of RSS counts them twice
+            own = max(cli.get("maxrss_wait4") or [0])
+            pss = max(cli.get("tree_pss_peak") or [0])
+            gb = (max(own, pss) if own or pss else cli["peak_rss"]) / 1e9  # decimal GB: the stricter reading
+            lines.append(f"600k peak memory {gb:.2f} GB = 10^9 bytes (max of the main process's RSS and the tree's PSS) "
+                         f"<= {TARGETS['rss_600k_gb']:.0f} GB: {'PASS' if gb <= TARGETS['rss_600k_gb'] else 'FAIL'}")
         if n == 100_000:
             lines.append(f"100k wall {cli['wall_median']:.1f} s <= {TARGETS['wall_100k_s']:.0f} s: "
                          f"{'PASS' if cli['wall_median'] <= TARGETS['wall_100k_s'] else 'FAIL'}")
