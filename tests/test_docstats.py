@@ -11,14 +11,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chachong import docstats
 from chachong.config import AuditConfig
 from chachong.corpus import prepare
 from chachong.model import DocumentPair, ParagraphPair, Source
 from chachong.pairs import CONTAINED, IDENTICAL, NEAR
-from chachong.passages import DocumentMatch
+from chachong.passages import DocumentMatch, evidence, pieces
 from chachong.result import DocumentStats
 from chachong.verify import similarity
 
@@ -228,7 +229,7 @@ def check_audit_inputs(got):
     corpus, args = got["_paragraph_pairs"]
     rows, matches, passages, stock, cuts = (args + [None])[:5]
     if cuts is None:
-        cuts = [[(*c, A.evidence(corpus, dm, c[2], c[3])) for c in A.pieces(corpus, dm)] for dm in matches]
+        cuts = [[(*c, evidence(corpus, dm, c[2], c[3])) for c in pieces(corpus, dm)] for dm in matches]
     want = ref_paragraph_pairs(corpus, rows, matches, passages, stock, cuts)
     have = docstats.paragraph_pairs(corpus, rows, matches, passages, stock, cuts)
     assert have[0] == want[0]
@@ -244,7 +245,7 @@ def check_audit_inputs(got):
 
 def test_the_example_audit_gives_what_the_loops_gave(monkeypatch):
     got = captured(monkeypatch, [EXAMPLE])
-    corpus, args = got["_document_stats"]
+    _, args = got["_document_stats"]
     assert len(args[0]) >= 3 and len(args[1]) >= 6  # paragraph pairs per document pair, copied intervals
     check_audit_inputs(got)
 

@@ -22,6 +22,7 @@ from chachong.background import available as background_available
 from chachong.cluster import UnionFind, groups
 from chachong.config import AuditConfig, ConfigError
 from chachong.corpus import Corpus, _unique_sets, prepare
+from chachong.docstats import PARTIAL, document_stats, paragraph_pairs  # noqa: F401 - PARTIAL re-exported
 from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
 from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, pair_candidates, select_pairs
 from chachong.passages import (
@@ -39,9 +40,7 @@ from chachong.passages import (
 from chachong.result import AuditResult, DocumentStats
 from chachong.split import Piece, build_documents, split_source
 from chachong.stagecache import StageCache, digest
-from chachong.verify import similarity
 
-PARTIAL = "partial"  # a paragraph pair sharing a copied passage, not similar as wholes
 _DOC_SLACK = 0.15  # ~4 standard deviations of a 128-permutation estimate near Jaccard 0.8
 
 Progress = Callable[[str], None]
@@ -655,58 +654,9 @@ def _describe_pair(corpus: Corpus, matches: list[DocumentMatch]) -> list[tuple[D
 
 def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], passages: list[Passage],
                      stock_members: set[int], cuts: list[list] | None = None) -> tuple[list[ParagraphPair], dict, dict]:
-    """Paragraph pairs with their spans, from verified pairs and passages cut at paragraph boundaries.
-
-    A passage piece whose exactly matched characters (figures not counted) make up
-    ``containment`` of the shorter paragraph (of at least ``min_paragraph_chars``) makes a paragraph pair of kind ``partial`` when pairing did not
-    verify it; a copied sentence inside longer paragraphs stays a passage only, so paragraph
-    pairs keep meaning "this paragraph was copied". Pairs with a stock paragraph stay out, as
-    in pairing. Also returns the paragraph pairs per document
-    pair and the copied intervals of the text per (document, partner).
-    """
-    config = corpus.config
-    pids = corpus.paragraph_ids
-    lengths = corpus.canonical_length()
-    known = {(int(a), int(b)): (float(j), float(c), str(k)) for a, b, j, c, k in rows}
-    spans: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
-    copied: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    if cuts is None:
-        cuts = [[(*c, evidence(corpus, dm, c[2], c[3])) for c in pieces(corpus, dm)] for dm in matches]
-    for dm, p, cut in zip(matches, passages, cuts):
-        copied[(dm.a, dm.b)].append((p.a_start, p.a_end))
-        copied[(dm.b, dm.a)].append((p.b_start, p.b_end))
-        for pa, pb, a0, a1, b0, b1, matched in cut:
-            if pa in stock_members or pb in stock_members:
-                continue
-            # share of the shorter paragraph matched exactly (figures are no evidence)
-            share = matched / max(min(lengths[pa], lengths[pb]), 1)
-            if (pa, pb) in known or (min(lengths[pa], lengths[pb]) >= config.min_paragraph_chars
-                                     and share >= config.containment):
-                oa, ob = int(corpus.doc_offsets[dm.a]), int(corpus.doc_offsets[dm.b])
-                spans[(pa, pb)].append((*_in_paragraph(corpus, pa, oa + a0, oa + a1),
-                                        *_in_paragraph(corpus, pb, ob + b0, ob + b1)))
-    for (a, b), (_, _, kind) in known.items():
-        if kind == IDENTICAL and not spans.get((a, b)):
-            # identical short paragraphs (headings) of copied documents: below min_span, still copied
-            da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
-            (sa, ea), (sb, eb) = (int(x) for x in corpus.par_bounds[a]), (int(x) for x in corpus.par_bounds[b])
-            span_a, span_b = _in_paragraph(corpus, a, sa, ea), _in_paragraph(corpus, b, sb, eb)
-            spans[(a, b)].append((*span_a, *span_b))
-            copied[(da, db)].append(span_a)
-            copied[(db, da)].append(span_b)
-    new = np.array(sorted(k for k in spans if k not in known), dtype=np.int64).reshape(-1, 2)
-    if len(new):
-        jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, new)
-        for (a, b), j, c in zip(new.tolist(), jac.tolist(), cont.tolist()):
-            known[(a, b)] = (j, c, PARTIAL)
-    par_pairs = []
-    pair_count: dict[tuple[int, int], int] = defaultdict(int)
-    for (a, b) in sorted(known):
-        j, c, kind = known[(a, b)]
-        pair_count[(int(corpus.par_doc[a]), int(corpus.par_doc[b]))] += 1
-        par_pairs.append(ParagraphPair(pids[a], pids[b], round(j, 4), round(c, 4), kind,
-                                       tuple(sorted(set(spans.get((a, b), []))))))
-    return par_pairs, pair_count, copied
+    """Paragraph pairs with their spans, the paragraph pairs per document pair and the copied
+    intervals per (document, partner): :func:`chachong.docstats.paragraph_pairs`."""
+    return paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
 
 
 def _in_paragraph(corpus: Corpus, p: int, lo: int, hi: int) -> tuple[int, int]:
@@ -752,74 +702,8 @@ def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]],
 
 def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict,
                     cache: StageCache | None = None) -> tuple[dict[str, DocumentStats], list[DocumentPair]]:
-    """Copy ratios per document (with sources) and per document pair, from the copied intervals."""
-    config = corpus.config
-    docs = corpus.documents
-    doc_canon = [corpus.cps[corpus.doc_offsets[d]:corpus.doc_offsets[d + 1]] for d in range(len(docs))]
-    stats = {d.id: DocumentStats() for d in docs}
-    coverage: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    doc_pairs = []
-    linked = set(pair_count) | {(a, b) for a, b in copied if a < b}
-    # identical documents are copies of each other however short (a body below min_span too)
-    # keyed by a digest, not the bytes: those would copy the whole canonical corpus at once;
-    # identity is checked element by element below
-    fingerprint = _document_digests(corpus, cache)
-    same: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-    for d, key in enumerate(fingerprint):
-        if key is not None:
-            same[key].append(d)
-    linked |= {(x, y) for group in same.values() for i, x in enumerate(group) for y in group[i + 1:]}
-    missing = sorted(p for p in linked if p not in doc_jac)
-    # exact Jaccard for pairs with paragraph pairs (few), the MinHash estimate for passages only
-    doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
-    exact = [p for p in missing if pair_count.get(p)]
-    _document_jaccards(corpus, exact, cache)
-    for da, db in exact:
-        doc_jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
-    identical_pairs = {(da, db) for da, db in linked
-                       # equal digests of the canonical texts, confirmed element by element
-                       if fingerprint[da] is not None and fingerprint[da] == fingerprint[db]
-                       and np.array_equal(doc_canon[da], doc_canon[db])}
-    wanted: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(dict)
-    for da, db in linked:
-        if (da, db) not in identical_pairs:
-            wanted[da][db] = copied.get((da, db), [])
-            wanted[db][da] = copied.get((db, da), [])
-    covered_len: dict[tuple[int, int], int] = {}
-    for x in sorted(wanted):
-        for e, ivs in _covered_by(corpus, x, wanted[x], covered_len).items():
-            coverage[(x, e)] = ivs
-    for da, db in sorted(linked):
-        identical = (da, db) in identical_pairs
-        if identical:
-            coverage[(da, db)] = [(0, len(docs[da].text))]
-            coverage[(db, da)] = [(0, len(docs[db].text))]
-            covered_len[(da, db)], covered_len[(db, da)] = len(docs[da].text), len(docs[db].text)
-        jac = 1.0 if identical else doc_jac[(da, db)]
-        # covered intervals are merged: disjoint and sorted
-        a_cov, b_cov = covered_len[(da, db)], covered_len[(db, da)]
-        kind = "identical" if identical else ("near-duplicate" if jac >= config.document_threshold else "partial")
-        doc_pairs.append(DocumentPair(docs[da].id, docs[db].id, round(jac, 4),
-                                      round(a_cov / max(len(docs[da].text), 1), 4),
-                                      round(b_cov / max(len(docs[db].text), 1), 4),
-                                      pair_count.get((da, db), 0), a_cov, kind))
-    # grouped once: scanning all of coverage per document is quadratic in the corpus
-    by_doc: dict[int, list[tuple[str, list[tuple[int, int]]]]] = defaultdict(list)
-    for (x, e), ivs in coverage.items():
-        if ivs:
-            by_doc[x].append((docs[e].id, ivs))
-    for d, doc in enumerate(docs):
-        st = stats[doc.id]
-        per_source = sorted(by_doc.get(d, ()))
-        st.copied_chars = _length([iv for _, ivs in per_source for iv in ivs])
-        st.copy_ratio = round(st.copied_chars / max(len(doc.text), 1), 4)
-        st.copy_ratio_excluding_stock = st.copy_ratio
-        srcs = sorted(((round(_length(ivs) / max(len(doc.text), 1), 4), sid) for sid, ivs in per_source),
-                      key=lambda t: (-t[0], t[1]))
-        st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
-        st.top_source = st.sources[0] if st.sources else None
-        st.copied = {sid: list(ivs) for sid, ivs in per_source}
-    return stats, doc_pairs
+    """Copy ratios per document (with sources) and per document pair: :func:`chachong.docstats.document_stats`."""
+    return document_stats(corpus, pair_count, copied, doc_jac, cache)
 
 
 def _short_twins(corpus: Corpus, doc_jac: dict, rows: list) -> list[tuple]:

@@ -174,7 +174,8 @@ def _clipped_original(corpus: Corpus, p: np.ndarray, lo: np.ndarray, hi: np.ndar
     """Original [start, end) of global canonical [lo, hi) of paragraph ``p``, the end stopped at p's end.
 
     A canonical character can reach past its paragraph's end: a paragraph ending in a digit
-    and the next starting with one make one masked figure (see ``audit._in_paragraph``).
+    and the next starting with one make one masked figure (a run of digits collapses into one
+    mask symbol, line breaks are not canonical): a span is text of its paragraph.
     ``ends[i]`` is the end of paragraph ``pars[i]`` (sorted), every one of ``p`` among them.
     """
     start = np.asarray(corpus.orig_start[lo], dtype=np.int64)
