@@ -259,6 +259,19 @@ def test_the_seed_audit_gives_what_the_loops_gave(monkeypatch, seed_path):
     check_audit_inputs(captured(monkeypatch, [seed_path]))
 
 
+def test_exact_jaccards_are_cached_alike(monkeypatch):
+    from chachong.stagecache import StageCache
+
+    got = captured(monkeypatch, [EXAMPLE])
+    corpus, (pair_count, copied, _, _) = got["_document_stats"]
+    runs = []
+    for fn in (docstats.document_stats, ref_document_stats):
+        cache, doc_jac = StageCache(), {}
+        runs.append((fn(corpus, pair_count, copied, doc_jac, cache), doc_jac, cache.doc_jaccard))
+    assert runs[0] == runs[1]
+    assert set(pair_count) <= set(runs[0][2])  # every pair with paragraph pairs: exact, cached
+
+
 def test_a_small_example():
     docs, _, _ = A.load_documents([EXAMPLE], AuditConfig())
     corpus = prepare(docs, AuditConfig())

@@ -27,6 +27,7 @@ from chachong.corpus import Corpus
 from chachong.gcpause import paused_gc
 from chachong.model import DocumentPair, ParagraphPair
 from chachong.pairs import IDENTICAL
+from chachong.passages import evidence, pieces
 from chachong.result import DocumentStats
 from chachong.verify import similarity
 
@@ -145,8 +146,6 @@ def paragraph_pairs(corpus: Corpus, rows: list, matches: list, passages: list, s
     the paragraph pairs per document pair and the copied intervals of the text per
     (document, partner).
     """
-    from chachong.passages import evidence, pieces
-
     with paused_gc():  # many small acyclic records: full collections would walk the corpus each time
         return _paragraph_pairs(corpus, rows, matches, passages, stock_members,
                                 cuts if cuts is not None else
@@ -272,13 +271,17 @@ def document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict
 
 def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict,
                     cache: Any) -> tuple[dict[str, DocumentStats], list[DocumentPair]]:
-    from chachong.audit import _document_digests, _document_jaccard, _document_jaccards, _estimated_jaccard
+    from chachong.audit import (
+        _document_digests,
+        _document_jaccard,
+        _document_jaccards,
+        _estimated_jaccard,
+    )
 
     config = corpus.config
     docs = corpus.documents
     ids = [d.id for d in docs]
     text_len = [len(d.text) for d in docs]
-    offs = corpus.doc_offsets
     linked = set(pair_count) | {(a, b) for a, b in copied if a < b}
     # identical documents are copies of each other however short (a body below min_span too)
     # keyed by a digest, not the bytes: those would copy the whole canonical corpus at once;
@@ -296,6 +299,32 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
     _document_jaccards(corpus, exact, cache)
     for da, db in exact:
         doc_jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
+    stats, identical_pairs = _coverage(corpus, linked, copied, fingerprint, ids, text_len, covered_len := {})
+    doc_pairs = []
+    threshold = config.document_threshold
+    for da, db in sorted(linked):
+        # an identical pair covers both texts whole
+        identical = (da, db) in identical_pairs
+        jac = 1.0 if identical else doc_jac[(da, db)]
+        a_cov = text_len[da] if identical else covered_len[(da, db)]
+        b_cov = text_len[db] if identical else covered_len[(db, da)]
+        kind = "identical" if identical else ("near-duplicate" if jac >= threshold else "partial")
+        doc_pairs.append(DocumentPair(ids[da], ids[db], round(jac, 4), round(a_cov / max(text_len[da], 1), 4),
+                                      round(b_cov / max(text_len[db], 1), 4), pair_count.get((da, db), 0),
+                                      a_cov, kind))
+    return stats, doc_pairs
+
+
+def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, fingerprint: list, ids: list[str],
+              text_len: list[int], covered_len: dict[tuple[int, int], int]
+              ) -> tuple[dict[str, DocumentStats], set[tuple[int, int]]]:
+    """Each document's copied intervals per partner, merged, and its copy ratios; and which
+    linked pairs are identical documents.
+
+    ``covered_len`` receives the characters covered per (document, partner) of each linked
+    pair that is not identical (an identical pair covers both texts whole).
+    """
+    offs = corpus.doc_offsets
     identical_pairs = {(da, db) for da, db in linked
                        # equal digests of the canonical texts, confirmed element by element
                        if fingerprint[da] is not None and fingerprint[da] == fingerprint[db]
@@ -309,7 +338,7 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
     cx, ce, cs, ct = merge_copied(corpus, np.repeat(w[:, 0], counts), np.repeat(w[:, 1], counts),
                                   flat[:, 0], flat[:, 1])
     coverage: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    covered_len: dict[tuple[int, int], int] = dict.fromkeys(wanted, 0)
+    covered_len.update(dict.fromkeys(wanted, 0))
     for x, e, s, t in zip(cx.tolist(), ce.tolist(), cs.tolist(), ct.tolist()):
         key = (x, e)
         if key in coverage:
@@ -317,26 +346,15 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
         else:
             coverage[key] = [(s, t)]
         covered_len[key] += t - s
-    doc_pairs = []
-    threshold = config.document_threshold
-    for da, db in sorted(linked):
-        identical = (da, db) in identical_pairs
-        if identical:
-            coverage[(da, db)] = [(0, text_len[da])]
-            coverage[(db, da)] = [(0, text_len[db])]
-            covered_len[(da, db)], covered_len[(db, da)] = text_len[da], text_len[db]
-        jac = 1.0 if identical else doc_jac[(da, db)]
-        # covered intervals are merged: disjoint and sorted
-        a_cov, b_cov = covered_len[(da, db)], covered_len[(db, da)]
-        kind = "identical" if identical else ("near-duplicate" if jac >= threshold else "partial")
-        doc_pairs.append(DocumentPair(ids[da], ids[db], round(jac, 4), round(a_cov / max(text_len[da], 1), 4),
-                                      round(b_cov / max(text_len[db], 1), 4), pair_count.get((da, db), 0),
-                                      a_cov, kind))
+    lengths = dict(covered_len)
+    for da, db in identical_pairs:
+        coverage[(da, db)], coverage[(db, da)] = [(0, text_len[da])], [(0, text_len[db])]
+        lengths[(da, db)], lengths[(db, da)] = text_len[da], text_len[db]
     stats = {i: DocumentStats() for i in ids}
     # every partner's intervals of a document are merged and disjoint: a partner's share is their length
     by_doc: dict[int, list[tuple[str, list[tuple[int, int]], int]]] = defaultdict(list)
     for (x, e), ivs in coverage.items():
-        by_doc[x].append((ids[e], ivs, covered_len[(x, e)]))
+        by_doc[x].append((ids[e], ivs, lengths[(x, e)]))
     every = [(x, s, t) for x, per in by_doc.items() for _, ivs, _ in per for s, t in ivs]
     union = union_length(*np.array(every, dtype=np.int64).reshape(-1, 3).T) if every else {}
     for x, per in by_doc.items():
@@ -350,7 +368,7 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
         st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
         st.top_source = st.sources[0]
         st.copied = {sid: list(ivs) for sid, ivs, _ in per}
-    return stats, doc_pairs
+    return stats, identical_pairs
 
 
 __all__ = ["document_stats", "merge_copied", "paragraph_pairs", "segment_searchsorted", "union_length"]
