@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -191,7 +192,8 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     say = progress or (lambda _stage: None)
     say("pair")
     cache = cache if cache is not None else StageCache()
-    index = None
+    # the fingerprint index, once built, is held in this list only (see below)
+    box: list[Winnowed] = []
     if not cache.hits and _two_processes(corpus):
         # the fingerprint index (passages.winnowed) does not depend on the pairs: built on a
         # thread meanwhile, it takes the second core pairing leaves idle
@@ -201,7 +203,8 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             index = pool.submit(winnowed, corpus)
             if cache.candidates is None or not cache.candidates.serves(corpus.config):
                 cache.candidates = pair_candidates(corpus)
-            index.result()  # joined before anything forks
+            box.append(index.result())  # joined before anything forks
+            del index
     elif cache.candidates is None or not cache.candidates.serves(corpus.config):
         cache.candidates = pair_candidates(corpus)
     table = select_pairs(corpus, cache.candidates)
@@ -221,11 +224,14 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             # stock phrases and boilerplate need only the documents and which of them are copies
             # of each other; mined on the second core while the passages are aligned here
             groups = _copy_groups(corpus, table, cache)
-            job = (groups, Background(lambda: _stock_inputs(corpus.documents, corpus.config, corpus, warnings,
-                                                            groups, None)))
+            # the child drops its copy of the fingerprint index first: pages this process frees
+            # after the fork would otherwise stay with the child (0.5 GB at 600k paragraphs)
+            job = (groups, Background(lambda: (box.clear(), _stock_inputs(
+                corpus.documents, corpus.config, corpus, warnings, groups, None))[1]))
             share = _ALIGN_SHARE_WITH_PHRASES
-    result = assemble(corpus, table, list(skipped or []), warnings, say, cache, share,
-                      index.result() if index is not None else None)
+    # alignment empties the box: the index must not outlive the seed hits made from it
+    result = assemble(corpus, table, list(skipped or []), warnings, say, cache, share, box,
+                      job[1] if job is not None else None)
     say("phrases")
     if job is not None:
         groups, background = job
@@ -447,11 +453,13 @@ def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
              say: Progress, cache: StageCache | None = None, share: float = 0.0,
-             index: Winnowed | None = None) -> AuditResult:
+             index: list[Winnowed] | None = None, after: Background | None = None) -> AuditResult:
     """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents).
 
     ``share`` of the passage alignment runs in a forked process (see :func:`_align_documents`);
-    ``index``: the corpus's :func:`chachong.passages.winnowed`, when built already.
+    ``index``: a list holding the corpus's :func:`chachong.passages.winnowed` when built already
+    (emptied once the seed hits are made); ``after``: a forked process (the stock phrases) that
+    the alignment's own forked process waits for, so that no more than two run at once.
     """
     config = corpus.config
     docs = corpus.documents
@@ -499,7 +507,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     jaccards = sorted({(int(pd[a]), int(pd[b])) for a, b, *_ in rows if pd[a] != pd[b]} - set(doc_jac)
                       - (set(cache.doc_jaccard) if cache is not None else set()))
     matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members, share,
-                                               jaccards, index)
+                                               jaccards, index, after)
     par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
     stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac, cache)
@@ -532,7 +540,8 @@ def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, re
 def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs: int,
                      cache: StageCache | None = None, stock_members: set[int] | frozenset[int] = frozenset(),
                      share: float = 0.0, jaccards: Sequence[tuple[int, int]] = (),
-                     index: Winnowed | None = None) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
+                     index: list[Winnowed] | None = None, after: Background | None = None
+                     ) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
     """Copied passages between every proposed document pair, with their report records and
     their pieces per paragraph pair (``(pa, pb, a0, a1, b0, b1, evidence)``, see
     :func:`chachong.passages.pieces`).
@@ -565,8 +574,9 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     hkey = digest(span, min_docs, group_arr)
     hits = cache.hits.get(hkey)
     if hits is None:
-        usable = index if span == min_span else None  # the index was winnowed for config.min_span
+        usable = index.pop() if index and span == min_span else None  # winnowed for config.min_span
         hits = cache.hits[hkey] = seed_hits(corpus, fingerprints(corpus, group_arr, min_docs, usable))
+        del usable
         cache.trim()
     offs = corpus.doc_offsets
     aligned = {(int(a), int(b)) for a, b, *_ in rows}
@@ -598,12 +608,29 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
             # the forked process's work (its alignment and the Jaccards) is share of all of it
             cut = int(np.searchsorted(cost, min(cost[-1], (1 - share) * (cost[-1] + extra))))
         rest = todo[cut:]
-        job = (Background(lambda: (_align_part(corpus, rest, hit_rows, regions), _jaccard_values(corpus, jaccards)))
-               if fork and (rest or extra) else None)
+        jobs: list[Background] = []
+        starter = None
+        if fork and (rest or extra):
+            def start() -> None:
+                if after is not None:
+                    # the phrase process holds about a GB at its end: the two children never
+                    # live at once (the memory peak), this one starts as that one exits
+                    after.wait()
+                try:
+                    jobs.append(Background(lambda: (_align_part(corpus, rest, hit_rows, regions),
+                                                    _jaccard_values(corpus, jaccards))))
+                except OSError:
+                    pass  # could not fork: aligned here below
+            # started from a thread, so that this process aligns its share meanwhile
+            starter = threading.Thread(target=start, daemon=True)
+            starter.start()
         done = _align_part(corpus, todo[:cut], hit_rows, regions)
-        if job is not None:
+        if starter is not None:
+            starter.join()
             try:
-                theirs, values = job.result()
+                if not jobs:
+                    raise BackgroundError("the second process could not be started")
+                theirs, values = jobs[0].result()
             except BackgroundError:
                 theirs, values = _align_part(corpus, rest, hit_rows, regions), {}
             done.update(theirs)

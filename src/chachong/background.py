@@ -74,6 +74,10 @@ class Background:
         except (EOFError, OSError):
             self._answer = None
 
+    def wait(self) -> None:
+        """Until the child has sent its answer (or ended without one): it exits then."""
+        self._reader.join()
+
     def result(self) -> Any:
         """The child's return value; :class:`BackgroundError` when it raised or died."""
         self._reader.join()
