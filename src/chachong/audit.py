@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import multiprocessing
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -555,10 +556,10 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     aligns the verified paragraph pairs of the first audit too (those without a stock paragraph
     now), so raising a threshold re-filters the pairs and keeps the passages.
 
-    ``share`` of the alignment work (the last document pairs) runs in a forked process when
-    there are many pairs; the passages of a pair do not depend on which process aligned it.
-    That process also computes the exact Jaccard of the document pairs ``jaccards`` into the
-    cache (its share of alignment is smaller by their cost).
+    When ``share`` > 0 and there are many pairs, a forked process aligns part of them
+    (:func:`_align_shared`, claiming pieces of the work as it goes) and computes the exact Jaccard
+    of the document pairs ``jaccards`` into the cache; the passages of a pair do not depend on
+    which process aligned it.
     """
     cache = cache if cache is not None else StageCache()
     min_span = corpus.config.min_span
@@ -594,47 +595,15 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
         brk = np.flatnonzero((hits[1:, 0] != hits[:-1, 0]) | (hits[1:, 1] != hits[:-1, 1])) + 1
         for s, e in zip(np.concatenate(([0], brk)).tolist(), np.concatenate((brk, [len(hits)])).tolist()):
             hit_rows[(int(hits[s, 0]), int(hits[s, 1]))] = hits[s:e]
-    none = np.zeros((0, 4), np.int64)
     keys = {p: (span, *p, tuple(regions.get(p, ())), hit_rows[p].tobytes() if p in hit_rows else b"")
             for p in sorted(set(regions) | set(hit_rows))}
     todo = [p for p, k in keys.items() if k not in cache.passages]
     if todo:
-        # the last document pairs (a share of the work: hits and regions) go to a forked process
-        cost = np.cumsum([len(hit_rows.get(p, none)) + 4 * len(regions.get(p, ())) for p in todo])
-        cut = len(todo)
         fork = share > 0 and len(todo) >= _PARALLEL_MIN_PAIRS and background_available()
-        extra = _JACCARD_COST * len(jaccards) if fork else 0
-        if fork:
-            # the forked process's work (its alignment and the Jaccards) is share of all of it
-            cut = int(np.searchsorted(cost, min(cost[-1], (1 - share) * (cost[-1] + extra))))
-        rest = todo[cut:]
-        jobs: list[Background] = []
-        starter = None
-        if fork and (rest or extra):
-            def start() -> None:
-                if after is not None:
-                    # the phrase process holds about a GB at its end: the two children never
-                    # live at once (the memory peak), this one starts as that one exits
-                    after.wait()
-                try:
-                    jobs.append(Background(lambda: (_align_part(corpus, rest, hit_rows, regions),
-                                                    _jaccard_values(corpus, jaccards))))
-                except OSError:
-                    pass  # could not fork: aligned here below
-            # started from a thread, so that this process aligns its share meanwhile
-            starter = threading.Thread(target=start, daemon=True)
-            starter.start()
-        done = _align_part(corpus, todo[:cut], hit_rows, regions)
-        if starter is not None:
-            starter.join()
-            try:
-                if not jobs:
-                    raise BackgroundError("the second process could not be started")
-                theirs, values = jobs[0].result()
-            except BackgroundError:
-                theirs, values = _align_part(corpus, rest, hit_rows, regions), {}
-            done.update(theirs)
-            cache.doc_jaccard.update(values)
+        if not fork:
+            done = _align_part(corpus, todo, hit_rows, regions)
+        else:
+            done = _align_shared(corpus, todo, hit_rows, regions, jaccards, after, cache)
         for p in todo:
             cache.passages[keys[p]] = done[p]
     entries = [e for p in keys for e in cache.passages[keys[p]]
@@ -646,9 +615,74 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     return [e[0] for e in entries], passages, [e[2] for e in entries]
 
 
-# CPU of one document pair's exact Jaccard in units of the alignment cost above (one seed hit):
-# about 250 us against 25 us, measured at 600k paragraphs
-_JACCARD_COST = 10
+_CHUNKS = 48  # pieces the document pairs to align are claimed in (the imbalance at the end is one piece)
+
+
+def _align_shared(corpus: Corpus, todo: list[tuple[int, int]], hit_rows: dict, regions: dict,
+                  jaccards: Sequence[tuple[int, int]], after: Background | None, cache: StageCache) -> dict:
+    """Align ``todo`` here and in a forked process, which also computes the exact Jaccards of
+    ``jaccards`` into the cache.
+
+    The two claim pieces of ``todo`` from either end of a counter in shared memory (this process
+    from the front, the other from the back) until they meet, so neither waits for the other
+    however late the other starts: it starts when the phrase process ``after`` has exited (two
+    children at once make the memory peak). A piece the other process claimed but did not
+    return (it failed or died) is aligned here. The passages do not depend on the split.
+    """
+    none = np.zeros((0, 4), np.int64)
+    cost = np.cumsum([len(hit_rows.get(p, none)) + 4 * len(regions.get(p, ())) for p in todo])
+    # piece boundaries of about equal cost
+    edges = np.unique(np.concatenate(([0], np.searchsorted(cost, cost[-1] * np.arange(1, _CHUNKS) / _CHUNKS),
+                                      [len(todo)])))
+    claim = multiprocessing.get_context("fork").Array("q", [0, len(edges) - 1])  # [front, back) of pieces
+
+    def take(front: bool) -> list[tuple[int, int]] | None:
+        with claim.get_lock():
+            lo, hi = claim[0], claim[1]
+            if lo >= hi:
+                return None
+            if front:
+                claim[0] = lo + 1
+                return todo[edges[lo]:edges[lo + 1]]
+            claim[1] = hi - 1
+            return todo[edges[hi - 1]:edges[hi]]
+
+    def theirs() -> tuple[dict, dict]:
+        values = _jaccard_values(corpus, jaccards)
+        found: dict = {}
+        while (piece := take(False)) is not None:
+            found.update(_align_part(corpus, piece, hit_rows, regions))
+        return found, values
+
+    jobs: list[Background] = []
+
+    def start() -> None:
+        if after is not None:
+            after.wait()
+        try:
+            jobs.append(Background(theirs))
+        except OSError:
+            pass  # could not fork: this process takes every piece
+
+    # started from a thread, so that this process aligns meanwhile
+    starter = threading.Thread(target=start, daemon=True)
+    starter.start()
+    done: dict = {}
+    while (piece := take(True)) is not None:
+        done.update(_align_part(corpus, piece, hit_rows, regions))
+    starter.join()
+    try:
+        if not jobs:
+            raise BackgroundError("the second process could not be started")
+        found, values = jobs[0].result()
+    except BackgroundError:
+        found, values = {}, {}
+    done.update(found)
+    cache.doc_jaccard.update(values)
+    missing = [p for p in todo if p not in done]
+    if missing:
+        done.update(_align_part(corpus, missing, hit_rows, regions))
+    return done
 
 
 def _jaccard_values(corpus: Corpus, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], float]:
