@@ -939,18 +939,22 @@ def growth(paths: list[str]) -> None:
     label = (lambda nm: nm[0] if nm[1] is None else "  " + nm[1])
     for name in names:
         line(label(name), [get(r, name, "wall") for r in runs])
-    line("total (in-process)", [sum(s["wall"] for s in r["stages"]) for r in runs])
+    line("total (in-process)", [sum(s["wall"] for s in r["stages"]) if r.get("stages") else None for r in runs])
     line("chachong audit (cli)", [r.get("cli", {}).get("wall_median") for r in runs])
     print(f"\nCPU seconds per stage{'':<3}{head}")
     for name in names:
         line(label(name), [get(r, name, "cpu") for r in runs])
-    line("total (in-process)", [sum(s["cpu"] for s in r["stages"]) for r in runs])
+    line("total (in-process)", [sum(s["cpu"] for s in r["stages"]) if r.get("stages") else None for r in runs])
     line("chachong audit (cli)", [r.get("cli", {}).get("cpu_median") for r in runs])
     print(f"\npeak RSS GB{'':<13}{head}")
     for name in names:
         if name[1] is None:
             line(name[0], [(get(r, name, "peak_rss") or 0) / 2**30 or None for r in runs])
     line("chachong audit (cli)", [(r.get("cli", {}).get("peak_rss") or 0) / 2**30 or None for r in runs])
+    # a forked child's pages shared with its parent counted once
+    line("cli, max(main, tree PSS)", [max(max(r.get("cli", {}).get("maxrss_wait4") or [0]),
+                                          max(r.get("cli", {}).get("tree_pss_peak") or [0])) / 2**30 or None
+                                      for r in runs])
 
 
 def _targets(result: dict) -> list[str]:
