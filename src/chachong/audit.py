@@ -720,18 +720,6 @@ def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], p
     return paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
 
 
-def _in_paragraph(corpus: Corpus, p: int, lo: int, hi: int) -> tuple[int, int]:
-    """Original [start, end) of global canonical [lo, hi), a stretch of paragraph ``p``, within its text.
-
-    A canonical character can reach past its paragraph's end: a paragraph ending in a digit
-    and the next starting with one make one masked figure (a run of digits collapses into one
-    mask symbol, line breaks are not canonical), which starts in ``p`` and ends in the next
-    paragraph. A paragraph pair's span is text of its paragraphs, so the end stops at ``p``'s end.
-    """
-    start, end = corpus.to_original(lo, hi)
-    return start, min(end, corpus.paragraph(p).end)
-
-
 def _document_signatures(corpus: Corpus, cache: StageCache | None) -> np.ndarray:
     """Each document's MinHash signature: the element-wise minimum of its paragraphs' (cached)."""
     sig = cache.doc_signatures if cache is not None else None
