@@ -21,6 +21,8 @@ import threading
 import traceback
 from typing import Any, Callable
 
+from chachong.gcpause import paused_gc
+
 
 class BackgroundError(RuntimeError):
     """The background process failed; the message carries its traceback."""
@@ -86,7 +88,9 @@ class Background:
         if self._answer is None:
             raise BackgroundError(
                 f"the background process ended without an answer (exit code {self._proc.exitcode})")
-        kind, value = pickle.loads(self._answer)
+        # many small acyclic objects: collections during the load would walk this whole process
+        with paused_gc():
+            kind, value = pickle.loads(self._answer)
         self._answer = None
         if kind == "error":
             raise BackgroundError(value)
