@@ -218,8 +218,8 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     job = None
     share = 0.0
     if _two_processes(corpus):
-        # alignment is the longest stage: half of it in a second process, or less when that
-        # process mines the stock phrases first
+        # alignment is the longest stage: a second process shares it (claiming pieces as it
+        # goes, see _align_shared), started when the phrase process below has finished
         share = 0.5
         if cache.boilerplate is None:
             # stock phrases and boilerplate need only the documents and which of them are copies
@@ -249,9 +249,8 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
 
 _BACKGROUND_MIN_CHARS = 2_000_000  # below this, forking costs more than the phrase mining it moves
 _RELEASE_MIN_CHARS = 2_000_000  # above this, paragraph signatures are freed after pairing (computed again when needed)
-# measured CPU at 600k paragraphs: phrase mining in the second process (14 s) takes about as
-# long as the fingerprint index and seed hits here (13 s), so when alignment starts both cores
-# are free again and the work after that (alignment and document Jaccards) is split in half
+# a share above 0 turns on the second aligning process; how much it aligns is decided as it
+# goes (_align_shared), so the value no longer shapes the split (tests vary it to show that)
 _ALIGN_SHARE_WITH_PHRASES = 0.5
 
 
@@ -457,7 +456,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
              index: list[Winnowed] | None = None, after: Background | None = None) -> AuditResult:
     """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents).
 
-    ``share`` of the passage alignment runs in a forked process (see :func:`_align_documents`);
+    ``share`` > 0: part of the passage alignment runs in a forked process (see :func:`_align_documents`);
     ``index``: a list holding the corpus's :func:`chachong.passages.winnowed` when built already
     (emptied once the seed hits are made); ``after``: a forked process (the stock phrases) that
     the alignment's own forked process waits for, so that no more than two run at once.
