@@ -4,6 +4,7 @@ replaced, kept here as the reference: on real audits and on random inputs."""
 from __future__ import annotations
 
 import importlib
+import sys
 from bisect import bisect_left
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +24,9 @@ from chachong.passages import DocumentMatch, evidence, pieces
 from chachong.result import DocumentStats
 from chachong.verify import similarity
 
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for references
+from references import covered_reference
+
 A = importlib.import_module("chachong.audit")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 
@@ -30,36 +34,14 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 # ---- the reference: the loops of audit.py before docstats (one call per pair and per document)
 
 
-def ref_merge(intervals):
-    out = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
+ref_merge = A._merge  # the old loops' own helper, still in audit.py (engine_dask uses it)
 
 
 def ref_length(intervals):
     return sum(e - s for s, e in ref_merge(intervals))
 
 
-def ref_covered(corpus, d, intervals):
-    """One document's intervals from one partner merged across punctuation, reaching the edges."""
-    base, end = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
-    starts = corpus.orig_start[base:end].tolist()
-    out = []
-    for s, e in sorted(intervals):
-        if out and (s <= out[-1][1] or bisect_left(starts, s) == bisect_left(starts, out[-1][1])):
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    if out and starts:
-        if out[0][0] <= starts[0]:
-            out[0][0] = 0
-        if out[-1][1] >= int(corpus.orig_end[end - 1]):
-            out[-1][1] = len(corpus.documents[d].text)
-    return [(s, e) for s, e in out]
+ref_covered = covered_reference
 
 
 def ref_in_paragraph(corpus, p, lo, hi):

@@ -90,51 +90,6 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
-def _covered_by(corpus: Corpus, d: int, by_partner: dict[int, list[tuple[int, int]]],
-                lengths: dict[tuple[int, int], int] | None = None) -> dict[int, list[tuple[int, int]]]:
-    """Copied intervals of document d's text from each partner, merged.
-
-    Intervals with only punctuation and white space between them merge, so what separates
-    two copied passages counts as copied; so does what comes before the first and after the
-    last canonical character when the copy reaches the document's edge. All partners at
-    once, in numpy: documents copied from many others have thousands of intervals.
-    ``lengths``, when given, receives the characters covered per ``(d, partner)``.
-    """
-    out: dict[int, list[tuple[int, int]]] = {e: [] for e in by_partner}
-    if lengths is not None:
-        lengths.update(((d, e), 0) for e in by_partner)
-    rows = [(e, s, t) for e, ivs in by_partner.items() for s, t in ivs]
-    if not rows:
-        return out
-    base, end = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
-    starts = corpus.orig_start[base:end]
-    text_len = len(corpus.documents[d].text)
-    iv = np.array(sorted(rows), dtype=np.int64)
-    # offsetting each partner's intervals past the previous partner's makes one running
-    # maximum serve every partner
-    big = text_len + 1
-    reach = np.maximum.accumulate(iv[:, 2] + iv[:, 0] * big) - iv[:, 0] * big
-    joins = np.zeros(len(iv), dtype=bool)
-    joins[1:] = (iv[1:, 0] == iv[:-1, 0]) & (
-        (iv[1:, 1] <= reach[:-1]) | (np.searchsorted(starts, iv[1:, 1]) == np.searchsorted(starts, reach[:-1])))
-    first = np.flatnonzero(~joins)
-    last = np.append(first[1:], len(iv)) - 1
-    lo, hi = iv[first, 1], reach[last]
-    if starts.size:
-        lead = np.ones(len(first), dtype=bool)
-        lead[1:] = iv[first[1:], 0] != iv[first[:-1], 0]
-        tail = np.ones(len(first), dtype=bool)
-        tail[:-1] = lead[1:]
-        lo = np.where(lead & (lo <= starts[0]), 0, lo)
-        hi = np.where(tail & (hi >= corpus.orig_end[end - 1]), text_len, hi)
-    for e, s, t in zip(iv[first, 0].tolist(), lo.tolist(), hi.tolist()):
-        out[e].append((s, t))
-    if lengths is not None:
-        for e, s, t in zip(iv[first, 0].tolist(), lo.tolist(), hi.tolist()):
-            lengths[(d, e)] += t - s
-    return out
-
-
 def _length(intervals: list[tuple[int, int]]) -> int:
     return sum(e - s for s, e in _merge(intervals))
 
