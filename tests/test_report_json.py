@@ -89,3 +89,46 @@ def test_written_report_json_is_plain_indented_json_after_every_other_format(tmp
 
     write_report(seed_result, tmp_path, ["html", "md", "csv", "json"])
     assert (tmp_path / "report.json").read_bytes() == _plain(report_dict(seed_result))
+
+
+@given(st.dictionaries(_TEXT, _JSON, min_size=1, max_size=5), st.data())
+@settings(max_examples=200, deadline=None)
+def test_a_rendered_top_level_value_is_written_as_its_plain_encoding(report, data):
+    # the writer holds the paragraphs list as finished text; the file is the same bytes
+    from chachong.report.json import Rendered
+
+    key = data.draw(st.sampled_from(sorted(report)))
+    value = report[key]
+    plain = _plain(report)
+    text = json.dumps({key: value}, ensure_ascii=False, indent=1)
+    head = "{\n " + json.dumps(key, ensure_ascii=False) + ": "
+    data_bytes = text[len(head):-2].encode("utf-8")  # the value as it stands after its key
+    mixed = dict(report)
+    mixed[key] = Rendered(data_bytes, lambda: value)
+    assert report_bytes(mixed) == plain
+
+
+@pytest.mark.parametrize("doc_id", ["d01", 'q"1', "back\\slash", "ctl\x01\n", "报告", '",', "\u2028x"])
+def test_rendered_paragraphs_equal_the_plain_report_for_any_document_id(doc_id, tmp_path):
+    from chachong.model import Document
+    from chachong.report.json import dump_bytes
+    from chachong.report.writer import write_report
+
+    from chachong.model import Paragraph
+
+    text = "第一段讲述了本单位全年的主要工作和取得的成绩。\n第二段说明存在的问题和下一步的打算。"
+    cut = text.index("\n")
+
+    def doc(did: str) -> Document:
+        paras = (Paragraph(f"{did}:p1", did, 0, 0, cut, 1, text[:cut]),
+                 Paragraph(f"{did}:p2", did, 1, cut + 1, len(text), 2, text[cut + 1:]))
+        return Document(did, "甲", "a.txt", text, 1, paras)
+
+    result = audit([doc(doc_id), doc("z" + doc_id)])
+    assert len(report_dict(result)["paragraphs"]) == 4
+    plain = _plain(report_dict(result))
+    rendered = report_dict(result, rendered=True)
+    assert rendered["paragraphs"].value() == report_dict(result)["paragraphs"]
+    assert dump_bytes(result) == report_bytes(rendered) == plain
+    write_report(result, tmp_path, ["json", "csv"])
+    assert (tmp_path / "report.json").read_bytes() == plain

@@ -12,6 +12,7 @@ compactly with the C encoder and inserts the line breaks and indentation with nu
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -127,13 +128,68 @@ def _r(x: float) -> float:
 no_gc = paused_gc  # the name writer.py uses
 
 
-def report_dict(result: AuditResult) -> dict[str, Any]:
-    """The report as plain dicts and lists, in the order and form report.json holds them."""
+def report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
+    """The report as plain dicts and lists, in the order and form report.json holds them.
+
+    ``rendered``: the ``paragraphs`` list (one entry per paragraph of the corpus, half of a
+    large report) is held as its finished text in report.json (:class:`Rendered`), which
+    :func:`report_bytes` writes as it is; for the writers, which read every other entry only.
+    """
     with no_gc():
-        return _report_dict(result)
+        return _report_dict(result, rendered)
 
 
-def _report_dict(result: AuditResult) -> dict[str, Any]:
+class Rendered:
+    """A top-level value of the report already in its report.json form (UTF-8, indented as it
+    stands after its key), for :func:`report_bytes`; ``value()`` gives it as plain lists and
+    dicts."""
+
+    __slots__ = ("data", "_value")
+
+    def __init__(self, data: bytes, value: Any) -> None:
+        self.data = data
+        self._value = value
+
+    def value(self) -> Any:
+        return self._value()
+
+
+# one paragraph of the report's "paragraphs" list, as json.dumps(indent=1) writes it at depth 2
+_PARAGRAPH = (
+    '  {\n   "id": %s,\n   "start": %d,\n   "end": %d,\n   "line": %d,\n   "copied_chars": %d,\n'
+    '   "copied_share": %r\n  }'
+)
+_PLAIN_ID = re.compile(r'[^"\\\x00-\x1f]*')  # nothing json.dumps(ensure_ascii=False) would escape
+
+
+def _paragraph_rows(result: AuditResult) -> Iterator[tuple[Any, int]]:
+    for d in result.document_records:
+        yield from zip(d.paragraphs, _paragraph_copied(result, d))
+
+
+def _paragraph_dicts(result: AuditResult) -> list[dict[str, Any]]:
+    return [{"id": p.id, "start": p.start, "end": p.end, "line": p.line, "copied_chars": c,
+             "copied_share": round(c / max(p.end - p.start, 1), 4)} for p, c in _paragraph_rows(result)]
+
+
+def _paragraphs_rendered(result: AuditResult) -> Rendered:
+    """The "paragraphs" list as report.json holds it, formatted directly: building 600 000 dicts,
+    encoding them and indenting the 75 MB that makes took 3 s of the writing of a large report.
+    Equal to the dicts' encoding (tested), which :meth:`Rendered.value` gives."""
+    rows = list(_paragraph_rows(result))
+    if not rows:
+        return Rendered(b"[]", lambda: [])
+    ids = [p.id for p, _ in rows]
+    if _PLAIN_ID.fullmatch("".join(ids)):
+        quoted = [f'"{i}"' for i in ids]
+    else:
+        quoted = [json.dumps(i, ensure_ascii=False) for i in ids]
+    text = ",\n".join([_PARAGRAPH % (q, p.start, p.end, p.line, c, round(c / max(p.end - p.start, 1), 4))
+                        for q, (p, c) in zip(quoted, rows)])
+    return Rendered(("[\n" + text + "\n ]").encode("utf-8"), lambda: _paragraph_dicts(result))
+
+
+def _report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
     from chachong import __version__
 
     docs = result.document_records
@@ -168,11 +224,7 @@ def _report_dict(result: AuditResult) -> dict[str, Any]:
         "formulas": _formulas(),
         "corpus": corpus,
         "documents": documents,
-        "paragraphs": [
-            {"id": p.id, "start": p.start, "end": p.end, "line": p.line, "copied_chars": c,
-             "copied_share": round(c / max(p.end - p.start, 1), 4)}
-            for d in docs for p, c in zip(d.paragraphs, _paragraph_copied(result, d))
-        ],
+        "paragraphs": _paragraphs_rendered(result) if rendered else _paragraph_dicts(result),
         "document_pairs": [
             {"a": p.a, "b": p.b, "jaccard": _r(p.jaccard), "a_in_b": _r(p.a_in_b), "b_in_a": _r(p.b_in_a),
              "shared_paragraphs": p.shared_paragraphs, "shared_chars": p.shared_chars, "kind": p.kind}
@@ -214,9 +266,14 @@ def built_report(result: AuditResult, report: dict[str, Any]) -> Iterator[None]:
 
 def dumps(result: AuditResult) -> str:
     """The text of report.json for ``result``."""
+    return dump_bytes(result).decode("utf-8")
+
+
+def dump_bytes(result: AuditResult) -> bytes:
+    """report.json for ``result``, as UTF-8 bytes."""
     built = _BUILT
-    report = built[1] if built is not None and built[0] is result else report_dict(result)
-    return report_bytes(report).decode("utf-8")
+    report = built[1] if built is not None and built[0] is result else report_dict(result, rendered=True)
+    return report_bytes(report)
 
 
 _STRUCTURAL = np.zeros(256, dtype=bool)
@@ -232,17 +289,30 @@ def report_bytes(report: Any) -> bytes:
     >>> doc = {"a": [1, [], {"k": "x\\\"]},", "\\": 2.5}], "b": {}, "c": "报告"}
     >>> report_bytes(doc).decode() == json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
     True
+
+    A top-level value held as :class:`Rendered` is written as it is: the bytes are those of
+    its ``value()`` in its place.
     """
-    compact = json.dumps(report, ensure_ascii=False, separators=(",", ": ")).encode("utf-8")
-    return _indent(compact, 1) + b"\n"
+    if not (isinstance(report, dict) and report and any(isinstance(v, Rendered) for v in report.values())):
+        compact = json.dumps(report, ensure_ascii=False, separators=(",", ": ")).encode("utf-8")
+        return _indent(compact, 1) + b"\n"
+    parts = []
+    for key, value in report.items():
+        if isinstance(value, Rendered):
+            body = value.data
+        else:
+            body = _indent(json.dumps(value, ensure_ascii=False, separators=(",", ": ")).encode("utf-8"), 1, 1)
+        parts.append(b" " + json.dumps(key, ensure_ascii=False).encode("utf-8") + b": " + body)
+    return b"{\n" + b",\n".join(parts) + b"\n}\n"
 
 
-def _indent(compact: bytes, indent: int) -> bytes:
+def _indent(compact: bytes, indent: int, base: int = 0) -> bytes:
     """Line breaks and indentation of ``json.dumps(indent=indent)`` for compact JSON bytes.
 
     Compact output has ``,`` between items and ``": "`` after keys, exactly as the indented
     form; the indented form only adds a line break and ``depth * indent`` spaces after each
     ``,``, after each ``[``/``{`` and before each ``]``/``}``, except inside ``[]`` and ``{}``.
+    ``base``: the depth of the value in a larger document (added to every line's).
     Brackets and commas count only outside string literals: a string starts and ends at a
     quote not escaped by an odd run of backslashes. Multi-byte UTF-8 sequences never contain
     ASCII bytes, so scanning bytes is safe.
@@ -277,7 +347,7 @@ def _indent(compact: bytes, indent: int) -> bytes:
     breaks = ~(opens_empty | closes_empty)
     # a break goes after an opening bracket or comma, before a closing bracket; at most one per gap
     after = np.where(closes, pos - 1, pos)[breaks]
-    length = (1 + depth[breaks] * indent).astype(np.int64)
+    length = (1 + (depth[breaks] + base) * indent).astype(np.int64)
     del pos, step, depth, opens, closes, closes_empty, opens_empty, breaks
     before = np.zeros(length.size + 1, dtype=np.int64)  # bytes inserted before each break
     np.cumsum(length, out=before[1:])

@@ -62,7 +62,7 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
         raise ReportError(f"{out}: is not a folder; choose another with -o")
     # one report dict for every format (renderers only read it)
     with report_json.no_gc():
-        report = report_json.report_dict(result)
+        report = report_json.report_dict(result, rendered=True)
         with report_json.built_report(result, report):
             return _write(result, out, fmts, report)
 
@@ -77,7 +77,7 @@ def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) 
             for fmt in fmts:
                 if fmt == "json":
                     path = out / "report.json"
-                    batch.add_text(path, report_json.dumps(result))
+                    batch.add_bytes(path, report_json.dump_bytes(result))
                 elif fmt == "csv":
                     for table in TABLES:
                         path = out / f"{table}.csv"
