@@ -75,3 +75,26 @@ def test_split_command_writes_safe_names(tmp_path):
     assert all("/" not in f and "\\" not in f and f not in (".", "..") for f in files)
     assert not (tmp_path / "etc").exists()
     assert (out / files[0]).read_text(encoding="utf-8").endswith("第一篇正文内容。\n")
+
+
+def test_console_entry_ends_quickly_with_the_same_output_and_exit_codes(tmp_path):
+    # `python -m chachong` runs cli.entry, which keeps the audit's result and ends the process
+    # without freeing it; what it prints, writes and returns is what the command does
+    import subprocess
+    import sys
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(DOC_A, encoding="utf-8")
+    (tmp_path / "in" / "b.txt").write_text(DOC_A, encoding="utf-8")
+    args = ["audit", str(tmp_path / "in"), "--format", "json,csv"]
+    proc = subprocess.run([sys.executable, "-m", "chachong", *args, "-o", str(tmp_path / "p")],
+                          capture_output=True, text=True, timeout=300)
+    res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "r")])
+    assert proc.returncode == 0 == res.exit_code, proc.stderr
+    assert proc.stdout == res.stdout and "identical documents" in proc.stdout
+    assert "reports:" in proc.stderr.splitlines()[-1]
+    for name in ("report.json", "documents.csv", "passages.csv"):
+        assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "r" / name).read_bytes()
+    bad = subprocess.run([sys.executable, "-m", "chachong", "audit", str(tmp_path / "missing"), "-o",
+                          str(tmp_path / "q")], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "nothing could be read" in bad.stderr and not (tmp_path / "q" / "report.json").exists()

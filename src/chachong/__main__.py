@@ -1,3 +1,3 @@
-from chachong.cli import main
+from chachong.cli import entry
 
-main(prog_name="chachong")
+entry()

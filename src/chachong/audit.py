@@ -150,25 +150,33 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     cache = cache if cache is not None else StageCache()
     # the fingerprint index, once built, is held in this list only (see below)
     box: list[Winnowed] = []
+    index = None
     if not cache.hits and _two_processes(corpus):
         # the fingerprint index (passages.winnowed) does not depend on the pairs: built on a
-        # thread meanwhile, it takes the second core pairing leaves idle
+        # thread meanwhile, it takes the second core pairing leaves idle; joined before
+        # anything forks, and after the steps below that need only the pairs
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(1) as pool:
-            index = pool.submit(winnowed, corpus)
-            if cache.candidates is None or not cache.candidates.serves(corpus.config):
-                cache.candidates = pair_candidates(corpus)
-            box.append(index.result())  # joined before anything forks
-            del index
-    elif cache.candidates is None or not cache.candidates.serves(corpus.config):
-        cache.candidates = pair_candidates(corpus)
-    table = select_pairs(corpus, cache.candidates)
-    if corpus.cps.size >= _RELEASE_MIN_CHARS:
-        # after pairing only the documents' signatures are read; the paragraphs' are the
-        # largest array left and are computed again if a later re-threshold pairs again
-        _document_signatures(corpus, cache)
-        corpus.release_signatures()
+        pool = ThreadPoolExecutor(1)
+        index = pool.submit(winnowed, corpus)
+        pool.shutdown(wait=False)
+    try:
+        if cache.candidates is None or not cache.candidates.serves(corpus.config):
+            cache.candidates = pair_candidates(corpus)
+        table = select_pairs(corpus, cache.candidates)
+        if corpus.cps.size >= _RELEASE_MIN_CHARS:
+            # after pairing only the documents' signatures are read; the paragraphs' are the
+            # largest array left and are computed again if a later re-threshold pairs again
+            _document_signatures(corpus, cache)
+            corpus.release_signatures()
+        groups = _copy_groups(corpus, table, cache) if _two_processes(corpus) and cache.boilerplate is None else None
+    except BaseException:
+        if index is not None:
+            index.exception()  # waits: the thread reads the corpus
+        raise
+    if index is not None:
+        box.append(index.result())
+        del index
     warnings = list(warnings or [])
     job = None
     share = 0.0
@@ -176,10 +184,9 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
         # alignment is the longest stage: a second process shares it (claiming pieces as it
         # goes, see _align_shared), started when the phrase process below has finished
         share = 0.5
-        if cache.boilerplate is None:
+        if groups is not None:
             # stock phrases and boilerplate need only the documents and which of them are copies
-            # of each other; mined on the second core while the passages are aligned here
-            groups = _copy_groups(corpus, table, cache)
+            # of each other (groups); mined on the second core while the passages are aligned here
             # the child drops its copy of the fingerprint index first: pages this process frees
             # after the fork would otherwise stay with the child (0.5 GB at 600k paragraphs)
             job = (groups, Background(lambda: (box.clear(), _stock_inputs(

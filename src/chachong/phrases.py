@@ -858,8 +858,12 @@ def coverage(phrases: Sequence[Phrase], n_texts: int) -> list[list[tuple[int, in
     new[1:] = (d[1:] != d[:-1]) | (s[1:] > reach[:-1])
     first = np.flatnonzero(new)
     last = np.append(first[1:], d.size) - 1
-    for doc, a, b in zip(d[first].tolist(), s[first].tolist(), reach[last].tolist()):
-        out[doc].append((a, b))
+    docs = d[first]
+    starts, ends = s[first].tolist(), reach[last].tolist()
+    # each text's intervals are one run of the sorted rows: sliced, not appended one by one
+    cuts = np.flatnonzero(np.diff(docs)) + 1
+    for doc, lo, hi in zip(docs[np.append(0, cuts)].tolist(), [0, *cuts.tolist()], [*cuts.tolist(), docs.size]):
+        out[doc] = list(zip(starts[lo:hi], ends[lo:hi]))
     return out
 
 
