@@ -608,11 +608,21 @@ def _align_shared(corpus: Corpus, todo: list[tuple[int, int]], hit_rows: dict, r
             claim[1] = hi - 1
             return todo[edges[hi - 1]:edges[hi]]
 
+    # a pair found only by its passages gets its exact Jaccard where it was aligned, rather than
+    # all of them in this process after the alignment (document_stats asks for those with
+    # paragraph pairs; the value is the same wherever it is computed)
+    known = set(jaccards) | set(cache.doc_jaccard)
+
+    def part(piece: list[tuple[int, int]], values: dict) -> dict:
+        found = _align_part(corpus, piece, hit_rows, regions)
+        values.update(_jaccard_values(corpus, [p for p in piece if found.get(p) and p not in known]))
+        return found
+
     def theirs() -> tuple[dict, dict]:
         values = _jaccard_values(corpus, jaccards)
         found: dict = {}
         while (piece := take(False)) is not None:
-            found.update(_align_part(corpus, piece, hit_rows, regions))
+            found.update(part(piece, values))
         return found, values
 
     jobs: list[Background] = []
@@ -630,7 +640,7 @@ def _align_shared(corpus: Corpus, todo: list[tuple[int, int]], hit_rows: dict, r
     starter.start()
     done: dict = {}
     while (piece := take(True)) is not None:
-        done.update(_align_part(corpus, piece, hit_rows, regions))
+        done.update(part(piece, cache.doc_jaccard))
     starter.join()
     try:
         if not jobs:

@@ -24,7 +24,17 @@ def _cell(v: Any) -> Any:
     return "" if v is None else v
 
 
-def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[list[Any]]]:
+_PLAIN = frozenset({str, int, float, bool})  # the types the csv module writes as they are
+
+
+def _column(values: list[Any]) -> list[Any]:
+    """One column's cells: dicts and lists as compact JSON, None as empty, the rest unchanged."""
+    if set(map(type, values)) <= _PLAIN:
+        return values
+    return list(map(_cell, values))
+
+
+def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     items = report[table]
     if table == "documents":
         cols = ["id", "title", "source", "line", "paragraphs", "chars", "copied_chars", "copy_ratio",
@@ -35,18 +45,21 @@ def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[list[Any]]
             out.append([d["id"], d["title"], d["source"], d["line"], d["paragraphs"], d["chars"], d["copied_chars"],
                         d["copy_ratio"], d["copy_ratio_excluding_stock"], d["stock_ratio"],
                         top.get("document", ""), top.get("ratio", ""), d["placeholders"]])
-        return cols, out
+        return cols, list(zip(*[_column(list(col)) for col in zip(*out)]))
     if table == "passages":
         cols = ["id", "a", "b", "a_start", "a_end", "b_start", "b_end", "a_chars", "b_chars", "matched", "kind",
                 "edits", "a_paragraphs", "b_paragraphs"]
-        return cols, [[_cell(p[c]) for c in cols] for p in items]
-    if table == "clusters":
+    elif table == "clusters":
         cols = ["id", "source", "size", "members"]
-        return cols, [[c["id"], c["source"], len(c["members"]), " ".join(c["members"])] for c in items]
-    cols = list(items[0].keys()) if items else (
-        ["a", "b", "jaccard", "containment", "kind", "spans"] if table == "paragraph_pairs"
-        else ["a", "b", "jaccard", "a_in_b", "b_in_a", "shared_paragraphs", "shared_chars", "kind"])
-    return cols, [[_cell(it[c]) for c in cols] for it in items]
+        return cols, [(c["id"], c["source"], len(c["members"]), " ".join(c["members"])) for c in items]
+    else:
+        cols = list(items[0].keys()) if items else (
+            ["a", "b", "jaccard", "containment", "kind", "spans"] if table == "paragraph_pairs"
+            else ["a", "b", "jaccard", "a_in_b", "b_in_a", "shared_paragraphs", "shared_chars", "kind"])
+    if not items:
+        return cols, []
+    # column by column: the type check and the JSON encoding run once per column, not per cell
+    return cols, list(zip(*[_column([it[c] for it in items]) for c in cols]))
 
 
 def to_csv(report: dict[str, Any], table: str) -> str:
@@ -55,7 +68,5 @@ def to_csv(report: dict[str, Any], table: str) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
-    # only dicts, lists and None need converting; the csv module writes the rest itself
-    w.writerows([r if not any(v is None or isinstance(v, (dict, list)) for v in r) else list(map(_cell, r))
-                 for r in data])
+    w.writerows(data)
     return buf.getvalue()
