@@ -190,7 +190,7 @@ def test_a_failing_json_writer_leaves_the_old_report_intact(tmp_path, result, ot
     def broken(res):
         raise RuntimeError("renderer crashed half-way")
 
-    monkeypatch.setattr(report_json, "dumps", broken)
+    monkeypatch.setattr(report_json, "dump_bytes", broken)
     with pytest.raises(RuntimeError, match="half-way"):
         write_report(other_result, out, ["csv", "md", "json"])  # csv and md are complete when json fails
     assert tree(out) == old

@@ -132,3 +132,40 @@ def test_rendered_paragraphs_equal_the_plain_report_for_any_document_id(doc_id, 
     assert dump_bytes(result) == report_bytes(rendered) == plain
     write_report(result, tmp_path, ["json", "csv"])
     assert (tmp_path / "report.json").read_bytes() == plain
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monkeypatch, child_fails):
+    # a large corpus's report.json is built and encoded in a forked process while the other
+    # formats are rendered; the files and their order are those of the plain writer
+    import os
+
+    import chachong.report.json as report_json
+    from chachong.background import available
+    from chachong.report import writer
+
+    if not available():
+        pytest.skip("needs fork")
+    monkeypatch.chdir(ROOT)
+    result = audit(["examples/compilation.txt"])
+    plain = writer.write_report(result, tmp_path / "plain", ["md", "json", "csv"])
+    parent = os.getpid()
+    real = report_json.report_bytes
+
+    def in_child_fails(report):
+        if os.getpid() != parent:
+            raise RuntimeError("the second process failed")
+        return real(report)
+
+    if child_fails:
+        monkeypatch.setattr(report_json, "report_bytes", in_child_fails)
+    monkeypatch.setattr(writer, "_FORK_MIN_CHARS", 0)
+    jobs = []
+    real_job = writer._json_elsewhere
+    monkeypatch.setattr(writer, "_json_elsewhere", lambda *a: jobs.append(real_job(*a)) or jobs[-1])
+    forked = writer.write_report(result, tmp_path / "forked", ["md", "json", "csv"])
+    assert jobs and jobs[0] is not None  # the second process was used
+    assert [p.name for p in forked] == [p.name for p in plain]
+    for p in plain:
+        assert (tmp_path / "forked" / p.name).read_bytes() == p.read_bytes(), p.name
+    assert (tmp_path / "forked" / "report.json").read_bytes() == _plain(report_dict(result))

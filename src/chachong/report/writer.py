@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from chachong.fsio import AtomicFiles, write_fix
 from chachong.result import AuditResult
@@ -62,32 +63,75 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
         raise ReportError(f"{out}: is not a folder; choose another with -o")
     # one report dict for every format (renderers only read it)
     with report_json.no_gc():
-        report = report_json.report_dict(result, rendered=True)
+        job = _json_elsewhere(result, fmts)
+        report = report_json.report_dict(result, rendered=True, paragraphs=job is None)
         with report_json.built_report(result, report):
-            return _write(result, out, fmts, report)
+            return _write(result, out, fmts, report, job)
 
 
-def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) -> list[Path]:
+_FORK_MIN_CHARS = 2_000_000  # corpus characters from which report.json is encoded in a second process
+
+
+def _json_elsewhere(result: AuditResult, fmts: tuple[str, ...]) -> Any:
+    """report.json's bytes encoded in a forked process (a Background job) while this one writes
+    the other formats, for a large corpus written in more formats than JSON; else None.
+
+    The child builds the report itself (the paragraphs list, half of the file, is needed by
+    JSON alone) and sends the finished bytes back; if it fails, they are encoded here.
+    """
+    from chachong.background import Background, available
+
+    corpus = getattr(result, "corpus", None)
+    if "json" not in fmts or len(fmts) < 2 or corpus is None or corpus.cps.size < _FORK_MIN_CHARS or not available():
+        return None
     from chachong.report import json as report_json
+
+    try:
+        return Background(lambda: report_json.report_bytes(report_json.report_dict(result, rendered=True)))
+    except OSError:
+        return None
+
+
+def _json_bytes(result: AuditResult, job: Any) -> bytes:
+    from chachong.background import BackgroundError
+    from chachong.report import json as report_json
+
+    if job is not None:
+        try:
+            return job.result()
+        except BackgroundError:
+            pass
+        # the report built here lacks the paragraphs list: build the whole report again
+        return report_json.report_bytes(report_json.report_dict(result, rendered=True))
+    return report_json.dump_bytes(result)
+
+
+def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict, job: Any = None) -> list[Path]:
     from chachong.report.tables import TABLES, to_csv
 
     path = out
+    # with report.json encoded elsewhere, the other formats are rendered first meanwhile
+    # (held until it arrives, then all written in the order asked for)
+    held: dict[str, list[tuple[Path, bytes]]] | None = {} if job is not None else None
+
+    def files(fmt: str) -> list[tuple[Path, bytes]]:
+        if fmt == "json":
+            return [(out / "report.json", _json_bytes(result, job))]
+        if fmt == "csv":
+            return [(out / f"{table}.csv", to_csv(report, table).encode("utf-8")) for table in TABLES]
+        render = _renderer(fmt)
+        if render is None:
+            return []
+        return [(out / ("report.md" if fmt == "md" else "report.html"), render(result, report).encode("utf-8"))]
+
     try:
         with AtomicFiles() as batch:
+            if held is not None:
+                for fmt in [f for f in fmts if f != "json"] + ["json"]:
+                    held[fmt] = files(fmt)
             for fmt in fmts:
-                if fmt == "json":
-                    path = out / "report.json"
-                    batch.add_bytes(path, report_json.dump_bytes(result))
-                elif fmt == "csv":
-                    for table in TABLES:
-                        path = out / f"{table}.csv"
-                        batch.add_text(path, to_csv(report, table))
-                else:
-                    render = _renderer(fmt)
-                    if render is None:
-                        continue
-                    path = out / ("report.md" if fmt == "md" else "report.html")
-                    batch.add_text(path, render(result, report))
+                for path, data in (held.pop(fmt) if held is not None else files(fmt)):
+                    batch.add_bytes(path, data)
             return batch.commit()
     except OSError as exc:
         raise ReportError(
