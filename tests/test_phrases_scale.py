@@ -101,3 +101,13 @@ def test_coverage_merges_like_merge(per_phrase):
     phrases = [Phrase("甲乙丙丁", "甲乙丙丁", ("甲乙丙丁",), 3, len(locs), "甲乙丙丁", tuple(locs)) for locs in per_phrase]
     expected = [merge([(s, e) for locs in per_phrase for d, s, e in locs if d == doc]) for doc in range(5)]
     assert coverage(phrases, 5) == expected
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12)), max_size=8), st.integers(-5, 70), st.integers(-5, 70))
+@settings(max_examples=300, deadline=None)
+def test_overlap_counts_the_clipped_lengths(pieces, start, end):
+    from chachong.phrases import overlap
+
+    intervals = merge([(s, s + n) for s, n in pieces])
+    want = sum(max(0, min(e, end) - max(s, start)) for s, e in intervals if s < end and e > start)
+    assert overlap(intervals, start, end) == want

@@ -189,22 +189,23 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             # of each other (groups); mined on the second core while the passages are aligned here
             # the child drops its copy of the fingerprint index first: pages this process frees
             # after the fork would otherwise stay with the child (0.5 GB at 600k paragraphs)
-            job = (groups, Background(lambda: (box.clear(), _stock_inputs(
-                corpus.documents, corpus.config, corpus, warnings, groups, None))[1]))
+            job = (groups, Background(lambda: (box.clear(), _stock_job(corpus, warnings, groups))[1]))
             share = _ALIGN_SHARE_WITH_PHRASES
     # alignment empties the box: the index must not outlive the seed hits made from it
     result = assemble(corpus, table, list(skipped or []), warnings, say, cache, share, box,
                       job[1] if job is not None else None)
     say("phrases")
+    covered = None
     if job is not None:
         groups, background = job
         try:
-            found, phrases = background.result()
+            found, phrases, covered = background.result()
         except BackgroundError:
             pass  # computed again below, in this process
         else:
             _remember_stock(cache, result.config, groups, found, phrases)
-    annotate_stock(result, cache)
+            covered = (_stock_key(result.config, groups), covered)
+    annotate_stock(result, cache, covered)
     result.cache = cache
     return result
 
@@ -239,6 +240,14 @@ def _copy_groups(corpus: Corpus, table: PairTable, cache: StageCache) -> list[in
         if key is not None:
             uf.union(d, seen.setdefault(key, d))
     return [uf.find(d) for d in range(len(doc_group))]
+
+
+def _stock_job(corpus: Corpus, warnings: list, groups: list[int]) -> tuple[Any, Any, list]:
+    """The forked phrase process's work: boilerplate, stock phrases and the text they cover."""
+    from chachong.phrases import coverage
+
+    found, phrases = _stock_inputs(corpus.documents, corpus.config, corpus, warnings, groups, None)
+    return found, phrases, coverage(phrases, len(corpus.documents))
 
 
 def _stock_key(config: AuditConfig, groups: list[int]) -> bytes:
@@ -283,11 +292,14 @@ _NOT_PHRASES = ("threshold", "containment", "min_paragraph_chars", "document_thr
                 "min_span", "bands", "rows", "workers", "phrase_report_limit")
 
 
-def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None:
+def annotate_stock(result: AuditResult, cache: StageCache | None = None,
+                   covered: tuple[bytes, list] | None = None) -> None:
     """Stock phrases, boilerplate findings and placeholders (phrases.py, boilerplate.py).
 
     Fills ``result.stock_phrase_records``, ``result.boilerplate_records`` and, per document,
     ``stock``, ``stock_ratio``, ``copy_ratio_excluding_stock`` and ``placeholders``.
+    ``covered``: (stock key, ``phrases.coverage``) computed with the phrases elsewhere; used
+    when the final groups of copies give the same key.
     """
     from chachong.phrases import coverage, independent_groups, merge, phrase_records, shares
 
@@ -301,10 +313,13 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None) -> None
     cache = cache if cache is not None else StageCache()
     groups = independent_groups([d.id for d in docs], result.document_pair_records)
     found, phrases = _stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
-    covered = coverage(phrases, len(docs))
+    if covered is not None and covered[0] == _stock_key(result.config, groups):
+        cover = covered[1]
+    else:
+        cover = coverage(phrases, len(docs))
     for i, doc in enumerate(docs):
         st = result.stats[doc.id]
-        st.stock = merge(st.stock + covered[i])
+        st.stock = merge(st.stock + cover[i])
         st.stock_ratio, st.copy_ratio_excluding_stock = shares(
             0, len(doc.text), st.stock, merge([iv for ivs in st.copied.values() for iv in ivs]))
         st.placeholders = found.placeholders[i]
