@@ -169,3 +169,32 @@ def test_inside_follows_symbolic_links(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     os.symlink(tmp_path / "elsewhere", base / "link")
     assert not inside(base, base / "link" / "x.txt")
+
+
+def test_reserved_files_are_filled_through_their_descriptor_or_removed(tmp_path):
+    import os
+
+    from chachong.fsio import AtomicFiles, write_all
+
+    (tmp_path / "b.json").write_bytes(b"old")
+    with AtomicFiles() as batch:
+        slot = batch.reserve(tmp_path / "b.json")
+        batch.add_bytes(tmp_path / "a.csv", b"a")
+        write_all(slot.fd, b"partly written")
+        with pytest.raises(RuntimeError, match="not filled"):
+            batch.commit()
+    # nothing committed: the old file stays, no temporary file is left, the descriptor is closed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json"] and (tmp_path / "b.json").read_bytes() == b"old"
+    with pytest.raises(OSError):
+        os.fstat(slot.fd)
+    with AtomicFiles() as batch:
+        kept = batch.reserve(tmp_path / "b.json")
+        replaced = batch.reserve(tmp_path / "c.json")
+        write_all(kept.fd, b"written by another process")
+        write_all(replaced.fd, b"a failed attempt, longer than the content")
+        batch.fill(kept, None)
+        batch.fill(replaced, b"content")
+        assert [p.name for p in batch.commit()] == ["b.json", "c.json"]
+    assert (tmp_path / "b.json").read_bytes() == b"written by another process"
+    assert (tmp_path / "c.json").read_bytes() == b"content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "c.json"]

@@ -111,3 +111,16 @@ def test_overlap_counts_the_clipped_lengths(pieces, start, end):
     intervals = merge([(s, s + n) for s, n in pieces])
     want = sum(max(0, min(e, end) - max(s, start)) for s, e in intervals if s < end and e > start)
     assert overlap(intervals, start, end) == want
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12)), max_size=10))
+@settings(max_examples=300, deadline=None)
+def test_merge_joins_overlapping_and_touching_intervals(pieces):
+    intervals = [(s, s + n) for s, n in pieces]
+    want: list[list[int]] = []
+    for s, e in sorted(intervals):
+        if want and s <= want[-1][1]:
+            want[-1][1] = max(want[-1][1], e)
+        else:
+            want.append([s, e])
+    assert merge(intervals) == [tuple(x) for x in want]

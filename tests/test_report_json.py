@@ -134,10 +134,11 @@ def test_rendered_paragraphs_equal_the_plain_report_for_any_document_id(doc_id, 
     assert (tmp_path / "report.json").read_bytes() == plain
 
 
-@pytest.mark.parametrize("child_fails", [False, True])
+@pytest.mark.parametrize("child_fails", [False, True, "midway"])
 def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monkeypatch, child_fails):
-    # a large corpus's report.json is built and encoded in a forked process while the other
-    # formats are rendered; the files and their order are those of the plain writer
+    # a large corpus's report.json is encoded and written by a forked process while the other
+    # formats are rendered; the files and their order are those of the plain writer, also when
+    # the child fails before or while writing (this process writes the file again)
     import os
 
     import chachong.report.json as report_json
@@ -157,7 +158,16 @@ def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monk
             raise RuntimeError("the second process failed")
         return real(report)
 
-    if child_fails:
+    def half_then_fail(fd, data):
+        if os.getpid() != parent:
+            os.write(fd, data[: len(data) // 2])
+            raise RuntimeError("the second process failed while writing")
+        return real_write(fd, data)
+
+    real_write = writer.write_all
+    if child_fails == "midway":
+        monkeypatch.setattr(writer, "write_all", half_then_fail)
+    elif child_fails:
         monkeypatch.setattr(report_json, "report_bytes", in_child_fails)
     monkeypatch.setattr(writer, "_FORK_MIN_CHARS", 0)
     jobs = []
@@ -169,3 +179,4 @@ def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monk
     for p in plain:
         assert (tmp_path / "forked" / p.name).read_bytes() == p.read_bytes(), p.name
     assert (tmp_path / "forked" / "report.json").read_bytes() == _plain(report_dict(result))
+    assert not [p for p in (tmp_path / "forked").iterdir() if p.name.endswith(".tmp")]

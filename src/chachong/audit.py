@@ -319,7 +319,8 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None,
         cover = coverage(phrases, len(docs))
     for i, doc in enumerate(docs):
         st = result.stats[doc.id]
-        st.stock = merge(st.stock + cover[i])
+        # coverage is sorted and merged already: most documents have no stock paragraph to add
+        st.stock = merge(st.stock + cover[i]) if st.stock else cover[i]
         st.stock_ratio, st.copy_ratio_excluding_stock = shares(
             0, len(doc.text), st.stock, merge([iv for ivs in st.copied.values() for iv in ivs]))
         st.placeholders = found.placeholders[i]

@@ -14,6 +14,7 @@ import re
 import stat
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["AtomicFiles", "atomic_write_bytes", "atomic_write_text", "inside", "safe_filename", "write_fix"]
@@ -121,20 +122,49 @@ class AtomicFiles:
 
     def __init__(self) -> None:
         self._staged: list[tuple[str, Path]] = []
+        self._open: dict[str, int] = {}  # reserved files not filled yet: their descriptors
         self._done = False
 
     def __enter__(self) -> AtomicFiles:
         return self
 
-    def add_bytes(self, path: StrPath, data: bytes) -> None:
-        """Stage ``data`` for ``path`` (written to disk now, visible at :meth:`commit`)."""
+    def _check(self, path: StrPath) -> Path:
         if self._done:
             raise RuntimeError("this batch is already committed")
         target = Path(path)
         if any(t == target for _, t in self._staged):
             raise ValueError(f"{target} is already in this batch")
+        return target
+
+    def add_bytes(self, path: StrPath, data: bytes) -> None:
+        """Stage ``data`` for ``path`` (written to disk now, visible at :meth:`commit`)."""
+        target = self._check(path)
         tmp, _mode = _stage(target, data)
         self._staged.append((tmp, target))
+
+    def reserve(self, path: StrPath) -> "Reserved":
+        """Stage ``path`` now and write its content later (:meth:`fill`), possibly from a forked
+        process that writes to the reserved file's descriptor (:func:`write_all`)."""
+        target = self._check(path)
+        mode = _mode_for(target)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        self._staged.append((tmp, target))
+        self._open[tmp] = fd
+        return Reserved(fd, tmp, mode)
+
+    def fill(self, slot: "Reserved", data: bytes | None) -> None:
+        """Finish a reserved file: ``data`` replaces whatever was written to it, or (None) what
+        was written through its descriptor is kept; flushed to disk either way."""
+        fd = self._open.pop(slot.tmp)
+        try:
+            if data is not None:
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(slot.tmp, slot.mode)
 
     def add_text(self, path: StrPath, text: str) -> None:
         """Stage ``text`` as UTF-8 (encoded before anything touches the disk)."""
@@ -142,6 +172,8 @@ class AtomicFiles:
 
     def commit(self) -> list[Path]:
         """Rename every staged file into place; returns the paths, in the order added."""
+        if self._open:
+            raise RuntimeError("a reserved file was not filled")
         self._done = True
         folders: dict[Path, None] = {}
         for tmp, target in self._staged:
@@ -155,10 +187,29 @@ class AtomicFiles:
 
     def __exit__(self, *exc: object) -> None:
         # temporary files not renamed (an exception, or no commit) are removed
+        for fd in self._open.values():
+            os.close(fd)
+        self._open = {}
         for tmp, _target in self._staged:
             _remove(tmp)
         self._staged = []
         self._done = True
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """A file staged by :meth:`AtomicFiles.reserve`: its open descriptor, temporary name and mode."""
+
+    fd: int
+    tmp: str
+    mode: int
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to the descriptor ``fd`` (at its current offset)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -873,13 +873,20 @@ def merge(intervals: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     >>> merge([(5, 8), (0, 2), (2, 3), (7, 9)])
     [(0, 3), (5, 9)]
     """
-    out: list[list[int]] = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
+    out: list[tuple[int, int]] = []
+    if not intervals:
+        return out
+    it = iter(sorted(intervals))
+    cs, ce = next(it)
+    for s, e in it:
+        if s <= ce:
+            if e > ce:
+                ce = e
         else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
+            out.append((cs, ce))
+            cs, ce = s, e
+    out.append((cs, ce))
+    return out
 
 
 def subtract(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -128,16 +128,15 @@ def _r(x: float) -> float:
 no_gc = paused_gc  # the name writer.py uses
 
 
-def report_dict(result: AuditResult, rendered: bool = False, paragraphs: bool = True) -> dict[str, Any]:
+def report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
     """The report as plain dicts and lists, in the order and form report.json holds them.
 
     ``rendered``: the ``paragraphs`` list (one entry per paragraph of the corpus, half of a
     large report) is held as its finished text in report.json (:class:`Rendered`), which
     :func:`report_bytes` writes as it is; for the writers, which read every other entry only.
-    ``paragraphs=False``: that list is left out (None), for writers of the other formats only.
     """
     with no_gc():
-        return _report_dict(result, rendered, paragraphs)
+        return _report_dict(result, rendered)
 
 
 class Rendered:
@@ -190,7 +189,7 @@ def _paragraphs_rendered(result: AuditResult) -> Rendered:
     return Rendered(("[\n" + text + "\n ]").encode("utf-8"), lambda: _paragraph_dicts(result))
 
 
-def _report_dict(result: AuditResult, rendered: bool = False, paragraphs: bool = True) -> dict[str, Any]:
+def _report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
     from chachong import __version__
 
     docs = result.document_records
@@ -225,8 +224,7 @@ def _report_dict(result: AuditResult, rendered: bool = False, paragraphs: bool =
         "formulas": _formulas(),
         "corpus": corpus,
         "documents": documents,
-        "paragraphs": (None if not paragraphs else _paragraphs_rendered(result) if rendered
-                       else _paragraph_dicts(result)),
+        "paragraphs": _paragraphs_rendered(result) if rendered else _paragraph_dicts(result),
         "document_pairs": [
             {"a": p.a, "b": p.b, "jaccard": _r(p.jaccard), "a_in_b": _r(p.a_in_b), "b_in_a": _r(p.b_in_a),
              "shared_paragraphs": p.shared_paragraphs, "shared_chars": p.shared_chars, "kind": p.kind}

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from chachong.fsio import AtomicFiles, write_fix
+from chachong.fsio import AtomicFiles, write_all, write_fix
 from chachong.result import AuditResult
 
 FORMATS = ("html", "json", "csv", "md")
@@ -63,76 +63,85 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
         raise ReportError(f"{out}: is not a folder; choose another with -o")
     # one report dict for every format (renderers only read it)
     with report_json.no_gc():
-        job = _json_elsewhere(result, fmts)
-        report = report_json.report_dict(result, rendered=True, paragraphs=job is None)
+        report = report_json.report_dict(result, rendered=True)
         with report_json.built_report(result, report):
-            return _write(result, out, fmts, report, job)
+            return _write(result, out, fmts, report)
 
 
 _FORK_MIN_CHARS = 2_000_000  # corpus characters from which report.json is encoded in a second process
 
 
-def _json_elsewhere(result: AuditResult, fmts: tuple[str, ...]) -> Any:
-    """report.json's bytes encoded in a forked process (a Background job) while this one writes
-    the other formats, for a large corpus written in more formats than JSON; else None.
-
-    The child builds the report itself (the paragraphs list, half of the file, is needed by
-    JSON alone) and sends the finished bytes back; if it fails, they are encoded here.
-    """
-    from chachong.background import Background, available
+def _json_elsewhere_wanted(result: AuditResult, fmts: tuple[str, ...]) -> bool:
+    """Whether report.json is encoded in a second process: a large corpus written in more formats than JSON
+    (encoding the 130 MB of a 600 000-paragraph corpus's report takes as long as its CSV tables)."""
+    from chachong.background import available
 
     corpus = getattr(result, "corpus", None)
-    if "json" not in fmts or len(fmts) < 2 or corpus is None or corpus.cps.size < _FORK_MIN_CHARS or not available():
-        return None
+    return ("json" in fmts and len(fmts) >= 2 and corpus is not None and corpus.cps.size >= _FORK_MIN_CHARS
+            and available())
+
+
+def _json_elsewhere(report: dict, fd: int) -> Any:
+    """A forked process (a Background job) that encodes report.json from ``report`` and writes it
+    to the reserved file ``fd`` while this one renders the other formats; None when it cannot
+    fork. Its answer is True once the bytes are written."""
+    from chachong.background import Background
     from chachong.report import json as report_json
 
+    def encode() -> bool:
+        write_all(fd, report_json.report_bytes(report))
+        return True
+
     try:
-        return Background(lambda: report_json.report_bytes(report_json.report_dict(result, rendered=True)))
+        return Background(encode)
     except OSError:
         return None
 
 
-def _json_bytes(result: AuditResult, job: Any) -> bytes:
+def _fmt_of(path: Path) -> str:
+    return {"report.json": "json", "report.md": "md", "report.html": "html"}.get(path.name, "csv")
+
+
+def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) -> list[Path]:
     from chachong.background import BackgroundError
     from chachong.report import json as report_json
-
-    if job is not None:
-        try:
-            return job.result()
-        except BackgroundError:
-            pass
-        # the report built here lacks the paragraphs list: build the whole report again
-        return report_json.report_bytes(report_json.report_dict(result, rendered=True))
-    return report_json.dump_bytes(result)
-
-
-def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict, job: Any = None) -> list[Path]:
     from chachong.report.tables import TABLES, to_csv
 
     path = out
-    # with report.json encoded elsewhere, the other formats are rendered first meanwhile
-    # (held until it arrives, then all written in the order asked for)
-    held: dict[str, list[tuple[Path, bytes]]] | None = {} if job is not None else None
-
-    def files(fmt: str) -> list[tuple[Path, bytes]]:
-        if fmt == "json":
-            return [(out / "report.json", _json_bytes(result, job))]
-        if fmt == "csv":
-            return [(out / f"{table}.csv", to_csv(report, table).encode("utf-8")) for table in TABLES]
-        render = _renderer(fmt)
-        if render is None:
-            return []
-        return [(out / ("report.md" if fmt == "md" else "report.html"), render(result, report).encode("utf-8"))]
-
     try:
         with AtomicFiles() as batch:
-            if held is not None:
-                for fmt in [f for f in fmts if f != "json"] + ["json"]:
-                    held[fmt] = files(fmt)
+            slot = job = None
+            if _json_elsewhere_wanted(result, fmts):
+                # report.json is staged first and written by a second process meanwhile
+                path = out / "report.json"
+                slot = batch.reserve(path)
+                job = _json_elsewhere(report, slot.fd)
             for fmt in fmts:
-                for path, data in (held.pop(fmt) if held is not None else files(fmt)):
-                    batch.add_bytes(path, data)
-            return batch.commit()
+                if fmt == "json":
+                    if slot is None:
+                        path = out / "report.json"
+                        batch.add_bytes(path, report_json.dump_bytes(result))
+                elif fmt == "csv":
+                    for table in TABLES:
+                        path = out / f"{table}.csv"
+                        batch.add_text(path, to_csv(report, table))
+                else:
+                    render = _renderer(fmt)
+                    if render is None:
+                        continue
+                    path = out / ("report.md" if fmt == "md" else "report.html")
+                    batch.add_text(path, render(result, report))
+            if slot is not None:
+                path = out / "report.json"
+                written = False
+                if job is not None:
+                    try:
+                        written = job.result()
+                    except BackgroundError:
+                        pass  # encoded here instead
+                batch.fill(slot, None if written else report_json.dump_bytes(result))
+            rank = {fmt: i for i, fmt in enumerate(fmts)}
+            return sorted(batch.commit(), key=lambda p: rank[_fmt_of(p)])
     except OSError as exc:
         raise ReportError(
             f"{path}: cannot write the report ({exc.strerror or exc}); the previous report is unchanged; "
