@@ -81,13 +81,9 @@ def documents_from_sources(
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[list[int]] = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
+    from chachong.phrases import merge  # one definition (phrases imports neither jieba nor pandas)
+
+    return merge(intervals)
 
 
 def _length(intervals: list[tuple[int, int]]) -> int:
