@@ -529,8 +529,14 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
         # the exact match must also hold min_span characters outside common text
         idx = np.flatnonzero(long_enough)
         if idx.size:
-            long_enough[idx] = free_chars(corpus.cps, common, lo[idx], hi[idx], pa[idx], pb[idx], fps.k,
-                                          reach, (before[idx], after[idx])) >= min_span
+            # the count depends only on the matched text (where it starts in a, how long it is):
+            # the k-grams winnowing kept along one exact run share it, so each is counted once
+            key = (pa[idx] - before[idx]) * (2 * reach + 1) + (before[idx] + after[idx])
+            key, first, back = np.unique(key, return_index=True, return_inverse=True)
+            one = idx[first]
+            free = free_chars(corpus.cps, common, lo[one], hi[one], pa[one], pb[one], fps.k,
+                              reach, (before[one], after[one]))
+            long_enough[idx] = free[back] >= min_span
         # held in the index's own (narrower) types until the end
         found.append((da.astype(doc.dtype), db.astype(doc.dtype), (pa - offs[da]).astype(pos.dtype),
                       (pb - offs[db]).astype(pos.dtype), long_enough, (pa - offs[da] - before).astype(pos.dtype)))
