@@ -39,6 +39,7 @@ from chachong.passages import (
     Winnowed,
     winnowed,
 )
+from chachong.gcpause import freeze_now
 from chachong.result import AuditResult, DocumentStats
 from chachong.split import Piece, build_documents, split_source
 from chachong.stagecache import StageCache, digest
@@ -122,16 +123,22 @@ def audit(
     say = progress or (lambda _stage: None)
     say("read")
     from chachong.api import LoadedCorpus
+    from chachong.gcpause import frozen_gc
 
-    if isinstance(inputs, LoadedCorpus):
-        documents, skipped, warnings = list(inputs.documents), list(inputs.skipped), list(inputs.warnings)
-    elif inputs and all(isinstance(x, Document) for x in inputs):
-        documents, skipped, warnings = list(inputs), [], []  # type: ignore[arg-type]
-    else:
-        documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
-    say("sign")
-    corpus = prepare(documents, config)
-    return audit_corpus(corpus, skipped, warnings, say)
+    # the documents, the prepared corpus and the records stay alive to the end and hold no
+    # cyclic garbage: collections leave them out (see gcpause.frozen_gc)
+    with frozen_gc():
+        if isinstance(inputs, LoadedCorpus):
+            documents, skipped, warnings = list(inputs.documents), list(inputs.skipped), list(inputs.warnings)
+        elif inputs and all(isinstance(x, Document) for x in inputs):
+            documents, skipped, warnings = list(inputs), [], []  # type: ignore[arg-type]
+        else:
+            documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
+        freeze_now()
+        say("sign")
+        corpus = prepare(documents, config)
+        freeze_now()
+        return audit_corpus(corpus, skipped, warnings, say)
 
 
 def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings: list[str] | None = None,
@@ -173,6 +180,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     if index is not None:
         box.append(index.result())
         del index
+    freeze_now()
     warnings = list(warnings or [])
     job = None
     share = 0.0
@@ -482,6 +490,7 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
                       - (set(cache.doc_jaccard) if cache is not None else set()))
     matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members, share,
                                                jaccards, index, after)
+    freeze_now()
     par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
     stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac, cache)
@@ -653,6 +662,7 @@ def _align_shared(corpus: Corpus, todo: list[tuple[int, int]], hit_rows: dict, r
     done: dict = {}
     while (piece := take(True)) is not None:
         done.update(part(piece, cache.doc_jaccard))
+        freeze_now()  # the records live to the end: later collections need not walk them
     starter.join()
     try:
         if not jobs:

@@ -119,7 +119,8 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
           scheduler: str | None, **kwargs: Any) -> None:
     """Audit files or folders (a compilation, or one document per file) and write reports."""
     from chachong.audit import audit as run_audit
-    from chachong.report.writer import ReportError, parse_formats, write_report
+    from chachong.gcpause import frozen_gc
+    from chachong.report.writer import ReportError, parse_formats
 
     config = build_config(_settings_from(kwargs))
     try:
@@ -127,12 +128,20 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
     except ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--format") from exc
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
-    try:
-        result = run_audit(list(paths), config, progress=bar, engine=engine, scheduler=scheduler)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-    finally:
-        bar.close()
+    # the audit's objects stay out of cyclic collections through the writing too (gcpause.frozen_gc)
+    with frozen_gc():
+        try:
+            result = run_audit(list(paths), config, progress=bar, engine=engine, scheduler=scheduler)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+        finally:
+            bar.close()
+        _report(result, out_dir, fmts, top, engine)
+
+
+def _report(result: Any, out_dir: Path, fmts: tuple[str, ...], top: int, engine: str) -> None:
+    from chachong.report.writer import ReportError, write_report
+
     for s in result.skipped:
         click.echo(f"skipped: {s.path}: {s.reason}", err=True)
     for w in result.warnings:

@@ -31,4 +31,44 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-__all__ = ["paused_gc"]
+@contextmanager
+def frozen_gc() -> Iterator[None]:
+    """Objects alive when the block starts, and those alive at each :func:`freeze_now` inside it,
+    are left out of cyclic collections until the block ends.
+
+    An audit keeps millions of container objects (documents, paragraphs, prepared arrays'
+    holders, records) alive to its end and makes no cyclic garbage among them; every full
+    collection walked all of them for nothing (eight of them, 3.9 s at 600 000 paragraphs).
+    Frozen objects are still freed by reference counting. When the block ends, everything is
+    unfrozen, unless something was frozen before it (an enclosing block, or the caller's own
+    ``gc.freeze()``), which is left as it was.
+
+    >>> with frozen_gc():
+    ...     gc.get_freeze_count() > 0
+    True
+    """
+    before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    if before == 0:
+        # the young objects are the stage's own temporaries: collected less often, most are
+        # freed by reference counting before any collection looks at them
+        gc.set_threshold(max(thresholds[0], _YOUNG), *thresholds[1:])
+    try:
+        yield
+    finally:
+        if before == 0:
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
+
+
+_YOUNG = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
+
+
+def freeze_now() -> None:
+    """Inside :func:`frozen_gc`: leave the objects alive now out of collections too."""
+    if gc.get_freeze_count():
+        gc.freeze()
+
+
+__all__ = ["freeze_now", "frozen_gc", "paused_gc"]
