@@ -70,3 +70,24 @@ def test_lsh_finds_similar_and_exact_verification():
     jac, cont = similarity(h, off, np.array([[0, 1], [0, 2]]))
     assert jac[0] == pytest.approx(190 / 210)
     assert jac[1] == 0.0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_huge_segments_among_short_ones_sign_like_one_at_a_time(threads, monkeypatch):
+    # a segment longer than a block (a whole document on one line) is signed a few permutations
+    # per call, so the temporary stays one block's size; the signatures are the definition's
+    import chachong.signature as signature_module
+
+    from chachong.signature import fmix32, permutations
+
+    monkeypatch.setattr(signature_module, "_CHUNK", 1 << 10)
+    rng = np.random.default_rng(5)
+    sizes = [5, 30_000, 3, 9_000, 7, 1, 2_000]
+    hashes = rng.integers(0, 2**32, sum(sizes), dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    got = signatures(hashes, offsets, 96, 3, threads=threads)
+    # the definition (datasketch's affine32 scheme, checked against datasketch above), segment by segment
+    a, b = (x.astype(np.uint64)[:, None] for x in permutations(96, 3))
+    for i in range(len(sizes)):
+        x = fmix32(hashes[offsets[i]:offsets[i + 1]]).astype(np.uint64)
+        assert np.array_equal(got[i], ((a * x + b) & 0xFFFFFFFF).min(axis=1).astype(np.uint32))

@@ -92,10 +92,13 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
                 # mixed a block at a time: a mixed copy of every hash is 4 bytes per shingle
                 block = fmix32(hashes[lo:hi])
                 starts = offsets[s:e] - lo
-                if block.size > tmp.shape[1]:
-                    tmp = np.empty((_PERMS, block.size), dtype=np.uint32)
-                for p in range(0, num_perm, _PERMS):
-                    rows = min(_PERMS, num_perm - p)
+                # a block of one huge segment (a whole document on one line) takes fewer
+                # permutations per call, so that tmp stays _PERMS * _CHUNK values
+                per = max(1, min(_PERMS, _PERMS * _CHUNK // block.size))
+                if tmp.shape[0] < per or tmp.shape[1] < block.size:
+                    tmp = np.empty((per, max(block.size, _CHUNK)), dtype=np.uint32)
+                for p in range(0, num_perm, per):
+                    rows = min(per, num_perm - p)
                     t = tmp[:rows, : block.size]
                     # a few permutations per call (rows of t): fewer numpy calls, so threads
                     # spend less time waiting for the GIL between calls
