@@ -180,3 +180,5 @@ def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monk
         assert (tmp_path / "forked" / p.name).read_bytes() == p.read_bytes(), p.name
     assert (tmp_path / "forked" / "report.json").read_bytes() == _plain(report_dict(result))
     assert not [p for p in (tmp_path / "forked").iterdir() if p.name.endswith(".tmp")]
+    # --workers 1 keeps the writing in this process too
+    assert not writer._json_elsewhere_wanted(audit(["examples/compilation.txt"], workers=1), ("json", "csv"))

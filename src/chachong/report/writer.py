@@ -74,11 +74,11 @@ _FORK_MIN_CHARS = 2_000_000  # corpus characters from which report.json is encod
 def _json_elsewhere_wanted(result: AuditResult, fmts: tuple[str, ...]) -> bool:
     """Whether report.json is encoded in a second process: a large corpus written in more formats than JSON
     (encoding the 130 MB of a 600 000-paragraph corpus's report takes as long as its CSV tables)."""
-    from chachong.background import available
+    from chachong.background import available, cores
 
     corpus = getattr(result, "corpus", None)
     return ("json" in fmts and len(fmts) >= 2 and corpus is not None and corpus.cps.size >= _FORK_MIN_CHARS
-            and available())
+            and cores(result.config.workers) >= 2 and available())
 
 
 def _json_elsewhere(report: dict, fd: int) -> Any:
