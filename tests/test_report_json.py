@@ -182,3 +182,30 @@ def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monk
     assert not [p for p in (tmp_path / "forked").iterdir() if p.name.endswith(".tmp")]
     # --workers 1 keeps the writing in this process too
     assert not writer._json_elsewhere_wanted(audit(["examples/compilation.txt"], workers=1), ("json", "csv"))
+
+
+def test_a_failing_format_stops_the_json_process_and_leaves_the_old_report(tmp_path, monkeypatch):
+    import chachong.report.tables as tables
+    from chachong.background import available
+    from chachong.report import writer
+
+    if not available():
+        pytest.skip("needs fork")
+    monkeypatch.chdir(ROOT)
+    result = audit(["examples/compilation.txt"])
+    out = tmp_path / "out"
+    writer.write_report(result, out, ["json", "csv"])
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr(writer, "_FORK_MIN_CHARS", 0)
+    jobs = []
+    real_job = writer._json_elsewhere
+    monkeypatch.setattr(writer, "_json_elsewhere", lambda *a: jobs.append(real_job(*a)) or jobs[-1])
+
+    def broken(report, table):
+        raise RuntimeError("a table writer crashed")
+
+    monkeypatch.setattr(tables, "to_csv", broken)
+    with pytest.raises(RuntimeError, match="crashed"):
+        writer.write_report(result, out, ["json", "csv"])
+    assert jobs and jobs[0] is not None and not jobs[0]._proc.is_alive()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old

@@ -80,6 +80,13 @@ class Background:
         """Until the child has sent its answer (or ended without one): it exits then."""
         self._reader.join()
 
+    def cancel(self) -> None:
+        """Stop the child (its answer is no longer wanted) and reap it."""
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join()
+        self._conn.close()
+
     def result(self) -> Any:
         """The child's return value; :class:`BackgroundError` when it raised or died."""
         self._reader.join()

@@ -108,9 +108,10 @@ def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) 
     from chachong.report.tables import TABLES, to_csv
 
     path = out
+    job = None
     try:
         with AtomicFiles() as batch:
-            slot = job = None
+            slot = None
             if _json_elsewhere_wanted(result, fmts):
                 # report.json is staged first and written by a second process meanwhile
                 path = out / "report.json"
@@ -139,10 +140,15 @@ def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) 
                         written = job.result()
                     except BackgroundError:
                         pass  # encoded here instead
+                    job = None
                 batch.fill(slot, None if written else report_json.dump_bytes(result))
             rank = {fmt: i for i, fmt in enumerate(fmts)}
             return sorted(batch.commit(), key=lambda p: rank[_fmt_of(p)])
-    except OSError as exc:
+    except BaseException as exc:
+        if job is not None:
+            job.cancel()  # another format failed: report.json is not wanted now
+        if not isinstance(exc, OSError):
+            raise
         raise ReportError(
             f"{path}: cannot write the report ({exc.strerror or exc}); the previous report is unchanged; "
             + write_fix(exc)
