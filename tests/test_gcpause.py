@@ -22,10 +22,13 @@ def test_frozen_gc_restores_thresholds_and_unfreezes_only_what_it_froze():
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     freeze_now()  # outside a block: nothing
     assert gc.get_freeze_count() == 0
-    # a caller's own freeze is left as it was
+    # a caller's own freeze is left as it was, and not added to outside a block
     gc.freeze()
     frozen = gc.get_freeze_count()
     try:
+        made = [[] for _ in range(100)]  # noqa: F841
+        freeze_now()
+        assert gc.get_freeze_count() < frozen + 100  # the lists made since were not frozen
         with frozen_gc():
             pass
         assert gc.get_freeze_count() >= frozen and gc.get_threshold() == thresholds

@@ -47,9 +47,11 @@ def frozen_gc() -> Iterator[None]:
     ...     gc.get_freeze_count() > 0
     True
     """
+    global _DEPTH
     before = gc.get_freeze_count()
     thresholds = gc.get_threshold()
     gc.freeze()
+    _DEPTH += 1
     if before == 0:
         # the young objects are the stage's own temporaries: collected less often, most are
         # freed by reference counting before any collection looks at them
@@ -57,6 +59,7 @@ def frozen_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        _DEPTH -= 1
         if before == 0:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
@@ -65,9 +68,13 @@ def frozen_gc() -> Iterator[None]:
 _YOUNG = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
 
 
+_DEPTH = 0  # frozen_gc blocks open
+
+
 def freeze_now() -> None:
-    """Inside :func:`frozen_gc`: leave the objects alive now out of collections too."""
-    if gc.get_freeze_count():
+    """Inside :func:`frozen_gc`: leave the objects alive now out of collections too (elsewhere,
+    e.g. a re-threshold after the audit, nothing: a caller's own frozen objects are theirs)."""
+    if _DEPTH:
         gc.freeze()
 
 
