@@ -274,6 +274,7 @@ def test_fingerprints_and_seed_hits_do_not_depend_on_their_pieces(monkeypatch):
     hits = seed_hits(corpus, whole)
     assert len(hits) and whole.stock.any() and not whole.stock.all()
     assert whole.pos.dtype == np.int32 and whole.order.dtype == np.uint32
+    assert np.array_equal(whole.order, np.argsort(whole.hash, kind="stable"))  # the hash order, stably
     for windows, part, piece in [(7, 5, 3), (64, 40, 17), (1000, 1, 1)]:
         monkeypatch.setattr(passages, "_WINDOWS", windows)
         monkeypatch.setattr(passages, "_PART", part)

@@ -310,11 +310,27 @@ def winnowed(corpus: Corpus) -> Winnowed:
     part = np.empty(filled, np.uint8 if bounds.size < 255 else np.int64)
     for s in range(0, filled, _WINDOWS):
         part[s:s + _WINDOWS] = np.searchsorted(bounds, h[s:s + _WINDOWS], side="right")
+    # positions grouped by range, ascending within each: a stable counting sort into order
+    # itself, a piece at a time (a pass over every position per range took 1.6 s at 600k)
+    nparts = bounds.size + 1
+    first = np.zeros(nparts + 1, np.int64)
+    for s in range(0, filled, _WINDOWS):
+        first[1:] += np.bincount(part[s:s + _WINDOWS], minlength=nparts)
+    np.cumsum(first, out=first)
+    cursor = first[:-1].copy()
+    for s in range(0, filled, _WINDOWS):
+        piece = part[s:s + _WINDOWS]
+        by_range = np.argsort(piece, kind="stable")
+        count = np.bincount(piece, minlength=nparts)
+        within = np.arange(by_range.size) - np.repeat(np.cumsum(count) - count, count)
+        order[np.repeat(cursor, count) + within] = by_range + s
+        cursor += count
+        del piece, by_range, within
     # the ranges in ascending order, each sorted stably: together a stable argsort of h
     done = 0
     run_start, run_size = [], []
-    for p in range(bounds.size + 1):
-        idx = np.flatnonzero(part == p)
+    for p in range(nparts):
+        idx = order[first[p]:first[p + 1]].astype(np.int64)  # a copy: order's slice is rewritten below
         local, starts, sizes = hash_groups(h[idx])
         order[done:done + idx.size] = idx[local]
         rep = sizes >= 2
