@@ -57,17 +57,32 @@ def _mode_for(target: Path) -> int:
     return stat.S_IMODE(info.st_mode) & 0o777 if stat.S_ISREG(info.st_mode) else 0o666 & ~_UMASK
 
 
+def _new_temp(target: Path) -> tuple[int, str]:
+    """A new, empty temporary file beside ``target``: (open descriptor, name)."""
+    # mkstemp opens with O_EXCL: it creates a fresh file and never follows a planted link
+    return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+
+
+def _finish(fd: int, tmp: str, mode: int, data: bytes | None) -> None:
+    """Write ``data`` as the whole content of the temporary file (None: keep what is there),
+    flush it to disk, close it and give it ``mode``."""
+    try:
+        if data is not None:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, mode)
+
+
 def _stage(target: Path, data: bytes) -> tuple[str, int]:
     """Write ``data`` to a new temporary file beside ``target`` and flush it to disk: (name, mode)."""
     mode = _mode_for(target)
-    # mkstemp opens with O_EXCL: it creates a fresh file and never follows a planted link
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = _new_temp(target)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        _finish(fd, tmp, mode, data)
     except BaseException:
         _remove(tmp)
         raise
@@ -147,7 +162,7 @@ class AtomicFiles:
         process that writes to the reserved file's descriptor (:func:`write_all`)."""
         target = self._check(path)
         mode = _mode_for(target)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = _new_temp(target)
         self._staged.append((tmp, target))
         self._open[tmp] = fd
         return Reserved(fd, tmp, mode)
@@ -155,16 +170,7 @@ class AtomicFiles:
     def fill(self, slot: "Reserved", data: bytes | None) -> None:
         """Finish a reserved file: ``data`` replaces whatever was written to it, or (None) what
         was written through its descriptor is kept; flushed to disk either way."""
-        fd = self._open.pop(slot.tmp)
-        try:
-            if data is not None:
-                os.ftruncate(fd, 0)
-                os.lseek(fd, 0, os.SEEK_SET)
-                write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(slot.tmp, slot.mode)
+        _finish(self._open.pop(slot.tmp), slot.tmp, slot.mode, data)
 
     def add_text(self, path: StrPath, text: str) -> None:
         """Stage ``text`` as UTF-8 (encoded before anything touches the disk)."""

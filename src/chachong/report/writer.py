@@ -98,10 +98,6 @@ def _json_elsewhere(report: dict, fd: int) -> Any:
         return None
 
 
-def _fmt_of(path: Path) -> str:
-    return {"report.json": "json", "report.md": "md", "report.html": "html"}.get(path.name, "csv")
-
-
 def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) -> list[Path]:
     from chachong.background import BackgroundError
     from chachong.report import json as report_json
@@ -109,6 +105,7 @@ def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) 
 
     path = out
     job = None
+    written: list[Path] = []  # in the order of the formats asked for (report.json may be staged first)
     try:
         with AtomicFiles() as batch:
             slot = None
@@ -119,31 +116,34 @@ def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) 
                 job = _json_elsewhere(report, slot.fd)
             for fmt in fmts:
                 if fmt == "json":
+                    path = out / "report.json"
                     if slot is None:
-                        path = out / "report.json"
                         batch.add_bytes(path, report_json.dump_bytes(result))
+                    written.append(path)
                 elif fmt == "csv":
                     for table in TABLES:
                         path = out / f"{table}.csv"
                         batch.add_text(path, to_csv(report, table))
+                        written.append(path)
                 else:
                     render = _renderer(fmt)
                     if render is None:
                         continue
                     path = out / ("report.md" if fmt == "md" else "report.html")
                     batch.add_text(path, render(result, report))
+                    written.append(path)
             if slot is not None:
                 path = out / "report.json"
-                written = False
+                done = False
                 if job is not None:
                     try:
-                        written = job.result()
+                        done = job.result()
                     except BackgroundError:
                         pass  # encoded here instead
                     job = None
-                batch.fill(slot, None if written else report_json.dump_bytes(result))
-            rank = {fmt: i for i, fmt in enumerate(fmts)}
-            return sorted(batch.commit(), key=lambda p: rank[_fmt_of(p)])
+                batch.fill(slot, None if done else report_json.dump_bytes(result))
+            batch.commit()
+            return written
     except BaseException as exc:
         if job is not None:
             job.cancel()  # another format failed: report.json is not wanted now
