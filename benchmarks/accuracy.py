@@ -1,6 +1,6 @@
 """Accuracy of copied-passage alignment and copy ratios on planted copies of known extent.
 
-Runs ``chachong.audit`` on ``synth.copy_cases`` (seeded; sources, destinations with 1–3 planted
+Runs ``chachong.engine.local`` on ``synth.copy_cases`` (seeded; sources, destinations with 1–3 planted
 cases each, and negatives sharing only stock phrases and figures) and prints, per kind of copy:
 
 - recall: truly copied characters (both the source's and the copy's, as chachong counts them)
@@ -31,10 +31,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from synth import COPY_KINDS, body, copy_cases, paragraph_starts, true_copy_ratios
 
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.config import AuditConfig
 from chachong.model import Document, Paragraph
-from chachong.normalize import canonicalize
+from chachong.text.normalize import canonicalize
 
 LIGHT = ("exact", "figures", "edit2", "edit5", "sentence_inserted", "sentence_deleted", "contained", "split",
          "merged")  # at most 5 % of characters edited

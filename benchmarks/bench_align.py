@@ -55,10 +55,10 @@ def prepare_inputs(n: int, seed: int, workers: int, inputs: list[str] | None = N
     sys.path.insert(0, str(HERE))
     from bench_audit import ensure_corpus
 
-    A = importlib.import_module("chachong.audit")
+    A = importlib.import_module("chachong.engine.local")
     from chachong.config import AuditConfig
-    from chachong.corpus import prepare
-    from chachong.pairs import find_pairs
+    from chachong.stages.prepare import prepare
+    from chachong.stages.candidates import find_pairs
 
     paths = [Path(p) for p in inputs] if inputs else ensure_corpus(n, seed)
     config = AuditConfig(workers=workers)
@@ -136,7 +136,7 @@ def main() -> None:
 
     if opts.gc_off:
         gc.disable()
-    A = importlib.import_module("chachong.audit")
+    A = importlib.import_module("chachong.engine.local")
     corpus, args = prepare_inputs(opts.paragraphs, opts.seed, opts.workers, opts.input)
     results = {}
     variants = [("current", A._align_documents, A._paragraph_pairs, opts.repeat)]

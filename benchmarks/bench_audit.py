@@ -11,7 +11,7 @@ One run of this script:
    (JSON + CSV). Each stage reports wall and CPU seconds and its peak RSS: the kernel's VmHWM, reset
    at the start of the stage (``/proc/self/clear_refs``), and VmRSS of the process and any children
    sampled every 10 ms. Sub-stages are timed by wrapping the module functions the stage calls
-   (``chachong.corpus.signatures``, ``chachong.pairs.candidates`` ...) in this process only: the real
+   (``chachong.stages.prepare.signatures``, ``chachong.stages.candidates.candidates`` ...) in this process only: the real
    code path runs once, nothing under ``src/`` is changed;
 3. times ``chachong audit corpus.jsonl -o DIR --format json,csv`` as a subprocess, ``--repeat`` times
    (wall; peak RSS from ``wait4`` and the sampled RSS of its process tree);
@@ -390,12 +390,12 @@ def run_stages(corpus_paths: list[Path], out_dir: Path, status_file: Path | None
 
 
 def _pipeline(st: Stages, corpus_paths: list[Path], out_dir: Path, out: dict) -> None:
-    # importlib, not `import chachong.audit as A`: the package re-exports a function named audit
+    # importlib, not `import chachong.engine.local as A`: the package re-exports a function named audit
     with st.stage("import"):
-        A = importlib.import_module("chachong.audit")
-        C = importlib.import_module("chachong.corpus")
-        I = importlib.import_module("chachong.ingest")
-        P = importlib.import_module("chachong.pairs")
+        A = importlib.import_module("chachong.engine.local")
+        C = importlib.import_module("chachong.stages.prepare")
+        I = importlib.import_module("chachong.ingest.read")
+        P = importlib.import_module("chachong.stages.candidates")
         RJ = importlib.import_module("chachong.report.json")
         RT = importlib.import_module("chachong.report.tables")
         W = importlib.import_module("chachong.report.writer")
@@ -414,7 +414,7 @@ def _pipeline(st: Stages, corpus_paths: list[Path], out_dir: Path, out: dict) ->
                             (P, "estimated_jaccard", "lsh"), (P, "fingerprint_candidates", "fingerprints"),
                             (P, "similarity", "verify"), (P, "run_coverage", "verify")]):
         if hasattr(P, "pair_candidates"):
-            cache = importlib.import_module("chachong.stagecache").StageCache()
+            cache = importlib.import_module("chachong.runtime.stagecache").StageCache()
             cache.candidates = P.pair_candidates(corpus)
             table = P.select_pairs(corpus, cache.candidates)
         else:
@@ -479,14 +479,14 @@ def _profile_summary(path: Path, sampler: Sampler, top: int = 25) -> dict:
 
 
 def _py_shingle_hash_factory():
-    """``chachong.shingle.shingle_hash`` in plain Python, checked bit for bit against it.
+    """``chachong.text.shingle.shingle_hash`` in plain Python, checked bit for bit against it.
 
     chachong's own function runs numpy on every call (about 20 us per shingle), which would make the
     baseline look slower than datasketch really is; plain integer arithmetic gives the same value in
     about 1 us, a little faster than datasketch's default sha1_hash32. Falls back to chachong's
     function when the constants no longer reproduce it.
     """
-    S = importlib.import_module("chachong.shingle")
+    S = importlib.import_module("chachong.text.shingle")
 
     try:
         base, mul = int(S._BASE), int(S._FOLD_MUL)
@@ -521,9 +521,9 @@ def run_quality(corpus_paths: list[Path], status_file: Path | None, baseline: bo
     sys.path.insert(0, str(HERE))
     from exact_pairs import ExactJoin
 
-    A = importlib.import_module("chachong.audit")
-    C = importlib.import_module("chachong.corpus")
-    P = importlib.import_module("chachong.pairs")
+    A = importlib.import_module("chachong.engine.local")
+    C = importlib.import_module("chachong.stages.prepare")
+    P = importlib.import_module("chachong.stages.candidates")
     from chachong.config import AuditConfig
 
     sampler = Sampler(os.getpid(), status_file=status_file)
@@ -542,10 +542,10 @@ def run_quality(corpus_paths: list[Path], status_file: Path | None, baseline: bo
     sign_like_cpu = sum(subs.get(k, {}).get("cpu", 0.0) for k in ("shingle", "dedupe", "sign"))
     n = corpus.n_paragraphs
     lengths = corpus.canonical_length()
-    # chachong.pairs' eligibility: at least min_paragraph_chars canonical characters (and one)
+    # chachong.stages.candidates' eligibility: at least min_paragraph_chars canonical characters (and one)
     eligible = np.flatnonzero(lengths >= max(config.min_paragraph_chars, 1))
     out: dict = {"paragraphs": n, "eligible": int(eligible.size), "documents": len(documents),
-                 "compared": ("chachong.pairs.find_pairs(corpus with threshold=t): its verified pairs with "
+                 "compared": ("chachong.stages.candidates.find_pairs(corpus with threshold=t): its verified pairs with "
                               "jaccard >= t, before stock paragraphs are set apart, against every pair of "
                               "paragraphs of different documents, both with >= min_paragraph_chars "
                               f"({config.min_paragraph_chars}) canonical characters, whose exact Jaccard of "
@@ -624,7 +624,7 @@ def run_quality(corpus_paths: list[Path], status_file: Path | None, baseline: bo
 def _baseline(corpus, eligible: np.ndarray, join, truth: dict, baseline_max: int, st: Stages) -> dict:
     from datasketch import MinHash, MinHashLSH
 
-    from chachong.shingle import shingle_hash, shingle_strings
+    from chachong.text.shingle import shingle_hash, shingle_strings
 
     cfg = corpus.config
     n = corpus.n_paragraphs
@@ -637,8 +637,8 @@ def _baseline(corpus, eligible: np.ndarray, join, truth: dict, baseline_max: int
         "paragraphs": int(subset.size),
         "extrapolated": bool(subset.size < eligible.size),
         "scale": scale,
-        "hashfunc": ("plain-Python copy of chachong.shingle.shingle_hash (bit-identical)" if pure
-                     else "chachong.shingle.shingle_hash"),
+        "hashfunc": ("plain-Python copy of chachong.text.shingle.shingle_hash (bit-identical)" if pure
+                     else "chachong.text.shingle.shingle_hash"),
         "thresholds": {},
     }
 
@@ -889,7 +889,7 @@ def print_quality(q: dict) -> None:
     print(f"\ndatasketch baseline (MinHash affine32 update_batch, MinHashLSH defaults{note})")
     print(f"  hashfunc: {b['hashfunc']}; signatures identical to chachong's: {b['signatures_identical']}")
     print(f"  signing: {b['sign_s']:.2f} s = {b['sign_rate']:,.0f} paragraphs/s "
-          f"(with chachong.shingle.shingle_hash: {b['sign_rate_chachong_shingle_hash']:,.0f}/s; "
+          f"(with chachong.text.shingle.shingle_hash: {b['sign_rate_chachong_shingle_hash']:,.0f}/s; "
           f"datasketch default sha1: {b['sign_rate_sha1_default']:,.0f}/s)")
     print(f"{'t':>5}{'b x r':>8}{'insert s':>10}{'query s':>9}{'total s':>9}{'cands':>9}{'recall':>9}"
           f"{'cand prec':>10}   | chachong s{'speedup':>9}{'(cpu s)':>9}{'recall ratio':>14}")

@@ -5,9 +5,9 @@ One run:
 1. writes ``synth.generate(n, seed)`` once as JSONL shards (``benchmarks/out/dask_<n>_s<seed>/corpus/
    part-NNN.jsonl``, one ``{"title", "text"}`` document per line, documents in order); shards let the
    workers read in parallel and keep every file under the 256 MiB per-file limit;
-2. runs ``chachong.audit`` (local engine) on the folder in a fresh process: wall time per stage and
+2. runs ``chachong.engine.local`` (local engine) on the folder in a fresh process: wall time per stage and
    peak RSS (``ru_maxrss``);
-3. runs ``chachong.engine_dask.audit_dask`` in a fresh process on a ``LocalCluster`` of
+3. runs ``chachong.engine.dask.engine.audit_dask`` in a fresh process on a ``LocalCluster`` of
    ``--workers`` worker processes (one thread each) through the scheduler's TCP address: wall time
    per stage, the client's peak RSS (the scheduler runs in that process too) and each worker's
    (``client.run`` + ``resource.getrusage``), and the task stream: compute seconds per kind of task
@@ -38,9 +38,9 @@ OUT = HERE / "out"
 
 _LOCAL = r"""
 import json, resource, sys, time
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.report.json import dumps
-from chachong.fsio import atomic_write_text
+from chachong.runtime.fsio import atomic_write_text
 t0 = time.perf_counter()
 marks = {}
 r = audit([sys.argv[1]], progress=lambda s: marks.setdefault(s, time.perf_counter() - t0))
@@ -55,9 +55,9 @@ import json, logging, resource, sys, time
 from collections import defaultdict
 from dask.utils import key_split
 from distributed import Client, LocalCluster, get_task_stream
-from chachong.engine_dask import audit_dask
+from chachong.engine.dask.engine import audit_dask
 from chachong.report.json import dumps
-from chachong.fsio import atomic_write_text
+from chachong.runtime.fsio import atomic_write_text
 
 def peak():
     import resource

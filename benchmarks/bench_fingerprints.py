@@ -44,7 +44,7 @@ def measure(fn, *args):
 
 
 def load_baseline(rev: str) -> types.ModuleType:
-    """``chachong.passages`` as it was at revision ``rev``, as a separate module."""
+    """``chachong.stages.passages`` as it was at revision ``rev``, as a separate module."""
     sys.path.insert(0, str(HERE))
     from revision import load_revision
 
@@ -59,9 +59,9 @@ def corpus_arrays(n: int, seed: int, fresh: bool) -> tuple[np.ndarray, np.ndarra
     sys.path.insert(0, str(HERE))
     from bench_audit import ensure_corpus
 
-    from chachong.audit import load_documents
+    from chachong.stages.load import load_documents
     from chachong.config import AuditConfig
-    from chachong.corpus import prepare
+    from chachong.stages.prepare import prepare
 
     config = AuditConfig()
     docs, _, _ = load_documents(ensure_corpus(n, seed), config)
@@ -81,7 +81,7 @@ def main() -> None:
     ap.add_argument("--only", choices=("current", "baseline"), help="run one variant")
     opts = ap.parse_args()
 
-    from chachong import passages
+    from chachong.stages import passages
     from chachong.config import AuditConfig
 
     cps, offsets = corpus_arrays(opts.paragraphs, opts.seed, opts.fresh)

@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE))
     from bench_audit import ensure_corpus
 
-    A = importlib.import_module("chachong.audit")
-    from chachong import pairs as current
+    A = importlib.import_module("chachong.engine.local")
+    from chachong.stages import candidates as current
     from chachong.config import AuditConfig
-    from chachong.corpus import prepare
+    from chachong.stages.prepare import prepare
 
     config = AuditConfig(workers=args.workers)
     documents, _, _ = A.load_documents(ensure_corpus(args.paragraphs, args.seed), config)

@@ -78,9 +78,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
-    A = importlib.import_module("chachong.audit")
+    A = importlib.import_module("chachong.engine.local")
     from chachong.config import AuditConfig
-    from chachong.corpus import prepare
+    from chachong.stages.prepare import prepare
 
     config = AuditConfig()
     t = time.perf_counter()

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rebuild", action="store_true")
     args = ap.parse_args(argv)
 
-    from chachong.index import Index
+    from chachong.index.index import Index
 
     work = args.work / f"p{args.paragraphs}-s{args.seed}"
     work.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
           f"new document: {len(new.read_text(encoding='utf-8')) - 1} characters")
 
     check = [sys.executable, "-m", "chachong", "check", str(new), "--index", str(db), "--format", "json"]
-    floor = [sys.executable, "-c", "import chachong.cli, chachong.check"]
+    floor = [sys.executable, "-c", "import chachong.cli, chachong.index.check"]
     bare = [sys.executable, "-c", "pass"]
     _run(check)  # warm the page cache and the bytecode cache: CI runners reuse both between commits
     times, floors, bares = [], [], []

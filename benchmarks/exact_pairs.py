@@ -11,7 +11,7 @@ similarity join (Chaudhuri et al. 2006; Bayardo et al. 2007) written with numpy.
 - Every candidate is verified by counting its exact intersection.
 
 Sets are given in CSR layout (``values[offsets[i]:offsets[i + 1]]`` is set i), like
-``chachong.corpus.Corpus.set_hashes``/``set_offsets``. Duplicate values inside a set are ignored.
+``chachong.stages.prepare.Corpus.set_hashes``/``set_offsets``. Duplicate values inside a set are ignored.
 
 >>> vals = np.array([1, 2, 3, 4,  1, 2, 3, 5,  7, 8], dtype=np.uint32)
 >>> offs = np.array([0, 4, 8, 10])

@@ -1,4 +1,4 @@
-"""Quality and speed of stock-phrase mining (chachong.phrases) on seeded synthetic corpora.
+"""Quality and speed of stock-phrase mining (chachong.stages.phrases) on seeded synthetic corpora.
 
 The corpora come from ``synth.generate``: Chinese word salad drawn from jieba's dictionary, into which
 ``phrase_count`` formulas (real 公文 formulas written from the genre, plus made-up strings of 2–5
@@ -116,7 +116,7 @@ def baseline_seconds(texts: list[str], share: float = 0.05) -> float:
 
 
 def run(n_paragraphs: int, seed: int, n_phrases: int) -> dict:
-    from chachong.phrases import mine_phrases
+    from chachong.stages.phrases import mine_phrases
 
     corpus = generate(n_paragraphs, seed=seed, phrase_count=n_phrases)
     texts = [body(d) for d in corpus.documents]
@@ -194,9 +194,9 @@ def _old_modules(rev: str) -> None:
     import shutil
     import tempfile
 
-    import chachong.boilerplate  # the package first (its imports need today's modules)
+    import chachong.stages.boilerplate  # the package first (its imports need today's modules)
 
-    trailer = chachong.boilerplate.TrailerNote  # the splitter's class, for isinstance in the stage
+    trailer = chachong.stages.boilerplate.TrailerNote  # the splitter's class, for isinstance in the stage
     folder = Path(tempfile.mkdtemp(prefix="chachong-baseline-"))
     for name in ("boilerplate", "phrases"):
         path = folder / f"{name}.py"
@@ -207,13 +207,13 @@ def _old_modules(rev: str) -> None:
         sys.modules[mod.__name__] = mod
         spec.loader.exec_module(mod)
     shutil.rmtree(folder, ignore_errors=True)  # the modules are loaded
-    sys.modules["chachong.boilerplate"].TrailerNote = trailer
-    old = sys.modules["chachong.phrases"].mine_phrases
+    sys.modules["chachong.stages.boilerplate"].TrailerNote = trailer
+    old = sys.modules["chachong.stages.phrases"].mine_phrases
 
     def mine_phrases(*args, corpus=None, **kwargs):  # the old code takes no prepared corpus
         return old(*args, **kwargs)
 
-    sys.modules["chachong.phrases"].mine_phrases = mine_phrases
+    sys.modules["chachong.stages.phrases"].mine_phrases = mine_phrases
 
 
 def stage_child(n: int, runs: int, rev: str | None) -> dict:
@@ -226,9 +226,9 @@ def stage_child(n: int, runs: int, rev: str | None) -> dict:
 
     from chachong.config import AuditConfig
 
-    audit = importlib.import_module("chachong.audit")
-    corpus_mod = importlib.import_module("chachong.corpus")
-    ingest_phrases = importlib.import_module("chachong.phrases")
+    audit = importlib.import_module("chachong.engine.local")
+    corpus_mod = importlib.import_module("chachong.stages.prepare")
+    ingest_phrases = importlib.import_module("chachong.stages.phrases")
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -27,6 +27,6 @@ def gwr_path() -> Path:
 
 @pytest.fixture(scope="session")
 def seed_result(seed_path):
-    from chachong.audit import audit
+    from chachong.api import audit
 
     return audit([seed_path])

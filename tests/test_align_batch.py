@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import chachong.align as align_mod
-from chachong.align import Match, _interp, _text, blocks, blocks_many
-from chachong.audit import audit
+import chachong.stages.align as align_mod
+from chachong.stages.align import Match, _interp, as_text, blocks, blocks_many
+from chachong.api import audit
 from chachong.config import AuditConfig
-from chachong.corpus import prepare
+from chachong.stages.prepare import prepare
 from chachong.model import Document, Paragraph
-from chachong.passages import describe, find_passages, fingerprints, pieces, seed_hits
+from chachong.stages.passages import describe, find_passages, fingerprints, pieces, seed_hits
 
 SMALL = st.text(alphabet="甲乙丙丁戊己#", max_size=80)
 
@@ -31,7 +31,7 @@ def _window_rows(n_a: int, n_b: int, data) -> list[list[int]]:
 
 def _expected(cps: np.ndarray, row: list[int], k: int) -> list[list[int]]:
     x0, x1, y0, y1, oa, ob = row
-    found = blocks(_text(cps[x0:x1]), _text(cps[y0:y1]), k)
+    found = blocks(as_text(cps[x0:x1]), as_text(cps[y0:y1]), k)
     return sorted([p + x0 - oa, q + x0 - oa, r + y0 - ob, t + y0 - ob] for p, q, r, t in found)
 
 
@@ -150,7 +150,7 @@ def test_batched_find_passages_equals_window_by_window(seed, edits):
                                           corpus.par_bounds[gb] - corpus.doc_offsets[i])
                     if corpus.canonical_text(ga)[:6] == corpus.canonical_text(gb)[:6]:
                         regions.append((j, i, int(a0), int(a1), int(b0), int(b1)))
-    import chachong.passages as passages_mod
+    import chachong.stages.passages as passages_mod
 
     saved, passages_mod._BATCH_MIN = passages_mod._BATCH_MIN, 1  # every round vectorised, however few pairs
     try:
@@ -165,7 +165,7 @@ def test_batched_find_passages_equals_window_by_window(seed, edits):
 
 def test_batched_rounds_are_used_and_agree(monkeypatch):
     # enough document pairs that find_passages takes the vectorised route, counted
-    import chachong.passages as passages_mod
+    import chachong.stages.passages as passages_mod
 
     calls = []
     real = passages_mod.blocks_many
@@ -196,8 +196,8 @@ def test_blocks_many_on_empty_and_long_k(k):
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 13])
 def test_poly_equals_kgram_values(k):
-    from chachong.passages import _poly
-    from chachong.shingle import kgram_values
+    from chachong.stages.passages import _poly
+    from chachong.text.shingle import kgram_values
 
     cps = np.random.default_rng(k).integers(0x4E00, 0x9FA5, 500).astype(np.uint32)
     assert np.array_equal(_poly(cps, k), kgram_values(cps, k))
@@ -207,7 +207,7 @@ def test_poly_equals_kgram_values(k):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.integers(0, 63))
 def test_hash_groups_is_a_stable_argsort(values, shift):
-    from chachong.passages import hash_groups
+    from chachong.stages.passages import hash_groups
 
     # values sharing their top bits (shifted small numbers) take the re-sorting path
     h = np.array([v >> shift for v in values] + [v >> 60 for v in values], dtype=np.uint64)
@@ -235,7 +235,7 @@ def _stock_reference(fps, doc_group, stock_groups):
 def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
     from dataclasses import replace
 
-    from chachong.passages import winnow
+    from chachong.stages.passages import winnow
 
     rng = np.random.default_rng(stock_groups)
     base = _paragraphs_text(rng, 8)
@@ -246,8 +246,8 @@ def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
     fps = fingerprints(corpus, group, stock_groups)
     # winnowing by brute force over the whole corpus (k-grams crossing a document end are invalid)
     k, w = fps.k, corpus.config.min_span - fps.k + 1
-    from chachong.shingle import kgram_values
-    from chachong.passages import _MIX, _mix
+    from chachong.text.shingle import kgram_values
+    from chachong.stages.passages import _MIX, _mix
 
     values = _mix(kgram_values(corpus.cps, k) * _MIX)
     at = np.arange(values.size)
@@ -262,7 +262,7 @@ def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
 def test_fingerprints_and_seed_hits_do_not_depend_on_their_pieces(monkeypatch):
     """Winnowing in pieces, sorting by hash ranges and pairing in pieces of the hash order
     (tiny sizes here, so every boundary is crossed many times) give the same index and hits."""
-    from chachong import passages
+    from chachong.stages import passages
 
     rng = np.random.default_rng(7)
     base = _paragraphs_text(rng, 6)

@@ -6,7 +6,7 @@ import pytest
 
 import chachong
 from chachong.config import ConfigError
-from chachong.frames import (CLUSTER_COLUMNS, DOCUMENT_COLUMNS, DOCUMENT_PAIR_COLUMNS, PARAGRAPH_COLUMNS,
+from chachong.report.frames import (CLUSTER_COLUMNS, DOCUMENT_COLUMNS, DOCUMENT_PAIR_COLUMNS, PARAGRAPH_COLUMNS,
                              PARAGRAPH_PAIR_COLUMNS)
 from pathlib import Path
 
@@ -85,7 +85,8 @@ def test_document_view_proxies_the_record_and_escapes(example):
 
 
 def test_views_escape_document_text():
-    from chachong.audit import audit, documents_from_sources
+    from chachong.api import audit
+    from chachong.stages.load import documents_from_sources
     from chachong.model import Source
 
     evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)></textarea>" * 3

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from chachong.audit import audit, documents_from_sources
+from chachong.api import audit
+
+from chachong.stages.load import documents_from_sources
 from chachong.config import AuditConfig
 from chachong.model import Source
 

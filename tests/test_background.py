@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import chachong
-from chachong import background
-from chachong.background import Background, BackgroundError
+from chachong.runtime import background
+from chachong.runtime.background import Background, BackgroundError
 
-A = importlib.import_module("chachong.audit")
+A = importlib.import_module("chachong.engine.local")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 
 pytestmark = pytest.mark.skipif(not background.available(), reason="no fork on this system")
@@ -110,9 +110,9 @@ def test_background_child_that_dies_is_an_error():
 
 def _audit_in_a_daemon(path):
     import chachong as cc
-    from chachong import audit as _  # noqa: F401
+    from chachong.engine import local as _  # noqa: F401
 
-    a = importlib.import_module("chachong.audit")
+    a = importlib.import_module("chachong.engine.local")
     a._BACKGROUND_MIN_CHARS = 0
     a._PARALLEL_MIN_PAIRS = 1
     return len(cc.audit([path], workers=2).passage_records)

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chachong import ingest
-from chachong.ingest import IngestError, Limits, read_source, read_sources
+from chachong.ingest import read as ingest
+from chachong.ingest.read import IngestError, Limits, read_source, read_sources
 from chachong.model import Skipped
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for badfiles

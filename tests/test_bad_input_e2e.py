@@ -433,7 +433,8 @@ def test_huge_inputs_stay_within_bounded_memory(huge_run):
 
 
 def test_max_file_mb_limits_file_size_from_the_cli_and_the_api(tmp_path):
-    from chachong.audit import audit, load_documents
+    from chachong.api import audit
+    from chachong.stages.load import load_documents
     from chachong.config import AuditConfig
 
     small = bf.write(tmp_path / "in" / "small.txt", bf.document_text(0).encode())

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong import boilerplate
-from chachong.boilerplate import (
+from chachong.stages import boilerplate
+from chachong.stages.boilerplate import (
     PLACEHOLDER,
     TrailerNote,
     find_boilerplate,
@@ -21,7 +21,7 @@ from chachong.boilerplate import (
     trailing_block,
 )
 from chachong.model import Source
-from chachong.split import build_documents, split_source
+from chachong.stages.segment import build_documents, split_source
 
 AD = "【某某文库】——每日更新公文范文，关注公众号获取更多资料"
 BODY_A = ("甲单位全年修缮校舍三处，完成XX项改造任务，资金XX万元。\n"
@@ -181,7 +181,7 @@ def test_intervals_property(lines):
 
 
 def test_example_compilation_boilerplate():
-    from chachong.audit import audit
+    from chachong.api import audit
 
     r = audit(["examples/compilation.txt"])
     by = {(f["kind"], f["text"]): f for f in r.boilerplate_records}

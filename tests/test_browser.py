@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.report.html import render
 from chachong.report.json import report_dict
 

@@ -1,4 +1,4 @@
-"""The CI gate (chachong.check, ``chachong check``): verdicts, limits, baseline, formats, exit codes.
+"""The CI gate (chachong.index.check, ``chachong check``): verdicts, limits, baseline, formats, exit codes.
 
 The numbers must be the audit's: a document's copy ratio in ``check`` equals the one
 ``chachong audit`` reports for it among the same documents.
@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from chachong.audit import audit
-from chachong.check import Accepted, CheckError, Limits, baseline_text, check, load_baseline
+from chachong.api import audit
+from chachong.index.check import Accepted, CheckError, Limits, baseline_text, check, load_baseline
 from chachong.cli import main
 from chachong.config import ConfigError
-from chachong.index import Index
+from chachong.index.index import Index
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -65,7 +65,7 @@ def run(*args: str):
 
 def test_seed_compilation_fifteen_indexed_sixteenth_checked(seed_path, tmp_path, monkeypatch):
     """Index 15 documents of the seed compilation; the 16th (d13) fails naming its twin (d12)."""
-    from chachong.split_files import split_to_folder
+    from chachong.report.split_files import split_to_folder
 
     monkeypatch.chdir(tmp_path)
     written, _ = split_to_folder(str(seed_path), "docs")
@@ -287,7 +287,7 @@ def test_check_path_imports_neither_pandas_nor_jieba(examples, example_index):
 
 def test_lazy_normalisation_table_equals_the_full_table():
     """normalize.py fills its code point table lazily for start-up speed; outputs are unchanged."""
-    from chachong import normalize
+    from chachong.text import normalize
 
     table, digit = normalize._table()
     everything = np.arange(0x110000, dtype=np.uint32)

@@ -14,8 +14,9 @@ import random
 import numpy as np
 import pytest
 
-import chachong.passages as passages
-from chachong.audit import audit, documents_from_sources
+import chachong.stages.passages as passages
+from chachong.api import audit
+from chachong.stages.load import documents_from_sources
 from chachong.config import AuditConfig
 from chachong.model import Source
 
@@ -80,7 +81,7 @@ def test_without_the_rule_the_shared_word_would_seed(monkeypatch):
     """The control: with no common text the same corpus pairs documents 1 and 2 (so the test above
     can fail)."""
     # patched where the audit's seed_hits looks it up (a doctest run may import passages twice)
-    seed_hits = importlib.import_module("chachong.audit").seed_hits
+    seed_hits = importlib.import_module("chachong.engine.local").seed_hits
     monkeypatch.setitem(seed_hits.__globals__, "common_hashes", lambda fps: np.zeros(0, dtype=np.uint64))
     assert ("d01", "d02") in pairs(run(corpus(COPY, SAME_WORD)))
 

@@ -12,7 +12,7 @@ import json
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.cli import summary
 from chachong.config import AuditConfig
 from chachong.model import Document, Paragraph

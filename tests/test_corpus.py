@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import chachong.corpus as corpus_module
-import chachong.signature as signature_module
+import chachong.stages.prepare as corpus_module
+import chachong.stages.sign as signature_module
 from chachong.config import AuditConfig
-from chachong.corpus import _unique_sets, prepare
-from chachong.normalize import canonicalize, canonicalize_array, codepoints
-from chachong.shingle import segment_kgrams, shingle_hashes
-from chachong.signature import signature_of, signatures
-from chachong.split import Piece, build_documents
+from chachong.stages.prepare import unique_sets, prepare
+from chachong.text.normalize import canonicalize, canonicalize_array, codepoints
+from chachong.text.shingle import segment_kgrams, shingle_hashes
+from chachong.stages.sign import signature_of, signatures
+from chachong.stages.segment import Piece, build_documents
 
 # digits, placeholders (x, X, 某, ○) next to Latin letters or not, punctuation, line breaks
 _PIECES = st.sampled_from(["12", "3", "x", "X", "xx", "ab", "某", "某某", "○", "○○", "◯", "，", "。", "\n", " ",
@@ -57,7 +57,7 @@ def test_no_mask_run_crosses_a_break():
 def test_unique_sets_are_sorted_unique_segments(segments):
     hashes = np.array([h for s in segments for h in s], dtype=np.uint32)
     offsets = np.concatenate(([0], np.cumsum([len(s) for s in segments]))).astype(np.int64)
-    got, got_off = _unique_sets(hashes, offsets)
+    got, got_off = unique_sets(hashes, offsets)
     assert got.dtype == np.uint32
     for i, s in enumerate(segments):
         assert got[got_off[i]:got_off[i + 1]].tolist() == sorted(set(s))
@@ -68,7 +68,7 @@ def test_unique_sets_of_long_and_short_segments():
     segments = [rng.integers(0, 50, size, dtype=np.uint32) for size in (1, 5000, 3, 9, 300, 1, 70000)]
     hashes = np.concatenate(segments)
     offsets = np.concatenate(([0], np.cumsum([s.size for s in segments])))
-    got, got_off = _unique_sets(hashes, offsets)
+    got, got_off = unique_sets(hashes, offsets)
     for i, s in enumerate(segments):
         assert np.array_equal(got[got_off[i]:got_off[i + 1]], np.unique(s))
 
@@ -131,7 +131,7 @@ def test_prepare_equals_the_definition_document_by_document(texts, batch_chars, 
 def test_prepare_of_the_example_does_not_depend_on_batches_or_threads(monkeypatch):
     from pathlib import Path
 
-    from chachong.audit import load_documents
+    from chachong.stages.load import load_documents
 
     docs, _, _ = load_documents([Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"],
                                 AuditConfig())
@@ -147,7 +147,7 @@ def test_word_shingles_prepared_per_paragraph():
     docs = _documents(["坚持把学习贯彻党的二十大精神作为首要政治任务。\n持续深化理论武装", "推动各项工作落地见效"])
     config = AuditConfig(shingle="word", k=2, num_perm=16)
     c = prepare(docs, config, threads=2)
-    from chachong.shingle import word_shingles
+    from chachong.text.shingle import word_shingles
 
     for i in range(c.n_paragraphs):
         assert np.array_equal(c.paragraph_set(i), np.unique(word_shingles(c.canonical_text(i), 2)))
@@ -157,12 +157,12 @@ def test_word_shingles_prepared_per_paragraph():
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=60), st.data())
 def test_ends_index_like_the_array_they_stand_for(widths, data):
     """corpus.Ends (orig_end kept as its exceptions to orig_start + 1) answers every index as the array would."""
-    from chachong.corpus import Ends
+    from chachong.stages.prepare import Ends
 
     start = np.cumsum([0] + widths[:-1]).astype(np.int32)
     end = (start + np.array(widths)).astype(np.int32)
     # built a piece at a time: pieces of 7 here, so that most lists span several
-    with patch("chachong.corpus._ENDS_PIECE", 7):
+    with patch("chachong.stages.prepare._ENDS_PIECE", 7):
         ends, n = Ends(start, end), len(widths)
     i = data.draw(st.integers(-n, n - 1))
     assert ends[i] == end[i]

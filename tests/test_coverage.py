@@ -11,19 +11,20 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from chachong.config import AuditConfig
-from chachong.corpus import prepare
-from chachong.docstats import merge_copied, union_length
+from chachong.stages.prepare import prepare
+from chachong.stages.docstats import merge_copied, union_length
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for references
 from references import covered_reference as reference
 
-A = importlib.import_module("chachong.audit")
+A = importlib.import_module("chachong.engine.local")
+docpairs_load = importlib.import_module("chachong.stages.load")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    docs, _, _ = A.load_documents([EXAMPLE], AuditConfig())
+    docs, _, _ = docpairs_load.load_documents([EXAMPLE], AuditConfig())
     return prepare(docs, AuditConfig())
 
 

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.cli import main
 from chachong.config import AuditConfig, ConfigError
-from chachong.engine_dask import audit_dask
+from chachong.engine.dask.engine import audit_dask
 from chachong.report.json import dumps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,7 +144,7 @@ def test_formula_and_one_character_seeds_nothing_in_either_engine(tmp_path, clie
     a common formula plus one shared character is no copy, between documents of different partitions too."""
     import numpy as np
 
-    import chachong.passages as passages
+    import chachong.stages.passages as passages
 
     cfg = AuditConfig(**settings)
     folder = formula_documents(tmp_path, repeats)
@@ -206,7 +206,7 @@ def test_nothing_readable(tmp_path, client):
 def test_documents_given_directly(client):
     if not EXAMPLE.is_file():
         pytest.skip("examples/compilation.txt is absent")
-    from chachong.audit import load_documents
+    from chachong.stages.load import load_documents
 
     docs, _, _ = load_documents([EXAMPLE], AuditConfig())
     assert dumps(audit_dask(docs, client=client, partition_paragraphs=15)) == dumps(audit(docs))

@@ -1,4 +1,4 @@
-"""chachong.docstats (paragraph pairs, copy ratios, in numpy) against the per-pair loops it
+"""chachong.stages.docstats (paragraph pairs, copy ratios, in numpy) against the per-pair loops it
 replaced, kept here as the reference: on real audits and on random inputs."""
 
 from __future__ import annotations
@@ -15,26 +15,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong import docstats
+from chachong.stages import docstats
 from chachong.config import AuditConfig
-from chachong.corpus import prepare
+from chachong.stages.prepare import prepare
 from chachong.model import DocumentPair, ParagraphPair, Source
-from chachong.pairs import CONTAINED, IDENTICAL, NEAR
-from chachong.passages import DocumentMatch, evidence, pieces
-from chachong.result import DocumentStats
-from chachong.verify import similarity
+from chachong.stages.candidates import CONTAINED, IDENTICAL, NEAR
+from chachong.stages.passages import DocumentMatch, evidence, pieces
+from chachong.model import DocumentStats
+from chachong.stages.verify import similarity
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for references
 from references import covered_reference
 
-A = importlib.import_module("chachong.audit")
+A = importlib.import_module("chachong.engine.local")
+docpairs_load = importlib.import_module("chachong.stages.load")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 
 
 # ---- the reference: the loops of audit.py before docstats (one call per pair and per document)
 
 
-ref_merge = A._merge  # the old loops' own helper, still in audit.py (engine_dask uses it)
+from chachong.stages import docpairs  # noqa: E402
+from chachong.stages.phrases import merge as ref_merge  # noqa: E402  (the old loops' own helper)
 
 
 def ref_length(intervals):
@@ -99,16 +101,16 @@ def ref_document_stats(corpus, pair_count, copied, doc_jac, cache=None):
     coverage = {}
     doc_pairs = []
     linked = set(pair_count) | {(a, b) for a, b in copied if a < b}
-    fingerprint = A._document_digests(corpus, cache)
+    fingerprint = [tuple(r) if r.any() else None for r in docpairs.document_digests(corpus, cache)]
     same = defaultdict(list)
     for d, key in enumerate(fingerprint):
         if key is not None:
             same[key].append(d)
     linked |= {(x, y) for group in same.values() for i, x in enumerate(group) for y in group[i + 1:]}
     missing = sorted(p for p in linked if p not in doc_jac)
-    doc_jac.update(A._estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
+    doc_jac.update(docpairs.estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
     for da, db in (p for p in missing if pair_count.get(p)):
-        doc_jac[(da, db)] = A._document_jaccard(corpus, da, db, cache)
+        doc_jac[(da, db)] = docpairs.document_jaccard(corpus, da, db, cache)
     identical_pairs = {(da, db) for da, db in linked
                        if fingerprint[da] is not None and fingerprint[da] == fingerprint[db]
                        and np.array_equal(doc_canon[da], doc_canon[db])}
@@ -169,12 +171,12 @@ CRAFTED = [("甲街道工作总结", ["——" + P1, P2 + "共计2023", "2024年
 def crafted_documents():
     sources = [Source(f"{i:02d}.txt", title + "\n" + "\n".join(paras) + "\n", "utf-8", "text")
                for i, (title, paras) in enumerate(CRAFTED)]
-    return A.documents_from_sources(sources, AuditConfig())[0]
+    return docpairs_load.documents_from_sources(sources, AuditConfig())[0]
 
 
 @pytest.fixture(scope="module", params=["example", "crafted"])
 def corpus(request):
-    docs = A.load_documents([EXAMPLE], AuditConfig())[0] if request.param == "example" else crafted_documents()
+    docs = docpairs_load.load_documents([EXAMPLE], AuditConfig())[0] if request.param == "example" else crafted_documents()
     return prepare(docs, AuditConfig())
 
 
@@ -192,12 +194,12 @@ def test_the_crafted_corpus_has_its_edges():
 def captured(monkeypatch, paths):
     """The arguments audit passes to the two stages, from a real audit of ``paths``."""
     got = {}
-    for name in ("_paragraph_pairs", "_document_stats"):
+    for name in ("paragraph_pairs", "document_stats"):
         real = getattr(A, name)
 
         def grab(*args, _name=name, _real=real):
             got[_name] = (args[0], list(args[1:]))
-            if _name == "_document_stats":  # it fills doc_jac in: keep what it was given
+            if _name == "document_stats":  # it fills doc_jac in: keep what it was given
                 got[_name][1][2] = dict(args[3])
             return _real(*args)
 
@@ -208,7 +210,7 @@ def captured(monkeypatch, paths):
 
 
 def check_audit_inputs(got):
-    corpus, args = got["_paragraph_pairs"]
+    corpus, args = got["paragraph_pairs"]
     rows, matches, passages, stock, cuts = (args + [None])[:5]
     if cuts is None:
         cuts = [[(*c, evidence(corpus, dm, c[2], c[3])) for c in pieces(corpus, dm)] for dm in matches]
@@ -217,7 +219,7 @@ def check_audit_inputs(got):
     assert have[0] == want[0]
     assert dict(have[1]) == dict(want[1])
     assert dict(have[2]) == dict(want[2])
-    corpus, (pair_count, copied, doc_jac, *_) = got["_document_stats"]
+    corpus, (pair_count, copied, doc_jac, *_) = got["document_stats"]
     assert docstats.document_stats(corpus, pair_count, copied, dict(doc_jac)) == \
         ref_document_stats(corpus, pair_count, copied, dict(doc_jac))
 
@@ -227,7 +229,7 @@ def check_audit_inputs(got):
 
 def test_the_example_audit_gives_what_the_loops_gave(monkeypatch):
     got = captured(monkeypatch, [EXAMPLE])
-    _, args = got["_document_stats"]
+    _, args = got["document_stats"]
     assert len(args[0]) >= 3 and len(args[1]) >= 6  # paragraph pairs per document pair, copied intervals
     check_audit_inputs(got)
 
@@ -242,10 +244,10 @@ def test_the_seed_audit_gives_what_the_loops_gave(monkeypatch, seed_path):
 
 
 def test_exact_jaccards_are_cached_alike(monkeypatch):
-    from chachong.stagecache import StageCache
+    from chachong.runtime.stagecache import StageCache
 
     got = captured(monkeypatch, [EXAMPLE])
-    corpus, (pair_count, copied, _, _) = got["_document_stats"]
+    corpus, (pair_count, copied, _, _) = got["document_stats"]
     runs = []
     for fn in (docstats.document_stats, ref_document_stats):
         cache, doc_jac = StageCache(), {}
@@ -255,7 +257,7 @@ def test_exact_jaccards_are_cached_alike(monkeypatch):
 
 
 def test_a_small_example():
-    docs, _, _ = A.load_documents([EXAMPLE], AuditConfig())
+    docs, _, _ = docpairs_load.load_documents([EXAMPLE], AuditConfig())
     corpus = prepare(docs, AuditConfig())
     a, b = 0, 1
     la, lb = len(docs[a].text), len(docs[b].text)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chachong import fsio
-from chachong.fsio import atomic_write_bytes, atomic_write_text, inside, safe_filename
+from chachong.runtime import fsio
+from chachong.runtime.fsio import atomic_write_bytes, atomic_write_text, inside, safe_filename
 
 
 def leftovers(folder) -> list[str]:
@@ -174,7 +174,7 @@ def test_inside_follows_symbolic_links(tmp_path):
 def test_reserved_files_are_filled_through_their_descriptor_or_removed(tmp_path):
     import os
 
-    from chachong.fsio import AtomicFiles, write_all
+    from chachong.runtime.fsio import AtomicFiles, write_all
 
     (tmp_path / "b.json").write_bytes(b"old")
     with AtomicFiles() as batch:

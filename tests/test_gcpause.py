@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from chachong.gcpause import freeze_now, frozen_gc
+from chachong.runtime.gcpause import freeze_now, frozen_gc
 
 
 def test_frozen_gc_restores_thresholds_and_unfreezes_only_what_it_froze():

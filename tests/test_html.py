@@ -17,13 +17,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.cli import main
 from chachong.config import AuditConfig
 from chachong.model import Document, DocumentPair, Paragraph, ParagraphPair
 from chachong.report.html import char_diff, histogram_svg, pack, render, script_json, seriate
 from chachong.report.json import report_dict
-from chachong.result import AuditResult, DocumentStats
+from chachong.model import DocumentStats
+from chachong.result import AuditResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser  # noqa: E402  (the report tests' corpus and browser driver)

@@ -12,7 +12,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from chachong.config import ConfigError
-from chachong.ingest import SUPPORTED, IngestError, Limits, detect_encoding, read_source, read_sources
+from chachong.ingest.read import SUPPORTED, IngestError, Limits, detect_encoding, read_source, read_sources
 from chachong.model import Skipped, Source
 
 SIMPLIFIED = (

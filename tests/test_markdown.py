@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.cli import main
 from chachong.report.json import report_dict
 from chachong.report.markdown import md_escape, render

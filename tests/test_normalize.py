@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong.normalize import MASK, canonicalize
+from chachong.text.normalize import MASK, canonicalize
 
 
 def test_full_width_and_case_fold():

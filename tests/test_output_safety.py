@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from chachong import fsio
-from chachong.audit import audit
+from chachong.runtime import fsio
+from chachong.api import audit
 from chachong.cli import main
 from chachong.report.writer import ReportError, write_report
-from chachong.split_files import SplitError, split_to_folder
+from chachong.report.split_files import SplitError, split_to_folder
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for badfiles
 import badfiles as bf

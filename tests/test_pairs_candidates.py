@@ -8,10 +8,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chachong import lsh, pairs
-from chachong.audit import documents_from_sources
+from chachong.stages import lsh
+
+from chachong.stages import candidates as pairs
+from chachong.stages.load import documents_from_sources
 from chachong.config import AuditConfig
-from chachong.corpus import prepare
+from chachong.stages.prepare import prepare
 from chachong.model import Source
 
 _POOL = [
@@ -52,7 +54,7 @@ def test_lsh_candidates_are_the_pairs_sharing_a_band(n, bands, rows, seed):
     rng = np.random.default_rng(seed)
     # few distinct values: many rows share bands
     sig = rng.integers(0, 3, size=(n, bands * rows)).astype(np.uint32)
-    keys = [lsh._band_keys(sig, b, rows) for b in range(bands)]
+    keys = [lsh.band_key(sig, b, rows) for b in range(bands)]
     expected = [[i, j] for i, j in itertools.combinations(range(n), 2) if any(k[i] == k[j] for k in keys)]
     for threads in (1, 2):
         assert lsh.candidates(sig, bands, rows, threads=threads).tolist() == expected
@@ -72,7 +74,7 @@ def _fingerprint_reference(corpus, eligible, min_share):
     for a, b in itertools.combinations(sorted(sets), 2):
         if corpus.par_doc[a] == corpus.par_doc[b]:
             continue
-        shared = sum(1 for x in sets[a] & sets[b] if 2 <= df[x] <= pairs._FP_MAX_DF)
+        shared = sum(1 for x in sets[a] & sets[b] if 2 <= df[x] <= pairs.FP_MAX_DF)
         if shared >= 2 and shared / max(min(len(sets[a]), len(sets[b])), 1) >= min_share:
             out.append([a, b])
     return out

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong import phrases as phrases_module
+from chachong.stages import phrases as phrases_module
 from chachong.cli import main
 from chachong.config import AuditConfig, ConfigError
 from chachong.model import DocumentPair
-from chachong.phrases import (
+from chachong.stages.phrases import (
     independent_groups,
     merge,
     mine_phrases,
@@ -236,7 +236,7 @@ def test_independent_groups_follow_copies_only():
 
 @pytest.fixture(scope="module")
 def example_result():
-    from chachong.audit import audit
+    from chachong.api import audit
 
     return audit([EXAMPLE])
 
@@ -270,7 +270,7 @@ def test_example_stock_shares(example_result):
 
 
 def test_report_limit_lists_fewer_but_counts_all(example_result):
-    from chachong.audit import audit
+    from chachong.api import audit
 
     short = audit([EXAMPLE], AuditConfig(phrase_report_limit=3))
     assert short.stock_phrase_records == example_result.stock_phrase_records[:3]
@@ -281,7 +281,7 @@ def test_report_limit_lists_fewer_but_counts_all(example_result):
 
 
 def test_example_report_is_deterministic(example_result):
-    from chachong.audit import audit
+    from chachong.api import audit
 
     again = audit([EXAMPLE])
     assert json.dumps(again.stock_phrase_records, ensure_ascii=False) == json.dumps(example_result.stock_phrase_records,
@@ -378,7 +378,7 @@ def test_seed_top_50_holds_no_fragment(seed_result):
 
 @pytest.mark.corpus
 def test_city_reports_top_phrases(gwr_path):
-    from chachong.audit import load_documents
+    from chachong.stages.load import load_documents
 
     docs, _, _ = load_documents([gwr_path], AuditConfig())
     first_of: dict[str, int] = {}

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong import phrases as phrases_module
-from chachong.audit import audit
+from chachong.stages import phrases as phrases_module
+from chachong.api import audit
 from chachong.config import AuditConfig
-from chachong.phrases import Phrase, coverage, independent_groups, merge, mine_phrases
+from chachong.stages.phrases import Phrase, coverage, independent_groups, merge, mine_phrases
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 WORDS = ["发展", "改革", "推进", "工作", "落实", "责任", "群众", "服务", "建设", "提升", "质量", "安全"]
@@ -106,7 +106,7 @@ def test_coverage_merges_like_merge(per_phrase):
 @given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12)), max_size=8), st.integers(-5, 70), st.integers(-5, 70))
 @settings(max_examples=300, deadline=None)
 def test_overlap_counts_the_clipped_lengths(pieces, start, end):
-    from chachong.phrases import overlap
+    from chachong.stages.phrases import overlap
 
     intervals = merge([(s, s + n) for s, n in pieces])
     want = sum(max(0, min(e, end) - max(s, start)) for s, e in intervals if s < end and e > start)

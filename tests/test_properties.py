@@ -13,13 +13,14 @@ import numpy as np
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from chachong.align import align
-from chachong.audit import audit, documents_from_sources
+from chachong.stages.align import align
+from chachong.api import audit
+from chachong.stages.load import documents_from_sources
 from chachong.config import AuditConfig
 from chachong.model import Source
-from chachong.normalize import MASK, canonicalize
-from chachong.shingle import segment_kgrams, shingle_hash, shingle_hashes
-from chachong.signature import signature_of, signatures
+from chachong.text.normalize import MASK, canonicalize
+from chachong.text.shingle import segment_kgrams, shingle_hash, shingle_hashes
+from chachong.stages.sign import signature_of, signatures
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -266,7 +267,7 @@ def test_pairs_across_owners_is_the_filtered_all_pairs(rows):
     """lsh.pairs_across equals every pair with an equal key and different owners, made directly."""
     import numpy as np
 
-    from chachong.lsh import pairs_across
+    from chachong.stages.lsh import pairs_across
 
     items = np.arange(len(rows), dtype=np.int64) * 3 + 5
     keys = np.array([k for k, _ in rows], dtype=np.int64)
@@ -280,10 +281,10 @@ def test_pairs_across_owners_is_the_filtered_all_pairs(rows):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(-5, 40), max_size=60), st.lists(st.integers(-5, 40), max_size=30))
 def test_sorting_set_operations_equal_numpys(a, b):
-    """chachong.arrays.unique/setdiff (sorting, for numpy 2.3+'s slow hash path) equal np.unique/np.setdiff1d."""
+    """chachong.runtime.arrays.unique/setdiff (sorting, for numpy 2.3+'s slow hash path) equal np.unique/np.setdiff1d."""
     import numpy as np
 
-    from chachong.arrays import setdiff, unique
+    from chachong.runtime.arrays import setdiff, unique
 
     x, y = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
     assert unique(x).tolist() == np.unique(x).tolist()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong.audit import audit
+from chachong.api import audit
 from chachong.report.json import dumps, report_bytes, report_dict
 from chachong.report.tables import TABLES, to_csv
 
@@ -142,7 +142,7 @@ def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monk
     import os
 
     import chachong.report.json as report_json
-    from chachong.background import available
+    from chachong.runtime.background import available
     from chachong.report import writer
 
     if not available():
@@ -186,7 +186,7 @@ def test_report_json_encoded_in_a_second_process_is_the_same_file(tmp_path, monk
 
 def test_a_failing_format_stops_the_json_process_and_leaves_the_old_report(tmp_path, monkeypatch):
     import chachong.report.tables as tables
-    from chachong.background import available
+    from chachong.runtime.background import available
     from chachong.report import writer
 
     if not available():

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 import chachong
-from chachong import passages as passages_module
+from chachong.stages import passages as passages_module
 from chachong.config import ConfigError
 
-audit_module = importlib.import_module("chachong.audit")  # the module, not the function chachong.audit
+audit_module = importlib.import_module("chachong.engine.local")  # the module, not the function chachong.engine.local
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compilation.txt"
 
 
@@ -48,9 +48,9 @@ def test_stricter_pairing_refilters_without_pairing_or_aligning_again(example, m
     example.rethreshold(threshold=0.95, containment=0.99)  # fills the cache for these settings
     monkeypatch.setattr(audit_module, "pair_candidates", fail)
     monkeypatch.setattr(audit_module, "mine_phrases", fail, raising=False)
-    monkeypatch.setattr("chachong.phrases.mine_phrases", fail)
+    monkeypatch.setattr("chachong.stages.phrases.mine_phrases", fail)
     monkeypatch.setattr(audit_module, "find_boilerplate", fail, raising=False)
-    monkeypatch.setattr("chachong.boilerplate.find_boilerplate", fail)
+    monkeypatch.setattr("chachong.stages.boilerplate.find_boilerplate", fail)
     strict = example.rethreshold(threshold=0.95, containment=0.99)
     assert len(strict.paragraph_pair_records) <= len(example.paragraph_pair_records)
     assert {(p.a, p.b) for p in strict.paragraph_pair_records} <= {(p.a, p.b) for p in example.paragraph_pair_records}

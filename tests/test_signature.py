@@ -4,11 +4,11 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chachong.lsh import candidate_probability, candidates, choose_bands
-from chachong.normalize import canonicalize, codepoints
-from chachong.shingle import segment_kgrams, shingle_hash, shingle_hashes, shingle_strings
-from chachong.signature import signatures
-from chachong.verify import similarity
+from chachong.stages.lsh import candidate_probability, candidates, choose_bands
+from chachong.text.normalize import canonicalize, codepoints
+from chachong.text.shingle import segment_kgrams, shingle_hash, shingle_hashes, shingle_strings
+from chachong.stages.sign import signatures
+from chachong.stages.verify import similarity
 
 TEXTS = [
     "根据上级文件要求，我局高度重视，认真组织开展了相关工作，现将有关情况总结如下。",
@@ -76,9 +76,9 @@ def test_lsh_finds_similar_and_exact_verification():
 def test_huge_segments_among_short_ones_sign_like_one_at_a_time(threads, monkeypatch):
     # a segment longer than a block (a whole document on one line) is signed a few permutations
     # per call, so the temporary stays one block's size; the signatures are the definition's
-    import chachong.signature as signature_module
+    import chachong.stages.sign as signature_module
 
-    from chachong.signature import fmix32, permutations
+    from chachong.stages.sign import fmix32, permutations
 
     monkeypatch.setattr(signature_module, "_CHUNK", 1 << 10)
     rng = np.random.default_rng(5)

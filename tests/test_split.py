@@ -1,7 +1,7 @@
 import pytest
 
 from chachong.model import Source
-from chachong.split import build_documents, find_toc, paragraph_bounds, split_source
+from chachong.stages.segment import build_documents, find_toc, paragraph_bounds, split_source
 
 BODY_A = "第一段内容，介绍了本单位全年工作的总体情况和主要成效，内容较为详细。\n一、主要工作\n（一）加强组织领导。成立专项工作领导小组，明确责任分工。"
 BODY_B = "今年以来，我们坚持问题导向，扎实推进各项重点任务落实。\n二、存在问题\n个别单位重视不够，工作进展不平衡。"
@@ -91,8 +91,8 @@ def test_headings_of_equal_length_are_not_wrapping():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import chachong.split as split_module  # noqa: E402
-from chachong.split import paragraphs_many  # noqa: E402
+import chachong.stages.segment as split_module  # noqa: E402
+from chachong.stages.segment import paragraphs_many  # noqa: E402
 
 # white space of every kind (ideographic space, NBSP, \x85, \u2028, \r, \x1c), wide and narrow
 # characters, characters above the BMP (wide and narrow), U+FFFF, closing punctuation
@@ -127,7 +127,7 @@ def test_paragraphs_many_equals_paragraph_bounds(items, batch):
 
 
 def test_large_input_takes_the_batch_path_with_the_same_paragraphs():
-    from chachong.split import Piece
+    from chachong.stages.segment import Piece
 
     wrapped = _wrapped(20, "这是一个很长的段落，被固定宽度折行了，每一行的长度都差不多相同，直到句号才算结束。" * 4)
     texts = [f"  第{i}段内容。\n\n\u3000\u3000第二段 \n" * 40 for i in range(100)] + [wrapped, "一\n二\n三"]

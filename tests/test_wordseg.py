@@ -11,7 +11,7 @@ def test_jieba_cache_goes_to_a_private_directory(tmp_path):
     planted = tmp_path / "tmp"
     planted.mkdir()
     (planted / "jieba.cache").write_bytes(b"\x00not marshal data")  # what another user could plant
-    code = ("from chachong.wordseg import jieba; j = jieba(); print(j.lcut('学习贯彻党的二十大精神')); "
+    code = ("from chachong.text.wordseg import jieba; j = jieba(); print(j.lcut('学习贯彻党的二十大精神')); "
             "print(j.dt.tmp_dir)")
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "TMPDIR": str(planted)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
@@ -27,7 +27,7 @@ def test_a_directory_others_can_write_is_not_used(tmp_path):
     cache_home = tmp_path / "cache"
     (cache_home / "chachong").mkdir(parents=True)
     (cache_home / "chachong").chmod(0o777)
-    code = "from chachong.wordseg import jieba; print(jieba().dt.tmp_dir)"
+    code = "from chachong.text.wordseg import jieba; print(jieba().dt.tmp_dir)"
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     where = out.stdout.strip()

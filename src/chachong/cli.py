@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from chachong import __version__
+from chachong.version import __version__
 from chachong.config import AuditConfig, ConfigError, load_pyproject_settings
 
 # option name -> (click type, help); each maps to the AuditConfig field of the same name
@@ -118,8 +118,8 @@ def main() -> None:
 def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | None, top: int, engine: str,
           scheduler: str | None, **kwargs: Any) -> None:
     """Audit files or folders (a compilation, or one document per file) and write reports."""
-    from chachong.audit import audit as run_audit
-    from chachong.gcpause import frozen_gc
+    from chachong.api import audit as run_audit
+    from chachong.runtime.gcpause import frozen_gc
     from chachong.report.writer import ReportError, parse_formats
 
     config = build_config(_settings_from(kwargs))
@@ -196,7 +196,7 @@ def summary(result, top: int = 10) -> str:
               help="Refuse a file larger than this many MiB.")
 def split(compilation: str, out_dir: Path, encoding: str | None, mode: str, max_file_mb: int) -> None:
     """Split a compilation into one file per document (title line, blank line, text)."""
-    from chachong.split_files import SplitError, split_to_folder
+    from chachong.report.split_files import SplitError, split_to_folder
 
     try:
         written, warnings = split_to_folder(compilation, out_dir, encoding=encoding, mode=mode,
@@ -262,8 +262,8 @@ def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, again
 
     Exit codes: 0 every document passed, 1 a limit was crossed, 2 usage or input error.
     """
-    from chachong.check import CheckError, Limits
-    from chachong.check import check as run_check
+    from chachong.index.check import CheckError, Limits
+    from chachong.index.check import check as run_check
 
     settings = _explicit_settings(kwargs)
     fails = () if "none" in fail_on else (tuple(fail_on) if fail_on else ("identical",))
@@ -283,7 +283,7 @@ def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, again
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     if output:
-        from chachong.fsio import atomic_write_text
+        from chachong.runtime.fsio import atomic_write_text
 
         try:
             atomic_write_text(output, result.render(fmt))
@@ -315,7 +315,7 @@ def _added_line(uri: str, added: Any) -> str:
 @settings_options
 def index_build(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
     """Create the index at URI from PATHS (replacing a whole existing index)."""
-    from chachong.index import Index, IndexStoreError
+    from chachong.index.index import Index, IndexStoreError
 
     try:
         added = Index.build(uri, list(paths), settings=_explicit_settings(kwargs))
@@ -332,7 +332,7 @@ def index_build(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
 @settings_options
 def index_add(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
     """Add documents to the index at URI (created when absent); a known path is replaced."""
-    from chachong.index import Index, IndexStoreError
+    from chachong.index.index import Index, IndexStoreError
 
     try:
         with Index.open(uri, create=True, settings=_explicit_settings(kwargs)) as idx:
@@ -349,7 +349,7 @@ def index_add(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
 @click.argument("names", nargs=-1, required=True)
 def index_remove(uri: str, names: tuple[str, ...]) -> None:
     """Remove documents (by key, or every document of a path) from the index at URI."""
-    from chachong.index import Index, IndexStoreError
+    from chachong.index.index import Index, IndexStoreError
 
     try:
         with Index.open(uri) as idx:
@@ -370,7 +370,7 @@ def index_info(ctx: click.Context, uri: str, list_documents: bool, verify: bool,
     """Settings and size of the index at URI."""
     import json
 
-    from chachong.index import Index, IndexStoreError
+    from chachong.index.index import Index, IndexStoreError
 
     try:
         with Index.open(uri) as idx:
@@ -412,7 +412,7 @@ def phrases(paths: tuple[str, ...], top: int, as_json: bool, **kwargs: Any) -> N
     """Stock phrases (套话) of files or folders: formulas many independent documents write."""
     import json
 
-    from chachong.audit import audit as run_audit
+    from chachong.api import audit as run_audit
 
     config = build_config(_settings_from(kwargs))
     if top <= 0 or top > config.phrase_report_limit > 0:

@@ -52,7 +52,7 @@ class AuditConfig:
             contributes several shingles.
         num_perm / seed / scheme: datasketch 2.x MinHash parameters; signatures are
             bit-identical to ``datasketch.MinHash(num_perm, seed, scheme=scheme,
-            hashfunc=chachong.shingle.shingle_hash)``. 128 permutations estimate Jaccard to
+            hashfunc=chachong.text.shingle.shingle_hash)``. 128 permutations estimate Jaccard to
             about ±0.04, enough for candidate generation since every pair is verified.
         bands / rows: LSH banding; ``None`` chooses them from ``threshold`` so that a pair at
             the threshold is a candidate with probability >= 0.995.

@@ -8,6 +8,7 @@ file, so a finding can be located in the original file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,22 @@ class Cluster:
     id: str  # "c001"
     source: str  # earliest member paragraph id (presumed source)
     members: tuple[str, ...]
+
+
+@dataclass
+class DocumentStats:
+    """Per-document metrics (design.md §4 ``documents``)."""
+
+    copied_chars: int = 0
+    copy_ratio: float = 0.0
+    copy_ratio_excluding_stock: float = 0.0
+    stock_ratio: float = 0.0
+    top_source: dict[str, Any] | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    placeholders: int = 0
+    # copied intervals of the document text, per source document id: [(start, end), ...]
+    copied: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # intervals of the document text covered by stock phrasing (phrases, stock paragraphs)
+    stock: list[tuple[int, int]] = field(default_factory=list)
+    # boilerplate and placeholders in the document text: (start, end, kind)
+    boilerplate: list[tuple[int, int, str]] = field(default_factory=list)

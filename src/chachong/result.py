@@ -6,26 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chachong.config import AuditConfig
-from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped
-
-
-@dataclass
-class DocumentStats:
-    """Per-document metrics (design.md §4 ``documents``)."""
-
-    copied_chars: int = 0
-    copy_ratio: float = 0.0
-    copy_ratio_excluding_stock: float = 0.0
-    stock_ratio: float = 0.0
-    top_source: dict[str, Any] | None = None
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    placeholders: int = 0
-    # copied intervals of the document text, per source document id: [(start, end), ...]
-    copied: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    # intervals of the document text covered by stock phrasing (phrases, stock paragraphs)
-    stock: list[tuple[int, int]] = field(default_factory=list)
-    # boilerplate and placeholders in the document text: (start, end, kind)
-    boilerplate: list[tuple[int, int, str]] = field(default_factory=list)
+from chachong.model import Cluster, Document, DocumentPair, DocumentStats, ParagraphPair, Skipped
 
 
 @dataclass
@@ -33,7 +14,7 @@ class AuditResult:
     """Everything an audit found.
 
     For notebooks the plain names are pandas DataFrames with the columns listed in
-    :mod:`chachong.frames`: ``documents``, ``paragraphs``, ``paragraph_pairs``,
+    :mod:`chachong.report.frames`: ``documents``, ``paragraphs``, ``paragraph_pairs``,
     ``document_pairs``, ``clusters``, ``passages``, ``stock_phrases``, ``boilerplate`` (and
     ``skipped_df``). They are built from the same dict ``report.json`` is written from. The
     records behind them (``document_records``, ``paragraph_pair_records`` ...) are what the
@@ -52,16 +33,16 @@ class AuditResult:
     stock_phrase_records: list[dict[str, Any]] = field(default_factory=list)
     boilerplate_records: list[dict[str, Any]] = field(default_factory=list)
     stock_paragraphs: list[dict[str, Any]] = field(default_factory=list)
-    passage_records: list[Any] = field(default_factory=list)  # chachong.passages.Passage, copied passages
+    passage_records: list[Any] = field(default_factory=list)  # chachong.stages.passages.Passage, copied passages
     corpus: Any = field(default=None, repr=False)  # the prepared Corpus, for re-thresholding
-    cache: Any = field(default=None, repr=False)  # chachong.stagecache.StageCache, for re-thresholding
+    cache: Any = field(default=None, repr=False)  # chachong.runtime.stagecache.StageCache, for re-thresholding
 
-    # ---- DataFrames (pandas imported on first use; see chachong.frames for the columns) ----
+    # ---- DataFrames (pandas imported on first use; see chachong.report.frames for the columns) ----
 
     def _frame(self, name: str):
         cache = self.__dict__.setdefault("_frames", {})
         if name not in cache:
-            from chachong import frames
+            from chachong.report import frames
 
             report = self.to_dict()
             builders = {
@@ -120,7 +101,7 @@ class AuditResult:
 
     def similarity_matrix(self, metric: str = "copy"):
         """Documents x documents DataFrame: ``copy`` (a_in_b, row in column) or ``jaccard``."""
-        from chachong.frames import similarity_matrix
+        from chachong.report.frames import similarity_matrix
 
         return similarity_matrix(self.to_dict(), metric)
 
@@ -131,7 +112,7 @@ class AuditResult:
         min_paragraph_chars, document_threshold, stock_min_documents, min_span, bands/rows, and
         phrase settings); changing any of ``config.signature_key()`` needs a new ``audit``.
         """
-        from chachong.audit import audit_corpus
+        from chachong.engine.local import audit_corpus
         from chachong.config import ConfigError
 
         if self.corpus is None:

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from chachong.gcpause import paused_gc
+from chachong.runtime.gcpause import paused_gc
 from chachong.result import AuditResult
 
 SCHEMA = "chachong.audit/1"
@@ -61,8 +61,8 @@ FORMULAS = {
 
 
 def _formulas() -> dict[str, str]:
-    from chachong.align import MAX_GAP, SEED_K
-    from chachong.passages import FP_K, MAX_OCCURRENCES
+    from chachong.stages.align import MAX_GAP, SEED_K
+    from chachong.stages.passages import FP_K, MAX_OCCURRENCES
 
     return {k: v.format(seed_k=SEED_K, max_gap=MAX_GAP, fp_k=FP_K, max_occ=MAX_OCCURRENCES)
             for k, v in FORMULAS.items()}
@@ -190,7 +190,7 @@ def _paragraphs_rendered(result: AuditResult) -> Rendered:
 
 
 def _report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
-    from chachong import __version__
+    from chachong.version import __version__
 
     docs = result.document_records
     owners = _span_passages(result)

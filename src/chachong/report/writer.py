@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from chachong.fsio import AtomicFiles, write_all, write_fix
+from chachong.runtime.fsio import AtomicFiles, write_all, write_fix
 from chachong.result import AuditResult
 
 FORMATS = ("html", "json", "csv", "md")
@@ -74,7 +74,7 @@ _FORK_MIN_CHARS = 2_000_000  # corpus characters from which report.json is encod
 def _json_elsewhere_wanted(result: AuditResult, fmts: tuple[str, ...]) -> bool:
     """Whether report.json is encoded in a second process: a large corpus written in more formats than JSON
     (encoding the 130 MB of a 600 000-paragraph corpus's report takes as long as its CSV tables)."""
-    from chachong.background import available, cores
+    from chachong.runtime.background import available, cores
 
     corpus = getattr(result, "corpus", None)
     return ("json" in fmts and len(fmts) >= 2 and corpus is not None and corpus.cps.size >= _FORK_MIN_CHARS
@@ -85,7 +85,7 @@ def _json_elsewhere(report: dict, fd: int) -> Any:
     """A forked process (a Background job) that encodes report.json from ``report`` and writes it
     to the reserved file ``fd`` while this one renders the other formats; None when it cannot
     fork. Its answer is True once the bytes are written."""
-    from chachong.background import Background
+    from chachong.runtime.background import Background
     from chachong.report import json as report_json
 
     def encode() -> bool:
@@ -99,7 +99,7 @@ def _json_elsewhere(report: dict, fd: int) -> Any:
 
 
 def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) -> list[Path]:
-    from chachong.background import BackgroundError
+    from chachong.runtime.background import BackgroundError
     from chachong.report import json as report_json
     from chachong.report.tables import TABLES, to_csv
 

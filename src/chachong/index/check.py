@@ -2,8 +2,8 @@
 
 ``check(new, index=URI)`` (or ``against=[paths]``) reads the new documents, draws the
 reference documents that may share text with them from the index (:meth:`Index.candidates`),
-and runs the audit's own pairing and alignment (:func:`chachong.pairs.find_pairs`,
-:func:`chachong.audit.assemble`) on that small corpus, so a document's copy ratio is the one
+and runs the audit's own pairing and alignment (:func:`chachong.stages.candidates.find_pairs`,
+:func:`chachong.engine.local.assemble`) on that small corpus, so a document's copy ratio is the one
 ``chachong audit`` reports for it among the same documents. New documents are checked against
 each other too. Each new document then passes or fails the :class:`Limits`.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from chachong.config import AuditConfig, ConfigError
-from chachong.index import Index, IndexStoreError, document_keys
+from chachong.index.index import Index, IndexStoreError, document_keys
 from chachong.model import Document, Paragraph
 
 BASELINE_SCHEMA = "chachong.baseline/1"
@@ -217,7 +217,7 @@ class CheckResult:
                 + f" ({self.compared} of {self.references} reference documents compared; {self.limits.describe()})")
 
     def to_dict(self) -> dict[str, Any]:
-        from chachong import __version__
+        from chachong.version import __version__
 
         return {
             "schema": SCHEMA,
@@ -258,7 +258,7 @@ def _read(paths: Sequence[str | os.PathLike[str]] | Sequence[Document], config: 
     if items and all(isinstance(x, Document) for x in items):
         docs = list(items)  # type: ignore[arg-type]
         return docs, document_keys([d.source for d in docs]), []
-    from chachong.audit import load_documents
+    from chachong.stages.load import load_documents
 
     docs, skipped, warnings = load_documents([os.fspath(p) for p in items], config)  # type: ignore[arg-type]
     if skipped:
@@ -273,7 +273,7 @@ def _read(paths: Sequence[str | os.PathLike[str]] | Sequence[Document], config: 
 
 def _renumber(docs: Sequence[Document]) -> list[Document]:
     """Documents with ids ``d01``... in this order (the ids the pipeline reports with)."""
-    from chachong.split import document_id
+    from chachong.stages.segment import document_id
 
     out = []
     for i, d in enumerate(docs):
@@ -341,7 +341,7 @@ def check(
         new_docs, new_keys, warnings = _read(new, cfg, "new")
         say("candidates")
         if idx is not None:
-            from chachong.corpus import prepare
+            from chachong.stages.prepare import prepare
 
             candidates = idx.candidates(prepare(new_docs, cfg), range(len(new_docs)))
             refs = [(k, d) for k, d in idx.fetch(candidates) if k not in new_keys]
@@ -359,7 +359,7 @@ def check(
             _judge(d, limits, accepted)
         out = CheckResult(result, limits, cfg, reference, total, len(refs), warnings=warnings)
         if write_baseline is not None:
-            from chachong.fsio import atomic_write_text
+            from chachong.runtime.fsio import atomic_write_text
 
             try:
                 atomic_write_text(write_baseline, baseline_text(accepted))
@@ -385,9 +385,10 @@ def check(
 def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, Document]], cfg: AuditConfig,
            total: int, say: Progress) -> list[DocumentCheck]:
     """Run the audit's pairing and alignment on references + new documents; one DocumentCheck per new one."""
-    from chachong.audit import assemble, stock_threshold
-    from chachong.corpus import prepare
-    from chachong.pairs import find_pairs
+    from chachong.engine.local import assemble
+    from chachong.stages.cluster import stock_threshold
+    from chachong.stages.prepare import prepare
+    from chachong.stages.candidates import find_pairs
 
     # references first: they are the earlier documents, so clusters name them as sources
     docs = _renumber([d for _, d in refs] + new_docs)

@@ -45,9 +45,9 @@ from typing import Any
 
 import numpy as np
 
-from chachong.arrays import unique
+from chachong.runtime.arrays import unique
 from chachong.config import AuditConfig
-from chachong.normalize import MASK, canonicalize_array, codepoints
+from chachong.text.normalize import MASK, canonicalize_array, codepoints
 
 _BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash is a bijection per step
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
@@ -438,7 +438,7 @@ def _text_of(cps: np.ndarray, a: int, b: int) -> str:
 
 
 def _jieba():
-    from chachong.wordseg import jieba
+    from chachong.text.wordseg import jieba
 
     return jieba()
 
@@ -735,7 +735,7 @@ def mine_phrases(
     that are not content (boilerplate) and never part of a phrase. ``stats``, when given, is
     filled with counts of the work done (characters, window characters, characters jieba
     read, candidates, phrases), for benchmarks. ``corpus``, the prepared corpus of the same
-    texts (:func:`chachong.corpus.prepare`), lends its canonical text instead of normalising
+    texts (:func:`chachong.stages.prepare.prepare`), lends its canonical text instead of normalising
     the texts again; the result is the same.
 
     >>> lead = ["今年我们", "全年坚持", "我局深入", "镇里认真"]

@@ -120,7 +120,7 @@ def codepoints(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _runs(flag: np.ndarray, cut: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def flag_runs(flag: np.ndarray, cut: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Start and end indices of runs of True in a boolean array; a run also ends before each
     index where ``cut`` is True (the start of another text)."""
     if not flag.size:
@@ -173,7 +173,7 @@ def canonicalize_array(
         is_x = out == _PLACEHOLDER_X
         if is_x.any():
             latin = ((out >= ord("a")) & (out <= ord("z"))) & ~is_x
-            rs, re_ = _runs(is_x, cut)
+            rs, re_ = flag_runs(is_x, cut)
             before = np.where(rs > 0, latin[np.maximum(rs - 1, 0)], False)
             after = np.where(re_ < out.size, latin[np.minimum(re_, out.size - 1)], False)
             if cut is not None:
@@ -185,7 +185,7 @@ def canonicalize_array(
         for sym, min_run in ((_MOU, 2),) + tuple((c, 2) for c in _CIRCLES):
             flag = out == sym
             if flag.any():
-                rs, re_ = _runs(flag, cut)
+                rs, re_ = flag_runs(flag, cut)
                 long_ = re_ - rs >= min_run
                 _fill(masked, rs[long_], re_[long_])
     # lone ○ that are not placeholders stay as they are: they are rare symbols

@@ -1,7 +1,7 @@
 """The batch audit on Dask distributed: the local pipeline's stages as tasks over partitions.
 
 ``audit_dask(paths, config, scheduler="tcp://host:8786")`` gives the same :class:`AuditResult`
-(and so the same ``report.json``, byte for byte) as :func:`chachong.audit.audit`; it only
+(and so the same ``report.json``, byte for byte) as :func:`chachong.engine.local.audit`; it only
 changes *where* the work runs. Dask is imported by this module alone, so the local engine
 never loads it.
 
@@ -9,15 +9,15 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
 
 1. **read**: one task lists each given path (``ingest``), one task per file reads and splits it
    (``audit.load_documents``); ids are renumbered to their global order.
-2. **sign**: one task per partition runs :func:`chachong.corpus.prepare` on its documents. The
+2. **sign**: one task per partition runs :func:`chachong.stages.prepare.prepare` on its documents. The
    prepared arrays (canonical code points, shingle sets, signatures) stay on that worker for
    the whole audit; only rows of numbers and the payloads of candidate pairs leave it.
 3. **pair**: every partition emits rows ``(band, key, paragraph, hash, document)``: one per
-   eligible paragraph and LSH band (:func:`chachong.lsh._band_keys`), one per distinct
+   eligible paragraph and LSH band (:func:`chachong.stages.lsh.band_key`), one per distinct
    canonical text (groups of identical paragraphs) and one per sampled shingle fingerprint.
    One ``dask.dataframe`` shuffle on ``key`` brings each bucket to one task, which emits the
    identical pairs, the LSH pairs of group representatives and the fingerprint pairs, as
-   :func:`chachong.pairs.find_pairs` does per bucket (never a gather of the signatures).
+   :func:`chachong.stages.candidates.find_pairs` does per bucket (never a gather of the signatures).
    Candidates are then *routed*: a range shuffle (``set_index`` with the partitions' paragraph
    bounds as divisions) sends each to the partition owning paragraph ``a``, which attaches
    what the next step needs of a, then to the owner of ``b``. Round one attaches signatures and
@@ -28,12 +28,12 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    MinHash estimate on document signatures, then exact Jaccards on document shingle sets for
    the few pairs near ``document_threshold``, as ``audit._document_groups``); the union-find,
    the stock-paragraph rule and the clusters run on the client (:func:`stock_plan`).
-5. **align**: each partition's winnowed fingerprints (:func:`chachong.passages.fingerprints` on
+5. **align**: each partition's winnowed fingerprints (:func:`chachong.stages.passages.fingerprints` on
    the partition plus the neighbouring documents' edges, so windows across partition edges are
    the local engine's) are shuffled on their hash; stock and too frequent (common) fingerprints
    drop out and the others pair their occurrences. The occurrence pairs are routed to the owners
    of both documents, which attach the few characters around each occurrence: exact extents
-   (``passages._sides``), the characters of the match outside common k-grams
+   (``passages.match_sides``), the characters of the match outside common k-grams
    (``passages.free_chars``, with the common hashes gathered from the shuffle's reduce tasks)
    and :func:`seed_evidence` give the seed hits. Every document pair to
    align (with kept paragraph pairs, seed hits, near-duplicate or identical) is then routed to
@@ -41,7 +41,7 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    partition aligns its pairs on a corpus of just the documents it needs (:func:`align_pairs`,
    ``audit._short_twins``, ``_paragraph_pairs``, ``_document_stats``).
 6. **documents**: the client merges the per-pair results (passage numbers, copy ratios per
-   document) and runs :func:`chachong.audit.annotate_stock` on the result.
+   document) and runs :func:`chachong.engine.local.annotate_stock` on the result.
 
 The client holds the documents' texts (the report contains them), the verified pair table
 and per-document results; never signatures or shingle sets. The pieces of ``find_pairs`` and
@@ -67,7 +67,10 @@ from typing import Any
 import numpy as np
 
 from chachong.config import AuditConfig, ConfigError
-from chachong.model import Cluster, Document, Paragraph, Skipped
+from chachong.runtime.arrays import equal_runs
+from chachong.stages.cluster import StockPlan, stock_plan
+from chachong.stages.docpairs import identical_documents
+from chachong.model import Document, Paragraph, Skipped
 
 Progress = Callable[[str], None]
 
@@ -137,7 +140,7 @@ class _Part:
     index: int
     doc0: int  # global index of the first document
     par0: int  # global index of the first paragraph
-    corpus: Any  # chachong.corpus.Corpus of the partition's documents (local indices)
+    corpus: Any  # chachong.stages.prepare.Corpus of the partition's documents (local indices)
     _digests: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _samples: np.ndarray | None = field(default=None, repr=False)
 
@@ -209,7 +212,7 @@ def _blob_arrays(series, dtype) -> tuple[np.ndarray, np.ndarray]:
 
 def _renumber(docs: Sequence[Document], first: int, total: int) -> list[Document]:
     """Documents built per file (ids from d1) -> their ids in the whole corpus."""
-    from chachong.split import document_id
+    from chachong.stages.segment import document_id
 
     out = []
     for i, d in enumerate(docs):
@@ -221,7 +224,7 @@ def _renumber(docs: Sequence[Document], first: int, total: int) -> list[Document
 
 def _list_input(given: Any, encoding: str | None) -> tuple[list[tuple[str, str]], list[Skipped]]:
     """The files one given path stands for, as read_sources lists them: (file, real path) and skips."""
-    from chachong import ingest
+    from chachong.ingest import read as ingest
 
     try:
         fs_given = ingest._fs_path(given)
@@ -237,7 +240,7 @@ def _list_input(given: Any, encoding: str | None) -> tuple[list[tuple[str, str]]
 
 def _read_file(path: str, config: AuditConfig) -> tuple[list[Document], list[Skipped], list[str]]:
     """One file read and split exactly as the local engine does (ids from d1; renumbered later)."""
-    from chachong.audit import load_documents
+    from chachong.stages.load import load_documents
 
     return load_documents([path], config)
 
@@ -252,7 +255,7 @@ def _paragraph_counts(read: tuple[list[Document], list, list]) -> list[int]:
 
 def _make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config: AuditConfig) -> _Part:
     """Renumber and prepare documents ``pieces`` = [(docs or read result, lo, hi, first id)]."""
-    from chachong.corpus import prepare
+    from chachong.stages.prepare import prepare
 
     docs: list[Document] = []
     for src, lo, hi, first in pieces:
@@ -321,7 +324,7 @@ def _frame(cols: dict[str, np.ndarray], schema: dict[str, Any]):
 
 def _pair_rows(part: _Part, config: AuditConfig, bands: int, rows: int):
     """The rows of the pairing shuffle (see the module docstring) for one partition."""
-    from chachong.lsh import _band_keys
+    from chachong.stages.lsh import band_key
 
     c = part.corpus
     el = _eligible(c, config)
@@ -331,7 +334,7 @@ def _pair_rows(part: _Part, config: AuditConfig, bands: int, rows: int):
     out = [{"band": np.full(el.size, _TEXT_BAND), "key": h1, "x": gpar, "h": h2, "d": gdoc}]
     sig = c.signatures[el]
     for b in range(bands):
-        out.append({"band": np.full(el.size, b), "key": _band_keys(sig, b, rows), "x": gpar, "h": h1,
+        out.append({"band": np.full(el.size, b), "key": band_key(sig, b, rows), "x": gpar, "h": h1,
                     "d": np.zeros(el.size, np.int64)})
     fh, fp = _sampled(c, el)
     out.append({"band": np.full(fh.size, _FP_BAND), "key": fh.astype(np.uint64), "x": fp.astype(np.int64) + part.par0,
@@ -341,19 +344,6 @@ def _pair_rows(part: _Part, config: AuditConfig, bands: int, rows: int):
 
 _CANDIDATES = {"kind": np.int8, "x": np.int64, "y": np.int64, "z": np.int64}
 _IDENT, _MEMBER, _LSH_PAIR, _FP_PAIR = 0, 1, 2, 3
-
-
-def _runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and sizes of runs of equal rows in already sorted columns."""
-    n = cols[0].size
-    if not n:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    brk = np.zeros(n, dtype=bool)
-    brk[0] = True
-    for c in cols:
-        brk[1:] |= c[1:] != c[:-1]
-    starts = np.flatnonzero(brk)
-    return starts, np.diff(np.append(starts, n))
 
 
 def _repeated(keys: np.ndarray) -> np.ndarray:
@@ -371,8 +361,8 @@ def _repeated(keys: np.ndarray) -> np.ndarray:
 
 def _bucket_pairs(df):
     """One reduce partition of the pairing shuffle -> identical pairs, groups, LSH and fingerprint pairs."""
-    from chachong.lsh import pairs_in_groups
-    from chachong.pairs import _FP_MAX_DF
+    from chachong.stages.lsh import pairs_in_groups
+    from chachong.stages.candidates import FP_MAX_DF
 
     band, key, x, h, d = (df[c].to_numpy() for c in _PAIR_ROWS)
     m = _repeated(key)
@@ -383,7 +373,7 @@ def _bucket_pairs(df):
     tk, th, tx, td = key[m], h[m], x[m], d[m]
     o = np.lexsort((tx, th, tk))
     tk, th, tx, td = tk[o], th[o], tx[o], td[o]
-    starts, sizes = _runs(tk, th)
+    starts, sizes = equal_runs(tk, th)
     ident = pairs_in_groups(np.arange(tx.size), starts, sizes)
     if len(ident):
         ident = ident[td[ident[:, 0]] != td[ident[:, 1]]]
@@ -398,9 +388,9 @@ def _bucket_pairs(df):
     bb, bk, bx, bh = band[m], key[m], x[m], h[m]
     o = np.lexsort((bx, bh, bk, bb))
     bb, bk, bx, bh = bb[o], bk[o], bx[o], bh[o]
-    first, _ = _runs(bb, bk, bh)
+    first, _ = equal_runs(bb, bk, bh)
     bb, bk, bx = bb[first], bk[first], bx[first]
-    starts, sizes = _runs(bb, bk)
+    starts, sizes = equal_runs(bb, bk)
     p = pairs_in_groups(bx, starts, sizes)
     if len(p):
         out.append({"kind": np.full(len(p), _LSH_PAIR), "x": p[:, 0], "y": p[:, 1]})
@@ -409,8 +399,8 @@ def _bucket_pairs(df):
     fk, fx, fd = key[m], x[m], d[m]
     o = np.lexsort((fx, fk))
     fk, fx, fd = fk[o], fx[o], fd[o]
-    starts, sizes = _runs(fk)
-    ok = (sizes >= 2) & (sizes <= _FP_MAX_DF)
+    starts, sizes = equal_runs(fk)
+    ok = (sizes >= 2) & (sizes <= FP_MAX_DF)
     p = pairs_in_groups(np.arange(fx.size), starts[ok], sizes[ok])
     if len(p):
         p = p[fd[p[:, 0]] != fd[p[:, 1]]]
@@ -451,7 +441,7 @@ def _merged_requests(df) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     flag = df["flag"].to_numpy().astype(np.int8)
     o = np.lexsort((b, a))
     a, b, flag = a[o], b[o], flag[o]
-    starts, _ = _runs(a, b)
+    starts, _ = equal_runs(a, b)
     merged = np.bitwise_or.reduceat(flag, starts)
     fp_count = np.add.reduceat((flag & _FP) != 0, starts).astype(np.int64)
     return a[starts], b[starts], merged, fp_count
@@ -479,7 +469,7 @@ def _filter_at_b(df, part: _Part, config: AuditConfig):
     Returns the candidates to verify (flag ``_VERIFY``) and the LSH representative pairs that
     passed the estimate (flag ``_REP_PASSED``), which the client expands to their groups' members.
     """
-    from chachong.pairs import _ESTIMATE_SLACK
+    from chachong.stages.candidates import ESTIMATE_SLACK
 
     if df.empty:
         return _frame({}, _REQUEST)
@@ -493,7 +483,7 @@ def _filter_at_b(df, part: _Part, config: AuditConfig):
     # the MinHash estimate, on representatives, before the document filter: their groups'
     # other members may be in other documents
     est = (sig_a == c.signatures[local]).mean(axis=1)
-    passed = ((flag & _LSH) != 0) & (est >= config.threshold - _ESTIMATE_SLACK)
+    passed = ((flag & _LSH) != 0) & (est >= config.threshold - ESTIMATE_SLACK)
     fp_count = df["fp_count"].to_numpy()
     smaller = np.maximum(np.minimum(df["per_a"].to_numpy(), part.samples()[local]), 1)
     fp_ok = ((flag & _FP) != 0) & (fp_count >= 2) & (fp_count / smaller >= max(config.containment - 0.3, 0.1))
@@ -520,7 +510,7 @@ def _verify_attach_a(df, part: _Part):
 def _mini_corpus(config: AuditConfig, cps: tuple[np.ndarray, np.ndarray], sets: tuple[np.ndarray, np.ndarray],
                  docs: np.ndarray):
     """A Corpus of just the given paragraphs (CSR texts and sets; no documents, no signatures)."""
-    from chachong.corpus import Corpus
+    from chachong.stages.prepare import Corpus
 
     return Corpus(
         documents=[], config=config, cps=cps[0].astype(np.uint32),
@@ -540,25 +530,16 @@ def _interleave(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarra
     return _gather_csr(np.concatenate([x[0], y[0]]), starts, lens)
 
 
-def classify(corpus, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact verification of candidate pairs, as at the end of ``find_pairs``.
+def verify_kinds(corpus, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact verification of candidate pairs: ``verify.similarity`` and the pair rule ``candidates.classify``.
 
     Returns (jaccard, containment, kind code: 1 near-duplicate, 2 contained, -1 not reported).
     """
-    from chachong.pairs import _CONTAINED_SIZE_RATIO, run_coverage
-    from chachong.verify import similarity
+    from chachong.stages.candidates import classify
+    from chachong.stages.verify import similarity
 
-    cfg = corpus.config
     jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, cand)
-    sizes = np.diff(corpus.set_offsets)
-    sa, sb = sizes[cand[:, 0]], sizes[cand[:, 1]]
-    lopsided = np.maximum(sa, sb) >= _CONTAINED_SIZE_RATIO * np.minimum(sa, sb)
-    contained = (cont >= cfg.containment) & (lopsided | (jac < cfg.threshold))
-    near = (jac >= cfg.threshold) & ~contained
-    for i in np.flatnonzero(contained):
-        if run_coverage(corpus, int(cand[i, 0]), int(cand[i, 1])) < cfg.containment:
-            contained[i] = False
-            near[i] = jac[i] >= cfg.threshold
+    near, contained = classify(corpus, cand, jac, cont)
     kind = np.where(near, 1, np.where(contained, 2, -1)).astype(np.int8)
     return jac, cont, kind
 
@@ -575,7 +556,7 @@ def _verify_at_b(df, part: _Part, config: AuditConfig):
     mini = _mini_corpus(config, _interleave(_blob_arrays(df["cps_a"], np.uint32), part.texts(local)),
                         _interleave(_blob_arrays(df["set_a"], np.uint32), part.sets(local)), docs)
     pairs = np.stack([np.arange(0, 2 * len(b), 2), np.arange(1, 2 * len(b), 2)], axis=1)
-    jac, cont, kind = classify(mini, pairs)
+    jac, cont, kind = verify_kinds(mini, pairs)
     keep = kind >= 0
     return _frame({"kind": kind[keep], "a": a[keep], "b": b[keep], "jaccard": jac[keep],
                    "containment": cont[keep]}, _VERIFIED)
@@ -587,22 +568,20 @@ _DOC_WITH_A = {"db": np.int64, "da": np.int64}
 _DOC_JAC = {"da": np.int64, "db": np.int64, "jaccard": np.float64}
 
 
-def _document_signature(corpus, d: int) -> np.ndarray:
-    """Element-wise minimum of document d's paragraph signatures, as ``audit._estimated_jaccard`` takes it."""
-    p0 = int(corpus.par_first[d])
-    return np.minimum.reduce(corpus.signatures[p0:p0 + len(corpus.documents[d].paragraphs)], axis=0)
-
-
 def _doc_attach_a(df, part: _Part, what: str):
     """Document pairs at the owner of a: a's signature (``what="sig"``) or shingle set (``"set"``)."""
-    from chachong.audit import _document_set
+    from chachong.stages.docpairs import document_set, document_signatures
 
     if df.empty:
         return _meta_with_blobs(_DOC_WITH_A, ("x_a",))
     da = df.index.to_numpy().astype(np.int64)
     db = df["db"].to_numpy().astype(np.int64)
     out = _frame({"db": db, "da": da}, _DOC_WITH_A)
-    get = _document_signature if what == "sig" else _document_set
+    if what == "sig":
+        sigs = document_signatures(part.corpus, None)
+        get = lambda corpus, d: sigs[d]  # noqa: E731
+    else:
+        get = document_set
     cache: dict[int, bytes] = {}
     blobs = []
     for d in (da - part.doc0).tolist():
@@ -615,23 +594,22 @@ def _doc_attach_a(df, part: _Part, what: str):
 
 def _doc_jaccard_at_b(df, part: _Part, what: str, config: AuditConfig):
     """Document pairs at the owner of b: MinHash estimates kept near document_threshold, or exact Jaccards."""
-    from chachong.audit import _DOC_SLACK, _document_set, _exact_jaccard
+    from chachong.stages.docpairs import DOC_SLACK, document_set, document_signatures, exact_jaccard
 
     if df.empty:
         return _frame({}, _DOC_JAC)
     db = df.index.to_numpy().astype(np.int64)
     jac = np.empty(db.size)
     cache: dict[int, np.ndarray] = {}
+    sigs = document_signatures(part.corpus, None) if what == "sig" else None
     for i, (d, blob) in enumerate(zip((db - part.doc0).tolist(), df["x_a"])):
-        if what == "sig":
-            if d not in cache:
-                cache[d] = _document_signature(part.corpus, d)
-            jac[i] = float((np.frombuffer(blob, np.uint32) == cache[d]).mean())
+        if sigs is not None:
+            jac[i] = float((np.frombuffer(blob, np.uint32) == sigs[d]).mean())
         else:
             if d not in cache:
-                cache[d] = _document_set(part.corpus, d)
-            jac[i] = _exact_jaccard(np.frombuffer(blob, np.uint32), cache[d])
-    keep = jac >= config.document_threshold - _DOC_SLACK if what == "sig" else np.ones(db.size, bool)
+                cache[d] = document_set(part.corpus, d)
+            jac[i] = exact_jaccard(np.frombuffer(blob, np.uint32), cache[d])
+    keep = jac >= config.document_threshold - DOC_SLACK if what == "sig" else np.ones(db.size, bool)
     return _frame({"da": df["da"].to_numpy()[keep], "db": db[keep], "jaccard": jac[keep]}, _DOC_JAC)
 
 
@@ -640,41 +618,17 @@ def _doc_jaccard_at_b(df, part: _Part, what: str, config: AuditConfig):
 
 
 def _fp_window(config: AuditConfig) -> tuple[int, int]:
-    from chachong.passages import FP_K
+    from chachong.stages.passages import FP_K
 
     k = max(1, min(FP_K, config.min_span))
     return k, max(1, config.min_span - k + 1)
 
 
 def _document_digests(part: _Part) -> np.ndarray:
-    """128-bit digest of each document's whole canonical text (two uint64 columns; zeros when empty)."""
-    c = part.corpus
-    out = np.zeros((part.n_docs, 2), np.uint64)
-    for d in range(part.n_docs):
-        body = c.cps[c.doc_offsets[d]:c.doc_offsets[d + 1]]
-        if body.size:
-            digest = hashlib.blake2b(body.tobytes(), digest_size=16).digest()
-            out[d] = (int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little"))
-    return out
+    """The partition's rows of :func:`chachong.stages.docpairs.document_digests`."""
+    from chachong.stages.docpairs import document_digests
 
-
-def identical_documents(digests: np.ndarray) -> set[tuple[int, int]]:
-    """Every pair of documents with the same non-empty canonical text, as ``_document_stats`` links them.
-
-    ``digests`` are :func:`_document_digests` rows (all zero for an empty document).
-
-    >>> d = np.array([[1, 2], [0, 0], [1, 2], [3, 4], [1, 2], [0, 0]], dtype=np.uint64)
-    >>> sorted(identical_documents(d))
-    [(0, 2), (0, 4), (2, 4)]
-    """
-    keep = np.flatnonzero(digests.any(axis=1))
-    o = keep[np.lexsort((keep, digests[keep, 1], digests[keep, 0]))]
-    starts, sizes = _runs(digests[o, 0], digests[o, 1])
-    out: set[tuple[int, int]] = set()
-    for s, z in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
-        group = o[s:s + z].tolist()
-        out.update((x, y) for i, x in enumerate(group) for y in group[i + 1:])
-    return out
+    return document_digests(part.corpus, None)
 
 
 def _edges(part: _Part, need: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -716,7 +670,7 @@ class _PartFingerprints:
 
 def _cps_corpus(config: AuditConfig, parts: list[np.ndarray]):
     """A Corpus holding only canonical code points (what ``fingerprints`` reads)."""
-    from chachong.corpus import Corpus
+    from chachong.stages.prepare import Corpus
 
     lens = np.array([p.size for p in parts], np.int64)
     return Corpus(
@@ -737,7 +691,7 @@ def _part_fingerprints(part: _Part, before: list[np.ndarray], after: list[np.nda
     The local engine winnows the whole corpus as one array, so a window may straddle two
     documents; the neighbours' characters make this partition's first and last windows the same.
     """
-    from chachong.passages import fingerprints
+    from chachong.stages.passages import fingerprints
 
     c = part.corpus
     own = [c.cps[c.doc_offsets[d]:c.doc_offsets[d + 1]] for d in range(part.n_docs)]
@@ -773,18 +727,18 @@ def _fingerprint_pairs(df, min_docs: int) -> tuple[Any, np.ndarray]:
     is common only when ``min_docs <= 1``, and then every fingerprint is stock and nothing seeds,
     so the common hashes are never asked for.
     """
-    from chachong.lsh import pairs_in_groups
-    from chachong.passages import MAX_OCCURRENCES
+    from chachong.stages.lsh import pairs_in_groups
+    from chachong.stages.passages import MAX_OCCURRENCES
 
     h, doc, pos, grp = (df[c].to_numpy() for c in _FP_ROWS)
     m = _repeated(h)  # a fingerprint at one place is neither stock nor a seed
     h, doc, pos, grp = h[m], doc[m], pos[m], grp[m]
     o = np.lexsort((pos, doc, grp, h))
     h, doc, pos, grp = h[o], doc[o], pos[o], grp[o]
-    starts, sizes = _runs(h)
+    starts, sizes = equal_runs(h)
     if not h.size:
         return _frame({}, _OCCURRENCES), np.zeros(0, np.uint64)
-    gstarts, _ = _runs(h, grp)
+    gstarts, _ = equal_runs(h, grp)
     first = np.zeros(h.size, np.int64)
     first[gstarts] = 1
     stock = np.add.reduceat(first, starts) >= min_docs
@@ -820,7 +774,7 @@ def _contexts(part: _Part, gdoc: np.ndarray, pos: np.ndarray, k: int, reach: int
 
 def _hits_attach_a(df, part: _Part, config: AuditConfig):
     """Occurrence pairs at the owner of a: the characters around a's occurrence."""
-    from chachong.passages import free_reach
+    from chachong.stages.passages import free_reach
 
     if df.empty:
         return _meta_with_blobs(_OCC_WITH_A, ("ctx_a",))
@@ -837,42 +791,12 @@ def _hits_attach_a(df, part: _Part, config: AuditConfig):
 _HITS = {"da": np.int64, "db": np.int64, "la": np.int64, "lb": np.int64}
 
 
-def seed_evidence(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray, long_enough: np.ndarray,
-                  run: np.ndarray) -> np.ndarray:
-    """Which occurrence pairs are seed hits: long enough, or near another of the same document pair.
-
-    The rule of ``passages.seed_hits``, on every occurrence pair of some document pairs (sorted
-    by document pair and position here); ``run`` is where each one's exact run starts in a (as
-    far back as ``passages.free_reach`` looks). Two occurrences 20 characters apart on one
-    diagonal support each other unless they are k-grams of one exact run (whose free characters
-    decided already); a lone short one is no evidence:
-
-    >>> seed_evidence(np.array([0, 0, 0]), np.array([1, 1, 1]), np.array([10, 30, 500]),
-    ...               np.array([12, 32, 900]), np.array([False, False, False]), np.array([10, 28, 500])).tolist()
-    [True, True, False]
-    >>> seed_evidence(np.array([0, 0]), np.array([1, 1]), np.array([10, 30]), np.array([12, 32]),
-    ...               np.array([False, False]), np.array([5, 5])).tolist()
-    [False, False]
-    """
-    from chachong.passages import _DRIFT, _NEAR
-
-    near = np.zeros(da.size, dtype=bool)
-    if da.size > 1:
-        same = (da[1:] == da[:-1]) & (db[1:] == db[:-1])
-        drift = (lb[1:] - la[1:]) - (lb[:-1] - la[:-1])
-        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs(drift) <= _DRIFT)
-        close &= (drift != 0) | (run[1:] != run[:-1])
-        near[1:] |= close
-        near[:-1] |= close
-    return long_enough | near
-
-
 def _hits_at_b(df, part: _Part, common: np.ndarray, config: AuditConfig):
     """Occurrence pairs at the owner of b (every occurrence pair of a document pair is here): the seed hits.
 
     ``common``: the sorted common hashes (:func:`_common_hashes`, ``passages.common_hashes``).
     """
-    from chachong.passages import _sides, free_chars, free_reach
+    from chachong.stages.passages import exact_evidence, free_reach, seed_evidence
 
     if df.empty:
         return _frame({}, _HITS)
@@ -890,14 +814,7 @@ def _hits_at_b(df, part: _Part, common: np.ndarray, config: AuditConfig):
     lo = np.stack([oa[:-1], ob[:-1] + shift], axis=1)
     hi = np.stack([oa[1:], ob[1:] + shift], axis=1)
     at_a, at_b = oa[:-1] + ba, ob[:-1] + shift + bb
-    reach = free_reach(min_span)
-    before, after = _sides(cps, lo, hi, at_a, at_b, k, reach)
-    long_enough = k + before + after >= min_span
-    # the exact match must also hold min_span characters outside common text
-    idx = np.flatnonzero(long_enough)
-    if idx.size:
-        long_enough[idx] = free_chars(cps, common, lo[idx], hi[idx], at_a[idx], at_b[idx], k, reach,
-                                      (before[idx], after[idx])) >= min_span
+    long_enough, before = exact_evidence(cps, common, lo, hi, at_a, at_b, k, min_span)
     da, la, lb = df["da"].to_numpy(), df["pa"].to_numpy(), pb
     run = la - before
     srt = np.lexsort((lb, la, db, da))
@@ -935,7 +852,7 @@ def _align_attach_a(df, part: _Part):
     table = df["table"].to_numpy()
     o = np.lexsort((lb, la, db, da))
     da, db, la, lb, jac, table = da[o], db[o], la[o], lb[o], jac[o], table[o]
-    starts, sizes = _runs(da, db)
+    starts, sizes = equal_runs(da, db)
     # a pair from the table (with its Jaccard) and with seed hits is one pair
     out = _frame({"db": db[starts], "da": da[starts], "jaccard": np.fmax.reduceat(jac, starts),
                   "table": np.maximum.reduceat(table, starts)}, _ALIGN_WITH_A)
@@ -962,7 +879,7 @@ def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list]:
     hits (``passages.seed_hits`` rows). Passages are described but not numbered (numbers
     need every passage of the corpus).
     """
-    from chachong.passages import describe, find_passages
+    from chachong.stages.passages import describe, find_passages
 
     offs = corpus.doc_offsets
     regions = []
@@ -995,8 +912,9 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
     documents (``_short_twins``), passages (:func:`align_pairs`), paragraph pairs and spans
     (``_paragraph_pairs``) and copy ratios per pair (``_document_stats``).
     """
-    from chachong.audit import _document_stats, _paragraph_pairs, _short_twins
-    from chachong.corpus import prepare
+    from chachong.stages.docpairs import short_twins
+    from chachong.stages.docstats import document_stats, paragraph_pairs
+    from chachong.stages.prepare import prepare
 
     if df.empty:
         return _BlockResult([], [], [], {})
@@ -1033,11 +951,11 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
     s = shared["stock"]
     in_block = np.isin(s["doc"], order)
     stock_members = set(local_par(s["doc"][in_block], s["idx"][in_block]).tolist())
-    rows.extend(_short_twins(sub, dict(doc_jac), rows))
+    rows.extend(short_twins(sub, dict(doc_jac), rows))
     rows.sort(key=lambda t: (int(t[0]), int(t[1])))
     matches, described = align_pairs(sub, rows, hits_arr)
-    par_pairs, pair_count, copied = _paragraph_pairs(sub, rows, matches, described, stock_members)
-    stats, doc_pairs = _document_stats(sub, pair_count, copied, dict(doc_jac))
+    par_pairs, pair_count, copied = paragraph_pairs(sub, rows, matches, described, stock_members)
+    stats, doc_pairs = document_stats(sub, pair_count, copied, dict(doc_jac))
     pid_key = {}
     for i, g in enumerate(order):
         for n, p in enumerate(sub.documents[i].paragraphs):
@@ -1070,86 +988,16 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
 
 
 def _merge_document_stats(docs: list[Document], copied: dict[str, dict[str, list[tuple[int, int]]]]) -> dict:
-    """Per-document copy ratios from the intervals copied per source (the end of ``_document_stats``)."""
-    from chachong.audit import _length, _merge
-    from chachong.result import DocumentStats
+    """Per-document copy ratios from the intervals the partitions found copied per source (docstats.figures)."""
+    from chachong.stages.docstats import figures
+    from chachong.stages.phrases import merge
 
-    stats = {}
-    for doc in docs:
-        st = DocumentStats()
-        per_source = sorted((sid, ivs) for sid, ivs in copied.get(doc.id, {}).items() if ivs)
-        st.copied_chars = _length([iv for _, ivs in per_source for iv in ivs])
-        st.copy_ratio = round(st.copied_chars / max(len(doc.text), 1), 4)
-        st.copy_ratio_excluding_stock = st.copy_ratio
-        srcs = sorted(((round(_length(ivs) / max(len(doc.text), 1), 4), sid) for sid, ivs in per_source),
-                      key=lambda t: (-t[0], t[1]))
-        st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
-        st.top_source = st.sources[0] if st.sources else None
-        st.copied = {sid: _merge(ivs) for sid, ivs in per_source}
-        stats[doc.id] = st
-    return stats
-
-
-@dataclass
-class StockPlan:
-    """The global part of ``assemble``: document groups, stock paragraphs, clusters, kept pairs."""
-
-    doc_group: list[int]
-    min_docs: int
-    stock_members: set[int]
-    stock_paragraphs: list[dict]
-    clusters: list[Cluster]
-    keep: np.ndarray
-
-
-def stock_plan(docs: list[Document], par_doc: np.ndarray, table, doc_jac: dict[tuple[int, int], float],
-               config: AuditConfig) -> StockPlan:
-    """Document groups, the stock-paragraph rule and clusters from the verified pair table.
-
-    The same rules as the start of :func:`chachong.audit.assemble`, on the pair table and the
-    document Jaccards alone (no shingle arrays needed).
-    """
-    from chachong.audit import stock_threshold
-    from chachong.cluster import UnionFind, groups
-    from chachong.pairs import IDENTICAL, NEAR
-
-    n = len(docs)
-    uf = UnionFind(n)
-    for (da, db) in sorted(doc_jac):
-        if doc_jac[(da, db)] >= config.document_threshold:
-            uf.union(da, db)
-    doc_group = [uf.find(d) for d in range(n)]
-    n_par = int(par_doc.size)
-    par_first = np.concatenate(([0], np.cumsum([len(d.paragraphs) for d in docs])))[:-1]
-    pids = [p.id for d in docs for p in d.paragraphs]
-    near = [(int(a), int(b)) for a, b, k in zip(table.a, table.b, table.kind) if k in (IDENTICAL, NEAR)]
-    par_groups = groups(n_par, near)
-    min_docs = stock_threshold(config, len(set(doc_group)))
-    stock_members: set[int] = set()
-    stock_paragraphs = []
-    kept_groups = []
-    partners: dict[int, set[int]] = defaultdict(set)
-    for a, b in zip(table.a, table.b):
-        a, b = int(a), int(b)
-        partners[a].add(doc_group[int(par_doc[b])])
-        partners[b].add(doc_group[int(par_doc[a])])
-    for x, spread in partners.items():
-        if len(spread | {doc_group[int(par_doc[x])]}) >= min_docs:
-            stock_members.add(x)
-    for g in par_groups:
-        spread = {doc_group[int(par_doc[x])] for x in g}
-        if len(spread) >= min_docs or any(x in stock_members for x in g):
-            stock_members.update(g)
-            d0 = int(par_doc[g[0]])
-            first = docs[d0].paragraphs[g[0] - int(par_first[d0])]
-            stock_paragraphs.append({"text": first.text, "documents": len({int(par_doc[x]) for x in g}),
-                                     "independent_documents": len(spread), "members": [pids[x] for x in g]})
-        else:
-            kept_groups.append(g)
-    clusters = [Cluster(f"c{i + 1:03d}", pids[g[0]], tuple(pids[x] for x in g)) for i, g in enumerate(kept_groups)]
-    keep = np.array([int(a) not in stock_members and int(b) not in stock_members
-                     for a, b in zip(table.a, table.b)], dtype=bool)
-    return StockPlan(doc_group, min_docs, stock_members, stock_paragraphs, clusters, keep)
+    ids = [d.id for d in docs]
+    by_doc = {}
+    for x, doc in enumerate(docs):
+        per = [(sid, merge(ivs)) for sid, ivs in sorted(copied.get(doc.id, {}).items()) if ivs]
+        by_doc[x] = [(sid, ivs, sum(e - s for s, e in ivs)) for sid, ivs in per]
+    return figures(ids, [len(d.text) for d in docs], by_doc)
 
 
 def _number_passages(items: list[tuple[tuple, Any]]) -> list[Any]:
@@ -1180,7 +1028,7 @@ class _Engine:
             skipped: list[Skipped] = []
             warnings: list[str] = []
         else:
-            from chachong.audit import load_documents
+            from chachong.stages.load import load_documents
 
             load_documents([], cfg)  # a setting no file can be read with fails here, once, as locally
             listed = client.gather([client.submit(_list_input, p, cfg.encoding, pure=False) for p in inputs])
@@ -1285,8 +1133,8 @@ class _Engine:
         """The verified paragraph pairs (a PairTable equal to ``find_pairs`` on the whole corpus)."""
         import pandas as pd
 
-        from chachong.lsh import choose_bands
-        from chachong.pairs import IDENTICAL, PairTable
+        from chachong.stages.lsh import choose_bands
+        from chachong.stages.candidates import IDENTICAL, PairTable
 
         cfg, client = self.config, self.client
         bands, rows = (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
@@ -1342,7 +1190,7 @@ class _Engine:
         mx, my, mz = (members[c].to_numpy() for c in ("x", "y", "z"))
         o = np.lexsort((my, mx))
         mx, my, mz = mx[o], my[o], mz[o]
-        starts, sizes = _runs(mx)
+        starts, sizes = equal_runs(mx)
         for s, z in zip(starts, sizes):
             groups[int(mx[s])] = (my[s:s + z], mz[s:s + z])
         out = []
@@ -1474,7 +1322,7 @@ def audit_dask(
     partition_paragraphs: int = DEFAULT_PARTITION_PARAGRAPHS,
     stats: dict | None = None,
 ):
-    """Audit on a Dask cluster; the result equals :func:`chachong.audit.audit`'s for the same input.
+    """Audit on a Dask cluster; the result equals :func:`chachong.engine.local.audit`'s for the same input.
 
     ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it (and
     without a ``client``) a LocalCluster of ``config.workers`` processes runs for this audit.
@@ -1482,7 +1330,7 @@ def audit_dask(
     ``partition_paragraphs`` sets the size of the partitions the corpus is cut into; ``stats``,
     when given, receives counts of the work done (partitions, candidates, ...) for benchmarks.
     """
-    from chachong.audit import annotate_stock
+    from chachong.engine.local import annotate_stock
     from chachong.result import AuditResult
 
     _require_dask()
@@ -1539,5 +1387,4 @@ def audit_dask(
             own.close()
 
 
-__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "StockPlan", "align_pairs", "audit_dask", "classify", "connect",
-           "identical_documents", "seed_evidence", "stock_plan"]
+__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "align_pairs", "audit_dask", "connect", "verify_kinds"]

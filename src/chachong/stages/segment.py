@@ -23,7 +23,7 @@ from pathlib import PurePath
 
 import numpy as np
 
-from chachong.boilerplate import TrailerNote, trailing_block
+from chachong.stages.boilerplate import TrailerNote, trailing_block
 from chachong.model import Document, Paragraph, Source
 
 _TOC_HEADER = re.compile(r"^\s*目\s*录\s*$")
@@ -128,8 +128,8 @@ def split_source(source: Source, mode: str = "auto") -> tuple[list[Piece], list[
     """Cut one source into documents. Returns the pieces and warnings (one line each).
 
     A block of advert and marker lines after the last document (see
-    :func:`chachong.boilerplate.trailing_block`) is not part of it: the last piece ends before
-    the block, and a :class:`~chachong.boilerplate.TrailerNote` warning carries its lines.
+    :func:`chachong.stages.boilerplate.trailing_block`) is not part of it: the last piece ends before
+    the block, and a :class:`~chachong.stages.boilerplate.TrailerNote` warning carries its lines.
     """
     pieces, warnings = _split_source(source, mode)
     if source.kind != "table" and pieces:

@@ -7,7 +7,7 @@ is one multiply-add over a cache-sized 1-D chunk followed by ``np.minimum.reduce
 no Python call per shingle or per paragraph.
 
 ``signatures(...)[i]`` equals ``datasketch.MinHash(num_perm, seed, scheme="affine32",
-hashfunc=chachong.shingle.shingle_hash)`` updated with paragraph i's shingle strings.
+hashfunc=chachong.text.shingle.shingle_hash)`` updated with paragraph i's shingle strings.
 """
 
 from __future__ import annotations

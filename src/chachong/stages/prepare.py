@@ -24,9 +24,9 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.model import Document
-from chachong.normalize import canonicalize_array, codepoints
-from chachong.shingle import segment_kgrams, word_shingles
-from chachong.signature import available_cores, signatures
+from chachong.text.normalize import canonicalize_array, codepoints
+from chachong.text.shingle import segment_kgrams, word_shingles
+from chachong.stages.sign import available_cores, signatures
 
 
 _ENDS_PIECE = 1 << 20
@@ -182,7 +182,7 @@ _BATCH_CHARS = 1 << 20  # characters per batch of documents prepared together (~
 _LONG_SEGMENT = 256  # shingles above which a segment is sorted on its own
 
 
-def _unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sort and de-duplicate each CSR segment.
 
     Short segments (paragraphs) of about the same size are sorted as the rows of one 2-D
@@ -260,7 +260,7 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
 
     The documents' texts are canonicalised as one array with a break at each document
     start, which gives the same result as one document at a time (see
-    :func:`chachong.normalize.canonicalize_array`). Paragraphs are whole lines, so each one's
+    :func:`chachong.text.normalize.canonicalize_array`). Paragraphs are whole lines, so each one's
     canonical bounds are found by searching its original offsets among the canonical
     characters' original starts.
     """
@@ -289,7 +289,7 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
         sets = [word_shingles(cps[a:b].astype("<u4").tobytes().decode("utf-32-le"), config.k) for a, b in bounds]
         h = np.concatenate(sets) if sets else np.zeros(0, np.uint32)
         off = np.concatenate(([0], np.cumsum([s.size for s in sets]))).astype(np.int64)
-    set_h, set_off = _unique_sets(h, off)
+    set_h, set_off = unique_sets(h, off)
     return _Batch(cps, starts, ends, doc_sizes, bounds, set_h, np.diff(set_off))
 
 

@@ -18,20 +18,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chachong.arrays import setdiff, unique
-from chachong.background import cores
-from chachong.corpus import Corpus
-from chachong.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
-from chachong.normalize import _runs
-from chachong.shingle import shingle_hashes
-from chachong.verify import estimated_jaccard, similarity
+from chachong.runtime.arrays import setdiff, unique
+from chachong.runtime.background import cores
+from chachong.stages.prepare import Corpus
+from chachong.stages.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
+from chachong.text.normalize import flag_runs
+from chachong.text.shingle import shingle_hashes
+from chachong.stages.verify import estimated_jaccard, similarity
 
 IDENTICAL, NEAR, CONTAINED = "identical", "near-duplicate", "contained"
-_ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
-_FP_MAX_DF = 64
+ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
+FP_MAX_DF = 64
 _PAIR_CHUNK = 1 << 20  # fingerprint pairs generated at a time (pairs_in_groups takes ~70 bytes a pair)
 _SCAN = 1 << 21  # shingle hashes scanned at a time for fingerprints
-_CONTAINED_SIZE_RATIO = 1.25  # a fingerprint in more paragraphs than this is stock phrasing, not evidence of copying
+CONTAINED_SIZE_RATIO = 1.25  # a fingerprint in more paragraphs than this is stock phrasing, not evidence of copying
 
 
 @dataclass
@@ -160,7 +160,7 @@ def fingerprint_candidates(
         starts = np.concatenate(([0], brk))
         gsizes = np.diff(np.concatenate((starts, [keys.size])))
         # fingerprints in very many paragraphs are stock phrases
-        ok = (gsizes >= 2) & (gsizes <= _FP_MAX_DF)
+        ok = (gsizes >= 2) & (gsizes <= FP_MAX_DF)
         starts, gsizes = starts[ok], gsizes[ok]
         members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
         del keys
@@ -214,7 +214,7 @@ def run_coverage(corpus: Corpus, a: int, b: int) -> float:
         return float(np.isin(corpus.paragraph_set(small), corpus.paragraph_set(large)).mean())
     hit = np.isin(seq, corpus.paragraph_set(large))
     covered = np.zeros(n, dtype=bool)
-    rs, re_ = _runs(hit)
+    rs, re_ = flag_runs(hit)
     for s, e in zip(rs, re_):
         if (e - s) + cfg.k - 1 >= cfg.min_span:
             covered[s:e + cfg.k - 1] = True
@@ -290,7 +290,7 @@ def pair_candidates(corpus: Corpus) -> Candidates:
     rep_pairs = candidates(corpus.signatures, bands, rows, rows_of=reps, threads=threads, subset=reps)
     if len(rep_pairs):
         est = estimated_jaccard(corpus.signatures, rep_pairs)
-        rep_pairs = rep_pairs[est >= cfg.threshold - _ESTIMATE_SLACK]
+        rep_pairs = rep_pairs[est >= cfg.threshold - ESTIMATE_SLACK]
     # expand representatives to all members of their groups
     members = {int(eligible[order[s]]): eligible[order[s:s + z]] for s, z in zip(starts, gsizes) if z > 1}
     expanded = [rep_pairs]
@@ -318,6 +318,35 @@ def pair_candidates(corpus: Corpus) -> Candidates:
                       (bands, rows), cfg.min_paragraph_chars, cfg.min_span)
 
 
+def classify(corpus: Corpus, cand: np.ndarray, jac: np.ndarray, cont: np.ndarray,
+             runs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The pair rule on verified candidates: which are near-duplicate and which contained.
+
+    ``jac``/``cont``: their exact Jaccard and containment (:func:`chachong.stages.verify.similarity`).
+    "Contained" means the smaller paragraph is (nearly) all inside a clearly larger one (that says
+    more than a Jaccard diluted by the larger one's own text) and is covered by runs of
+    consecutive shared k-grams (:func:`run_coverage`; shared shingles scattered through a long
+    paragraph are not a copy). ``runs`` caches the run coverage per candidate (NaN until needed).
+    A candidate in neither mask is not reported.
+    """
+    cfg = corpus.config
+    sizes = np.diff(corpus.set_offsets)
+    sa, sb = sizes[cand[:, 0]], sizes[cand[:, 1]]
+    lopsided = np.maximum(sa, sb) >= CONTAINED_SIZE_RATIO * np.minimum(sa, sb)
+    contained = (cont >= cfg.containment) & (lopsided | (jac < cfg.threshold))
+    near = (jac >= cfg.threshold) & ~contained
+    for i in np.flatnonzero(contained):
+        covered = runs[i] if runs is not None else np.nan
+        if np.isnan(covered):
+            covered = run_coverage(corpus, int(cand[i, 0]), int(cand[i, 1]))
+            if runs is not None:
+                runs[i] = covered
+        if covered < cfg.containment:
+            contained[i] = False
+            near[i] = jac[i] >= cfg.threshold
+    return near, contained
+
+
 def select_pairs(corpus: Corpus, cands: Candidates) -> PairTable:
     """The candidates that pass the config's thresholds, classified, sorted by (a, b)."""
     cfg = corpus.config
@@ -327,21 +356,7 @@ def select_pairs(corpus: Corpus, cands: Candidates) -> PairTable:
     if cands.min_span != cfg.min_span:
         cands.runs[:] = np.nan
         cands.min_span = cfg.min_span
-    sizes = np.diff(corpus.set_offsets)
-    sa, sb = sizes[cand[:, 0]], sizes[cand[:, 1]]
-    # "contained": the smaller is (nearly) all inside a clearly larger one; that says more
-    # than a Jaccard value diluted by the larger paragraph's own text
-    lopsided = np.maximum(sa, sb) >= _CONTAINED_SIZE_RATIO * np.minimum(sa, sb)
-    contained = (cont >= cfg.containment) & (lopsided | (jac < cfg.threshold))
-    near = (jac >= cfg.threshold) & ~contained
-    for i in np.flatnonzero(contained):
-        # shared shingles scattered through a long paragraph are not a copy: require the
-        # smaller paragraph to be covered by runs of consecutive shared k-grams
-        if np.isnan(cands.runs[i]):
-            cands.runs[i] = run_coverage(corpus, int(cand[i, 0]), int(cand[i, 1]))
-        if cands.runs[i] < cfg.containment:
-            contained[i] = False
-            near[i] = jac[i] >= cfg.threshold
+    near, contained = classify(corpus, cand, jac, cont, cands.runs)
     keep = near | contained
     kinds = np.where(near[keep], NEAR, CONTAINED).astype(object)
     a = np.concatenate([ident[:, 0], cand[keep, 0]])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chachong.config import ConfigError
-from chachong.fsio import AtomicFiles, inside, safe_filename, write_fix
+from chachong.runtime.fsio import AtomicFiles, inside, safe_filename, write_fix
 
 __all__ = ["SplitError", "split_to_folder"]
 
@@ -31,8 +31,8 @@ def split_to_folder(path: str, out_dir: str | Path, *, encoding: str | None = No
     entries not found in the body). ``max_file_mb`` refuses a larger input, as in ``audit``.
     Raises :class:`SplitError` for an unreadable input or output folder.
     """
-    from chachong.ingest import IngestError, Limits, MiB, read_source
-    from chachong.split import split_source
+    from chachong.ingest.read import IngestError, Limits, MiB, read_source
+    from chachong.stages.segment import split_source
 
     try:
         sources = read_source(path, encoding=encoding, limits=Limits(max_file_bytes=max_file_mb * MiB))

@@ -38,3 +38,16 @@ def setdiff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["setdiff", "unique"]
+
+
+def equal_runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and sizes of runs of equal rows in already sorted columns."""
+    n = cols[0].size
+    if not n:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    brk = np.zeros(n, dtype=bool)
+    brk[0] = True
+    for c in cols:
+        brk[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(brk)
+    return starts, np.diff(np.append(starts, n))

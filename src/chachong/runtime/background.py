@@ -21,7 +21,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from chachong.gcpause import paused_gc
+from chachong.runtime.gcpause import paused_gc
 
 
 class BackgroundError(RuntimeError):

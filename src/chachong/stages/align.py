@@ -38,7 +38,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from chachong.normalize import MASK
+from chachong.text.normalize import MASK
 
 SEED_K = 5  # long enough that chance matches are rare, short enough to reseed between edits 10 % apart
 MAX_GAP = 8  # characters on either side between two blocks of one passage; a clause (>= 13) is never bridged
@@ -135,7 +135,7 @@ def _interp(x: int, xp: list[int], fp: list[int]) -> int:
     return round(slope * (x - xp[j]) + fp[j])
 
 
-def _text(x: str | np.ndarray) -> str:
+def as_text(x: str | np.ndarray) -> str:
     if isinstance(x, str):
         return x
     return np.ascontiguousarray(x, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
@@ -271,7 +271,7 @@ def extend(a: str | np.ndarray, b: str | np.ndarray, m: Match, a_lo: int, b_lo: 
     >>> m.span, extend(t, "天" + t[1:], m, 0, 0, 15, 15, 4).edits
     ((1, 15, 1, 15), ((0, 1, 0, 1),))
     """
-    a, b = _text(a), _text(b)
+    a, b = as_text(a), as_text(b)
     runs = list(m.blocks)
     if m.a_start >= a_lo and m.b_start >= b_lo and _bridges(a[a_lo:m.a_start], b[b_lo:m.b_start], limit):
         runs.insert(0, (a_lo, b_lo, 0))
@@ -299,7 +299,7 @@ def align_codes(
     a: str | np.ndarray, b: str | np.ndarray, min_span: int = 13, *, k: int = SEED_K, max_gap: int = MAX_GAP
 ) -> list[Match]:
     """Copied passages between two canonical texts (strings or code point arrays), sorted by position in ``a``."""
-    a, b = _text(a), _text(b)
+    a, b = as_text(a), as_text(b)
     k = max(1, min(k, min_span))
     return chain_blocks(a, b, blocks(a, b, k), min_span, max_gap)
 
@@ -353,7 +353,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MAX_ENTRIES = 1 << 22  # k-grams per vectorised pass: keeps 30 bits of hash beside window and index
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def range_indices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])`` without the loop."""
     total = int(counts.sum())
     if not total:
@@ -370,11 +370,11 @@ def _grams(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: int) -> tuple[np.
     the hash mixes them for sorting.
     """
     size = np.maximum(hi - lo, 0)
-    text = cps[_ranges(lo, size)].astype(np.uint64)
+    text = cps[range_indices(lo, size)].astype(np.uint64)
     count = np.maximum(size - k + 1, 0)
     # k-gram t of the concatenated texts starts a k-gram of its window when it does not cross its end
     base = np.cumsum(size) - size
-    at = _ranges(base, count)
+    at = range_indices(base, count)
     pos = at - np.repeat(base - lo, count)
     wid = np.repeat(np.arange(lo.size, dtype=np.int64), count)
     half = (k + 1) // 2
@@ -489,7 +489,7 @@ def blocks_many(cps: np.ndarray, windows: np.ndarray, k: int = SEED_K) -> list[l
 def _blocks_of(cps: np.ndarray, row: list[int], k: int) -> list[list[int]]:
     x0, x1, y0, y1, oa, ob = row
     return [[p + x0 - oa, q + x0 - oa, r + y0 - ob, t + y0 - ob]
-            for p, q, r, t in blocks(_text(cps[x0:x1]), _text(cps[y0:y1]), k)]
+            for p, q, r, t in blocks(as_text(cps[x0:x1]), as_text(cps[y0:y1]), k)]
 
 
 def align(a: str | np.ndarray, b: str | np.ndarray, min_span: int = 13) -> list[Match]:

@@ -1,6 +1,6 @@
 """Paragraph pairs with their spans, and copy ratios per document and per document pair.
 
-The last stage of :func:`chachong.audit.assemble`, in numpy over all pairs at once: at
+The last stage of :func:`chachong.engine.local.assemble`, in numpy over all pairs at once: at
 600,000 paragraphs it handles about 30,000 passages, 30,000 linked document pairs and
 25,000 paragraph pairs, where a Python loop per pair (one small numpy call per document,
 one ``to_original`` per piece) cost seconds on one core while the other waited. Only the
@@ -22,14 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from chachong.arrays import unique
-from chachong.corpus import Corpus
-from chachong.gcpause import paused_gc
+from chachong.runtime.arrays import unique
+from chachong.stages.docpairs import document_digests, identical_documents, document_jaccard, document_jaccards, estimated_jaccard
+from chachong.stages.prepare import Corpus
+from chachong.runtime.gcpause import paused_gc
 from chachong.model import DocumentPair, ParagraphPair
-from chachong.pairs import IDENTICAL
-from chachong.passages import evidence, pieces
-from chachong.result import DocumentStats
-from chachong.verify import similarity
+from chachong.stages.candidates import IDENTICAL
+from chachong.stages.passages import evidence, pieces
+from chachong.model import DocumentStats
+from chachong.stages.verify import similarity
 
 PARTIAL = "partial"  # a paragraph pair sharing a copied passage, not similar as wholes
 
@@ -271,13 +272,6 @@ def document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict
 
 def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict,
                     cache: Any) -> tuple[dict[str, DocumentStats], list[DocumentPair]]:
-    from chachong.audit import (
-        _document_digests,
-        _document_jaccard,
-        _document_jaccards,
-        _estimated_jaccard,
-    )
-
     config = corpus.config
     docs = corpus.documents
     ids = [d.id for d in docs]
@@ -286,19 +280,15 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
     # identical documents are copies of each other however short (a body below min_span too)
     # keyed by a digest, not the bytes: those would copy the whole canonical corpus at once;
     # identity is checked element by element below
-    fingerprint = _document_digests(corpus, cache)
-    same: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-    for d, key in enumerate(fingerprint):
-        if key is not None:
-            same[key].append(d)
-    linked |= {(x, y) for group in same.values() if len(group) > 1 for i, x in enumerate(group) for y in group[i + 1:]}
+    fingerprint = document_digests(corpus, cache)
+    linked |= identical_documents(fingerprint)
     missing = sorted(p for p in linked if p not in doc_jac)
     # exact Jaccard for pairs with paragraph pairs (few), the MinHash estimate for passages only
-    doc_jac.update(_estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
+    doc_jac.update(estimated_jaccard(corpus, [p for p in missing if not pair_count.get(p)], cache))
     exact = [p for p in missing if pair_count.get(p)]
-    _document_jaccards(corpus, exact, cache)
+    document_jaccards(corpus, exact, cache)
     for da, db in exact:
-        doc_jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
+        doc_jac[(da, db)] = document_jaccard(corpus, da, db, cache)
     stats, identical_pairs = _coverage(corpus, linked, copied, fingerprint, ids, text_len, covered_len := {})
     doc_pairs = []
     threshold = config.document_threshold
@@ -315,7 +305,7 @@ def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dic
     return stats, doc_pairs
 
 
-def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, fingerprint: list, ids: list[str],
+def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, fingerprint: np.ndarray, ids: list[str],
               text_len: list[int], covered_len: dict[tuple[int, int], int]
               ) -> tuple[dict[str, DocumentStats], set[tuple[int, int]]]:
     """Each document's copied intervals per partner, merged, and its copy ratios; and which
@@ -327,7 +317,7 @@ def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, finger
     offs = corpus.doc_offsets
     identical_pairs = {(da, db) for da, db in linked
                        # equal digests of the canonical texts, confirmed element by element
-                       if fingerprint[da] is not None and fingerprint[da] == fingerprint[db]
+                       if fingerprint[da].any() and (fingerprint[da] == fingerprint[db]).all()
                        and np.array_equal(corpus.cps[offs[da]:offs[da + 1]], corpus.cps[offs[db]:offs[db + 1]])}
     # each direction of each linked pair that is not identical: its copied intervals, merged
     wanted = sorted({w for da, db in linked if (da, db) not in identical_pairs for w in ((da, db), (db, da))})
@@ -350,14 +340,33 @@ def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, finger
     for da, db in identical_pairs:
         coverage[(da, db)], coverage[(db, da)] = [(0, text_len[da])], [(0, text_len[db])]
         lengths[(da, db)], lengths[(db, da)] = text_len[da], text_len[db]
-    stats = {i: DocumentStats() for i in ids}
-    # every partner's intervals of a document are merged and disjoint: a partner's share is their length
     by_doc: dict[int, list[tuple[str, list[tuple[int, int]], int]]] = defaultdict(list)
     for (x, e), ivs in coverage.items():
         by_doc[x].append((ids[e], ivs, lengths[(x, e)]))
+    stats = figures(ids, text_len, by_doc)
+    return stats, identical_pairs
+
+
+def figures(ids: list[str], text_len: list[int], by_doc: dict[int, list[tuple[str, list[tuple[int, int]], int]]]
+            ) -> dict[str, DocumentStats]:
+    """Each document's copy ratio, ranked sources and copied intervals (the end of the document stage).
+
+    ``by_doc``: per document index, ``(source id, merged disjoint intervals copied from it, their
+    length)`` for every source it has; a document without one keeps the empty figures. Every
+    executor ends here: the local engine with the whole corpus's intervals, the Dask engine with
+    the intervals its partitions sent back.
+
+    >>> st = figures(["d1", "d2"], [10, 10], {0: [("d2", [(0, 4)], 4)]})
+    >>> st["d1"].copy_ratio, st["d1"].top_source, st["d2"].copy_ratio
+    (0.4, {'document': 'd2', 'ratio': 0.4}, 0.0)
+    """
+    stats = {i: DocumentStats() for i in ids}
+    # every partner's intervals of a document are merged and disjoint: a partner's share is their length
     every = [(x, s, t) for x, per in by_doc.items() for _, ivs, _ in per for s, t in ivs]
     union = union_length(*np.array(every, dtype=np.int64).reshape(-1, 3).T) if every else {}
     for x, per in by_doc.items():
+        if not per:
+            continue
         n = max(text_len[x], 1)
         per.sort(key=lambda r: r[0])
         st = stats[ids[x]]
@@ -368,7 +377,7 @@ def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, finger
         st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
         st.top_source = st.sources[0]
         st.copied = {sid: list(ivs) for sid, ivs, _ in per}
-    return stats, identical_pairs
+    return stats
 
 
-__all__ = ["document_stats", "merge_copied", "paragraph_pairs", "segment_searchsorted", "union_length"]
+__all__ = ["document_stats", "figures", "merge_copied", "paragraph_pairs", "segment_searchsorted", "union_length"]

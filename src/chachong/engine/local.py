@@ -8,26 +8,23 @@ and the config.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import math
 import multiprocessing
 import threading
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from chachong.arrays import unique
-from chachong.background import Background, BackgroundError, cores
-from chachong.background import available as background_available
-from chachong.cluster import UnionFind, groups
-from chachong.config import AuditConfig, ConfigError
-from chachong.corpus import Corpus, _unique_sets, prepare
-from chachong.docstats import PARTIAL, document_stats, paragraph_pairs  # noqa: F401 - PARTIAL re-exported
-from chachong.model import Cluster, Document, DocumentPair, ParagraphPair, Skipped, Source
-from chachong.pairs import CONTAINED, IDENTICAL, NEAR, PairTable, pair_candidates, select_pairs
-from chachong.passages import (
+from chachong.runtime.background import Background, BackgroundError, cores
+from chachong.runtime.background import available as background_available
+from chachong.stages.cluster import UnionFind, stock_plan
+from chachong.config import AuditConfig
+from chachong.stages.prepare import Corpus, prepare
+from chachong.stages.docstats import PARTIAL, document_stats, paragraph_pairs  # noqa: F401 - PARTIAL re-exported
+from chachong.model import Document, Skipped
+from chachong.stages.candidates import PairTable, pair_candidates, select_pairs
+from chachong.stages.passages import (
     DocumentMatch,
     Passage,
     describe,
@@ -39,56 +36,14 @@ from chachong.passages import (
     Winnowed,
     winnowed,
 )
-from chachong.gcpause import freeze_now
-from chachong.result import AuditResult, DocumentStats
-from chachong.split import Piece, build_documents, split_source
-from chachong.stagecache import StageCache, digest
+from chachong.runtime.gcpause import freeze_now
+from chachong.result import AuditResult
+from chachong.runtime.stagecache import StageCache, digest
+from chachong.stages.load import load_documents
+from chachong.stages.docpairs import document_digests, document_groups, identical_documents, document_jaccards, document_signatures, short_twins
 
-_DOC_SLACK = 0.15  # ~4 standard deviations of a 128-permutation estimate near Jaccard 0.8
 
 Progress = Callable[[str], None]
-
-
-def load_documents(
-    paths: Sequence[str | Path], config: AuditConfig
-) -> tuple[list[Document], list[Skipped], list[str]]:
-    """Read and split sources into documents with ids, paragraphs and offsets."""
-    from chachong.ingest import MiB, Limits, read_sources
-
-    sources, skipped = read_sources(
-        [str(p) for p in paths], encoding=config.encoding,
-        text_column=config.text_column, title_column=config.title_column,
-        limits=Limits(max_file_bytes=config.max_file_mb * MiB),
-    )
-    return documents_from_sources(sources, config, skipped)
-
-
-def documents_from_sources(
-    sources: Iterable[Source], config: AuditConfig, skipped: list[Skipped] | None = None
-) -> tuple[list[Document], list[Skipped], list[str]]:
-    pieces: list[tuple[Piece, str]] = []
-    warnings: list[str] = []
-    skipped = list(skipped or [])
-    for src in sources:
-        warnings.extend(f"{src.path}: {w}" for w in src.warnings)
-        cut, warn = split_source(src, config.split)
-        warnings.extend(warn)
-        for p in cut:
-            if p.text.strip():
-                pieces.append((p, src.kind))
-            else:
-                warnings.append(f"{src.path}: document {p.title!r} has no text; left out")
-    return build_documents(pieces), skipped, warnings
-
-
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    from chachong.phrases import merge  # one definition (phrases imports neither jieba nor pandas)
-
-    return merge(intervals)
-
-
-def _length(intervals: list[tuple[int, int]]) -> int:
-    return sum(e - s for s, e in _merge(intervals))
 
 
 def audit(
@@ -96,42 +51,30 @@ def audit(
     config: AuditConfig | None = None,
     progress: Progress | None = None,
     *,
-    engine: str = "local",
-    scheduler: str | None = None,
-    **settings: Any,
+    skipped: Sequence[Skipped] = (),
+    warnings: Sequence[str] = (),
 ) -> AuditResult:
-    """Audit files/folders (paths) or already-built documents.
+    """The local executor: audit files/folders (paths) or already-built documents in this process
+    (with threads and forked processes on large corpora, see :func:`audit_corpus`).
 
-    Settings are an ``AuditConfig`` or its fields as keywords (``audit(paths, threshold=0.6)``).
-    ``engine="dask"`` runs the same stages as Dask tasks (chachong.engine_dask), on the cluster
-    at ``scheduler`` (``tcp://host:port``) or a LocalCluster; the result is the same.
+    ``skipped``/``warnings``: what reading the documents gave already (kept in the result).
+    :func:`chachong.api.audit` is the entry point that chooses the executor.
 
     >>> r = audit([Document("d01", "甲", "a.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1),
     ...            Document("d02", "乙", "b.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1)])
     >>> [(p.a, p.b, p.kind) for p in r.document_pair_records]
     [('d01', 'd02', 'identical')]
     """
-    if settings:
-        config = (config or AuditConfig()).replace(**settings)
-    if engine == "dask":
-        from chachong.engine_dask import audit_dask
-
-        return audit_dask(inputs, config, progress, scheduler=scheduler)
-    if engine != "local" or scheduler is not None:
-        raise ConfigError(f"engine must be local or dask, not {engine!r}; --scheduler needs --engine dask")
     config = config or AuditConfig()
     say = progress or (lambda _stage: None)
     say("read")
-    from chachong.api import LoadedCorpus
-    from chachong.gcpause import frozen_gc
+    from chachong.runtime.gcpause import frozen_gc
 
     # the documents, the prepared corpus and the records stay alive to the end and hold no
     # cyclic garbage: collections leave them out (see gcpause.frozen_gc)
     with frozen_gc():
-        if isinstance(inputs, LoadedCorpus):
-            documents, skipped, warnings = list(inputs.documents), list(inputs.skipped), list(inputs.warnings)
-        elif inputs and all(isinstance(x, Document) for x in inputs):
-            documents, skipped, warnings = list(inputs), [], []  # type: ignore[arg-type]
+        if inputs and all(isinstance(x, Document) for x in inputs):
+            documents, skipped, warnings = list(inputs), list(skipped), list(warnings)  # type: ignore[arg-type]
         else:
             documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
         freeze_now()
@@ -145,7 +88,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
                  progress: Progress | None = None, cache: StageCache | None = None) -> AuditResult:
     """Pairing, alignment, clustering and stock annotation of an already prepared corpus.
 
-    ``cache`` (a :class:`chachong.stagecache.StageCache` of an earlier audit of the same
+    ``cache`` (a :class:`chachong.runtime.stagecache.StageCache` of an earlier audit of the same
     corpus) lets the stages reuse what does not depend on the settings changed since.
     """
     say = progress or (lambda _stage: None)
@@ -170,7 +113,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
         if corpus.cps.size >= _RELEASE_MIN_CHARS:
             # after pairing only the documents' signatures are read; the paragraphs' are the
             # largest array left and are computed again if a later re-threshold pairs again
-            _document_signatures(corpus, cache)
+            document_signatures(corpus, cache)
             corpus.release_signatures()
         groups = _copy_groups(corpus, table, cache) if _two_processes(corpus) and cache.boilerplate is None else None
     except BaseException:
@@ -223,7 +166,7 @@ _ALIGN_SHARE_WITH_PHRASES = 0.5
 
 def _two_processes(corpus: Corpus) -> bool:
     """Whether to use a forked second process for phrases and alignment (large corpora, >= 2 workers)."""
-    from chachong.phrases import independent_groups  # noqa: F401 - imported before forking
+    from chachong.stages.phrases import independent_groups  # noqa: F401 - imported before forking
 
     return cores(corpus.config.workers) >= 2 and background_available() and corpus.cps.size >= _BACKGROUND_MIN_CHARS
 
@@ -231,24 +174,22 @@ def _two_processes(corpus: Corpus) -> bool:
 def _copy_groups(corpus: Corpus, table: PairTable, cache: StageCache) -> list[int]:
     """The groups of copied documents as annotate_stock will see them, known before alignment.
 
-    Identical canonical texts and the near-duplicate documents of :func:`_document_groups`;
+    Identical canonical texts and the near-duplicate documents of :func:`document_groups`;
     each document's group is its earliest member, as in phrases.independent_groups. Should
     the final document pairs group differently, the phrases are mined again for those groups.
     """
-    doc_group, _ = _document_groups(corpus, table, cache)
+    doc_group, _ = document_groups(corpus, table, cache)
     uf = UnionFind(len(doc_group))
     for d, g in enumerate(doc_group):
         uf.union(d, g)
-    seen: dict[tuple[int, bytes], int] = {}
-    for d, key in enumerate(_document_digests(corpus, cache)):
-        if key is not None:
-            uf.union(d, seen.setdefault(key, d))
+    for x, y in identical_documents(document_digests(corpus, cache)):
+        uf.union(x, y)
     return [uf.find(d) for d in range(len(doc_group))]
 
 
 def _stock_job(corpus: Corpus, warnings: list, groups: list[int]) -> tuple[Any, Any, list]:
     """The forked phrase process's work: boilerplate, stock phrases and the text they cover."""
-    from chachong.phrases import coverage
+    from chachong.stages.phrases import coverage
 
     found, phrases = _stock_inputs(corpus.documents, corpus.config, corpus, warnings, groups, None)
     return found, phrases, coverage(phrases, len(corpus.documents))
@@ -273,8 +214,8 @@ def _stock_inputs(docs: Sequence[Document], config: AuditConfig, corpus: Corpus 
     ``corpus`` is the prepared corpus of ``docs`` when there is one (phrase mining reuses its
     canonical text).
     """
-    from chachong.boilerplate import TrailerNote, find_boilerplate
-    from chachong.phrases import mine_phrases
+    from chachong.stages.boilerplate import TrailerNote, find_boilerplate
+    from chachong.stages.phrases import mine_phrases
 
     found = cache.boilerplate if cache is not None else None
     if found is None:
@@ -305,7 +246,7 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None,
     ``covered``: (stock key, ``phrases.coverage``) computed with the phrases elsewhere; used
     when the final groups of copies give the same key.
     """
-    from chachong.phrases import coverage, independent_groups, merge, phrase_records, shares
+    from chachong.stages.phrases import coverage, independent_groups, merge, phrase_records, shares
 
     docs = result.document_records
     # the stock paragraphs found while pairing are stock phrasing in every document they occur in
@@ -334,153 +275,25 @@ def annotate_stock(result: AuditResult, cache: StageCache | None = None,
     result.boilerplate_records = found.findings
 
 
-def stock_threshold(config: AuditConfig, independent_documents: int) -> int:
-    if config.stock_min_documents is not None:
-        return config.stock_min_documents
-    return max(5, math.ceil(0.03 * independent_documents))
-
-
-def _document_groups(corpus: Corpus, table: PairTable, cache: StageCache | None = None) -> tuple[list[int], dict]:
-    """Group documents that are copies of each other (identical or near-duplicate).
-
-    Returns the group root of each document and the exact Jaccard of the document pairs linked
-    by a paragraph pair whose MinHash estimate comes within ``_DOC_SLACK`` of
-    document_threshold (the others cannot reach it: a stock paragraph links thousands of
-    pairs, and exact Jaccard costs both documents' sizes per pair).
-    """
-    n = len(corpus.documents)
-    uf = UnionFind(n)
-    jac: dict[tuple[int, int], float] = {}
-    codes = unique(corpus.par_doc[table.a].astype(np.int64) * n + corpus.par_doc[table.b])
-    doc_pairs = list(zip((codes // n).tolist(), (codes % n).tolist()))
-    est = _estimated_jaccard(corpus, doc_pairs, cache)
-    close = [p for p in doc_pairs if est[p] >= corpus.config.document_threshold - _DOC_SLACK]
-    _document_jaccards(corpus, close, cache)
-    for da, db in close:
-        jac[(da, db)] = _document_jaccard(corpus, da, db, cache)
-        if jac[(da, db)] >= corpus.config.document_threshold:
-            uf.union(da, db)
-    return [uf.find(d) for d in range(n)], jac
-
-
-def _document_digests(corpus: Corpus, cache: StageCache | None) -> list[tuple[int, bytes] | None]:
-    """(length, digest) of each document's canonical text (None when it has none), cached."""
-    if cache is not None and cache.doc_digests is not None:
-        return cache.doc_digests
-    offs = corpus.doc_offsets.tolist()
-    out = [(e - s, hashlib.blake2b(corpus.cps[s:e], digest_size=16).digest()) if e > s else None
-           for s, e in zip(offs[:-1], offs[1:])]
-    if cache is not None:
-        cache.doc_digests = out
-    return out
-
-
-def _document_jaccard(corpus: Corpus, da: int, db: int, cache: StageCache | None) -> float:
-    """Exact Jaccard of two documents' shingle sets (kept in ``cache``: it depends on the corpus only)."""
-    memo = cache.doc_jaccard if cache is not None else {}
-    if (da, db) not in memo:
-        memo[(da, db)] = _exact_jaccard(_document_set(corpus, da), _document_set(corpus, db))
-    return memo[(da, db)]
-
-
-_SETS_KEPT = 4096  # document shingle sets sorted together per batch of document pairs
-
-
-def _document_jaccards(corpus: Corpus, pairs: list[tuple[int, int]], cache: StageCache | None) -> None:
-    """Exact Jaccard of many document pairs into the cache, the documents' sets sorted together.
-
-    The sets of up to ``_SETS_KEPT`` documents at a time are sorted as one CSR batch
-    (corpus._unique_sets sorts many segments as padded rows, far faster than one sort each).
-    """
-    if cache is None:
-        return
-    todo = [p for p in pairs if p not in cache.doc_jaccard]
-    i = 0
-    while i < len(todo):
-        docs: dict[int, int] = {}
-        j = i
-        while j < len(todo) and len(docs) < _SETS_KEPT - 1:
-            for d in todo[j]:
-                docs.setdefault(d, len(docs))
-            j += 1
-        ids = np.fromiter(docs, dtype=np.int64)
-        first = corpus.par_first[ids]
-        last = first + np.array([len(corpus.documents[d].paragraphs) for d in ids.tolist()], dtype=np.int64)
-        lo, hi = corpus.set_offsets[first], corpus.set_offsets[last]
-        sizes = (hi - lo).astype(np.int64)
-        offsets = np.zeros(ids.size + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        gathered = corpus.set_hashes[np.repeat(lo - offsets[:-1], sizes) + np.arange(int(offsets[-1]))]
-        values, bounds = _unique_sets(gathered, offsets)
-        del gathered
-        sets = {d: values[bounds[k]:bounds[k + 1]] for d, k in docs.items()}
-        for da, db in todo[i:j]:
-            cache.doc_jaccard[(da, db)] = _exact_jaccard(sets[da], sets[db])
-        i = j
-
-
-def _exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
-    """Jaccard of two sorted sets without duplicates.
-
-    >>> _exact_jaccard(np.array([1, 3, 5, 7]), np.array([3, 4, 5]))
-    0.4
-    """
-    if x.size < y.size:
-        x, y = y, x
-    at = np.minimum(np.searchsorted(x, y), max(x.size - 1, 0))
-    inter = int(np.count_nonzero(x[at] == y)) if x.size else 0
-    union = x.size + y.size - inter
-    return inter / union if union else 0.0
-
-
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
              say: Progress, cache: StageCache | None = None, share: float = 0.0,
              index: list[Winnowed] | None = None, after: Background | None = None) -> AuditResult:
     """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents).
 
     ``share`` > 0: part of the passage alignment runs in a forked process (see :func:`_align_documents`);
-    ``index``: a list holding the corpus's :func:`chachong.passages.winnowed` when built already
+    ``index``: a list holding the corpus's :func:`chachong.stages.passages.winnowed` when built already
     (emptied once the seed hits are made); ``after``: a forked process (the stock phrases) that
     the alignment's own forked process waits for, so that no more than two run at once.
     """
     config = corpus.config
     docs = corpus.documents
-    pids = corpus.paragraph_ids
     say("cluster")
-    doc_group, doc_jac = _document_groups(corpus, table, cache)
-    similar = (table.kind == IDENTICAL) | (table.kind == NEAR)
-    near = list(zip(table.a[similar].tolist(), table.b[similar].tolist()))
-    par_groups = groups(corpus.n_paragraphs, near)
-    min_docs = stock_threshold(config, len(set(doc_group)))
-    stock_members: set[int] = set()
-    stock_paragraphs = []
-    kept_groups = []
-    # a paragraph whose direct partners (of any kind, containment included) come from many
-    # independent documents is a formula too, e.g. a central slogan quoted inside paragraphs
-    partners: dict[int, set[int]] = defaultdict(set)
-    for a, b in zip(table.a, table.b):
-        a, b = int(a), int(b)
-        partners[a].add(doc_group[int(corpus.par_doc[b])])
-        partners[b].add(doc_group[int(corpus.par_doc[a])])
-    for x, spread in partners.items():
-        if len(spread | {doc_group[int(corpus.par_doc[x])]}) >= min_docs:
-            stock_members.add(x)
-    for g in par_groups:
-        spread = {doc_group[int(corpus.par_doc[x])] for x in g}
-        if len(spread) >= min_docs or any(x in stock_members for x in g):
-            stock_members.update(g)
-            stock_members.update(g)
-            first = corpus.paragraph(g[0])
-            stock_paragraphs.append({"text": first.text, "documents": len({int(corpus.par_doc[x]) for x in g}),
-                                     "independent_documents": len(spread), "members": [pids[x] for x in g]})
-        else:
-            kept_groups.append(g)
-    clusters = [Cluster(f"c{i + 1:03d}", pids[g[0]], tuple(pids[x] for x in g)) for i, g in enumerate(kept_groups)]
-    is_stock = np.zeros(corpus.n_paragraphs, dtype=bool)
-    is_stock[list(stock_members)] = True
-    keep = ~is_stock[table.a] & ~is_stock[table.b]
+    _, doc_jac = document_groups(corpus, table, cache)
+    plan = stock_plan(docs, corpus.par_doc, table, doc_jac, config)
+    doc_group, min_docs, stock_members = plan.doc_group, plan.min_docs, plan.stock_members
+    keep = plan.keep
     rows = list(zip(table.a[keep], table.b[keep], table.jaccard[keep], table.containment[keep], table.kind[keep]))
-    rows.extend(_short_twins(corpus, doc_jac, rows))
+    rows.extend(short_twins(corpus, doc_jac, rows))
     rows.sort(key=lambda r: (int(r[0]), int(r[1])))
     say("align")
     # the exact Jaccard of every document pair with a verified paragraph pair is reported; the
@@ -491,11 +304,11 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     matches, passages, cuts = _align_documents(corpus, rows, doc_group, min_docs, cache, stock_members, share,
                                                jaccards, index, after)
     freeze_now()
-    par_pairs, pair_count, copied = _paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
+    par_pairs, pair_count, copied = paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
-    stats, doc_pairs = _document_stats(corpus, pair_count, copied, doc_jac, cache)
-    result = AuditResult(config, docs, par_pairs, doc_pairs, clusters, stats, skipped, warnings, corpus=corpus)
-    result.stock_paragraphs = stock_paragraphs
+    stats, doc_pairs = document_stats(corpus, pair_count, copied, doc_jac, cache)
+    result = AuditResult(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings, corpus=corpus)
+    result.stock_paragraphs = plan.stock_paragraphs
     # not a declared field of AuditResult yet (result.py is not this stage's file); report/json.py reads it
     result.passage_records = passages  # type: ignore[attr-defined]
     return result
@@ -506,7 +319,7 @@ _PARALLEL_MIN_PAIRS = 500  # document pairs to align below which a second proces
 
 def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, regions: dict) -> dict:
     """Passages (with report records and pieces) of these document pairs, by pair."""
-    from chachong.gcpause import paused_gc
+    from chachong.runtime.gcpause import paused_gc
 
     if not pairs:
         return {}
@@ -527,7 +340,7 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
                      ) -> tuple[list[DocumentMatch], list[Passage], list[list]]:
     """Copied passages between every proposed document pair, with their report records and
     their pieces per paragraph pair (``(pa, pb, a0, a1, b0, b1, evidence)``, see
-    :func:`chachong.passages.pieces`).
+    :func:`chachong.stages.passages.pieces`).
 
     Document pairs come from the verified paragraph pairs (LSH, containment) and from the
     winnowed fingerprint index (passages.py); a fingerprint in ``min_docs`` independent
@@ -681,7 +494,7 @@ def _align_shared(corpus: Corpus, todo: list[tuple[int, int]], hit_rows: dict, r
 def _jaccard_values(corpus: Corpus, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], float]:
     """Exact Jaccard of these document pairs (in a forked process: returned, not cached)."""
     scratch = StageCache()
-    _document_jaccards(corpus, list(pairs), scratch)
+    document_jaccards(corpus, list(pairs), scratch)
     return scratch.doc_jaccard
 
 
@@ -706,81 +519,4 @@ def _describe_pair(corpus: Corpus, matches: list[DocumentMatch]) -> list[tuple[D
             for dm, p in zip(matches, passages)]
 
 
-def _paragraph_pairs(corpus: Corpus, rows: list, matches: list[DocumentMatch], passages: list[Passage],
-                     stock_members: set[int], cuts: list[list] | None = None) -> tuple[list[ParagraphPair], dict, dict]:
-    """Paragraph pairs with their spans, the paragraph pairs per document pair and the copied
-    intervals per (document, partner): :func:`chachong.docstats.paragraph_pairs`."""
-    return paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
-
-
-def _document_signatures(corpus: Corpus, cache: StageCache | None) -> np.ndarray:
-    """Each document's MinHash signature: the element-wise minimum of its paragraphs' (cached)."""
-    sig = cache.doc_signatures if cache is not None else None
-    if sig is None:
-        counts = np.array([len(d.paragraphs) for d in corpus.documents])
-        has = np.flatnonzero(counts > 0)
-        sig = np.zeros((len(corpus.documents), corpus.signatures.shape[1]), dtype=corpus.signatures.dtype)
-        sig[has] = np.minimum.reduceat(corpus.signatures, corpus.par_first[has], axis=0)
-        if cache is not None:
-            cache.doc_signatures = sig
-    return sig
-
-
-def _estimated_jaccard(corpus: Corpus, pairs: list[tuple[int, int]],
-                       cache: StageCache | None = None) -> dict[tuple[int, int], float]:
-    """MinHash estimate of document Jaccard for pairs linked by passages only.
-
-    A document's signature is the element-wise minimum of its paragraphs' signatures (the
-    MinHash of the union of their shingle sets). Exact Jaccard would cost the size of both
-    documents per pair; a pair linked only by passages is far below document_threshold.
-    """
-    if not pairs:
-        return {}
-    sig = _document_signatures(corpus, cache)
-    p = np.array(pairs, dtype=np.int64)
-    est = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
-    return {(int(a), int(b)): float(e) for (a, b), e in zip(p.tolist(), est)}
-
-
-def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict,
-                    cache: StageCache | None = None) -> tuple[dict[str, DocumentStats], list[DocumentPair]]:
-    """Copy ratios per document (with sources) and per document pair: :func:`chachong.docstats.document_stats`."""
-    return document_stats(corpus, pair_count, copied, doc_jac, cache)
-
-
-def _short_twins(corpus: Corpus, doc_jac: dict, rows: list) -> list[tuple]:
-    """Identical short paragraphs (headings) of two near-duplicate documents, paired in order.
-
-    Short paragraphs never *find* a document pair, but once two documents are copies of
-    each other their identical headings are part of the copy.
-    """
-    cfg = corpus.config
-    lengths = corpus.canonical_length()
-    first = corpus.par_first
-    out = []
-    for (da, db), jac in sorted(doc_jac.items()):
-        if jac < cfg.document_threshold:
-            continue
-        pa = [i for i in range(int(first[da]), int(first[da]) + len(corpus.documents[da].paragraphs))
-              if 0 < lengths[i] < cfg.min_paragraph_chars]
-        pb = [i for i in range(int(first[db]), int(first[db]) + len(corpus.documents[db].paragraphs))
-              if 0 < lengths[i] < cfg.min_paragraph_chars]
-        free: dict[str, list[int]] = defaultdict(list)
-        for j in pb:
-            free[corpus.canonical_text(j)].append(j)
-        for i in pa:
-            twins = free.get(corpus.canonical_text(i))
-            if twins:
-                out.append((i, twins.pop(0), 1.0, 1.0, IDENTICAL))
-    return out
-
-
-def _document_set(corpus: Corpus, d: int) -> np.ndarray:
-    """Document d's shingle set (sorted, unique), computed when a pair needs its exact Jaccard."""
-    p0 = int(corpus.par_first[d])
-    p1 = p0 + len(corpus.documents[d].paragraphs)
-    x = np.sort(corpus.set_hashes[corpus.set_offsets[p0]:corpus.set_offsets[p1]])
-    return x[np.concatenate(([True], x[1:] != x[:-1]))] if x.size else x
-
-
-__all__ = ["audit", "assemble", "load_documents", "documents_from_sources", "CONTAINED"]
+__all__ = ["annotate_stock", "assemble", "audit", "audit_corpus"]

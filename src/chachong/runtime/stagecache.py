@@ -4,7 +4,7 @@
 settings. Most of the work does not depend on the settings it changes, or depends on them
 only through inputs that can be compared:
 
-- the verified candidate pairs (:class:`chachong.pairs.Candidates`) serve any stricter
+- the verified candidate pairs (:class:`chachong.stages.candidates.Candidates`) serve any stricter
   threshold or containment: they are re-filtered, not proposed and verified again;
 - the seed hits of the fingerprint index depend on ``min_span`` and on which documents are
   independent (the stock rule); they are kept per such key;
@@ -63,7 +63,7 @@ def digest(*parts: Any) -> bytes:
 class StageCache:
     """Intermediate results of one audit, reused by its re-thresholds (see the module docstring)."""
 
-    candidates: Any = None  # chachong.pairs.Candidates
+    candidates: Any = None  # chachong.stages.candidates.Candidates
     hits: dict[bytes, np.ndarray] = field(default_factory=dict)
     # (min_span, a, b, the pair's regions, its seed hits as bytes) -> [(DocumentMatch, Passage without id, pieces)]
     passages: dict[tuple, list] = field(default_factory=dict)

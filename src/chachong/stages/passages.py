@@ -56,18 +56,18 @@ from typing import Any
 
 import numpy as np
 
-from chachong.gcpause import paused_gc
-from chachong.arrays import unique
-from chachong.align import MAX_GAP, SEED_K, Match, _ranges, _text, blocks, blocks_many, chain_blocks, extend
-from chachong.corpus import Corpus
-from chachong.lsh import groups_of, pairs_in_groups
-from chachong.normalize import MASK
-from chachong.shingle import _BASE
+from chachong.runtime.gcpause import paused_gc
+from chachong.runtime.arrays import unique
+from chachong.stages.align import MAX_GAP, SEED_K, Match, range_indices, as_text, blocks, blocks_many, chain_blocks, extend
+from chachong.stages.prepare import Corpus
+from chachong.stages.lsh import pairs_in_groups
+from chachong.text.normalize import MASK
+from chachong.text.shingle import HASH_BASE
 
 FP_K = 8  # an 8-gram is rarely shared by chance, and leaves a window of 6 for a 13-character copy
 MAX_OCCURRENCES = 64  # a fingerprint at more places than this proposes no pairs (quadratic cost)
-_NEAR = 200  # two fingerprints this close (in a) on diagonals _DRIFT apart support each other
-_DRIFT = 2 * MAX_GAP  # insertions and deletions of an edited copy move its diagonal
+NEAR = 200  # two fingerprints this close (in a) on diagonals DRIFT apart support each other
+DRIFT = 2 * MAX_GAP  # insertions and deletions of an edited copy move its diagonal
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MASK_CP = ord(MASK)
 _CHUNK = 1 << 22
@@ -155,7 +155,7 @@ def _poly(cps: np.ndarray, k: int) -> np.ndarray:
     while 2 * j <= k:
         size = cps.size - 2 * j + 1
         with np.errstate(over="ignore"):
-            nxt = power[j][:size] * np.uint64(pow(int(_BASE), j, 1 << 64))
+            nxt = power[j][:size] * np.uint64(pow(int(HASH_BASE), j, 1 << 64))
             nxt += power[j][j:j + size]
         power[2 * j] = nxt
         j *= 2
@@ -165,7 +165,7 @@ def _poly(cps: np.ndarray, k: int) -> np.ndarray:
         q = 1 << (rest.bit_length() - 1)
         size = cps.size - length - q + 1
         with np.errstate(over="ignore"):
-            out = value[:size] * np.uint64(pow(int(_BASE), q, 1 << 64))
+            out = value[:size] * np.uint64(pow(int(HASH_BASE), q, 1 << 64))
             out += power[q][length:length + size]
         value, length, rest = out, length + q, rest - q
     return value[:n]
@@ -210,7 +210,7 @@ def hash_groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         runs = unique(np.searchsorted(run_start, mixed, side="right") - 1)
         lo = run_start[runs]
         hi = np.append(run_start, n)[runs + 1]
-        at = _ranges(lo, hi - lo)
+        at = range_indices(lo, hi - lo)
         run_id = np.repeat(np.arange(runs.size), hi - lo)
         fix = np.lexsort((order[at], hs[at], run_id))
         order[at] = order[at][fix]
@@ -358,7 +358,7 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int,
         # distinct groups of those few
         big = wi.run_size >= stock_groups
         if big.any():
-            rows = wi.order[_ranges(wi.run_start[big], wi.run_size[big])].astype(np.int64)
+            rows = wi.order[range_indices(wi.run_start[big], wi.run_size[big])].astype(np.int64)
             run_of = np.repeat(np.arange(int(big.sum())), wi.run_size[big])
             gb = doc_group[wi.doc[rows]]
             o = np.lexsort((gb, run_of))
@@ -369,11 +369,11 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int,
     crowded = stock.copy()
     many = wi.run_size > MAX_OCCURRENCES
     if many.any():
-        crowded[wi.order[_ranges(wi.run_start[many], wi.run_size[many])]] = True
+        crowded[wi.order[range_indices(wi.run_start[many], wi.run_size[many])]] = True
     return Fingerprints(wi.k, wi.pos, wi.doc, wi.hash, stock, wi.order, crowded)
 
 
-def _sides(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+def match_sides(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
            k: int, reach: int) -> tuple[np.ndarray, np.ndarray]:
     """Characters of exact match before and after the k-grams at global ``pa``/``pb`` (each at most ``reach``).
 
@@ -403,7 +403,7 @@ def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb:
 
     ``lo``/``hi`` are (per row) the document bounds of a and b as (n, 2) arrays.
     """
-    before, after = _sides(cps, lo, hi, pa, pb, k, max(limit - k, 0))
+    before, after = match_sides(cps, lo, hi, pa, pb, k, max(limit - k, 0))
     return k + before + after
 
 
@@ -421,7 +421,7 @@ def free_chars(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarr
 
     The k-grams are those of the matched text itself, so the count depends only on that text and
     the corpus-wide set of common hashes, not on which k-grams winnowing kept in either document.
-    ``sides``: the match's extent before and after the k-grams, when :func:`_sides` gave it already.
+    ``sides``: the match's extent before and after the k-grams, when :func:`match_sides` gave it already.
 
     >>> cps = np.array([1, 2, 3, 4, 9, 1, 2, 3, 4, 8])
     >>> h = _mix(_poly(cps, 2) * _MIX)  # the hash of the 2-gram at each position
@@ -429,7 +429,7 @@ def free_chars(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarr
     >>> free_chars(cps, np.sort(h[[0]]), *bounds, np.array([1]), np.array([6]), 2, 4).tolist()
     [2]
     """
-    before, after = sides if sides is not None else _sides(cps, lo, hi, pa, pb, k, reach)
+    before, after = sides if sides is not None else match_sides(cps, lo, hi, pa, pb, k, reach)
     length = before + k + after
     width = 2 * reach + k
     grams = width - k + 1
@@ -495,8 +495,8 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     shared k-gram. Evidence: the exact match around it holds ``min_span`` characters outside
     the k-grams of common fingerprints (:func:`free_chars`, the match followed up to
     :func:`free_reach` characters on each side), or another shared fingerprint of the same
-    pair, on another exact run, lies within ``_NEAR`` characters on a diagonal at most
-    ``_DRIFT`` away (an edited copy: at 10 % edits few 8-grams survive, far apart; two
+    pair, on another exact run, lies within ``NEAR`` characters on a diagonal at most
+    ``DRIFT`` away (an edited copy: at 10 % edits few 8-grams survive, far apart; two
     k-grams of one run are that run's evidence only). Rows are sorted by (a, b, pa, pb).
 
     The occurrence pairs are made and checked in pieces of the hash order (whole runs of
@@ -513,7 +513,6 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     offs = corpus.doc_offsets
     min_span = corpus.config.min_span
     common = common_hashes(fps)
-    reach = free_reach(min_span)
     found: list[tuple[np.ndarray, ...]] = []
     s = 0
     while s < order.size:
@@ -540,19 +539,7 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
         pa, pb = pos[x].astype(np.int64), pos[y].astype(np.int64)
         lo = np.stack([offs[da], offs[db]], axis=1)
         hi = np.stack([offs[da + 1], offs[db + 1]], axis=1)
-        before, after = _sides(corpus.cps, lo, hi, pa, pb, fps.k, reach)
-        long_enough = fps.k + before + after >= min_span
-        # the exact match must also hold min_span characters outside common text
-        idx = np.flatnonzero(long_enough)
-        if idx.size:
-            # the count depends only on the matched text (where it starts in a, how long it is):
-            # the k-grams winnowing kept along one exact run share it, so each is counted once
-            key = (pa[idx] - before[idx]) * (2 * reach + 1) + (before[idx] + after[idx])
-            key, first, back = np.unique(key, return_index=True, return_inverse=True)
-            one = idx[first]
-            free = free_chars(corpus.cps, common, lo[one], hi[one], pa[one], pb[one], fps.k,
-                              reach, (before[one], after[one]))
-            long_enough[idx] = free[back] >= min_span
+        long_enough, before = exact_evidence(corpus.cps, common, lo, hi, pa, pb, fps.k, min_span)
         # held in the index's own (narrower) types until the end
         found.append((da.astype(doc.dtype), db.astype(doc.dtype), (pa - offs[da]).astype(pos.dtype),
                       (pb - offs[db]).astype(pos.dtype), long_enough, (pa - offs[da] - before).astype(pos.dtype)))
@@ -569,17 +556,62 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
     long_enough = long_enough[srt]
     run = run[srt]
     del srt
+    ev = seed_evidence(da, db, la, lb, long_enough, run)
+    return np.stack([da[ev], db[ev], la[ev], lb[ev]], axis=1).astype(np.int64)
+
+
+def exact_evidence(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray,
+                   pb: np.ndarray, k: int, min_span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which occurrence pairs of a shared k-gram (at ``pa``/``pb`` in ``cps``) are a copy on their own.
+
+    The exact match around the pair (followed up to :func:`free_reach` characters each way, inside
+    ``[lo, hi)`` of each side) must hold ``min_span`` characters, and as many outside the k-grams of
+    the ``common`` hashes (:func:`free_chars`). Returns that flag and how far each match reaches
+    back before the k-gram (where its exact run starts, for :func:`seed_evidence`).
+    """
+    reach = free_reach(min_span)
+    before, after = match_sides(cps, lo, hi, pa, pb, k, reach)
+    long_enough = k + before + after >= min_span
+    # the exact match must also hold min_span characters outside common text
+    idx = np.flatnonzero(long_enough)
+    if idx.size:
+        # the count depends only on the matched text (where it starts in a, how long it is):
+        # the k-grams winnowing kept along one exact run share it, so each is counted once
+        key = (pa[idx] - before[idx]) * (2 * reach + 1) + (before[idx] + after[idx])
+        key, first, back = np.unique(key, return_index=True, return_inverse=True)
+        one = idx[first]
+        free = free_chars(cps, common, lo[one], hi[one], pa[one], pb[one], k, reach, (before[one], after[one]))
+        long_enough[idx] = free[back] >= min_span
+    return long_enough, before
+
+
+def seed_evidence(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray, long_enough: np.ndarray,
+                  run: np.ndarray) -> np.ndarray:
+    """Which occurrence pairs are seed hits: long enough, or near another of the same document pair.
+
+    The rule of :func:`seed_hits`, on occurrence pairs sorted by (document pair, position);
+    ``run`` is where each one's exact run starts in a (as far back as :func:`free_reach` looks).
+    Two occurrences ``NEAR`` characters apart on diagonals at most ``DRIFT`` apart support each
+    other unless they are k-grams of one exact run (whose free characters decided already); a lone
+    short one is no evidence:
+
+    >>> seed_evidence(np.array([0, 0, 0]), np.array([1, 1, 1]), np.array([10, 30, 500]),
+    ...               np.array([12, 32, 900]), np.array([False, False, False]), np.array([10, 28, 500])).tolist()
+    [True, True, False]
+    >>> seed_evidence(np.array([0, 0]), np.array([1, 1]), np.array([10, 30]), np.array([12, 32]),
+    ...               np.array([False, False]), np.array([5, 5])).tolist()
+    [False, False]
+    """
     near = np.zeros(da.size, dtype=bool)
     if da.size > 1:
         same = (da[1:] == da[:-1]) & (db[1:] == db[:-1])
         drift = (lb[1:] - la[1:]) - (lb[:-1] - la[:-1])
-        close = same & (la[1:] - la[:-1] <= _NEAR) & (np.abs(drift) <= _DRIFT)
+        close = same & (la[1:] - la[:-1] <= NEAR) & (np.abs(drift) <= DRIFT)
         # two k-grams of one exact run are one piece of evidence (its free characters decide)
         close &= (drift != 0) | (run[1:] != run[:-1])
         near[1:] |= close
         near[:-1] |= close
-    ev = long_enough | near
-    return np.stack([da[ev], db[ev], la[ev], lb[ev]], axis=1).astype(np.int64)
+    return long_enough | near
 
 
 @dataclass(frozen=True)
@@ -600,7 +632,7 @@ def _window_passages(a: str, b: str, a0: int, a1: int, b0: int, b1: int, min_spa
                      pa: int | None = None, pb: int | None = None) -> Generator[tuple[int, int, int, int],
                                                                                 list[list[int]], list[Match]]:
     """:func:`align_window` as a generator: yields each window ``(a0, a1, b0, b1)`` it aligns and
-    is sent that window's exact blocks (:func:`chachong.align.blocks` in offsets of ``a``/``b``),
+    is sent that window's exact blocks (:func:`chachong.stages.align.blocks` in offsets of ``a``/``b``),
     so that a driver can find the blocks of many windows at once."""
     while True:
         bl = yield (a0, a1, b0, b1)
@@ -629,7 +661,7 @@ def align_window(a: np.ndarray | str, b: np.ndarray | str, a0: int, a1: int, b0:
     With a seed ``(pa, pb)`` only the passages through it are returned (and followed). Offsets
     are those of ``a`` and ``b``.
     """
-    a, b = _text(a), _text(b)
+    a, b = as_text(a), as_text(b)
     k = max(1, min(SEED_K, min_span))
     gen = _window_passages(a, b, a0, a1, b0, b1, min_span, pa, pb)
     try:
@@ -808,8 +840,8 @@ def find_passages(corpus: Corpus, hits: np.ndarray,
 
     Document pairs are independent, so they are aligned side by side: each round takes the
     next window of every pair and finds the exact blocks of all of them in one vectorised
-    pass (:func:`chachong.align.blocks_many`); ``batch=False`` finds them window by window
-    (:func:`chachong.align.blocks`), the same passages more slowly.
+    pass (:func:`chachong.stages.align.blocks_many`); ``batch=False`` finds them window by window
+    (:func:`chachong.stages.align.blocks`), the same passages more slowly.
     """
     by_pair: dict[tuple[int, int], tuple[list, list]] = {}
     for r in regions:
@@ -853,7 +885,7 @@ def _align_pairs(corpus: Corpus, pairs: list[tuple[int, int]], by_pair: dict, ba
         texts.clear()
         need = {d for pair in pairs for d in pair}
     for d in need:
-        texts[d] = _text(corpus.cps[offs[d]:offs[d + 1]])
+        texts[d] = as_text(corpus.cps[offs[d]:offs[d + 1]])
     results: list[list[Match]] = [[] for _ in pairs]
     live: list[tuple[int, Generator, tuple[int, int, int, int]]] = []
     for i, (da, db) in enumerate(pairs):

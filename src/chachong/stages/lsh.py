@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chachong.arrays import unique
+from chachong.runtime.arrays import unique
 
 _TARGET_RECALL = 0.995
 
@@ -33,7 +33,7 @@ def choose_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return num_perm, 1
 
 
-def _band_keys(sig: np.ndarray, band: int, rows: int, subset: np.ndarray | None = None) -> np.ndarray:
+def band_key(sig: np.ndarray, band: int, rows: int, subset: np.ndarray | None = None) -> np.ndarray:
     cols = sig[:, band * rows:(band + 1) * rows]
     cols = (cols if subset is None else cols[subset]).astype(np.uint64)
     rng = np.random.RandomState(1000 + band)
@@ -161,7 +161,7 @@ def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | Non
     n = sig.shape[0] if subset is None else subset.size
 
     def band_codes(band: int) -> np.ndarray:
-        return _band_pairs(_band_keys(sig, band, rows, subset))
+        return _band_pairs(band_key(sig, band, rows, subset))
 
     if threads > 1 and bands > 1:
         from concurrent.futures import ThreadPoolExecutor

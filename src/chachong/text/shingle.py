@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_BASE = np.uint64(0x100000001B3)  # FNV-64 prime: odd, spreads code points over 64 bits
+HASH_BASE = np.uint64(0x100000001B3)  # FNV-64 prime: odd, spreads code points over 64 bits
 _FOLD_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -38,7 +38,7 @@ def kgram_values(cps: np.ndarray, k: int) -> np.ndarray:
     h = c[:n].copy()
     with np.errstate(over="ignore"):
         for j in range(1, k):
-            h *= _BASE
+            h *= HASH_BASE
             h += c[j : j + n]
     return h
 
@@ -47,7 +47,7 @@ def _poly(cps: np.ndarray) -> np.uint64:
     h = np.uint64(0)
     with np.errstate(over="ignore"):
         for c in cps.astype(np.uint64):
-            h = h * _BASE + c
+            h = h * HASH_BASE + c
     return h
 
 
@@ -124,7 +124,7 @@ def _short_hashes(cps: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> n
     with np.errstate(over="ignore"):
         for j in range(int(lengths.max(initial=0))):
             live = j < lengths
-            h[live] = h[live] * _BASE + cps[starts[live] + j].astype(np.uint64)
+            h[live] = h[live] * HASH_BASE + cps[starts[live] + j].astype(np.uint64)
     return _fold(h)
 
 
@@ -133,7 +133,7 @@ def word_shingles(text: str, k: int) -> np.ndarray:
 
     jieba is imported here only, so character shingling never pays for it.
     """
-    from chachong.wordseg import jieba
+    from chachong.text.wordseg import jieba
 
     words = [w for w in jieba().lcut(text, HMM=False) if w.strip()]
     if not words:
@@ -144,6 +144,6 @@ def word_shingles(text: str, k: int) -> np.ndarray:
         with np.errstate(over="ignore"):
             h = np.uint64(0)
             for v in word_h:
-                h = h * _BASE + v
+                h = h * HASH_BASE + v
         return _fold(np.array([h], dtype=np.uint64))
     return _fold(kgram_values(word_h, k))

@@ -50,14 +50,14 @@ from typing import Any
 
 import numpy as np
 
-from chachong.arrays import unique
-from chachong import __version__
+from chachong.runtime.arrays import unique
+from chachong.version import __version__
 from chachong.config import AuditConfig, ConfigError
-from chachong.corpus import Corpus, prepare
-from chachong.lsh import _band_keys, choose_bands
+from chachong.stages.prepare import Corpus, prepare
+from chachong.stages.lsh import band_key, choose_bands
 from chachong.model import Document, Paragraph, Skipped
-from chachong.pairs import _ESTIMATE_SLACK
-from chachong.shingle import kgram_values
+from chachong.stages.candidates import ESTIMATE_SLACK
+from chachong.text.shingle import kgram_values
 
 SCHEMA = "chachong.index/1"
 # Bump when normalize/shingle/signature change what they produce for the same text: old
@@ -175,10 +175,10 @@ def digest(title: str, text: str) -> str:
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """LSH band keys (n, bands) int64 of signature rows (the same hashing as :mod:`chachong.lsh`)."""
+    """LSH band keys (n, bands) int64 of signature rows (the same hashing as :mod:`chachong.stages.lsh`)."""
     out = np.empty((sig.shape[0], bands), dtype=np.uint64)
     for b in range(bands):
-        out[:, b] = _band_keys(sig, b, rows)
+        out[:, b] = band_key(sig, b, rows)
     return out.view(np.int64)
 
 
@@ -197,7 +197,7 @@ def winnowed(cps: np.ndarray, min_span: int) -> np.ndarray:
     two texts sharing an exact run of ``min_span`` characters share a fingerprint (Schleimer,
     Wilkerson and Aiken 2003), at about 2 / (window + 1) fingerprints per character.
 
-    >>> from chachong.normalize import codepoints
+    >>> from chachong.text.normalize import codepoints
     >>> a = winnowed(codepoints("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳"), 13)
     >>> b = winnowed(codepoints("天地玄黄乙丙丁戊己庚辛壬癸子丑寅卯"), 13)
     >>> bool(np.intersect1d(a, b).size), a.size
@@ -1006,7 +1006,7 @@ class Index:
             return items
         if any(isinstance(x, Document) for x in items):
             raise TypeError("give either paths or Document objects, not both")
-        from chachong.audit import load_documents
+        from chachong.stages.load import load_documents
 
         docs, skipped, warnings = load_documents(items, self.config)
         result.skipped.extend(skipped)
@@ -1070,7 +1070,7 @@ class Index:
 
         A superset of what the audit's own pairing would verify: documents with a paragraph
         sharing an LSH band whose estimated Jaccard is near the threshold (as in
-        :mod:`chachong.pairs`), and documents sharing a winnowed fingerprint, i.e. possibly an
+        :mod:`chachong.stages.candidates`), and documents sharing a winnowed fingerprint, i.e. possibly an
         exact run of ``min_span`` characters (a fingerprint in more than
         ``_MAX_FINGERPRINT_DOCS`` documents is stock phrasing and proposes nothing).
         """
@@ -1094,7 +1094,7 @@ class Index:
                     if len(pairs):
                         ref = sigs[[row[p] for p in pairs[:, 1].tolist()]]
                         est = (corpus.signatures[pairs[:, 0]] == ref).mean(axis=1)
-                        docs.update((pairs[est >= cfg.threshold - _ESTIMATE_SLACK, 1] >> _PAR_BITS).tolist())
+                        docs.update((pairs[est >= cfg.threshold - ESTIMATE_SLACK, 1] >> _PAR_BITS).tolist())
             # copied passages: documents sharing a winnowed fingerprint
             fps = [winnowed(corpus.cps[corpus.doc_offsets[d]:corpus.doc_offsets[d + 1]], cfg.min_span)
                    for d in documents]

@@ -1,0 +1,1 @@
+"""Executors that compose the stages: local (threads, forks, stage cache) and Dask."""

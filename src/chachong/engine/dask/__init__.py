@@ -1,0 +1,1 @@
+"""The Dask executor: the stages as tasks over partitions and shuffles."""

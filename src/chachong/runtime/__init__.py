@@ -1,0 +1,1 @@
+"""Process, memory and file helpers every layer may use (no analysis here)."""

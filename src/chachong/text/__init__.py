@@ -1,0 +1,1 @@
+"""Text for matching: canonical form with a map back, shingles, word segmentation."""
