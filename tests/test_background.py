@@ -71,7 +71,8 @@ def test_document_jaccards_come_from_the_second_process(loaded, monkeypatch):
 
 def test_a_failing_background_process_is_computed_again_here(loaded, monkeypatch):
     parent = os.getpid()
-    real = A._stock_inputs
+    stock = importlib.import_module("chachong.stages.stock")
+    real = stock.stock_inputs
 
     def only_here(*args, **kwargs):
         if os.getpid() != parent:
@@ -80,7 +81,7 @@ def test_a_failing_background_process_is_computed_again_here(loaded, monkeypatch
 
     monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
     monkeypatch.setattr(A, "_PARALLEL_MIN_PAIRS", 1)
-    monkeypatch.setattr(A, "_stock_inputs", only_here)
+    monkeypatch.setattr(stock, "stock_inputs", only_here)
     monkeypatch.setattr(A, "_align_part", _only_here(A._align_part, parent))
     result = chachong.audit(loaded, workers=2)
     assert _without_settings(result) == _without_settings(chachong.audit(loaded, workers=1))

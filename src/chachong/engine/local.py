@@ -12,7 +12,7 @@ import multiprocessing
 import threading
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from chachong.runtime.gcpause import freeze_now
 from chachong.result import AuditResult
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.load import load_documents
+from chachong.stages.stock import annotate_stock, remember_stock, stock_key, stock_work
 from chachong.stages.docpairs import document_digests, document_groups, identical_documents, document_jaccards, document_signatures, short_twins
 
 
@@ -136,7 +137,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             # of each other (groups); mined on the second core while the passages are aligned here
             # the child drops its copy of the fingerprint index first: pages this process frees
             # after the fork would otherwise stay with the child (0.5 GB at 600k paragraphs)
-            job = (groups, Background(lambda: (box.clear(), _stock_job(corpus, warnings, groups))[1]))
+            job = (groups, Background(lambda: (box.clear(), stock_work(corpus, warnings, groups))[1]))
             share = _ALIGN_SHARE_WITH_PHRASES
     # alignment empties the box: the index must not outlive the seed hits made from it
     result = assemble(corpus, table, list(skipped or []), warnings, say, cache, share, box,
@@ -150,8 +151,8 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
         except BackgroundError:
             pass  # computed again below, in this process
         else:
-            _remember_stock(cache, result.config, groups, found, phrases)
-            covered = (_stock_key(result.config, groups), covered)
+            remember_stock(cache, result.config, groups, found, phrases)
+            covered = (stock_key(result.config, groups), covered)
     annotate_stock(result, cache, covered)
     result.cache = cache
     return result
@@ -185,94 +186,6 @@ def _copy_groups(corpus: Corpus, table: PairTable, cache: StageCache) -> list[in
     for x, y in identical_documents(document_digests(corpus, cache)):
         uf.union(x, y)
     return [uf.find(d) for d in range(len(doc_group))]
-
-
-def _stock_job(corpus: Corpus, warnings: list, groups: list[int]) -> tuple[Any, Any, list]:
-    """The forked phrase process's work: boilerplate, stock phrases and the text they cover."""
-    from chachong.stages.phrases import coverage
-
-    found, phrases = _stock_inputs(corpus.documents, corpus.config, corpus, warnings, groups, None)
-    return found, phrases, coverage(phrases, len(corpus.documents))
-
-
-def _stock_key(config: AuditConfig, groups: list[int]) -> bytes:
-    settings = {k: v for k, v in config.to_dict().items() if k not in _NOT_PHRASES}
-    return digest(sorted(settings.items()), np.asarray(groups, dtype=np.int64))
-
-
-def _remember_stock(cache: StageCache, config: AuditConfig, groups: list[int], found: Any, phrases: Any) -> None:
-    if cache.boilerplate is None:
-        cache.boilerplate = found
-    cache.phrases[_stock_key(config, groups)] = phrases
-    cache.trim()
-
-
-def _stock_inputs(docs: Sequence[Document], config: AuditConfig, corpus: Corpus | None, warnings: list,
-                  groups: list[int], cache: StageCache | None) -> tuple[Any, Any]:
-    """Boilerplate findings and stock phrases of the documents for these groups of copies (cached).
-
-    ``corpus`` is the prepared corpus of ``docs`` when there is one (phrase mining reuses its
-    canonical text).
-    """
-    from chachong.stages.boilerplate import TrailerNote, find_boilerplate
-    from chachong.stages.phrases import mine_phrases
-
-    found = cache.boilerplate if cache is not None else None
-    if found is None:
-        found = find_boilerplate(docs, [w for w in warnings if isinstance(w, TrailerNote)])
-    key = _stock_key(config, groups)
-    phrases = cache.phrases.get(key) if cache is not None else None
-    if phrases is None:
-        # adverts and markers are not content: no phrase reaches into them (placeholders are
-        # masked like figures and stay part of the text)
-        not_content = [[(s, e) for s, e, kind in ivs if kind != "placeholder"] for ivs in found.intervals]
-        phrases = mine_phrases([d.text for d in docs], groups, config, exclude=not_content, corpus=corpus)
-    if cache is not None:
-        _remember_stock(cache, config, groups, found, phrases)
-    return found, phrases
-
-
-# settings that change pairing and alignment but not stock phrases or boilerplate
-_NOT_PHRASES = ("threshold", "containment", "min_paragraph_chars", "document_threshold", "stock_min_documents",
-                "min_span", "bands", "rows", "workers", "phrase_report_limit")
-
-
-def annotate_stock(result: AuditResult, cache: StageCache | None = None,
-                   covered: tuple[bytes, list] | None = None) -> None:
-    """Stock phrases, boilerplate findings and placeholders (phrases.py, boilerplate.py).
-
-    Fills ``result.stock_phrase_records``, ``result.boilerplate_records`` and, per document,
-    ``stock``, ``stock_ratio``, ``copy_ratio_excluding_stock`` and ``placeholders``.
-    ``covered``: (stock key, ``phrases.coverage``) computed with the phrases elsewhere; used
-    when the final groups of copies give the same key.
-    """
-    from chachong.stages.phrases import coverage, independent_groups, merge, phrase_records, shares
-
-    docs = result.document_records
-    # the stock paragraphs found while pairing are stock phrasing in every document they occur in
-    for sp in result.stock_paragraphs:
-        for member in sp["members"]:
-            doc_id = member.split(":")[0]
-            para = result.document(doc_id).paragraphs[int(member.split(":p")[1]) - 1]
-            result.stats[doc_id].stock.append((para.start, para.end))
-    cache = cache if cache is not None else StageCache()
-    groups = independent_groups([d.id for d in docs], result.document_pair_records)
-    found, phrases = _stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
-    if covered is not None and covered[0] == _stock_key(result.config, groups):
-        cover = covered[1]
-    else:
-        cover = coverage(phrases, len(docs))
-    for i, doc in enumerate(docs):
-        st = result.stats[doc.id]
-        # coverage is sorted and merged already: most documents have no stock paragraph to add
-        st.stock = merge(st.stock + cover[i]) if st.stock else cover[i]
-        st.stock_ratio, st.copy_ratio_excluding_stock = shares(
-            0, len(doc.text), st.stock, merge([iv for ivs in st.copied.values() for iv in ivs]))
-        st.placeholders = found.placeholders[i]
-        st.boilerplate = found.intervals[i]
-    limit = result.config.phrase_report_limit
-    result.stock_phrase_records = phrase_records(phrases[:limit] if limit else phrases, docs, len(set(groups)))
-    result.boilerplate_records = found.findings
 
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
@@ -519,4 +432,4 @@ def _describe_pair(corpus: Corpus, matches: list[DocumentMatch]) -> list[tuple[D
             for dm, p in zip(matches, passages)]
 
 
-__all__ = ["annotate_stock", "assemble", "audit", "audit_corpus"]
+__all__ = ["assemble", "audit", "audit_corpus"]

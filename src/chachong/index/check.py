@@ -26,13 +26,14 @@ import html
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chachong.config import AuditConfig, ConfigError
+from chachong.ingest.renumber import renumber
 from chachong.index.index import Index, IndexStoreError, document_keys
-from chachong.model import Document, Paragraph
+from chachong.model import Document
 
 BASELINE_SCHEMA = "chachong.baseline/1"
 SCHEMA = "chachong.check/1"
@@ -271,20 +272,6 @@ def _read(paths: Sequence[str | os.PathLike[str]] | Sequence[Document], config: 
     return docs, document_keys([d.source for d in docs]), warnings
 
 
-def _renumber(docs: Sequence[Document]) -> list[Document]:
-    """Documents with ids ``d01``... in this order (the ids the pipeline reports with)."""
-    from chachong.stages.segment import document_id
-
-    out = []
-    for i, d in enumerate(docs):
-        did = document_id(i, len(docs))
-        width = max(3, len(str(len(d.paragraphs))))
-        paras = tuple(Paragraph(f"{did}:p{n + 1:0{width}d}", did, n, p.start, p.end, p.line, p.text)
-                      for n, p in enumerate(d.paragraphs))
-        out.append(replace(d, id=did, paragraphs=paras))
-    return out
-
-
 def _same_file(a: str, b: str) -> bool:
     try:
         return "#" not in a and "#" not in b and os.path.samefile(a, b)
@@ -391,7 +378,7 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
     from chachong.stages.candidates import find_pairs
 
     # references first: they are the earlier documents, so clusters name them as sources
-    docs = _renumber([d for _, d in refs] + new_docs)
+    docs = renumber([d for _, d in refs] + new_docs)
     keys = [k for k, _ in refs] + new_keys
     first_new = len(refs)
     if cfg.stock_min_documents is None:

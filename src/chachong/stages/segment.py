@@ -24,6 +24,7 @@ from pathlib import PurePath
 import numpy as np
 
 from chachong.stages.boilerplate import TrailerNote, trailing_block
+from chachong.ingest.renumber import document_id, paragraph_id
 from chachong.model import Document, Paragraph, Source
 
 _TOC_HEADER = re.compile(r"^\s*目\s*录\s*$")
@@ -484,11 +485,6 @@ def _wrap_widths(row_doc: np.ndarray, row_width: np.ndarray, n_docs: int) -> np.
     return out
 
 
-def document_id(i: int, total: int) -> str:
-    """``d01`` ... numbered from 1, zero-padded to the corpus size (at least 2 digits)."""
-    return f"d{i + 1:0{max(2, len(str(total)))}d}"
-
-
 # Paragraphs are made without the frozen dataclass's __init__ (one object.__setattr__ per
 # field: 0.3 s per 100 000 paragraphs); the fields are the same, so equality, hashing and
 # repr are too. Only while Paragraph is a plain (no __slots__, no __post_init__) dataclass.
@@ -523,7 +519,7 @@ def _build_documents(pieces: list[tuple[Piece, str]]) -> list[Document]:
     docs = []
     for i, ((piece, _kind), (bounds, lines)) in enumerate(zip(pieces, cut)):
         did = document_id(i, total)
-        ids = [f"{did}:p%0{max(3, len(str(len(bounds))))}d" % n for n in range(1, len(bounds) + 1)]
+        ids = [paragraph_id(did, n, len(bounds)) for n in range(len(bounds))]
         text = piece.text
         first = piece.line
         if _FAST_PARAGRAPH:

@@ -41,7 +41,7 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    partition aligns its pairs on a corpus of just the documents it needs (:func:`align_pairs`,
    ``audit._short_twins``, ``_paragraph_pairs``, ``_document_stats``).
 6. **documents**: the client merges the per-pair results (passage numbers, copy ratios per
-   document) and runs :func:`chachong.engine.local.annotate_stock` on the result.
+   document) and runs :func:`chachong.stages.stock.annotate_stock` on the result.
 
 The client holds the documents' texts (the report contains them), the verified pair table
 and per-document results; never signatures or shingle sets. The pieces of ``find_pairs`` and
@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from chachong.config import AuditConfig, ConfigError
+from chachong.ingest.renumber import renumber
 from chachong.runtime.arrays import equal_runs
 from chachong.stages.cluster import StockPlan, stock_plan
 from chachong.stages.docpairs import identical_documents
@@ -210,18 +211,6 @@ def _blob_arrays(series, dtype) -> tuple[np.ndarray, np.ndarray]:
     return data[off[0]:off[-1]].view(dtype), (off - off[0]) // item
 
 
-def _renumber(docs: Sequence[Document], first: int, total: int) -> list[Document]:
-    """Documents built per file (ids from d1) -> their ids in the whole corpus."""
-    from chachong.stages.segment import document_id
-
-    out = []
-    for i, d in enumerate(docs):
-        did = document_id(first + i, total)
-        paras = tuple(dataclasses.replace(p, id=did + p.id[len(d.id):], document=did) for p in d.paragraphs)
-        out.append(dataclasses.replace(d, id=did, paragraphs=paras))
-    return out
-
-
 def _list_input(given: Any, encoding: str | None) -> tuple[list[tuple[str, str]], list[Skipped]]:
     """The files one given path stands for, as read_sources lists them: (file, real path) and skips."""
     from chachong.ingest import read as ingest
@@ -260,7 +249,7 @@ def _make_part(index: int, doc0: int, par0: int, total: int, pieces: list, confi
     docs: list[Document] = []
     for src, lo, hi, first in pieces:
         got = src[0] if isinstance(src, tuple) else src
-        docs.extend(_renumber(got[lo:hi], first, total) if first is not None else got[lo:hi])
+        docs.extend(renumber(got[lo:hi], first, total) if first is not None else got[lo:hi])
     # one thread: a dask worker process is one of many on its machine (threads_per_worker=1)
     return _Part(index, doc0, par0, prepare(docs, config, threads=1))
 
@@ -1330,7 +1319,7 @@ def audit_dask(
     ``partition_paragraphs`` sets the size of the partitions the corpus is cut into; ``stats``,
     when given, receives counts of the work done (partitions, candidates, ...) for benchmarks.
     """
-    from chachong.engine.local import annotate_stock
+    from chachong.stages.stock import annotate_stock
     from chachong.result import AuditResult
 
     _require_dask()

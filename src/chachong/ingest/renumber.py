@@ -1,0 +1,48 @@
+"""Document ids: ``d01`` ... in corpus order, and renumbering documents read apart.
+
+Documents read one file at a time (a Dask read task), or gathered from an index and a submission
+(``check``), are numbered from 1 in their own batch; :func:`renumber` gives them the ids of the
+whole corpus, their paragraphs with them (``d07:p001`` ...), as the pipeline reports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+from chachong.model import Document, Paragraph
+
+
+def document_id(i: int, total: int) -> str:
+    """``d01`` ... numbered from 1, zero-padded to the corpus size (at least 2 digits).
+
+    >>> document_id(0, 9), document_id(41, 120)
+    ('d01', 'd042')
+    """
+    return f"d{i + 1:0{max(2, len(str(total)))}d}"
+
+
+def paragraph_id(document: str, n: int, count: int) -> str:
+    """Paragraph ``n`` (from 0) of ``count`` in a document: ``d01:p001``, zero-padded to at least 3 digits."""
+    return f"{document}:p{n + 1:0{max(3, len(str(count)))}d}"
+
+
+def renumber(docs: Sequence[Document], first: int = 0, total: int | None = None) -> list[Document]:
+    """The documents with the ids of places ``first``, ``first + 1`` ... of a corpus of ``total``
+    (default: these documents alone), paragraphs renumbered with them.
+
+    >>> d = Document("d1", "t", "a.txt", "甲乙", 1, (Paragraph("d1:p001", "d1", 0, 0, 2, 2, "甲乙"),))
+    >>> [(x.id, x.paragraphs[0].id, x.paragraphs[0].document) for x in renumber([d], 4, 120)]
+    [('d005', 'd005:p001', 'd005')]
+    """
+    total = len(docs) if total is None else total
+    out = []
+    for i, d in enumerate(docs):
+        did = document_id(first + i, total)
+        paras = tuple(Paragraph(paragraph_id(did, n, len(d.paragraphs)), did, n, p.start, p.end, p.line, p.text)
+                      for n, p in enumerate(d.paragraphs))
+        out.append(replace(d, id=did, paragraphs=paras))
+    return out
+
+
+__all__ = ["document_id", "paragraph_id", "renumber"]
