@@ -7,7 +7,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from chachong.stages.align import MAX_GAP, align, blocks, extend
-from chachong.stages.passages import place_substitution, winnow
+from chachong.stages.describe import place_substitution
+from chachong.stages.fingerprints import winnow
 
 # canonical texts (no punctuation; # is a masked figure)
 S1 = "为深入推进基层治理现代化本街道建立了网格化管理机制将辖区划分为四十个网格每个网格配备专职网格员"

@@ -15,7 +15,10 @@ from chachong.api import audit
 from chachong.config import AuditConfig
 from chachong.stages.prepare import prepare
 from chachong.model import Document, Paragraph
-from chachong.stages.passages import describe, find_passages, fingerprints, pieces, seed_hits
+from chachong.stages.describe import describe
+from chachong.stages.fingerprints import fingerprints
+from chachong.stages.passages import find_passages, pieces
+from chachong.stages.seeds import seed_hits
 
 SMALL = st.text(alphabet="甲乙丙丁戊己#", max_size=80)
 
@@ -196,7 +199,7 @@ def test_blocks_many_on_empty_and_long_k(k):
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 13])
 def test_poly_equals_kgram_values(k):
-    from chachong.stages.passages import _poly
+    from chachong.stages.fingerprints import kgram_poly as _poly
     from chachong.text.shingle import kgram_values
 
     cps = np.random.default_rng(k).integers(0x4E00, 0x9FA5, 500).astype(np.uint32)
@@ -207,7 +210,7 @@ def test_poly_equals_kgram_values(k):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.integers(0, 63))
 def test_hash_groups_is_a_stable_argsort(values, shift):
-    from chachong.stages.passages import hash_groups
+    from chachong.stages.fingerprints import hash_groups
 
     # values sharing their top bits (shifted small numbers) take the re-sorting path
     h = np.array([v >> shift for v in values] + [v >> 60 for v in values], dtype=np.uint64)
@@ -235,7 +238,7 @@ def _stock_reference(fps, doc_group, stock_groups):
 def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
     from dataclasses import replace
 
-    from chachong.stages.passages import winnow
+    from chachong.stages.fingerprints import winnow
 
     rng = np.random.default_rng(stock_groups)
     base = _paragraphs_text(rng, 8)
@@ -247,7 +250,7 @@ def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
     # winnowing by brute force over the whole corpus (k-grams crossing a document end are invalid)
     k, w = fps.k, corpus.config.min_span - fps.k + 1
     from chachong.text.shingle import kgram_values
-    from chachong.stages.passages import _MIX, _mix
+    from chachong.stages.fingerprints import MIX as _MIX, mix64 as _mix
 
     values = _mix(kgram_values(corpus.cps, k) * _MIX)
     at = np.arange(values.size)
@@ -262,7 +265,8 @@ def test_fingerprints_and_seed_hits_match_the_reference(stock_groups):
 def test_fingerprints_and_seed_hits_do_not_depend_on_their_pieces(monkeypatch):
     """Winnowing in pieces, sorting by hash ranges and pairing in pieces of the hash order
     (tiny sizes here, so every boundary is crossed many times) give the same index and hits."""
-    from chachong.stages import passages
+    from chachong.stages import fingerprints as fingerprints_module
+    from chachong.stages import seeds
 
     rng = np.random.default_rng(7)
     base = _paragraphs_text(rng, 6)
@@ -276,9 +280,9 @@ def test_fingerprints_and_seed_hits_do_not_depend_on_their_pieces(monkeypatch):
     assert whole.pos.dtype == np.int32 and whole.order.dtype == np.uint32
     assert np.array_equal(whole.order, np.argsort(whole.hash, kind="stable"))  # the hash order, stably
     for windows, part, piece in [(7, 5, 3), (64, 40, 17), (1000, 1, 1)]:
-        monkeypatch.setattr(passages, "_WINDOWS", windows)
-        monkeypatch.setattr(passages, "_PART", part)
-        monkeypatch.setattr(passages, "_PIECE", piece)
+        monkeypatch.setattr(fingerprints_module, "_WINDOWS", windows)
+        monkeypatch.setattr(fingerprints_module, "_PART", part)
+        monkeypatch.setattr(seeds, "_PIECE", piece)
         fps = fingerprints(corpus, group, 3)
         for name in ("pos", "doc", "hash", "stock", "order"):
             assert np.array_equal(getattr(fps, name), getattr(whole, name)), name

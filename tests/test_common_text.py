@@ -1,8 +1,8 @@
 """Text many documents share (a formula) is no evidence of a copy, also when one more word follows it.
 
 A seed's exact match must hold ``min_span`` characters outside the k-grams of common fingerprints
-(passages.common_hashes,
-passages.free_chars). Without that rule a formula written by every unit, followed by the same
+(seeds.common_hashes,
+seeds.free_chars). Without that rule a formula written by every unit, followed by the same
 word in two documents, was a 13-character "copy" between them.
 """
 
@@ -14,7 +14,7 @@ import random
 import numpy as np
 import pytest
 
-import chachong.stages.passages as passages
+import chachong.stages.fingerprints as fingerprints_module
 from chachong.api import audit
 from chachong.stages.load import documents_from_sources
 from chachong.config import AuditConfig
@@ -91,7 +91,7 @@ def test_free_characters_count_only_outside_common_text(min_span):
     """A copy of min_span characters next to the formula is a copy. Winnowing keeps a k-gram of
     every w = min_span - k + 1 consecutive ones, so at most w - 1 characters at each end of the
     formula lie in no common k-gram: a shorter copy than min_span - 2 (w - 1) is never one."""
-    w = min_span - passages.FP_K + 1
+    w = min_span - fingerprints_module.FP_K + 1
     assert ("d09", "d10") in pairs(run(corpus(COPY[:min_span], SAME_WORD), min_span=min_span))
     short = min_span - 2 * (w - 1) - 1
     if short > 0:

@@ -140,11 +140,11 @@ def formula_documents(tmp_path: Path, repeats: int) -> Path:
     (7, {"stock_min_documents": 20}),  # not stock, but at more than MAX_OCCURRENCES (64) places
 ])
 def test_formula_and_one_character_seeds_nothing_in_either_engine(tmp_path, client, monkeypatch, repeats, settings):
-    """A seed's exact match needs min_span characters outside common k-grams (passages.free_chars):
+    """A seed's exact match needs min_span characters outside common k-grams (seeds.free_chars):
     a common formula plus one shared character is no copy, between documents of different partitions too."""
     import numpy as np
 
-    import chachong.stages.passages as passages
+    import chachong.stages.seeds as seeds
 
     cfg = AuditConfig(**settings)
     folder = formula_documents(tmp_path, repeats)
@@ -156,7 +156,7 @@ def test_formula_and_one_character_seeds_nothing_in_either_engine(tmp_path, clie
     # the control: without common text a couple writing the same character is a copy (when the
     # k-gram ending in it is a fingerprint of both: winnowing keeps it for some couples), so an
     # engine without the rule could not give the local result above
-    monkeypatch.setattr(passages, "common_hashes", lambda fps: np.zeros(0, dtype=np.uint64))
+    monkeypatch.setattr(seeds, "common_hashes", lambda fps: np.zeros(0, dtype=np.uint64))
     without = {(p.a, p.b) for p in audit([folder], cfg).passage_records}
     couples = {("d01", "d02"), ("d03", "d04"), ("d05", "d06"), ("d07", "d08")}
     assert without - found <= couples and len(without & couples) >= 2

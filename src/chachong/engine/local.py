@@ -24,18 +24,10 @@ from chachong.stages.prepare import Corpus, prepare
 from chachong.stages.docstats import PARTIAL, document_stats, paragraph_pairs  # noqa: F401 - PARTIAL re-exported
 from chachong.model import Document, Skipped
 from chachong.stages.candidates import PairTable, pair_candidates, select_pairs
-from chachong.stages.passages import (
-    DocumentMatch,
-    Passage,
-    describe,
-    evidence,
-    find_passages,
-    fingerprints,
-    pieces,
-    seed_hits,
-    Winnowed,
-    winnowed,
-)
+from chachong.stages.describe import describe, Passage
+from chachong.stages.fingerprints import fingerprints, Winnowed, winnowed
+from chachong.stages.passages import DocumentMatch, evidence, find_passages, pieces
+from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
 from chachong.result import AuditResult
 from chachong.runtime.stagecache import StageCache, digest

@@ -62,7 +62,7 @@ FORMULAS = {
 
 def _formulas() -> dict[str, str]:
     from chachong.stages.align import MAX_GAP, SEED_K
-    from chachong.stages.passages import FP_K, MAX_OCCURRENCES
+    from chachong.stages.fingerprints import FP_K, MAX_OCCURRENCES
 
     return {k: v.format(seed_k=SEED_K, max_gap=MAX_GAP, fp_k=FP_K, max_occ=MAX_OCCURRENCES)
             for k, v in FORMULAS.items()}

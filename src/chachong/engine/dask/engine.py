@@ -607,7 +607,7 @@ def _doc_jaccard_at_b(df, part: _Part, what: str, config: AuditConfig):
 
 
 def _fp_window(config: AuditConfig) -> tuple[int, int]:
-    from chachong.stages.passages import FP_K
+    from chachong.stages.fingerprints import FP_K
 
     k = max(1, min(FP_K, config.min_span))
     return k, max(1, config.min_span - k + 1)
@@ -680,7 +680,7 @@ def _part_fingerprints(part: _Part, before: list[np.ndarray], after: list[np.nda
     The local engine winnows the whole corpus as one array, so a window may straddle two
     documents; the neighbours' characters make this partition's first and last windows the same.
     """
-    from chachong.stages.passages import fingerprints
+    from chachong.stages.fingerprints import fingerprints
 
     c = part.corpus
     own = [c.cps[c.doc_offsets[d]:c.doc_offsets[d + 1]] for d in range(part.n_docs)]
@@ -717,7 +717,7 @@ def _fingerprint_pairs(df, min_docs: int) -> tuple[Any, np.ndarray]:
     so the common hashes are never asked for.
     """
     from chachong.stages.lsh import pairs_in_groups
-    from chachong.stages.passages import MAX_OCCURRENCES
+    from chachong.stages.fingerprints import MAX_OCCURRENCES
 
     h, doc, pos, grp = (df[c].to_numpy() for c in _FP_ROWS)
     m = _repeated(h)  # a fingerprint at one place is neither stock nor a seed
@@ -763,7 +763,7 @@ def _contexts(part: _Part, gdoc: np.ndarray, pos: np.ndarray, k: int, reach: int
 
 def _hits_attach_a(df, part: _Part, config: AuditConfig):
     """Occurrence pairs at the owner of a: the characters around a's occurrence."""
-    from chachong.stages.passages import free_reach
+    from chachong.stages.seeds import free_reach
 
     if df.empty:
         return _meta_with_blobs(_OCC_WITH_A, ("ctx_a",))
@@ -785,7 +785,7 @@ def _hits_at_b(df, part: _Part, common: np.ndarray, config: AuditConfig):
 
     ``common``: the sorted common hashes (:func:`_common_hashes`, ``passages.common_hashes``).
     """
-    from chachong.stages.passages import exact_evidence, free_reach, seed_evidence
+    from chachong.stages.seeds import exact_evidence, free_reach, seed_evidence
 
     if df.empty:
         return _frame({}, _HITS)
@@ -868,7 +868,8 @@ def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list]:
     hits (``passages.seed_hits`` rows). Passages are described but not numbered (numbers
     need every passage of the corpus).
     """
-    from chachong.stages.passages import describe, find_passages
+    from chachong.stages.describe import describe
+    from chachong.stages.passages import find_passages
 
     offs = corpus.doc_offsets
     regions = []
