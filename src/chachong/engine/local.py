@@ -7,7 +7,6 @@ and the config.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import threading
 from collections import defaultdict
@@ -24,9 +23,9 @@ from chachong.stages.prepare import Corpus, prepare
 from chachong.stages.docstats import PARTIAL, document_stats, paragraph_pairs  # noqa: F401 - PARTIAL re-exported
 from chachong.model import Document, Skipped
 from chachong.stages.candidates import PairTable, pair_candidates, select_pairs
-from chachong.stages.describe import describe, Passage
+from chachong.stages.describe import Passage, describe_pair, number_passages, passage_order
 from chachong.stages.fingerprints import fingerprints, Winnowed, winnowed
-from chachong.stages.passages import DocumentMatch, evidence, find_passages, pieces
+from chachong.stages.passages import DocumentMatch, find_passages, paragraph_regions
 from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
 from chachong.result import AuditResult
@@ -235,7 +234,7 @@ def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, re
     for dm in found:
         per_pair[(dm.a, dm.b)].append(dm)
     with paused_gc():  # many small acyclic records: full collections would walk the corpus each time
-        return {p: _describe_pair(corpus, per_pair.get(p, [])) for p in pairs}
+        return {p: describe_pair(corpus, per_pair.get(p, [])) for p in pairs}
 
 
 def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs: int,
@@ -279,17 +278,14 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
         hits = cache.hits[hkey] = seed_hits(corpus, fingerprints(corpus, group_arr, min_docs, usable))
         del usable
         cache.trim()
-    offs = corpus.doc_offsets
     aligned = {(int(a), int(b)) for a, b, *_ in rows}
     if cache.region_pairs is None:
         cache.region_pairs = frozenset(aligned)
     else:
         aligned |= {(a, b) for a, b in cache.region_pairs if a not in stock_members and b not in stock_members}
     regions: dict[tuple[int, int], list[tuple[int, int, int, int, int, int]]] = defaultdict(list)
-    for a, b in sorted(aligned):
-        da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
-        (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
-        regions[(da, db)].append((da, db, int(a0), int(a1), int(b0), int(b1)))
+    for region in paragraph_regions(corpus, sorted(aligned)):
+        regions[region[:2]].append(region)
     hit_rows: dict[tuple[int, int], np.ndarray] = {}
     if len(hits):
         brk = np.flatnonzero((hits[1:, 0] != hits[:-1, 0]) | (hits[1:, 1] != hits[:-1, 1])) + 1
@@ -308,10 +304,8 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
             cache.passages[keys[p]] = done[p]
     entries = [e for p in keys for e in cache.passages[keys[p]]
                if span == min_span or any(c[6] >= min_span for c in e[2])]
-    entries.sort(key=lambda e: (e[0].a, e[0].match.a_start, e[0].b, e[0].match.b_start,
-                                e[0].match.a_end, e[0].match.b_end))
-    width = max(4, len(str(len(entries))))
-    passages = [Passage(f"s{i + 1:0{width}d}", *_fields(e[1])) for i, e in enumerate(entries)]
+    entries.sort(key=lambda e: passage_order(e[0]))
+    passages = number_passages([e[1] for e in entries])
     return [e[0] for e in entries], passages, [e[2] for e in entries]
 
 
@@ -401,27 +395,6 @@ def _jaccard_values(corpus: Corpus, pairs: Sequence[tuple[int, int]]) -> dict[tu
     scratch = StageCache()
     document_jaccards(corpus, list(pairs), scratch)
     return scratch.doc_jaccard
-
-
-_PASSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Passage) if f.name != "id")
-
-
-def _fields(p: Passage) -> tuple:
-    """A passage's fields after its id (a new id without dataclasses.replace, which is slow in bulk)."""
-    return tuple(getattr(p, f) for f in _PASSAGE_FIELDS)
-
-
-def _describe_pair(corpus: Corpus, matches: list[DocumentMatch]) -> list[tuple[DocumentMatch, Passage, list]]:
-    """Report records (ids left empty) and paragraph pieces of the passages of one document pair."""
-    matches = sorted(matches, key=lambda dm: (dm.match.a_start, dm.match.b_start, dm.match.a_end, dm.match.b_end))
-    places: set[tuple[str, str]] = set()
-    passages = [describe(corpus, dm, places) for dm in matches]
-    # a name swapped as a place anywhere in a document pair is a place everywhere in it
-    if places:
-        passages = [describe(corpus, dm, places) if any(e[4] == "replace" for e in p.edits) else p
-                    for dm, p in zip(matches, passages)]
-    return [(dm, p, [(*c, evidence(corpus, dm, c[2], c[3])) for c in pieces(corpus, dm)])
-            for dm, p in zip(matches, passages)]
 
 
 __all__ = ["assemble", "audit", "audit_corpus"]

@@ -9,14 +9,17 @@ anywhere in a pair is a place everywhere in it), then number all passages in one
 
 from __future__ import annotations
 
+import dataclasses
+
 import importlib.util
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
-from chachong.stages.passages import DocumentMatch, corpus_layout
+from chachong.stages.passages import DocumentMatch, corpus_layout, evidence, pieces
 from chachong.stages.prepare import Corpus
 
 _ADMIN_SUFFIXES = ("自治区", "自治州", "自治县", "街道", "社区", "省", "市", "区", "县", "镇", "乡", "村", "州", "盟", "旗")
@@ -186,3 +189,46 @@ def describe(corpus: Corpus, dm: DocumentMatch, places: set[tuple[str, str]] | N
                    tuple(pids[p] for p in _paragraphs_over(corpus, dm.b, m.b_start, m.b_end)))
 
 
+_PASSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Passage) if f.name != "id")
+
+
+def _fields(p: Passage) -> tuple:
+    """A passage's fields after its id (a new id without dataclasses.replace, which is slow in bulk)."""
+    return tuple(getattr(p, f) for f in _PASSAGE_FIELDS)
+
+
+def describe_pair(corpus: Corpus, matches: list[DocumentMatch]) -> list[tuple[DocumentMatch, Passage, list]]:
+    """Report records (ids left empty) and paragraph pieces of the passages of one document pair.
+
+    Returns ``(match, passage, pieces)`` in the pair's order of position; ``pieces`` are
+    :func:`~chachong.stages.passages.pieces` with the :func:`~chachong.stages.passages.evidence`
+    of each appended (what paragraph pairs and a longer ``min_span`` re-filter on).
+    """
+    matches = sorted(matches, key=lambda dm: (dm.match.a_start, dm.match.b_start, dm.match.a_end, dm.match.b_end))
+    places: set[tuple[str, str]] = set()
+    passages = [describe(corpus, dm, places) for dm in matches]
+    # a name swapped as a place anywhere in a document pair is a place everywhere in it
+    if places:
+        passages = [describe(corpus, dm, places) if any(e[4] == "replace" for e in p.edits) else p
+                    for dm, p in zip(matches, passages)]
+    return [(dm, p, [(*c, evidence(corpus, dm, c[2], c[3])) for c in pieces(corpus, dm)])
+            for dm, p in zip(matches, passages)]
+
+
+def passage_order(dm: DocumentMatch) -> tuple[int, int, int, int, int, int]:
+    """The report's order of passages: by document a, position in a, document b, position in b."""
+    m = dm.match
+    return (dm.a, m.a_start, dm.b, m.b_start, m.a_end, m.b_end)
+
+
+def number_passages(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages, in the order given, with ids ``s0001``, ``s0002`` ... (at least four digits).
+
+    The merge step of the passage stage: every executor numbers all passages of the corpus once.
+    """
+    width = max(4, len(str(len(passages))))
+    return [Passage(f"s{i + 1:0{width}d}", *_fields(p)) for i, p in enumerate(passages)]
+
+
+__all__ = ["EDIT_OPS", "Passage", "describe", "describe_pair", "number_passages", "passage_order", "place_names",
+           "place_substitution"]

@@ -368,3 +368,15 @@ def evidence(corpus: Corpus, dm: DocumentMatch, a0: int, a1: int) -> int:
         if hi > lo:
             total += hi - lo - lay.mask_count(base + lo, base + hi)
     return total
+
+
+def paragraph_regions(corpus: Corpus, pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int, int, int, int, int]]:
+    """Paragraph pairs (global indices) as regions to align whole: ``(da, db, a0, a1, b0, b1)``,
+    the documents and each paragraph's local canonical stretch, in the order given."""
+    offs = corpus.doc_offsets
+    out = []
+    for a, b in pairs:
+        da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
+        (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
+        out.append((da, db, int(a0), int(a1), int(b0), int(b1)))
+    return out

@@ -861,30 +861,24 @@ def _align_attach_a(df, part: _Part):
     return out
 
 
-def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list]:
-    """Passages of some document pairs of ``corpus``, as ``audit._align_documents`` finds them.
+def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list, list]:
+    """Passages of some document pairs of ``corpus``, as the local engine's alignment finds them.
 
     ``rows`` are the verified paragraph pairs of those document pairs and ``hits`` their seed
-    hits (``passages.seed_hits`` rows). Passages are described but not numbered (numbers
-    need every passage of the corpus).
+    hits (``seeds.seed_hits`` rows). Passages are described (``describe.describe_pair``) but not
+    numbered (numbers need every passage of the corpus). Returns the matches, the passages and
+    their pieces with evidence, in the report's order.
     """
-    from chachong.stages.describe import describe
-    from chachong.stages.passages import find_passages
+    from chachong.stages.describe import describe_pair, passage_order
+    from chachong.stages.passages import find_passages, paragraph_regions
 
-    offs = corpus.doc_offsets
-    regions = []
-    for a, b, *_ in rows:
-        da, db = int(corpus.par_doc[a]), int(corpus.par_doc[b])
-        (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
-        regions.append((da, db, int(a0), int(a1), int(b0), int(b1)))
-    matches = find_passages(corpus, hits, regions)
-    matches.sort(key=lambda dm: (dm.a, dm.match.a_start, dm.b, dm.match.b_start, dm.match.a_end, dm.match.b_end))
-    places: dict[tuple[int, int], set] = defaultdict(set)
-    described = [describe(corpus, dm, places[(dm.a, dm.b)]) for dm in matches]
-    # a name swapped as a place anywhere in a document pair is a place everywhere in it
-    described = [describe(corpus, dm, places[(dm.a, dm.b)]) if any(e[4] == "replace" for e in p.edits)
-                 and places[(dm.a, dm.b)] else p for dm, p in zip(matches, described)]
-    return matches, described
+    found = find_passages(corpus, hits, paragraph_regions(corpus, [(a, b) for a, b, *_ in rows]))
+    per_pair: dict[tuple[int, int], list] = defaultdict(list)
+    for dm in found:
+        per_pair[(dm.a, dm.b)].append(dm)
+    entries = [e for p in sorted(per_pair) for e in describe_pair(corpus, per_pair[p])]
+    entries.sort(key=lambda e: passage_order(e[0]))
+    return [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries]
 
 
 @dataclass
@@ -943,8 +937,8 @@ def _align_at_b(df, part: _Part, shared: dict, config: AuditConfig) -> _BlockRes
     stock_members = set(local_par(s["doc"][in_block], s["idx"][in_block]).tolist())
     rows.extend(short_twins(sub, dict(doc_jac), rows))
     rows.sort(key=lambda t: (int(t[0]), int(t[1])))
-    matches, described = align_pairs(sub, rows, hits_arr)
-    par_pairs, pair_count, copied = paragraph_pairs(sub, rows, matches, described, stock_members)
+    matches, described, cuts = align_pairs(sub, rows, hits_arr)
+    par_pairs, pair_count, copied = paragraph_pairs(sub, rows, matches, described, stock_members, cuts)
     stats, doc_pairs = document_stats(sub, pair_count, copied, dict(doc_jac))
     pid_key = {}
     for i, g in enumerate(order):
@@ -991,10 +985,11 @@ def _merge_document_stats(docs: list[Document], copied: dict[str, dict[str, list
 
 
 def _number_passages(items: list[tuple[tuple, Any]]) -> list[Any]:
-    """Passages in the local engine's order, numbered s0001, s0002, ..."""
+    """Passages in the local engine's order (their global ``passage_order`` keys), numbered s0001, s0002, ..."""
+    from chachong.stages.describe import number_passages
+
     items.sort(key=lambda t: t[0])
-    width = max(4, len(str(len(items))))
-    return [dataclasses.replace(p, id=f"s{i + 1:0{width}d}") for i, (_, p) in enumerate(items)]
+    return number_passages([p for _, p in items])
 
 
 class _Engine:
