@@ -24,7 +24,7 @@ from chachong.model import Document, DocumentPair, Paragraph, ParagraphPair
 from chachong.report.html import char_diff, histogram_svg, pack, render, script_json, seriate
 from chachong.report.json import report_dict
 from chachong.model import DocumentStats
-from chachong.result import AuditResult
+from chachong.result import AuditRecord
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser  # noqa: E402  (the report tests' corpus and browser driver)
@@ -226,7 +226,7 @@ def fake_result(n_docs: int, chars: int = 60) -> AuditResult:
             stats[x] = DocumentStats(copied_chars=half, copy_ratio=ratio, copy_ratio_excluding_stock=ratio,
                                      top_source={"document": y, "ratio": ratio},
                                      sources=[{"document": y, "ratio": ratio}], copied={y: [(0, half)]})
-    return AuditResult(AuditConfig(), docs, ppairs, dpairs, [], stats)
+    return AuditRecord(AuditConfig(), docs, ppairs, dpairs, [], stats)
 
 
 def test_limits_cap_views_texts_table_and_matrix_and_are_printed():

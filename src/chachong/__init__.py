@@ -1,14 +1,13 @@
 """chachong (查重): audit Chinese document compilations for copied content."""
 
 from chachong.version import __version__
-from chachong.api import LoadedCorpus, audit, load_corpus, mine_phrases
+from chachong.api import AuditResult, LoadedCorpus, audit, load_corpus, mine_phrases
 from chachong.stages.load import load_documents
 from chachong.index.check import check
 from chachong.config import AuditConfig
 from chachong.index.index import Index
 from chachong.model import Cluster, Document, DocumentPair, Paragraph, ParagraphPair, Skipped, Source
 from chachong.report.writer import write_report
-from chachong.result import AuditResult
 
 __all__ = [
     "AuditConfig",

@@ -1,4 +1,4 @@
-"""The one orchestration function: ``audit(sources, config) -> AuditResult``.
+"""The one orchestration function: ``audit(sources, config) -> AuditRecord``.
 
 read -> split -> normalise/shingle/sign -> pair (LSH + fingerprints, verified) -> align ->
 cluster -> document pairs and copy ratios. Every stage is a pure function of its inputs
@@ -28,7 +28,7 @@ from chachong.stages.fingerprints import fingerprints, Winnowed, winnowed
 from chachong.stages.passages import DocumentMatch, find_passages, paragraph_regions
 from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
-from chachong.result import AuditResult
+from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.load import load_documents
 from chachong.stages.stock import annotate_stock, remember_stock, stock_key, stock_work
@@ -45,7 +45,7 @@ def audit(
     *,
     skipped: Sequence[Skipped] = (),
     warnings: Sequence[str] = (),
-) -> AuditResult:
+) -> AuditRecord:
     """The local executor: audit files/folders (paths) or already-built documents in this process
     (with threads and forked processes on large corpora, see :func:`audit_corpus`).
 
@@ -77,7 +77,7 @@ def audit(
 
 
 def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings: list[str] | None = None,
-                 progress: Progress | None = None, cache: StageCache | None = None) -> AuditResult:
+                 progress: Progress | None = None, cache: StageCache | None = None) -> AuditRecord:
     """Pairing, alignment, clustering and stock annotation of an already prepared corpus.
 
     ``cache`` (a :class:`chachong.runtime.stagecache.StageCache` of an earlier audit of the same
@@ -181,7 +181,7 @@ def _copy_groups(corpus: Corpus, table: PairTable, cache: StageCache) -> list[in
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
              say: Progress, cache: StageCache | None = None, share: float = 0.0,
-             index: list[Winnowed] | None = None, after: Background | None = None) -> AuditResult:
+             index: list[Winnowed] | None = None, after: Background | None = None) -> AuditRecord:
     """From verified paragraph pairs to the full result (stock paragraphs, spans, clusters, documents).
 
     ``share`` > 0: part of the passage alignment runs in a forked process (see :func:`_align_documents`);
@@ -211,11 +211,8 @@ def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings:
     par_pairs, pair_count, copied = paragraph_pairs(corpus, rows, matches, passages, stock_members, cuts)
     say("documents")
     stats, doc_pairs = document_stats(corpus, pair_count, copied, doc_jac, cache)
-    result = AuditResult(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings, corpus=corpus)
-    result.stock_paragraphs = plan.stock_paragraphs
-    # not a declared field of AuditResult yet (result.py is not this stage's file); report/json.py reads it
-    result.passage_records = passages  # type: ignore[attr-defined]
-    return result
+    return AuditRecord(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings,
+                       stock_paragraphs=plan.stock_paragraphs, passage_records=passages, corpus=corpus)
 
 
 _PARALLEL_MIN_PAIRS = 500  # document pairs to align below which a second process costs more than it saves

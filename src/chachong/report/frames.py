@@ -1,4 +1,4 @@
-"""pandas DataFrames of an AuditResult, with stable, documented columns.
+"""pandas DataFrames of an AuditRecord, with stable, documented columns.
 
 pandas is imported here only, so the CLI's check path never pays for it. Every table is
 built from the same report dict that ``report.json`` is written from, so the notebook and
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from chachong.result import AuditResult
+    from chachong.result import AuditRecord
 
 DOCUMENT_COLUMNS = ["id", "title", "source", "line", "paragraphs", "chars", "copied_chars", "copy_ratio",
                     "copy_ratio_excluding_stock", "stock_ratio", "top_source", "top_source_ratio", "placeholders"]
@@ -43,7 +43,7 @@ def _overlap(intervals: list[tuple[int, int]], start: int, end: int) -> int:
     return sum(max(0, min(e, end) - max(s, start)) for s, e in intervals)
 
 
-def documents(result: AuditResult, report: dict[str, Any]) -> pd.DataFrame:
+def documents(result: AuditRecord, report: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for d in report["documents"]:
         top = d["top_source"] or {}
@@ -53,7 +53,7 @@ def documents(result: AuditResult, report: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
 
 
-def paragraphs(result: AuditResult) -> pd.DataFrame:
+def paragraphs(result: AuditRecord) -> pd.DataFrame:
     rows = []
     for doc in result.document_records:
         st = result.stats[doc.id]

@@ -32,7 +32,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from chachong.result import AuditResult
+from chachong.result import AuditRecord
 
 PAIR_LIMIT = 200
 TEXT_BUDGET = 800_000  # characters; about 2.4 MB of Chinese text in UTF-8
@@ -236,7 +236,7 @@ def _clip(text: str, n: int = 120) -> str:
 class _Page:
     """Everything the page needs, chosen once under the size limits."""
 
-    def __init__(self, result: AuditResult, report: dict[str, Any], pair_limit: int, text_budget: int,
+    def __init__(self, result: AuditRecord, report: dict[str, Any], pair_limit: int, text_budget: int,
                  table_limit: int, matrix_limit: int) -> None:
         self.result = result
         self.report = report
@@ -696,7 +696,7 @@ def _template(name: str) -> str:
     return resources.files("chachong.report").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def render(result: AuditResult, report: dict[str, Any], *, pair_limit: int = PAIR_LIMIT,
+def render(result: AuditRecord, report: dict[str, Any], *, pair_limit: int = PAIR_LIMIT,
            text_budget: int = TEXT_BUDGET, table_limit: int = TABLE_LIMIT, matrix_limit: int = MATRIX_LIMIT) -> str:
     """The whole report page as one string (``report`` is :func:`chachong.report.json.report_dict`).
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from chachong.runtime.gcpause import paused_gc
-from chachong.result import AuditResult
+from chachong.result import AuditRecord
 
 SCHEMA = "chachong.audit/1"
 
@@ -68,7 +68,7 @@ def _formulas() -> dict[str, str]:
             for k, v in FORMULAS.items()}
 
 
-def _passages(result: AuditResult) -> list[Any]:
+def _passages(result: AuditRecord) -> list[Any]:
     return list(result.passage_records)
 
 
@@ -79,7 +79,7 @@ def _passage_dict(p: Any) -> dict[str, Any]:
             "b_paragraphs": list(p.b_paragraphs)}
 
 
-def _span_passages(result: AuditResult) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
+def _span_passages(result: AuditRecord) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
     """For each span of each paragraph pair: the kind and id of the passage it is a piece of."""
     by_docs: dict[tuple[str, str], list[Any]] = {}
     for p in _passages(result):
@@ -96,7 +96,7 @@ def _span_passages(result: AuditResult) -> dict[tuple[str, str], list[tuple[str,
     return out
 
 
-def _paragraph_copied(result: AuditResult, doc: Any) -> list[int]:
+def _paragraph_copied(result: AuditRecord, doc: Any) -> list[int]:
     """Copied characters of each paragraph of ``doc``: one sweep over its merged copied intervals."""
     merged: list[list[int]] = []
     for s, e in sorted(iv for ivs in result.stats[doc.id].copied.values() for iv in ivs):
@@ -128,7 +128,7 @@ def _r(x: float) -> float:
 no_gc = paused_gc  # the name writer.py uses
 
 
-def report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
+def report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
     """The report as plain dicts and lists, in the order and form report.json holds them.
 
     ``rendered``: the ``paragraphs`` list (one entry per paragraph of the corpus, half of a
@@ -162,17 +162,17 @@ _PARAGRAPH = (
 _PLAIN_ID = re.compile(r'[^"\\\x00-\x1f]*')  # nothing json.dumps(ensure_ascii=False) would escape
 
 
-def _paragraph_rows(result: AuditResult) -> Iterator[tuple[Any, int]]:
+def _paragraph_rows(result: AuditRecord) -> Iterator[tuple[Any, int]]:
     for d in result.document_records:
         yield from zip(d.paragraphs, _paragraph_copied(result, d))
 
 
-def _paragraph_dicts(result: AuditResult) -> list[dict[str, Any]]:
+def _paragraph_dicts(result: AuditRecord) -> list[dict[str, Any]]:
     return [{"id": p.id, "start": p.start, "end": p.end, "line": p.line, "copied_chars": c,
              "copied_share": round(c / max(p.end - p.start, 1), 4)} for p, c in _paragraph_rows(result)]
 
 
-def _paragraphs_rendered(result: AuditResult) -> Rendered:
+def _paragraphs_rendered(result: AuditRecord) -> Rendered:
     """The "paragraphs" list as report.json holds it, formatted directly: building 600 000 dicts,
     encoding them and indenting the 75 MB that makes took 3 s of the writing of a large report.
     Equal to the dicts' encoding (tested), which :meth:`Rendered.value` gives."""
@@ -189,7 +189,7 @@ def _paragraphs_rendered(result: AuditResult) -> Rendered:
     return Rendered(("[\n" + text + "\n ]").encode("utf-8"), lambda: _paragraph_dicts(result))
 
 
-def _report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
+def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
     from chachong.version import __version__
 
     docs = result.document_records
@@ -246,11 +246,11 @@ def _report_dict(result: AuditResult, rendered: bool = False) -> dict[str, Any]:
     }
 
 
-_BUILT: tuple[AuditResult, dict[str, Any]] | None = None  # see built_report
+_BUILT: tuple[AuditRecord, dict[str, Any]] | None = None  # see built_report
 
 
 @contextmanager
-def built_report(result: AuditResult, report: dict[str, Any]) -> Iterator[None]:
+def built_report(result: AuditRecord, report: dict[str, Any]) -> Iterator[None]:
     """Within this block :func:`dumps` of ``result`` encodes ``report`` instead of building it again.
 
     The writer builds the report dict once for every format (building it is a third of writing
@@ -264,12 +264,12 @@ def built_report(result: AuditResult, report: dict[str, Any]) -> Iterator[None]:
         _BUILT = before
 
 
-def dumps(result: AuditResult) -> str:
+def dumps(result: AuditRecord) -> str:
     """The text of report.json for ``result``."""
     return dump_bytes(result).decode("utf-8")
 
 
-def dump_bytes(result: AuditResult) -> bytes:
+def dump_bytes(result: AuditRecord) -> bytes:
     """report.json for ``result``, as UTF-8 bytes."""
     built = _BUILT
     report = built[1] if built is not None and built[0] is result else report_dict(result, rendered=True)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from chachong.report.html import duplicate_groups, pair_score, rank_pairs
-from chachong.result import AuditResult
+from chachong.result import AuditRecord
 
 TOP = 10
 
@@ -44,7 +44,7 @@ def _doc(report_docs: dict[str, dict[str, Any]], doc_id: str) -> str:
     return f"{doc_id} {md_escape(d['title'], 40)}" if d else doc_id
 
 
-def render(result: AuditResult, report: dict[str, Any], *, top: int = TOP) -> str:
+def render(result: AuditRecord, report: dict[str, Any], *, top: int = TOP) -> str:
     """The Markdown summary (``report`` is :func:`chachong.report.json.report_dict`)."""
     docs = report["documents"]
     by_id = {d["id"]: d for d in docs}

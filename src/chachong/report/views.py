@@ -1,5 +1,8 @@
 """Static HTML views of one document or one document pair, for Jupyter (``_repr_html_``).
 
+:class:`DocumentView` and :class:`PairView` are what ``result.document(id)`` and
+``result.pair(a, b)`` return; :func:`document_html` and :func:`pair_html` render them.
+
 The markup uses the classes of report.html (``cp`` copied, ``sk`` stock, ``bp`` boilerplate,
 ``df`` differing characters inside a copied passage, ``pv`` the side-by-side grid), so a
 notebook shows what the report shows; the CSS is inlined and scoped under ``.chachong``.
@@ -10,10 +13,10 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING, Iterable
+from typing import Any, Iterable
 
-if TYPE_CHECKING:
-    from chachong.result import AuditResult
+from chachong.model import Document, DocumentStats
+from chachong.result import AuditRecord
 
 _CSS = """
 .chachong { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
@@ -63,14 +66,14 @@ def marked_text(text: str, layers: Iterable[tuple[int, int, str, str]]) -> str:
     return "".join(out)
 
 
-def _common(result: AuditResult, doc_id: str) -> list[tuple[int, int, str, str]]:
+def _common(result: AuditRecord, doc_id: str) -> list[tuple[int, int, str, str]]:
     st = result.stats[doc_id]
     layers = [(s, e, "sk", "stock phrasing 套话") for s, e in st.stock]
     layers += [(s, e, "bp", kind) for s, e, kind in st.boilerplate]
     return layers
 
 
-def document_html(result: AuditResult, doc_id: str) -> str:
+def document_html(result: AuditRecord, doc_id: str) -> str:
     """One document: copied spans (red, source on hover), stock (yellow), boilerplate (grey)."""
     doc = result.record(doc_id)
     st = result.stats[doc_id]
@@ -91,7 +94,7 @@ def _anchor(prefix: str, text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "_", f"{prefix}-{text}")
 
 
-def pair_html(result: AuditResult, a: str, b: str) -> str:
+def pair_html(result: AuditRecord, a: str, b: str) -> str:
     """Two documents side by side; each passage in one colour on both sides, linked to its twin."""
     if a > b:
         a, b = b, a
@@ -126,3 +129,42 @@ def pair_html(result: AuditResult, a: str, b: str) -> str:
         f"<p class=\"meta\">{_e(a)} ↔ {_e(b)}: no copied passage found</p>"
     return _wrap(head + '<div class="pv">' + column(da, la, links_a, "a", "b") + column(db, lb, links_b, "b", "a")
                  + "</div>")
+
+
+class DocumentView:
+    """A document of an audit; attributes are the Document's, ``_repr_html_`` the report's view."""
+
+    def __init__(self, result: AuditRecord, document: Document) -> None:
+        self._result = result
+        self.document = document
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.document, name)
+
+    @property
+    def stats(self) -> DocumentStats:
+        return self._result.stats[self.document.id]
+
+    def _repr_html_(self) -> str:
+        return document_html(self._result, self.document.id)
+
+    def __repr__(self) -> str:
+        return f"<{self.document.id} {self.document.title!r}: copy ratio {self.stats.copy_ratio:.1%}>"
+
+
+class PairView:
+    """Two documents of an audit side by side (``_repr_html_``), with their passages."""
+
+    def __init__(self, result: AuditRecord, a: str, b: str) -> None:
+        self._result = result
+        self.a, self.b = sorted((a, b))
+
+    @property
+    def passages(self) -> list[Any]:
+        return [p for p in self._result.passage_records if (p.a, p.b) == (self.a, self.b)]
+
+    def _repr_html_(self) -> str:
+        return pair_html(self._result, self.a, self.b)
+
+    def __repr__(self) -> str:
+        return f"<pair {self.a} {self.b}: {len(self.passages)} passage(s)>"

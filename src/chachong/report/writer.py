@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chachong.runtime.fsio import AtomicFiles, write_all, write_fix
-from chachong.result import AuditResult
+from chachong.result import AuditRecord
 
 FORMATS = ("html", "json", "csv", "md")
 DEFAULT_FORMATS = ("html", "json", "csv")
@@ -41,7 +41,7 @@ def _renderer(fmt: str):
     return getattr(module, "render", None)
 
 
-def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
+def write_report(result: AuditRecord, out_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write the chosen formats into ``out_dir`` (created if needed); returns the files written.
 
     All files of one report replace their previous versions together: each is rendered and
@@ -71,7 +71,7 @@ def write_report(result: AuditResult, out_dir: str | Path, formats: Iterable[str
 _FORK_MIN_CHARS = 2_000_000  # corpus characters from which report.json is encoded in a second process
 
 
-def _json_elsewhere_wanted(result: AuditResult, fmts: tuple[str, ...]) -> bool:
+def _json_elsewhere_wanted(result: AuditRecord, fmts: tuple[str, ...]) -> bool:
     """Whether report.json is encoded in a second process: a large corpus written in more formats than JSON
     (encoding the 130 MB of a 600 000-paragraph corpus's report takes as long as its CSV tables)."""
     from chachong.runtime.background import available, cores
@@ -98,7 +98,7 @@ def _json_elsewhere(report: dict, fd: int) -> Any:
         return None
 
 
-def _write(result: AuditResult, out: Path, fmts: tuple[str, ...], report: dict) -> list[Path]:
+def _write(result: AuditRecord, out: Path, fmts: tuple[str, ...], report: dict) -> list[Path]:
     from chachong.runtime.background import BackgroundError
     from chachong.report import json as report_json
     from chachong.report.tables import TABLES, to_csv

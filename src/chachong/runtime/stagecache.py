@@ -1,6 +1,6 @@
 """What an audit keeps of its own work so that re-thresholding answers in a moment.
 
-:meth:`chachong.result.AuditResult.rethreshold` audits the same prepared corpus at other
+:meth:`chachong.api.AuditResult.rethreshold` audits the same prepared corpus at other
 settings. Most of the work does not depend on the settings it changes, or depends on them
 only through inputs that can be compared:
 

@@ -225,7 +225,7 @@ def run_coverage(corpus: Corpus, a: int, b: int) -> float:
 class Candidates:
     """Verified candidate pairs of a corpus, before the pairing thresholds are applied.
 
-    Kept by an audit so that :meth:`chachong.result.AuditResult.rethreshold` re-filters them
+    Kept by an audit so that :meth:`chachong.api.AuditResult.rethreshold` re-filters them
     instead of running LSH and verification again. The candidates were proposed for
     ``threshold`` (LSH banding and estimate cut-off) and ``min_share`` (fingerprint share,
     ``containment - 0.3``); they serve any stricter setting. ``runs`` caches

@@ -15,7 +15,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.model import Document
-from chachong.result import AuditResult
+from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.prepare import Corpus
 
@@ -70,7 +70,7 @@ _NOT_PHRASES = ("threshold", "containment", "min_paragraph_chars", "document_thr
                 "min_span", "bands", "rows", "workers", "phrase_report_limit")
 
 
-def annotate_stock(result: AuditResult, cache: StageCache | None = None,
+def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
                    covered: tuple[bytes, list] | None = None) -> None:
     """Stock phrases, boilerplate findings and placeholders (phrases.py, boilerplate.py).
 

@@ -1316,7 +1316,7 @@ def audit_dask(
     when given, receives counts of the work done (partitions, candidates, ...) for benchmarks.
     """
     from chachong.stages.stock import annotate_stock
-    from chachong.result import AuditResult
+    from chachong.result import AuditRecord
 
     _require_dask()
     config = config or AuditConfig()
@@ -1334,7 +1334,7 @@ def audit_dask(
         say("sign")
         docs = engine.sign()
         if not docs:
-            result = AuditResult(config, [], [], [], [], {}, skipped, warnings, corpus=None)
+            result = AuditRecord(config, [], [], [], [], {}, skipped, warnings, corpus=None)
             result.stock_paragraphs = []
             result.passage_records = []  # type: ignore[attr-defined]
             say("phrases")
@@ -1359,7 +1359,7 @@ def audit_dask(
             for doc_id, per in blk.copied.items():
                 copied[doc_id].update(per)
         stats = _merge_document_stats(docs, copied)
-        result = AuditResult(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings, corpus=None)
+        result = AuditRecord(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings, corpus=None)
         result.stock_paragraphs = plan.stock_paragraphs
         result.passage_records = passages  # type: ignore[attr-defined]
         say("phrases")
