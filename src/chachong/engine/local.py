@@ -17,7 +17,7 @@ import numpy as np
 
 from chachong.runtime.background import Background, BackgroundError, cores
 from chachong.runtime.background import available as background_available
-from chachong.stages.cluster import UnionFind, stock_plan
+from chachong.stages.cluster import stock_plan
 from chachong.config import AuditConfig
 from chachong.stages.prepare import Corpus, prepare
 from chachong.stages.docstats import PARTIAL, document_stats, paragraph_pairs  # noqa: F401 - PARTIAL re-exported
@@ -25,14 +25,14 @@ from chachong.model import Document, Skipped
 from chachong.stages.candidates import PairTable, pair_candidates, select_pairs
 from chachong.stages.describe import Passage, describe_pair, number_passages, passage_order
 from chachong.stages.fingerprints import fingerprints, Winnowed, winnowed
-from chachong.stages.passages import DocumentMatch, find_passages, paragraph_regions
+from chachong.stages.passages import DocumentMatch, find_passages, hits_by_pair, holds_span, paragraph_regions
 from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
 from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.load import load_documents
-from chachong.stages.stock import annotate_stock, remember_stock, stock_key, stock_work
-from chachong.stages.docpairs import document_digests, document_groups, identical_documents, document_jaccards, document_signatures, short_twins
+from chachong.stages.stock import annotate_stock, copy_groups, remember_stock, stock_key, stock_work
+from chachong.stages.docpairs import document_groups, document_jaccards, document_signatures, short_twins
 
 
 Progress = Callable[[str], None]
@@ -107,7 +107,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             # largest array left and are computed again if a later re-threshold pairs again
             document_signatures(corpus, cache)
             corpus.release_signatures()
-        groups = _copy_groups(corpus, table, cache) if _two_processes(corpus) and cache.boilerplate is None else None
+        groups = copy_groups(corpus, table, cache) if _two_processes(corpus) and cache.boilerplate is None else None
     except BaseException:
         if index is not None:
             index.exception()  # waits: the thread reads the corpus
@@ -161,22 +161,6 @@ def _two_processes(corpus: Corpus) -> bool:
     from chachong.stages.phrases import independent_groups  # noqa: F401 - imported before forking
 
     return cores(corpus.config.workers) >= 2 and background_available() and corpus.cps.size >= _BACKGROUND_MIN_CHARS
-
-
-def _copy_groups(corpus: Corpus, table: PairTable, cache: StageCache) -> list[int]:
-    """The groups of copied documents as annotate_stock will see them, known before alignment.
-
-    Identical canonical texts and the near-duplicate documents of :func:`document_groups`;
-    each document's group is its earliest member, as in phrases.independent_groups. Should
-    the final document pairs group differently, the phrases are mined again for those groups.
-    """
-    doc_group, _ = document_groups(corpus, table, cache)
-    uf = UnionFind(len(doc_group))
-    for d, g in enumerate(doc_group):
-        uf.union(d, g)
-    for x, y in identical_documents(document_digests(corpus, cache)):
-        uf.union(x, y)
-    return [uf.find(d) for d in range(len(doc_group))]
 
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],
@@ -259,9 +243,8 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     """
     cache = cache if cache is not None else StageCache()
     min_span = corpus.config.min_span
-    # a longer span than one aligned before re-filters that one's passages: a passage stays when
-    # one of its pieces between paragraph breaks matches min_span characters (the rule of
-    # passages._qualifies); a span not longer than any aligned so far is aligned afresh
+    # a longer span than one aligned before re-filters that one's passages (passages.holds_span);
+    # a span not longer than any aligned so far is aligned afresh
     shorter = [x for x in cache.spans if x < min_span]
     span = min_span if min_span in cache.spans or not shorter else max(shorter)
     cache.spans.add(span)
@@ -283,11 +266,7 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
     regions: dict[tuple[int, int], list[tuple[int, int, int, int, int, int]]] = defaultdict(list)
     for region in paragraph_regions(corpus, sorted(aligned)):
         regions[region[:2]].append(region)
-    hit_rows: dict[tuple[int, int], np.ndarray] = {}
-    if len(hits):
-        brk = np.flatnonzero((hits[1:, 0] != hits[:-1, 0]) | (hits[1:, 1] != hits[:-1, 1])) + 1
-        for s, e in zip(np.concatenate(([0], brk)).tolist(), np.concatenate((brk, [len(hits)])).tolist()):
-            hit_rows[(int(hits[s, 0]), int(hits[s, 1]))] = hits[s:e]
+    hit_rows = hits_by_pair(hits)
     keys = {p: (span, *p, tuple(regions.get(p, ())), hit_rows[p].tobytes() if p in hit_rows else b"")
             for p in sorted(set(regions) | set(hit_rows))}
     todo = [p for p, k in keys.items() if k not in cache.passages]
@@ -300,7 +279,7 @@ def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs:
         for p in todo:
             cache.passages[keys[p]] = done[p]
     entries = [e for p in keys for e in cache.passages[keys[p]]
-               if span == min_span or any(c[6] >= min_span for c in e[2])]
+               if span == min_span or holds_span(e[2], min_span)]
     entries.sort(key=lambda e: passage_order(e[0]))
     passages = number_passages([e[1] for e in entries])
     return [e[0] for e in entries], passages, [e[2] for e in entries]

@@ -380,3 +380,22 @@ def paragraph_regions(corpus: Corpus, pairs: Sequence[tuple[int, int]]) -> list[
         (a0, a1), (b0, b1) = corpus.par_bounds[a] - offs[da], corpus.par_bounds[b] - offs[db]
         out.append((da, db, int(a0), int(a1), int(b0), int(b1)))
     return out
+
+
+def hits_by_pair(hits: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+    """Seed hits (rows ``(da, db, ...)`` sorted by document pair, as :func:`seeds.seed_hits` gives
+    them) cut into each document pair's rows."""
+    out: dict[tuple[int, int], np.ndarray] = {}
+    if len(hits):
+        brk = np.flatnonzero((hits[1:, 0] != hits[:-1, 0]) | (hits[1:, 1] != hits[:-1, 1])) + 1
+        for s, e in zip(np.concatenate(([0], brk)).tolist(), np.concatenate((brk, [len(hits)])).tolist()):
+            out[(int(hits[s, 0]), int(hits[s, 1]))] = hits[s:e]
+    return out
+
+
+def holds_span(pieces_with_evidence: Sequence[tuple], min_span: int) -> bool:
+    """Whether a passage aligned at a shorter span is still one at ``min_span``: one of its pieces
+    between paragraph breaks (:func:`pieces` with :func:`evidence` appended) has ``min_span``
+    characters of evidence, the rule :func:`find_passages` applies (so re-filtering a shorter
+    span's passages equals aligning afresh)."""
+    return any(c[6] >= min_span for c in pieces_with_evidence)

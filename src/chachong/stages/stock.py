@@ -28,6 +28,26 @@ def stock_work(corpus: Corpus, warnings: list, groups: list[int]) -> tuple[Any, 
     return found, phrases, coverage(phrases, len(corpus.documents))
 
 
+def copy_groups(corpus: Corpus, table: Any, cache: StageCache | None) -> list[int]:
+    """The groups of copied documents as :func:`annotate_stock` will see them, known before alignment.
+
+    Identical canonical texts and the near-duplicate documents of
+    :func:`~chachong.stages.docpairs.document_groups` (``table``: the verified paragraph pairs);
+    each document's group is its earliest member, as in ``phrases.independent_groups``. Should
+    the final document pairs group differently, the phrases are mined again for those groups.
+    """
+    from chachong.stages.cluster import UnionFind
+    from chachong.stages.docpairs import document_digests, document_groups, identical_documents
+
+    doc_group, _ = document_groups(corpus, table, cache)
+    uf = UnionFind(len(doc_group))
+    for d, g in enumerate(doc_group):
+        uf.union(d, g)
+    for x, y in identical_documents(document_digests(corpus, cache)):
+        uf.union(x, y)
+    return [uf.find(d) for d in range(len(doc_group))]
+
+
 def stock_key(config: AuditConfig, groups: list[int]) -> bytes:
     settings = {k: v for k, v in config.to_dict().items() if k not in _NOT_PHRASES}
     return digest(sorted(settings.items()), np.asarray(groups, dtype=np.int64))
@@ -109,4 +129,4 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
     result.boilerplate_records = found.findings
 
 
-__all__ = ["annotate_stock", "remember_stock", "stock_inputs", "stock_key", "stock_work"]
+__all__ = ["annotate_stock", "copy_groups", "remember_stock", "stock_inputs", "stock_key", "stock_work"]
