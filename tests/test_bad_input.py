@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chachong.ingest import read as ingest
+from chachong.ingest import encoding, plain
 from chachong.ingest.read import IngestError, Limits, read_source, read_sources
 from chachong.model import Skipped
 
@@ -74,7 +74,7 @@ def test_empty_or_whitespace_only_is_skipped(tmp_path, data):
 
 
 def test_undetectable_encoding_asks_for_encoding(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "_guess_fallback", lambda data: None)
+    monkeypatch.setattr(encoding, "guess_fallback", lambda data: None)
     reason = skipped_reason(write(tmp_path / "a.txt", "Ünïcödé ëvérÿwhérè".encode("latin-1")))
     assert reason == "cannot tell its text encoding; pass --encoding (for example --encoding gb18030)"
 
@@ -345,7 +345,7 @@ def test_unexpected_exceptions_become_skipped_with_the_class_name(tmp_path, monk
     def bug(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(ingest, "_decode_bytes", bug)
+    monkeypatch.setattr(plain, "decode_bytes", bug)
     sources, skipped = read_sources([path, tmp_path / "b.txt"])
     assert sources == []
     assert [s.reason for s in skipped] == [
