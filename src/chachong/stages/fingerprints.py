@@ -346,3 +346,29 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int,
     if many.any():
         crowded[wi.order[range_indices(wi.run_start[many], wi.run_size[many])]] = True
     return Fingerprints(wi.k, wi.pos, wi.doc, wi.hash, stock, wi.order, crowded)
+
+
+def winnowed_hashes(cps: np.ndarray, min_span: int) -> np.ndarray:
+    """Winnowed fingerprints (unique, sorted as ``uint64``, returned as ``int64``) of one document's
+    canonical code points ``cps``: the fingerprints the reference index stores for a document and
+    looks up for a checked one.
+
+    The same ``FP_K``-grams, window of ``min_span - FP_K + 1`` and rule (:func:`winnow`: the
+    leftmost minimum of every window) as :func:`winnowed`, so two texts sharing an exact run of
+    ``min_span`` characters share a fingerprint. Unlike :func:`winnowed` the k-gram values are
+    mixed by :func:`mix64` alone, without the ``MIX`` multiplier first: these values are stored in
+    indexes (``chachong.index/1``), so this formula must not change. A text shorter than
+    ``min_span`` cannot hold a copy that counts and has none.
+
+    >>> from chachong.text.normalize import codepoints
+    >>> a = winnowed_hashes(codepoints("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳"), 13)
+    >>> b = winnowed_hashes(codepoints("天地玄黄乙丙丁戊己庚辛壬癸子丑寅卯"), 13)
+    >>> bool(np.intersect1d(a, b).size), a.size
+    (True, 2)
+    """
+    k = max(1, min(FP_K, min_span))
+    w = max(1, min_span - k + 1)
+    if cps.size < min_span:
+        return np.zeros(0, np.int64)
+    values = mix64(kgram_poly(cps, k))
+    return unique(values[winnow(values, np.ones(values.size, dtype=bool), w)]).view(np.int64)

@@ -179,3 +179,18 @@ def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | Non
         out = rows_of[out]
         out = np.sort(out, axis=1)
     return out
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """The LSH keys of the first ``bands`` bands of ``rows`` values of every signature row: (n, bands)
+    uint64, column ``b`` being :func:`band_key` of band ``b`` (the keys the reference index stores).
+
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9]], dtype=np.uint32)
+    >>> keys = band_keys(sig, 2, 2)
+    >>> keys.shape, bool(keys[0, 0] == keys[1, 0]), bool(keys[0, 1] == keys[1, 1])
+    ((2, 2), True, False)
+    """
+    out = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    for b in range(bands):
+        out[:, b] = band_key(sig, b, rows)
+    return out
