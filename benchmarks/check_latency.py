@@ -50,7 +50,7 @@ def _new_document(folder: Path, references: Path, seed: int) -> Path:
     refs = [json.loads(line) for _, line in zip(range(400), references.open(encoding="utf-8"))]
     copied = [refs[37]["text"].split("\n")[2], re.sub(r"\d+", "77", refs[301]["text"].split("\n")[4])]
     paras: list[str] = []
-    for doc in fresh.document_records:
+    for doc in fresh.documents:
         for p in doc["paragraphs"]:
             if sum(map(len, paras + copied)) + len(p) > 3000:
                 break
