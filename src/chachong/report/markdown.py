@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chachong.report.html import duplicate_groups, pair_score, rank_pairs
+from chachong.report.ranking import duplicate_groups, pair_score, rank_pairs
 from chachong.result import AuditRecord
 
 TOP = 10

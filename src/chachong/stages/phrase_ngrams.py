@@ -1,0 +1,238 @@
+"""Frequent character n-grams of the joined text (phrase_text.py), counted in independent groups.
+
+4-grams in at least ``min_docs`` groups are found with 64-bit rolling hashes in numpy, then
+(n+1)-grams only where both n-grams they start and end with are frequent, up to the longest
+phrase. The first level is hashed twice, piece by piece: once to count the n-grams per hash
+bucket (an upper bound of their groups), once to keep those of heavy buckets, whose groups are
+then counted exactly; so memory follows the frequent text, never 8 bytes per character. The
+windows, the stretches the frequent 4-grams cover, are all jieba reads later (phrase_words.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from chachong.stages.phrase_text import JoinedText
+
+_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash is a bijection per step
+MIX = np.uint64(0xBF58476D1CE4E5B9)
+_PREFILTER = 1_000_000  # above this many 4-grams, count occurrences in hash buckets first
+
+
+@dataclass
+class _Table:
+    """Frequent n-grams of one length: sorted hashes and their groups."""
+
+    hashes: np.ndarray
+    documents: np.ndarray
+
+    def lookup(self, h: np.ndarray) -> np.ndarray:
+        """Groups of each hash in ``h`` (0 when it is not frequent)."""
+        if not self.hashes.size:
+            return np.zeros(h.size, np.int64)
+        idx = np.minimum(np.searchsorted(self.hashes, h), self.hashes.size - 1)
+        return np.where(self.hashes[idx] == h, self.documents[idx], 0)
+
+
+def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
+    """Bucket of each hash: the top bits of a multiplicative hash (in place of a copy of ``h``)."""
+    b = h * MIX
+    b >>= np.uint64(64 - bits)
+    return b.view(np.int64)
+
+
+def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) -> tuple[np.ndarray, _Table]:
+    """Indices (ascending) of the n-grams ``h`` (at positions ``pos``, of groups ``group``) that
+    are in at least ``min_docs`` groups, and the table of those n-grams."""
+    if pos.size > _PREFILTER:
+        # an n-gram in min_docs groups occurs min_docs times; most n-grams are rare, so a
+        # bucket count (no sort) discards them before the exact count
+        b = _bucket(h, 22)
+        idx = np.flatnonzero(np.bincount(b, minlength=1 << 22)[b] >= min_docs)
+        del b
+        order = idx[np.argsort(h[idx], kind="stable")]
+    else:
+        order = np.argsort(h, kind="stable")
+    hs = h[order]
+    new = np.ones(hs.size, bool)
+    new[1:] = hs[1:] != hs[:-1]
+    gid = np.cumsum(new) - 1
+    occ = np.bincount(gid) if gid.size else np.zeros(0, np.int64)
+    keep = occ[gid] >= min_docs
+    order, hs, gid, new = order[keep], hs[keep], gid[keep], new[keep]
+    # distinct (n-gram, group) pairs: one sort of a combined key (a lexsort of two keys
+    # takes twice the time and memory)
+    width = int(group.max()) + 1 if group.size else 1
+    if occ.size * width < 2**62:
+        key = gid * width + group[order]
+        key.sort()
+        first = np.ones(key.size, bool)
+        first[1:] = key[1:] != key[:-1]
+        ndocs = np.bincount(key[first] // width, minlength=int(occ.size))
+        del key, first
+    else:
+        g = group[order]
+        o2 = np.lexsort((g, gid))
+        gg, ii = g[o2], gid[o2]
+        first = np.ones(gg.size, bool)
+        first[1:] = (gg[1:] != gg[:-1]) | (ii[1:] != ii[:-1])
+        ndocs = np.bincount(ii[first], minlength=int(occ.size))
+    ok = ndocs[gid] >= min_docs
+    sel = new & ok
+    return np.sort(order[ok]), _Table(hs[sel], ndocs[gid[sel]].astype(np.int64))
+
+
+def _hash_piece(text: JoinedText, lo: int, hi: int, length: int) -> np.ndarray:
+    """Hashes of the ``length``-grams at positions lo..hi-1 (0 where none fits; across runs
+    or not, see :func:`_whole`)."""
+    c = text.cps
+    last = max(min(hi - lo, text.n - length + 1 - lo), 0)  # positions whose n-gram fits
+    h = np.zeros(hi - lo, np.uint64)
+    hv = h[:last]
+    for k in range(length if last else 0):
+        if k:
+            np.multiply(hv, _BASE, out=hv)
+        np.add(hv, c[lo + k:lo + k + last], out=hv, casting="unsafe")
+    return h
+
+
+def _whole(text: JoinedText, pos: np.ndarray, length: int) -> np.ndarray:
+    """Whether the ``length``-gram at each position fits in the text within one run."""
+    ok = pos + length <= text.n
+    for k in range(1, length):
+        ok &= ~text.brk[np.minimum(pos + k, text.n)]
+    return ok
+
+
+def _pieces(text: JoinedText, big: int) -> list[tuple[int, int, int]]:
+    """(start, end, text index or -1) of position ranges to hash: small texts together, a text
+    of ``big`` characters or more alone (its n-grams are then counted once per text)."""
+    out: list[tuple[int, int, int]] = []
+    sizes = np.diff(text.doc_offsets)
+    lo = 0
+    for d in np.flatnonzero(sizes >= big).tolist():
+        a, b = int(text.doc_offsets[d]), int(text.doc_offsets[d + 1])
+        out.extend((x, min(x + text.piece, a), -1) for x in range(lo, a, text.piece))
+        out.extend((x, min(x + text.piece, b), d) for x in range(a, b, text.piece))
+        lo = b
+    out.extend((x, min(x + text.piece, text.n), -1) for x in range(lo, text.n, text.piece))
+    return out
+
+
+def _frequent_grams(text: JoinedText, group_of: np.ndarray, min_docs: int, length: int
+                    ) -> tuple[np.ndarray, np.ndarray, _Table]:
+    """Positions (ascending) of the ``length``-grams in at least ``min_docs`` groups, their
+    hashes, and their table, in two passes over the text piece by piece.
+
+    The first pass counts n-grams per hash bucket (an upper bound of the groups of every n-gram
+    in the bucket; a long text adds one per bucket, not one per occurrence); the second keeps
+    the n-grams of heavy buckets and counts their groups exactly.
+    """
+    # 2**21 buckets at most: their counts (16 MB) stay in cache, twice as fast as 2**22
+    bits = int(min(max(math.ceil(math.log2(max(text.n, 1))) - 2, 12), 21))
+    pieces = _pieces(text, 1 << (bits - 2))
+    counts = np.zeros(1 << bits, np.int64)
+    seen = None
+    for lo, hi, d in pieces:
+        # n-grams across runs are counted too: fewer operations, and still an upper bound
+        b = _bucket(_hash_piece(text, lo, hi, length), bits)
+        if d < 0:
+            counts += np.bincount(b, minlength=counts.size)
+            continue
+        if seen is None:
+            seen = np.zeros(counts.size, bool)
+        seen[b] = True
+        if hi == text.doc_offsets[d + 1]:
+            counts += seen
+            seen[:] = False
+    heavy = counts >= min_docs
+    del counts
+    pos_p, h_p = [], []
+    for lo, hi, _d in pieces:
+        h = _hash_piece(text, lo, hi, length)
+        keep = np.flatnonzero(heavy[_bucket(h, bits)])
+        keep = keep[_whole(text, keep + lo, length)]
+        pos_p.append(keep + lo)
+        h_p.append(h[keep])
+    pos = np.concatenate(pos_p) if pos_p else np.zeros(0, np.int64)
+    h = np.concatenate(h_p) if h_p else np.zeros(0, np.uint64)
+    idx, table = _frequent(pos, h, group_of[text.doc(pos)], min_docs)
+    return pos[idx], h[idx], table
+
+
+def ngram_tables(text: JoinedText, group_of: np.ndarray, min_docs: int, min_len: int, max_len: int
+                 ) -> tuple[dict[int, _Table], dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Level-wise frequent n-grams, min_len <= n <= max_len: tables, positions and the
+    n-grams' hashes there, per length.
+
+    An (n+1)-gram can be frequent only where the n-grams it starts and ends with both are, so
+    after the first level only the positions of frequent n-grams are read.
+    """
+    tables: dict[int, _Table] = {}
+    positions: dict[int, np.ndarray] = {}
+    hashes: dict[int, np.ndarray] = {}
+    if text.n < min_len:
+        return tables, positions, hashes
+    S, hS, tables[min_len] = _frequent_grams(text, group_of, min_docs, min_len)
+    positions[min_len], hashes[min_len] = S, hS
+    for n in range(min_len, max_len):
+        # the n-grams at S and S + 1 are within one run, so the (n+1)-gram at S is too
+        j = np.minimum(np.searchsorted(S, S + 1), max(S.size - 1, 0))
+        idx = np.flatnonzero(S[j] == S + 1) if S.size else S
+        if not idx.size:
+            break
+        cand = S[idx]
+        h = hS[idx] * _BASE + text.cps[cand + n]
+        keep, table = _frequent(cand, h, group_of[text.doc(cand)], min_docs)
+        if not keep.size:
+            break
+        S, hS = cand[keep], h[keep]
+        tables[n + 1] = table
+        positions[n + 1], hashes[n + 1] = S, hS
+    return tables, positions, hashes
+
+
+def hashes(c: np.ndarray, pos: np.ndarray, length: int) -> np.ndarray:
+    h = np.zeros(pos.size, np.uint64)
+    for k in range(length):
+        h = h * _BASE + c[pos + k]
+    return h
+
+
+def windows(text: JoinedText, first: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Maximal stretches of a run covered by the frequent n-grams at ``first`` (ascending):
+    (starts, ends)."""
+    if not first.size:
+        z = np.zeros(0, np.int64)
+        return z, z
+    new = np.ones(first.size, bool)
+    new[1:] = (first[1:] > first[:-1] + length) | text.brk[first[1:]]
+    last = np.ones(first.size, bool)
+    last[:-1] = new[1:]
+    return first[new].astype(np.int64), first[last].astype(np.int64) + length
+
+
+def locate(gram_hashes: dict[int, np.ndarray], positions: dict[int, np.ndarray], lengths: np.ndarray,
+           hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of the phrases given by (length, hash), among the frequent n-grams
+    (``positions`` and ``gram_hashes`` per length): (phrase index, position), sorted by
+    phrase then position."""
+    ph, pos = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for L in np.unique(lengths).tolist():
+        ids = np.flatnonzero(lengths == L)
+        order = np.argsort(hashes[ids], kind="stable")
+        hs = hashes[ids][order]
+        P, h = positions[L], gram_hashes[L]
+        j = np.minimum(np.searchsorted(hs, h), hs.size - 1)
+        hit = hs[j] == h
+        ph.append(ids[order][j[hit]])
+        pos.append(P[hit])
+    ph_all, pos_all = np.concatenate(ph), np.concatenate(pos)
+    o = np.lexsort((pos_all, ph_all))
+    return ph_all[o], pos_all[o]
+
+
+__all__ = ["MIX", "hashes", "locate", "ngram_tables", "windows"]

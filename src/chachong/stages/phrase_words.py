@@ -1,0 +1,154 @@
+"""Words for stock-phrase mining, from jieba: the word boundaries of the windows, the set phrases
+and idioms of its dictionary, and how widespread a word would be in general writing.
+
+jieba reads only the windows (about 1 % of a corpus): up to three occurrences of each distinct
+window, in their whole runs, and a boundary counts when most of them cut there. jieba is
+imported on first use, never with this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+
+import numpy as np
+
+from chachong.runtime.arrays import unique
+from chachong.stages.phrase_text import JoinedText, ranges
+
+_VOTES = 3  # occurrences of a window segmented; a boundary counts when most cut there
+
+
+def _jieba():
+    from chachong.text.wordseg import jieba
+
+    return jieba()
+
+
+def _run_cuts(text: JoinedText, texts: Sequence[str], firsts: np.ndarray, query: np.ndarray,
+              work: dict[str, int]) -> np.ndarray:
+    """Whether jieba starts a word at each position of ``query``, all inside (or at the end of)
+    the runs beginning at ``firsts`` (ascending, distinct).
+
+    Each run (a clause between punctuation) is segmented whole, each distinct run text once;
+    a canonical position starts a word when a jieba cut falls between the original
+    characters of it and of its predecessor, and always at the start and end of its run.
+    """
+    out = text.brk[query].copy()
+    if not firsts.size:
+        return out
+    _f, lasts = text.runs(firsts)
+    docs, o0, o1 = text.doc(firsts), text.start[firsts].astype(np.int64), text.end[lasts - 1].astype(np.int64)
+    distinct: dict[str, int] = {}
+    which = np.empty(firsts.size, np.int64)
+    for r, (d, a, b) in enumerate(zip(docs.tolist(), o0.tolist(), o1.tolist())):
+        which[r] = distinct.setdefault(texts[d][a:b].replace("\n", " "), len(distinct))
+    pieces = list(distinct)
+    work["segmented_chars"] = sum(len(t) for t in pieces)
+    base = np.cumsum([0] + [len(t) + 1 for t in pieces])[:-1]
+    cuts = [0]
+    pos = 0
+    for tok in _jieba().cut("\n".join(pieces), HMM=True):
+        pos += len(tok)
+        cuts.append(pos)
+    cut_arr = np.asarray(cuts, dtype=np.int64)
+    work["words"] = cut_arr.size - len(pieces)  # tokens, less the separators between runs
+    k = query[~out]
+    r = np.searchsorted(firsts, k, side="right") - 1
+    shift = base[which[r]] - o0[r]  # document offset -> offset in the joined text
+    lo, hi = text.end[k - 1] + shift, text.start[k] + shift
+    j = np.minimum(np.searchsorted(cut_arr, lo), cut_arr.size - 1)
+    out[~out] = (cut_arr[j] >= lo) & (cut_arr[j] <= hi)
+    return out
+
+
+@dataclass
+class _Bounds:
+    """Word boundaries of every window occurrence: ``flag[base[w] + p - ws[w]]`` for position p
+    of window w (its end included)."""
+
+    ws: np.ndarray
+    base: np.ndarray
+    flag: np.ndarray
+
+    def __getitem__(self, pos: np.ndarray) -> np.ndarray:
+        # a position shared by the end of one window and the start of the next reads the next
+        w = np.searchsorted(self.ws, pos, side="right") - 1
+        return self.flag[self.base[w] + pos - self.ws[w]]
+
+
+def segment(text: JoinedText, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int]
+            ) -> tuple[np.ndarray, np.ndarray, _Bounds]:
+    """Word boundaries of the windows: jieba reads up to three occurrences of each distinct
+    window (in their whole runs) and a boundary counts when most of them cut there.
+
+    Returns the boundaries of each distinct window's first occurrence (absolute positions,
+    window by window, and the window each belongs to) and the boundaries of every occurrence
+    of every window (:class:`_Bounds`). A word never starts right after a figure (年 in 2023年
+    belongs to the figure).
+    """
+    c = text.cps
+    ident: dict[bytes, int] = {}
+    wid = np.fromiter((ident.setdefault(c[s:e].tobytes(), len(ident)) for s, e in zip(ws.tolist(), we.tolist())),
+                      dtype=np.int64, count=ws.size)
+    n_win = len(ident)
+    order = np.argsort(wid, kind="stable")
+    first_of = np.searchsorted(wid[order], np.arange(n_win))
+    rank = np.empty(ws.size, np.int64)
+    rank[order] = np.arange(ws.size) - first_of[wid[order]]
+    sampled = np.flatnonzero(rank < _VOTES)
+    idx, owner = ranges(ws[sampled], we[sampled] + 1)
+    firsts = unique(text.runs(ws[sampled])[0])
+    cut = _run_cuts(text, texts, firsts, idx, work)
+
+    rep = order[first_of]  # first occurrence of each distinct window
+    wlen = we[rep] - ws[rep] + 1  # boundaries 0..length
+    wbase = np.cumsum(wlen) - wlen
+    slot = wbase[wid[sampled][owner]] + (idx - ws[sampled][owner])
+    votes = np.bincount(slot, weights=cut, minlength=int(wlen.sum()))
+    n_samples = np.minimum(np.bincount(wid, minlength=n_win), _VOTES)
+    ridx, rown = ranges(ws[rep], we[rep] + 1)
+    flag = (votes * 2 > n_samples[rown]) & ~text.after_figure(ridx)
+    bpos, bwin = ridx[flag], rown[flag]
+
+    alen = we - ws + 1
+    abase = np.cumsum(alen) - alen
+    every = np.empty(int(alen.sum()), bool)
+    delta = wbase[wid] - ws  # the flag of position p of window w is flag[delta[w] + p]
+    cuts = np.unique(np.searchsorted(abase, np.arange(0, every.size, text.piece), side="right") - 1)
+    for w0, w1 in pairwise([*cuts.tolist(), ws.size]):  # windows in pieces: bounded temporaries
+        aidx, aown = ranges(ws[w0:w1], we[w0:w1] + 1)
+        every[abase[w0]:abase[w0] + aidx.size] = flag[delta[w0:w1][aown] + aidx] & ~text.after_figure(aidx)
+    return bpos, bwin, _Bounds(ws, abase, every)
+
+
+def expected_documents(words: list[str], doc_words: np.ndarray) -> np.ndarray:
+    """Documents expected to use each word if it were as common as in general writing (jieba's
+    dictionary frequencies), for documents of ``doc_words`` words."""
+    dt = _jieba().dt
+    rate = np.array([dt.FREQ.get(w, 0) for w in words], dtype=np.float64) / max(dt.total, 1)
+    out = np.zeros(len(words))
+    for lo in range(0, len(words), 256):  # rows x documents at a time, to bound memory
+        out[lo:lo + 256] = (1.0 - np.exp(-np.outer(rate[lo:lo + 256], doc_words))).sum(axis=1)
+    return out
+
+
+@lru_cache(maxsize=1)
+def fixed_expressions() -> frozenset[str]:
+    """Words of jieba's dictionary tagged as set phrases (l, 习用语) or idioms (i, 成语).
+
+    切实加强, 高度重视 and 进一步提高 are single entries of the dictionary, so jieba never cuts
+    them, yet they are formulas; 社会主义 or 人民政府 (nouns) are vocabulary, not phrases.
+    """
+    out = set()
+    with _jieba().dt.get_dict_file() as fh:
+        for raw in fh:
+            parts = raw.decode("utf-8").split()
+            if len(parts) >= 3 and parts[2] in ("i", "l"):
+                out.add(parts[0])
+    return frozenset(out)
+
+
+__all__ = ["expected_documents", "fixed_expressions", "segment"]
