@@ -66,7 +66,7 @@ def lsh_bands(cfg) -> tuple[int, int]:
 
 
 def eligible(corpus: Corpus) -> np.ndarray:
-    """The paragraphs that take part in pairing: at least ``min_paragraph_chars`` canonical characters (and one)."""
+    """Paragraphs that take part in pairing: ``min_paragraph_chars`` canonical characters (and one)."""
     return np.flatnonzero(corpus.canonical_length() >= max(corpus.config.min_paragraph_chars, 1))
 
 
@@ -210,7 +210,8 @@ def fingerprint_runs(fh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts[ok], sizes[ok]
 
 
-def fingerprint_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray, doc_of: np.ndarray) -> np.ndarray:
+def fingerprint_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+                      doc_of: np.ndarray) -> np.ndarray:
     """The pairs of paragraphs of different documents (``doc_of[member]``) within runs of ``members``
     sharing a sampled fingerprint (:func:`fingerprint_runs`): one row per fingerprint they share."""
     pairs = pairs_in_groups(members, starts, sizes)
@@ -384,7 +385,7 @@ class Candidates:
 
 
 def min_fingerprint_share(cfg) -> float:
-    """The share of the smaller paragraph's sampled fingerprints a fingerprint pair must share (:func:`shares_enough`)."""
+    """The share of the smaller paragraph's sampled fingerprints a pair must share (:func:`shares_enough`)."""
     return max(cfg.containment - 0.3, 0.1)
 
 
@@ -412,7 +413,8 @@ def pair_candidates(corpus: Corpus) -> Candidates:
     texts = text_groups(el, _canonical_keys(corpus, el), corpus.par_doc[el])
     # 2. LSH over one representative per distinct text
     threads = cores(cfg.workers)
-    rep_pairs = candidates(corpus.signatures, bands, rows, rows_of=texts.reps, threads=threads, subset=texts.reps)
+    rep_pairs = candidates(corpus.signatures, bands, rows, rows_of=texts.reps, threads=threads,
+                           subset=texts.reps)
     if len(rep_pairs):
         rep_pairs = rep_pairs[passes_estimate(estimated_jaccard(corpus.signatures, rep_pairs), cfg.threshold)]
     # 3. containment candidates from fingerprints
@@ -455,7 +457,7 @@ def classify(corpus: Corpus, cand: np.ndarray, jac: np.ndarray, cont: np.ndarray
 
 
 def kinds_of(near: np.ndarray, contained: np.ndarray) -> np.ndarray:
-    """The kind codes (indices in ``KINDS``) of verified candidates from :func:`classify`; -1: not reported."""
+    """Kind codes (indices in ``KINDS``) of verified candidates from :func:`classify`; -1: not reported."""
     return np.where(near, 1, np.where(contained, 2, -1)).astype(np.int8)
 
 
@@ -469,7 +471,8 @@ def pair_table(ident: np.ndarray, pairs: np.ndarray, jac: np.ndarray, cont: np.n
     b = np.concatenate([ident[:, 1], pairs[:, 1]])
     jj = np.concatenate([np.ones(len(ident)), jac])
     cc = np.concatenate([np.ones(len(ident)), cont])
-    kk = np.array(KINDS, dtype=object)[np.concatenate([np.zeros(len(ident), np.int64), kinds.astype(np.int64)])]
+    codes = np.concatenate([np.zeros(len(ident), np.int64), kinds.astype(np.int64)])
+    kk = np.array(KINDS, dtype=object)[codes]
     srt = np.lexsort((b, a))
     return PairTable(a[srt], b[srt], jj[srt], cc[srt], kk[srt])
 

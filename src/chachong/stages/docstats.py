@@ -379,14 +379,15 @@ def figures(ids: list[str], text_len: list[int], by_doc: dict[int, dict[str, lis
     return stats
 
 
-def merge_figures(ids: list[str], text_len: list[int], batches: list[dict[str, dict[str, list[tuple[int, int]]]]]
-                  ) -> dict[str, DocumentStats]:
+def merge_figures(ids: list[str], text_len: list[int],
+                  batches: list[dict[str, dict[str, list[tuple[int, int]]]]]) -> dict[str, DocumentStats]:
     """The merge step of the document stage: :func:`figures` from the copied intervals that batches of
     document pairs found (each ``DocumentStats.copied`` of :func:`document_stats` on a batch: document id
     -> source id -> merged intervals), each (document, source) in one batch only.
 
-    >>> merge_figures(["d1", "d2"], [10, 10], [{"d1": {"d2": [(0, 4)]}}, {"d2": {"d1": [(5, 8)]}}])["d2"].copied
-    {'d1': [(5, 8)]}
+    >>> st = merge_figures(["d1", "d2"], [10, 10], [{"d1": {"d2": [(0, 4)]}}, {"d2": {"d1": [(5, 8)]}}])
+    >>> st["d1"].copied, st["d2"].copied
+    ({'d2': [(0, 4)]}, {'d1': [(5, 8)]})
     """
     by_doc: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
     at = {d: x for x, d in enumerate(ids)}
@@ -396,4 +397,5 @@ def merge_figures(ids: list[str], text_len: list[int], batches: list[dict[str, d
     return figures(ids, text_len, dict(sorted(by_doc.items())))
 
 
-__all__ = ["document_stats", "figures", "merge_figures", "merge_copied", "paragraph_pairs", "segment_searchsorted", "union_length"]
+__all__ = ["document_stats", "figures", "merge_figures",
+           "merge_copied", "paragraph_pairs", "segment_searchsorted", "union_length"]

@@ -203,7 +203,7 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
         return empty
     columns = [np.concatenate(c) for c in zip(*found)]
     del found
-    return seed_rows(*columns)
+    return seed_rows(columns)
 
 
 def occurrence_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
@@ -224,20 +224,21 @@ def occurrence_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
     return np.where(swap, y, x), np.where(swap, x, y)
 
 
-def seed_rows(da: np.ndarray, db: np.ndarray, la: np.ndarray, lb: np.ndarray, long_enough: np.ndarray,
-              run: np.ndarray) -> np.ndarray:
-    """The seed hits among occurrence pairs (:func:`exact_evidence`'s ``long_enough``, ``run``): rows
-    ``(a, b, pa, pb)`` sorted, as :func:`seed_hits` returns them (:func:`seed_evidence` decides)."""
-    srt = np.lexsort((lb, la, db, da))
-    # one column at a time, so that only one is held twice
-    da = da[srt]
-    db = db[srt]
-    la = la[srt]
-    lb = lb[srt]
-    long_enough = long_enough[srt]
-    run = run[srt]
+def seed_rows(columns: list[np.ndarray]) -> np.ndarray:
+    """The seed hits among occurrence pairs as rows ``(a, b, pa, pb)`` sorted, as :func:`seed_hits`
+    returns them (:func:`seed_evidence` decides).
+
+    ``columns``: ``[a, b, pa, pb, long_enough, run]`` of the occurrence pairs (:func:`exact_evidence`
+    gives the last two); the list is sorted in place, one column at a time, so that only one is
+    held twice.
+    """
+    srt = np.lexsort((columns[3], columns[2], columns[1], columns[0]))
+    for i in range(len(columns)):
+        columns[i] = columns[i][srt]
     del srt
-    ev = seed_evidence(da, db, la, lb, long_enough, run)
+    ev = seed_evidence(*columns)
+    da, db, la, lb = columns[:4]
+    columns.clear()
     return np.stack([da[ev], db[ev], la[ev], lb[ev]], axis=1).astype(np.int64)
 
 

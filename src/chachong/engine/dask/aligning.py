@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.engine.dask.partitions import Part, blob_arrays, blob_column, binary, frame, gather_csr, meta_with_blobs
+from chachong.engine.dask.partitions import (Part, binary, blob_arrays, blob_column, frame, gather_csr,
+                                             meta_with_blobs)
 from chachong.model import Document, Paragraph
 from chachong.runtime.arrays import equal_runs
 from chachong.stages.candidates import KINDS
@@ -132,6 +133,13 @@ def part_fingerprints(part: Part, before: list[np.ndarray], after: list[np.ndarr
                             pos - offsets[doc], h[keep])
 
 
+def part_digests(part: Part) -> np.ndarray:
+    """The partition's rows of ``docpairs.document_digests`` (merged by ``docpairs.identical_documents``)."""
+    from chachong.stages.docpairs import document_digests
+
+    return document_digests(part.corpus, None)
+
+
 def fingerprint_rows(part: Part, fp: PartFingerprints):
     """The rows of the fingerprint shuffle: (hash, global document, local position)."""
     docs = np.repeat(np.arange(len(fp.offsets) - 1), np.diff(fp.offsets)) + fp.doc0
@@ -182,8 +190,8 @@ def hits_attach_a(df, part: Part, config: AuditConfig):
     da = df.index.to_numpy().astype(np.int64)
     pa = df["pa"].to_numpy().astype(np.int64)
     ctx, before = _contexts(part, da, pa, k, free_reach(config.min_span))
-    out = frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(), "before_a": before},
-                OCC_WITH_A)
+    out = frame({"db": df["db"].to_numpy(), "da": da, "pa": pa, "pb": df["pb"].to_numpy(),
+                 "before_a": before}, OCC_WITH_A)
     out["ctx_a"] = blob_column(*ctx)
     return out
 
@@ -211,7 +219,7 @@ def hits_at_b(df, part: Part, common: np.ndarray, config: AuditConfig):
     at_a, at_b = oa[:-1] + ba, ob[:-1] + shift + bb
     long_enough, before = exact_evidence(cps, common, lo, hi, at_a, at_b, k, min_span)
     la = df["pa"].to_numpy().astype(np.int64)
-    rows = seed_rows(df["da"].to_numpy().astype(np.int64), db, la, pb, long_enough, la - before)
+    rows = seed_rows([df["da"].to_numpy().astype(np.int64), db, la, pb, long_enough, la - before])
     return frame({"da": rows[:, 0], "db": rows[:, 1], "la": rows[:, 2], "lb": rows[:, 3]}, HITS)
 
 
@@ -365,10 +373,3 @@ def align_at_b(df, part: Part, shared: dict, config: AuditConfig) -> BlockResult
         document_pairs=[((did[dp.a], did[dp.b]), dp) for dp in doc_pairs],
         copied=copied_mine,
     )
-
-
-def part_digests(part: Part) -> np.ndarray:
-    """The partition's rows of ``docpairs.document_digests`` (merged by ``docpairs.identical_documents``)."""
-    from chachong.stages.docpairs import document_digests
-
-    return document_digests(part.corpus, None)

@@ -51,7 +51,8 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.engine.dask import aligning, pairing
-from chachong.engine.dask.aligning import ALIGN_REQ, ALIGN_WITH_A, FP_ROWS, HITS, OCC_WITH_A, OCCURRENCES, BlockResult
+from chachong.engine.dask.aligning import (ALIGN_REQ, ALIGN_WITH_A, FP_ROWS, HITS, OCC_WITH_A, OCCURRENCES,
+                                           BlockResult)
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
@@ -168,7 +169,7 @@ class Engine:
 
     def _route(self, rows, column: str, divisions: list[int], fn, meta, *args, extra: list | None = None,
                frame_out: bool = True):
-        """Send each row to the partition owning ``rows[column]`` and run ``fn(rows there, part, ...)`` there."""
+        """Send each row to the partition owning ``rows[column]``; run ``fn(its rows, part, ...)`` there."""
         import dask.dataframe as dd
         from dask import delayed
 
@@ -206,7 +207,8 @@ class Engine:
         cand = cand.assign(flag=(cand["kind"] - 1).astype(np.int8))  # LSH_PAIR -> LSH, FP_PAIR -> FP
         cand = cand.rename(columns={"x": "a", "y": "b"})[["a", "b", "flag"]]
         # round 1: the candidate filters, on signatures and sample counts only
-        with_a = self._route(cand, "a", self.par_div, pairing.filter_attach_a, meta_with_blobs(FILTER_A, ("sig_a",)))
+        with_a = self._route(cand, "a", self.par_div, pairing.filter_attach_a,
+                             meta_with_blobs(FILTER_A, ("sig_a",)))
         out, sizes = self._route(with_a, "b", self.par_div, pairing.filter_at_b, None, cfg, frame_out=False)
         got = client.compute(out + sizes, sync=True)
         self._count("proposed_pairs", sum(got[len(out):]))
@@ -216,20 +218,22 @@ class Engine:
         passed = filtered[filtered["flag"] == REP_PASSED]
         grid = expand(np.stack([passed["a"].to_numpy(), passed["b"].to_numpy()], axis=1).astype(np.int64),
                       members["x"].to_numpy().astype(np.int64), members["y"].to_numpy().astype(np.int64))
-        todo = unverified([np.stack([filtered["a"].to_numpy(), filtered["b"].to_numpy()], axis=1).astype(np.int64),
-                           grid], ident, self.par_doc, max(self.n_pars, 1))
+        proposed = np.stack([filtered["a"].to_numpy(), filtered["b"].to_numpy()], axis=1).astype(np.int64)
+        todo = unverified([proposed, grid], ident, self.par_doc, max(self.n_pars, 1))
         # round 2: exact verification, with the shingle sets
         ver = self._verify(self._from_client({"a": todo[:, 0], "b": todo[:, 1], "flag": np.zeros(len(todo))},
                                              REQUEST))
-        return pair_table(ident, np.stack([ver["a"].to_numpy(), ver["b"].to_numpy()], axis=1).astype(np.int64),
-                          ver["jaccard"].to_numpy(), ver["containment"].to_numpy(), ver["kind"].to_numpy())
+        verified = np.stack([ver["a"].to_numpy(), ver["b"].to_numpy()], axis=1).astype(np.int64)
+        return pair_table(ident, verified, ver["jaccard"].to_numpy(), ver["containment"].to_numpy(),
+                          ver["kind"].to_numpy())
 
     def _verify(self, cand):
         import pandas as pd
 
         with_a = self._route(cand, "a", self.par_div, pairing.verify_attach_a,
                              meta_with_blobs(VERIFY_A, ("set_a", "cps_a")))
-        out, sizes = self._route(with_a, "b", self.par_div, pairing.verify_at_b, None, self.config, frame_out=False)
+        out, sizes = self._route(with_a, "b", self.par_div, pairing.verify_at_b, None, self.config,
+                                 frame_out=False)
         got = self.client.compute(out + sizes, sync=True)
         self._count("candidates", sum(got[len(out):]))
         return pd.concat(got[:len(out)])
@@ -239,8 +243,9 @@ class Engine:
     def document_jaccards(self, table) -> dict[tuple[int, int], float]:
         """Exact Jaccards of the linked document pairs whose MinHash estimate nears document_threshold.
 
-        As ``audit._document_groups``: estimates on document signatures first (small), exact
-        Jaccards on document shingle sets for the few pairs that may reach the threshold.
+        As ``docpairs.document_groups``: estimates on document signatures first (small), exact
+        Jaccards on document shingle sets for the few pairs that may reach the threshold
+        (``pairing.doc_jaccard_at_b``: ``docpairs.may_reach``, ``exact_jaccard``).
         """
         import pandas as pd
 
@@ -251,10 +256,10 @@ class Engine:
                 return {}
             arr = np.array(sorted(pairs), dtype=np.int64)
             req = self._from_client({"da": arr[:, 0], "db": arr[:, 1]}, DOC_REQ)
-            with_a = self._route(req, "da", self.doc_div, pairing.doc_attach_a, meta_with_blobs(DOC_WITH_A, ("x_a",)),
-                                 what)
-            out, _ = self._route(with_a, "db", self.doc_div, pairing.doc_jaccard_at_b, None, what, self.config,
-                                 frame_out=False)
+            with_a = self._route(req, "da", self.doc_div, pairing.doc_attach_a,
+                                 meta_with_blobs(DOC_WITH_A, ("x_a",)), what)
+            out, _ = self._route(with_a, "db", self.doc_div, pairing.doc_jaccard_at_b, None, what,
+                                 self.config, frame_out=False)
             got = pd.concat(self.client.compute(out, sync=True))
             pairs = {(int(a), int(b)) for a, b in zip(got["da"], got["db"])}
         return {(int(a), int(b)): float(j) for a, b, j in zip(got["da"], got["db"], got["jaccard"])}
@@ -267,8 +272,8 @@ class Engine:
         edges = self.client.gather([self.client.submit(aligning.edges, p, w + k) for p in self.parts])
         self.doc_digests = np.concatenate(self.client.gather([self.client.submit(aligning.part_digests, p)
                                                               for p in self.parts]))
-        self.fingerprints = [self.client.submit(aligning.part_fingerprints, part, *aligning.around(edges, j, w + k),
-                                                self.config)
+        self.fingerprints = [self.client.submit(aligning.part_fingerprints, part,
+                                                *aligning.around(edges, j, w + k), self.config)
                              for j, part in enumerate(self.parts)]
 
     def align(self, table: PairTable, plan: StockPlan, doc_jac: dict) -> list[BlockResult]:
@@ -380,7 +385,8 @@ def audit_dask(
                                                           key=lambda t: t[0])])
         par_pairs = [pp for _, pp in sorted((x for blk in blocks for x in blk.paragraph_pairs), key=lambda t: t[0])]
         doc_pairs = [dp for _, dp in sorted((x for blk in blocks for x in blk.document_pairs), key=lambda t: t[0])]
-        stats = merge_figures([d.id for d in docs], [len(d.text) for d in docs], [blk.copied for blk in blocks])
+        stats = merge_figures([d.id for d in docs], [len(d.text) for d in docs],
+                              [blk.copied for blk in blocks])
         result = AuditResult(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings, corpus=None)
         result.stock_paragraphs = plan.stock_paragraphs
         result.passage_records = passages  # type: ignore[attr-defined]

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.engine.dask.partitions import Part, blob_arrays, blob_column, binary, frame, gather_csr, meta_with_blobs
+from chachong.engine.dask.partitions import (Part, binary, blob_arrays, blob_column, frame, gather_csr,
+                                             meta_with_blobs)
 from chachong.runtime.arrays import equal_runs
 from chachong.stages.candidates import (eligible, fingerprint_pairs, fingerprint_runs, min_fingerprint_share,
                                         passes_estimate, sampled, shares_enough, text_digests, text_groups)
@@ -37,7 +38,8 @@ REP_PASSED = 4  # an LSH representative pair that passed the MinHash estimate (e
 
 PAIR_ROWS = {"band": np.int16, "key": np.uint64, "x": np.int64, "h": np.uint64, "d": np.int64}
 CANDIDATES = {"kind": np.int8, "x": np.int64, "y": np.int64}
-IDENT, MEMBER, LSH_PAIR, FP_PAIR = 0, 1, 2, 3  # rows of CANDIDATES: y is x's twin, member; LSH, fingerprint pair
+# kinds of CANDIDATES rows: (x, y) identical; x represents member y; an LSH pair; a fingerprint pair
+IDENT, MEMBER, LSH_PAIR, FP_PAIR = 0, 1, 2, 3
 REQUEST = {"a": np.int64, "b": np.int64, "flag": np.int8}
 FILTER_A = {"b": np.int64, "a": np.int64, "flag": np.int8, "fp_count": np.int64, "per_a": np.int64}
 VERIFY_A = {"b": np.int64, "a": np.int64, "doc_a": np.int64}
@@ -63,8 +65,9 @@ def pair_rows(part: Part, config: AuditConfig, bands: int, rows: int):
     in_scope = np.zeros(c.n_paragraphs, dtype=bool)
     in_scope[el] = True
     fh, fp = sampled(c, in_scope=in_scope)
-    out.append({"band": np.full(fh.size, FP_BAND), "key": fh.astype(np.uint64), "x": fp.astype(np.int64) + part.par0,
-                "h": np.zeros(fh.size, np.uint64), "d": c.par_doc[fp].astype(np.int64) + part.doc0})
+    out.append({"band": np.full(fh.size, FP_BAND), "key": fh.astype(np.uint64),
+                "x": fp.astype(np.int64) + part.par0, "h": np.zeros(fh.size, np.uint64),
+                "d": c.par_doc[fp].astype(np.int64) + part.doc0})
     return frame({k: np.concatenate([o[k] for o in out]) for k in PAIR_ROWS}, PAIR_ROWS)
 
 
@@ -126,7 +129,8 @@ def filter_attach_a(df, part: Part):
     a, b, flag, fp_count = merged_requests(df)
     c = part.corpus
     local = a - part.par0
-    out = frame({"b": b, "a": a, "flag": flag, "fp_count": fp_count, "per_a": part.samples()[local]}, FILTER_A)
+    out = frame({"b": b, "a": a, "flag": flag, "fp_count": fp_count, "per_a": part.samples()[local]},
+                FILTER_A)
     n_perm = c.signatures.shape[1]
     out["sig_a"] = blob_column(c.signatures[local].reshape(-1), np.arange(len(local) + 1) * n_perm)
     return out
@@ -148,7 +152,8 @@ def filter_at_b(df, part: Part, config: AuditConfig):
     sig_a = blob_arrays(df["sig_a"], np.uint32)[0].reshape(len(b), -1)
     # the MinHash estimate, on representatives, before the document filter: their texts'
     # other paragraphs may be in other documents
-    passed = ((flag & LSH) != 0) & passes_estimate((sig_a == c.signatures[local]).mean(axis=1), config.threshold)
+    est = (sig_a == c.signatures[local]).mean(axis=1)
+    passed = ((flag & LSH) != 0) & passes_estimate(est, config.threshold)
     fp_ok = ((flag & FP) != 0) & shares_enough(df["fp_count"].to_numpy(), df["per_a"].to_numpy(),
                                                part.samples()[local], min_fingerprint_share(config))
     keep = passed | fp_ok
