@@ -14,14 +14,13 @@ owners of the documents, and every document pair aligned at the owner of its lat
    goes to the owner of its later document with the earlier document (:func:`align_attach_a`),
    where :func:`align_at_b` runs the local engine's per-pair stages on a corpus of just the
    documents it needs: ``docpairs.short_twins``, :func:`align_pairs` (``passages.find_passages``,
-   ``describe.describe_pair``), ``docstats.paragraph_pairs`` and ``docstats.document_stats``.
+   ``describe.describe_found``), ``docstats.paragraph_pairs`` and ``docstats.document_stats``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,18 +270,15 @@ def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list, list]
     """Passages of some document pairs of ``corpus``, as the local engine's alignment finds them.
 
     ``rows`` are the verified paragraph pairs of those document pairs and ``hits`` their seed
-    hits (``seeds.seed_hits`` rows). Passages are described (``describe.describe_pair``) but not
+    hits (``seeds.seed_hits`` rows). Passages are described (``describe.describe_found``) but not
     numbered (numbers need every passage of the corpus). Returns the matches, the passages and
     their pieces with evidence, in the report's order.
     """
-    from chachong.stages.describe import describe_pair, passage_order
+    from chachong.stages.describe import describe_found, passage_order
     from chachong.stages.passages import find_passages, paragraph_regions
 
     found = find_passages(corpus, hits, paragraph_regions(corpus, [(a, b) for a, b, *_ in rows]))
-    per_pair: dict[tuple[int, int], list] = defaultdict(list)
-    for dm in found:
-        per_pair[(dm.a, dm.b)].append(dm)
-    entries = [e for p in sorted(per_pair) for e in describe_pair(corpus, per_pair[p])]
+    entries = [e for described in describe_found(corpus, found).values() for e in described]
     entries.sort(key=lambda e: passage_order(e[0]))
     return [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries]
 
