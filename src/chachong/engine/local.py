@@ -23,7 +23,7 @@ from chachong.stages.prepare import Corpus, prepare
 from chachong.stages.docstats import PARTIAL, document_stats, paragraph_pairs  # noqa: F401 - PARTIAL re-exported
 from chachong.model import Document, Skipped
 from chachong.stages.candidates import PairTable, pair_candidates, select_pairs
-from chachong.stages.describe import Passage, describe_pair, number_passages, passage_order
+from chachong.stages.describe import Passage, describe_found, number_passages, passage_order
 from chachong.stages.fingerprints import fingerprints, Winnowed, winnowed
 from chachong.stages.passages import DocumentMatch, find_passages, hits_by_pair, holds_span, paragraph_regions
 from chachong.stages.seeds import seed_hits
@@ -211,11 +211,8 @@ def _align_part(corpus: Corpus, pairs: list[tuple[int, int]], hit_rows: dict, re
     none = np.zeros((0, 4), np.int64)
     found = find_passages(corpus, np.concatenate([hit_rows.get(p, none) for p in pairs]),
                           [r for p in pairs for r in regions.get(p, ())])
-    per_pair: dict[tuple[int, int], list[DocumentMatch]] = defaultdict(list)
-    for dm in found:
-        per_pair[(dm.a, dm.b)].append(dm)
     with paused_gc():  # many small acyclic records: full collections would walk the corpus each time
-        return {p: describe_pair(corpus, per_pair.get(p, [])) for p in pairs}
+        return describe_found(corpus, found, pairs)
 
 
 def _align_documents(corpus: Corpus, rows: list, doc_group: list[int], min_docs: int,

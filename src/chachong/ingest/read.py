@@ -36,11 +36,6 @@ __all__ = [
     "read_sources",
 ]
 
-# Names the Dask engine (engine/dask/engine.py, _list_input) still uses; it can switch to
-# to_fs_path and expand, imported above, and these go.
-_fs_path = to_fs_path
-_expand = expand
-
 
 def read_source(
     path: PathArg,

@@ -10,16 +10,27 @@
 
 Only paragraphs with at least ``min_paragraph_chars`` canonical characters take part, and
 pairs within one document are not reported (a document repeating itself is not copying).
+
+One implementation for every executor. :func:`pair_candidates` runs the stage on a whole corpus
+(the local engine, ``check``); a partitioned executor (the Dask engine) calls its parts on one
+batch each and merges: :func:`eligible`, :func:`text_digests` (a key for identical texts that
+needs no other partition) and :func:`sampled` per partition; :func:`text_groups`,
+``lsh.band_pairs``, :func:`fingerprint_runs` and :func:`fingerprint_pairs` per bucket of rows
+sharing a key; :func:`passes_estimate` and :func:`shares_enough` per candidate pair;
+:func:`expand` and :func:`unverified` on all the candidates; :func:`kinds_of` (after
+``verify.similarity`` and :func:`classify`) per verified batch; :func:`pair_table` on all of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from chachong.runtime.arrays import setdiff, unique
+from chachong.runtime.arrays import equal_runs, setdiff, unique
 from chachong.runtime.background import cores
+from chachong.stages.align import range_indices
 from chachong.stages.prepare import Corpus
 from chachong.stages.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
 from chachong.text.normalize import flag_runs
@@ -27,6 +38,7 @@ from chachong.text.shingle import shingle_hashes
 from chachong.stages.verify import estimated_jaccard, similarity
 
 IDENTICAL, NEAR, CONTAINED = "identical", "near-duplicate", "contained"
+KINDS = (IDENTICAL, NEAR, CONTAINED)  # a kind's code (its index) where pairs are tables of numbers
 ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
 FP_MAX_DF = 64
 _PAIR_CHUNK = 1 << 20  # fingerprint pairs generated at a time (pairs_in_groups takes ~70 bytes a pair)
@@ -46,6 +58,100 @@ class PairTable:
 
     def __len__(self) -> int:
         return len(self.a)
+
+
+def lsh_bands(cfg) -> tuple[int, int]:
+    """(bands, rows) of the LSH banding for ``cfg``: as set, or :func:`chachong.stages.lsh.choose_bands`."""
+    return (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
+
+
+def eligible(corpus: Corpus) -> np.ndarray:
+    """Paragraphs that take part in pairing: ``min_paragraph_chars`` canonical characters (and one)."""
+    return np.flatnonzero(corpus.canonical_length() >= max(corpus.config.min_paragraph_chars, 1))
+
+
+def text_digests(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """128-bit digest (blake2b) of each canonical text ``cps[starts[i]:ends[i]]`` as two uint64 columns;
+    zeros for an empty one. Equal digests stand for equal texts.
+
+    The key of identical texts that needs nothing but the text: a partition's paragraphs
+    (the Dask engine) and whole documents (:func:`chachong.stages.docpairs.document_digests`).
+    On a whole corpus :func:`_canonical_keys` groups paragraphs by their bytes instead (faster).
+    """
+    out = np.zeros((len(starts), 2), np.uint64)
+    for i, (s, e) in enumerate(zip(np.asarray(starts).tolist(), np.asarray(ends).tolist())):
+        if e > s:
+            h = hashlib.blake2b(cps[s:e], digest_size=16).digest()
+            out[i] = (int.from_bytes(h[:8], "little"), int.from_bytes(h[8:], "little"))
+    return out
+
+
+@dataclass
+class TextGroups:
+    """Paragraphs of one batch grouped by canonical text (:func:`text_groups`)."""
+
+    ident: np.ndarray  # (n, 2) identical paragraphs of different documents, sorted
+    reps: np.ndarray  # the first paragraph of each distinct text, the texts in the order of their keys
+    rep_of: np.ndarray  # for each paragraph of a text held more than once: its text's first paragraph
+    member: np.ndarray  # ... and the paragraph itself (ascending within a text)
+
+
+def text_groups(items: np.ndarray, text: np.ndarray, docs: np.ndarray) -> TextGroups:
+    """Identical texts among paragraphs ``items`` (ascending) of documents ``docs``; ``text``: equal
+    values iff equal canonical texts (:func:`_canonical_keys` on a corpus, dense ids of
+    :func:`text_digests` in a bucket).
+
+    Every pair of one text across documents is an identical pair; the first paragraph of a
+    text represents it in LSH, whose pairs :func:`expand` turns into pairs of the members.
+
+    >>> g = text_groups(np.array([3, 5, 8, 9]), np.array([0, 1, 0, 0]), np.array([0, 0, 1, 1]))
+    >>> g.ident.tolist(), g.reps.tolist(), g.rep_of.tolist(), g.member.tolist()
+    ([[3, 8], [3, 9]], [3, 5], [3, 3, 3], [3, 8, 9])
+    """
+    order, starts, sizes = groups_of(text)
+    ident = pairs_across(items, text, docs)
+    ident = ident[np.lexsort((ident[:, 1], ident[:, 0]))]
+    big = sizes > 1
+    reps = items[order[starts]]
+    return TextGroups(ident, reps, np.repeat(reps[big], sizes[big]),
+                      items[order[range_indices(starts[big], sizes[big])]])
+
+
+def expand(rep_pairs: np.ndarray, rep_of: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """LSH pairs of representatives -> the pairs of the members of their texts (:class:`TextGroups`'
+    ``rep_of``/``member``), each row sorted; pairs of two texts held once each are left out (they
+    are the representatives' pair), and a pair may come twice.
+    """
+    if not len(rep_pairs) or not rep_of.size:
+        return np.zeros((0, 2), np.int64)
+    o = np.lexsort((member, rep_of))
+    rep_of, member = rep_of[o], member[o]
+    starts, sizes = equal_runs(rep_of)
+    members = {int(rep_of[s]): member[s:s + z] for s, z in zip(starts.tolist(), sizes.tolist())}
+    out = []
+    for a, b in rep_pairs.tolist():
+        ma, mb = members.get(a), members.get(b)
+        if ma is None and mb is None:
+            continue
+        ma = np.array([a]) if ma is None else ma
+        mb = np.array([b]) if mb is None else mb
+        grid = np.stack(np.meshgrid(ma, mb, indexing="ij"), axis=-1).reshape(-1, 2)
+        out.append(np.sort(grid, axis=1))
+    return np.concatenate(out).astype(np.int64) if out else np.zeros((0, 2), np.int64)
+
+
+def passes_estimate(est: np.ndarray, threshold: float) -> np.ndarray:
+    """Which LSH pairs (MinHash estimate ``est``) are verified: within ``ESTIMATE_SLACK`` of ``threshold``."""
+    return est >= threshold - ESTIMATE_SLACK
+
+
+def unverified(cands: list[np.ndarray], ident: np.ndarray, par_doc: np.ndarray, n: int) -> np.ndarray:
+    """The candidates to verify: the pairs of ``cands`` of different documents that are not identical
+    pairs (``ident``, known already), distinct and sorted; ``n`` > every paragraph index."""
+    cand = np.concatenate([p for p in cands if len(p)] or [np.zeros((0, 2), np.int64)])
+    cand = cand[par_doc[cand[:, 0]] != par_doc[cand[:, 1]]]
+    codes = setdiff(cand[:, 0] * n + cand[:, 1], ident[:, 0] * n + ident[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def _canonical_keys(corpus: Corpus, idx: np.ndarray) -> np.ndarray:
@@ -80,6 +186,47 @@ def _canonical_keys(corpus: Corpus, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def sampled(corpus: Corpus, p0: int = 0, p1: int | None = None,
+            in_scope: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The sampled fingerprints of paragraphs ``[p0, p1)`` (those ``in_scope`` when given): their
+    shingle hashes with the two low bits zero (a content-defined 25 % sample), and their paragraphs.
+    """
+    off = corpus.set_offsets
+    p1 = corpus.n_paragraphs if p1 is None else p1
+    hh = corpus.set_hashes[off[p0]:off[p1]]
+    pos = np.flatnonzero((hh & np.uint32(3)) == 0)
+    par = np.searchsorted(off[p0:p1 + 1] - off[p0], pos, side="right") - 1 + p0
+    if in_scope is not None:
+        m = in_scope[par]
+        pos, par = pos[m], par[m]
+    return hh[pos], par
+
+
+def fingerprint_runs(fh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and sizes of the runs of equal sampled fingerprints (``fh`` sorted) that propose pairs:
+    in 2 to ``FP_MAX_DF`` paragraphs (one in very many paragraphs is a stock phrase)."""
+    starts, sizes = equal_runs(fh)
+    ok = (sizes >= 2) & (sizes <= FP_MAX_DF)
+    return starts[ok], sizes[ok]
+
+
+def fingerprint_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+                      doc_of: np.ndarray) -> np.ndarray:
+    """The pairs of paragraphs of different documents (``doc_of[member]``) within runs of ``members``
+    sharing a sampled fingerprint (:func:`fingerprint_runs`): one row per fingerprint they share."""
+    pairs = pairs_in_groups(members, starts, sizes)
+    return pairs[doc_of[pairs[:, 0]] != doc_of[pairs[:, 1]]]
+
+
+def shares_enough(count: np.ndarray, per_a: np.ndarray, per_b: np.ndarray, min_share: float,
+                  min_shared: int = 2) -> np.ndarray:
+    """Which fingerprint pairs are candidates: ``count`` shared sampled fingerprints, at least
+    ``min_shared`` and ``min_share`` of the smaller paragraph's (``per_a``/``per_b`` each has), an
+    estimate of its containment in the other."""
+    smaller = np.maximum(np.minimum(per_a, per_b), 1)
+    return (count >= min_shared) & (count / smaller >= min_share)
+
+
 def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """(fingerprint << 32 | paragraph) keys of the paragraphs in scope, split by the hash's top bit.
 
@@ -99,13 +246,9 @@ def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.nda
     lo, hi = 0, h.size
     top = np.uint64(1 << 63)
     for p0, p1 in zip(pb[:-1].tolist(), pb[1:].tolist()):
-        hh = h[off[p0]:off[p1]]
-        pos = np.flatnonzero((hh & np.uint32(3)) == 0)
-        par = np.searchsorted(off[p0:p1 + 1] - off[p0], pos, side="right") - 1 + p0
-        m = in_scope[par]
-        par = par[m]
+        fh, par = sampled(corpus, p0, p1, in_scope)
         per_par += np.bincount(par, minlength=n)
-        keys = (hh[pos[m]].astype(np.uint64) << np.uint64(32)) | par.astype(np.uint64)
+        keys = (fh.astype(np.uint64) << np.uint64(32)) | par.astype(np.uint64)
         up = keys >= top
         k = keys[~up]
         buf[lo:lo + k.size] = k
@@ -154,14 +297,7 @@ def fingerprint_candidates(
         del same
         keys = keys[multi]
         del multi
-        fh = keys >> np.uint64(32)
-        brk = np.flatnonzero(fh[1:] != fh[:-1]) + 1
-        del fh
-        starts = np.concatenate(([0], brk))
-        gsizes = np.diff(np.concatenate((starts, [keys.size])))
-        # fingerprints in very many paragraphs are stock phrases
-        ok = (gsizes >= 2) & (gsizes <= FP_MAX_DF)
-        starts, gsizes = starts[ok], gsizes[ok]
+        starts, gsizes = fingerprint_runs(keys >> np.uint64(32))
         members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
         del keys
         # pairs in pieces of groups: the temporaries of one pass over all pairs took GBs at 90M chars
@@ -175,8 +311,7 @@ def fingerprint_candidates(
         out = np.empty(int(cum[-1]) if cum.size else 0, dtype=np.int64)
         at = 0
         for g0, g1 in zip(bounds[:-1], bounds[1:]):
-            pairs = pairs_in_groups(members, starts[g0:g1], gsizes[g0:g1])
-            pairs = pairs[corpus.par_doc[pairs[:, 0]] != corpus.par_doc[pairs[:, 1]]]
+            pairs = fingerprint_pairs(members, starts[g0:g1], gsizes[g0:g1], corpus.par_doc)
             out[at:at + len(pairs)] = pairs[:, 0] * n + pairs[:, 1]
             at += len(pairs)
         codes_parts.append(out[:at].copy())
@@ -192,8 +327,7 @@ def fingerprint_candidates(
     a, b = codes // n, codes % n
     # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
     # smaller paragraph's sample estimates containment
-    smaller = np.maximum(np.minimum(per_par[a], per_par[b]), 1)
-    keep = (counts >= min_shared) & (counts / smaller >= min_share)
+    keep = shares_enough(counts, per_par[a], per_par[b], min_share, min_shared)
     return np.stack([a[keep], b[keep]], axis=1)
 
 
@@ -245,17 +379,14 @@ class Candidates:
 
     def serves(self, cfg) -> bool:
         """Whether re-filtering these candidates answers for ``cfg`` (else pair again)."""
-        return (cfg.threshold >= self.threshold and _min_share(cfg) >= self.min_share
+        return (cfg.threshold >= self.threshold and min_fingerprint_share(cfg) >= self.min_share
                 and cfg.min_paragraph_chars == self.min_paragraph_chars
                 and (cfg.bands, cfg.rows) in ((None, None), self.bands))
 
 
-def _min_share(cfg) -> float:
+def min_fingerprint_share(cfg) -> float:
+    """The share of the smaller paragraph's sampled fingerprints a pair must share (:func:`shares_enough`)."""
     return max(cfg.containment - 0.3, 0.1)
-
-
-def _empty_table() -> PairTable:
-    return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
 
 
 def find_pairs(corpus: Corpus, candidates_: Candidates | None = None) -> PairTable:
@@ -272,50 +403,28 @@ def find_pairs(corpus: Corpus, candidates_: Candidates | None = None) -> PairTab
 def pair_candidates(corpus: Corpus) -> Candidates:
     """Candidates from identical texts, LSH and fingerprints, with exact Jaccard and containment."""
     cfg = corpus.config
-    lengths = corpus.canonical_length()
-    bands, rows = (cfg.bands, cfg.rows) if cfg.bands else choose_bands(cfg.threshold, cfg.num_perm)
-    eligible = np.flatnonzero(lengths >= max(cfg.min_paragraph_chars, 1))
+    bands, rows = lsh_bands(cfg)
+    el = eligible(corpus)
     none = np.zeros((0, 2), np.int64)
-    if eligible.size < 2:
-        return Candidates(none, none, np.zeros(0), np.zeros(0), np.zeros(0), cfg.threshold, _min_share(cfg),
-                          (bands, rows), cfg.min_paragraph_chars, cfg.min_span)
-    group = _canonical_keys(corpus, eligible)
-    order, starts, gsizes = groups_of(group)
+    if el.size < 2:
+        return Candidates(none, none, np.zeros(0), np.zeros(0), np.zeros(0), cfg.threshold,
+                          min_fingerprint_share(cfg), (bands, rows), cfg.min_paragraph_chars, cfg.min_span)
     # 1. identical texts: every pair within a group, across documents
-    ident = pairs_across(eligible, group, corpus.par_doc[eligible])
-    ident = ident[np.lexsort((ident[:, 1], ident[:, 0]))]
+    texts = text_groups(el, _canonical_keys(corpus, el), corpus.par_doc[el])
     # 2. LSH over one representative per distinct text
-    reps = eligible[order[starts]]
     threads = cores(cfg.workers)
-    rep_pairs = candidates(corpus.signatures, bands, rows, rows_of=reps, threads=threads, subset=reps)
+    rep_pairs = candidates(corpus.signatures, bands, rows, rows_of=texts.reps, threads=threads,
+                           subset=texts.reps)
     if len(rep_pairs):
-        est = estimated_jaccard(corpus.signatures, rep_pairs)
-        rep_pairs = rep_pairs[est >= cfg.threshold - ESTIMATE_SLACK]
-    # expand representatives to all members of their groups
-    members = {int(eligible[order[s]]): eligible[order[s:s + z]] for s, z in zip(starts, gsizes) if z > 1}
-    expanded = [rep_pairs]
-    if members and len(rep_pairs):
-        for a, b in rep_pairs:
-            ma, mb = members.get(int(a)), members.get(int(b))
-            if ma is None and mb is None:
-                continue
-            ma = np.array([a]) if ma is None else ma
-            mb = np.array([b]) if mb is None else mb
-            grid = np.stack(np.meshgrid(ma, mb, indexing="ij"), axis=-1).reshape(-1, 2)
-            expanded.append(np.sort(grid, axis=1))
-    lsh_pairs = np.concatenate(expanded) if expanded else none
+        rep_pairs = rep_pairs[passes_estimate(estimated_jaccard(corpus.signatures, rep_pairs), cfg.threshold)]
     # 3. containment candidates from fingerprints
-    fp_pairs = fingerprint_candidates(corpus, eligible, min_share=_min_share(cfg), threads=threads)
-    cand = np.concatenate([p for p in (lsh_pairs, fp_pairs) if len(p)] or [none])
-    cand = cand[corpus.par_doc[cand[:, 0]] != corpus.par_doc[cand[:, 1]]]
-    n = corpus.n_paragraphs
+    fp_pairs = fingerprint_candidates(corpus, el, min_share=min_fingerprint_share(cfg), threads=threads)
     # identical pairs are known; verify the rest
-    ident_codes = ident[:, 0] * n + ident[:, 1]
-    codes = setdiff(cand[:, 0] * n + cand[:, 1], ident_codes)
-    cand = np.stack([codes // n, codes % n], axis=1)
+    cand = unverified([rep_pairs, expand(rep_pairs, texts.rep_of, texts.member), fp_pairs], texts.ident,
+                      corpus.par_doc, corpus.n_paragraphs)
     jac, cont = similarity(corpus.set_hashes, corpus.set_offsets, cand)
-    return Candidates(ident, cand, jac, cont, np.full(len(cand), np.nan), cfg.threshold, _min_share(cfg),
-                      (bands, rows), cfg.min_paragraph_chars, cfg.min_span)
+    return Candidates(texts.ident, cand, jac, cont, np.full(len(cand), np.nan), cfg.threshold,
+                      min_fingerprint_share(cfg), (bands, rows), cfg.min_paragraph_chars, cfg.min_span)
 
 
 def classify(corpus: Corpus, cand: np.ndarray, jac: np.ndarray, cont: np.ndarray,
@@ -347,22 +456,34 @@ def classify(corpus: Corpus, cand: np.ndarray, jac: np.ndarray, cont: np.ndarray
     return near, contained
 
 
+def kinds_of(near: np.ndarray, contained: np.ndarray) -> np.ndarray:
+    """Kind codes (indices in ``KINDS``) of verified candidates from :func:`classify`; -1: not reported."""
+    return np.where(near, 1, np.where(contained, 2, -1)).astype(np.int8)
+
+
+def pair_table(ident: np.ndarray, pairs: np.ndarray, jac: np.ndarray, cont: np.ndarray,
+               kinds: np.ndarray) -> PairTable:
+    """The verified pairs as a :class:`PairTable` sorted by (a, b): the identical pairs ``ident``
+    (Jaccard and containment 1) and the reported candidates ``pairs`` with their kind codes."""
+    if not len(ident) and not len(pairs):
+        return PairTable(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0), np.zeros(0, object))
+    a = np.concatenate([ident[:, 0], pairs[:, 0]])
+    b = np.concatenate([ident[:, 1], pairs[:, 1]])
+    jj = np.concatenate([np.ones(len(ident)), jac])
+    cc = np.concatenate([np.ones(len(ident)), cont])
+    codes = np.concatenate([np.zeros(len(ident), np.int64), kinds.astype(np.int64)])
+    kk = np.array(KINDS, dtype=object)[codes]
+    srt = np.lexsort((b, a))
+    return PairTable(a[srt], b[srt], jj[srt], cc[srt], kk[srt])
+
+
 def select_pairs(corpus: Corpus, cands: Candidates) -> PairTable:
     """The candidates that pass the config's thresholds, classified, sorted by (a, b)."""
     cfg = corpus.config
     ident, cand, jac, cont = cands.ident, cands.pairs, cands.jaccard, cands.containment
-    if not len(ident) and not len(cand):
-        return _empty_table()
     if cands.min_span != cfg.min_span:
         cands.runs[:] = np.nan
         cands.min_span = cfg.min_span
-    near, contained = classify(corpus, cand, jac, cont, cands.runs)
-    keep = near | contained
-    kinds = np.where(near[keep], NEAR, CONTAINED).astype(object)
-    a = np.concatenate([ident[:, 0], cand[keep, 0]])
-    b = np.concatenate([ident[:, 1], cand[keep, 1]])
-    jj = np.concatenate([np.ones(len(ident)), jac[keep]])
-    cc = np.concatenate([np.ones(len(ident)), cont[keep]])
-    kk = np.concatenate([np.full(len(ident), IDENTICAL, dtype=object), kinds])
-    srt = np.lexsort((b, a))
-    return PairTable(a[srt], b[srt], jj[srt], cc[srt], kk[srt])
+    kinds = kinds_of(*classify(corpus, cand, jac, cont, cands.runs))
+    keep = kinds >= 0
+    return pair_table(ident, cand[keep], jac[keep], cont[keep], kinds[keep])

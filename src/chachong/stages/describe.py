@@ -2,9 +2,10 @@
 edited) and edits (figures, place names, replaced/inserted/deleted characters), their pieces
 per paragraph pair and the evidence each piece holds.
 
-:func:`describe_pair` and :func:`number_passages` are the steps every executor runs on the
-passages it found: describe a document pair's passages together (a name swapped as a place
-anywhere in a pair is a place everywhere in it), then number all passages in one order.
+:func:`describe_pair` (:func:`describe_found` for many pairs) and :func:`number_passages` are the
+steps every executor runs on the passages it found: describe a document pair's passages together
+(a name swapped as a place anywhere in a pair is a place everywhere in it), then number all
+passages in one order.
 """
 
 from __future__ import annotations
@@ -215,6 +216,20 @@ def describe_pair(corpus: Corpus, matches: list[DocumentMatch]) -> list[tuple[Do
             for dm, p in zip(matches, passages)]
 
 
+def describe_found(corpus: Corpus, found: list[DocumentMatch],
+                   pairs: Sequence[tuple[int, int]] | None = None) -> dict[tuple[int, int], list[tuple]]:
+    """The passages ``passages.find_passages`` found, described per document pair (:func:`describe_pair`).
+
+    One entry per pair of ``pairs`` (a pair without a passage has none), or per pair with a
+    passage, in order, when ``pairs`` is not given. The local engine runs it on its pieces of the
+    corpus's document pairs, the Dask engine on the pairs aligned at one partition.
+    """
+    per_pair: dict[tuple[int, int], list[DocumentMatch]] = {}
+    for dm in found:
+        per_pair.setdefault((dm.a, dm.b), []).append(dm)
+    return {p: describe_pair(corpus, per_pair.get(p, [])) for p in (sorted(per_pair) if pairs is None else pairs)}
+
+
 def passage_order(dm: DocumentMatch) -> tuple[int, int, int, int, int, int]:
     """The report's order of passages: by document a, position in a, document b, position in b."""
     m = dm.match
@@ -230,5 +245,5 @@ def number_passages(passages: Sequence[Passage]) -> list[Passage]:
     return [Passage(f"s{i + 1:0{width}d}", *_fields(p)) for i, p in enumerate(passages)]
 
 
-__all__ = ["EDIT_OPS", "Passage", "describe", "describe_pair", "number_passages", "passage_order", "place_names",
+__all__ = ["EDIT_OPS", "Passage", "describe", "describe_found", "describe_pair", "number_passages", "passage_order", "place_names",
            "place_substitution"]

@@ -8,21 +8,20 @@ just them), ``check`` on references plus new documents.
 - :func:`document_signatures` / :func:`estimated_jaccard`: a document's MinHash signature is the
   element-wise minimum of its paragraphs' (the MinHash of the union of their shingle sets);
 - :func:`document_set` / :func:`exact_jaccard` / :func:`document_jaccards`: exact Jaccards of the
-  few pairs whose estimate comes within ``DOC_SLACK`` of ``document_threshold``;
+  few pairs whose estimate comes within ``DOC_SLACK`` of ``document_threshold`` (:func:`may_reach`);
 - :func:`document_groups`: documents that are copies of each other (union-find over those);
 - :func:`short_twins`: identical short paragraphs (headings) of two near-duplicate documents.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 
 import numpy as np
 
 from chachong.runtime.arrays import equal_runs, unique
 from chachong.runtime.stagecache import StageCache
-from chachong.stages.candidates import IDENTICAL, PairTable
+from chachong.stages.candidates import IDENTICAL, PairTable, text_digests
 from chachong.stages.cluster import UnionFind
 from chachong.stages.prepare import Corpus, unique_sets
 
@@ -44,7 +43,7 @@ def document_groups(corpus: Corpus, table: PairTable, cache: StageCache | None =
     codes = unique(corpus.par_doc[table.a].astype(np.int64) * n + corpus.par_doc[table.b])
     doc_pairs = list(zip((codes // n).tolist(), (codes % n).tolist()))
     est = estimated_jaccard(corpus, doc_pairs, cache)
-    close = [p for p in doc_pairs if est[p] >= corpus.config.document_threshold - DOC_SLACK]
+    close = [p for p in doc_pairs if may_reach(est[p], corpus.config.document_threshold)]
     document_jaccards(corpus, close, cache)
     for da, db in close:
         jac[(da, db)] = document_jaccard(corpus, da, db, cache)
@@ -53,17 +52,19 @@ def document_groups(corpus: Corpus, table: PairTable, cache: StageCache | None =
     return [uf.find(d) for d in range(n)], jac
 
 
+def may_reach(est, threshold: float):
+    """Whether document pairs with MinHash estimate ``est`` may reach ``threshold``: within
+    ``DOC_SLACK`` of it (their exact Jaccard is computed; the others are below it)."""
+    return est >= threshold - DOC_SLACK
+
+
 def document_digests(corpus: Corpus, cache: StageCache | None) -> np.ndarray:
     """128-bit digest (blake2b) of each document's canonical text, as two uint64 columns; zeros when
     it has none. Cached: it depends on the corpus only."""
     if cache is not None and cache.doc_digests is not None:
         return cache.doc_digests
-    offs = corpus.doc_offsets.tolist()
-    out = np.zeros((len(offs) - 1, 2), np.uint64)
-    for d, (s, e) in enumerate(zip(offs[:-1], offs[1:])):
-        if e > s:
-            h = hashlib.blake2b(corpus.cps[s:e], digest_size=16).digest()
-            out[d] = (int.from_bytes(h[:8], "little"), int.from_bytes(h[8:], "little"))
+    offs = corpus.doc_offsets
+    out = text_digests(corpus.cps, offs[:-1], offs[1:])
     if cache is not None:
         cache.doc_digests = out
     return out

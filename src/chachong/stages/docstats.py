@@ -336,35 +336,34 @@ def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, finger
         else:
             coverage[key] = [(s, t)]
         covered_len[key] += t - s
-    lengths = dict(covered_len)
     for da, db in identical_pairs:
         coverage[(da, db)], coverage[(db, da)] = [(0, text_len[da])], [(0, text_len[db])]
-        lengths[(da, db)], lengths[(db, da)] = text_len[da], text_len[db]
-    by_doc: dict[int, list[tuple[str, list[tuple[int, int]], int]]] = defaultdict(list)
+    by_doc: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
     for (x, e), ivs in coverage.items():
-        by_doc[x].append((ids[e], ivs, lengths[(x, e)]))
+        by_doc[x][ids[e]] = ivs
     stats = figures(ids, text_len, by_doc)
     return stats, identical_pairs
 
 
-def figures(ids: list[str], text_len: list[int], by_doc: dict[int, list[tuple[str, list[tuple[int, int]], int]]]
+def figures(ids: list[str], text_len: list[int], by_doc: dict[int, dict[str, list[tuple[int, int]]]]
             ) -> dict[str, DocumentStats]:
     """Each document's copy ratio, ranked sources and copied intervals (the end of the document stage).
 
-    ``by_doc``: per document index, ``(source id, merged disjoint intervals copied from it, their
-    length)`` for every source it has; a document without one keeps the empty figures. Every
-    executor ends here: the local engine with the whole corpus's intervals, the Dask engine with
-    the intervals its partitions sent back.
+    ``by_doc``: per document index, the merged disjoint intervals copied from each source (by id);
+    a document without one keeps the empty figures. Every executor ends here: the local engine
+    with the whole corpus's intervals, the Dask engine with those its partitions sent back
+    (:func:`merge_figures`).
 
-    >>> st = figures(["d1", "d2"], [10, 10], {0: [("d2", [(0, 4)], 4)]})
+    >>> st = figures(["d1", "d2"], [10, 10], {0: {"d2": [(0, 4)]}})
     >>> st["d1"].copy_ratio, st["d1"].top_source, st["d2"].copy_ratio
     (0.4, {'document': 'd2', 'ratio': 0.4}, 0.0)
     """
     stats = {i: DocumentStats() for i in ids}
     # every partner's intervals of a document are merged and disjoint: a partner's share is their length
-    every = [(x, s, t) for x, per in by_doc.items() for _, ivs, _ in per for s, t in ivs]
+    every = [(x, s, t) for x, per in by_doc.items() for ivs in per.values() for s, t in ivs]
     union = union_length(*np.array(every, dtype=np.int64).reshape(-1, 3).T) if every else {}
-    for x, per in by_doc.items():
+    for x, copied in by_doc.items():
+        per = [(sid, ivs, sum(t - s for s, t in ivs)) for sid, ivs in copied.items() if ivs]
         if not per:
             continue
         n = max(text_len[x], 1)
@@ -380,4 +379,23 @@ def figures(ids: list[str], text_len: list[int], by_doc: dict[int, list[tuple[st
     return stats
 
 
-__all__ = ["document_stats", "figures", "merge_copied", "paragraph_pairs", "segment_searchsorted", "union_length"]
+def merge_figures(ids: list[str], text_len: list[int],
+                  batches: list[dict[str, dict[str, list[tuple[int, int]]]]]) -> dict[str, DocumentStats]:
+    """The merge step of the document stage: :func:`figures` from the copied intervals that batches of
+    document pairs found (each ``DocumentStats.copied`` of :func:`document_stats` on a batch: document id
+    -> source id -> merged intervals), each (document, source) in one batch only.
+
+    >>> st = merge_figures(["d1", "d2"], [10, 10], [{"d1": {"d2": [(0, 4)]}}, {"d2": {"d1": [(5, 8)]}}])
+    >>> st["d1"].copied, st["d2"].copied
+    ({'d2': [(0, 4)]}, {'d1': [(5, 8)]})
+    """
+    by_doc: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
+    at = {d: x for x, d in enumerate(ids)}
+    for batch in batches:
+        for doc_id, per in batch.items():
+            by_doc[at[doc_id]].update(per)
+    return figures(ids, text_len, dict(sorted(by_doc.items())))
+
+
+__all__ = ["document_stats", "figures", "merge_figures",
+           "merge_copied", "paragraph_pairs", "segment_searchsorted", "union_length"]

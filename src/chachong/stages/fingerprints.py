@@ -240,19 +240,22 @@ class Winnowed:
     run_size: np.ndarray
 
 
-def winnowed(corpus: Corpus) -> Winnowed:
-    """Winnow the corpus and sort the fingerprints by hash (the costly, group-independent part of
-    :func:`fingerprints`; it can run while the paragraphs are paired).
-
-    Positions and documents are int32 below 2 GB of text, ``order`` uint32 below 4 G
-    fingerprints. The hash order is computed one range of hash values at a time, so its sort
-    temporaries stay small.
-    """
-    min_span = corpus.config.min_span
+def window(min_span: int) -> tuple[int, int]:
+    """(k, w): the k-gram length and the winnowing window for ``min_span`` (any exact match of
+    ``min_span`` characters holds a whole window of ``w`` k-grams)."""
     k = max(1, min(FP_K, min_span))
-    w = max(1, min_span - k + 1)
-    cps = corpus.cps
-    offsets = corpus.doc_offsets
+    return k, max(1, min_span - k + 1)
+
+
+def winnow_text(cps: np.ndarray, offsets: np.ndarray, min_span: int) -> tuple[np.ndarray, np.ndarray]:
+    """The winnowed fingerprints of documents ``cps[offsets[d]:offsets[d + 1]]``: positions (k-gram
+    starts in ``cps``, ascending) and hashes.
+
+    The documents are one string, so a window may hold k-grams of two neighbours (only k-grams
+    crossing a document's end are invalid): a batch of documents cut from a corpus keeps the
+    corpus's fingerprints when it holds a window's worth of its neighbours' text on each side.
+    """
+    k, w = window(min_span)
     n = max(cps.size - k + 1, 0)  # k-gram start positions
     ptype = _position_type(cps.size)
     # winnowing keeps about 2 / (w + 1) of the positions; the buffers grow if text repeats a lot
@@ -277,6 +280,22 @@ def winnowed(corpus: Corpus) -> Winnowed:
     # shrinking in place (realloc) copies nothing, unlike a slice's copy
     pos.resize(filled, refcheck=False)
     h.resize(filled, refcheck=False)
+    return pos, h
+
+
+def winnowed(corpus: Corpus) -> Winnowed:
+    """Winnow the corpus and sort the fingerprints by hash (the costly, group-independent part of
+    :func:`fingerprints`; it can run while the paragraphs are paired).
+
+    Positions and documents are int32 below 2 GB of text, ``order`` uint32 below 4 G
+    fingerprints. The hash order is computed one range of hash values at a time, so its sort
+    temporaries stay small.
+    """
+    min_span = corpus.config.min_span
+    k, _ = window(min_span)
+    offsets = corpus.doc_offsets
+    pos, h = winnow_text(corpus.cps, offsets, min_span)
+    filled = pos.size
     doc = np.empty(filled, np.int32 if offsets.size < 2**31 else np.int64)
     for s in range(0, filled, _WINDOWS):
         doc[s:s + _WINDOWS] = np.searchsorted(offsets, pos[s:s + _WINDOWS], side="right") - 1
@@ -317,6 +336,38 @@ def winnowed(corpus: Corpus) -> Winnowed:
                     np.concatenate(run_size) if run_size else np.zeros(0, np.int32))
 
 
+def common_runs(order: np.ndarray, run_start: np.ndarray, run_size: np.ndarray, doc: np.ndarray,
+                doc_group: np.ndarray, stock_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which runs of one hash are stock and which common (see the module docstring).
+
+    Run i holds the fingerprints ``order[run_start[i]:run_start[i] + run_size[i]]`` of documents
+    ``doc[...]``; it is stock when they are in ``stock_groups`` or more groups of copies
+    (``doc_group``), and common when stock or at more than ``MAX_OCCURRENCES`` places. The
+    local engine runs it on the corpus's repeated hashes, the Dask engine on each bucket of its
+    fingerprint shuffle.
+
+    >>> [x.tolist() for x in common_runs(np.arange(5), np.array([0, 3]), np.array([3, 2]),
+    ...                                  np.array([0, 1, 2, 0, 1]), np.array([0, 0, 2]), 2)]
+    [[True, False], [True, False]]
+    """
+    stock = np.zeros(run_size.size, dtype=bool)
+    if stock_groups <= 1:
+        stock[:] = True  # every hash is in one group at least
+    else:
+        # only a hash at stock_groups places or more can be in stock_groups groups: count the
+        # distinct groups of those few
+        big = np.flatnonzero(run_size >= stock_groups)
+        if big.size:
+            rows = order[range_indices(run_start[big], run_size[big])].astype(np.int64)
+            run_of = np.repeat(np.arange(big.size), run_size[big])
+            gb = doc_group[doc[rows]]
+            o = np.lexsort((gb, run_of))
+            first = np.ones(o.size, dtype=bool)
+            first[1:] = (run_of[o][1:] != run_of[o][:-1]) | (gb[o][1:] != gb[o][:-1])
+            stock[big] = np.bincount(run_of[o][first], minlength=big.size) >= stock_groups
+    return stock, stock | (run_size > MAX_OCCURRENCES)
+
+
 def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int,
                  index: Winnowed | None = None) -> Fingerprints:
     """The winnowed fingerprint index of ``corpus`` (see the module docstring), with its stock and
@@ -324,25 +375,14 @@ def fingerprints(corpus: Corpus, doc_group: np.ndarray, stock_groups: int,
     computed already. It takes about 21 bytes per fingerprint.
     """
     wi = index if index is not None else winnowed(corpus)
-    filled = wi.hash.size
-    stock = np.zeros(filled, dtype=bool)
+    stock_run, common_run = common_runs(wi.order, wi.run_start, wi.run_size, wi.doc, doc_group, stock_groups)
+    stock = np.zeros(wi.hash.size, dtype=bool)
     if stock_groups <= 1:
-        stock[:] = True  # every hash is in one group at least
-    else:
-        # only a hash at stock_groups places or more can be in stock_groups groups: count the
-        # distinct groups of those few
-        big = wi.run_size >= stock_groups
-        if big.any():
-            rows = wi.order[range_indices(wi.run_start[big], wi.run_size[big])].astype(np.int64)
-            run_of = np.repeat(np.arange(int(big.sum())), wi.run_size[big])
-            gb = doc_group[wi.doc[rows]]
-            o = np.lexsort((gb, run_of))
-            first = np.ones(o.size, dtype=bool)
-            first[1:] = (run_of[o][1:] != run_of[o][:-1]) | (gb[o][1:] != gb[o][:-1])
-            groups_per_run = np.bincount(run_of[o][first], minlength=int(big.sum()))
-            stock[rows[(groups_per_run >= stock_groups)[run_of]]] = True
+        stock[:] = True  # a hash at one place too
+    elif stock_run.any():
+        stock[wi.order[range_indices(wi.run_start[stock_run], wi.run_size[stock_run])]] = True
     crowded = stock.copy()
-    many = wi.run_size > MAX_OCCURRENCES
+    many = common_run & ~stock_run
     if many.any():
         crowded[wi.order[range_indices(wi.run_start[many], wi.run_size[many])]] = True
     return Fingerprints(wi.k, wi.pos, wi.doc, wi.hash, stock, wi.order, crowded)

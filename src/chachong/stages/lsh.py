@@ -108,6 +108,23 @@ def pairs_across(items: np.ndarray, keys: np.ndarray, owners: np.ndarray) -> np.
     return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1).astype(np.int64)
 
 
+def repeated(keys: np.ndarray) -> np.ndarray:
+    """Which rows hold a key that another row holds too (one sort: most keys are unique and pair nothing).
+
+    >>> repeated(np.array([4, 9, 4, 1])).tolist()
+    [True, False, True, False]
+    """
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    same = k[1:] == k[:-1]
+    m = np.zeros(k.size, dtype=bool)
+    m[1:] |= same
+    m[:-1] |= same
+    out = np.empty(k.size, dtype=bool)
+    out[order] = m
+    return out
+
+
 def groups_of(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort ``keys``; return (order, group starts, group sizes) of equal-key runs."""
     order = np.argsort(keys, kind="stable")
@@ -120,13 +137,17 @@ def groups_of(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, starts, sizes
 
 
-def _band_pairs(keys: np.ndarray) -> np.ndarray:
+def band_pairs(keys: np.ndarray) -> np.ndarray:
     """Pair codes ``i * n + j`` (i < j) of the rows with equal ``keys``, sorted and unique.
 
     Nearly every band key is in one row only: one plain sort finds the repeated values, a
     bit table on their top bits picks the few rows that may hold one, and only those rows
     are looked up exactly and ordered (an argsort, or a search of every row, of all rows
-    cost more than the sort).
+    cost more than the sort). The rule of one LSH bucket: :func:`candidates` runs it on each
+    band of a corpus, the Dask engine on each band's rows of a bucket of its shuffle.
+
+    >>> band_pairs(np.array([7, 3, 7, 7, 5], np.uint64)).tolist()  # rows 0, 2, 3: codes i * 5 + j
+    [2, 3, 13]
     """
     n = keys.size
     s = np.sort(keys)
@@ -161,7 +182,7 @@ def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | Non
     n = sig.shape[0] if subset is None else subset.size
 
     def band_codes(band: int) -> np.ndarray:
-        return _band_pairs(band_key(sig, band, rows, subset))
+        return band_pairs(band_key(sig, band, rows, subset))
 
     if threads > 1 and bands > 1:
         from concurrent.futures import ThreadPoolExecutor

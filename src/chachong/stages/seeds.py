@@ -9,8 +9,10 @@ compared unless one of these proposes it, and only around the hits: the work gro
 the copies found, not with the documents' length.
 
 One implementation for both engines: the local engine runs :func:`seed_hits` on the whole
-corpus; the Dask engine runs :func:`exact_evidence` and :func:`seed_evidence` on the occurrence
-pairs its shuffle brings together.
+corpus; the Dask engine runs its parts on the batches its shuffles bring together:
+:func:`occurrence_pairs` on each bucket of fingerprints of one hash (with
+``fingerprints.common_runs``), :func:`merge_common` on the buckets' common hashes,
+:func:`exact_evidence` and :func:`seed_rows` on the occurrence pairs of some document pairs.
 """
 
 from __future__ import annotations
@@ -128,7 +130,13 @@ def common_hashes(fps: "Fingerprints") -> np.ndarray:
     (:func:`free_chars`), or a formula with one more word on either side would count as copied
     between every two documents writing it the same way.
     """
-    return unique(fps.hash[fps.common if fps.common is not None else fps.stock])
+    return merge_common([fps.hash[fps.common if fps.common is not None else fps.stock]])
+
+
+def merge_common(pieces: list[np.ndarray]) -> np.ndarray:
+    """The sorted distinct hashes of the common fingerprints of some batches (each batch's hashes of
+    its common fingerprints): the merge step of :func:`common_hashes`."""
+    return unique(np.concatenate(pieces)) if pieces else np.zeros(0, np.uint64)
 
 
 def _run_end(h: np.ndarray, order: np.ndarray, e: int) -> int:
@@ -180,16 +188,9 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
         ok = (sizes >= 2) & (sizes <= MAX_OCCURRENCES)
         if check_stock:
             ok &= ~fps.stock[o[starts]]
-        pairs = pairs_in_groups(o, starts[ok], sizes[ok])  # index pairs into h/pos/doc
-        if not len(pairs):
+        x, y = occurrence_pairs(o, starts[ok], sizes[ok], doc)  # index pairs into h/pos/doc
+        if not x.size:
             continue
-        pairs = pairs[doc[pairs[:, 0]] != doc[pairs[:, 1]]]
-        if not len(pairs):
-            continue
-        # orient each occurrence pair so that a is the earlier document
-        x, y = pairs[:, 0], pairs[:, 1]
-        swap = doc[x] > doc[y]
-        x, y = np.where(swap, y, x), np.where(swap, x, y)
         da, db = doc[x].astype(np.int64), doc[y].astype(np.int64)
         pa, pb = pos[x].astype(np.int64), pos[y].astype(np.int64)
         lo = np.stack([offs[da], offs[db]], axis=1)
@@ -200,18 +201,44 @@ def seed_hits(corpus: Corpus, fps: Fingerprints) -> np.ndarray:
                       (pb - offs[db]).astype(pos.dtype), long_enough, (pa - offs[da] - before).astype(pos.dtype)))
     if not found:
         return empty
-    da, db, la, lb, long_enough, run = (np.concatenate(c) for c in zip(*found))
+    columns = [np.concatenate(c) for c in zip(*found)]
     del found
-    srt = np.lexsort((lb, la, db, da))
-    # one column at a time, so that only one is held twice
-    da = da[srt]
-    db = db[srt]
-    la = la[srt]
-    lb = lb[srt]
-    long_enough = long_enough[srt]
-    run = run[srt]
+    return seed_rows(columns)
+
+
+def occurrence_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+                     doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of occurrences of one fingerprint in different documents, the earlier document's first.
+
+    Runs ``order[starts[i]:starts[i] + sizes[i]]`` hold the occurrences (indices into ``doc``) of
+    a hash that may seed (not common). Returns the two occurrences' indices.
+
+    >>> [x.tolist() for x in occurrence_pairs(np.array([4, 0, 1, 2]), np.array([0]), np.array([3]),
+    ...                                       np.array([1, 0, 0, 0, 2]))]
+    [[0, 1, 1], [4, 4, 0]]
+    """
+    pairs = pairs_in_groups(order, starts, sizes)
+    pairs = pairs[doc[pairs[:, 0]] != doc[pairs[:, 1]]]
+    x, y = pairs[:, 0], pairs[:, 1]
+    swap = doc[x] > doc[y]
+    return np.where(swap, y, x), np.where(swap, x, y)
+
+
+def seed_rows(columns: list[np.ndarray]) -> np.ndarray:
+    """The seed hits among occurrence pairs as rows ``(a, b, pa, pb)`` sorted, as :func:`seed_hits`
+    returns them (:func:`seed_evidence` decides).
+
+    ``columns``: ``[a, b, pa, pb, long_enough, run]`` of the occurrence pairs (:func:`exact_evidence`
+    gives the last two); the list is sorted in place, one column at a time, so that only one is
+    held twice.
+    """
+    srt = np.lexsort((columns[3], columns[2], columns[1], columns[0]))
+    for i in range(len(columns)):
+        columns[i] = columns[i][srt]
     del srt
-    ev = seed_evidence(da, db, la, lb, long_enough, run)
+    ev = seed_evidence(*columns)
+    da, db, la, lb = columns[:4]
+    columns.clear()
     return np.stack([da[ev], db[ev], la[ev], lb[ev]], axis=1).astype(np.int64)
 
 

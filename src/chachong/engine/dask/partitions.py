@@ -1,0 +1,183 @@
+"""The Dask engine's partitions: consecutive documents read, renumbered and prepared on a worker,
+and the frames and binary columns their rows travel in.
+
+A :class:`Part` stays on the worker that prepared it for the whole audit (canonical code
+points, shingle sets, signatures); only rows of numbers and the payloads of candidate pairs
+leave it, as ``pandas`` frames whose variable-length payloads (texts, sets, signatures) are
+Arrow binary columns (:func:`blob_column`, :func:`blob_arrays`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from chachong.config import AuditConfig
+from chachong.ingest.renumber import renumber
+from chachong.model import Document, Skipped
+from chachong.stages.candidates import sampled
+
+
+@dataclass
+class Part:
+    """One partition: consecutive documents, prepared (they stay on the worker holding this)."""
+
+    index: int
+    doc0: int  # global index of the first document
+    par0: int  # global index of the first paragraph
+    corpus: Any  # chachong.stages.prepare.Corpus of the partition's documents (local indices)
+    _samples: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.corpus.documents)
+
+    def samples(self) -> np.ndarray:
+        """Sampled fingerprints per paragraph (``candidates.sampled``), the containment denominator."""
+        if self._samples is None:
+            self._samples = np.bincount(sampled(self.corpus)[1], minlength=self.corpus.n_paragraphs)
+        return self._samples
+
+    def texts(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Canonical code points of paragraphs ``local``, as CSR (values, offsets)."""
+        b = self.corpus.par_bounds[local]
+        return gather_csr(self.corpus.cps, b[:, 0], b[:, 1] - b[:, 0])
+
+    def sets(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Shingle sets of paragraphs ``local``, as CSR (values, offsets)."""
+        off = self.corpus.set_offsets
+        return gather_csr(self.corpus.set_hashes, off[local], off[local + 1] - off[local])
+
+
+def gather_csr(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slices ``values[starts[i]:starts[i] + lengths[i]]`` concatenated, with their offsets."""
+    lengths = np.asarray(lengths, np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    idx = np.repeat(np.asarray(starts, np.int64) - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    return values[idx], offsets
+
+
+# ---------------------------------------------------------------------------------------------
+# frames
+
+
+def frame(cols: dict[str, np.ndarray], schema: dict[str, Any]):
+    """A pandas frame of ``schema``'s columns (name -> dtype), empty where ``cols`` lacks one."""
+    import pandas as pd
+
+    return pd.DataFrame({k: np.asarray(cols[k], dtype=t) if k in cols else np.zeros(0, t) for k, t in schema.items()})
+
+
+def binary(values: list[bytes]):
+    """A pandas column of Arrow binaries."""
+    import pandas as pd
+    import pyarrow as pa
+
+    return pd.Series(values, dtype=pd.ArrowDtype(pa.large_binary()))
+
+
+def meta_with_blobs(schema: dict[str, Any], blobs: Sequence[str]):
+    """The empty frame of ``schema`` plus the binary columns ``blobs`` (a ``meta`` for dask)."""
+    df = frame({}, schema)
+    for name in blobs:
+        df[name] = binary([])
+    return df
+
+
+def blob_column(values: np.ndarray, offsets: np.ndarray):
+    """CSR rows of numbers -> a pandas column of Arrow binaries (one per row), without a loop per row."""
+    import pandas as pd
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(values)
+    item = data.dtype.itemsize
+    arr = pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1,
+                                [None, pa.py_buffer(np.asarray(offsets, np.int64) * item),
+                                 pa.py_buffer(data.view(np.uint8))])
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+
+
+def blob_arrays(series, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A column of Arrow binaries -> its rows as CSR (values of ``dtype``, offsets in values)."""
+    import pyarrow as pa
+
+    arr = pa.array(series.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_binary():
+        arr = arr.cast(pa.large_binary())
+    bufs = arr.buffers()
+    off = np.frombuffer(bufs[1], np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    item = np.dtype(dtype).itemsize
+    return data[off[0]:off[-1]].view(dtype), (off - off[0]) // item
+
+
+# ---------------------------------------------------------------------------------------------
+# reading and cutting (tasks)
+
+
+def list_input(given: Any, encoding: str | None) -> tuple[list[tuple[str, str]], list[Skipped]]:
+    """The files one given path stands for, as read_sources lists them: (file, real path) and skips."""
+    from chachong.ingest.files import to_fs_path
+    from chachong.ingest.read import read_sources
+    from chachong.ingest.walk import expand
+
+    try:
+        fs_given = to_fs_path(given)
+    except TypeError:
+        return [], read_sources([given], encoding=encoding)[1]
+    skipped: list[Skipped] = []
+    try:
+        files = expand(fs_given, skipped)
+    except Exception:  # noqa: BLE001 - read_sources words the reason
+        return [], read_sources([given], encoding=encoding)[1]
+    return [(f, os.path.realpath(f)) for f in files], skipped
+
+
+def read_file(path: str, config: AuditConfig) -> tuple[list[Document], list[Skipped], list[str]]:
+    """One file read and split exactly as the local engine does (ids from d1; renumbered later)."""
+    from chachong.stages.load import load_documents
+
+    return load_documents([path], config)
+
+
+def skips_and_warnings(read: tuple[list[Document], list, list]) -> tuple[list, list]:
+    return read[1], read[2]
+
+
+def paragraph_counts(read: tuple[list[Document], list, list]) -> list[int]:
+    return [len(d.paragraphs) for d in read[0]]
+
+
+def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config: AuditConfig) -> Part:
+    """Renumber and prepare documents ``pieces`` = [(docs or read result, lo, hi, first id)]."""
+    from chachong.stages.prepare import prepare
+
+    docs: list[Document] = []
+    for src, lo, hi, first in pieces:
+        got = src[0] if isinstance(src, tuple) else src
+        docs.extend(renumber(got[lo:hi], first, total) if first is not None else got[lo:hi])
+    # one thread: a dask worker process is one of many on its machine (threads_per_worker=1)
+    return Part(index, doc0, par0, prepare(docs, config, threads=1))
+
+
+def documents(part: Part) -> list[Document]:
+    return part.corpus.documents
+
+
+def cut(counts: list[int], target: int) -> list[tuple[int, int]]:
+    """Document ranges of about ``target`` paragraphs each; the last holds at least 2 documents."""
+    cuts, start, acc = [], 0, 0
+    for i, c in enumerate(counts):
+        acc += c
+        if acc >= target and i + 1 < len(counts):
+            cuts.append((start, i + 1))
+            start, acc = i + 1, 0
+    cuts.append((start, len(counts)))
+    if len(cuts) > 1 and cuts[-1][1] - cuts[-1][0] < 2:
+        cuts[-2:] = [(cuts[-2][0], cuts[-1][1])]
+    return cuts
