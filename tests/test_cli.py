@@ -98,3 +98,46 @@ def test_console_entry_ends_quickly_with_the_same_output_and_exit_codes(tmp_path
     bad = subprocess.run([sys.executable, "-m", "chachong", "audit", str(tmp_path / "missing"), "-o",
                           str(tmp_path / "q")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "nothing could be read" in bad.stderr and not (tmp_path / "q" / "report.json").exists()
+
+
+def test_help_shows_every_settings_default_from_auditconfig():
+    import dataclasses
+
+    from chachong.cli import _SETTINGS
+    from chachong.config import AuditConfig
+
+    defaults = AuditConfig()
+    for command in (["audit"], ["phrases"], ["index", "build"]):
+        res = CliRunner().invoke(main, [*command, "--help"], terminal_width=200)
+        assert res.exit_code == 0, res.output
+        lines: dict[str, str] = {}  # each option's entry, its continuation lines joined
+        entry = ""
+        for line in res.output.split("Options:")[1].splitlines():
+            if line.startswith("  -"):
+                entry = line.split()[0]
+                lines[entry] = ""
+            if entry:
+                lines[entry] = " ".join((lines[entry] + " " + line).split())
+        for spec in _SETTINGS:
+            name = spec.split("/")[0]
+            value = getattr(defaults, name.replace("-", "_"))
+            if isinstance(value, bool):
+                shown = f"--{name}" if value else f"--no-{name}"
+            elif value is None:
+                shown = {"encoding": "detect"}.get(name, "max(")
+            else:
+                shown = str(value)
+            assert f"[default: {shown}" in lines[f"--{name}"], (command, lines[f"--{name}"])
+
+
+def test_help_reads_the_default_from_the_dataclass(monkeypatch):
+    import chachong.cli as cli
+
+    monkeypatch.setattr(cli._FIELDS["min_span"], "default", 21)  # the field AuditConfig() reads too
+    res = CliRunner().invoke(main, ["audit", "--help"], terminal_width=200)
+    assert "Shortest copied passage, in characters. [default: 21]" in " ".join(res.output.split())
+
+
+def test_check_help_leaves_the_defaults_to_the_index():
+    res = CliRunner().invoke(main, ["check", "--help"], terminal_width=200)
+    assert res.exit_code == 0 and "--min-span" in res.output and "[default: 13]" not in res.output
