@@ -21,8 +21,9 @@ TOP = 10
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$!#{}])")
 
 
-def md_escape(text: Any, limit: int = 80) -> str:
-    """One line of plain text, safe inside a Markdown table cell or list item.
+def md_escape(text: Any, limit: int | None = 80) -> str:
+    """One line of plain text, safe inside a Markdown table cell or list item (``limit``
+    characters at most; None: no limit).
 
     >>> md_escape('标题<img src=x>|*强调*')
     '标题\\\\<img src=x\\\\>\\\\|\\\\*强调\\\\*'
@@ -30,7 +31,7 @@ def md_escape(text: Any, limit: int = 80) -> str:
     '第一行…'
     """
     s = " ".join(str(text).split())
-    if len(s) > limit:
+    if limit is not None and len(s) > limit:
         s = s[:limit - 1] + "…"
     return _SPECIAL.sub(r"\\\1", s)
 
