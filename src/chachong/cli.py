@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -195,16 +196,48 @@ def _report(result: Any, out_dir: Path, fmts: tuple[str, ...], top: int, engine:
         written = write_report(result, out_dir, fmts)
     except (ReportError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(summary(result, top))
+    click.echo(summary(result, top, written))
     click.echo(f"reports: {', '.join(str(p) for p in written)}", err=True)
     if engine == "local":
         _keep_until_exit(result)
 
 
-def summary(result, top: int = 10) -> str:
-    """The short terminal summary: corpus, identical documents, top pairs, top copy ratios."""
+def _open_next(written: list[Path]) -> str:
+    """The report a new user should open, and what else was written beside it."""
+    first = next((p for name in ("report.html", "report.md", "report.json") for p in written if p.name == name),
+                 written[0])
+    csvs = [p for p in written if p.suffix == ".csv"]
+    others = [p.name for p in written if p != first and p.suffix != ".csv"] + (
+        [f"{len(csvs)} CSV tables"] if csvs else [])
+    how = "in a browser" if first.suffix == ".html" else "to read it"
+    return f"open {first} {how}" + (f" (beside it: {', '.join(others)})" if others else "")
+
+
+def skipped_line(skipped: list[Any]) -> str:
+    """How many files were skipped, by reason (the first clause of each reason, details left out).
+
+    >>> from chachong.model import Skipped
+    >>> skipped_line([Skipped("a", "is empty; nothing to audit"), Skipped("b", "is empty; nothing to audit"),
+    ...               Skipped("c", "is a corrupt .docx (broken zip: x); save again")])
+    'skipped 3 files (each listed above, and in report.json): is empty (2) · is a corrupt .docx (1)'
+    """
+    if not skipped:
+        return "skipped: none"
+    by_reason: dict[str, int] = {}
+    for s in skipped:
+        key = re.sub(r"\s*\([^)]*\)", "", s.reason.split(";")[0]).strip() or s.reason
+        by_reason[key] = by_reason.get(key, 0) + 1
+    ranked = sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+    return (f"skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''} (each listed above, and in report.json): "
+            + " · ".join(f"{reason} ({n})" for reason, n in ranked))
+
+
+def summary(result, top: int = 10, written: list[Path] | None = None) -> str:
+    """The short terminal summary: what to open next, skipped files by reason, then the corpus,
+    identical documents, top pairs and top copy ratios."""
     docs = {d.id: d for d in result.document_records}
-    lines = [f"{len(result.document_records)} documents, {sum(len(d.paragraphs) for d in result.document_records)} paragraphs, "
+    head = ([_open_next(written)] if written else []) + [skipped_line(result.skipped)]
+    lines = head + [f"{len(result.document_records)} documents, {sum(len(d.paragraphs) for d in result.document_records)} paragraphs, "
              f"{sum(len(d.text) for d in result.document_records)} characters; "
              f"{len(result.paragraph_pair_records)} paragraph pairs, {len(result.cluster_records)} duplicate groups"]
     ident = [p for p in result.document_pair_records if p.kind == "identical"]
