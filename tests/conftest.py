@@ -99,7 +99,8 @@ def _as_failure(report, what: str) -> None:
     reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
     report.outcome = "failed"
     report.longrepr = (f"{what} skipped under CI=true, where every test must run: {reason}\n"
-                       "Install what it needs in .ci/setup.sh (system packages) or the [test] extra of pyproject.toml.")
+                       "What a test needs comes from .ci/setup.sh (system packages) or the [test] extra of "
+                       "pyproject.toml, or must be there (../shared/corpus beside the checkout, as CI lays it).")
 
 
 @pytest.hookimpl(hookwrapper=True)
