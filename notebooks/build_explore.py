@@ -52,35 +52,57 @@ document ÷ the document's characters; `top_source` is the single document cover
     ("md", """## The similarity matrix as a heat map
 
 Row document's share covered by passages found in the column document. Chinese labels need a CJK font:
-the cell below registers one that is installed (the project's set-up installs WenQuanYi Micro Hei)."""),
-    ("code", """import glob
+the cell below uses Noto Sans SC, which the `[test]` extra installs (the pip package
+`pylopdf-fonts-zh-cn`), or a CJK font of the system; without one it warns and labels with ids only."""),
+    ("code", """import warnings
 
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
-for path in sorted(glob.glob("/usr/share/fonts/**/*.tt[cf]", recursive=True)):
-    if any(k in path.lower() for k in ("wqy", "noto", "cjk", "droid", "uming", "ukai")):
-        font_manager.fontManager.addfont(path)
-CJK = [f.name for f in font_manager.fontManager.ttflist
-       if any(k in f.name for k in ("WenQuanYi", "Noto Sans CJK", "Noto Serif CJK", "Source Han", "AR PL"))]
-assert CJK, "no CJK font installed: apt-get install fonts-wqy-microhei"
-plt.rcParams["font.family"] = sorted(set(CJK))[0]
+CJK_FONTS = ("Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei",
+             "PingFang SC", "SimHei", "AR PL UMing CN")
+
+
+def cjk_font():
+    \"\"\"The name of a font with Chinese glyphs, or None.\"\"\"
+    try:
+        from pylopdf_fonts_zh_cn import sans_path  # Noto Sans SC, from the [test] extra
+
+        font_manager.fontManager.addfont(str(sans_path()))
+        return font_manager.FontProperties(fname=str(sans_path())).get_name()
+    except (ImportError, OSError, RuntimeError):
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+
+CJK = cjk_font()
+if CJK is None:
+    warnings.warn("no CJK font: the plots label documents by id and in English "
+                  "(pip install pylopdf-fonts-zh-cn, or apt-get install fonts-wqy-microhei)")
+else:
+    plt.rcParams["font.family"] = CJK
 plt.rcParams["axes.unicode_minus"] = False
-print("font:", plt.rcParams["font.family"])"""),
+
+
+def zh(chinese, english):
+    return chinese if CJK else english
+
+
+print("font:", CJK)"""),
     ("code", """def heatmap(result, title):
     m = result.similarity_matrix()
     titles = result.documents.set_index("id")["title"]
-    labels = [f"{i} {titles[i][:12]}" for i in m.index]
+    labels = [f"{i} {titles[i][:12]}" if CJK else i for i in m.index]
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     im = ax.imshow(m.values, cmap="Reds", vmin=0, vmax=1)
     ax.set_xticks(range(len(m)), [i for i in m.index], rotation=90, fontsize=8)
     ax.set_yticks(range(len(m)), labels, fontsize=8)
     ax.set_title(title)
-    fig.colorbar(im, ax=ax, label="行文档被列文档覆盖的比例")
+    fig.colorbar(im, ax=ax, label=zh("行文档被列文档覆盖的比例", "share of the row document found in the column document"))
     fig.tight_layout()
     return fig
 
-heatmap(result, "示例汇编：文档相似度矩阵");"""),
+heatmap(result, zh("示例汇编：文档相似度矩阵", "example compilation: document similarity"));"""),
     ("md", """## The identical pair, side by side
 
 `result.pair(a, b)` renders the two documents with the copied passages highlighted in the same colour
@@ -115,7 +137,7 @@ Sixteen real 2023 work summaries; two of them are the same report listed twice."
     seed = chachong.audit([SEED])
     display(seed.documents.sort_values(["copy_ratio", "id"], ascending=[False, True])[
         ["id", "title", "copy_ratio", "top_source", "stock_ratio", "placeholders"]])
-    heatmap(seed, "种子汇编：文档相似度矩阵")
+    heatmap(seed, zh("种子汇编：文档相似度矩阵", "seed compilation: document similarity"))
     plt.show()
     display(seed.stock_phrases.head(20))
 else:
@@ -124,9 +146,9 @@ else:
     sim = seed.paragraph_pairs
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.hist(sim["jaccard"], bins=20, range=(0, 1), color="#b22")
-    ax.set_xlabel("段落对 Jaccard 相似度")
-    ax.set_ylabel("段落对数")
-    ax.set_title("种子汇编：段落对相似度分布")
+    ax.set_xlabel(zh("段落对 Jaccard 相似度", "paragraph-pair Jaccard"))
+    ax.set_ylabel(zh("段落对数", "paragraph pairs"))
+    ax.set_title(zh("种子汇编：段落对相似度分布", "seed compilation: paragraph-pair similarities"))
     fig.tight_layout()"""),
 ]
 

@@ -182,9 +182,12 @@ class Chromium:
             self.ws.settimeout(self.timeout)
 
     # ------------------------------------------------------------------ page helpers
-    def open(self, path: Path) -> None:
+    def open(self, path: Path, fragment: str = "") -> None:
+        """Load ``path`` (with ``#fragment``) as a new page, the way a link from outside opens it."""
+        self.send("Page.navigate", url="about:blank")  # else the same file with another fragment never reloads
+        self.pump(0.1)
         self.events.clear()
-        self.send("Page.navigate", url=path.resolve().as_uri())
+        self.send("Page.navigate", url=path.resolve().as_uri() + (f"#{fragment}" if fragment else ""))
         deadline = time.monotonic() + self.timeout
         while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
             if time.monotonic() > deadline:
@@ -207,6 +210,12 @@ class Chromium:
     def hover(self, x: float, y: float) -> None:
         self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
         self.pump(0.1)
+
+    def pdf(self) -> bytes:
+        """The page as "Save as PDF" prints it (A4, the page's own print stylesheet)."""
+        data = self.send("Page.printToPDF", paperWidth=8.27, paperHeight=11.69, preferCSSPageSize=True,
+                         printBackground=True)["data"]
+        return base64.b64decode(data)
 
     def screenshot(self, path: Path) -> Path:
         data = self.send("Page.captureScreenshot", format="png")["data"]

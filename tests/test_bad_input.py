@@ -280,14 +280,51 @@ def test_symlink_loops_do_not_hang_and_files_are_read_once(tmp_path):
     ]
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_unreadable_file_with_real_permissions(tmp_path):
-    path = write(tmp_path / "a.txt", TEXT.encode())
-    path.chmod(0)
+    if os.geteuid() != 0:
+        path = write(tmp_path / "a.txt", TEXT.encode())
+        path.chmod(0)
+        try:
+            assert skipped_reason(path).startswith("cannot read (permission denied); ")
+        finally:
+            path.chmod(0o644)
+        return
+    # root reads files whatever their mode (CI runs as root): a forked child reads it as the
+    # unprivileged user nobody (its modules imported before, by reading a readable file)
+    import json
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="chachong-mode-"))
     try:
-        assert skipped_reason(path).startswith("cannot read (permission denied); ")
+        folder.chmod(0o755)  # nobody may enter it, and read what its modes allow
+        ok = write(folder / "ok.txt", TEXT.encode())
+        path = write(folder / "a.txt", TEXT.encode())
+        path.chmod(0)
+        assert len(read_sources([path, ok])[0]) == 2  # root reads it
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            code = 1
+            try:
+                os.close(rfd)
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                sources, skipped = read_sources([path, ok])
+                os.write(wfd, json.dumps([len(sources), [x.reason for x in skipped]]).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(wfd)
+        with os.fdopen(rfd, "rb") as fh:
+            answer = fh.read()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0 and answer
+        assert json.loads(answer) == [1, ["cannot read (permission denied); check the file's permissions"]]
     finally:
-        path.chmod(0o644)
+        shutil.rmtree(folder)
 
 
 def test_unreadable_file(tmp_path, monkeypatch):

@@ -91,10 +91,71 @@ def test_console_entry_ends_quickly_with_the_same_output_and_exit_codes(tmp_path
                           capture_output=True, text=True, timeout=300)
     res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "r")])
     assert proc.returncode == 0 == res.exit_code, proc.stderr
-    assert proc.stdout == res.stdout and "identical documents" in proc.stdout
+    # the same words, each naming its own output folder
+    assert proc.stdout.replace(str(tmp_path / "p"), "OUT") == res.stdout.replace(str(tmp_path / "r"), "OUT")
+    assert "identical documents" in proc.stdout and f"open {tmp_path / 'p' / 'report.json'}" in proc.stdout
     assert "reports:" in proc.stderr.splitlines()[-1]
     for name in ("report.json", "documents.csv", "passages.csv"):
         assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "r" / name).read_bytes()
     bad = subprocess.run([sys.executable, "-m", "chachong", "audit", str(tmp_path / "missing"), "-o",
                           str(tmp_path / "q")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "nothing could be read" in bad.stderr and not (tmp_path / "q" / "report.json").exists()
+
+
+def test_help_shows_every_settings_default_from_auditconfig():
+    from chachong.cli import _SETTINGS
+    from chachong.config import AuditConfig
+
+    defaults = AuditConfig()
+    for command in (["audit"], ["phrases"], ["index", "build"]):
+        res = CliRunner().invoke(main, [*command, "--help"], terminal_width=200)
+        assert res.exit_code == 0, res.output
+        lines: dict[str, str] = {}  # each option's entry, its continuation lines joined
+        entry = ""
+        for line in res.output.split("Options:")[1].splitlines():
+            if line.startswith("  -"):
+                entry = line.split()[0]
+                lines[entry] = ""
+            if entry:
+                lines[entry] = " ".join((lines[entry] + " " + line).split())
+        for spec in _SETTINGS:
+            name = spec.split("/")[0]
+            value = getattr(defaults, name.replace("-", "_"))
+            if isinstance(value, bool):
+                shown = f"--{name}" if value else f"--no-{name}"
+            elif value is None:
+                shown = {"encoding": "detect"}.get(name, "max(")
+            else:
+                shown = str(value)
+            assert f"[default: {shown}" in lines[f"--{name}"], (command, lines[f"--{name}"])
+
+
+def test_help_reads_the_default_from_the_dataclass(monkeypatch):
+    import chachong.cli as cli
+
+    monkeypatch.setattr(cli._FIELDS["min_span"], "default", 21)  # the field AuditConfig() reads too
+    res = CliRunner().invoke(main, ["audit", "--help"], terminal_width=200)
+    assert "Shortest copied passage, in characters. [default: 21]" in " ".join(res.output.split())
+
+
+def test_check_help_leaves_the_defaults_to_the_index():
+    res = CliRunner().invoke(main, ["check", "--help"], terminal_width=200)
+    assert res.exit_code == 0 and "--min-span" in res.output and "[default: 13]" not in res.output
+
+
+def test_summary_starts_with_what_to_open_and_what_was_skipped(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(DOC_A, encoding="utf-8")
+    (tmp_path / "in" / "b.txt").write_text(DOC_B, encoding="utf-8")
+    for name in ("empty.txt", "blank.txt"):
+        (tmp_path / "in" / name).write_text("  \n", encoding="utf-8")
+    (tmp_path / "in" / "old.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["audit", str(tmp_path / "in"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    first = res.stdout.splitlines()[:2]
+    assert first[0] == f"open {out / 'report.html'} in a browser (beside it: report.json, 5 CSV tables)"
+    assert first[1].startswith("skipped 3 files (each listed above, and in report.json): is empty (2) · is a legacy")
+    res = CliRunner().invoke(main, ["audit", str(tmp_path / "in" / "a.txt"), "-o", str(out), "--format", "md,json"])
+    assert res.stdout.splitlines()[:2] == [f"open {out / 'report.md'} to read it (beside it: report.json)",
+                                           "skipped: none"]

@@ -108,6 +108,28 @@ def test_overview_names_groups_counts_settings_and_formulas(corpus_result, corpu
     assert "<b>1</b><span>近似重复组 near-duplicate groups</span>" in corpus_page
 
 
+def test_overview_ranks_documents_with_their_top_source_and_folds_the_settings(corpus_result, corpus_page):
+    from chachong.report.html_sections import RANK_LIMIT
+    from chachong.report.sheet import ranked_documents
+
+    result, report = corpus_result
+    table = re.search(r'<table id="ranked" class="rows">(.*?)</table>', corpus_page, re.S).group(1)
+    rows = re.findall(r'<tr data-id="(d\d+)"><td class="num">(\d+)</td>(.*?)</tr>', table, re.S)
+    ranked = ranked_documents(report["documents"])
+    assert [(r[0], int(r[1])) for r in rows] == [(d["id"], n) for n, d in enumerate(ranked[:RANK_LIMIT], 1)]
+    for (doc_id, _, cells), d in zip(rows, ranked):
+        assert f'<a href="#doc={doc_id}">{doc_id} {html.escape(d["title"])}</a>' in cells
+        assert f'>{d["copy_ratio"] * 100:.1f}%</td>' in cells and f'<a href="#sheet={doc_id}">' in cells
+        top = d["top_source"]["document"]
+        assert f'<a href="#doc={top}">' in cells and f'{d["top_source"]["ratio"] * 100:.1f}%' in cells
+    # the overview comes before every other section; settings and formulas are folded, in a section of their own
+    assert corpus_page.index('<table id="ranked"') < corpus_page.index('id="duplicate-groups"') < corpus_page.index(
+        '<section id="documents">')
+    settings = re.search(r'<section id="settings">(.*?)</section>', corpus_page, re.S).group(1)
+    assert settings.count("<details>") == 2 and "<details open" not in corpus_page
+    assert '<table id="settings-table">' in settings and '<table id="formulas">' in settings
+
+
 def test_file_names_in_the_header_are_escaped(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

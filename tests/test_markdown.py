@@ -125,3 +125,39 @@ def test_example_summary_is_deterministic_and_names_the_identical_pair(tmp_path,
     assert "- **identical 完全相同**: d06 区卫生健康委员会2023年工作总结 = d07 区卫生健康委员会2023年工作总结" in md
     result = audit(["examples/compilation.txt"])
     assert md == render(result, report_dict(result))
+
+
+def test_per_document_summaries_give_figures_sources_and_copied_passages(corpus_result):
+    from chachong.report.sheet import fragments, ranked_documents
+
+    result, report = corpus_result
+    md = render(result, report, top=3)
+    sheets = section(md, "单篇检测报告单 Per-document summaries")
+    ranked = ranked_documents(report["documents"])
+    heads = re.findall(r"^### (d\d+) ", sheets, re.M)
+    assert heads == [d["id"] for d in ranked[:3]]
+    assert f"{len(ranked) - 3} more documents with copied passages" in sheets
+    texts = {d.id: d.text for d in result.document_records}
+    for d in ranked[:3]:
+        part = sheets.split(f"### {d['id']} ")[1].split("\n### ")[0]
+        assert f"文字复制比 copy ratio **{d['copy_ratio'] * 100:.1f}%** · 去除套话 excl. stock " \
+               f"{d['copy_ratio_excluding_stock'] * 100:.1f}%" in part
+        sources = re.findall(r"^\| \d+ \| (d\d+) .*\| (\d+\.\d)% \|$", part, re.M)
+        assert sources == [(s["document"], f"{s['ratio'] * 100:.1f}") for s in d["sources"]]
+        frags = fragments(result.stats[d["id"]].copied, texts[d["id"]], d["line"], [s["document"] for s in d["sources"]])
+        rows = [line for line in part.splitlines() if re.match(r"\| \d+ \| .* \| line \d+ · ", line)]
+        assert len(rows) == len(frags) >= 1
+        for row, f in zip(rows, frags):
+            assert f"| line {f.line} · {f.start}–{f.end} | {f.end - f.start:,} | {' '.join(f.sources)} |" in row
+            assert unescaped_pipes(row) == 6  # the passage's own text cannot break the table
+
+
+def test_hostile_titles_stay_text_in_the_summaries(corpus_result):
+    result, report = corpus_result
+    md = render(result, report, top=20)
+    assert "<script>" not in md and "\\<script\\>" in md
+    tables = re.findall(r"(?:^\|.*\n)+", md, re.M)  # every row of a table has its header's cells
+    assert len(tables) >= 8
+    for table in tables:
+        counts = {unescaped_pipes(line) for line in table.splitlines()}
+        assert len(counts) == 1, table

@@ -51,3 +51,31 @@ def test_cli_report_equals_api_to_json(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["load_documents", "audit", "write_report", "AuditConfig"])
 def test_public_api_exported(name):
     assert name in chachong.__all__ and hasattr(chachong, name)
+
+
+def _font_cell() -> str:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    return next(c.source for c in nb.cells if c.cell_type == "code" and "def cjk_font" in c.source)
+
+
+def test_notebook_font_comes_from_the_test_extra():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    scope: dict = {}
+    exec(_font_cell(), scope)  # the committed cell, as the kernel runs it
+    assert scope["CJK"] == "Noto Sans SC"  # pylopdf-fonts-zh-cn, a dependency of the [test] extra
+
+
+def test_notebook_falls_back_with_a_warning_when_no_cjk_font(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+
+    monkeypatch.setitem(__import__("sys").modules, "pylopdf_fonts_zh_cn", None)  # import fails
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])  # and no font of the system
+    scope: dict = {}
+    with pytest.warns(UserWarning, match="no CJK font"):
+        exec(_font_cell(), scope)
+    assert scope["CJK"] is None and scope["zh"]("中文", "English") == "English"

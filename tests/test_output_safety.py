@@ -301,3 +301,43 @@ def test_an_unwritable_output_folder_is_a_clear_error(tmp_path, result, monkeypa
     assert str(caught.value) == (f"{out / 'report.json'}: cannot write the report (Permission denied); the previous "
                                  "report is unchanged; check the folder's permissions or choose another folder with -o")
     assert list(out.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- formulas in spreadsheets
+
+FORMULAS = ['=HYPERLINK("http://x")', "+cmd|calc", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+            "=1+1|[报告]*<b>"]
+
+
+def test_no_csv_cell_reaches_a_spreadsheet_as_a_formula(tmp_path):
+    """Titles of a .csv source that a spreadsheet would run (OWASP CSV injection) come back out in
+    every CSV table quoted as text, and stay escaped in report.md; report.json keeps them as they are."""
+    import csv as csv_module
+
+    src = tmp_path / "in" / "=cmd.csv"
+    src.parent.mkdir()
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        w = csv_module.writer(fh)
+        w.writerow(["title", "text"])
+        for n, title in enumerate(FORMULAS):
+            w.writerow([title, BODY + ("本段文字各不相同，编号为第%d篇。" % n) * (n + 1)])
+        w.writerow(["=DUP()", BODY + "本段文字各不相同，编号为第0篇。"])  # a copy: pairs and passages too
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["audit", str(src), "-o", str(out), "--format", "json,csv,md"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [d["title"] for d in report["documents"]] == FORMULAS + ["=DUP()"]
+    assert report["document_pairs"] and report["passages"]
+    seen = 0
+    for table in ("documents", "paragraph_pairs", "document_pairs", "clusters", "passages"):
+        with open(out / f"{table}.csv", encoding="utf-8", newline="") as fh:
+            for row in csv_module.reader(fh):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (table, cell)
+                    seen += cell.startswith("'")
+    with open(out / "documents.csv", encoding="utf-8", newline="") as fh:
+        titles = [r["title"] for r in csv_module.DictReader(fh)]
+    assert titles == ["'" + t for t in FORMULAS + ["=DUP()"]]
+    assert seen >= len(FORMULAS) + 1
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "=1+1\\|\\[报告\\]\\*\\<b\\>" in md and "<b>" not in md

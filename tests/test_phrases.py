@@ -388,3 +388,76 @@ def test_city_reports_top_phrases(gwr_path):
     top = {p.text: p for p in mined[:50]}
     assert top["以习近平新时代中国特色社会主义思想为指导"].documents <= len(docs) - 2
     assert _fragments(docs, mined, 50) == []
+
+
+# --- enumerators and copied paragraphs (issue 22) -----------------------------------------------
+
+def test_example_has_no_cut_across_an_enumerator_and_no_topic(example_result):
+    """二是部分 (the enumerator 二是 and the next word) and 电动自行车 (three documents, two of which
+    share the pasted paragraph that names it, the third a copy of a fourth) are no stock phrases,
+    and the document views do not mark them as 套话."""
+    r = example_result
+    listed = {p["phrase"] for p in r.stock_phrase_records}
+    assert "二是部分" not in listed and "电动自行车" not in listed and "安全生产" not in listed
+    assert {"学习贯彻党的二十大精神", "存在的问题和不足", "取得了一定成效", "切实加强", "高度重视"} <= listed
+    for d in r.document_records:
+        stock = r.stats[d.id].stock
+        for word in ("二是部分", "电动自行车"):
+            for m in re.finditer(word, d.text):
+                assert not overlap(stock, m.start(), m.end()), (d.id, word)
+    res = CliRunner().invoke(main, ["phrases", str(EXAMPLE), "--top", "0"])
+    assert res.exit_code == 0 and "二是部分" not in res.stdout and "电动自行车" not in res.stdout
+
+
+def test_phrases_never_start_or_end_with_an_enumerator():
+    from chachong.stages.phrase_spans import ENUMERATORS
+
+    nouns = ["老旧小区", "村集体经济", "项目前期手续", "教师教育理念", "基层医疗机构"]
+    texts = [f"{OWN[i]}\n存在的主要问题：一是人手不足；二是部分{nouns[i]}还需改善。严格落实第一议题制度。" for i in range(5)]
+    found = {p.text: p for p in mine_phrases(texts)}
+    assert "二是部分" not in found and not any(p.words[0] in ENUMERATORS or p.words[-1] in ENUMERATORS
+                                              for p in found.values())
+    # an ordinal that begins a formula of its own is no enumerator: 第一议题 stays
+    assert any(t.startswith("第一议题") or "第一议题" in t for t in found), sorted(found)
+
+
+def test_a_phrase_inside_a_copied_paragraph_counts_once():
+    from chachong.api import audit
+    from chachong.model import Document, Paragraph
+
+    pasted = "在安全生产方面，我们重点整治电动自行车违规停放充电、消防通道堵塞等突出问题，做到排查一处、整改一处。"
+    bodies = [OWN[0] + "\n" + pasted, OWN[1] + "\n本镇今年" + pasted + "全年未发生较大事故。",
+              OWN[2] + "\n对电动自行车开展质量抽查。", OWN[3] + "\n规范电动自行车销售秩序。"]
+    docs = [Document(f"d{i + 1}", f"文档{i + 1}", "s", t, 1,
+                     tuple(Paragraph(f"d{i + 1}:p{k + 1:03d}", f"d{i + 1}", k, t.index(line), t.index(line) + len(line),
+                                     k + 1, line) for k, line in enumerate(t.split("\n"))))
+            for i, t in enumerate(bodies)]
+    r = audit(docs)
+    assert any(p.kind == "contained" for p in r.paragraph_pair_records)  # the pasted paragraph
+    mined = {p.text: p for p in mine_phrases([d.text for d in docs])}
+    assert mined["电动自行车"].documents == 4  # four documents write it ...
+    listed = {p["phrase"]: p for p in r.stock_phrase_records}
+    assert "电动自行车" in listed and listed["电动自行车"]["documents"] == 3  # ... three of them independently
+    assert "重点整治电动自行车" not in listed  # only in the pasted paragraph: one writing
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=8), st.integers(2, 5))
+@settings(max_examples=60, deadline=None)
+def test_counting_copies_only_lowers_counts(links, min_docs):
+    from chachong.model import Document, Paragraph, ParagraphPair
+    from chachong.stages.phrase_copies import independent_writers
+    from chachong.stages.phrases import Phrase
+
+    docs = [Document(f"d{i}", "t", "s", "甲乙丙丁。甲乙丙丁", 1,
+                     (Paragraph(f"d{i}:p001", f"d{i}", 0, 0, 5, 1, "甲乙丙丁。"),
+                      Paragraph(f"d{i}:p002", f"d{i}", 1, 5, 9, 2, "甲乙丙丁"))) for i in range(6)]
+    groups = [0, 1, 2, 2, 4, 5]  # d2 and d3 are copies
+    locs = tuple((i, s, s + 4) for i in range(6) for s in (0, 5) if (i + s) % 3)
+    p = Phrase("甲乙丙丁", "甲乙丙丁", ("甲乙", "丙丁"), len({groups[d] for d, _, _ in locs}), len(locs), "甲乙丙丁", locs)
+    pairs = [ParagraphPair(f"d{min(a, b)}:p001", f"d{max(a, b)}:p002", 1.0, 1.0, "identical") for a, b in links if a != b]
+    out = independent_writers([p], docs, groups, pairs, min_docs)
+    assert len(out) <= 1
+    if out:
+        assert min_docs <= out[0].documents <= p.documents and out[0].locations == p.locations
+    elif p.documents >= min_docs:
+        assert pairs  # only copying takes a phrase away

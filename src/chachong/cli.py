@@ -7,7 +7,9 @@ progress to stderr.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,11 @@ from chachong.config import AuditConfig, ConfigError, load_pyproject_settings
 
 # option name -> (click type, help); each maps to the AuditConfig field of the same name
 _SETTINGS: dict[str, tuple[Any, str]] = {
-    "encoding": (str, "Codec of text files (default: detect)."),
+    "encoding": (str, "Codec of text files."),
     "split": (click.Choice(["auto", "toc", "none"]), "How to cut a compilation into documents."),
     "text-column": (str, "Column holding the text in .csv/.jsonl sources."),
     "title-column": (str, "Column holding the title in .csv/.jsonl sources."),
-    "max-file-mb": (click.IntRange(min=1), "Skip files larger than this many MiB (default 256)."),
+    "max-file-mb": (click.IntRange(min=1), "Skip files larger than this many MiB."),
     "mask-digits/--no-mask-digits": (None, "Mask digits so changed figures still match."),
     "mask-placeholders/--no-mask-placeholders": (None, "Mask XX, x, 某某, ○○ placeholders."),
     "shingle": (click.Choice(["char", "word"]), "Character or jieba word k-grams."),
@@ -35,7 +37,7 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "min-paragraph-chars": (int, "Shorter paragraphs never pair documents."),
     "document-threshold": (float, "Jaccard for a near-duplicate document pair."),
     "stock-min-documents": (int, "Independent documents that make a shared paragraph a formula."),
-    "phrase-min-documents": (int, "Independent documents a stock phrase needs (default: max(3, 2 %))."),
+    "phrase-min-documents": (int, "Independent documents a stock phrase needs."),
     "phrase-min-chars": (int, "Shortest stock phrase, in characters."),
     "phrase-max-chars": (int, "Longest stock phrase, in characters."),
     "phrase-closure": (float, "Drop a phrase when a longer one keeps this share of its documents."),
@@ -43,16 +45,58 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "min-span": (int, "Shortest copied passage, in characters."),
     "workers": (int, "Processes for the heavy stages (0 = one per core)."),
 }
+# what a default of None means, said in --help (the AuditConfig docstring gives the reasons)
+_NONE_MEANS = {"encoding": "detect", "stock-min-documents": "max(5, 3 % of the documents)",
+               "phrase-min-documents": "max(3, 2 % of the documents)"}
 
 
-def settings_options(func):
-    """Decorate a command with one option per AuditConfig setting (default: unset)."""
+def default_text(spec: str) -> str:
+    """The ``[default: ...]`` of a setting's option, read from the AuditConfig field's default.
+
+    >>> default_text("k"), default_text("mask-digits/--no-mask-digits"), default_text("encoding")
+    ('5', '--mask-digits', 'detect')
+    """
+    name = spec.split("/")[0]
+    value = _FIELDS[name.replace("-", "_")].default
+    if value is None:
+        return _NONE_MEANS[name]
+    if isinstance(value, bool):
+        return f"--{name}" if value else f"--no-{name}"
+    return str(value)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(AuditConfig)}
+
+
+class _SettingOption(click.Option):
+    """An AuditConfig setting: unset unless given (so that [tool.chachong] or an index's own
+    settings apply), its ``--help`` line ending with AuditConfig's default (read when the help is
+    written) unless ``spec`` is None."""
+
+    def __init__(self, *args: Any, spec: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spec = spec
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None or self.spec is None:
+            return record
+        return record[0], f"{record[1]}  [default: {default_text(self.spec)}]"
+
+
+def settings_options(func=None, *, show_defaults: bool = True):
+    """Decorate a command with one option per AuditConfig setting; ``--help`` shows AuditConfig's
+    defaults unless ``show_defaults`` is false (commands whose index decides the settings)."""
+    if func is None:
+        return lambda f: settings_options(f, show_defaults=show_defaults)
     for spec, (typ, help_) in reversed(list(_SETTINGS.items())):
         name = spec.split("/")[0]
+        shown = spec if show_defaults else None
         if typ is None:
-            func = click.option(f"--{spec}", default=None, help=help_)(func)
+            func = click.option(f"--{spec}", cls=_SettingOption, default=None, help=help_, spec=shown)(func)
         else:
-            func = click.option(f"--{name}", type=typ, default=None, help=help_)(func)
+            func = click.option(f"--{name}", cls=_SettingOption, type=typ, default=None, help=help_,
+                                spec=shown)(func)
     return func
 
 
@@ -152,16 +196,48 @@ def _report(result: Any, out_dir: Path, fmts: tuple[str, ...], top: int, engine:
         written = write_report(result, out_dir, fmts)
     except (ReportError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(summary(result, top))
+    click.echo(summary(result, top, written))
     click.echo(f"reports: {', '.join(str(p) for p in written)}", err=True)
     if engine == "local":
         _keep_until_exit(result)
 
 
-def summary(result, top: int = 10) -> str:
-    """The short terminal summary: corpus, identical documents, top pairs, top copy ratios."""
+def _open_next(written: list[Path]) -> str:
+    """The report a new user should open, and what else was written beside it."""
+    first = next((p for name in ("report.html", "report.md", "report.json") for p in written if p.name == name),
+                 written[0])
+    csvs = [p for p in written if p.suffix == ".csv"]
+    others = [p.name for p in written if p != first and p.suffix != ".csv"] + (
+        [f"{len(csvs)} CSV tables"] if csvs else [])
+    how = "in a browser" if first.suffix == ".html" else "to read it"
+    return f"open {first} {how}" + (f" (beside it: {', '.join(others)})" if others else "")
+
+
+def skipped_line(skipped: list[Any]) -> str:
+    """How many files were skipped, by reason (the first clause of each reason, details left out).
+
+    >>> from chachong.model import Skipped
+    >>> skipped_line([Skipped("a", "is empty; nothing to audit"), Skipped("b", "is empty; nothing to audit"),
+    ...               Skipped("c", "is a corrupt .docx (broken zip: x); save again")])
+    'skipped 3 files (each listed above, and in report.json): is empty (2) · is a corrupt .docx (1)'
+    """
+    if not skipped:
+        return "skipped: none"
+    by_reason: dict[str, int] = {}
+    for s in skipped:
+        key = re.sub(r"\s*\([^)]*\)", "", s.reason.split(";")[0]).strip() or s.reason
+        by_reason[key] = by_reason.get(key, 0) + 1
+    ranked = sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+    return (f"skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''} (each listed above, and in report.json): "
+            + " · ".join(f"{reason} ({n})" for reason, n in ranked))
+
+
+def summary(result, top: int = 10, written: list[Path] | None = None) -> str:
+    """The short terminal summary: what to open next, skipped files by reason, then the corpus,
+    identical documents, top pairs and top copy ratios."""
     docs = {d.id: d for d in result.document_records}
-    lines = [f"{len(result.document_records)} documents, {sum(len(d.paragraphs) for d in result.document_records)} paragraphs, "
+    head = ([_open_next(written)] if written else []) + [skipped_line(result.skipped)]
+    lines = head + [f"{len(result.document_records)} documents, {sum(len(d.paragraphs) for d in result.document_records)} paragraphs, "
              f"{sum(len(d.text) for d in result.document_records)} characters; "
              f"{len(result.paragraph_pair_records)} paragraph pairs, {len(result.cluster_records)} duplicate groups"]
     ident = [p for p in result.document_pair_records if p.kind == "identical"]
@@ -252,7 +328,7 @@ def _explicit_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
               show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=str),
               help="Write the report in --format to this file; the text report still goes to stdout.")
-@settings_options
+@settings_options(show_defaults=False)
 @click.pass_context
 def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, against: tuple[str, ...],
           max_copy_ratio: float | None, max_top_source_ratio: float | None,
@@ -260,7 +336,8 @@ def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, again
           write_baseline: str | None, add_on_pass: bool, fmt: str, output: str | None, **kwargs: Any) -> None:
     """Check NEW documents against an index or reference files; exit 1 when a limit is crossed.
 
-    Exit codes: 0 every document passed, 1 a limit was crossed, 2 usage or input error.
+    Exit codes: 0 every document passed, 1 a limit was crossed, 2 usage or input error. Settings not
+    given are the index's own (with --against, those of `chachong audit --help`).
     """
     from chachong.index.check import CheckError, Limits
     from chachong.index.check import check as run_check
@@ -329,7 +406,7 @@ def index_build(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
 @index_group.command("add")
 @click.argument("uri")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@settings_options
+@settings_options(show_defaults=False)
 def index_add(uri: str, paths: tuple[str, ...], **kwargs: Any) -> None:
     """Add documents to the index at URI (created when absent); a known path is replaced."""
     from chachong.index.index import Index, IndexStoreError

@@ -77,8 +77,9 @@ class AuditConfig:
             paragraph independently is a formula, not a copy.
 
     Stock phrases (套话, phrases.py)
-        phrase_min_documents: independent documents (copies of one document count once) a
-            phrase must occur in to be a stock phrase. ``None`` means max(3, 2 % of the
+        phrase_min_documents: independent documents (copies of one document count once, and
+            so do documents whose occurrences sit in a copied paragraph pair) a phrase must
+            occur in to be a stock phrase. ``None`` means max(3, 2 % of the
             independent documents): three units writing the same words independently is a
             formula in a small compilation, and 2 % keeps large corpora to phrases an editor
             would call formulaic rather than every common collocation.

@@ -22,7 +22,6 @@ accepted one; a match that grows fails again. The check path imports neither pan
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -531,7 +530,9 @@ def _text(r: CheckResult) -> str:
 
 
 def _md_cell(s: str) -> str:
-    return html.escape(s, quote=False).replace("|", "\\|").replace("\n", " ").replace("`", "\\`")
+    from chachong.report.markdown import md_escape  # the one Markdown escape of every report
+
+    return md_escape(s, limit=None)
 
 
 def _markdown(r: CheckResult) -> str:

@@ -6,7 +6,7 @@ N x N similarity matrix ordered so duplicate groups sit together, side-by-side p
 (copied text red with its source on hover, stock phrasing yellow, boilerplate grey), the
 stock-phrase and boilerplate tables and a histogram of paragraph-pair similarities.
 
-CSS and JavaScript are inline (templates/ beside this module) and a Content-Security-Policy
+CSS and JavaScript are inline (templates/ beside this module: report.css, report.js and views.js) and a Content-Security-Policy
 forbids every request and every script but the page's own, so the file works from a USB
 stick and an e-mail attachment. Document data travels as one JSON block that the script
 reads with ``JSON.parse`` and writes with ``textContent`` only; the markup (html_sections.py,
@@ -46,6 +46,7 @@ from chachong.report.html_sections import (
     overview,
     page_header,
     phrases_section,
+    settings_section,
 )
 from chachong.report.ranking import duplicate_groups, pair_score, rank_pairs, seriate
 from chachong.result import AuditRecord
@@ -69,14 +70,15 @@ def render(result: AuditRecord, report: dict[str, Any], *, pair_limit: int = PAI
     The limits keep a big audit's page small; each is printed in the page.
     """
     page = Page(result, report, pair_limit, text_budget, table_limit, matrix_limit)
-    js = _template("report.js")
+    # the page's one script: the two templates share one strict function scope
+    js = "(function () {\n  'use strict';\n" + _template("report.js") + _template("views.js") + "}());\n"
     digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
     # the page's own script only: an injected <script> or on* handler would be refused even if escaping failed
     csp = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     header, title = page_header(page)
     body = (overview(page) + documents_section(page) + matrix_section(page) + phrases_section(page)
-            + boilerplate_section(page) + histogram_section(page))
+            + boilerplate_section(page) + histogram_section(page) + settings_section(page))
     tool = report.get("tool", {})
     slots = {
         "csp": escape(csp), "generator": escape(f"{tool.get('name', 'chachong')} {tool.get('version', '')}".strip()),

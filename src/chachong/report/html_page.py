@@ -16,6 +16,7 @@ from typing import Any
 from chachong.report.chardiff import char_diff
 from chachong.report.html_data import pack
 from chachong.report.ranking import pair_score, rank_pairs, seriate
+from chachong.report.sheet import fragments
 from chachong.result import AuditRecord
 
 ROW_LIMIT = 200  # rows of the stock-phrase, boilerplate and pair tables
@@ -102,6 +103,7 @@ class Page:
             docs.append({
                 "id": doc_id, "title": d["title"], "source": d["source"], "line": d["line"],
                 "chars": d["chars"], "paragraphs": d["paragraphs"], "copy": d["copy_ratio"],
+                "copied_chars": d["copied_chars"],
                 "copy_x": d["copy_ratio_excluding_stock"], "stock": d["stock_ratio"],
                 "placeholders": d["placeholders"],
                 "top": [top["document"], top["ratio"]] if top else None,
@@ -117,12 +119,16 @@ class Page:
             entry: dict[str, Any] = {}
             if st.copied:
                 entry["copied"] = [[src, pack(ivs)] for src, ivs in sorted(st.copied.items())]
+                d = self.by_id[doc_id]
+                entry["frag"] = [[f.start, f.end, f.line, list(f.sources)] for f in fragments(
+                    st.copied, self.text_of[doc_id], d["line"], [x["document"] for x in d["sources"]])]
             if st.stock:
                 entry["stock"] = pack(st.stock)
             if st.boilerplate:
                 entry["boiler"] = [[int(s), int(e), str(k)] for s, e, k in sorted(st.boilerplate)]
             if entry:
                 marks[doc_id] = entry
+        tool = self.report.get("tool", {})
         in_matrix = set(self.matrix_ids)
         shown = {(p["a"], p["b"]) for p in self.view_pairs}
         pairs = [[p["a"], p["b"], p["a_in_b"], p["b_in_a"], p["jaccard"], p["kind"]]
@@ -132,6 +138,8 @@ class Page:
             "docs": docs, "texts": self.texts, "marks": marks, "pairs": pairs, "views": self._views(),
             "order": self.matrix_ids,
             "limits": {"pair_limit": self.pair_limit, "text_note": self.text_note()},
+            "min_span": self.report["settings"].get("min_span"),
+            "generator": f"{tool.get('name', 'chachong')} {tool.get('version', '')}".strip(),
         }
 
     def _views(self) -> dict[str, Any]:

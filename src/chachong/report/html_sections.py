@@ -17,6 +17,7 @@ from typing import Any
 from chachong.report.html_data import merge
 from chachong.report.html_page import ROW_LIMIT, Page
 from chachong.report.ranking import duplicate_groups
+from chachong.report.sheet import ranked_documents
 
 KIND_ZH = {"identical": "完全相同", "near-duplicate": "近似重复", "partial": "部分复制",
            "contained": "包含", "repeated-line": "重复行", "marker": "标记", "placeholder": "占位符"}
@@ -57,7 +58,13 @@ def _card(value: str, label: str, alert: bool = False) -> str:
     return f'<div class="card{" alert" if alert else ""}"><b>{escape(value)}</b><span>{escape(label)}</span></div>'
 
 
+RANK_LIMIT = 10  # documents ranked by copy ratio on the overview, the first screen
+GROUP_LIMIT = 5  # duplicate groups on the first screen; the others one click away
+
+
 def overview(page: Page) -> str:
+    """The first screen: counts, the documents ranked by copy ratio with their top source, and the
+    identical and near-duplicate groups; the page's limits, skipped files and warnings folded."""
     rep, stats = page.report, page.result.stats
     corpus = rep["corpus"]
     total = max(corpus["chars"], 1)
@@ -76,34 +83,78 @@ def overview(page: Page) -> str:
            _card(_pct(stock / total), f"套话占比 stock-phrase share ({len(rep['stock_phrases'])} 条 phrases)"),
            _card(f"{len(rep['boilerplate'])}", f"模板残留 boilerplate findings · {placeholders} 占位符 placeholders",
                  bool(rep["boilerplate"] or placeholders)),
-           "</div>"]
-    out.append('<h3>完全相同与近似重复的文档 <small>Identical and near-duplicate documents</small></h3>')
-    if near:
-        out.append('<ul class="groups" id="duplicate-groups">')
-        group_of = {d: i for i, g in enumerate(near) for d in g}
-        links_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for p in rep["document_pairs"]:  # already sorted by (a, b)
-            if p["kind"] in ("identical", "near-duplicate") and p["a"] in group_of:
-                links_of[group_of[p["a"]]].append(p)
-        for gi, group in enumerate(near):
-            same = any(set(group) == set(g) for g in identical)
-            kind = "identical" if same else "near-duplicate"
-            head = f'<span class="kind-{kind}">{KIND_ZH[kind]} {kind}</span> '
-            if same:
-                body = " = ".join(_doc_link(page, d) for d in group)
-                body += "".join(_pair_link(page, group[0], d, f"对照 {group[0]}↔{d}") for d in group[1:])
-            else:
-                links = []
-                for p in links_of[gi]:
-                    sym = "=" if p["kind"] == "identical" else "≈"
-                    links.append(f"{_doc_link(page, p['a'])} {sym} {_doc_link(page, p['b'])} "
-                                 f"(Jaccard {p['jaccard']:.3f}){_pair_link(page, p['a'], p['b'])}")
-                body = "; ".join(links[:10]) + (f" … (+{len(links) - 10})" if len(links) > 10 else "")
-            out.append(f"<li>{head}{body}</li>")
-        out.append("</ul>")
-    else:
+           "</div>", _ranked(page), _groups(page, near, identical), _folded(page), "</section>\n"]
+    return "\n".join(out)
+
+
+def _bar(x: float, cls: str = "") -> str:
+    return f'<td class="num bar{cls}" style="--w:{round(max(0.0, min(1.0, x)) * 100)}%">{_pct(x)}</td>'
+
+
+def _ranked(page: Page) -> str:
+    """Which documents copy, how much and from where: the table an auditor comes for."""
+    ranked = ranked_documents(page.docs)
+    out = ['<h3>复制比排名 <small>Documents ranked by copy ratio (文字复制比), with their top source</small></h3>']
+    if not ranked:
+        return out[0] + '\n<p class="note" id="ranked-none">未发现复制 no copied passages found.</p>'
+    out.append('<table id="ranked" class="rows"><thead><tr><th class="num">#</th><th>文档 document</th>'
+               '<th class="num">字数 chars</th><th class="num">文字复制比 copy ratio</th>'
+               '<th class="num">去除套话 excl. stock</th><th>最大来源 top source (单篇最大)</th>'
+               '<th>报告单 sheet</th></tr></thead><tbody>')
+    for n, d in enumerate(ranked[:RANK_LIMIT], 1):
+        top = d["top_source"]
+        src = (f"{_pct(top['ratio'])}{_pair_link(page, d['id'], top['document'], '对照')} "
+               f"{_doc_link(page, top['document'])}") if top else "—"
+        out.append(f'<tr data-id="{escape(d["id"])}"><td class="num">{n}</td><td class="clip">{_doc_link(page, d["id"])}'
+                   f'</td><td class="num">{d["chars"]:,}</td>{_bar(d["copy_ratio"])}{_bar(d["copy_ratio_excluding_stock"])}'
+                   f'<td class="src">{src}</td><td><a href="#sheet={escape(d["id"])}">报告单</a></td></tr>')
+    out.append("</tbody></table>")
+    more = len(ranked) - RANK_LIMIT
+    out.append(f'<p class="note">{f"另有 {more} 篇有复制 {more} more documents with copied text; " if more > 0 else ""}'
+               f'<a href="#documents">全部 {len(page.docs):,} 篇文档 all documents, sortable →</a> · 文字复制比 = 复制字数 ÷ '
+               "总字数 copy ratio = copied characters ÷ characters (passages of at least "
+               f'{escape(str(page.report["settings"].get("min_span", "")))} matching characters).</p>')
+    return "\n".join(out)
+
+
+def _groups(page: Page, near: list[list[str]], identical: list[list[str]]) -> str:
+    rep = page.report
+    out = ['<h3>完全相同与近似重复的文档 <small>Identical and near-duplicate documents</small></h3>']
+    if not near:
         out.append('<p class="note">未发现 none found.</p>')
-    out.append(page.limits_html())
+        return "\n".join(out)
+    group_of = {d: i for i, g in enumerate(near) for d in g}
+    links_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for p in rep["document_pairs"]:  # already sorted by (a, b)
+        if p["kind"] in ("identical", "near-duplicate") and p["a"] in group_of:
+            links_of[group_of[p["a"]]].append(p)
+    items = []
+    for gi, group in enumerate(near):
+        same = any(set(group) == set(g) for g in identical)
+        kind = "identical" if same else "near-duplicate"
+        head = f'<span class="kind-{kind}">{KIND_ZH[kind]} {kind}</span> '
+        if same:
+            body = " = ".join(_doc_link(page, d) for d in group)
+            body += "".join(_pair_link(page, group[0], d, f"对照 {group[0]}↔{d}") for d in group[1:])
+        else:
+            links = []
+            for p in links_of[gi]:
+                sym = "=" if p["kind"] == "identical" else "≈"
+                links.append(f"{_doc_link(page, p['a'])} {sym} {_doc_link(page, p['b'])} "
+                             f"(Jaccard {p['jaccard']:.3f}){_pair_link(page, p['a'], p['b'])}")
+            body = "; ".join(links[:10]) + (f" … (+{len(links) - 10})" if len(links) > 10 else "")
+        items.append(f"<li>{head}{body}</li>")
+    out.append('<ul class="groups" id="duplicate-groups">' + "".join(items[:GROUP_LIMIT]) + "</ul>")
+    if len(items) > GROUP_LIMIT:
+        out.append(f'<details class="more"><summary>另 {len(items) - GROUP_LIMIT} 组 {len(items) - GROUP_LIMIT} more '
+                   f'groups</summary><ul class="groups">{"".join(items[GROUP_LIMIT:])}</ul></details>')
+    return "\n".join(out)
+
+
+def _folded(page: Page) -> str:
+    """The page's limits, the skipped files and the warnings: one click away, open in print."""
+    rep = page.report
+    out = [f"<details><summary>本页的限制 Limits of this page</summary>{page.limits_html()}</details>"]
     if rep.get("skipped"):
         out.append(f"<details><summary>未能读取的文件 Skipped files ({len(rep['skipped'])})</summary><ul>")
         out += [f"<li>{escape(s['path'])}: {escape(s['reason'])}</li>" for s in rep["skipped"]]
@@ -112,12 +163,12 @@ def overview(page: Page) -> str:
         out.append(f"<details><summary>提示 Warnings ({len(rep['warnings'])})</summary><ul>")
         out += [f"<li>{escape(str(w))}</li>" for w in rep["warnings"][:ROW_LIMIT]]
         out.append("</ul></details>")
-    out.append(_settings(rep))
-    out.append("</section>\n")
     return "\n".join(out)
 
 
-def _settings(rep: dict[str, Any]) -> str:
+def settings_section(page: Page) -> str:
+    """Every setting and how each figure is computed, folded (the reference, not the answer)."""
+    rep = page.report
     settings = rep["settings"]
     key = ["k", "shingle", "threshold", "containment", "document_threshold", "min_span", "mask_digits",
            "mask_placeholders", "min_paragraph_chars"]
@@ -126,10 +177,11 @@ def _settings(rep: dict[str, Any]) -> str:
                    for k, v in settings.items())
     formulas = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
                        for k, v in rep.get("formulas", {}).items())
-    return (f'<h3 id="settings">设置与公式 <small>Settings and formulas</small></h3>\n<p>{brief}</p>\n'
-            f'<details open><summary>全部设置 All settings</summary><table id="settings-table">{rows}</table></details>\n'
-            f'<details open><summary>公式 How each figure is computed</summary><table id="formulas">{formulas}</table>'
-            "</details>")
+    return ('<section id="settings">\n<h2>设置与公式 <small>Settings and formulas</small></h2>\n'
+            f"<p>{brief}</p>\n"
+            f'<details><summary>全部设置 All settings</summary><table id="settings-table">{rows}</table></details>\n'
+            f'<details><summary>公式 How each figure is computed</summary><table id="formulas">{formulas}</table>'
+            "</details>\n</section>\n")
 
 
 def documents_section(page: Page) -> str:
@@ -316,5 +368,6 @@ def page_header(page: Page) -> tuple[str, str]:
     return header, f"查重报告 · {shown}" if shown else "查重报告"
 
 
-__all__ = ["HIST_KINDS", "KIND_ZH", "boilerplate_section", "documents_section", "histogram_section", "histogram_svg",
-           "matrix_section", "overview", "page_header", "phrases_section"]
+__all__ = ["GROUP_LIMIT", "HIST_KINDS", "KIND_ZH", "RANK_LIMIT", "boilerplate_section", "documents_section",
+           "histogram_section", "histogram_svg", "matrix_section", "overview", "page_header", "phrases_section",
+           "settings_section"]

@@ -1,8 +1,9 @@
 """``report.md``: a short Markdown summary for a CI step summary or a review comment.
 
 Counts, identical and near-duplicate documents, the top document pairs, the highest copy
-ratios with their top source, stock-phrase share and boilerplate, each list cut at
-``top`` rows (the full lists are in report.json and report.html). Deterministic: the
+ratios with their top source, a one-page summary (检测报告单) of each of the most copied
+documents (sheet.py: figures, sources ranked, copied passages), stock-phrase share and
+boilerplate, each list cut at ``top`` rows (the full lists are in report.json and report.html). Deterministic: the
 same report gives the same bytes. Every piece of document text is escaped so a title
 cannot become a link, an image, HTML or a table break.
 """
@@ -13,16 +14,19 @@ import re
 from typing import Any
 
 from chachong.report.ranking import duplicate_groups, pair_score, rank_pairs
+from chachong.report.sheet import clip, fragments, ranked_documents
 from chachong.result import AuditRecord
 
 TOP = 10
+SHEET_ROWS = 20  # sources and copied passages listed per document summary
 
 # ASCII punctuation that means something inline in CommonMark/GFM; each may be backslash-escaped
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$!#{}])")
 
 
-def md_escape(text: Any, limit: int = 80) -> str:
-    """One line of plain text, safe inside a Markdown table cell or list item.
+def md_escape(text: Any, limit: int | None = 80) -> str:
+    """One line of plain text, safe inside a Markdown table cell or list item (``limit``
+    characters at most; None: no limit).
 
     >>> md_escape('标题<img src=x>|*强调*')
     '标题\\\\<img src=x\\\\>\\\\|\\\\*强调\\\\*'
@@ -30,7 +34,7 @@ def md_escape(text: Any, limit: int = 80) -> str:
     '第一行…'
     """
     s = " ".join(str(text).split())
-    if len(s) > limit:
+    if limit is not None and len(s) > limit:
         s = s[:limit - 1] + "…"
     return _SPECIAL.sub(r"\\\1", s)
 
@@ -106,7 +110,7 @@ def render(result: AuditRecord, report: dict[str, Any], *, top: int = TOP) -> st
         out.append("None found.")
     out.append("")
 
-    copiers = sorted((d for d in docs if d["copy_ratio"] > 0), key=lambda d: (-d["copy_ratio"], d["id"]))
+    copiers = ranked_documents(docs)
     out += ["## 复制比最高 Highest copy ratios", ""]
     if copiers:
         out += ["| document | chars | copy ratio | excl. stock | top source |", "| --- | ---: | ---: | ---: | --- |"]
@@ -120,6 +124,8 @@ def render(result: AuditRecord, report: dict[str, Any], *, top: int = TOP) -> st
     else:
         out.append("No copied passages found.")
     out.append("")
+
+    out += _sheets(result, by_id, copiers, top)
 
     phrases = report.get("stock_phrases") or []
     if phrases:
@@ -147,4 +153,38 @@ def render(result: AuditRecord, report: dict[str, Any], *, top: int = TOP) -> st
     return "\n".join(out) + "\n"
 
 
-__all__ = ["render", "md_escape", "TOP"]
+def _sheets(result: AuditRecord, by_id: dict[str, dict[str, Any]], copiers: list[dict[str, Any]],
+            top: int) -> list[str]:
+    """Per document with copied text, most copied first: its one-page summary (检测报告单), as in
+    report.html's sheet view: the figures, the sources ranked and the copied passages (片段)."""
+    if not copiers:
+        return []
+    out = ["## 单篇检测报告单 Per-document summaries", ""]
+    texts = {d.id: d.text for d in result.document_records}
+    for d in copiers[:top]:
+        t = d["top_source"]
+        out += [f"### {_doc(by_id, d['id'])}", "",
+                f"文字复制比 copy ratio **{_pct(d['copy_ratio'])}** · 去除套话 excl. stock "
+                f"{_pct(d['copy_ratio_excluding_stock'])} · 单篇最大 top source "
+                + (f"{_doc(by_id, t['document'])} {_pct(t['ratio'])}" if t else "—")
+                + f" · 复制 {d['copied_chars']:,} / {d['chars']:,} 字 characters", "",
+                "| # | 相似文献 source | 复制比 share |", "| ---: | --- | ---: |"]
+        out += [f"| {n} | {_doc(by_id, s['document'])} | {_pct(s['ratio'])} |"
+                for n, s in enumerate(d["sources"][:SHEET_ROWS], 1)]
+        if len(d["sources"]) > SHEET_ROWS:
+            out.append(f"\n{len(d['sources']) - SHEET_ROWS} more sources in report.json.")
+        frags = fragments(result.stats[d["id"]].copied, texts[d["id"]], d["line"],
+                          [s["document"] for s in d["sources"]])
+        out += ["", "| # | 片段 copied passage | 位置 where | 字数 chars | 来源 found in |", "| ---: | --- | --- | ---: | --- |"]
+        out += [f"| {n} | {md_escape(clip(texts[d['id']][f.start:f.end], 48), None)} | line {f.line} · "
+                f"{f.start}–{f.end} | {f.end - f.start:,} | {' '.join(f.sources)} |"
+                for n, f in enumerate(frags[:SHEET_ROWS], 1)]
+        if len(frags) > SHEET_ROWS:
+            out.append(f"\n{len(frags) - SHEET_ROWS} more copied passages in report.html (#sheet={d['id']}).")
+        out.append("")
+    if len(copiers) > top:
+        out += [f"{len(copiers) - top} more documents with copied passages: their summaries are in report.html.", ""]
+    return out
+
+
+__all__ = ["SHEET_ROWS", "render", "md_escape", "TOP"]

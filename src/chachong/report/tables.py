@@ -2,6 +2,11 @@
 
 Written with the csv module from the JSON report dict, so the tables and report.json can
 never disagree and writing them needs no pandas.
+
+A spreadsheet (Excel, WPS, LibreOffice) runs a cell that starts with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return as a formula, and titles and file names come from the documents: such
+a text cell is written with a single quote before it (OWASP's rule against CSV injection), which
+the spreadsheet shows as text. Numbers are written as they are (-0.5 stays a number).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from itertools import repeat
 from typing import Any
 
 TABLES = ("documents", "paragraph_pairs", "document_pairs", "clusters", "passages")
@@ -25,13 +31,28 @@ def _cell(v: Any) -> Any:
 
 
 _PLAIN = frozenset({str, int, float, bool})  # the types the csv module writes as they are
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a text cell as a formula
+
+
+def neutral(value: Any) -> Any:
+    r"""A text cell a spreadsheet shows as text (OWASP: a quote before a formula's first character).
+
+    >>> neutral('=HYPERLINK("http://x")'), neutral("+cmd|calc"), neutral("标题"), neutral(-1)
+    ('\'=HYPERLINK("http://x")', "'+cmd|calc", '标题', -1)
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _column(values: list[Any]) -> list[Any]:
-    """One column's cells: dicts and lists as compact JSON, None as empty, the rest unchanged."""
-    if set(map(type, values)) <= _PLAIN:
-        return values
-    return list(map(_cell, values))
+    """One column's cells: dicts and lists as compact JSON, None as empty, text neutralised
+    (:func:`neutral`), the rest unchanged."""
+    if not set(map(type, values)) <= _PLAIN:
+        values = list(map(_cell, values))
+    try:  # one C-level pass over a column of text (all of them, nearly always, are harmless)
+        risky = any(map(str.startswith, values, repeat(FORMULA_START)))
+    except TypeError:  # not only text
+        risky = any(isinstance(v, str) and v.startswith(FORMULA_START) for v in values)
+    return list(map(neutral, values)) if risky else values
 
 
 def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -51,7 +72,8 @@ def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[tuple[Any,
                 "edits", "a_paragraphs", "b_paragraphs"]
     elif table == "clusters":
         cols = ["id", "source", "size", "members"]
-        return cols, [(c["id"], c["source"], len(c["members"]), " ".join(c["members"])) for c in items]
+        return cols, [(neutral(c["id"]), neutral(c["source"]), len(c["members"]), neutral(" ".join(c["members"])))
+                      for c in items]
     else:
         cols = list(items[0].keys()) if items else (
             ["a", "b", "jaccard", "containment", "kind", "spans"] if table == "paragraph_pairs"

@@ -3,7 +3,7 @@ closes over, and the family each belongs to.
 
 A candidate spans two or more words of one window (or one word jieba's dictionary calls a set
 phrase or an idiom), never starting with a particle or conjunction nor ending with a
-preposition or conjunction. Closure and families are dynamic programmes over span widths: the
+preposition or conjunction, and never starting or ending with an enumerator word (二是, 首先). Closure and families are dynamic programmes over span widths: the
 widest spread of a phrase around each span, and the most widespread phrase inside it.
 """
 
@@ -30,6 +30,28 @@ def _codes(chars: frozenset[str]) -> np.ndarray:
 _NO_START_CODES = _codes(_NO_START | {MASK})
 _NO_END_CODES = _codes(_NO_END | {MASK})
 
+# enumerators that run straight into the clause they number (一是部分老旧小区, 首先要): a phrase neither
+# starts nor ends with one of these words, or 二是部分 would be a formula. An ordinal that begins a
+# formula of its own (第一议题, 最后一公里) is no such word, nor is 再次 (总书记再次亲临: "again"), and an
+# enumerator followed by a comma is cut off by the comma already.
+ENUMERATORS = frozenset([f"{n}是" for n in "一二三四五六七八九十"] + [f"{n}要" for n in "二三四五六七八九十"]
+                        + [f"其{n}" for n in "一二三四五六七八九十"] + ["首先", "其次", "一方面", "另一方面"])
+_ENUM_LENGTHS = sorted({len(w) for w in ENUMERATORS})
+_ENUM_FIRST = _codes(frozenset(w[0] for w in ENUMERATORS))
+
+
+def enumerator_words(c: np.ndarray, bpos: np.ndarray, bwin: np.ndarray) -> np.ndarray:
+    """Whether the word starting at each boundary (and ending at the next one of its window) is
+    an enumerator (:data:`ENUMERATORS`)."""
+    out = np.zeros(bpos.size, bool)
+    if bpos.size < 2:
+        return out
+    j = np.flatnonzero(bwin[:-1] == bwin[1:])
+    j = j[np.isin(c[bpos[j]], _ENUM_FIRST) & np.isin(bpos[j + 1] - bpos[j], _ENUM_LENGTHS)]
+    out[j] = np.fromiter((text_of(c, a, b) in ENUMERATORS for a, b in zip(bpos[j].tolist(), bpos[j + 1].tolist())),
+                         dtype=bool, count=j.size)
+    return out
+
 
 def candidates(text: JoinedText, bpos: np.ndarray, bwin: np.ndarray, max_level: int, min_chars: int,
                max_chars: int) -> dict[str, np.ndarray]:
@@ -47,6 +69,7 @@ def candidates(text: JoinedText, bpos: np.ndarray, bwin: np.ndarray, max_level: 
     seg = np.zeros(nb, np.int64)
     seg[same] = np.bincount(owner, weights=c[k] != ord(MASK), minlength=same.size).astype(np.int64)
     nonmask = np.concatenate(([0], np.cumsum(seg)))
+    enum = enumerator_words(c, bpos, bwin)
     out_i, out_d = [], []
     # one word is a phrase only when jieba's dictionary calls it a set phrase or an idiom
     i = same
@@ -70,6 +93,7 @@ def candidates(text: JoinedText, bpos: np.ndarray, bwin: np.ndarray, max_level: 
         first_single = bpos[i + 1] - s == 1
         last_single = e - bpos[i + d - 1] == 1
         stop = (first_single & np.isin(c[s], _NO_START_CODES)) | (last_single & np.isin(c[e - 1], _NO_END_CODES))
+        stop |= enum[i] | enum[i + d - 1]
         keep = (nm >= min_chars) & ~stop
         out_i.append(i[keep])
         out_d.append(np.full(int(keep.sum()), d, np.int64))
@@ -147,4 +171,4 @@ def families(cand: dict[str, np.ndarray], pid: np.ndarray, kept: np.ndarray, doc
     return np.where(head >= 0, by_rank[np.maximum(head, 0)], np.arange(docs.size))
 
 
-__all__ = ["candidates", "closure", "families"]
+__all__ = ["ENUMERATORS", "candidates", "closure", "enumerator_words", "families"]

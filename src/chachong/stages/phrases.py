@@ -7,7 +7,8 @@ at least ``phrase_min_documents`` *independent* documents: copies of one documen
 identical or near-duplicate documents) count once. It never crosses punctuation or a line
 break, is whole words where it occurs (not only where it was found), never starts with a
 particle or conjunction (的, 和, 把 ...) nor ends with a preposition or conjunction (的, 和,
-对, 在 ...), and is dropped when a longer phrase around it keeps ``phrase_closure`` (90 %) of
+对, 在 ...), never starts or ends with an enumerator word (二是部分 is a cut across 二是 and the
+next word, not a formula: phrase_spans.ENUMERATORS), and is dropped when a longer phrase around it keeps ``phrase_closure`` (90 %) of
 its documents: 二十大精神 goes when nearly every document writing it writes 学习贯彻党的二十大精神.
 A one-word set phrase must also be five times as widespread as its frequency in general
 writing predicts, or 组成部分 would be a formula. Each phrase belongs to the family of the most
@@ -33,6 +34,10 @@ How, at corpus scale (100,000 paragraphs in seconds, jieba reading about 1 % of 
 4. the word-aligned spans of the windows are looked up in the n-gram tables, checked against
    the word boundaries of every occurrence, closed under extension and grouped into families
    by dynamic programming over span widths (phrase_spans.py), and located in every document.
+
+After the audit, phrase_copies.py counts a phrase's documents again: occurrences inside a paragraph
+copied between two groups of documents are one writing (电动自行车, named by one pasted paragraph,
+is a topic, not a formula).
 
 This module holds what a phrase is and the stage's entry points: :func:`mine_phrases`, the
 groups of copies that count once, the intervals phrases cover and their report records. The
@@ -205,12 +210,12 @@ def mine_phrases(
         found[q] = (texts[d][s0:e0], tuple(texts[d][a:b] for a, b in pairwise(cuts)), locs)
     out = [Phrase(text_, keys[q], words_, int(p_docs[q]), len(locs), found[int(head[q])][0], locs)
            for q, (text_, words_, locs) in found.items()]
-    out.sort(key=_rank)
+    out.sort(key=rank_key)
     work["phrases"] = len(out)
     return out
 
 
-def _rank(p: Phrase) -> tuple:
+def rank_key(p: Phrase) -> tuple:
     # spread in characters: the independent writing a formula accounts for, so an
     # eleven-character formula in four documents outranks a two-word collocation in eight
     return (-p.documents * len(p.key), -p.documents, -p.occurrences, p.key)
@@ -304,4 +309,4 @@ def phrase_records(phrases: Sequence[Phrase], documents: Sequence[Any], independ
 
 
 __all__ = ["Phrase", "coverage", "independent_groups", "merge", "mine_phrases", "overlap", "paragraph_shares",
-           "phrase_records", "phrase_threshold", "shares", "subtract"]
+           "phrase_records", "phrase_threshold", "rank_key", "shares", "subtract"]

@@ -99,7 +99,8 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
     ``covered``: (stock key, ``phrases.coverage``) computed with the phrases elsewhere; used
     when the final groups of copies give the same key.
     """
-    from chachong.stages.phrases import coverage, independent_groups, merge, phrase_records, shares
+    from chachong.stages.phrase_copies import independent_writers
+    from chachong.stages.phrases import coverage, independent_groups, merge, phrase_records, phrase_threshold, shares
 
     docs = result.document_records
     # the stock paragraphs found while pairing are stock phrasing in every document they occur in
@@ -111,8 +112,12 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
             result.stats[doc_id].stock.append((para.start, para.end))
     cache = cache if cache is not None else StageCache()
     groups = independent_groups([d.id for d in docs], result.document_pair_records)
-    found, phrases = stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
-    if covered is not None and covered[0] == stock_key(result.config, groups):
+    found, mined = stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
+    # a phrase inside a paragraph copied between two groups was written once (phrase_copies.py)
+    writers = len({g for g, d in zip(groups, docs) if d.text.strip()})
+    phrases = independent_writers(mined, docs, groups, result.paragraph_pair_records,
+                                  phrase_threshold(result.config, writers))
+    if covered is not None and covered[0] == stock_key(result.config, groups) and len(phrases) == len(mined):
         cover = covered[1]
     else:
         cover = coverage(phrases, len(docs))
