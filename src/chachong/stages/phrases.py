@@ -48,6 +48,7 @@ import numpy as np
 from chachong.runtime.arrays import unique
 from chachong.config import AuditConfig
 from chachong.text.normalize import MASK, canonicalize_array, codepoints
+from chachong.text.variants import fold_han
 
 _BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash is a bijection per step
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
@@ -152,7 +153,8 @@ def _canonical(texts: Sequence[str], config: AuditConfig) -> tuple[np.ndarray, n
     base = 0
     for i, t in enumerate(texts):
         out, s, e = canonicalize_array(codepoints(t), mask_digits=config.mask_digits,
-                                       mask_placeholders=config.mask_placeholders)
+                                       mask_placeholders=config.mask_placeholders,
+                                       fold_variants=config.fold_variants)
         cps[base:base + out.size] = out
         st[base:base + out.size] = s
         en[base:base + out.size] = e
@@ -232,7 +234,8 @@ def _build_text(texts: Sequence[str], config: AuditConfig, exclude: Sequence[Seq
                 corpus: Any) -> _Text:
     usable = (corpus is not None and len(getattr(corpus, "documents", ())) == len(texts)
               and corpus.config.mask_digits == config.mask_digits
-              and corpus.config.mask_placeholders == config.mask_placeholders)
+              and corpus.config.mask_placeholders == config.mask_placeholders
+              and corpus.config.fold_variants == config.fold_variants)
     if usable:
         cps, st, en, offsets = corpus.cps, corpus.orig_start, corpus.orig_end, np.asarray(corpus.doc_offsets, np.int64)
     else:
@@ -454,13 +457,15 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _run_cuts(text: _Text, texts: Sequence[str], firsts: np.ndarray, query: np.ndarray,
-              work: dict[str, int]) -> np.ndarray:
+              work: dict[str, int], fold: bool = False) -> np.ndarray:
     """Whether jieba starts a word at each position of ``query``, all inside (or at the end of)
     the runs beginning at ``firsts`` (ascending, distinct).
 
     Each run (a clause between punctuation) is segmented whole, each distinct run text once;
     a canonical position starts a word when a jieba cut falls between the original
     characters of it and of its predecessor, and always at the start and end of its run.
+    ``fold``: jieba reads the runs with Traditional characters folded (its dictionary is
+    Simplified), character for character, so the offsets stay those of the original.
     """
     out = text.brk[query].copy()
     if not firsts.size:
@@ -471,7 +476,7 @@ def _run_cuts(text: _Text, texts: Sequence[str], firsts: np.ndarray, query: np.n
     which = np.empty(firsts.size, np.int64)
     for r, (d, a, b) in enumerate(zip(docs.tolist(), o0.tolist(), o1.tolist())):
         which[r] = distinct.setdefault(texts[d][a:b].replace("\n", " "), len(distinct))
-    pieces = list(distinct)
+    pieces = [fold_han(t) for t in distinct] if fold else list(distinct)
     work["segmented_chars"] = sum(len(t) for t in pieces)
     base = np.cumsum([0] + [len(t) + 1 for t in pieces])[:-1]
     cuts = [0]
@@ -505,8 +510,8 @@ class _Bounds:
         return self.flag[self.base[w] + pos - self.ws[w]]
 
 
-def _segment(text: _Text, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int]
-             ) -> tuple[np.ndarray, np.ndarray, _Bounds]:
+def _segment(text: _Text, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int],
+             fold: bool = False) -> tuple[np.ndarray, np.ndarray, _Bounds]:
     """Word boundaries of the windows: jieba reads up to three occurrences of each distinct
     window (in their whole runs) and a boundary counts when most of them cut there.
 
@@ -527,7 +532,7 @@ def _segment(text: _Text, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, 
     sampled = np.flatnonzero(rank < _VOTES)
     idx, owner = _ranges(ws[sampled], we[sampled] + 1)
     firsts = unique(text.runs(ws[sampled])[0])
-    cut = _run_cuts(text, texts, firsts, idx, work)
+    cut = _run_cuts(text, texts, firsts, idx, work, fold)
 
     rep = order[first_of]  # first occurrence of each distinct window
     wlen = we[rep] - ws[rep] + 1  # boundaries 0..length
@@ -764,7 +769,7 @@ def mine_phrases(
         return []
     ws, we = _windows(text, positions[min_chars], min_chars)
     work["window_chars"] = int((we - ws).sum())
-    bpos, bwin, bnd = _segment(text, texts, ws, we, work)
+    bpos, bwin, bnd = _segment(text, texts, ws, we, work, config.fold_variants)
     c = text.cps
     cand = _candidates(text, bpos, bwin, max(tables), min_chars, max_chars)
     work["candidates"] = int(cand["i"].size)
