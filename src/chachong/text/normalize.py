@@ -101,14 +101,18 @@ _FKNOWN = np.zeros(_SIZE, dtype=bool)
 
 def _folded_cp(cp: int, canon: int, han: dict[str, str]) -> int:
     """Canonical code point of ``cp`` (canonical form ``canon``) with variants folded."""
-    if canon == _DROP or default_ignorable(cp) or default_ignorable(canon):
+    if canon == _DROP:
+        return _DROP
+    if is_han(canon):  # most of a Chinese text: no invisible mark or look-alike among them
+        return ord(han.get(chr(canon), chr(canon)))
+    if default_ignorable(cp) or default_ignorable(canon):
         return _DROP
     if canon >= 0x80:  # NFKC made full-width Ｉ the i it is
         for c in (chr(canon), chr(cp)):  # the case-folded letter first: Cyrillic І is i, as Latin I is
             t = lookalike(c)
             if t is not None:
                 return ord(t) if t else _DROP
-    return ord(han.get(chr(canon), chr(canon)))
+    return canon
 
 
 def _lookup_folded(cps: np.ndarray) -> np.ndarray:
@@ -118,12 +122,10 @@ def _lookup_folded(cps: np.ndarray) -> np.ndarray:
         fresh = np.unique(cps[~known])
         canon, _digit = _lookup(fresh)
         han = fold_map(chr(c) for c in canon.tolist() if is_han(c))
-        for cp, c in zip(fresh.tolist(), canon.tolist()):
-            f = _folded_cp(cp, c, han)
-            if f != c and f != _DROP:
-                _lookup(np.array([f], dtype=np.uint32))  # sets the digit flag of a digit look-alike (З -> 3)
-            _FOLDED[cp] = f
-        _FKNOWN[fresh] = True
+        folded = np.array([_folded_cp(cp, c, han) for cp, c in zip(fresh.tolist(), canon.tolist())], dtype=np.uint32)
+        _lookup(folded)  # sets the digit flag of a digit look-alike (З -> 3)
+        _FOLDED[fresh] = folded
+        _FKNOWN[fresh] = True  # marked known only after the values are in
     return _FOLDED[cps]
 
 
@@ -195,7 +197,9 @@ def _digit_lookalikes(out: np.ndarray, digit: np.ndarray, cut: np.ndarray | None
     last = np.flatnonzero(digit)  # work on the digits only, a few % of a text
     last = last[last + 2 < out.size]
     last = last[~digit[last + 1]]  # the last digit of a run, followed by something else
-    for width in (1, 2, 3):
+    nxt = out[last + 1]
+    last = last[(nxt == _LOOKALIKE_CPS[0]) | (nxt == _LOOKALIKE_CPS[1]) | (nxt == _LOOKALIKE_CPS[2])]
+    for width in (1, 2, 3):  # nearly always no run is left by now
         last = last[last + width + 1 < out.size]
         if not last.size:
             return
@@ -212,7 +216,7 @@ def _digit_lookalikes(out: np.ndarray, digit: np.ndarray, cut: np.ndarray | None
             digit[at] = True
 
 
-_LOOKALIKE_CPS = np.array(sorted(ord(k) for k in DIGIT_LOOKALIKES), dtype=np.uint32)
+_LOOKALIKE_CPS = np.array(sorted(ord(k) for k in DIGIT_LOOKALIKES), dtype=np.uint32)  # i, l, o
 _LOOKALIKE_DIGIT = np.array([ord(DIGIT_LOOKALIKES[chr(c)]) for c in _LOOKALIKE_CPS.tolist()], dtype=np.uint32)
 _CANON_DIGIT[_LOOKALIKE_DIGIT] = True  # they are ASCII digits, whether or not one was met yet
 
