@@ -308,3 +308,20 @@ def test_folded_array_matches_folding_each_character():
     c = canonicalize(t, mask_digits=False, mask_placeholders=False)
     alone = "".join(canonicalize(ch, mask_digits=False, mask_placeholders=False).text for ch in t)
     assert len(c.text) == len(alone) and np.all(np.asarray(c.ends) - np.asarray(c.starts) == 1)
+
+
+def test_missing_opencc_is_a_one_line_error(tmp_path, monkeypatch):
+    import sys
+
+    from chachong.text import variants
+
+    monkeypatch.setitem(sys.modules, "opencc", None)  # import opencc fails
+    variants._converter.cache_clear()
+    try:
+        path = tmp_path / "a.txt"
+        path.write_text("从未见过的字：" + "".join(chr(c) for c in range(0x30100, 0x30140)), encoding="utf-8")
+        r = CliRunner().invoke(main, ["audit", str(path), "-o", str(tmp_path / "out")])
+        assert r.exit_code == 2 and "Traceback" not in r.output
+        assert "install the opencc package" in r.output and "--no-fold-variants" in r.output
+    finally:
+        variants._converter.cache_clear()

@@ -30,6 +30,8 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
+from chachong.text.variants import FoldDataError
+
 # Default_Ignorable_Code_Point, DerivedCoreProperties.txt (Unicode 15.1); tests check it against
 # the regex package's \p{Default_Ignorable_Code_Point}
 _IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
@@ -51,8 +53,8 @@ def _confusables() -> dict[str, list[str]]:
     try:
         data = resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
-        raise RuntimeError(f"cannot read Unicode's confusables ({exc}); install confusable-homoglyphs "
-                           "or run with --no-fold-variants") from exc
+        raise FoldDataError(f"cannot read Unicode's confusables ({exc}); install confusable-homoglyphs "
+                            "or run with --no-fold-variants") from exc
     return {k: [e["c"] for e in v] for k, v in json.loads(data).items()}
 
 

@@ -31,7 +31,8 @@ What is dropped, and why:
   什么, 後/於/乾 are Traditional for 后/于/干 but stand in Simplified names and words. So
   Simplified text written in GB 2312 is never changed by the fold (its reports stay as
   they were), at the price of not matching 着/著, 后/後, 于/於, 干/乾, 征/徵, 伙/夥, 复/覆 when a
-  copy was converted (measured: about one character in 800 of a converted report).
+  copy was converted: one character in 940 of the city reports converted with s2t or s2hk, one
+  in 610 with s2tw (着 becomes 著 there), which leaves their copy ratios at 0.998 or more.
 
 >>> fold_han("爲裏裡臺灣後於")
 '为里里台湾後於'
@@ -43,13 +44,16 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from chachong.config import ConfigError
+
 # converters run in this order on one character; see the module docstring
 _VARIANTS = ("tw2t", "hk2t")
 _TO_SIMPLIFIED = "t2s"
 
 
-class FoldDataError(RuntimeError):
-    """OpenCC's data cannot be read; the message names the fix."""
+class FoldDataError(ConfigError):
+    """The data fold_variants needs cannot be read; the message names the fix (a ConfigError, so
+    the command line reports it in one line)."""
 
 
 @lru_cache(maxsize=None)
