@@ -6,7 +6,7 @@ two documents per audit; the figure is the copy's ``copy_ratio`` (share of its c
 found copied), averaged over the reports, with the lowest one. Tricks:
 
 - ``s2t``, ``s2tw``, ``s2hk``: converted to Traditional with OpenCC (the installed ``opencc``
-  package); ``half``: every other paragraph converted with s2t;
+  package); ``half``: every other paragraph (non-empty line) converted with s2t;
 - ``zwsp``, ``zwnj``, ``zwj``, ``wj``, ``bom``, ``shy``, ``vs16``: U+200B, U+200C, U+200D, U+2060,
   U+FEFF, U+00AD or U+FE0F inserted between every two characters;
 - ``fullwidth``: ASCII letters and digits written full width; ``spaces``: a space or a ``·``
@@ -78,9 +78,13 @@ def _swap(text: str, share: float, rng: random.Random) -> str:
 def disguise(text: str, trick: str, rng: random.Random) -> str:
     if trick in ("s2t", "s2tw", "s2hk"):
         return _opencc(trick).convert(text)
-    if trick == "half":
+    if trick == "half":  # every other paragraph (non-empty line)
         conv = _opencc("s2t")
-        return "\n".join(conv.convert(p) if i % 2 else p for i, p in enumerate(text.split("\n")))
+        lines = text.split("\n")
+        full = [i for i, line in enumerate(lines) if line.strip()]
+        for i in full[1::2]:
+            lines[i] = conv.convert(lines[i])
+        return "\n".join(lines)
     if trick in _INVISIBLE:
         return _between(text, _INVISIBLE[trick])
     if trick == "fullwidth":
