@@ -20,20 +20,22 @@ from chachong.stages.segment import Piece, build_documents
 
 # digits, placeholders (x, X, 某, ○) next to Latin letters or not, punctuation, line breaks
 _PIECES = st.sampled_from(["12", "3", "x", "X", "xx", "ab", "某", "某某", "○", "○○", "◯", "，", "。", "\n", " ",
-                           "工作", "总结", "开展", "一", "Ｘ", "１５", "②"])
+                           "工作", "总结", "开展", "一", "Ｘ", "１５", "②", "o", "l", "О", "爲", "\ufe0f"])
 _TEXT = st.lists(_PIECES, max_size=30).map("".join)
 
 
-@given(st.lists(_TEXT, min_size=1, max_size=6), st.booleans(), st.booleans())
+@given(st.lists(_TEXT, min_size=1, max_size=6), st.booleans(), st.booleans(), st.booleans())
 @settings(max_examples=300, deadline=None)
-def test_canonicalize_with_breaks_equals_each_text_alone(texts, mask_digits, mask_placeholders):
+def test_canonicalize_with_breaks_equals_each_text_alone(texts, mask_digits, mask_placeholders, fold_variants):
     lengths = [len(t) for t in texts]
     breaks = np.cumsum(lengths)[:-1]
     out, starts, ends = canonicalize_array(codepoints("".join(texts)), mask_digits=mask_digits,
-                                           mask_placeholders=mask_placeholders, breaks=breaks)
+                                           mask_placeholders=mask_placeholders, fold_variants=fold_variants,
+                                           breaks=breaks)
     want_out, want_starts, want_ends, base = [], [], [], 0
     for t in texts:
-        o, s, e = canonicalize_array(codepoints(t), mask_digits=mask_digits, mask_placeholders=mask_placeholders)
+        o, s, e = canonicalize_array(codepoints(t), mask_digits=mask_digits, mask_placeholders=mask_placeholders,
+                                     fold_variants=fold_variants)
         want_out.append(o)
         want_starts.append(s + base)
         want_ends.append(e + base)

@@ -28,6 +28,7 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "max-file-mb": (click.IntRange(min=1), "Skip files larger than this many MiB."),
     "mask-digits/--no-mask-digits": (None, "Mask digits so changed figures still match."),
     "mask-placeholders/--no-mask-placeholders": (None, "Mask XX, x, 某某, ○○ placeholders."),
+    "fold-variants/--no-fold-variants": (None, "Match Traditional/variant characters and look-alikes as Simplified."),
     "shingle": (click.Choice(["char", "word"]), "Character or jieba word k-grams."),
     "k": (int, "Shingle size."),
     "num-perm": (int, "MinHash permutations."),

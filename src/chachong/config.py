@@ -43,6 +43,23 @@ class AuditConfig:
             figures and dates were changed still matches (template reuse).
         mask_placeholders: ``True`` masks template placeholders (XX, X, x, 某某, ○○) to the
             same symbol, because an unfilled template and a filled copy are the same text.
+        fold_variants: ``True`` reads a character the same however it is written, so the
+            mechanical tricks of the 降重 trade do not hide a copy: Traditional and variant
+            Han characters are folded to Simplified (爲/為 -> 为, 裏/裡 -> 里), one character for
+            one, with OpenCC's own single-character tables read from the installed ``opencc``
+            package (tw2t's TWVariantsRev and hk2t's HKVariantsRev, then t2s's TSCharactersExt
+            over TSCharacters, first candidate, as OpenCC's tw2s/hk2s/t2s chain them). Its
+            phrase tables are dropped (they choose by context: 乾隆 vs 乾燥, no per-character
+            table can), so are the Japanese Shinjitai tables (their forms are Simplified
+            characters of other meanings: 沪, 欠), and GB 2312 characters are never folded (著,
+            么, 後, 於 are also Simplified characters), so Simplified text is matched exactly as
+            before. Letters of other scripts that look like Latin letters, digits or punctuation
+            (Cyrillic а/Т, Greek ο, Lisu ꓸ; Unicode's confusables) read as what they imitate,
+            o/l/i between two digits as 0/1, and invisible marks (variation selectors, Hangul
+            fillers) are dropped like the zero-width characters always are. Details:
+            :mod:`chachong.text.variants`, :mod:`chachong.text.lookalike`. ``False`` is the
+            normalisation of chachong before this setting, and what an index that does not
+            record the setting was built with.
 
     Shingling and MinHash
         shingle: ``"char"`` character k-grams (fast, no dictionary); ``"word"`` jieba word
@@ -113,6 +130,7 @@ class AuditConfig:
     # normalisation
     mask_digits: bool = True
     mask_placeholders: bool = True
+    fold_variants: bool = True
     # shingles and signatures
     shingle: str = "char"
     k: int = 5
@@ -198,6 +216,7 @@ class AuditConfig:
             "scheme": self.scheme,
             "mask_digits": self.mask_digits,
             "mask_placeholders": self.mask_placeholders,
+            "fold_variants": self.fold_variants,
         }
 
 

@@ -29,6 +29,13 @@ SCHEMA = "chachong.index/1"
 SIGNATURE_FORMAT = 1
 
 
+# Settings that came after indexes were first built, with the value that reproduces how an index
+# that does not record them was built: its normalisation did not fold variants, which is exactly
+# fold_variants=False, so such an index serves runs with that setting (a run with the other one is
+# refused like any other difference, naming --no-fold-variants).
+_BEFORE = {"fold_variants": False}
+
+
 class IndexStoreError(Exception):
     """The index cannot be used as asked; the message (one line) names the index and the fix."""
 
@@ -51,6 +58,7 @@ def layout(config: AuditConfig) -> dict[str, Any]:
 _OPTION = {"shingle": "--shingle", "k": "--k", "num_perm": "--num-perm", "seed": "--seed",
            "mask_digits": "--mask-digits/--no-mask-digits",
            "mask_placeholders": "--mask-placeholders/--no-mask-placeholders",
+           "fold_variants": "--fold-variants/--no-fold-variants",
            "min_paragraph_chars": "--min-paragraph-chars", "min_span": "--min-span"}
 
 
@@ -62,9 +70,11 @@ def incompatibility(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> s
     >>> incompatibility(layout(AuditConfig()), layout(AuditConfig(min_paragraph_chars=30))) is None
     True
     """
-    for name in ("shingle", "k", "num_perm", "seed", "scheme", "mask_digits", "mask_placeholders"):
-        if recorded.get(name) != wanted.get(name):
-            return f"{name}={recorded.get(name)} ({_OPTION.get(name, name)}), this run {wanted.get(name)}"
+    for name in ("shingle", "k", "num_perm", "seed", "scheme", "mask_digits", "mask_placeholders",
+                 "fold_variants"):
+        was = recorded.get(name, _BEFORE.get(name))
+        if was != wanted.get(name, _BEFORE.get(name)):
+            return f"{name}={was} ({_OPTION.get(name, name)}), this run {wanted.get(name)}"
     if (recorded.get("bands"), recorded.get("rows")) != (wanted.get("bands"), wanted.get("rows")):
         return (f"LSH bands {recorded.get('bands')}x{recorded.get('rows')} (threshold "
                 f"{recorded.get('threshold', 0.5)} or --bands/--rows), this run {wanted.get('bands')}x{wanted.get('rows')}")
@@ -95,6 +105,8 @@ def run_config(config: AuditConfig | None, meta: Mapping[str, Any] | None, setti
             # settings a newer chachong recorded and this one does not know do not bear on signatures
             known = {f.name for f in dataclasses.fields(AuditConfig)}
             base = {k: v for k, v in (meta["config"] if meta else {}).items() if k in known}
+            if meta:
+                base = {**_BEFORE, **base}
             base.update(settings or {})
             return AuditConfig.from_mapping(base)
         return config.replace(**dict(settings or {}))

@@ -76,7 +76,8 @@ def _canonical(texts: Sequence[str], config: AuditConfig) -> tuple[np.ndarray, n
     base = 0
     for i, t in enumerate(texts):
         out, s, e = canonicalize_array(codepoints(t), mask_digits=config.mask_digits,
-                                       mask_placeholders=config.mask_placeholders)
+                                       mask_placeholders=config.mask_placeholders,
+                                       fold_variants=config.fold_variants)
         cps[base:base + out.size] = out
         st[base:base + out.size] = s
         en[base:base + out.size] = e
@@ -158,7 +159,8 @@ def build_text(texts: Sequence[str], config: AuditConfig, exclude: Sequence[Sequ
     them under the same masking, else the texts normalised again; ``piece`` as :class:`JoinedText`."""
     usable = (corpus is not None and len(getattr(corpus, "documents", ())) == len(texts)
               and corpus.config.mask_digits == config.mask_digits
-              and corpus.config.mask_placeholders == config.mask_placeholders)
+              and corpus.config.mask_placeholders == config.mask_placeholders
+              and corpus.config.fold_variants == config.fold_variants)
     if usable:
         cps, st, en, offsets = corpus.cps, corpus.orig_start, corpus.orig_end, np.asarray(corpus.doc_offsets, np.int64)
     else:

@@ -15,6 +15,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from chachong.text.variants import fold_han
 from chachong.runtime.arrays import unique
 from chachong.stages.phrase_text import JoinedText, ranges
 
@@ -28,13 +29,15 @@ def _jieba():
 
 
 def _run_cuts(text: JoinedText, texts: Sequence[str], firsts: np.ndarray, query: np.ndarray,
-              work: dict[str, int]) -> np.ndarray:
+              work: dict[str, int], fold: bool = False) -> np.ndarray:
     """Whether jieba starts a word at each position of ``query``, all inside (or at the end of)
     the runs beginning at ``firsts`` (ascending, distinct).
 
     Each run (a clause between punctuation) is segmented whole, each distinct run text once;
     a canonical position starts a word when a jieba cut falls between the original
     characters of it and of its predecessor, and always at the start and end of its run.
+    ``fold``: jieba reads the runs with Traditional characters folded (its dictionary is
+    Simplified), character for character, so the offsets stay those of the original.
     """
     out = text.brk[query].copy()
     if not firsts.size:
@@ -45,7 +48,7 @@ def _run_cuts(text: JoinedText, texts: Sequence[str], firsts: np.ndarray, query:
     which = np.empty(firsts.size, np.int64)
     for r, (d, a, b) in enumerate(zip(docs.tolist(), o0.tolist(), o1.tolist())):
         which[r] = distinct.setdefault(texts[d][a:b].replace("\n", " "), len(distinct))
-    pieces = list(distinct)
+    pieces = [fold_han(t) for t in distinct] if fold else list(distinct)
     work["segmented_chars"] = sum(len(t) for t in pieces)
     base = np.cumsum([0] + [len(t) + 1 for t in pieces])[:-1]
     cuts = [0]
@@ -79,8 +82,8 @@ class _Bounds:
         return self.flag[self.base[w] + pos - self.ws[w]]
 
 
-def segment(text: JoinedText, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int]
-            ) -> tuple[np.ndarray, np.ndarray, _Bounds]:
+def segment(text: JoinedText, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int],
+            fold: bool = False) -> tuple[np.ndarray, np.ndarray, _Bounds]:
     """Word boundaries of the windows: jieba reads up to three occurrences of each distinct
     window (in their whole runs) and a boundary counts when most of them cut there.
 
@@ -101,7 +104,7 @@ def segment(text: JoinedText, texts: Sequence[str], ws: np.ndarray, we: np.ndarr
     sampled = np.flatnonzero(rank < _VOTES)
     idx, owner = ranges(ws[sampled], we[sampled] + 1)
     firsts = unique(text.runs(ws[sampled])[0])
-    cut = _run_cuts(text, texts, firsts, idx, work)
+    cut = _run_cuts(text, texts, firsts, idx, work, fold)
 
     rep = order[first_of]  # first occurrence of each distinct window
     wlen = we[rep] - ws[rep] + 1  # boundaries 0..length

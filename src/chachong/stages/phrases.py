@@ -150,7 +150,7 @@ def mine_phrases(
         return []
     ws, we = windows(text, positions[min_chars], min_chars)
     work["window_chars"] = int((we - ws).sum())
-    bpos, bwin, bnd = segment(text, texts, ws, we, work)
+    bpos, bwin, bnd = segment(text, texts, ws, we, work, config.fold_variants)
     c = text.cps
     cand = candidates(text, bpos, bwin, max(tables), min_chars, max_chars)
     work["candidates"] = int(cand["i"].size)

@@ -269,7 +269,7 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
     np.cumsum(lengths, out=doc_start[1:])
     cps, st, en = canonicalize_array(
         codepoints("".join(d.text for d in docs)), mask_digits=config.mask_digits,
-        mask_placeholders=config.mask_placeholders, breaks=doc_start[1:-1],
+        mask_placeholders=config.mask_placeholders, fold_variants=config.fold_variants, breaks=doc_start[1:-1],
     )
     doc_canon = np.searchsorted(st, doc_start)  # each document's first canonical character
     doc_sizes = np.diff(doc_canon)

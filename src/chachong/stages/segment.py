@@ -5,7 +5,8 @@ A compilation (汇编) is one file holding many documents. When it has a 目录 
 目录 block and the compilation's own title line are not documents. Without a 目录,
 ``split="auto"`` cuts at lines that look like document titles (short, no closing
 punctuation, ending in 总结/报告/方案/... and followed by a body); a file with fewer
-than two such titles stays one document.
+than two such titles stays one document. A Traditional compilation (目錄, 工作總結) is cut
+the same way: title words are tested with Traditional characters folded.
 
 Paragraphs are the non-empty lines of a document (blank-line separated blocks for PDF
 text, whose lines are wrapped), trimmed of surrounding white space; their offsets are
@@ -26,8 +27,9 @@ import numpy as np
 from chachong.stages.boilerplate import TrailerNote, trailing_block
 from chachong.ingest.renumber import document_id, paragraph_id
 from chachong.model import Document, Paragraph, Source
+from chachong.text.variants import fold_han
 
-_TOC_HEADER = re.compile(r"^\s*目\s*录\s*$")
+_TOC_HEADER = re.compile(r"^\s*目\s*[录錄]\s*$")  # 目錄 in a Traditional compilation
 # title, then a TAB or dot leaders (…… ... ·· ．．) or 2+ spaces, then a page number
 _TOC_ENTRY = re.compile(r"^\s*(?P<title>\S.*?)\s*(?:\t+|[.…·．]{2,}|\s{2,})\s*(?P<page>\d{1,4})\s*$")
 _TITLE_WORDS = re.compile(
@@ -107,7 +109,7 @@ def _looks_like_title(line: str) -> bool:
         0 < len(s) <= _MAX_TITLE
         and s[-1] not in _CLOSING_PUNCT
         and not _ENUMERATED.match(s)
-        and bool(_TITLE_WORDS.search(s))
+        and bool(_TITLE_WORDS.search(fold_han(s)))  # 工作總結 is a 工作总结
     )
 
 

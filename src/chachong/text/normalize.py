@@ -9,7 +9,12 @@ normalised with a few numpy passes:
 - every run of digits becomes one mask symbol ``#`` (``mask_digits``), so ``15次`` and
   ``23次`` read the same and a copy with changed figures still matches;
 - template placeholders become the same mask (``mask_placeholders``): runs of ``X``/``x``
-  not touching other Latin letters, ``某某``, ``○○``.
+  not touching other Latin letters, ``某某``, ``○○``;
+- variants are folded (``fold_variants``): Traditional and variant Han characters to
+  Simplified (:mod:`chachong.text.variants`: 爲/為 -> 为, 裏/裡 -> 里), look-alike letters of
+  other scripts to the Latin letter, digit or punctuation they imitate, invisible marks
+  dropped, and o/l/i between two digits read as 0/1 (:mod:`chachong.text.lookalike`).
+  Without it the canonical form is what it was before the setting existed.
 
 Each canonical character ``i`` comes with ``starts[i]``/``ends[i]``: the original
 characters it stands for are ``text[starts[i]:ends[i]]``.
@@ -19,6 +24,8 @@ characters it stands for are ``text[starts[i]:ends[i]]``.
 '#年#区完成#次检查'
 >>> "2023年，ＸＸ区完成１５次检查。"[c.starts[6]:c.ends[6]]
 '１５'
+>>> canonicalize("爲人民服務，2О24年").text
+'为人民服务#年'
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from chachong.text.lookalike import DIGIT_LOOKALIKES, default_ignorable, lookalike
+from chachong.text.variants import fold_map, is_han
 
 MASK = "#"
 _MASK_CP = ord(MASK)
@@ -82,6 +92,41 @@ def _lookup(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # marked known only after the values are in, so a concurrent reader never sees a hole
         _KNOWN[fresh] = True
     return _TABLE[cps], _DIGIT
+
+
+# the same, with variants folded (fold_variants): filled lazily from _TABLE
+_FOLDED = np.zeros(_SIZE, dtype=np.uint32)
+_FKNOWN = np.zeros(_SIZE, dtype=bool)
+
+
+def _folded_cp(cp: int, canon: int, han: dict[str, str]) -> int:
+    """Canonical code point of ``cp`` (canonical form ``canon``) with variants folded."""
+    if canon == _DROP:
+        return _DROP
+    if is_han(canon):  # most of a Chinese text: no invisible mark or look-alike among them
+        return ord(han.get(chr(canon), chr(canon)))
+    if default_ignorable(cp) or default_ignorable(canon):
+        return _DROP
+    if canon >= 0x80:  # NFKC made full-width Ｉ the i it is
+        for c in (chr(canon), chr(cp)):  # the case-folded letter first: Cyrillic І is i, as Latin I is
+            t = lookalike(c)
+            if t is not None:
+                return ord(t) if t else _DROP
+    return canon
+
+
+def _lookup_folded(cps: np.ndarray) -> np.ndarray:
+    """Canonical code points of ``cps`` with variants folded, filling the table for new code points."""
+    known = _FKNOWN[cps]
+    if not known.all():
+        fresh = np.unique(cps[~known])
+        canon, _digit = _lookup(fresh)
+        han = fold_map(chr(c) for c in canon.tolist() if is_han(c))
+        folded = np.array([_folded_cp(cp, c, han) for cp, c in zip(fresh.tolist(), canon.tolist())], dtype=np.uint32)
+        _lookup(folded)  # sets the digit flag of a digit look-alike (З -> 3)
+        _FOLDED[fresh] = folded
+        _FKNOWN[fresh] = True  # marked known only after the values are in
+    return _FOLDED[cps]
 
 
 @lru_cache(maxsize=1)
@@ -146,8 +191,38 @@ def _fill(masked: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
     masked[first + np.arange(int(lengths.sum()))] = True
 
 
+def _digit_lookalikes(out: np.ndarray, digit: np.ndarray, cut: np.ndarray | None) -> None:
+    """Read o, l and i between two digits of one text as 0 and 1 (2o23, 1l5), in place in ``out``
+    and its digit flags ``digit``; up to three in a row (2oo5)."""
+    last = np.flatnonzero(digit)  # work on the digits only, a few % of a text
+    last = last[last + 2 < out.size]
+    last = last[~digit[last + 1]]  # the last digit of a run, followed by something else
+    nxt = out[last + 1]
+    last = last[(nxt == _LOOKALIKE_CPS[0]) | (nxt == _LOOKALIKE_CPS[1]) | (nxt == _LOOKALIKE_CPS[2])]
+    for width in (1, 2, 3):  # nearly always no run is left by now
+        last = last[last + width + 1 < out.size]
+        if not last.size:
+            return
+        ok = digit[last + width + 1]
+        for j in range(1, width + 1):
+            ok &= np.isin(out[last + j], _LOOKALIKE_CPS)
+            if cut is not None:
+                ok &= ~cut[last + j]
+        if cut is not None:
+            ok &= ~cut[last + width + 1]
+        for j in range(1, width + 1):
+            at = last[ok] + j
+            out[at] = _LOOKALIKE_DIGIT[np.searchsorted(_LOOKALIKE_CPS, out[at])]
+            digit[at] = True
+
+
+_LOOKALIKE_CPS = np.array(sorted(ord(k) for k in DIGIT_LOOKALIKES), dtype=np.uint32)  # i, l, o
+_LOOKALIKE_DIGIT = np.array([ord(DIGIT_LOOKALIKES[chr(c)]) for c in _LOOKALIKE_CPS.tolist()], dtype=np.uint32)
+_CANON_DIGIT[_LOOKALIKE_DIGIT] = True  # they are ASCII digits, whether or not one was met yet
+
+
 def canonicalize_array(
-    cps: np.ndarray, *, mask_digits: bool = True, mask_placeholders: bool = True,
+    cps: np.ndarray, *, mask_digits: bool = True, mask_placeholders: bool = True, fold_variants: bool = True,
     breaks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised core: original code points -> (canonical code points, starts, ends).
@@ -156,7 +231,7 @@ def canonicalize_array(
     are canonicalised at once: no mask run, placeholder or neighbour test reaches across
     one, so the result is the concatenation of the texts' own results.
     """
-    mapped, _digit = _lookup(cps)
+    mapped = _lookup_folded(cps) if fold_variants else _lookup(cps)[0]
     keep_idx = np.flatnonzero(mapped != _DROP)
     out = mapped[keep_idx]
     starts = keep_idx  # int64 already, and a fresh array
@@ -168,7 +243,13 @@ def canonicalize_array(
         cut = np.zeros(out.size + 1, dtype=bool)
         cut[np.searchsorted(keep_idx, breaks)] = True
         cut = cut[:-1]
-    masked = _CANON_DIGIT[out] if mask_digits else np.zeros(out.size, dtype=bool)
+    if fold_variants:
+        masked = _CANON_DIGIT[out]
+        _digit_lookalikes(out, masked, cut)
+        if not mask_digits:
+            masked[:] = False
+    else:
+        masked = _CANON_DIGIT[out] if mask_digits else np.zeros(out.size, dtype=bool)
     if mask_placeholders:
         is_x = out == _PLACEHOLDER_X
         if is_x.any():
@@ -202,9 +283,10 @@ def canonicalize_array(
     return out[first], starts[first], ends
 
 
-def canonicalize(text: str, *, mask_digits: bool = True, mask_placeholders: bool = True) -> Canonical:
+def canonicalize(text: str, *, mask_digits: bool = True, mask_placeholders: bool = True,
+                 fold_variants: bool = True) -> Canonical:
     """Canonical form of ``text`` with its position map (see the module docstring)."""
     out, starts, ends = canonicalize_array(
-        codepoints(text), mask_digits=mask_digits, mask_placeholders=mask_placeholders
+        codepoints(text), mask_digits=mask_digits, mask_placeholders=mask_placeholders, fold_variants=fold_variants
     )
     return Canonical(out.astype("<u4").tobytes().decode("utf-32-le"), starts, ends)
