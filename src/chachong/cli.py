@@ -24,6 +24,8 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "text-column": (str, "Column holding the text in .csv/.jsonl sources."),
     "title-column": (str, "Column holding the title in .csv/.jsonl sources."),
     "max-file-mb": (click.IntRange(min=1), "Skip files larger than this many MiB (default 256)."),
+    "ocr": (click.Choice(["never", "auto", "always"]),
+            "OCR scans: auto = images and PDF pages without text, always = every page (needs chachong[ocr])."),
     "mask-digits/--no-mask-digits": (None, "Mask digits so changed figures still match."),
     "mask-placeholders/--no-mask-placeholders": (None, "Mask XX, x, 某某, ○○ placeholders."),
     "shingle": (click.Choice(["char", "word"]), "Character or jieba word k-grams."),
@@ -90,6 +92,12 @@ class _Progress:
     def __call__(self, stage: str) -> None:
         if self.bar is not None:
             self.bar.update(1, stage)
+
+    def page(self, path: str, done: int, total: int) -> None:
+        """OCR within the read stage: the bar's text follows the pages recognised."""
+        if self.bar is not None:
+            self.bar.current_item = f"read: OCR page {done}/{total} of {path}"
+            self.bar.render_progress()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -172,6 +180,13 @@ def summary(result, top: int = 10) -> str:
     if pairs:
         lines.append("top document pairs (a_in_b / b_in_a, jaccard):")
         lines += [f"  {p.a} {p.b}  {p.a_in_b:.1%} / {p.b_in_a:.1%}  J={p.jaccard:.2f}  {p.kind}" for p in pairs]
+    if result.skipped:
+        lines.append(skipped_summary(result.skipped))
+    ocr = [d for d in result.document_records if d.ocr_confidence is not None]
+    if ocr:
+        mean = sum(d.ocr_confidence for d in ocr) / len(ocr)
+        lines.append(f"{len(ocr)} documents read by OCR (mean recognition confidence {mean:.2f}; "
+                     "recognition errors lower their copy ratios)")
     ranked = sorted(result.document_records, key=lambda d: (-result.stats[d.id].copy_ratio, d.id))[:top]
     ranked = [d for d in ranked if result.stats[d.id].copy_ratio > 0]
     if ranked:
@@ -184,6 +199,16 @@ def summary(result, top: int = 10) -> str:
         lines.append(f"  copy ratio = copied characters / characters; copied = {len(passages)} passages of "
                      f">= {result.config.min_span} exactly matching characters (formulas in report.json)")
     return "\n".join(lines)
+
+
+def skipped_summary(skipped: list[Any]) -> str:
+    """One line: how many inputs were skipped, by reason (the problem, without the fix), most first."""
+    counts: dict[str, int] = {}
+    for s in skipped:
+        problem = s.reason.split("; ")[0]
+        counts[problem] = counts.get(problem, 0) + 1
+    parts = [f"{n} {problem}" for problem, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return f"{len(skipped)} skipped (listed above and in report.json): " + "; ".join(parts)
 
 
 @main.command()
