@@ -128,13 +128,15 @@ def _is_new(prev: Line, line: Line, left: float, right: float) -> bool:
 
 
 def _glue(a: str, b: str) -> str:
-    return a + (" " if _word(a, b) else "") + b
+    """Two lines of one paragraph: a space only between Latin words (a number or a Chinese word
+    broken at the line end runs on)."""
+    return a + (" " if a[-1:].isascii() and a[-1:].isalpha() and b[:1].isascii() and b[:1].isalpha() else "") + b
 
 
 def paragraphs(pages: Iterable[Iterable[Fragment]]) -> list[str]:
     """The paragraphs of a document's pages, in reading order."""
     out: list[str] = []
-    carry: tuple[Line, float] | None = None  # last line of the page before and its right margin, if it ran on
+    carry: Line | None = None  # the last line of the page before, if its paragraph may run on
     for fragments in pages:
         lines = lines_of(fragments)
         if not lines:
@@ -143,7 +145,7 @@ def paragraphs(pages: Iterable[Iterable[Fragment]]) -> list[str]:
         left, right = _margins(lines)
         first = lines[0]
         if carry is not None and out and first.x0 - left <= _INDENT * first.height \
-                and abs(first.height - carry[0].height) <= _SIZE * max(first.height, carry[0].height):
+                and abs(first.height - carry.height) <= _SIZE * max(first.height, carry.height):
             out[-1] = _glue(out[-1], first.text)
         else:
             out.append(first.text)
@@ -153,5 +155,5 @@ def paragraphs(pages: Iterable[Iterable[Fragment]]) -> list[str]:
             else:
                 out[-1] = _glue(out[-1], line.text)
         last = lines[-1]
-        carry = (last, right) if right - last.x1 <= _SHORT * last.height and len(lines) > 1 else None
+        carry = last if right - last.x1 <= _SHORT * last.height and len(lines) > 1 else None
     return [p for p in out if p.strip()]

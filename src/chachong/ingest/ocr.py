@@ -53,10 +53,10 @@ def _engine() -> Any:
 
 
 class Recognised:
-    """What OCR read on some pages: their paragraphs, and the characters and confidence behind them."""
+    """What OCR read on some pages: the lines' boxes, and the characters and confidence behind them."""
 
     def __init__(self) -> None:
-        self.pages: dict[int, list[str]] = {}
+        self._frags: dict[int, list[Fragment]] = {}
         self.chars = 0
         self._weighted = 0.0
 
@@ -71,7 +71,22 @@ class Recognised:
             n = len("".join(text.split()))
             self.chars += n
             self._weighted += float(score) * n
-        self.pages[page] = paragraphs([frags])
+        self._frags[page] = frags
+
+    @property
+    def pages(self) -> dict[int, list[str]]:
+        """The paragraphs of each page recognised. A paragraph running on to the next page (when
+        that was recognised too) is joined, and given to the page where it starts."""
+        out: dict[int, list[str]] = {}
+        numbers = sorted(self._frags)
+        start = 0
+        for i, n in enumerate(numbers):
+            if i + 1 == len(numbers) or numbers[i + 1] != n + 1:  # the end of a run of pages
+                run = numbers[start:i + 1]
+                out[run[0]] = paragraphs(self._frags[p] for p in run)
+                out.update((p, []) for p in run[1:])
+                start = i + 1
+        return out
 
     @property
     def confidence(self) -> float | None:
@@ -81,7 +96,7 @@ class Recognised:
     def note(self, pages: int) -> str:
         c = self.confidence
         conf = f", mean confidence {c:.2f}" if c is not None else ""
-        return (f"{len(self.pages)} of {pages} page(s) read by OCR{conf}; recognition errors lower "
+        return (f"{len(self._frags)} of {pages} page(s) read by OCR{conf}; recognition errors lower "
                 "copy ratios, check important findings against the scan")
 
 
@@ -129,7 +144,8 @@ def read_image(fs_path: str, display: str, limits: Limits, ocr: str, on_page: Pa
         found.add(i, frame)
         if on_page:
             on_page(display, i + 1, len(frames))
-    text = "\n".join(p for i in range(len(frames)) for p in found.pages[i])
+    pages = found.pages
+    text = "\n".join(p for i in range(len(frames)) for p in pages[i])
     if not text.strip():
         raise Bad("is an image in which OCR found no text; check that it is the scan you meant")
     warnings = [found.note(len(frames))]

@@ -87,7 +87,10 @@ def _fragments(text_object: _Xml) -> Iterator[Fragment]:
         # a TextCode without X/Y goes on where the previous one ended
         x = (_numbers(code.get("X")) or [x])[0]
         y = (_numbers(code.get("Y")) or [y])[0]
-        advance = sum(_numbers(code.get("DeltaX"))[: len(text) - 1]) + _width(text[-1], size)
+        # DeltaX: the advance after each character but the last; those not given are the glyphs' own
+        deltas = _numbers(code.get("DeltaX"))
+        advance = sum(deltas[i] if i < len(deltas) else _width(ch, size) for i, ch in enumerate(text[:-1]))
+        advance += _width(text[-1], size)
         x0, y0 = a * x + c * y + e, b * x + d * y + f
         x1 = a * (x + advance) + c * y + e
         height = size * scale

@@ -52,7 +52,7 @@ def read_pdf(fs_path: str, display: str, limits: Limits, ocr: str = "never",
         if todo:
             found = ocr_pdf_pages(data, todo, display, limits, on_page)
             for i, paras in found.pages.items():
-                pages[i] = "\n\n".join(paras) + "\n"
+                pages[i] = "\n\n".join(paras) + "\n" if paras else ""
             confidence = found.confidence
             warnings.append(found.note(len(pages) - 1))
     text = clean_decoded("\n".join(pages), warnings)
