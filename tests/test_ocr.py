@@ -119,16 +119,30 @@ def test_an_image_over_the_pixel_limit_is_refused_before_decoding(scans):
 
 def test_a_scanned_page_is_read_with_its_paragraphs_and_confidence(scans):
     need_ocr()
-    pages: list[tuple[str, int, int]] = []
-    source = read_source(scans["pdf"], ocr="auto", on_page=lambda *a: pages.append(a))[0]
-    assert pages == [(scans["pdf"].as_posix(), 1, 1)]
-    assert accuracy(source.text, EXPECTED) >= 0.95
-    # paragraphs rebuilt from the lines' positions: blank-line blocks, as PDF text is cut
-    assert len([p for p in source.text.split("\n\n") if p.strip()]) == 1 + len(PARAGRAPHS)
-    assert source.kind == "pdf" and 0.9 <= source.ocr_confidence <= 1.0
-    assert source.warnings[0].startswith("1 of 1 page(s) read by OCR, mean confidence ")
+    from chachong.api import audit
+
+    class Progress:  # the CLI's progress bar: stage names, and the pages OCR'd within "read"
+        def __init__(self) -> None:
+            self.heard: list = []
+
+        def __call__(self, stage: str) -> None:
+            self.heard.append(stage)
+
+        def page(self, path: str, done: int, total: int) -> None:
+            self.heard.append((path, done, total))
+
+    progress = Progress()
+    result = audit([scans["pdf"]], ocr="auto", progress=progress)
+    assert progress.heard[:3] == ["read", (scans["pdf"].as_posix(), 1, 1), "sign"]
+    [doc] = result.document_records
+    assert accuracy(doc.title + doc.text, EXPECTED) >= 0.95
+    # paragraphs rebuilt from the lines' positions (the title line is the document's title)
+    assert len(doc.paragraphs) == len(PARAGRAPHS)
+    assert 0.9 <= doc.ocr_confidence <= 1.0
+    assert result.warnings[0].startswith(f"{scans['pdf'].as_posix()}: 1 of 1 page(s) read by OCR, mean confidence ")
     image = read_source(scans["png"], ocr="auto")[0]
     assert image.kind == "image" and accuracy(image.text, PARAGRAPHS[1]) >= 0.95
+    assert image.ocr_confidence is not None
 
 
 def test_the_audit_marks_ocr_documents_and_finds_the_copy(scans, tmp_path):

@@ -133,6 +133,9 @@ def test_web_pages_and_word_2003_xml_saved_as_doc_are_read(tmp_path):
          "is not a Word, WPS, RTF or OpenDocument file (its content is none of them); open it in the program "
          "that made it and save as .docx"),
         ("空.doc", b"", "is empty; nothing to audit"),
+        # a .docx of unknown content keeps the .docx reader's reason
+        ("乱码.docx", bytes(range(256)), "is not a .docx (not a zip archive); open it in Word/LibreOffice and save "
+                                         "as .docx"),
     ],
 )
 def test_what_cannot_be_read_says_what_it_is(tmp_path, name, data, reason):

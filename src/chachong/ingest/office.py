@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -68,14 +69,23 @@ INSTALL = (
 )
 
 
+def _head(fs_path: str, limits: Limits) -> bytes:
+    """The first 512 bytes of a regular, non-empty file within the size limit; raises the reason otherwise."""
+    info = os.stat(fs_path)
+    if not stat.S_ISREG(info.st_mode) or not 0 < info.st_size <= limits.max_file_bytes:
+        return read_bytes(fs_path, limits)[:512]  # raises: a folder, a device, an empty or too large file
+    with open(fs_path, "rb") as handle:
+        return handle.read(512)
+
+
 def sniff(fs_path: str, limits: Limits) -> str:
-    """What a word-processor file really holds: ``"docx"`` (read directly), or the kind of content
-    LibreOffice converts (``doc``, ``rtf``, ``odt``, ``html``, ``wordml``). Raises Bad for content
-    that cannot be read (the reason says what it is and what to do).
+    """What a word-processor file really holds: ``"docx"`` (read directly), the kind of content
+    LibreOffice converts (``doc``, ``rtf``, ``odt``, ``html``, ``wordml``), or ``"other"``. Raises
+    Bad for an Office file that holds no Word document (the reason says what it is and what to do).
     """
-    data = read_bytes(fs_path, limits)  # a folder, a device, an empty or too large file: its reason
-    head = data[:512]
+    head = _head(fs_path, limits)
     if head.startswith(OLE_MAGIC):
+        data = read_bytes(fs_path, limits)  # the streams' names are in a directory anywhere in the file
         if _ENCRYPTED in data:
             return "docx"  # a password-protected .docx: the .docx reader says so
         if _WORD_STREAM in data:
@@ -95,22 +105,26 @@ def sniff(fs_path: str, limits: Limits) -> str:
     if head.startswith(b"{\\rtf"):
         return "rtf"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if b"<w:worddocument" in head.lower() or (text.startswith(b"<?xml") and b"word.document" in text):
+    if b"<w:worddocument" in text or (text.startswith(b"<?xml") and b"word.document" in text):
         return "wordml"
     if text.startswith((b"<html", b"<!doctype html")) or b"<html" in text[:256]:
         return "html"
-    if text.startswith(b"mime-version:"):
-        raise Bad("is a web archive (.mht) saved as a Word file; open it in Word and save as .docx")
-    raise Bad(
-        "is not a Word, WPS, RTF or OpenDocument file (its content is none of them); "
-        "open it in the program that made it and save as .docx"
-    )
+    return "other"
 
 
 def _converts(ext: str, kind: str) -> bool:
     """Whether a file goes to LibreOffice. A .docx holding a web page is a download gone wrong, not
     a Word file: the .docx reader says so."""
-    return kind != "docx" and (ext != ".docx" or kind in ("doc", "rtf", "odt"))
+    return kind in _FILTERS and (ext != ".docx" or kind in ("doc", "rtf", "odt"))
+
+
+def _unreadable(head: bytes) -> Bad:
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(b"mime-version:"):
+        return Bad("is a web archive (.mht) saved as a Word file; open it in Word and save as .docx")
+    return Bad(
+        "is not a Word, WPS, RTF or OpenDocument file (its content is none of them); "
+        "open it in the program that made it and save as .docx"
+    )
 
 
 def find_soffice() -> str | None:
@@ -340,6 +354,8 @@ def read_office(fs_path: str, display: str, limits: Limits, converter: Converter
     """Read a word-processor file: directly when it holds a ``.docx``, else through LibreOffice."""
     kind = converter.kind(fs_path)
     ext = suffix(fs_path)
+    if kind == "other" and ext != ".docx":
+        raise _unreadable(_head(fs_path, limits))
     if not _converts(ext, kind):
         sources = read_docx(fs_path, display, limits)
         if ext == ".docx":
