@@ -160,13 +160,16 @@ def _ofd_xml(title: str | None, pages: int) -> dict[str, str]:
     return files
 
 
-def ofd_bytes(title: str | None, paragraphs: list[str], *, shuffle: bool = False) -> bytes:
+def ofd_bytes(title: str | None, paragraphs: list[str], *, shuffle: bool = False, scanned: int = 0) -> bytes:
     """An OFD package of the text laid out by :func:`lay_out`. ``shuffle`` writes each page's
-    text objects bottom line first (a producer's order need not be the reading order)."""
+    text objects bottom line first (a producer's order need not be the reading order). ``scanned``
+    (a dpi) makes each page an image of itself instead (:func:`scan_pages`, JPEG, a resource of the
+    document), as a scanner writing OFD does."""
     pages = lay_out(title, paragraphs)
-    files = _ofd_xml(title, len(pages))
+    files: dict[str, str | bytes] = dict(_ofd_xml(title, len(pages)))
     ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
     uid = 1000
+    images = scan_pages(title, paragraphs, scanned, degrade=True) if scanned else []
     for n, page in enumerate(pages):
         objects = []
         for x, y, size, text, advances in (reversed(page) if shuffle else page):
@@ -177,13 +180,28 @@ def ofd_bytes(title: str | None, paragraphs: list[str], *, shuffle: bool = False
                 f'<ofd:TextObject ID="{uid}" Boundary="{x:.3f} {y - size:.3f} {width:.3f} {size * 1.2:.3f}" '
                 f'Font="1" Size="{size:.3f}"><ofd:FillColor Value="0 0 0"/><ofd:TextCode X="0" '
                 f'Y="{size:.3f}" DeltaX="{_deltas(advances)}">{escape(text)}</ofd:TextCode></ofd:TextObject>')
+        if scanned:
+            buffer = io.BytesIO()
+            images[n].save(buffer, "JPEG", quality=85)
+            files[f"Doc_0/Res/page{n}.jpg"] = buffer.getvalue()
+            w, h = PAGE_MM
+            objects = [f'<ofd:ImageObject ID="{uid + 1}" Boundary="0 0 {w:g} {h:g}" CTM="{w:g} 0 0 {h:g} 0 0" '
+                       f'ResourceID="{100 + n}"/>']
         files[f"Doc_0/Pages/Page_{n}/Content.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Content>'
             f'<ofd:Layer ID="{n + 1}" Type="Body">{"".join(objects)}</ofd:Layer></ofd:Content></ofd:Page>')
+    if scanned:
+        files["Doc_0/Document.xml"] = str(files["Doc_0/Document.xml"]).replace(
+            "</ofd:PublicRes>", "</ofd:PublicRes><ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>")
+        files["Doc_0/DocumentRes.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res {ns} BaseLoc="Res"><ofd:MultiMedias>'
+            + "".join(f'<ofd:MultiMedia ID="{100 + n}" Type="Image" Format="JPEG"><ofd:MediaFile>page{n}.jpg'
+                      "</ofd:MediaFile></ofd:MultiMedia>" for n in range(len(pages)))
+            + "</ofd:MultiMedias></ofd:Res>")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in files.items():
-            archive.writestr(name, text.encode("utf-8"))
+        for name, content in files.items():
+            archive.writestr(name, content.encode("utf-8") if isinstance(content, str) else content)
     return buffer.getvalue()
 
 

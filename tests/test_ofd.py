@@ -192,11 +192,37 @@ def test_paths_outside_the_package_or_missing_are_refused(tmp_path, kwargs, reas
         (_package({"a.txt": "x"}), "has no OFD.xml (the package's entry point); the file is incomplete, export it "
                                    "again"),
         (_package({"OFD.xml": "<OFD><DocBody>"}), "has broken XML in OFD.xml ("),
-        (_minimal(""), "has no text on its 1 page(s) (a scanned OFD, pages of images?); export it as PDF and read "
-                       "that with --ocr auto"),
+        (_minimal(""), "has no text on its 1 page(s) (a scanned OFD, pages of images?); read it by OCR with "
+                       "--ocr auto (needs pip install 'chachong[ocr]')"),
     ],
+    ids=["pdf", "broken-zip", "no-OFD.xml", "broken-xml", "no-text"],
 )
 def test_broken_packages_are_skipped_with_a_reason(tmp_path, data, reason):
     sources, skipped = _read(tmp_path, data)
     assert sources == [] and len(skipped) == 1 and skipped[0].reason.startswith(reason)
     assert "\n" not in skipped[0].reason
+
+
+def test_a_scanned_ofd_is_read_by_ocr_when_asked(tmp_path):
+    import importlib.util
+    import os
+
+    paras = PARAGRAPHS[:3]
+    path = ff.write_ofd(tmp_path / "扫描.ofd", TITLE, paras, scanned=200)  # each page an image of itself
+    sources, skipped = read_sources([path])
+    assert sources == [] and skipped[0].reason == (
+        "has no text on its 1 page(s) (a scanned OFD, pages of images?); read it by OCR with --ocr auto "
+        "(needs pip install 'chachong[ocr]')")
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        if os.environ.get("CI"):
+            pytest.fail("rapidocr_onnxruntime is not installed: pip install -e '.[test]'")
+        pytest.skip("rapidocr_onnxruntime is not installed: pip install -e '.[test]'")
+    pages: list = []
+    source = read_source(path, ocr="auto", on_page=lambda *a: pages.append(a))[0]
+    assert pages == [(path.as_posix(), 1, 1)]
+    got, want = "".join(source.text.split()), "".join([TITLE, *paras])
+    import difflib
+
+    assert difflib.SequenceMatcher(None, got, want, autojunk=False).ratio() >= 0.95
+    assert len(source.text.split("\n")) == 1 + len(paras)  # the lines put back into paragraphs
+    assert source.ocr_confidence > 0.9 and source.warnings[0].startswith("1 of 1 page(s) read by OCR")

@@ -27,7 +27,8 @@ from chachong.ingest.files import read_bytes
 from chachong.ingest.layout import Fragment, paragraphs
 from chachong.model import Source
 
-__all__ = ["DPI", "IMAGES", "PageProgress", "Recognised", "ocr_pdf_pages", "read_image", "validate_ocr"]
+__all__ = ["DPI", "IMAGES", "PageProgress", "Recognised", "ocr_pdf_pages", "open_image", "read_image",
+           "validate_ocr"]
 
 IMAGES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
@@ -41,7 +42,8 @@ INSTALL = "pip install 'chachong[ocr]'"
 _ENGINE: list[Any] = []  # the RapidOCR engine, made on first use
 
 
-def _engine() -> Any:
+def engine() -> Any:
+    """The OCR engine (RapidOCR), made on first use; raises Bad naming the extra when it is missing."""
     if not _ENGINE:
         try:
             from rapidocr_onnxruntime import RapidOCR
@@ -60,9 +62,10 @@ class Recognised:
         self.chars = 0
         self._weighted = 0.0
 
-    def add(self, page: int, image: Any) -> None:
-        """Recognise one page (a PIL image) as page number ``page``."""
-        result, _ = _engine()(image)
+    def recognise(self, image: Any) -> list[Fragment]:
+        """The lines OCR finds in an image (a PIL image), in its pixels; their characters and
+        confidence are counted in this record."""
+        result, _ = engine()(image)
         frags = []
         for box, text, score in result or []:
             xs = [p[0] for p in box]
@@ -71,7 +74,11 @@ class Recognised:
             n = len("".join(text.split()))
             self.chars += n
             self._weighted += float(score) * n
-        self._frags[page] = frags
+        return frags
+
+    def add(self, page: int, image: Any) -> None:
+        """Recognise one page (a PIL image) as page number ``page``."""
+        self._frags[page] = self.recognise(image)
 
     @property
     def pages(self) -> dict[int, list[str]]:
@@ -93,14 +100,17 @@ class Recognised:
         """Mean recognition confidence of the characters read, or None when none were."""
         return self._weighted / self.chars if self.chars else None
 
-    def note(self, pages: int) -> str:
+    def note(self, pages: int, read: int | None = None) -> str:
+        """The warning a source read by OCR carries: ``read`` (default: the pages added) of ``pages``."""
         c = self.confidence
         conf = f", mean confidence {c:.2f}" if c is not None else ""
-        return (f"{len(self._frags)} of {pages} page(s) read by OCR{conf}; recognition errors lower "
+        read = len(self._frags) if read is None else read
+        return (f"{read} of {pages} page(s) read by OCR{conf}; recognition errors lower "
                 "copy ratios, check important findings against the scan")
 
 
-def _open_image(data: bytes, limits: Limits) -> Any:
+def open_image(data: bytes, limits: Limits) -> Any:
+    """The PIL image in ``data``, after checking its size against ``limits.max_image_pixels``."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -133,8 +143,8 @@ def read_image(fs_path: str, display: str, limits: Limits, ocr: str, on_page: Pa
     if ocr == "never":
         raise Bad(f"is an image; to read it by OCR run with --ocr auto (needs {INSTALL})")
     data = read_bytes(fs_path, limits)
-    _engine()  # before decoding: without the extra, say so first
-    image = _open_image(data, limits)
+    engine()  # before decoding: without the extra, say so first
+    image = open_image(data, limits)
     try:
         frames = _frames(image)
     except (OSError, ValueError, SyntaxError) as exc:
@@ -157,7 +167,7 @@ def read_image(fs_path: str, display: str, limits: Limits, ocr: str, on_page: Pa
 def ocr_pdf_pages(data: bytes, pages: list[int], display: str, limits: Limits,
                   on_page: PageProgress | None) -> Recognised:
     """Render and recognise the given pages (numbered from 0) of a PDF."""
-    _engine()
+    engine()
     import pypdfium2 as pdfium
 
     found = Recognised()

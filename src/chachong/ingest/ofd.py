@@ -10,7 +10,9 @@ there with lxml, entities and DTDs off (:mod:`chachong.ingest.package`): easyofd
 OFD library, renders to PDF through PyMuPDF and reportlab and parses with xmltodict, far more
 than reading text needs. Templates (letterheads), annotations and signatures are not read, as
 headers and footers of ``.docx`` files are not; invisible text (the OCR layer of a scanned OFD)
-is. A package that is a zip bomb, holds a DTD or refers outside itself is refused.
+is. With ``ocr`` auto or always, a page without text (a scan) is recognised from its images
+(:mod:`chachong.ingest.ocr`). A package that is a zip bomb, holds a DTD or refers outside itself is
+refused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from chachong.ingest.cleanup import finish_text
 from chachong.ingest.errors import Bad, Limits
 from chachong.ingest.files import display_path, read_bytes
 from chachong.ingest.layout import Fragment, paragraphs
+from chachong.ingest.ocr import INSTALL, PageProgress, Recognised, open_image
 from chachong.ingest.package import member_path, open_zip, parse_xml, read_member
 from chachong.model import Source
 
@@ -99,14 +102,59 @@ def _fragments(text_object: _Xml) -> Iterator[Fragment]:
         x += advance
 
 
-def _text_objects(element: _Xml) -> Iterator[_Xml]:
-    """TextObjects of a page's content, through layers and (nested) page blocks, in document order."""
+def _objects(element: _Xml, kind: str) -> Iterator[_Xml]:
+    """``kind`` objects (TextObject, ImageObject) of a page's content, through layers and (nested)
+    page blocks, in document order."""
     for child in element:
         name = _name(child)
-        if name == "TextObject":
+        if name == kind:
             yield child
         elif name in ("Layer", "PageBlock", "CompositeObject"):
-            yield from _text_objects(child)
+            yield from _objects(child, kind)
+
+
+def _place(frags: list[Fragment], size: tuple[int, int], image_object: _Xml) -> list[Fragment]:
+    """Fragments found in an image (pixels) placed on the page (mm): the image fills the unit square,
+    which the object's CTM maps into its Boundary."""
+    box = _numbers(image_object.get("Boundary")) + [0.0] * 4
+    bx, by, bw, bh = box[:4]
+    ctm = _numbers(image_object.get("CTM"))
+    a, d, e, f = (ctm[0], ctm[3], ctm[4], ctm[5]) if len(ctm) == 6 else (bw, bh, 0.0, 0.0)
+    w, h = max(size[0], 1), max(size[1], 1)
+    return [Fragment(bx + e + a * fr.x0 / w, bx + e + a * fr.x1 / w, by + f + d * fr.top / h,
+                     by + f + d * fr.bottom / h, fr.text) for fr in frags]
+
+
+def _media(load: Any, res_paths: list[str]) -> dict[str, str]:
+    """Multimedia resource ID -> member path, from resource files (``PublicRes``, ``DocumentRes``,
+    ``PageRes``); a missing or broken resource file only costs its images."""
+    out: dict[str, str] = {}
+    for res_path in res_paths:
+        try:
+            res = load(res_path, "a resource file")
+        except Bad:
+            continue
+        base = (res.get("BaseLoc") or "").strip()
+        for media in res.iter():
+            if _name(media) != "MultiMedia" or not media.get("ID"):
+                continue
+            file = _child(media, "MediaFile")
+            if file is not None and (file.text or "").strip():
+                ref = file.text.strip()
+                try:
+                    out[media.get("ID")] = member_path(res_path, ref if ref.startswith("/") else
+                                                       posixpath.join(base, ref) if base else ref)
+                except Bad:
+                    continue
+    return out
+
+
+def _res_paths(holder: _Xml, path: str, names: tuple[str, ...]) -> list[str]:
+    out = []
+    for child in holder if holder is not None else ():
+        if _name(child) in names and (child.text or "").strip():
+            out.append(member_path(path, child.text))
+    return out
 
 
 def _check_names(names: list[str]) -> None:
@@ -119,7 +167,10 @@ def _check_names(names: list[str]) -> None:
             )
 
 
-def read_ofd(fs_path: str, display: str, limits: Limits) -> list[Source]:
+def read_ofd(fs_path: str, display: str, limits: Limits, ocr: str = "never",
+             on_page: PageProgress | None = None) -> list[Source]:
+    """Read an OFD file; with ``ocr`` auto or always, pages without text (scans) are recognised
+    from their images."""
     data = read_bytes(fs_path, limits)
     if not data.startswith(b"PK"):
         looks = " (it is a PDF)" if data.startswith(b"%PDF") else ""
@@ -131,14 +182,18 @@ def read_ofd(fs_path: str, display: str, limits: Limits) -> list[Source]:
     # member names are matched without regard to case: producers write Doc_0/ and doc_0/ alike
     by_lower = {n.lower(): n for n in names}
 
+    def member(name: str, what: str) -> bytes:
+        return read_member(archive, by_lower.get(name.lower(), name), what)
+
     def load(name: str, what: str) -> _Xml:
-        return parse_xml(read_member(archive, by_lower.get(name.lower(), name), what), name)
+        return parse_xml(member(name, what), name)
 
     entry = load("OFD.xml", "the package's entry point")
     if _name(entry) != "OFD":
         raise Bad("is not an OFD package (OFD.xml has no OFD root element); export it again as .ofd or .pdf")
     title = None
     pages: list[list[Fragment]] = []
+    scans: dict[int, list[tuple[str, _Xml]]] = {}  # page -> (image member, ImageObject), pages without text
     for body in entry:
         if _name(body) != "DocBody":
             continue
@@ -151,6 +206,7 @@ def read_ofd(fs_path: str, display: str, limits: Limits) -> list[Source]:
             continue
         doc_path = member_path("OFD.xml", root.text)
         document = load(doc_path, "a document named in OFD.xml")
+        shared = _res_paths(_child(document, "CommonData"), doc_path, ("PublicRes", "DocumentRes"))
         listed = _child(document, "Pages")
         for page in listed if listed is not None else ():
             if _name(page) != "Page" or not page.get("BaseLoc"):
@@ -159,19 +215,51 @@ def read_ofd(fs_path: str, display: str, limits: Limits) -> list[Source]:
             if posixpath.basename(page_path).lower() != "content.xml" and page_path.lower() + "/content.xml" \
                     in by_lower:
                 page_path += "/Content.xml"  # some producers give the page's folder
-            content = _child(load(page_path, "a page named in Document.xml"), "Content")
-            frags: list[Fragment] = []
-            for obj in _text_objects(content if content is not None else ()):
-                frags.extend(_fragments(obj))
+            page_xml = load(page_path, "a page named in Document.xml")
+            content = _child(page_xml, "Content")
+            content = content if content is not None else ()
+            frags = [f for obj in _objects(content, "TextObject") for f in _fragments(obj)]
+            if not frags and ocr != "never":
+                images = list(_objects(content, "ImageObject"))
+                if images:
+                    media = _media(load, shared + _res_paths(page_xml, page_path, ("PageRes",)))
+                    scans[len(pages)] = [(media[i.get("ResourceID")], i) for i in images
+                                         if i.get("ResourceID") in media]
             pages.append(frags)
     if not pages:
         raise Bad("has no pages (OFD.xml names no document with pages); export it again as .ofd or .pdf")
+    warnings: list[str] = []
+    confidence = None
+    if any(scans.values()):
+        confidence = _recognise(scans, pages, member, limits, display, on_page, warnings)
     text = "\n".join(paragraphs(pages))
     if not text.strip():
+        if ocr != "never":
+            raise Bad(f"has no text on its {len(pages)} page(s), and OCR found none in their images; "
+                      "check that it is the document you meant")
         raise Bad(
             f"has no text on its {len(pages)} page(s) (a scanned OFD, pages of images?); "
-            "export it as PDF and read that with --ocr auto"
+            f"read it by OCR with --ocr auto (needs {INSTALL})"
         )
-    warnings: list[str] = []
     text = finish_text(text, warnings, check_binary=False)
-    return [Source(path=display, text=text, encoding="unicode", kind="ofd", title=title, warnings=tuple(warnings))]
+    return [Source(path=display, text=text, encoding="unicode", kind="ofd", title=title, warnings=tuple(warnings),
+                   ocr_confidence=confidence)]
+
+
+def _recognise(scans: dict[int, list[tuple[str, _Xml]]], pages: list[list[Fragment]], member: Any, limits: Limits,
+               display: str, on_page: PageProgress | None, warnings: list[str]) -> float | None:
+    """OCR the images of the pages without text, their lines placed on those pages; the mean confidence."""
+    found = Recognised()
+    todo = [n for n in sorted(scans) if scans[n]]
+    for done, n in enumerate(todo, 1):
+        for name, image_object in scans[n]:
+            try:
+                image = open_image(member(name, "an image named in a resource file"), limits).convert("RGB")
+            except Bad as bad:
+                warnings.append(f"page {n + 1}: an image ({display_path(name)}) {bad.reason}")
+                continue
+            pages[n].extend(_place(found.recognise(image), image.size, image_object))
+        if on_page:
+            on_page(display, done, len(todo))
+    warnings.insert(0, found.note(len(pages), len(todo)))
+    return found.confidence

@@ -92,7 +92,7 @@ def _read(
         if ext == ".pdf":
             return read_pdf(fs_path, display, limits, ocr, on_page)
         if ext == ".ofd":
-            return read_ofd(fs_path, display, limits)
+            return read_ofd(fs_path, display, limits, ocr, on_page)
         if ext in IMAGES:
             return read_image(fs_path, display, limits, ocr, on_page)
         if ext == ".csv":
