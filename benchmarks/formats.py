@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import formatfiles as ff  # noqa: E402
 
 from chachong.api import audit  # noqa: E402
+from chachong.config import AuditConfig  # noqa: E402
+from chachong.stages.load import documents_from_sources  # noqa: E402
 from chachong.ingest.read import read_sources  # noqa: E402
 
 
@@ -112,21 +114,24 @@ def main() -> None:
     results["scan"] = [accuracy(s.text, expected[Path(s.path).stem]) for s in scanned]
     confidence = [s.ocr_confidence for s in scanned]
 
-    # ---- copy ratio of each scan against its original
+    # ---- copy ratio of each scan against its original, audited as a pair (the scans as read above)
     ratios: list[tuple[float, float]] = []
-    for docx, scan in zip(made["docx"], made["scan"]):
-        r = audit([docx, scan], ocr="auto")
-        original, copy = r.document_records
-        ratios.append((r.stats[copy.id].copy_ratio, r.stats[original.id].copy_ratio))
+    originals, bad = read_sources(made["docx"])
+    assert not bad, bad
+    for original, scan in zip(originals, scanned):
+        documents, _, _ = documents_from_sources([original, scan], AuditConfig(ocr="auto"))
+        r = audit(documents)
+        a, b = r.document_records
+        ratios.append((r.stats[b.id].copy_ratio, r.stats[a.id].copy_ratio))
 
     print()
     print("character accuracy (1 - edit distance / characters, white space removed), per format:")
-    print(f"  {'format':<8} {'files':>5} {'min':>7} {'mean':>7}  target")
+    print(f"  {'format':<10} {'files':>5} {'min':>7} {'mean':>7}  target")
     for ext, values in results.items():
         target = 0.95 if ext == "scan" else 0.99
         name = f"OCR {args.dpi}dpi" if ext == "scan" else ext
         mark = "ok" if min(values) >= target else "BELOW"
-        print(f"  {name:<8} {len(values):>5} {min(values):>7.4f} {np.mean(values):>7.4f}  >= {target} {mark}")
+        print(f"  {name:<10} {len(values):>5} {min(values):>7.4f} {np.mean(values):>7.4f}  >= {target} {mark}")
     print(f"OCR mean recognition confidence: min {min(confidence):.4f}, mean {np.mean(confidence):.4f}")
     copy, back = zip(*ratios)
     print(f"copy ratio scan vs its original (target >= 0.9): scan min {min(copy):.4f} mean {np.mean(copy):.4f}; "

@@ -247,3 +247,39 @@ def test_a_crash_costs_only_the_file_that_caused_it(fake_soffice):
     ]
     assert runs() == [["a_bad.doc", "b.doc", "c_crash.doc", "d.doc"], ["a_bad.doc"], ["b.doc"], ["c_crash.doc"],
                       ["d.doc"]]
+
+
+def test_issue_18_folder_every_file_read_or_listed(tmp_path):
+    """Three reports, each also saved as .doc, .odt, .rtf, .ofd and a scanned PDF: without --ocr the
+    audit reads 15 documents, lists the 3 scans with their reason and counts them in the summary."""
+    import json
+
+    from click.testing import CliRunner
+
+    from chachong.cli import main
+
+    need_libreoffice()
+    folder = tmp_path / "reports"
+    docx = []
+    for n, (title, paras) in enumerate(ff.compilation_documents()[:3]):
+        (folder / f"{n}.txt").parent.mkdir(parents=True, exist_ok=True)
+        (folder / f"{n}.txt").write_text("\n".join([title, *paras]), encoding="utf-8")
+        docx.append(ff.write_docx(tmp_path / "docx" / f"{n}.docx", title, paras))
+        ff.write_ofd(folder / f"{n}.ofd", title, paras)
+        ff.write_scan(folder / f"{n}-扫描.pdf", title, paras, dpi=100)
+    for ext in ("doc", "odt", "rtf"):
+        ff.convert(docx, ext, folder)
+    res = CliRunner().invoke(main, ["audit", str(folder), "-o", str(tmp_path / "out"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["corpus"]["documents"] == 15
+    assert sorted(Path(d["source"]).suffix for d in report["documents"]) == sorted([".doc", ".odt", ".ofd", ".rtf",
+                                                                                    ".txt"] * 3)
+    scans = [(folder / f"{n}-扫描.pdf").as_posix() for n in range(3)]
+    reason = "has no text layer (scanned?); read it by OCR with --ocr auto (needs pip install 'chachong[ocr]')"
+    assert report["skipped"] == [{"path": p, "reason": reason} for p in scans]
+    assert res.stdout.splitlines()[0].startswith("15 documents")
+    assert "3 skipped (listed above and in report.json): 3 has no text layer (scanned?)\n" in res.stdout
+    # the five copies of each report are found as such
+    same = {(p["a"], p["b"]) for p in report["document_pairs"] if p["kind"] in ("identical", "near-duplicate")}
+    assert len(same) == 3 * 10
