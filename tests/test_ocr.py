@@ -162,3 +162,16 @@ def test_the_audit_marks_ocr_documents_and_finds_the_copy(scans, tmp_path):
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| OCR 识别的文档 documents read by OCR | 1 (mean confidence " in md
     assert "(OCR, confidence " in md
+
+
+def test_always_recognises_pages_that_have_a_text_layer(tmp_path):
+    need_ocr()
+    sys.path.insert(0, str(Path(__file__).parent))
+    import badfiles as bf
+
+    path = tmp_path / "typed.pdf"
+    path.write_bytes(bf.build_pdf(bf.HELLO))  # "Annual report: revenue grew." / "Second line"
+    assert read_source(path, ocr="auto")[0].ocr_confidence is None  # a text layer: nothing to recognise
+    source = read_source(path, ocr="always")[0]
+    assert accuracy(source.text, "Annual report: revenue grew. Second line") >= 0.95
+    assert source.ocr_confidence is not None and source.warnings[0].startswith("1 of 1 page(s) read by OCR")

@@ -128,9 +128,15 @@ def _is_new(prev: Line, line: Line, left: float, right: float) -> bool:
 
 
 def _glue(a: str, b: str) -> str:
-    """Two lines of one paragraph: a space only between Latin words (a number or a Chinese word
-    broken at the line end runs on)."""
-    return a + (" " if a[-1:].isascii() and a[-1:].isalpha() and b[:1].isascii() and b[:1].isalpha() else "") + b
+    """Two lines of one paragraph: a space between Latin words (after a letter or punctuation),
+    none in Chinese text or in a number broken at the line end.
+
+    >>> _glue("revenue grew.", "Second"), _glue("执法人员128", "0人次"), _glue("坚强", "领导")
+    ('revenue grew. Second', '执法人员1280人次', '坚强领导')
+    """
+    x, y = a[-1:], b[:1]
+    space = x.isascii() and not x.isspace() and not x.isdigit() and y.isascii() and y.isalnum()
+    return a + (" " if space else "") + b
 
 
 def paragraphs(pages: Iterable[Iterable[Fragment]]) -> list[str]:
