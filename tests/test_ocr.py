@@ -175,3 +175,16 @@ def test_always_recognises_pages_that_have_a_text_layer(tmp_path):
     source = read_source(path, ocr="always")[0]
     assert accuracy(source.text, "Annual report: revenue grew. Second line") >= 0.95
     assert source.ocr_confidence is not None and source.warnings[0].startswith("1 of 1 page(s) read by OCR")
+
+
+def test_every_page_of_a_tiff_is_read(tmp_path):
+    need_ocr()
+    first, second = (ff.scan_pages(None, [p])[0] for p in PARAGRAPHS[1:3])
+    band = (0, 0, first.size[0], first.size[1] // 4)  # the text is at the top of each page
+    path = tmp_path / "两页.tif"
+    first.crop(band).save(path, save_all=True, append_images=[second.crop(band)])
+    pages: list = []
+    source = read_source(path, ocr="auto", on_page=lambda *a: pages.append(a))[0]
+    assert pages == [(path.as_posix(), 1, 2), (path.as_posix(), 2, 2)]
+    assert accuracy(source.text, "".join(PARAGRAPHS[1:3])) >= 0.95
+    assert source.warnings[0].startswith("2 of 2 page(s) read by OCR")

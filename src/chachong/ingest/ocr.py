@@ -116,25 +116,30 @@ def open_image(data: bytes, limits: Limits) -> Any:
     try:
         image = Image.open(io.BytesIO(data))
         pixels = image.size[0] * image.size[1]
-    except Image.DecompressionBombError:
-        pixels = math.inf
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours: the size is not known
+        pixels = 2 * (Image.MAX_IMAGE_PIXELS or 0)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise Bad(f"is not a readable image ({one_line(str(exc), 120)}); save it again as .png or .jpg") from None
+    _check_size(pixels, limits)
+    return image
+
+
+def _check_size(pixels: int, limits: Limits) -> None:
     if pixels > limits.max_image_pixels:
         raise Bad(
             f"is an image of {pixels / 1e6:.0f} million pixels, over the {limits.max_image_pixels / 1e6:.0f} "
             "million limit (a decompression bomb?); scale it down to 300 dpi"
             " (or raise Limits(max_image_pixels=...) in Python)"
         )
-    return image
 
 
-def _frames(image: Any) -> list[Any]:
-    """Every page of an image (a TIFF can hold many), upright, as RGB."""
+def _frames(image: Any, limits: Limits) -> list[Any]:
+    """Every page of an image (a TIFF can hold many), upright, as RGB; each within the size limit."""
     from PIL import ImageOps, ImageSequence
 
     out = []
     for frame in ImageSequence.Iterator(image):
+        _check_size(frame.size[0] * frame.size[1], limits)
         out.append(ImageOps.exif_transpose(frame).convert("RGB"))
     return out
 
@@ -146,7 +151,7 @@ def read_image(fs_path: str, display: str, limits: Limits, ocr: str, on_page: Pa
     engine()  # before decoding: without the extra, say so first
     image = open_image(data, limits)
     try:
-        frames = _frames(image)
+        frames = _frames(image, limits)
     except (OSError, ValueError, SyntaxError) as exc:
         raise Bad(f"is a damaged image ({one_line(str(exc), 120)}); save it again as .png or .jpg") from None
     found = Recognised()
@@ -168,7 +173,10 @@ def ocr_pdf_pages(data: bytes, pages: list[int], display: str, limits: Limits,
                   on_page: PageProgress | None) -> Recognised:
     """Render and recognise the given pages (numbered from 0) of a PDF."""
     engine()
-    import pypdfium2 as pdfium
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:
+        raise Bad(f"needs OCR, which is not installed (pypdfium2 is missing); {INSTALL}") from None
 
     found = Recognised()
     try:
