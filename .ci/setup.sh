@@ -10,6 +10,11 @@ command -v chromium >/dev/null || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 # chachong index on Redis (tests/test_index.py starts its own redis-server on a free port)
 command -v redis-server >/dev/null || need+=(redis-server)
+# .doc/.wps/.rtf/.odt files (ingest/office.py, tests/test_office.py): LibreOffice converts them headless
+command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+# OCR (the [ocr] extra, tests/test_ocr.py): opencv-python, which rapidocr_onnxruntime needs, loads libGL and GLib
+ldconfig -p | grep 'libGL\.so\.1 ' >/dev/null || need+=(libgl1)
+ldconfig -p | grep 'libgthread-2\.0\.so\.0 ' >/dev/null || need+=(libglib2.0-0)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "${1:-}" = "--missing" ]; then printf '%s\n' "${need[@]}"; exit 0; fi
   export DEBIAN_FRONTEND=noninteractive

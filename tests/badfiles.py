@@ -46,6 +46,9 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # .docx (an OLE container with an EncryptionInfo stream), as far as the reader looks.
 LEGACY_DOC = OLE_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)
 ENCRYPTED_DOCX = OLE_MAGIC + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(1000)
+# LibreOffice cannot open the fake .doc; without LibreOffice the reason is office.INSTALL
+LEGACY_DOC_REASON = ("could not be opened by LibreOffice as a Word 97-2003 document (damaged, password-protected "
+                     "or not what it seems); open it in Word/WPS and save as .docx")
 
 
 def bomb(path: Path, size: int) -> Path:

@@ -29,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 from chachong.cli import main
+from chachong.ingest.office import INSTALL, find_soffice
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for badfiles
 import badfiles as bf
@@ -150,8 +151,7 @@ def build_inputs(root: Path, *, huge_line: bool = True) -> tuple[Path, Path, Exp
     bad("empty.txt", b"", empty)
     bad("blank.txt", " \n\t\r\n\u3000\n".encode(), empty)
     bad("binary.txt", bytes(range(256)) * 64, re.escape("looks like a binary file, not text; give the text itself"))
-    bad("旧格式.docx", bf.LEGACY_DOC,
-        re.escape("is a legacy Word .doc, not .docx; open it in Word/LibreOffice and save as .docx"))
+    bad("旧格式.docx", bf.LEGACY_DOC, re.escape(bf.LEGACY_DOC_REASON if find_soffice() else INSTALL))
     bad("corrupt.docx", bf.make_docx_bytes(bf.summary(0)[1])[:2000],
         r"is a corrupt \.docx \(broken zip: .*\); open it in Word/LibreOffice and save again")
     bomb = bf.bomb(src / "bomb.docx", 64 * 2**20)
@@ -161,7 +161,8 @@ def build_inputs(root: Path, *, huge_line: bool = True) -> tuple[Path, Path, Exp
         r"if the document is genuine, save it as \.txt in Word \(or raise Limits\(max_docx_ratio=\.\.\.\) in Python\)")
     bad("encrypted.pdf", bf.build_pdf(bf.HELLO, encrypt=True),
         re.escape("is encrypted; remove the password and try again"))
-    bad("scanned.pdf", bf.build_pdf(bf.SCANNED), re.escape("has no text layer (scanned?); OCR it first"))
+    bad("scanned.pdf", bf.build_pdf(bf.SCANNED),
+        re.escape("has no text layer (scanned?); read it by OCR with --ocr auto (needs pip install 'chachong[ocr]')"))
     os.symlink("loop.txt", src / "loop.txt")
     exp.skipped[(src / "loop.txt").as_posix()] = re.escape(
         "is a symbolic link loop (it leads back to itself); fix or remove the link")
@@ -226,13 +227,22 @@ def file_access(events: list[tuple[str, tuple]]) -> tuple[set[str], set[str], se
             target = _path(args[0] if args else ".")
             if target:
                 listed.add(target)
-        elif event in ("os.rename", "os.link", "shutil.copyfile", "shutil.move", "os.symlink"):
+        elif event in ("os.rename", "os.link", "shutil.copyfile", "shutil.move"):
             written.update(p for p in (_path(args[0]), _path(args[1])) if p)
+        elif event == "os.symlink":  # (target, link): only the link is written
+            written.update(p for p in (_path(args[1]),) if p)
+        elif event in ("os.remove", "os.rmdir") and len(args) > 1 and args[1] is not None:
+            continue  # relative to a folder's descriptor: shutil.rmtree at work, recorded with its folder
         else:
             target = _path(args[0])
             if target:
                 written.add(target)
     return read, listed, written
+
+
+def _office_scratch(path: str) -> bool:
+    return _within(path, tempfile.gettempdir()) and os.path.relpath(path, tempfile.gettempdir()).startswith(
+        "chachong-office-")
 
 
 def _within(path: str, root: str | Path) -> bool:
@@ -362,13 +372,18 @@ def test_no_file_outside_the_input_and_output_folders_is_touched(run, inputs):
     assert any(_within(p, out) for p in written) and any(_within(p, src) for p in read)  # the log works
     # Python caches the byte code of modules it imports for the first time; that is not chachong writing
     written = {p for p in written if not (p.endswith(".pyc") or ".pyc." in p) or "__pycache__" not in p}
-    assert {p for p in written if not _within(p, out)} == set()
-    allowed = {JIEBA_CACHE}  # jieba's dictionary cache (phrase mining); built before the run, see `run`
+    # LibreOffice (ingest/office.py) converts in a private temporary folder, removed afterwards
+    scratch = {p for p in written | read if _office_scratch(p)}
+    assert not any(os.path.exists(p) for p in scratch)
+    # (and sends its messages to os.devnull)
+    assert {p for p in written if not _within(p, out) and p not in scratch and p != os.devnull} == set()
+    allowed = {JIEBA_CACHE} | scratch  # jieba's dictionary cache (phrase mining); built before the run, see `run`
     outside = {p for p in read if not (_within(p, src) or _within(p, out) or _python_files(p) or p in allowed)}
     assert outside == set()
     # the import system lists the folders on sys.path; nothing else outside is listed
     on_path = {os.path.abspath(p or ".") for p in sys.path}
-    assert {p for p in listed if not (_within(p, src) or _within(p, out) or _python_files(p) or p in on_path)} == set()
+    assert {p for p in listed if not (_within(p, src) or _within(p, out) or _python_files(p) or p in on_path
+                                      or _office_scratch(p))} == set()
 
 
 # ------------------------------------------------- the 100 MB line, in a fresh process

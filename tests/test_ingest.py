@@ -13,6 +13,7 @@ from docx.oxml.ns import nsdecls
 
 from chachong.config import ConfigError
 from chachong.ingest.read import SUPPORTED, IngestError, Limits, detect_encoding, read_source, read_sources
+from chachong.ingest.walk import REPORT_FILES
 from chachong.model import Skipped, Source
 
 SIMPLIFIED = (
@@ -361,12 +362,42 @@ def test_folders_walked_recursively_sorted_by_path(tmp_path):
     write(root / ".hidden.txt", b"hidden")
     write(root / ".git" / "x.txt", b"hidden folder")
     write(root / "~$a.docx", b"word lock file")
-    write(root / "image.png", b"\x89PNG not read")
+    write(root / "a" / "image.png", b"\x89PNG not read")
     write(root / "notes.TXT", "大写扩展名".encode())
+    write(root / "表.xlsx", b"PK\x03\x04")
     sources, skipped = read_sources(root)  # a single path need not be in a list
-    assert skipped == []
     names = [s.path[len(root.as_posix()) + 1 :] for s in sources]
     assert names == ["a.txt", "a/b/c.md", "a/z.txt", "b.txt", "notes.TXT", "中文.txt"]
+    # every other file is listed with its reason (hidden files and lock files aside): first those
+    # the walk found unsupported, then those that could not be read, in the order of reading
+    assert skipped == [
+        Skipped((root / "表.xlsx").as_posix(), "unsupported file type .xlsx; save the sheet as .csv (one document per row)"),
+        Skipped((root / "a" / "image.png").as_posix(),
+                "is an image; to read it by OCR run with --ocr auto (needs pip install 'chachong[ocr]')"),
+    ]
+
+
+def test_a_folder_of_reports_each_in_many_formats_is_read_or_skipped_file_by_file(tmp_path):
+    """Issue 18's folder: nothing is silently ignored; chachong's own reports in it are left out."""
+    from chachong.api import audit
+    from chachong.report.writer import write_report
+
+    root = tmp_path / "in"
+    for n in range(3):
+        write(root / f"报告{n}.txt", f"第{n}份报告的正文，内容各不相同，编号{n}。".encode())
+        for ext in (".xls", ".ppt", ".mht"):
+            write(root / f"报告{n}{ext}", b"\xd0\xcf\x11\xe0 not a document")
+    result = audit([root])
+    assert len(result.document_records) == 3
+    assert len(result.skipped) == 9
+    assert {s.reason.split(";")[0] for s in result.skipped} == {
+        "unsupported file type .xls", "unsupported file type .ppt", "unsupported file type .mht"}
+    # a report written into the folder is not read (nor listed) the next time
+    written = write_report(result, root / "reports", ["json", "csv", "md", "html"])
+    assert {p.name for p in written} <= REPORT_FILES
+    again = audit([root])
+    assert [d.source for d in again.document_records] == [d.source for d in result.document_records]
+    assert again.skipped == result.skipped
 
 
 def test_output_follows_input_order_and_reads_each_file_once(tmp_path):
@@ -400,10 +431,12 @@ def test_a_value_that_is_not_a_path_is_skipped(tmp_path):
 
 
 def test_folder_without_supported_files_is_reported(tmp_path):
-    write(tmp_path / "a.png", b"x")
+    write(tmp_path / "a.xls", b"x")
     sources, skipped = read_sources([tmp_path])
-    assert sources == [] and len(skipped) == 1
-    assert skipped[0].reason.startswith("has no .txt, .md, .docx, .pdf, .csv, .jsonl files")
+    assert sources == [] and len(skipped) == 2
+    assert skipped[0] == Skipped((tmp_path / "a.xls").as_posix(),
+                                 "unsupported file type .xls; save the sheet as .csv (one document per row)")
+    assert skipped[1].reason == f"has no {', '.join(SUPPORTED)} files; nothing to audit"
 
 
 def test_ingest_error_is_one_line_and_pickles(tmp_path):

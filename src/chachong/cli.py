@@ -26,6 +26,8 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "text-column": (str, "Column holding the text in .csv/.jsonl sources."),
     "title-column": (str, "Column holding the title in .csv/.jsonl sources."),
     "max-file-mb": (click.IntRange(min=1), "Skip files larger than this many MiB."),
+    "ocr": (click.Choice(["never", "auto", "always"]),
+            "OCR scans: auto = images and PDF pages without text, always = every page (needs chachong[ocr])."),
     "mask-digits/--no-mask-digits": (None, "Mask digits so changed figures still match."),
     "mask-placeholders/--no-mask-placeholders": (None, "Mask XX, x, 某某, ○○ placeholders."),
     "fold-variants/--no-fold-variants": (None, "Match Traditional/variant characters and look-alikes as Simplified."),
@@ -135,6 +137,12 @@ class _Progress:
     def __call__(self, stage: str) -> None:
         if self.bar is not None:
             self.bar.update(1, stage)
+
+    def page(self, path: str, done: int, total: int) -> None:
+        """OCR within the read stage: the bar's text follows the pages recognised."""
+        if self.bar is not None:
+            self.bar.current_item = f"read: OCR page {done}/{total} of {path}"
+            self.bar.render_progress()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -249,6 +257,11 @@ def summary(result, top: int = 10, written: list[Path] | None = None) -> str:
     if pairs:
         lines.append("top document pairs (a_in_b / b_in_a, jaccard):")
         lines += [f"  {p.a} {p.b}  {p.a_in_b:.1%} / {p.b_in_a:.1%}  J={p.jaccard:.2f}  {p.kind}" for p in pairs]
+    ocr = [d for d in result.document_records if d.ocr_confidence is not None]
+    if ocr:
+        mean = sum(d.ocr_confidence for d in ocr) / len(ocr)
+        lines.append(f"{len(ocr)} documents read by OCR (mean recognition confidence {mean:.2f}; "
+                     "recognition errors lower their copy ratios)")
     ranked = sorted(result.document_records, key=lambda d: (-result.stats[d.id].copy_ratio, d.id))[:top]
     ranked = [d for d in ranked if result.stats[d.id].copy_ratio > 0]
     if ranked:

@@ -22,6 +22,16 @@ class ConfigError(ValueError):
     """A setting has a value chachong cannot use; the message names the fix."""
 
 
+OCR_MODES = ("never", "auto", "always")
+
+
+def validate_ocr(mode: str) -> str:
+    """``mode`` if it is one of :data:`OCR_MODES`; else ConfigError."""
+    if mode not in OCR_MODES:
+        raise ConfigError(f"ocr must be one of {', '.join(OCR_MODES)}, not {mode!r}")
+    return mode
+
+
 @dataclass(frozen=True)
 class AuditConfig:
     """Settings of an audit, with the reason for each default.
@@ -37,6 +47,13 @@ class AuditConfig:
             any byte is read. 256 MiB is some 85 million Chinese characters, far beyond any
             compilation, so a bigger file is nearly always the wrong one (a dump, a video);
             reading needs about three times a file's size in memory, and the later stages more.
+        ocr: ``"never"`` (the default) reads no image and only the text layer of PDFs;
+            ``"auto"`` recognises images (.png/.jpg/.tif) and the PDF pages that have no text
+            layer (scans) by OCR; ``"always"`` recognises every PDF page, ignoring its text
+            layer (for a PDF whose text layer is garbage). Off by default because OCR needs the
+            ``[ocr]`` extra and costs seconds a page, and because recognised text has errors
+            that lower copy ratios: an auditor asks for it knowingly, and the report marks
+            every document read by OCR with its mean recognition confidence.
 
     Normalisation (matching only; reports always show the original text)
         mask_digits: ``True`` masks every run of digits to one symbol, so a copy whose
@@ -127,6 +144,7 @@ class AuditConfig:
     text_column: str = "text"
     title_column: str = "title"
     max_file_mb: int = 256
+    ocr: str = "never"
     # normalisation
     mask_digits: bool = True
     mask_placeholders: bool = True
@@ -159,6 +177,7 @@ class AuditConfig:
     def __post_init__(self) -> None:
         if self.split not in ("auto", "toc", "none"):
             raise ConfigError(f"split must be auto, toc or none, not {self.split!r}")
+        validate_ocr(self.ocr)
         if self.shingle not in ("char", "word"):
             raise ConfigError(f"shingle must be char or word, not {self.shingle!r}")
         if self.scheme != "affine32":

@@ -22,10 +22,12 @@ class Source:
     path: str
     text: str
     encoding: str
-    kind: str  # "text" | "docx" | "pdf" | "table"
+    kind: str  # "text" | "docx" | "pdf" | "table" | "doc" | "wps" | "rtf" | "odt" | "ofd" | "image"
     title: str | None = None
     first_line: int = 1
     warnings: tuple[str, ...] = ()
+    # set when some of the text was recognised by OCR: mean confidence of its characters (0-1)
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Document:
     text: str
     line: int  # source line of text[0]
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)
+    # set when some of the text was recognised by OCR: mean confidence of its characters (0-1)
+    ocr_confidence: float | None = None
 
     @property
     def chars(self) -> int:

@@ -68,7 +68,9 @@ def audit(
         if inputs and all(isinstance(x, Document) for x in inputs):
             documents, skipped, warnings = list(inputs), list(skipped), list(warnings)  # type: ignore[arg-type]
         else:
-            documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
+            # a progress object with a page(path, done, total) method also hears of each page OCR'd
+            documents, skipped, warnings = load_documents(inputs, config,  # type: ignore[arg-type]
+                                                          on_page=getattr(progress, "page", None))
         freeze_now()
         say("sign")
         corpus = prepare(documents, config)

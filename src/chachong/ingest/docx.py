@@ -5,20 +5,17 @@ files, zip bombs), then the body's paragraphs and tables read from the document 
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 from chachong.ingest.cleanup import finish_text
 from chachong.ingest.encoding import OLE_MAGIC
-from chachong.ingest.errors import Bad, Limits, MiB, human, one_line
-from chachong.ingest.files import display_path, read_bytes
+from chachong.ingest.errors import Bad, Limits, one_line
+from chachong.ingest.files import read_bytes
+from chachong.ingest.package import open_zip
 from chachong.model import Source
 
 __all__ = ["read_docx"]
-
-# Deflate cannot expand small members dangerously; the ratio cap only applies above this.
-_RATIO_FLOOR = 1 * MiB
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -42,31 +39,15 @@ def _check_zip(data: bytes, limits: Limits) -> None:
         raise Bad("is an RTF document, not .docx; open it in Word/LibreOffice and save as .docx")
     if not head.startswith(b"PK"):
         raise Bad("is not a .docx (not a zip archive); open it in Word/LibreOffice and save as .docx")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise Bad(f"is a corrupt .docx (broken zip: {exc}); open it in Word/LibreOffice and save again")
-    names = {m.filename for m in members}
+    archive = open_zip(
+        data, limits, corrupt="is a corrupt .docx", resave="open it in Word/LibreOffice and save again",
+        fix="save it as .txt in Word",
+    )
+    names = set(archive.namelist())
     if "xl/workbook.xml" in names:
         raise Bad("is an Excel workbook, not a Word document; save the sheet as .csv (one document per row)")
     if "ppt/presentation.xml" in names:
         raise Bad("is a PowerPoint presentation, not a Word document; save it as .pdf or .docx")
-    total = sum(m.file_size for m in members)
-    if total > limits.max_docx_uncompressed:
-        raise Bad(
-            f"would expand to {human(total)}, over the {human(limits.max_docx_uncompressed)} limit "
-            "(a zip bomb?); if the document is genuine, save it as .txt in Word "
-            "(or raise Limits(max_docx_uncompressed=...) in Python)"
-        )
-    for m in members:
-        ratio = m.file_size / max(m.compress_size, 1)
-        if m.file_size > _RATIO_FLOOR and ratio > limits.max_docx_ratio:
-            raise Bad(
-                f"has a member ({display_path(m.filename)}) that expands {ratio:.0f}x, over the "
-                f"{limits.max_docx_ratio:.0f}x limit (a zip bomb?); if the document is genuine, "
-                "save it as .txt in Word (or raise Limits(max_docx_ratio=...) in Python)"
-            )
 
 
 def _children(element: _Xml, tag: str) -> Iterator[_Xml]:

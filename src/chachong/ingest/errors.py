@@ -24,16 +24,22 @@ __all__ = [
     "unsupported",
 ]
 
-SUPPORTED = (".txt", ".md", ".docx", ".pdf", ".csv", ".jsonl")
+SUPPORTED = (
+    ".txt", ".md", ".docx", ".pdf", ".csv", ".jsonl",
+    ".doc", ".wps", ".rtf", ".odt",  # through LibreOffice (office.py)
+    ".ofd",  # GB/T 33190 packages (ofd.py)
+    ".png", ".jpg", ".jpeg", ".tif", ".tiff",  # by OCR with --ocr auto|always (ocr.py)
+)
 
 MiB = 2**20
 
 # What to do with a file type we do not read, by extension.
 _CONVERT_HINTS = {
-    ".doc": "open it in Word/LibreOffice and save as .docx",
-    ".wps": "open it in WPS/Word and save as .docx",
-    ".rtf": "open it in Word/LibreOffice and save as .docx",
-    ".odt": "open it in LibreOffice and save as .docx",
+    ".docm": "open it in Word and save as .docx",
+    ".dot": "open it in Word/LibreOffice and save as .docx",
+    ".dotx": "open it in Word and save as .docx",
+    ".uof": "open it in WPS/LibreOffice and save as .docx",
+    ".mht": "open it in Word and save as .docx",
     ".xls": "save the sheet as .csv (one document per row)",
     ".xlsx": "save the sheet as .csv (one document per row)",
     ".et": "save the sheet as .csv (one document per row)",
@@ -64,11 +70,24 @@ class Limits:
     max_docx_ratio: no member larger than 1 MiB may expand more than this many times
         (100) its compressed size. Word XML compresses 5-20 times; only crafted data
         (a zip bomb) gets near the deflate maximum of about 1000.
+        Both zip limits also bound ``.ofd`` packages (zips of XML too).
+    office_seconds: LibreOffice may spend this long (60 s) on one ``.doc``/``.wps``/``.rtf``/
+        ``.odt`` file before the file is given up as hanging (a batch is watched file by file:
+        the time runs from the previous file's output). A 300-page report converts in under
+        20 s on one slow core; a minute is a hang, not a long document. The first file of a
+        batch has 30 s more, for LibreOffice to start.
+    max_image_pixels: an image, or a PDF page rendered for OCR, may have at most this many
+        pixels (60 million, an A0 poster at 200 dpi). Decoding needs 3 bytes a pixel and the
+        OCR models several times that; a bigger image is crafted (a decompression bomb) or
+        a photo far sharper than OCR needs. PDF pages larger than that are rendered at a
+        lower resolution instead of being refused.
     """
 
     max_file_bytes: int = 256 * MiB
     max_docx_uncompressed: int = 512 * MiB
     max_docx_ratio: float = 100.0
+    office_seconds: float = 60.0
+    max_image_pixels: int = 60_000_000
 
 
 class IngestError(Exception):

@@ -1,4 +1,6 @@
-"""Reading ``.pdf`` files: the text layer as pdfminer extracts it, unmapped glyphs removed."""
+"""Reading ``.pdf`` files: the text layer as pdfminer extracts it, unmapped glyphs removed; with
+``ocr="auto"`` the pages without a text layer (scans) are recognised by OCR, with ``"always"``
+every page (:mod:`chachong.ingest.ocr`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import re
 from chachong.ingest.cleanup import clean_decoded, finish_text
 from chachong.ingest.errors import Bad, Limits, one_line
 from chachong.ingest.files import read_bytes
+from chachong.ingest.ocr import INSTALL, PageProgress, ocr_pdf_pages
 from chachong.model import Source
 
 __all__ = ["read_pdf"]
@@ -15,7 +18,12 @@ __all__ = ["read_pdf"]
 _CID = re.compile(r"\(cid:\d+\)")
 
 
-def read_pdf(fs_path: str, display: str, limits: Limits) -> list[Source]:
+def _letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
+
+
+def read_pdf(fs_path: str, display: str, limits: Limits, ocr: str = "never",
+             on_page: PageProgress | None = None) -> list[Source]:
     from pdfminer.high_level import extract_text
     from pdfminer.pdfdocument import PDFEncryptionError
 
@@ -36,16 +44,31 @@ def read_pdf(fs_path: str, display: str, limits: Limits) -> list[Source]:
             "open it and save or print it to PDF again"
         ) from None
     warnings: list[str] = []
-    text = clean_decoded(text.replace("\f", "\n"), warnings)  # pdfminer ends each page with \f
+    confidence = None
+    # pdfminer ends each page with \f: pages[i] is page i, and one empty string follows the last
+    pages = text.split("\f")
+    if ocr != "never":
+        todo = [i for i, page in enumerate(pages[:-1]) if ocr == "always" or not _letters(_CID.sub("", page))]
+        if todo:
+            found = ocr_pdf_pages(data, todo, display, limits, on_page)
+            for i, paras in found.pages.items():
+                pages[i] = "\n\n".join(paras) + "\n" if paras else ""
+            confidence = found.confidence
+            warnings.append(found.note(len(pages) - 1))
+    text = clean_decoded("\n".join(pages), warnings)
     glyphs = len(_CID.findall(text))
     if glyphs:
         # "(cid:123)" is a glyph pdfminer could not map to a character (font without a
         # Unicode table); left in, identical fonts would make unrelated files look copied.
         text = _CID.sub("", text)
-        if not any(ch.isalpha() for ch in text):
-            raise Bad("has text in fonts without a Unicode mapping, so it cannot be read; OCR it first")
+        if not _letters(text):
+            raise Bad("has text in fonts without a Unicode mapping, so it cannot be read; "
+                      f"read it by OCR with --ocr auto (needs {INSTALL})")
         warnings.append(f"removed {glyphs} glyph(s) that could not be mapped to characters")
-    if not any(ch.isalpha() for ch in text):
-        raise Bad("has no text layer (scanned?); OCR it first")
+    if not _letters(text):
+        if ocr != "never":
+            raise Bad("has no text layer, and OCR found no text on its pages; check that it is the scan you meant")
+        raise Bad(f"has no text layer (scanned?); read it by OCR with --ocr auto (needs {INSTALL})")
     text = finish_text(text, warnings, check_binary=False)
-    return [Source(path=display, text=text, encoding="unicode", kind="pdf", warnings=tuple(warnings))]
+    return [Source(path=display, text=text, encoding="unicode", kind="pdf", warnings=tuple(warnings),
+                   ocr_confidence=confidence)]

@@ -1,14 +1,17 @@
 """Reading inputs: files and folders in, decoded :class:`~chachong.model.Source` records out.
 
 Supported: ``.txt``/``.md`` (encoding detected), ``.docx`` (body paragraphs and tables),
-``.pdf`` (text layer), ``.csv``/``.jsonl`` (one source per row). :func:`read_sources` never
-raises for a bad file: each one becomes a :class:`~chachong.model.Skipped` with a one-line
+``.doc``/``.wps``/``.rtf``/``.odt`` (through LibreOffice, then as ``.docx``), ``.ofd`` (GB/T 33190
+packages), ``.pdf`` (text layer; pages without one by OCR with ``ocr="auto"``), images
+``.png``/``.jpg``/``.tif`` (by OCR), ``.csv``/``.jsonl`` (one source per row). :func:`read_sources`
+never raises for a bad file: each one becomes a :class:`~chachong.model.Skipped` with a one-line
 reason that names the fix, so one broken file never stops an audit of a thousand.
 
 This module holds the entry points; the work is done by one module per step: ``errors``
 (limits and reasons), ``files`` (paths, the size-limited read), ``encoding`` with ``guess`` and
 ``cleanup`` (text decoding, see :func:`detect_encoding`), one reader per format (``plain``,
-``docx``, ``pdf``, ``tables``) and ``walk`` (folders).
+``docx``, ``office``, ``ofd``, ``pdf``, ``ocr``, ``tables``; ``package`` and ``layout`` serve
+several) and ``walk`` (folders).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from chachong.ingest.docx import read_docx
 from chachong.ingest.encoding import detect_encoding, validate_encoding
 from chachong.ingest.errors import SUPPORTED, Bad, IngestError, Limits, MiB, one_line, os_reason, unsupported
 from chachong.ingest.files import PathArg, display_path, suffix, to_fs_path
+from chachong.ingest.office import OFFICE, Converter, read_office
+from chachong.ingest.ofd import read_ofd
+from chachong.ingest.ocr import IMAGES, PageProgress, read_image, validate_ocr
 from chachong.ingest.pdf import read_pdf
 from chachong.ingest.plain import read_text
 from chachong.ingest.tables import read_csv, read_jsonl
@@ -44,25 +49,47 @@ def read_source(
     text_column: str = "text",
     title_column: str = "title",
     limits: Limits = Limits(),
+    ocr: str = "never",
+    on_page: PageProgress | None = None,
 ) -> list[Source]:
     """Read one file: one Source, or one per row for ``.csv``/``.jsonl``.
 
     Raises :class:`IngestError` (path and a reason naming the fix) for a file that cannot be
-    used, and ConfigError for an unknown ``encoding``. ``encoding`` forces the codec of
-    ``.txt``, ``.md``, ``.csv`` and ``.jsonl`` files; ``.docx`` and ``.pdf`` carry Unicode
-    and report ``encoding="unicode"``.
+    used, and ConfigError for an unknown ``encoding`` or ``ocr``. ``encoding`` forces the codec
+    of ``.txt``, ``.md``, ``.csv`` and ``.jsonl`` files; the other formats carry Unicode and
+    report ``encoding="unicode"``. ``ocr`` (``AuditConfig.ocr``): ``never`` reads no image and
+    only PDF text layers, ``auto`` recognises images and PDF pages without a text layer,
+    ``always`` every page; ``on_page(path, done, total)`` is called as each page is recognised.
     """
     encoding = validate_encoding(encoding)
-    fs_path = to_fs_path(path)
+    ocr = validate_ocr(ocr)
+    with Converter(limits) as converter:
+        return _read(to_fs_path(path), encoding, text_column, title_column, limits, ocr, on_page, converter)
+
+
+def _read(
+    fs_path: str,
+    encoding: str | None,
+    text_column: str,
+    title_column: str,
+    limits: Limits,
+    ocr: str,
+    on_page: PageProgress | None,
+    converter: Converter,
+) -> list[Source]:
     display = display_path(fs_path)
     ext = suffix(fs_path)
     try:
         if ext in (".txt", ".md"):
             return read_text(fs_path, display, encoding, limits)
-        if ext == ".docx":
-            return read_docx(fs_path, display, limits)
+        if ext in (".docx", *OFFICE):
+            return read_office(fs_path, display, limits, converter)
         if ext == ".pdf":
-            return read_pdf(fs_path, display, limits)
+            return read_pdf(fs_path, display, limits, ocr, on_page)
+        if ext == ".ofd":
+            return read_ofd(fs_path, display, limits, ocr, on_page)
+        if ext in IMAGES:
+            return read_image(fs_path, display, limits, ocr, on_page)
         if ext == ".csv":
             return read_csv(fs_path, display, encoding, text_column, title_column, limits)
         if ext == ".jsonl":
@@ -81,52 +108,61 @@ def read_sources(
     text_column: str = "text",
     title_column: str = "title",
     limits: Limits = Limits(),
+    ocr: str = "never",
+    on_page: PageProgress | None = None,
 ) -> tuple[list[Source], list[Skipped]]:
     """Read files and folders: (sources in input order, skipped inputs with reasons).
 
-    Folders are walked recursively; their files come sorted by path. Hidden files and
-    folders, Word lock files (``~$...``) and unsupported types inside folders are ignored;
-    a file named explicitly with an unsupported type is skipped with a reason. A file
-    reached twice (given twice, or through a symbolic link) is read once. Every problem
-    with one input, even an unexpected exception, becomes a Skipped; only an unknown
-    ``encoding`` raises (ConfigError), because it concerns every file.
+    Folders are walked recursively; their files come sorted by path. Every file found is read
+    or skipped with a reason, except hidden files and folders, Word lock files (``~$...``) and
+    chachong's own reports (see :mod:`chachong.ingest.walk`). A file reached twice (given twice,
+    or through a symbolic link) is read once. The files LibreOffice converts are converted
+    together first, in as few processes as possible. Every problem with one input, even an
+    unexpected exception, becomes a Skipped; only an unknown ``encoding`` or ``ocr`` raises
+    (ConfigError), because it concerns every file. ``ocr`` and ``on_page``: see :func:`read_source`.
     """
     encoding = validate_encoding(encoding)
+    ocr = validate_ocr(ocr)
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
-    sources: list[Source] = []
-    skipped: list[Skipped] = []
+    plan: list[Skipped | str] = []  # skipped inputs and files to read, in the order they are reported
     seen: set[str] = set()
     for given in paths:
         try:
             fs_given = to_fs_path(given)
         except TypeError:
-            skipped.append(Skipped(display_path(repr(given)), "is not a path; give a str or pathlib.Path"))
+            plan.append(Skipped(display_path(repr(given)), "is not a path; give a str or pathlib.Path"))
             continue
+        skips: list[Skipped] = []
         try:
-            files = expand(fs_given, skipped)
+            files = expand(fs_given, skips)
         except Exception as exc:  # noqa: BLE001 - never let one input stop the others
-            skipped.append(Skipped(display_path(fs_given), _unexpected(exc, "listed")))
+            plan.extend(skips)
+            plan.append(Skipped(display_path(fs_given), _unexpected(exc, "listed")))
             continue
+        plan.extend(skips)
         for fs_path in files:
             key = os.path.realpath(fs_path)
-            if key in seen:
+            if key not in seen:
+                seen.add(key)
+                plan.append(fs_path)
+    sources: list[Source] = []
+    skipped: list[Skipped] = []
+    with Converter(limits) as converter:
+        try:
+            converter.convert([p for p in plan if isinstance(p, str) and suffix(p) in (".docx", *OFFICE)])
+        except Exception:  # noqa: BLE001 - each file is converted on its own then, and says what went wrong
+            pass
+        for item in plan:
+            if isinstance(item, Skipped):
+                skipped.append(item)
                 continue
-            seen.add(key)
             try:
-                sources.extend(
-                    read_source(
-                        fs_path,
-                        encoding=encoding,
-                        text_column=text_column,
-                        title_column=title_column,
-                        limits=limits,
-                    )
-                )
+                sources.extend(_read(item, encoding, text_column, title_column, limits, ocr, on_page, converter))
             except IngestError as exc:
                 skipped.append(Skipped(exc.path, exc.reason))
             except Exception as exc:  # noqa: BLE001 - a bug must cost one file, not the audit
-                skipped.append(Skipped(display_path(fs_path), _unexpected(exc, "read")))
+                skipped.append(Skipped(display_path(item), _unexpected(exc, "read")))
     return sources, skipped
 
 

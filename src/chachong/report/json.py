@@ -202,7 +202,7 @@ def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
     documents = []
     for d in docs:
         st = result.stats[d.id]
-        documents.append({
+        entry = {
             "id": d.id,
             "title": d.title,
             "source": d.source,
@@ -216,7 +216,11 @@ def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
             "top_source": st.top_source,
             "sources": st.sources,
             "placeholders": st.placeholders,
-        })
+        }
+        if d.ocr_confidence is not None:  # only documents read by OCR have these keys
+            entry["ocr"] = True
+            entry["ocr_confidence"] = _r(d.ocr_confidence)
+        documents.append(entry)
     return {
         "schema": SCHEMA,
         "tool": {"name": "chachong", "version": __version__},

@@ -76,7 +76,12 @@ def render(result: AuditRecord, report: dict[str, Any], *, top: int = TOP) -> st
            f"| 套话占比 stock-phrase share | {_pct(stock / total)} ({len(report.get('stock_phrases') or [])} phrases) |",
            f"| 模板残留 boilerplate findings | {len(report.get('boilerplate') or [])} "
            f"({placeholders} placeholders) |",
-           f"| 未能读取 skipped files | {len(report.get('skipped') or [])} |", ""]
+           f"| 未能读取 skipped files | {len(report.get('skipped') or [])} |"]
+    ocr = [d for d in docs if d.get("ocr")]
+    if ocr:  # recognised text has errors that lower copy ratios: say how much of the corpus is OCR'd
+        mean = sum(d["ocr_confidence"] for d in ocr) / len(ocr)
+        out.append(f"| OCR 识别的文档 documents read by OCR | {len(ocr)} (mean confidence {mean:.2f}) |")
+    out.append("")
 
     out += ["## 完全相同与近似重复 Identical and near-duplicate documents", ""]
     if near:
@@ -117,7 +122,8 @@ def render(result: AuditRecord, report: dict[str, Any], *, top: int = TOP) -> st
         for d in copiers[:top]:
             t = d["top_source"]
             src = f"{_doc(by_id, t['document'])} ({_pct(t['ratio'])})" if t else "—"
-            out.append(f"| {_doc(by_id, d['id'])} | {d['chars']:,} | {_pct(d['copy_ratio'])} | "
+            mark = f" (OCR, confidence {d['ocr_confidence']:.2f})" if d.get("ocr") else ""
+            out.append(f"| {_doc(by_id, d['id'])}{mark} | {d['chars']:,} | {_pct(d['copy_ratio'])} | "
                        f"{_pct(d['copy_ratio_excluding_stock'])} | {src} |")
         if len(copiers) > top:
             out.append(f"\n{len(copiers) - top} more documents with copied passages in report.json.")

@@ -6,8 +6,9 @@ path, each Dask read task on one file, ``check`` on the new documents and the re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from chachong.config import AuditConfig
 from chachong.model import Document, Skipped, Source
@@ -15,15 +16,18 @@ from chachong.stages.segment import Piece, build_documents, split_source
 
 
 def load_documents(
-    paths: Sequence[str | Path], config: AuditConfig
+    paths: Sequence[str | Path], config: AuditConfig, on_page: Callable[[str, int, int], None] | None = None
 ) -> tuple[list[Document], list[Skipped], list[str]]:
-    """Read and split sources into documents with ids, paragraphs and offsets."""
+    """Read and split sources into documents with ids, paragraphs and offsets.
+
+    ``on_page(path, done, total)`` is called as OCR finishes each page (``config.ocr``).
+    """
     from chachong.ingest.read import Limits, MiB, read_sources
 
     sources, skipped = read_sources(
         [str(p) for p in paths], encoding=config.encoding,
         text_column=config.text_column, title_column=config.title_column,
-        limits=Limits(max_file_bytes=config.max_file_mb * MiB),
+        limits=Limits(max_file_bytes=config.max_file_mb * MiB), ocr=config.ocr, on_page=on_page,
     )
     return documents_from_sources(sources, config, skipped)
 
@@ -31,8 +35,10 @@ def load_documents(
 def documents_from_sources(
     sources: Iterable[Source], config: AuditConfig, skipped: list[Skipped] | None = None
 ) -> tuple[list[Document], list[Skipped], list[str]]:
-    """Split sources into documents (empty ones left out with a warning), with the skipped files."""
+    """Split sources into documents (empty ones left out with a warning), with the skipped files.
+    A document cut from a source read by OCR keeps the source's ``ocr_confidence``."""
     pieces: list[tuple[Piece, str]] = []
+    confidence: list[float | None] = []
     warnings: list[str] = []
     skipped = list(skipped or [])
     for src in sources:
@@ -42,9 +48,13 @@ def documents_from_sources(
         for p in cut:
             if p.text.strip():
                 pieces.append((p, src.kind))
+                confidence.append(src.ocr_confidence)
             else:
                 warnings.append(f"{src.path}: document {p.title!r} has no text; left out")
-    return build_documents(pieces), skipped, warnings
+    documents = build_documents(pieces)
+    if any(c is not None for c in confidence):
+        documents = [d if c is None else replace(d, ocr_confidence=c) for d, c in zip(documents, confidence)]
+    return documents, skipped, warnings
 
 
 __all__ = ["documents_from_sources", "load_documents"]
