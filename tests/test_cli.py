@@ -155,7 +155,8 @@ def test_summary_starts_with_what_to_open_and_what_was_skipped(tmp_path):
     assert res.exit_code == 0, res.output
     first = res.stdout.splitlines()[:2]
     assert first[0] == f"open {out / 'report.html'} in a browser (beside it: report.json, 5 CSV tables)"
-    assert first[1].startswith("skipped 3 files (each listed above, and in report.json): is empty (2) · is a legacy")
+    assert first[1] == ("skipped 3 files (each listed above, and in report.json): is empty (2) · "
+                        "is an Office file without a Word document inside (1)")
     res = CliRunner().invoke(main, ["audit", str(tmp_path / "in" / "a.txt"), "-o", str(out), "--format", "md,json"])
     assert res.stdout.splitlines()[:2] == [f"open {out / 'report.md'} to read it (beside it: report.json)",
                                            "skipped: none"]
