@@ -44,10 +44,16 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "phrase-report-limit": (int, "Stock phrases listed in the report (0 = all)."),
     "min-span": (int, "Shortest copied passage, in characters."),
     "workers": (int, "Processes for the heavy stages (0 = one per core)."),
+    "metadata": (click.Path(dir_okay=False, path_type=str), "CSV of each document's unit and year (path or title, unit, year)."),
+    "meta-pattern": (str, "Regex with groups (?P<unit>...) and (?P<year>...) on file names."),
+    "max-own-ratio": (click.FloatRange(0, 1), "Flag a document reusing more of its unit's previous year's."),
 }
 # what a default of None means, said in --help (the AuditConfig docstring gives the reasons)
 _NONE_MEANS = {"encoding": "detect", "stock-min-documents": "max(5, 3 % of the documents)",
-               "phrase-min-documents": "max(3, 2 % of the documents)"}
+               "phrase-min-documents": "max(3, 2 % of the documents)", "metadata": "none", "meta-pattern": "none"}
+# reference texts (laws, central documents): matched, never audited (AuditConfig.references)
+_REFERENCE = click.option("--reference", "references", multiple=True, metavar="PATH", type=click.Path(path_type=str),
+                          help="Reference texts (files or folders; repeat): copying from them is classed reference.")
 
 
 def default_text(spec: str) -> str:
@@ -108,6 +114,8 @@ def build_config(options: dict[str, Any]) -> AuditConfig:
             key = spec.split("/")[0].replace("-", "_")
             if options.get(key) is not None:
                 values[key] = options[key]
+        if options.get("references"):
+            values["references"] = tuple(options["references"])
         return AuditConfig.from_mapping(values)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -158,15 +166,16 @@ def main() -> None:
               help="Run here, or as Dask tasks (same report; needs chachong[dask]).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler, e.g. tcp://host:8786 (with --engine dask; default: a local cluster).")
+@_REFERENCE
 @settings_options
 def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | None, top: int, engine: str,
-          scheduler: str | None, **kwargs: Any) -> None:
+          scheduler: str | None, references: tuple[str, ...], **kwargs: Any) -> None:
     """Audit files or folders (a compilation, or one document per file) and write reports."""
     from chachong.api import audit as run_audit
     from chachong.runtime.gcpause import frozen_gc
     from chachong.report.writer import ReportError, parse_formats
 
-    config = build_config(_settings_from(kwargs))
+    config = build_config(_settings_from(kwargs) | {"references": references})
     try:
         fmts = parse_formats(formats)
     except ReportError as exc:

@@ -30,7 +30,8 @@ from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
 from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
-from chachong.stages.load import load_documents
+from chachong.stages.load import load_documents, with_references
+from chachong.stages.attribution import annotate_attribution
 from chachong.stages.stock import annotate_stock, copy_groups, remember_stock, stock_key, stock_work
 from chachong.stages.docpairs import document_groups, document_jaccards, document_signatures, short_twins
 
@@ -69,6 +70,7 @@ def audit(
             documents, skipped, warnings = list(inputs), list(skipped), list(warnings)  # type: ignore[arg-type]
         else:
             documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
+        documents, skipped, warnings = with_references(documents, skipped, warnings, config)
         freeze_now()
         say("sign")
         corpus = prepare(documents, config)
@@ -145,6 +147,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             remember_stock(cache, result.config, groups, found, phrases)
             covered = (stock_key(result.config, groups), covered)
     annotate_stock(result, cache, covered)
+    annotate_attribution(result)
     result.cache = cache
     return result
 

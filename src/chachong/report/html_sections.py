@@ -48,6 +48,8 @@ def _doc_link(page: Page, doc_id: str) -> str:
 
 
 def _pair_link(page: Page, a: str, b: str, text: str = "对照 side by side") -> str:
+    if a not in page.index or b not in page.index:
+        return ""  # a reference text (r01...): matched, never a document with a view
     a, b = min(a, b, key=page.index.__getitem__), max(a, b, key=page.index.__getitem__)
     if (a, b) not in page.viewed:
         return ""

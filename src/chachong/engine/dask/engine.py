@@ -85,20 +85,26 @@ class Engine:
         """List and read the inputs on the workers; skipped inputs and warnings in the local engine's order."""
         client, cfg = self.client, self.config
         if inputs and all(isinstance(x, Document) for x in inputs):
-            docs_in = list(inputs)
+            from chachong.stages.load import with_references
+
+            docs_in, skipped, warnings = with_references(list(inputs), [], [], cfg)
             reads = [client.scatter((docs_in, [], []))] if docs_in else []
             renumber = False
-            skipped: list[Skipped] = []
-            warnings: list[str] = []
+            self._ref_files = 0
         else:
             from chachong.stages.load import load_documents
 
             load_documents([], cfg)  # a setting no file can be read with fails here, once, as locally
-            listed = client.gather([client.submit(list_input, p, cfg.encoding, pure=False) for p in inputs])
+            # reference texts first (ids r01..., see stages.load.with_references)
+            listed = client.gather([client.submit(list_input, p, cfg.encoding, pure=False)
+                                    for p in [*cfg.references, *inputs]])
             files: list[str] = []
             order: list[tuple[str, Any]] = []  # ("skip", Skipped) or ("file", index) in read_sources' order
             seen: set[str] = set()
-            for found, skips in listed:
+            self._ref_files = 0
+            for n, (found, skips) in enumerate(listed):
+                if n == len(cfg.references):
+                    self._ref_files = len(files)
                 order.extend(("skip", s) for s in skips)
                 for f, real in found:
                     if real in seen:
@@ -117,6 +123,8 @@ class Engine:
             for _, w in small:
                 warnings.extend(w)
             renumber = True
+            if len(listed) == len(cfg.references):
+                self._ref_files = len(files)
         self._reads, self._renumber = reads, renumber
         return skipped, warnings
 
@@ -129,6 +137,7 @@ class Engine:
         where = [(r, i) for r, c in enumerate(counts_per) for i in range(len(c))]
         counts = [n for c in counts_per for n in c]
         file_first = np.concatenate(([0], np.cumsum([len(c) for c in counts_per])))[:-1]
+        refs = sum(len(c) for c in counts_per[:self._ref_files])
         self.parts = []
         self.doc_div: list[int] = []
         self.par_div: list[int] = []
@@ -143,7 +152,8 @@ class Engine:
                 first = int(file_first[r] + i) if renumber else None
                 pieces.append((reads[r], i, i + n, first))
                 d += n
-            self.parts.append(client.submit(make_part, j, lo, int(par_first[lo]), total, pieces, cfg, pure=False))
+            self.parts.append(client.submit(make_part, j, lo, int(par_first[lo]), total, pieces, cfg, refs,
+                                            pure=False))
             self.doc_div.append(lo)
             self.par_div.append(int(par_first[lo]))
         self.n_docs, self.n_pars = total, int(par_first[-1])
@@ -345,6 +355,7 @@ def audit_dask(
     from chachong.result import AuditRecord
     from chachong.stages.describe import number_passages
     from chachong.stages.docstats import merge_figures
+    from chachong.stages.attribution import annotate_attribution
     from chachong.stages.stock import annotate_stock
 
     require_dask()
@@ -366,6 +377,7 @@ def audit_dask(
             result = AuditRecord(config, [], [], [], [], {}, skipped, warnings, corpus=None)
             say("phrases")
             annotate_stock(result)
+            annotate_attribution(result)
             return result
         engine.start_fingerprints()
         say("pair")
@@ -389,6 +401,7 @@ def audit_dask(
                              stock_paragraphs=plan.stock_paragraphs, passage_records=passages)
         say("phrases")
         annotate_stock(result)
+        annotate_attribution(result)
         return result
     finally:
         if owned_client is not None:

@@ -1,0 +1,123 @@
+"""Attribution (issue 19): reference texts, units and years, passage classes and the ratios by class."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chachong.api import audit
+from chachong.cli import main
+from chachong.config import ConfigError
+from chachong.report.json import report_dict
+from chachong.stages.attribution import quote_spans
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for attribution_corpus
+from attribution_corpus import LAW, PATTERN, write_corpus  # noqa: E402
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    return write_corpus(tmp_path)
+
+
+def test_classes_ratios_and_references(corpus):
+    refs, docs = corpus
+    r = audit([docs], references=(str(refs),), meta_pattern=PATTERN)
+    by_title = {d.title: r.stats[d.id] for d in r.document_records}
+    # the reference is matched, never a document
+    assert [d.id for d in r.reference_records] == ["r01"]
+    assert all(not d.id.startswith("r") for d in r.document_records) and len(r.document_records) == 3
+    assert all(not p.a.startswith("r") for p in r.document_pair_records)
+    # 乙局 copies the law bare: reference, so nothing is left once quotes are excluded
+    yi = by_title["乙局2026年工作总结"]
+    assert yi.copy_ratio > 0.7 and yi.copy_ratio_excluding_quotes == 0.0 and yi.top_source["class"] == "reference"
+    assert yi.copy_ratio_excluding_own == yi.copy_ratio and yi.own_ratio == 0.0 and (yi.unit, yi.year) == ("乙局", 2026)
+    # 甲局 2026 reuses its 2025 report: own, not copying
+    jia = by_title["甲局2026年工作总结"]
+    assert jia.own_ratio == jia.copy_ratio > 0.5 and jia.copy_ratio_excluding_own == 0.0 and jia.copy_ratio_net == 0.0
+    assert jia.top_source["class"] == "own"
+    classes = {(p.a, p.b): r.passage_classes[p.id] for p in r.passage_records}
+    assert sorted(classes.values()) == ["own", "quoted", "reference", "reference"]
+    # report.json: the new fields and the references, beside the old ones
+    rep = report_dict(r)
+    assert rep["references"] == [{"id": "r01", "title": "中华人民共和国安全生产法", "source": str(refs / "law.txt"),
+                                  "chars": len(LAW) + 4}]
+    assert {p["class"] for p in rep["passages"]} == {"own", "quoted", "reference"}
+    assert rep["year_over_year"] == [{"unit": "甲局", "year": 2026, "document": "d03", "previous_year": 2025,
+                                      "previous": "d02", "reused": jia.copy_ratio, "flagged": True}]
+    assert all("copy_ratio_excluding_quotes" in d and "own_ratio" in d for d in rep["documents"])
+    frame = r.documents
+    assert {"copy_ratio_excluding_quotes", "copy_ratio_excluding_own", "copy_ratio_net", "own_ratio",
+            "top_source_class", "unit", "year"} <= set(frame.columns)
+    assert "class" in r.passages.columns
+
+
+def test_without_references_or_metadata_only_quoted_and_copied(corpus):
+    _, docs = corpus
+    r = audit([docs])
+    assert not r.reference_records and not r.year_over_year
+    assert set(r.passage_classes.values()) <= {"quoted", "copied"} and "quoted" in r.passage_classes.values()
+    for d in r.document_records:
+        st = r.stats[d.id]
+        assert st.own_ratio == 0.0 and st.copy_ratio_excluding_own == st.copy_ratio
+        assert st.copy_ratio_excluding_quotes <= st.copy_ratio and st.unit is None
+
+
+def test_metadata_csv_and_its_errors(corpus, tmp_path):
+    _, docs = corpus
+    good = tmp_path / "meta.csv"
+    good.write_text("path,unit,year\n甲局_2025.txt,甲,2025\n甲局_2026.txt,甲,2026\n", encoding="utf-8")
+    r = audit([docs], metadata=str(good))
+    assert sorted(((st.unit or ""), st.year or 0) for st in r.stats.values()) == [("", 0), ("甲", 2025), ("甲", 2026)]
+    assert len(r.year_over_year) == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,unit,year\n甲局_2025.txt,甲,2025\n丙局_2026.txt,丙,2026\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.csv:3: no document has the path '丙局_2026.txt'"):
+        audit([docs], metadata=str(bad))
+    bad.write_text("title,unit,year\n甲局2025年工作总结,甲,二〇二五\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.csv:2: year '二〇二五' is not a number"):
+        audit([docs], metadata=str(bad))
+    with pytest.raises(ConfigError, match="no named group year"):
+        audit([docs], meta_pattern=r"(?P<unit>[^_]+)_")
+
+
+def test_cli_options_and_one_line_errors(corpus, tmp_path):
+    refs, docs = corpus
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["audit", str(docs), "--reference", str(refs), "--meta-pattern", PATTERN,
+                                    "--max-own-ratio", "0.9", "-o", str(out), "--format", "json,csv,md,html"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["settings"]["references"] == [str(refs)] and rep["settings"]["max_own_ratio"] == 0.9
+    assert rep["year_over_year"][0]["flagged"] is False
+    assert "copy_ratio_excluding_quotes" in (out / "documents.csv").read_text(encoding="utf-8").splitlines()[0]
+    res = CliRunner().invoke(main, ["audit", str(docs), "--meta-pattern", "(?P<unit>x)", "-o", str(out)])
+    assert res.exit_code == 2 and "no named group year" in res.output and "Traceback" not in res.output
+
+
+def test_a_file_both_reference_and_input_is_a_reference_only(corpus):
+    refs, docs = corpus
+    r = audit([docs, refs / "law.txt"], references=(str(refs),))
+    assert len(r.document_records) == 3 and [d.id for d in r.reference_records] == ["r01"]
+
+
+_MARKS = "「」『』“”‘’"
+
+
+@given(st.text(alphabet=st.sampled_from(list(_MARKS + "甲乙丙。\n")), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_quote_spans_are_balanced_marked_text(text):
+    spans = quote_spans(text)
+    for (s, e), nxt in zip(spans, spans[1:] + [(len(text) + 1, 0)]):
+        assert 0 <= s < e <= len(text) and e < nxt[0]
+        # a span opens on an opening mark and closes on a closing one (pairs merge when they touch)
+        assert text[s] in _MARKS[::2] and text[e - 1] in _MARKS[1::2]
+    # text with no mark of a pair has no span
+    if not any(o in text and c in text for o, c in zip(_MARKS[::2], _MARKS[1::2])):
+        assert spans == []
