@@ -31,6 +31,7 @@ from typing import Any
 
 from chachong.config import AuditConfig, ConfigError
 from chachong.ingest.renumber import renumber
+from chachong.index.check_render import doc_dict, junit, markdown, pct, text
 from chachong.index.index import Index, IndexStoreError, document_keys
 from chachong.model import Document
 
@@ -38,7 +39,6 @@ BASELINE_SCHEMA = "chachong.baseline/1"
 SCHEMA = "chachong.check/1"
 FORMATS = ("text", "md", "json", "junit")
 FAIL_ON = ("identical", "near-duplicate")
-_SNIPPET = 60  # characters of a copied passage shown in text and Markdown output
 
 Progress = Callable[[str], None]
 
@@ -82,7 +82,7 @@ class Limits:
                             ("max_paragraph_similarity", "paragraph similarity")):
             v = getattr(self, name)
             if v is not None:
-                parts.append(f"{label} <= {_pct(v) if 'similarity' not in name else f'{v:.2f}'}")
+                parts.append(f"{label} <= {pct(v) if 'similarity' not in name else f'{v:.2f}'}")
         if self.fail_on:
             parts.append("fail on " + " or ".join(self.fail_on))
         return ", ".join(parts) or "no limits"
@@ -226,7 +226,7 @@ class CheckResult:
             "limits": self.limits.to_dict(),
             "reference": {"name": self.reference, "documents": self.references, "compared": self.compared},
             "passed": self.passed,
-            "documents": [_doc_dict(d) for d in self.documents],
+            "documents": [doc_dict(d) for d in self.documents],
             "added": list(self.added),
         }
 
@@ -234,13 +234,13 @@ class CheckResult:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
 
     def to_text(self) -> str:
-        return _text(self)
+        return text(self)
 
     def to_markdown(self) -> str:
-        return _markdown(self)
+        return markdown(self)
 
     def to_junit(self) -> str:
-        return _junit(self)
+        return junit(self)
 
     def render(self, fmt: str) -> str:
         """The result in one of :data:`FORMATS`."""
@@ -459,135 +459,18 @@ def _judge(d: DocumentCheck, limits: Limits, accepted: Sequence[Accepted]) -> No
                                               m.document, f"{m.kind} to {m.document} ({m.title})"))
     if limits.max_copy_ratio is not None and d.checked_ratio > limits.max_copy_ratio:
         d.violations.append(Violation("max-copy-ratio", d.checked_ratio, limits.max_copy_ratio, None,
-                                      f"copy ratio {_pct(d.checked_ratio)} is above {_pct(limits.max_copy_ratio)}"))
+                                      f"copy ratio {pct(d.checked_ratio)} is above {pct(limits.max_copy_ratio)}"))
     top = live[0] if live else None
     if limits.max_top_source_ratio is not None and top is not None and top.ratio > limits.max_top_source_ratio:
         d.violations.append(Violation("max-top-source-ratio", top.ratio, limits.max_top_source_ratio, top.document,
-                                      f"{_pct(top.ratio)} copied from {top.document} is above "
-                                      f"{_pct(limits.max_top_source_ratio)}"))
+                                      f"{pct(top.ratio)} copied from {top.document} is above "
+                                      f"{pct(limits.max_top_source_ratio)}"))
     sim = max((m.similarity for m in live), default=0.0)
     if limits.max_paragraph_similarity is not None and sim > limits.max_paragraph_similarity:
         m = max(live, key=lambda x: x.similarity)
         d.violations.append(Violation("max-paragraph-similarity", sim, limits.max_paragraph_similarity, m.document,
                                       f"a paragraph is {sim:.2f} similar to one of {m.document} "
                                       f"(limit {limits.max_paragraph_similarity:.2f})"))
-
-
-# --------------------------------------------------------------------------- output
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
-def _snippet(text: str, s: int, e: int) -> str:
-    piece = " ".join(text[s:e].split())
-    return piece if len(piece) <= _SNIPPET else piece[:_SNIPPET - 1] + "…"
-
-
-def _match_dict(m: Match) -> dict[str, Any]:
-    return {"document": m.document, "title": m.title, "new": m.new, "ratio": m.ratio, "kind": m.kind,
-            "jaccard": m.jaccard, "paragraph_pairs": m.paragraphs, "similarity": m.similarity,
-            "accepted": m.accepted, "passages": [list(p) for p in m.passages]}
-
-
-def _doc_dict(d: DocumentCheck) -> dict[str, Any]:
-    top = d.top_source
-    return {"document": d.document, "title": d.title, "source": d.source, "chars": d.chars, "passed": d.passed,
-            "copy_ratio": d.copy_ratio, "checked_copy_ratio": d.checked_ratio,
-            "top_source": {"document": top.document, "ratio": top.ratio} if top else None,
-            "most_similar_paragraph": d.most_similar,
-            "violations": [{"rule": v.rule, "value": v.value, "limit": v.limit, "source": v.source,
-                            "message": v.message} for v in d.violations],
-            "matches": [_match_dict(m) for m in d.matches]}
-
-
-def _text(r: CheckResult) -> str:
-    lines = []
-    for d in r.documents:
-        top = d.top_source
-        head = f"{'PASS' if d.passed else 'FAIL'}  {d.document}  {d.title}  copy ratio {_pct(d.checked_ratio)}"
-        if top is not None:
-            head += f", top source {top.document} {_pct(top.ratio)}"
-        lines.append(head)
-        for v in d.violations:
-            lines.append(f"      - {v.message}")
-        for m in d.matches[:5]:
-            mark = " (accepted)" if m.accepted else ""
-            line = f"      {_pct(m.ratio):>6} {m.kind:<14} {m.document}{mark}"
-            if m.passages:
-                s, e = m.passages[0][:2]
-                line += f'  "{_snippet(d.text, s, e)}"'
-            lines.append(line)
-        if len(d.matches) > 5:
-            lines.append(f"      ... {len(d.matches) - 5} more matches (--format json lists them all)")
-    lines.append(r.summary())
-    if r.added:
-        lines.append(f"added to the index: {', '.join(r.added)}")
-    if r.baseline_written:
-        lines.append(f"baseline written: {r.baseline_written} (every current match accepted)")
-    return "\n".join(lines) + "\n"
-
-
-def _md_cell(s: str) -> str:
-    from chachong.report.markdown import md_escape  # the one Markdown escape of every report
-
-    return md_escape(s, limit=None)
-
-
-def _markdown(r: CheckResult) -> str:
-    failed = sum(not d.passed for d in r.documents)
-    head = (f"## chachong check: {failed} of {len(r.documents)} documents failed" if failed
-            else f"## chachong check: all {len(r.documents)} documents passed")
-    lines = [head, "", _md_cell(r.summary()), "",
-             "| result | document | copy ratio | top source | reason |", "| --- | --- | ---: | --- | --- |"]
-    for d in r.documents:
-        top = d.top_source
-        src = f"{_md_cell(top.document)} ({_pct(top.ratio)})" if top else "–"
-        reason = "; ".join(_md_cell(v.message) for v in d.violations) or "–"
-        lines.append(f"| {'✅ pass' if d.passed else '❌ fail'} | {_md_cell(d.document)}<br>{_md_cell(d.title)} | "
-                     f"{_pct(d.checked_ratio)} | {src} | {reason} |")
-    for d in r.documents:
-        shown = [m for m in d.matches if m.passages][:3]
-        if not shown or d.passed:
-            continue
-        lines += ["", f"### {_md_cell(d.document)}", ""]
-        for m in shown:
-            s, e = m.passages[0][:2]
-            lines.append(f"- {_pct(m.ratio)} {m.kind} {_md_cell(m.document)}: "
-                         f"“{_md_cell(_snippet(d.text, s, e))}”")
-    return "\n".join(lines) + "\n"
-
-
-def _xml_text(s: str) -> str:
-    # XML 1.0 forbids most control characters even as references; a title may hold them
-    return "".join(c for c in s if c in "\t\n\r" or (ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
-                                                    and c not in "\ufffe\uffff"))
-
-
-def _junit(r: CheckResult) -> str:
-    import xml.etree.ElementTree as ET
-
-    failed = sum(not d.passed for d in r.documents)
-    suites = ET.Element("testsuites", name="chachong check", tests=str(len(r.documents)), failures=str(failed))
-    suite = ET.SubElement(suites, "testsuite", name="chachong check", tests=str(len(r.documents)),
-                          failures=str(failed), errors="0", skipped="0")
-    props = ET.SubElement(suite, "properties")
-    ET.SubElement(props, "property", name="reference", value=_xml_text(r.reference))
-    ET.SubElement(props, "property", name="limits", value=r.limits.describe())
-    for d in r.documents:
-        case = ET.SubElement(suite, "testcase", classname="chachong.check", name=_xml_text(d.document),
-                             time="0")
-        body = [f"{d.title}: copy ratio {_pct(d.checked_ratio)}"]
-        body += [f"{_pct(m.ratio)} {m.kind} {m.document}{' (accepted)' if m.accepted else ''}" for m in d.matches]
-        if not d.passed:
-            fail = ET.SubElement(case, "failure", message=_xml_text("; ".join(v.message for v in d.violations)),
-                                 type=d.violations[0].rule)
-            fail.text = _xml_text("\n".join(body))
-        else:
-            ET.SubElement(case, "system-out").text = _xml_text("\n".join(body))
-    ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
 __all__ = ["Accepted", "CheckError", "CheckResult", "DocumentCheck", "Limits", "Match", "Violation", "baseline_text",
