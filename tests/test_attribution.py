@@ -121,3 +121,45 @@ def test_quote_spans_are_balanced_marked_text(text):
     # text with no mark of a pair has no span
     if not any(o in text and c in text for o, c in zip(_MARKS[::2], _MARKS[1::2])):
         assert spans == []
+
+
+def test_check_classes_and_the_ratio_its_limit_applies_to(corpus):
+    from chachong.index.check import Limits, check
+
+    refs, docs = corpus
+    new = [docs / "甲局_2026.txt", docs / "乙局_2026.txt"]
+    settings = {"references": (str(refs),), "meta_pattern": PATTERN}
+    total = check(new, against=[docs / "甲局_2025.txt"], settings=settings)
+    assert [d.passed for d in total.documents] == [False, False]
+    classes = {(d.title[:2], m.document.split("/")[-1]): m.cls for d in total.documents for m in d.matches}
+    assert classes == {("甲局", "甲局_2025.txt"): "own", ("乙局", "law.txt"): "reference",
+                       ("乙局", "甲局_2025.txt"): "copied"}
+    by = {}
+    for ratio in ("excluding-quotes", "excluding-own", "net"):
+        r = check(new, against=[docs / "甲局_2025.txt"], settings=settings, limits=Limits(ratio=ratio))
+        by[ratio] = [(d.passed, d.checked_ratio) for d in r.documents]
+        assert r.to_dict()["limits"]["ratio"] == ratio
+    jia, yi = (d.copy_ratio for d in total.documents)
+    assert by["excluding-quotes"] == [(False, jia), (True, 0.0)]  # own reuse is still counted
+    assert by["excluding-own"] == [(True, 0.0), (False, yi)]  # the bare law is still counted
+    assert by["net"] == [(True, 0.0), (True, 0.0)]
+    # an accepted match is left out of the chosen ratio too (the baseline path)
+    from chachong.index.check import Accepted
+
+    r = check(new, against=[docs / "甲局_2025.txt"], settings=settings, limits=Limits(ratio="excluding-own"),
+              baseline=[Accepted(str(docs / "乙局_2026.txt"), str(refs / "law.txt"), 1.0)])
+    assert r.documents[1].checked_ratio < yi
+
+
+def test_check_cli_ratio_and_reference(corpus):
+    refs, docs = corpus
+    args = ["check", str(docs / "乙局_2026.txt"), "--against", str(docs / "甲局_2025.txt"), "--reference", str(refs)]
+    assert CliRunner().invoke(main, args).exit_code == 1
+    res = CliRunner().invoke(main, [*args, "--ratio", "excluding-quotes", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)["documents"][0]
+    assert doc["copy_ratio_excluding_quotes"] == 0.0 and doc["matches"][0]["class"] == "reference"
+    res = CliRunner().invoke(main, [*args, "--ratio", "bogus"])
+    assert res.exit_code == 2 and "bogus" in res.output
+    res = CliRunner().invoke(main, [*args[:-1], str(refs / "missing.txt")])
+    assert res.exit_code == 2 and "missing.txt" in res.output and "Traceback" not in res.output

@@ -333,6 +333,9 @@ def _explicit_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--write-baseline", type=click.Path(path_type=str),
               help="Accept every current match and write them (with --baseline's) to this file.")
 @click.option("--add-on-pass", is_flag=True, help="Add the documents that pass to the index.")
+@click.option("--ratio", type=click.Choice(["total", "excluding-quotes", "excluding-own", "net"]), default="total",
+              show_default=True, help="The ratio --max-copy-ratio applies to (net: without quotes and own).")
+@_REFERENCE
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "junit"]), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=str),
@@ -342,7 +345,8 @@ def _explicit_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
 def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, against: tuple[str, ...],
           max_copy_ratio: float | None, max_top_source_ratio: float | None,
           max_paragraph_similarity: float | None, fail_on: tuple[str, ...], baseline: str | None,
-          write_baseline: str | None, add_on_pass: bool, fmt: str, output: str | None, **kwargs: Any) -> None:
+          write_baseline: str | None, add_on_pass: bool, ratio: str, references: tuple[str, ...], fmt: str,
+          output: str | None, **kwargs: Any) -> None:
     """Check NEW documents against an index or reference files; exit 1 when a limit is crossed.
 
     Exit codes: 0 every document passed, 1 a limit was crossed, 2 usage or input error. Settings not
@@ -351,11 +355,11 @@ def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, again
     from chachong.index.check import CheckError, Limits
     from chachong.index.check import check as run_check
 
-    settings = _explicit_settings(kwargs)
+    settings = _explicit_settings(kwargs) | ({"references": references} if references else {})
     fails = () if "none" in fail_on else (tuple(fail_on) if fail_on else ("identical",))
     try:
         limits = Limits(max_copy_ratio if max_copy_ratio is not None else 0.3, max_top_source_ratio,
-                        max_paragraph_similarity, fails)
+                        max_paragraph_similarity, fails, ratio)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     if index_uri is not None and against:

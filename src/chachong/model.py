@@ -105,6 +105,8 @@ class DocumentStats:
     own_ratio: float = 0.0
     unit: str | None = None
     year: int | None = None
+    # the copied text by class: {"reference": [(start, end), ...], "quoted": ..., "own": ..., "copied": ...}
+    classes: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     top_source: dict[str, Any] | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
     placeholders: int = 0

@@ -31,14 +31,17 @@ from typing import Any
 
 from chachong.config import AuditConfig, ConfigError
 from chachong.ingest.renumber import renumber
-from chachong.index.check_render import doc_dict, junit, markdown, pct, text
+from chachong.index.check_render import doc_dict, junit, markdown, pct, ratio_label, text
 from chachong.index.index import Index, IndexStoreError, document_keys
 from chachong.model import Document
+from chachong.stages.attribution import RATIO_EXCLUDES
+from chachong.stages.intervals import merge, subtract
 
 BASELINE_SCHEMA = "chachong.baseline/1"
 SCHEMA = "chachong.check/1"
 FORMATS = ("text", "md", "json", "junit")
 FAIL_ON = ("identical", "near-duplicate")
+RATIOS = tuple(RATIO_EXCLUDES)  # what --max-copy-ratio applies to (Limits.ratio)
 
 Progress = Callable[[str], None]
 
@@ -60,14 +63,22 @@ class Limits:
         paragraph contained in (or containing) another.
     fail_on: document kinds that fail whatever their ratio: ``identical`` (same canonical
         text), ``near-duplicate`` (document Jaccard >= ``document_threshold``; identical ones too).
+    ratio: the ratio ``max_copy_ratio`` applies to: ``total`` (copy_ratio), ``excluding-quotes``
+        (reference and quoted text left out), ``excluding-own`` (the unit's own earlier documents
+        left out) or ``net`` (both). ``total`` by default: a gate's verdicts must not change under
+        its tuned limit until its owner chooses to, and 总文字复制比 is the figure limits are set on;
+        choose ``excluding-quotes`` once the quoted laws are given as ``--reference``.
     """
 
     max_copy_ratio: float | None = 0.3
     max_top_source_ratio: float | None = None
     max_paragraph_similarity: float | None = None
     fail_on: tuple[str, ...] = ("identical",)
+    ratio: str = "total"
 
     def __post_init__(self) -> None:
+        if self.ratio not in RATIOS:
+            raise ConfigError(f"ratio must be one of {', '.join(RATIOS)}, not {self.ratio!r}")
         for name in ("max_copy_ratio", "max_top_source_ratio", "max_paragraph_similarity"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
@@ -78,7 +89,7 @@ class Limits:
 
     def describe(self) -> str:
         parts = []
-        for name, label in (("max_copy_ratio", "copy ratio"), ("max_top_source_ratio", "top source"),
+        for name, label in (("max_copy_ratio", ratio_label(self.ratio)), ("max_top_source_ratio", "top source"),
                             ("max_paragraph_similarity", "paragraph similarity")):
             v = getattr(self, name)
             if v is not None:
@@ -89,7 +100,8 @@ class Limits:
 
     def to_dict(self) -> dict[str, Any]:
         return {"max_copy_ratio": self.max_copy_ratio, "max_top_source_ratio": self.max_top_source_ratio,
-                "max_paragraph_similarity": self.max_paragraph_similarity, "fail_on": list(self.fail_on)}
+                "max_paragraph_similarity": self.max_paragraph_similarity, "fail_on": list(self.fail_on),
+                "ratio": self.ratio}
 
 
 # --------------------------------------------------------------------------- baseline
@@ -154,6 +166,7 @@ class Match:
     copied: list[tuple[int, int]] = field(default_factory=list, repr=False)  # new document text copied from it
     closest: tuple[str, str, str] | None = None  # (paragraph, its paragraph, kind) of the most similar pair
     accepted: bool = False
+    cls: str = "copied"  # reference | quoted | own | copied (stages/attribution.py)
 
 
 @dataclass
@@ -179,6 +192,8 @@ class DocumentCheck:
     most_similar: dict[str, Any] | None
     violations: list[Violation] = field(default_factory=list)
     text: str = field(default="", repr=False)
+    ratios: dict[str, float] = field(default_factory=dict)  # copy_ratio_excluding_quotes ... own_ratio
+    classes: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)  # copied text by class
 
     @property
     def passed(self) -> bool:
@@ -372,14 +387,17 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
            total: int, say: Progress) -> list[DocumentCheck]:
     """Run the audit's pairing and alignment on references + new documents; one DocumentCheck per new one."""
     from chachong.engine.local import assemble
+    from chachong.stages.attribution import annotate_attribution
     from chachong.stages.cluster import stock_threshold
     from chachong.stages.prepare import prepare
     from chachong.stages.candidates import find_pairs
 
-    # references first: they are the earlier documents, so clusters name them as sources
-    docs = renumber([d for _, d in refs] + new_docs)
-    keys = [k for k, _ in refs] + new_keys
-    first_new = len(refs)
+    # reference texts (r01..., --reference), then the reference set: the earlier documents, so
+    # clusters name them as sources
+    texts = reference_texts(cfg)
+    docs = renumber(texts + [d for _, d in refs] + new_docs, references=len(texts))
+    keys = [d.source for d in texts] + [k for k, _ in refs] + new_keys
+    first_new = len(texts) + len(refs)
     if cfg.stock_min_documents is None:
         # a formula is judged against the whole reference set, not the few candidates drawn from it
         cfg = cfg.replace(stock_min_documents=stock_threshold(cfg, total + len(new_docs)))
@@ -388,6 +406,7 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
     say("pair")
     table = find_pairs(corpus)
     result = assemble(corpus, table, [], [], say)
+    annotate_attribution(result, drop=False)
     pos = {d.id: i for i, d in enumerate(docs)}
     pairs_of: dict[str, list] = {d.id: [] for d in docs}
     for p in result.document_pair_records:
@@ -402,13 +421,14 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
         doc = docs[i]
         st = result.stats[doc.id]
         matches = []
+        kinds = {x["document"]: x["class"] for x in st.sources}
         partners = {p.b if p.a == doc.id else p.a: p for p in pairs_of[doc.id]}
         for other in sorted(set(partners) | set(st.copied), key=lambda x: pos[x]):
             j = pos[other]
             dp = partners.get(other)
             ivs = st.copied.get(other, [])
             ratio = round(sum(e - s for s, e in ivs) / max(len(doc.text), 1), 4)
-            mine_first = doc.id < other
+            mine_first = i < j
             pps = par_pairs.get((doc.id, other) if mine_first else (other, doc.id), [])
             best = max(pps, key=lambda pp: (_similarity(pp), pp.a, pp.b), default=None)
             closest = None
@@ -421,11 +441,24 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
                                  dp.kind if dp else "partial", dp.jaccard if dp else 0.0,
                                  dp.shared_paragraphs if dp else 0,
                                  round(_similarity(best), 4) if best is not None else 0.0,
-                                 passages, list(ivs), closest))
+                                 passages, list(ivs), closest, cls=kinds.get(other, "copied")))
         matches.sort(key=lambda m: (-m.ratio, -m.similarity, m.document))
+        ratios = {"copy_ratio_excluding_quotes": st.copy_ratio_excluding_quotes,
+                  "copy_ratio_excluding_own": st.copy_ratio_excluding_own, "copy_ratio_net": st.copy_ratio_net,
+                  "own_ratio": st.own_ratio}
         out.append(DocumentCheck(keys[i], doc.title, doc.source, len(doc.text), st.copy_ratio, st.copy_ratio,
-                                 matches, None, text=doc.text))
+                                 matches, None, text=doc.text, ratios=ratios, classes=st.classes))
     return out
+
+
+def reference_texts(cfg: AuditConfig) -> list[Document]:
+    """The reference texts of ``cfg.references`` (ids ``r01``...); one that cannot be read is an error."""
+    from chachong.stages.load import with_references
+
+    texts, skipped, _ = with_references([], [], [], cfg)
+    if skipped:
+        raise CheckError(f"{skipped[0].path}: {skipped[0].reason} (a --reference text)")
+    return texts
 
 
 def _similarity(pp: Any) -> float:
@@ -439,13 +472,14 @@ def _judge(d: DocumentCheck, limits: Limits, accepted: Sequence[Accepted]) -> No
         limit = ok.get((d.document, m.document))
         m.accepted = limit is not None and m.ratio <= limit + 1e-9
     live = [m for m in d.matches if not m.accepted]
-    # the copied characters of the live matches, merged (one character copied from two sources counts once)
-    covered, end = 0, 0
-    for s, e in sorted(iv for m in live for iv in m.copied):
-        if e > end:
-            covered += e - max(s, end)
-            end = e
-    d.checked_ratio = round(covered / max(d.chars, 1), 4) if len(live) < len(d.matches) else d.copy_ratio
+    # the copied characters of the live matches, merged (one character copied from two sources counts
+    # once), less those of the classes the limit's ratio leaves out
+    left_out = merge([iv for c in RATIO_EXCLUDES[limits.ratio] for iv in d.classes.get(c, ())])
+    covered = sum(e - s for s, e in subtract(merge([iv for m in live for iv in m.copied]), left_out))
+    whole = {"total": d.copy_ratio, "excluding-quotes": d.ratios.get("copy_ratio_excluding_quotes"),
+             "excluding-own": d.ratios.get("copy_ratio_excluding_own"), "net": d.ratios.get("copy_ratio_net")}
+    d.checked_ratio = round(covered / max(d.chars, 1), 4) if len(live) < len(d.matches) else \
+        whole[limits.ratio] if whole[limits.ratio] is not None else d.copy_ratio
     closest = max((m for m in live if m.closest), key=lambda m: m.similarity, default=None)
     d.most_similar = None if closest is None or closest.closest is None else {
         "similarity": closest.similarity, "paragraph": closest.closest[0], "source": closest.document,
@@ -459,7 +493,8 @@ def _judge(d: DocumentCheck, limits: Limits, accepted: Sequence[Accepted]) -> No
                                               m.document, f"{m.kind} to {m.document} ({m.title})"))
     if limits.max_copy_ratio is not None and d.checked_ratio > limits.max_copy_ratio:
         d.violations.append(Violation("max-copy-ratio", d.checked_ratio, limits.max_copy_ratio, None,
-                                      f"copy ratio {pct(d.checked_ratio)} is above {pct(limits.max_copy_ratio)}"))
+                                      f"{ratio_label(limits.ratio)} {pct(d.checked_ratio)} is above "
+                                      f"{pct(limits.max_copy_ratio)}"))
     top = live[0] if live else None
     if limits.max_top_source_ratio is not None and top is not None and top.ratio > limits.max_top_source_ratio:
         d.violations.append(Violation("max-top-source-ratio", top.ratio, limits.max_top_source_ratio, top.document,

@@ -11,6 +11,16 @@ from typing import Any
 SNIPPET = 60  # characters of a copied passage shown in text and Markdown output
 
 
+def ratio_label(ratio: str) -> str:
+    """How the ratio a limit applies to (``check --ratio``) is named in the output.
+
+    >>> ratio_label("total"), ratio_label("excluding-quotes")
+    ('copy ratio', 'copy ratio excluding quotes')
+    """
+    return "copy ratio" if ratio == "total" else "net copy ratio" if ratio == "net" else \
+        "copy ratio " + ratio.replace("-", " ")
+
+
 def pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
@@ -23,13 +33,13 @@ def snippet(text: str, s: int, e: int) -> str:
 def match_dict(m: Any) -> dict[str, Any]:
     return {"document": m.document, "title": m.title, "new": m.new, "ratio": m.ratio, "kind": m.kind,
             "jaccard": m.jaccard, "paragraph_pairs": m.paragraphs, "similarity": m.similarity,
-            "accepted": m.accepted, "passages": [list(p) for p in m.passages]}
+            "accepted": m.accepted, "passages": [list(p) for p in m.passages], "class": m.cls}
 
 
 def doc_dict(d: Any) -> dict[str, Any]:
     top = d.top_source
     return {"document": d.document, "title": d.title, "source": d.source, "chars": d.chars, "passed": d.passed,
-            "copy_ratio": d.copy_ratio, "checked_copy_ratio": d.checked_ratio,
+            "copy_ratio": d.copy_ratio, **d.ratios, "checked_copy_ratio": d.checked_ratio,
             "top_source": {"document": top.document, "ratio": top.ratio} if top else None,
             "most_similar_paragraph": d.most_similar,
             "violations": [{"rule": v.rule, "value": v.value, "limit": v.limit, "source": v.source,
@@ -48,7 +58,7 @@ def text(r: Any) -> str:
         for v in d.violations:
             lines.append(f"      - {v.message}")
         for m in d.matches[:5]:
-            mark = " (accepted)" if m.accepted else ""
+            mark = (" (accepted)" if m.accepted else "") + (f" [{m.cls}]" if m.cls != "copied" else "")
             line = f"      {pct(m.ratio):>6} {m.kind:<14} {m.document}{mark}"
             if m.passages:
                 s, e = m.passages[0][:2]
@@ -125,4 +135,4 @@ def junit(r: Any) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
-__all__ = ["doc_dict", "junit", "markdown", "match_dict", "pct", "snippet", "text"]
+__all__ = ["ratio_label", "doc_dict", "junit", "markdown", "match_dict", "pct", "snippet", "text"]

@@ -37,6 +37,9 @@ from chachong.result import AuditRecord
 from chachong.stages.intervals import merge, overlap, subtract
 
 CLASSES = ("reference", "quoted", "own", "copied")  # in order of precedence
+# the ratios a limit (``check --ratio``) may apply to, and the classes each leaves out
+RATIO_EXCLUDES = {"total": (), "excluding-quotes": ("reference", "quoted"), "excluding-own": ("own",),
+                  "net": ("reference", "quoted", "own")}
 QUOTED_SHARE = 0.9  # a passage is quoted when this share of its characters lies inside quotes
 PAIRS = {"「": "」", "『": "』", "“": "”", "‘": "’"}
 _CLOSERS = {v: k for k, v in PAIRS.items()}
@@ -158,7 +161,8 @@ def annotate_attribution(result: AuditRecord, drop: bool = True) -> None:
     for d in docs:
         st = result.stats[d.id]
         n = max(len(d.text), 1)
-        chars = document_classes(d.id, st.copied, quotes[d.id], meta)
+        st.classes = class_intervals(d.id, st.copied, quotes[d.id], meta)
+        chars = {k: _length(v) for k, v in st.classes.items()}
         st.copy_ratio_excluding_quotes = round((chars["own"] + chars["copied"]) / n, 4)
         st.copy_ratio_excluding_own = round((chars["reference"] + chars["quoted"] + chars["copied"]) / n, 4)
         st.copy_ratio_net = round(chars["copied"] / n, 4)
@@ -188,5 +192,5 @@ def drop_references(result: AuditRecord) -> None:
                                      if not is_reference(p.a) and not is_reference(p.b)]
 
 
-__all__ = ["CLASSES", "class_intervals", "drop_references", "QUOTED_SHARE", "annotate_attribution", "document_classes", "passage_class", "quote_spans",
+__all__ = ["CLASSES", "RATIO_EXCLUDES", "class_intervals", "drop_references", "QUOTED_SHARE", "annotate_attribution", "document_classes", "passage_class", "quote_spans",
            "source_class"]
