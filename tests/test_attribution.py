@@ -163,3 +163,20 @@ def test_check_cli_ratio_and_reference(corpus):
     assert res.exit_code == 2 and "bogus" in res.output
     res = CliRunner().invoke(main, [*args[:-1], str(refs / "missing.txt")])
     assert res.exit_code == 2 and "missing.txt" in res.output and "Traceback" not in res.output
+
+
+def test_an_index_as_reference_in_audit_and_check(corpus, tmp_path):
+    from chachong.index.check import Limits, check
+    from chachong.index.index import Index
+
+    refs, docs = corpus
+    uri = str(tmp_path / "refs.sqlite")
+    Index.build(uri, [refs])
+    from_files = audit([docs], references=(str(refs),), meta_pattern=PATTERN)
+    from_index = audit([docs], references=(uri,), meta_pattern=PATTERN)
+    assert [d.id for d in from_index.reference_records] == ["r01"]
+    assert ({k: v.copy_ratio_excluding_quotes for k, v in from_index.stats.items()}
+            == {k: v.copy_ratio_excluding_quotes for k, v in from_files.stats.items()})
+    r = check([docs / "乙局_2026.txt"], against=[docs / "甲局_2025.txt"], settings={"references": (uri,)},
+              limits=Limits(ratio="excluding-quotes"))
+    assert r.passed and r.documents[0].matches[0].cls == "reference"

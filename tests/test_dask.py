@@ -261,3 +261,14 @@ def test_references_and_metadata_give_the_same_report(tmp_path, client):
 
     given, _, _ = load_documents([docs], AuditConfig())
     assert dumps(audit_dask(given, AuditConfig(**settings), client=client)) == dumps(audit(given, **settings))
+    # an index of reference texts: its documents are scattered as the first read
+    from chachong.api import indexed_references
+    from chachong.index.index import Index
+
+    uri = str(tmp_path / "refs.sqlite")
+    Index.build(uri, [refs])
+    cfg = AuditConfig(references=(uri,), meta_pattern=PATTERN)
+    expected = dumps(audit([docs], cfg)).replace(uri, "URI")
+    assert dumps(audit_dask([docs], cfg, client=client, references=indexed_references(cfg))).replace(uri, "URI") \
+        == expected
+    assert '"class": "reference"' in expected

@@ -46,11 +46,13 @@ def audit(
     *,
     skipped: Sequence[Skipped] = (),
     warnings: Sequence[str] = (),
+    references: Sequence[Document] = (),
 ) -> AuditRecord:
     """The local executor: audit files/folders (paths) or already-built documents in this process
     (with threads and forked processes on large corpora, see :func:`audit_corpus`).
 
-    ``skipped``/``warnings``: what reading the documents gave already (kept in the result).
+    ``skipped``/``warnings``: what reading the documents gave already (kept in the result);
+    ``references``: the documents of the ``config.references`` that are indexes (``api.audit`` fetches them).
     :func:`chachong.api.audit` is the entry point that chooses the executor.
 
     >>> r = audit([Document("d01", "甲", "a.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1),
@@ -70,7 +72,7 @@ def audit(
             documents, skipped, warnings = list(inputs), list(skipped), list(warnings)  # type: ignore[arg-type]
         else:
             documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
-        documents, skipped, warnings = with_references(documents, skipped, warnings, config)
+        documents, skipped, warnings = with_references(documents, skipped, warnings, config, references)
         freeze_now()
         say("sign")
         corpus = prepare(documents, config)

@@ -394,7 +394,7 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
 
     # reference texts (r01..., --reference), then the reference set: the earlier documents, so
     # clusters name them as sources
-    texts = reference_texts(cfg)
+    texts = reference_texts(cfg, new_docs)
     docs = renumber(texts + [d for _, d in refs] + new_docs, references=len(texts))
     keys = [d.source for d in texts] + [k for k, _ in refs] + new_keys
     first_new = len(texts) + len(refs)
@@ -451,11 +451,25 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
     return out
 
 
-def reference_texts(cfg: AuditConfig) -> list[Document]:
-    """The reference texts of ``cfg.references`` (ids ``r01``...); one that cannot be read is an error."""
-    from chachong.stages.load import with_references
+def reference_texts(cfg: AuditConfig, new_docs: list[Document]) -> list[Document]:
+    """The reference texts of ``cfg.references`` (ids ``r01``...); one that cannot be read is an error.
 
-    texts, skipped, _ = with_references([], [], [], cfg)
+    Of an index (``chachong index build``) only the documents it proposes as candidates for
+    ``new_docs`` are drawn, as for ``--index``.
+    """
+    from chachong.ingest.index_uri import is_index_uri
+    from chachong.stages.load import with_references
+    from chachong.stages.prepare import prepare
+
+    indexed: list[Document] = []
+    for uri in [r for r in cfg.references if is_index_uri(r)]:
+        try:
+            with Index.open(uri) as idx:
+                found = idx.candidates(prepare(new_docs, idx.config), range(len(new_docs)))
+                indexed += [d for _, d in idx.fetch(found)]
+        except IndexStoreError as exc:
+            raise CheckError(f"--reference {uri}: {exc}") from None
+    texts, skipped, _ = with_references([], [], [], cfg, indexed)
     if skipped:
         raise CheckError(f"{skipped[0].path}: {skipped[0].reason} (a --reference text)")
     return texts

@@ -51,7 +51,7 @@ def text(r: Any) -> str:
     lines = []
     for d in r.documents:
         top = d.top_source
-        head = f"{'PASS' if d.passed else 'FAIL'}  {d.document}  {d.title}  copy ratio {pct(d.checked_ratio)}"
+        head = f"{'PASS' if d.passed else 'FAIL'}  {d.document}  {d.title}  {ratio_label(r.limits.ratio)} {pct(d.checked_ratio)}"
         if top is not None:
             head += f", top source {top.document} {pct(top.ratio)}"
         lines.append(head)
@@ -123,7 +123,7 @@ def junit(r: Any) -> str:
     for d in r.documents:
         case = ET.SubElement(suite, "testcase", classname="chachong.check", name=_xml_text(d.document),
                              time="0")
-        body = [f"{d.title}: copy ratio {pct(d.checked_ratio)}"]
+        body = [f"{d.title}: {ratio_label(r.limits.ratio)} {pct(d.checked_ratio)}"]
         body += [f"{pct(m.ratio)} {m.kind} {m.document}{' (accepted)' if m.accepted else ''}" for m in d.matches]
         if not d.passed:
             fail = ET.SubElement(case, "failure", message=_xml_text("; ".join(v.message for v in d.violations)),

@@ -81,13 +81,17 @@ class Engine:
 
     # ---- 1. read and 2. sign ----
 
-    def read(self, inputs: Sequence[Any]) -> tuple[list[Skipped], list[str]]:
-        """List and read the inputs on the workers; skipped inputs and warnings in the local engine's order."""
+    def read(self, inputs: Sequence[Any], indexed: Sequence[Document] = ()) -> tuple[list[Skipped], list[str]]:
+        """List and read the inputs on the workers; skipped inputs and warnings in the local engine's order.
+
+        The reference texts come first (``stages.load.with_references``): the files of
+        ``config.references`` read on the workers, then ``indexed`` (those of its indexes).
+        """
         client, cfg = self.client, self.config
         if inputs and all(isinstance(x, Document) for x in inputs):
             from chachong.stages.load import with_references
 
-            docs_in, skipped, warnings = with_references(list(inputs), [], [], cfg)
+            docs_in, skipped, warnings = with_references(list(inputs), [], [], cfg, indexed)
             reads = [client.scatter((docs_in, [], []))] if docs_in else []
             renumber = False
             self._ref_files = 0
@@ -96,14 +100,17 @@ class Engine:
 
             load_documents([], cfg)  # a setting no file can be read with fails here, once, as locally
             # reference texts first (ids r01..., see stages.load.with_references)
+            from chachong.stages.load import reference_files
+
+            ref_files = reference_files(cfg) if cfg.references else []
             listed = client.gather([client.submit(list_input, p, cfg.encoding, pure=False)
-                                    for p in [*cfg.references, *inputs]])
+                                    for p in [*ref_files, *inputs]])
             files: list[str] = []
             order: list[tuple[str, Any]] = []  # ("skip", Skipped) or ("file", index) in read_sources' order
             seen: set[str] = set()
             self._ref_files = 0
             for n, (found, skips) in enumerate(listed):
-                if n == len(cfg.references):
+                if n == len(ref_files):
                     self._ref_files = len(files)
                 order.extend(("skip", s) for s in skips)
                 for f, real in found:
@@ -123,8 +130,11 @@ class Engine:
             for _, w in small:
                 warnings.extend(w)
             renumber = True
-            if len(listed) == len(cfg.references):
+            if len(listed) == len(ref_files):
                 self._ref_files = len(files)
+            if indexed:  # the references' indexes, after their files
+                reads.insert(self._ref_files, client.scatter((list(indexed), [], [])))
+                self._ref_files += 1
         self._reads, self._renumber = reads, renumber
         return skipped, warnings
 
@@ -343,6 +353,7 @@ def audit_dask(
     client: Any = None,
     partition_paragraphs: int = DEFAULT_PARTITION_PARAGRAPHS,
     stats: dict | None = None,
+    references: Sequence[Document] = (),
 ):
     """Audit on a Dask cluster; the result equals :func:`chachong.engine.local.audit`'s for the same input.
 
@@ -350,7 +361,8 @@ def audit_dask(
     without a ``client``) a LocalCluster of ``config.workers`` processes runs for this audit.
     Paths must be readable by the workers (shared storage on a real cluster).
     ``partition_paragraphs`` sets the size of the partitions the corpus is cut into; ``stats``,
-    when given, receives counts of the work done (partitions, candidates, ...) for benchmarks.
+    when given, receives counts of the work done (partitions, candidates, ...) for benchmarks;
+    ``references``: the documents of the ``config.references`` that are indexes.
     """
     from chachong.result import AuditRecord
     from chachong.stages.describe import number_passages
@@ -370,7 +382,7 @@ def audit_dask(
     try:
         engine = Engine(client, config, partition_paragraphs, stats)
         say("read")
-        skipped, warnings = engine.read(list(inputs))
+        skipped, warnings = engine.read(list(inputs), references)
         say("sign")
         docs = engine.sign()
         if not docs:
