@@ -18,7 +18,7 @@ from chachong.report.json import report_dict
 from chachong.stages.attribution import quote_spans
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not; for attribution_corpus
-from attribution_corpus import LAW, PATTERN, write_corpus  # noqa: E402
+from attribution_corpus import LAW, OWN, PATTERN, write_corpus  # noqa: E402
 
 
 @pytest.fixture
@@ -180,3 +180,21 @@ def test_an_index_as_reference_in_audit_and_check(corpus, tmp_path):
     r = check([docs / "乙局_2026.txt"], against=[docs / "甲局_2025.txt"], settings={"references": (uri,)},
               limits=Limits(ratio="excluding-quotes"))
     assert r.passed and r.documents[0].matches[0].cls == "reference"
+
+
+def test_unit_and_year_columns_of_table_sources(tmp_path):
+    table = tmp_path / "reports.csv"
+    table.write_text("title,text,unit,year\n"
+                     f"甲2025,{OWN}第一段。,甲,2025\n甲2026,{OWN}第二段。,甲,2026\n乙2026,{OWN}第三段。,乙,\n",
+                     encoding="utf-8")
+    r = audit([table], unit_column="unit", year_column="year")
+    assert [(r.stats[d.id].unit, r.stats[d.id].year) for d in r.document_records] == [
+        ("甲", 2025), ("甲", 2026), ("乙", None)]
+    classes = {(p.a, p.b): r.passage_classes[p.id] for p in r.passage_records}
+    assert classes[("d01", "d02")] == "own" and classes[("d01", "d03")] == "copied"
+    assert r.year_over_year[0]["document"] == "d02" and r.year_over_year[0]["flagged"]
+    with pytest.raises(ConfigError, match=r"reports.csv.*no year in column 'jahr'"):
+        audit([table], year_column="jahr")
+    table.write_text(f"title,text,unit,year\n甲2025,{OWN},甲,去年\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"reports.csv:2: year '去年' is not a number"):
+        audit([table], year_column="year")

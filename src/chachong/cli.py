@@ -46,11 +46,14 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "workers": (int, "Processes for the heavy stages (0 = one per core)."),
     "metadata": (click.Path(dir_okay=False, path_type=str), "CSV of each document's unit and year (path or title, unit, year)."),
     "meta-pattern": (str, "Regex with groups (?P<unit>...) and (?P<year>...) on file names."),
+    "unit-column": (str, "Column holding the unit in .csv/.jsonl sources."),
+    "year-column": (str, "Column holding the year in .csv/.jsonl sources."),
     "max-own-ratio": (click.FloatRange(0, 1), "Flag a document reusing more of its unit's previous year's."),
 }
 # what a default of None means, said in --help (the AuditConfig docstring gives the reasons)
 _NONE_MEANS = {"encoding": "detect", "stock-min-documents": "max(5, 3 % of the documents)",
-               "phrase-min-documents": "max(3, 2 % of the documents)", "metadata": "none", "meta-pattern": "none"}
+               "phrase-min-documents": "max(3, 2 % of the documents)", "metadata": "none", "meta-pattern": "none",
+               "unit-column": "none", "year-column": "none"}
 # reference texts (laws, central documents): matched, never audited (AuditConfig.references)
 _REFERENCE = click.option("--reference", "references", multiple=True, metavar="PATH", type=click.Path(path_type=str),
                           help="Reference texts (files or folders; repeat): copying from them is classed reference.")

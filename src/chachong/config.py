@@ -112,6 +112,8 @@ class AuditConfig:
             document its unit and year; ``None``: no metadata, so nothing is classed ``own``.
         meta_pattern: a regular expression with named groups ``unit`` and ``year`` searched in
             each document's file name, instead of (or besides: the CSV wins) ``metadata``.
+        unit_column / year_column: columns of .csv/.jsonl sources holding each row's unit and
+            year (``None``: not read; they win over the pattern, the CSV file over them).
         max_own_ratio: share of a document reused from the same unit's previous-year document
             above which the year-over-year table flags it (0.5: half of a summary written
             again from last year's is what auditors call 照抄往年; below that, reusing the
@@ -155,6 +157,8 @@ class AuditConfig:
     references: tuple[str, ...] = ()
     metadata: str | None = None
     meta_pattern: str | None = None
+    unit_column: str | None = None
+    year_column: str | None = None
     max_own_ratio: float = 0.5
 
     def __post_init__(self) -> None:

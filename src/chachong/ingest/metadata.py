@@ -1,4 +1,5 @@
-"""A unit and a year per document: from a CSV file (``--metadata``) or a file-name pattern (``--meta-pattern``).
+"""A unit and a year per document: from a CSV file (``--metadata``), from columns of .csv/.jsonl
+sources (``--unit-column``/``--year-column``) or from a file-name pattern (``--meta-pattern``).
 
 The CSV has a header with ``path`` or ``title`` (which documents a row describes), ``unit`` and
 ``year``. A ``path`` row describes every document read from that file (all documents of a
@@ -107,14 +108,44 @@ def from_csv(docs: Sequence[Document], path: str) -> dict[str, Meta]:
     return out
 
 
+def from_columns(docs: Sequence[Document], config: AuditConfig) -> dict[str, Meta]:
+    """Unit and year of documents read from .csv/.jsonl rows, from the columns ``config.unit_column``
+    and ``config.year_column`` of the same rows (read again, one column at a time)."""
+    from chachong.ingest.read import read_sources
+
+    tables = sorted({d.source.rsplit("#", 1)[0] for d in docs if "#" in d.source})
+    values: dict[str, dict[str, tuple[str, int]]] = {}
+    for name in ("unit", "year"):
+        column = getattr(config, f"{name}_column")
+        if not column:
+            continue
+        found, skipped = read_sources(tables, encoding=config.encoding, text_column=column,
+                                      title_column=config.title_column)
+        if skipped:
+            raise MetadataError(f"{skipped[0].path}: no {name} in column {column!r} ({skipped[0].reason}); "
+                                f"give the right --{name}-column")
+        values[name] = {src.path: (src.text.strip(), src.first_line) for src in found}
+    out = {}
+    for d in docs:
+        unit = values.get("unit", {}).get(d.source)
+        year = values.get("year", {}).get(d.source)
+        if unit or year:
+            where = f"{d.source.rsplit('#', 1)[0]}:{year[1]}" if year else d.source
+            out[d.id] = Meta(unit[0] if unit else None, _year(year[0], where) if year else None)
+    return out
+
+
 def load_metadata(docs: Sequence[Document], config: AuditConfig) -> dict[str, Meta]:
-    """Each document's unit and year by id (documents without metadata left out)."""
+    """Each document's unit and year by id (documents without metadata left out): from the file-name
+    pattern, then the table columns, then the CSV file, a later one winning."""
     out: dict[str, Meta] = {}
     if config.meta_pattern:
         out.update(from_pattern(docs, config.meta_pattern))
+    if config.unit_column or config.year_column:
+        out.update(from_columns(docs, config))
     if config.metadata:
         out.update(from_csv(docs, config.metadata))
     return out
 
 
-__all__ = ["Meta", "MetadataError", "from_csv", "from_pattern", "load_metadata"]
+__all__ = ["Meta", "MetadataError", "from_columns", "from_csv", "from_pattern", "load_metadata"]
