@@ -198,3 +198,21 @@ def test_unit_and_year_columns_of_table_sources(tmp_path):
     table.write_text(f"title,text,unit,year\n甲2025,{OWN},甲,去年\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"reports.csv:2: year '去年' is not a number"):
         audit([table], year_column="year")
+
+
+def test_html_and_markdown_show_classes_formulas_and_year_table(corpus, tmp_path):
+    from chachong.report.writer import write_report
+
+    refs, docs = corpus
+    meta = tmp_path / "meta.csv"
+    meta.write_text("path,unit,year\n甲局_2025.txt,<b>甲</b>,2025\n甲局_2026.txt,<b>甲</b>,2026\n乙局_2026.txt,乙,2026\n",
+                    encoding="utf-8")
+    r = audit([docs], references=(str(refs),), metadata=str(meta))
+    write_report(r, tmp_path / "out", ("html", "md"))
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'id="year-table"' in page and "⚠ 照抄往年" in page and "cl-reference" in page
+    assert "<b>甲</b>" not in page and "&lt;b&gt;甲&lt;/b&gt;" in page  # a unit is text, never markup
+    assert "去除引用文献复制比" in page and '"classes":[["reference"' in page.replace(" ", "")
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "**copy_ratio_excluding_quotes** = (own + copied characters) / chars" in md
+    assert "| excl. quotes | excl. own | net | own |" in md and "照抄往年" in md

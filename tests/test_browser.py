@@ -277,7 +277,7 @@ def test_sheet_of_a_document_and_print(chromium, tmp_path):
                      ".map(s => s.id)")
     finally:
         b.send("Emulation.setEmulatedMedia", media="")
-    assert shown == ["overview", "documents", "matrix", "phrases", "boilerplate", "histogram", "settings"]
+    assert shown == ["overview", "documents", "attribution", "matrix", "phrases", "boilerplate", "histogram", "settings"]
     report_pdf = b.pdf()
     (tmp_path / "report.pdf").write_bytes(report_pdf)
     assert pages(report_pdf) >= 7  # each section from a new page

@@ -53,8 +53,47 @@ def reference_dicts(result: AuditRecord) -> list[dict[str, Any]]:
             for d in result.reference_records]
 
 
+LABELS = {"reference": "引用文献 reference", "quoted": "引文 quoted", "own": "本人/本单位 own",
+          "copied": "复制 copied"}
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def markdown_lines(report: dict[str, Any], label: Any, esc: Any, top: int) -> list[str]:
+    """The Markdown section: the ratios by class side by side, their formulas, the reference texts
+    and the year-over-year table. ``label(doc_id)`` is how a document is named, ``esc`` escapes text."""
+    docs = sorted((d for d in report["documents"] if d["copied_chars"]), key=lambda d: (-d["copy_ratio"], d["id"]))
+    out = ["## 引用与本人复制 Quotation, reference texts and own reuse", ""]
+    if docs:
+        out += ["| document | unit | year | copy ratio | excl. quotes | excl. own | net | own | top source class |",
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for d in docs[:top]:
+            cls = (d["top_source"] or {}).get("class", "")
+            out.append(f"| {label(d['id'])} | {esc(d['unit'] or '—')} | {d['year'] or '—'} | {_pct(d['copy_ratio'])} | "
+                       f"{_pct(d['copy_ratio_excluding_quotes'])} | {_pct(d['copy_ratio_excluding_own'])} | "
+                       f"{_pct(d['copy_ratio_net'])} | {_pct(d['own_ratio'])} | {cls} |")
+        out.append("")
+    formulas = report["formulas"]
+    out += [f"- **{k}** = {formulas[k]}" for k in ("class", "copy_ratio_excluding_quotes", "copy_ratio_excluding_own",
+                                                  "copy_ratio_net", "own_ratio") if k in formulas]
+    refs = report.get("references") or []
+    if refs:
+        out += ["", "Reference texts (matched, not audited): " + "; ".join(f"{r['id']} {esc(r['title'])}" for r in refs)]
+    rows = report.get("year_over_year") or []
+    if rows:
+        limit = report["settings"].get("max_own_ratio")
+        out += ["", f"### 年度对比 Year over year (flagged above {_pct(limit or 0)} reused)", "",
+                "| unit | year | document | previous year | previous | reused | flag |",
+                "| --- | ---: | --- | ---: | --- | ---: | --- |"]
+        out += [f"| {esc(r['unit'])} | {r['year']} | {label(r['document'])} | {r['previous_year']} | {label(r['previous'])} | "
+                f"{_pct(r['reused'])} | {'⚠ 照抄往年' if r['flagged'] else ''} |" for r in rows]
+    return out + [""]
+
+
 def passage_class(result: AuditRecord, passage_id: str) -> str:
     return result.passage_classes.get(passage_id, "copied")
 
 
-__all__ = ["DOCUMENT_COLUMNS", "FORMULAS", "document_row", "RATIOS", "document_fields", "passage_class", "reference_dicts"]
+__all__ = ["DOCUMENT_COLUMNS", "FORMULAS", "LABELS", "markdown_lines", "document_row", "RATIOS", "document_fields", "passage_class", "reference_dicts"]

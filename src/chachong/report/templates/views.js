@@ -59,6 +59,9 @@
     return out;
   }
 
+  var CLASS_TITLE = { reference: '类别：引用文献 class: reference (copied from a reference text)',
+    quoted: '类别：引文 class: quoted (inside quote marks)', own: '类别：本单位 class: own (the same unit\'s document)' };
+
   function legend(items) {
     var lg = el('div', 'legend');
     items.forEach(function (it) {
@@ -109,14 +112,18 @@
     } else {
       view.appendChild(el('p', 'note', '未发现复制 no copied passages found'));
     }
-    view.appendChild(legend([['cp', '复制 copied (悬停看来源 hover for the source)'], ['sk', '套话 stock phrasing'],
-      ['bp', '模板残留/占位符 boilerplate, placeholders']]));
+    view.appendChild(legend([['cp', '复制 copied (悬停看来源 hover for the source)'],
+      ['cp cl-reference', '引用文献 reference text'], ['cp cl-quoted', '引文 quoted'], ['cp cl-own', '本单位往年 own'],
+      ['sk', '套话 stock phrasing'], ['bp', '模板残留/占位符 boilerplate, placeholders']]));
     if (d.text === null) { view.appendChild(textMissing(d)); return; }
     var marks = standardMarks(id);
     ((D.marks[id] || {}).copied || []).forEach(function (src) {
       unpack(src[1]).forEach(function (iv) {
         marks.push({ s: iv[0], e: iv[1], cls: 'cp', title: '复制自 copied from ' + docLabel(src[0]), src: src[0] });
       });
+    });
+    ((D.marks[id] || {}).classes || []).forEach(function (c) {
+      unpack(c[1]).forEach(function (iv) { marks.push({ s: iv[0], e: iv[1], cls: 'cl-' + c[0], title: CLASS_TITLE[c[0]] }); });
     });
     var pre = el('pre', 'doctext');
     pre.id = 'doc-text';
