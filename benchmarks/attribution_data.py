@@ -60,7 +60,7 @@ def build(folder: str | Path, units: int = 6, years: tuple[int, ...] = YEARS[1:]
             pars: list[tuple[str, str]] = []
             earlier = written.get((u, y - 1))
             if earlier:  # reuse two to four of the previous year's own paragraphs
-                own = [p for p, k in earlier if k == "fresh"]
+                own = [p for p, k in earlier if k == "fresh" and "“" not in p]  # a speech quoted stays quoted
                 for p in rnd.sample(own, min(len(own), rnd.randint(2, 4))):
                     pars.append((p, "own"))
             for _ in range(rnd.randint(4, 7)):

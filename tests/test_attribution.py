@@ -216,3 +216,23 @@ def test_html_and_markdown_show_classes_formulas_and_year_table(corpus, tmp_path
     md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "**copy_ratio_excluding_quotes** = (own + copied characters) / chars" in md
     assert "| excl. quotes | excl. own | net | own |" in md and "照抄往年" in md
+
+
+def test_a_law_quoted_by_many_documents_is_reference_not_stock(tmp_path):
+    """Six units quote the same article: without the law it is a stock paragraph (not copying); with
+    it, every quotation is classed reference (stages/cluster.py keeps groups with a reference)."""
+    refs, docs = tmp_path / "refs", tmp_path / "docs"
+    refs.mkdir()
+    docs.mkdir()
+    (refs / "law.txt").write_text("示范法\n\n" + LAW + "\n", encoding="utf-8")
+    tails = ["加强组织领导，压实各方责任。", "完善制度体系，健全长效机制。", "强化宣传教育，营造良好氛围。",
+             "深化专项整治，消除重大隐患。", "提升应急能力，做好值班值守。", "推进信息化建设，提高监管效能。"]
+    for i, tail in enumerate(tails):
+        (docs / f"单位{i}_2026.txt").write_text(
+            f"单位{i}工作总结\n\n{LAW}\n\n{tail * 3}第{i}项工作已经全部完成。\n", encoding="utf-8")
+    without = audit([docs])
+    assert without.stock_paragraphs and all(st.copy_ratio == 0.0 for st in without.stats.values())
+    r = audit([docs], references=(str(refs),))
+    assert not r.stock_paragraphs
+    for st in r.stats.values():
+        assert st.copy_ratio > 0.5 and st.copy_ratio_excluding_quotes == 0.0 and st.top_source["class"] == "reference"
