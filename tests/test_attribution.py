@@ -236,3 +236,18 @@ def test_a_law_quoted_by_many_documents_is_reference_not_stock(tmp_path):
     assert not r.stock_paragraphs
     for st in r.stats.values():
         assert st.copy_ratio > 0.5 and st.copy_ratio_excluding_quotes == 0.0 and st.top_source["class"] == "reference"
+
+
+def test_bad_metadata_fails_before_the_audit_runs(corpus, tmp_path, monkeypatch):
+    import chachong.engine.local as local
+
+    _, docs = corpus
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,unit,year\nnowhere.txt,甲,2025\n", encoding="utf-8")
+
+    def never(*_a, **_k):
+        raise AssertionError("the audit ran before the metadata was checked")
+
+    monkeypatch.setattr(local, "prepare", never)
+    with pytest.raises(ConfigError, match="bad.csv:2: no document has the path 'nowhere.txt'"):
+        audit([docs], metadata=str(bad))

@@ -31,6 +31,7 @@ from chachong.runtime.gcpause import freeze_now
 from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.load import load_documents, with_references
+from chachong.ingest.metadata import load_metadata
 from chachong.stages.attribution import annotate_attribution
 from chachong.stages.stock import annotate_stock, copy_groups, remember_stock, stock_key, stock_work
 from chachong.stages.docpairs import document_groups, document_jaccards, document_signatures, short_twins
@@ -73,6 +74,7 @@ def audit(
         else:
             documents, skipped, warnings = load_documents(inputs, config)  # type: ignore[arg-type]
         documents, skipped, warnings = with_references(documents, skipped, warnings, config, references)
+        load_metadata(documents, config)  # bad metadata fails now, not after the audit
         freeze_now()
         say("sign")
         corpus = prepare(documents, config)

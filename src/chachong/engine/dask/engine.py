@@ -367,6 +367,7 @@ def audit_dask(
     from chachong.result import AuditRecord
     from chachong.stages.describe import number_passages
     from chachong.stages.docstats import merge_figures
+    from chachong.ingest.metadata import load_metadata
     from chachong.stages.attribution import annotate_attribution
     from chachong.stages.stock import annotate_stock
 
@@ -385,6 +386,7 @@ def audit_dask(
         skipped, warnings = engine.read(list(inputs), references)
         say("sign")
         docs = engine.sign()
+        load_metadata(docs, config)  # bad metadata fails now, not after the audit
         if not docs:
             result = AuditRecord(config, [], [], [], [], {}, skipped, warnings, corpus=None)
             say("phrases")
