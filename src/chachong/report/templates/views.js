@@ -192,6 +192,10 @@
     sheet.appendChild(sheetTable('sheet-figures', ['文字复制比 copy ratio', '去除套话复制比 excl. stock', '单篇最大 top source',
       '复制字数 copied', '总字数 characters', '套话占比 stock share'],
       [[pct(d.copy), pct(d.copy_x), top, d.copied_chars, d.chars, pct(d.stock)]], [0, 1, 3, 4, 5]));
+    sheet.appendChild(sheetTable('sheet-classes', ['去除引用文献复制比 excl. quotes', '去除本人文献复制比 excl. own',
+      '净复制比 net', '本人复制 own', '单位 unit', '年度 year'],
+      [[pct(d.copy_q), pct(d.copy_o), pct(d.copy_n), pct(d.own), d.unit || '—',
+        d.year === null || d.year === undefined ? '—' : String(d.year)]], [0, 1, 2, 3, 5]));
     sheet.appendChild(el('h3', null, '相似文献（按复制比排序） Sources, ranked by the share of this document each covers'));
     if (d.sources.length) {
       sheet.appendChild(sheetTable('sheet-sources', ['#', '文档 document', '复制比 share'], d.sources.map(function (s, i) {
