@@ -11,6 +11,11 @@ from typing import Any
 SNIPPET = 60  # characters of a copied passage shown in text and Markdown output
 
 
+def _class(m: Any) -> str:
+    """A match's class when it is not plain copying (reference, quoted, own)."""
+    return f" [{m.cls}]" if getattr(m, "cls", "copied") != "copied" else ""
+
+
 def ratio_label(ratio: str) -> str:
     """How the ratio a limit applies to (``check --ratio``) is named in the output.
 
@@ -58,7 +63,7 @@ def text(r: Any) -> str:
         for v in d.violations:
             lines.append(f"      - {v.message}")
         for m in d.matches[:5]:
-            mark = (" (accepted)" if m.accepted else "") + (f" [{m.cls}]" if m.cls != "copied" else "")
+            mark = (" (accepted)" if m.accepted else "") + _class(m)
             line = f"      {pct(m.ratio):>6} {m.kind:<14} {m.document}{mark}"
             if m.passages:
                 s, e = m.passages[0][:2]
@@ -99,7 +104,7 @@ def markdown(r: Any) -> str:
         lines += ["", f"### {_md_cell(d.document)}", ""]
         for m in shown:
             s, e = m.passages[0][:2]
-            lines.append(f"- {pct(m.ratio)} {m.kind} {_md_cell(m.document)}: "
+            lines.append(f"- {pct(m.ratio)} {m.kind}{_class(m)} {_md_cell(m.document)}: "
                          f"“{_md_cell(snippet(d.text, s, e))}”")
     return "\n".join(lines) + "\n"
 
@@ -124,7 +129,8 @@ def junit(r: Any) -> str:
         case = ET.SubElement(suite, "testcase", classname="chachong.check", name=_xml_text(d.document),
                              time="0")
         body = [f"{d.title}: {ratio_label(r.limits.ratio)} {pct(d.checked_ratio)}"]
-        body += [f"{pct(m.ratio)} {m.kind} {m.document}{' (accepted)' if m.accepted else ''}" for m in d.matches]
+        body += [f"{pct(m.ratio)} {m.kind}{_class(m)} {m.document}{' (accepted)' if m.accepted else ''}"
+                 for m in d.matches]
         if not d.passed:
             fail = ET.SubElement(case, "failure", message=_xml_text("; ".join(v.message for v in d.violations)),
                                  type=d.violations[0].rule)
