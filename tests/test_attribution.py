@@ -251,3 +251,13 @@ def test_bad_metadata_fails_before_the_audit_runs(corpus, tmp_path, monkeypatch)
     monkeypatch.setattr(local, "prepare", never)
     with pytest.raises(ConfigError, match="bad.csv:2: no document has the path 'nowhere.txt'"):
         audit([docs], metadata=str(bad))
+
+
+def test_a_document_copied_whole_keeps_its_quoted_slogans_as_copying(tmp_path):
+    text = ("全年坚持“两个维护”，落实“三会一课”制度，推进“放管服”改革，营造良好营商环境，"
+            "全面完成年度目标任务，群众获得感幸福感安全感持续增强。\n")
+    (tmp_path / "a.txt").write_text("甲\n" + text, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("乙\n" + text, encoding="utf-8")
+    r = audit([tmp_path])
+    assert all(st.copy_ratio == st.copy_ratio_excluding_quotes == 1.0 for st in r.stats.values())
+    assert set(r.passage_classes.values()) <= {"copied"}

@@ -16,7 +16,9 @@ FORMULAS = {
              "source is a reference text, --reference), quoted (>= 90 % of its characters in the copying document "
              "lie inside 「」『』“”‘’ or a quotation cited from a 《…》 title), own (its source is another document "
              "of the same unit, --metadata / --meta-pattern), copied (everything else); a passage's class is "
-             "that of its later document b; a document's characters are classed the same way from its side",
+             "that of its later document b; a document's copied text is classed the same way from its side, each "
+             "run copied from one source as a whole (a document copied whole stays copied, quoted slogans "
+             "included)",
     "copy_ratio_excluding_quotes": "(own + copied characters) / chars: reference and quoted characters not counted "
                                    "(去除引用文献复制比)",
     "copy_ratio_excluding_own": "(reference + quoted + copied characters) / chars: own characters not counted "

@@ -14,8 +14,10 @@ Every copied passage gets a ``class``; where several apply the first wins:
 4. ``copied``: everything else.
 
 A passage's class is that of its later document ``b`` (the copy: the earlier one is the
-presumed source). A document's figures classify each copied *character* the same way from that
-document's side (a character copied from several sources takes the first class that applies):
+presumed source). A document's figures classify its copied text the same way from that
+document's side: each run copied from one source (its passages merged) is quoted as a whole or not
+at all, so a document copied whole stays copied, its quoted slogans included; a character copied
+from several sources takes the first class that applies:
 
 - ``copy_ratio_excluding_quotes`` = (own + copied characters) / chars
 - ``copy_ratio_excluding_own`` = (reference + quoted + copied characters) / chars
@@ -113,13 +115,16 @@ def class_intervals(doc_id: str, copied: dict[str, list[tuple[int, int]]], quote
     """The copied text of a document split by class (disjoint, sorted, merged intervals), from its
     copied intervals per source, its quote spans and the units.
 
-    >>> class_intervals("d02", {"r01": [(0, 10)], "d01": [(5, 40)], "d03": [(60, 70)]},
-    ...                 [(30, 50)], {"d02": Meta("甲"), "d01": Meta("甲"), "d03": Meta("乙")})
-    {'reference': [(0, 10)], 'quoted': [(30, 40)], 'own': [(10, 30)], 'copied': [(60, 70)]}
+    >>> class_intervals("d02", {"r01": [(0, 10)], "d01": [(5, 40)], "d03": [(60, 70), (80, 90)]},
+    ...                 [(30, 50), (79, 91)], {"d02": Meta("甲"), "d01": Meta("甲"), "d03": Meta("乙")})
+    {'reference': [(0, 10)], 'quoted': [(80, 90)], 'own': [(10, 40)], 'copied': [(60, 70)]}
     """
     ref = merge([iv for s, ivs in copied.items() if is_reference(s) for iv in ivs])
     every = merge([iv for ivs in copied.values() for iv in ivs])
-    quoted = subtract(subtract(every, subtract(every, quotes)), ref)
+    # a copied run (merged per source) is quoted as a whole when (nearly) all of it lies inside
+    # quotes: a document copied whole keeps its quoted slogans as copying
+    quoted = subtract(merge([(s, e) for src, ivs in copied.items() if not is_reference(src) for s, e in ivs
+                             if _inside(quotes, s, e)]), ref)
     taken = merge(ref + quoted)
     own = subtract(merge([iv for s, ivs in copied.items() if not is_reference(s) and _same_unit(meta, doc_id, s)
                           for iv in ivs]), taken)
@@ -130,9 +135,9 @@ def document_classes(doc_id: str, copied: dict[str, list[tuple[int, int]]], quot
                      meta: dict[str, Meta]) -> dict[str, int]:
     """Characters of a document in each class (see the module's precedence).
 
-    >>> document_classes("d02", {"r01": [(0, 10)], "d01": [(5, 40)], "d03": [(60, 70)]},
-    ...                  [(30, 50)], {"d02": Meta("甲"), "d01": Meta("甲"), "d03": Meta("乙")})
-    {'reference': 10, 'quoted': 10, 'own': 20, 'copied': 10}
+    >>> document_classes("d02", {"r01": [(0, 10)], "d01": [(5, 40)], "d03": [(60, 70), (80, 90)]},
+    ...                  [(30, 50), (79, 91)], {"d02": Meta("甲"), "d01": Meta("甲"), "d03": Meta("乙")})
+    {'reference': 10, 'quoted': 10, 'own': 30, 'copied': 10}
     """
     return {k: _length(v) for k, v in class_intervals(doc_id, copied, quotes, meta).items()}
 
