@@ -38,7 +38,7 @@ def test_identical_documents():
                      ("d01:p004", "d03:p004")}
     docs = {x["id"]: x for x in d["documents"]}
     assert docs["d01"]["copy_ratio"] == 1.0 and docs["d03"]["copy_ratio"] == 1.0
-    assert docs["d01"]["top_source"] == {"document": "d03", "ratio": 1.0}
+    assert docs["d01"]["top_source"] == {"document": "d03", "ratio": 1.0, "class": "copied"}
     assert docs["d02"]["copy_ratio"] == 0.0 and docs["d02"]["top_source"] is None
     assert d["clusters"][0]["source"] == "d01:p002"
 

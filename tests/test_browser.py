@@ -277,7 +277,7 @@ def test_sheet_of_a_document_and_print(chromium, tmp_path):
                      ".map(s => s.id)")
     finally:
         b.send("Emulation.setEmulatedMedia", media="")
-    assert shown == ["overview", "documents", "matrix", "phrases", "boilerplate", "histogram", "settings"]
+    assert shown == ["overview", "documents", "attribution", "matrix", "phrases", "boilerplate", "histogram", "settings"]
     report_pdf = b.pdf()
     (tmp_path / "report.pdf").write_bytes(report_pdf)
     assert pages(report_pdf) >= 7  # each section from a new page
@@ -288,3 +288,32 @@ def test_sheet_of_a_document_and_print(chromium, tmp_path):
 
 def pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+
+
+def test_attribution_in_a_browser(chromium, tmp_path):
+    """A reference text and units: the document view colours each class, the documents table gives
+    the ratios side by side and filters by unit, the sheet gives the ratios by class, the year table shows."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from attribution_corpus import PATTERN, write_corpus
+
+    b = chromium
+    refs, docs = write_corpus(tmp_path)
+    result = audit([docs], references=(str(refs),), meta_pattern=PATTERN)
+    page = write_page(result, tmp_path / "report.html")
+    yi = next(d.id for d in result.document_records if d.title.startswith("乙局"))
+    b.open(page, f"doc={yi}")
+    assert b.problems() == []
+    assert b.js("document.querySelectorAll('#doc-text span.cp.cl-reference').length") > 0
+    assert b.js("Array.from(document.querySelectorAll('.legend i')).some(i => i.className === 'cp cl-own')")
+    b.open(page, f"sheet={yi}")
+    assert b.js("document.querySelector('#sheet-classes tbody td').textContent") == "0.0%"
+    b.open(page, "documents")
+    heads = b.js("Array.from(document.querySelectorAll('#documents-table th small')).map(s => s.textContent)")
+    assert {"excl. quotes", "excl. own", "net", "own", "unit", "year"} <= set(heads)
+    b.js("(() => { const i = document.querySelector('#doc-table input'); i.value = '甲局';"
+         " i.dispatchEvent(new Event('input')); })()")
+    assert b.js("document.querySelectorAll('#documents-table tbody tr').length") == 2
+    b.open(page, "attribution")
+    assert b.js("document.querySelectorAll('#year-table tbody tr.flagged').length") == 1
+    b.screenshot(tmp_path / "attribution.png")
+    print(f"screenshots: {tmp_path}")

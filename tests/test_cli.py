@@ -124,7 +124,8 @@ def test_help_shows_every_settings_default_from_auditconfig():
             if isinstance(value, bool):
                 shown = f"--{name}" if value else f"--no-{name}"
             elif value is None:
-                shown = {"encoding": "detect"}.get(name, "max(")
+                unset = ("metadata", "meta-pattern", "unit-column", "year-column")
+                shown = {"encoding": "detect"}.get(name, "none" if name in unset else "max(")
             else:
                 shown = str(value)
             assert f"[default: {shown}" in lines[f"--{name}"], (command, lines[f"--{name}"])

@@ -54,8 +54,8 @@ def passage_texts(result, report) -> list[tuple[str, str, str, str]]:
 def test_identical_documents_are_copies_of_each_other_the_earlier_the_source():
     _, report = run([P1, P2, P3], [Q1, Q2], [P1, P2, P3])
     ratios = {d["id"]: (d["copy_ratio"], d["top_source"]) for d in report["documents"]}
-    assert ratios == {"d01": (1.0, {"document": "d03", "ratio": 1.0}), "d02": (0.0, None),
-                      "d03": (1.0, {"document": "d01", "ratio": 1.0})}
+    assert ratios == {"d01": (1.0, {"document": "d03", "ratio": 1.0, "class": "copied"}), "d02": (0.0, None),
+                      "d03": (1.0, {"document": "d01", "ratio": 1.0, "class": "copied"})}
     (pair,) = report["document_pairs"]
     assert (pair["a"], pair["b"], pair["kind"], pair["a_in_b"], pair["b_in_a"]) == ("d01", "d03", "identical", 1.0, 1.0)
     (passage,) = report["passages"]
@@ -80,7 +80,7 @@ def test_copied_sentence_inside_a_longer_paragraph():
     copied = len(SENTENCE) + 2
     doc = {d["id"]: d for d in report["documents"]}["d02"]
     assert doc["copied_chars"] == copied and doc["copy_ratio"] == round(copied / len(d2.text), 4)
-    assert doc["top_source"] == {"document": "d01", "ratio": round(copied / len(d2.text), 4)}
+    assert doc["top_source"] == {"document": "d01", "ratio": round(copied / len(d2.text), 4), "class": "copied"}
     (pair,) = report["document_pairs"]
     assert (pair["a_in_b"], pair["b_in_a"]) == (round(copied / len(result.document("d01").text), 4),
                                                 doc["copy_ratio"])

@@ -243,3 +243,32 @@ def test_local_engine_does_not_import_dask(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_references_and_metadata_give_the_same_report(tmp_path, client):
+    """Reference texts (r01...) read on workers first, units from file names: the local report."""
+    sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not
+    from attribution_corpus import PATTERN, write_corpus
+
+    refs, docs = write_corpus(tmp_path)
+    settings = {"references": (str(refs),), "meta_pattern": PATTERN}
+    local = audit([docs], **settings)
+    assert local.reference_records and set(local.passage_classes.values()) == {"reference", "quoted", "own"}
+    got = audit_dask([docs], AuditConfig(**settings), client=client, partition_paragraphs=2)
+    assert dumps(got) == dumps(local)
+    # documents given directly get the references too
+    from chachong.stages.load import load_documents
+
+    given, _, _ = load_documents([docs], AuditConfig())
+    assert dumps(audit_dask(given, AuditConfig(**settings), client=client)) == dumps(audit(given, **settings))
+    # an index of reference texts: its documents are scattered as the first read
+    from chachong.api import indexed_references
+    from chachong.index.index import Index
+
+    uri = str(tmp_path / "refs.sqlite")
+    Index.build(uri, [refs])
+    cfg = AuditConfig(references=(uri,), meta_pattern=PATTERN)
+    expected = dumps(audit([docs], cfg)).replace(uri, "URI")
+    assert dumps(audit_dask([docs], cfg, client=client, references=indexed_references(cfg))).replace(uri, "URI") \
+        == expected
+    assert '"class": "reference"' in expected

@@ -42,7 +42,7 @@ def test_pair_tables_equal_cell_by_cell_conversion(items):
 
 
 _PASSAGE_COLS = ["id", "a", "b", "a_start", "a_end", "b_start", "b_end", "a_chars", "b_chars", "matched", "kind",
-                 "edits", "a_paragraphs", "b_paragraphs"]
+                 "edits", "a_paragraphs", "b_paragraphs", "class"]
 
 
 @given(st.lists(st.fixed_dictionaries({c: _VALUE for c in _PASSAGE_COLS}), max_size=5))

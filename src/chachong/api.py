@@ -235,18 +235,39 @@ def audit(
     """
     if settings:
         config = (config or AuditConfig()).replace(**settings)
+    indexed = indexed_references(config)
     if engine == "dask":
         from chachong.engine.dask.engine import audit_dask
 
-        return AuditResult.of(audit_dask(inputs, config, progress, scheduler=scheduler))
+        return AuditResult.of(audit_dask(inputs, config, progress, scheduler=scheduler, references=indexed))
     if engine != "local" or scheduler is not None:
         raise ConfigError(f"engine must be local or dask, not {engine!r}; --scheduler needs --engine dask")
     from chachong.engine import local
 
     if isinstance(inputs, LoadedCorpus):
         return AuditResult.of(local.audit(list(inputs.documents), config, progress, skipped=inputs.skipped,
-                                          warnings=inputs.warnings))
-    return AuditResult.of(local.audit(inputs, config, progress))
+                                          warnings=inputs.warnings, references=indexed))
+    return AuditResult.of(local.audit(inputs, config, progress, references=indexed))
+
+
+def indexed_references(config: AuditConfig | None) -> list[Document]:
+    """Every document of the ``config.references`` that are indexes (``chachong index build``), in order.
+
+    All of them: which could share text with the documents is known only once those are
+    prepared, and an index of reference texts (laws, central documents) is small.
+    """
+    from chachong.ingest.index_uri import is_index_uri
+
+    out: list[Document] = []
+    for uri in [r for r in (config.references if config else ()) if is_index_uri(r)]:
+        from chachong.index.index import Index, IndexStoreError
+
+        try:
+            with Index.open(uri) as idx:
+                out += [d for _, d in idx.fetch(sorted(idx.keys().values()))]
+        except IndexStoreError as exc:
+            raise ConfigError(f"--reference {uri}: {exc}") from None
+    return out
 
 
 def mine_phrases(inputs: Sequence[str | Path] | Sequence[Document] | LoadedCorpus, config: AuditConfig | None = None,
@@ -261,4 +282,4 @@ def mine_phrases(inputs: Sequence[str | Path] | Sequence[Document] | LoadedCorpu
     return result.stock_phrases
 
 
-__all__ = ["AuditResult", "LoadedCorpus", "audit", "load_corpus", "mine_phrases"]
+__all__ = ["AuditResult", "LoadedCorpus", "audit", "indexed_references", "load_corpus", "mine_phrases"]

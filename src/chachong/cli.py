@@ -47,10 +47,19 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "phrase-report-limit": (int, "Stock phrases listed in the report (0 = all)."),
     "min-span": (int, "Shortest copied passage, in characters."),
     "workers": (int, "Processes for the heavy stages (0 = one per core)."),
+    "metadata": (click.Path(dir_okay=False, path_type=str), "CSV of each document's unit and year (path or title, unit, year)."),
+    "meta-pattern": (str, "Regex with groups (?P<unit>...) and (?P<year>...) on file names."),
+    "unit-column": (str, "Column holding the unit in .csv/.jsonl sources."),
+    "year-column": (str, "Column holding the year in .csv/.jsonl sources."),
+    "max-own-ratio": (click.FloatRange(0, 1), "Flag a document reusing more of its unit's previous year's."),
 }
 # what a default of None means, said in --help (the AuditConfig docstring gives the reasons)
 _NONE_MEANS = {"encoding": "detect", "stock-min-documents": "max(5, 3 % of the documents)",
-               "phrase-min-documents": "max(3, 2 % of the documents)"}
+               "phrase-min-documents": "max(3, 2 % of the documents)", "metadata": "none", "meta-pattern": "none",
+               "unit-column": "none", "year-column": "none"}
+# reference texts (laws, central documents): matched, never audited (AuditConfig.references)
+_REFERENCE = click.option("--reference", "references", multiple=True, metavar="PATH", type=click.Path(path_type=str),
+                          help="Reference texts (files or folders; repeat): copying from them is classed reference.")
 
 
 def default_text(spec: str) -> str:
@@ -111,6 +120,8 @@ def build_config(options: dict[str, Any]) -> AuditConfig:
             key = spec.split("/")[0].replace("-", "_")
             if options.get(key) is not None:
                 values[key] = options[key]
+        if options.get("references"):
+            values["references"] = tuple(options["references"])
         return AuditConfig.from_mapping(values)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -167,15 +178,16 @@ def main() -> None:
               help="Run here, or as Dask tasks (same report; needs chachong[dask]).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler, e.g. tcp://host:8786 (with --engine dask; default: a local cluster).")
+@_REFERENCE
 @settings_options
 def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | None, top: int, engine: str,
-          scheduler: str | None, **kwargs: Any) -> None:
+          scheduler: str | None, references: tuple[str, ...], **kwargs: Any) -> None:
     """Audit files or folders (a compilation, or one document per file) and write reports."""
     from chachong.api import audit as run_audit
     from chachong.runtime.gcpause import frozen_gc
     from chachong.report.writer import ReportError, parse_formats
 
-    config = build_config(_settings_from(kwargs))
+    config = build_config(_settings_from(kwargs) | {"references": references})
     try:
         fmts = parse_formats(formats)
     except ReportError as exc:
@@ -338,6 +350,9 @@ def _explicit_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--write-baseline", type=click.Path(path_type=str),
               help="Accept every current match and write them (with --baseline's) to this file.")
 @click.option("--add-on-pass", is_flag=True, help="Add the documents that pass to the index.")
+@click.option("--ratio", type=click.Choice(["total", "excluding-quotes", "excluding-own", "net"]), default="total",
+              show_default=True, help="The ratio --max-copy-ratio applies to (net: without quotes and own).")
+@_REFERENCE
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "junit"]), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=str),
@@ -347,7 +362,8 @@ def _explicit_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
 def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, against: tuple[str, ...],
           max_copy_ratio: float | None, max_top_source_ratio: float | None,
           max_paragraph_similarity: float | None, fail_on: tuple[str, ...], baseline: str | None,
-          write_baseline: str | None, add_on_pass: bool, fmt: str, output: str | None, **kwargs: Any) -> None:
+          write_baseline: str | None, add_on_pass: bool, ratio: str, references: tuple[str, ...], fmt: str,
+          output: str | None, **kwargs: Any) -> None:
     """Check NEW documents against an index or reference files; exit 1 when a limit is crossed.
 
     Exit codes: 0 every document passed, 1 a limit was crossed, 2 usage or input error. Settings not
@@ -356,11 +372,11 @@ def check(ctx: click.Context, new: tuple[str, ...], index_uri: str | None, again
     from chachong.index.check import CheckError, Limits
     from chachong.index.check import check as run_check
 
-    settings = _explicit_settings(kwargs)
+    settings = _explicit_settings(kwargs) | ({"references": references} if references else {})
     fails = () if "none" in fail_on else (tuple(fail_on) if fail_on else ("identical",))
     try:
         limits = Limits(max_copy_ratio if max_copy_ratio is not None else 0.3, max_top_source_ratio,
-                        max_paragraph_similarity, fails)
+                        max_paragraph_similarity, fails, ratio)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     if index_uri is not None and against:

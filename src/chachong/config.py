@@ -136,6 +136,22 @@ class AuditConfig:
 
     Engine
         workers: processes for the heavy stages; ``0`` means one per core.
+
+    Attribution (stages/attribution.py, ingest/metadata.py)
+        references: reference texts (laws, central documents, speeches: files or folders)
+            matched like any source but never audited nor reported as documents; their ids
+            are ``r01``...; a passage copied from one is classed ``reference``. Empty by
+            default: without references a passage is ``quoted`` or ``copied`` only.
+        metadata: a CSV file (columns ``path`` or ``title``, ``unit``, ``year``) giving each
+            document its unit and year; ``None``: no metadata, so nothing is classed ``own``.
+        meta_pattern: a regular expression with named groups ``unit`` and ``year`` searched in
+            each document's file name, instead of (or besides: the CSV wins) ``metadata``.
+        unit_column / year_column: columns of .csv/.jsonl sources holding each row's unit and
+            year (``None``: not read; they win over the pattern, the CSV file over them).
+        max_own_ratio: share of a document reused from the same unit's previous-year document
+            above which the year-over-year table flags it (0.5: half of a summary written
+            again from last year's is what auditors call 照抄往年; below that, reusing the
+            standing parts of a report is normal).
     """
 
     # reading
@@ -173,6 +189,13 @@ class AuditConfig:
     min_span: int = 13
     # engine
     workers: int = 0
+    # attribution
+    references: tuple[str, ...] = ()
+    metadata: str | None = None
+    meta_pattern: str | None = None
+    unit_column: str | None = None
+    year_column: str | None = None
+    max_own_ratio: float = 0.5
 
     def __post_init__(self) -> None:
         if self.split not in ("auto", "toc", "none"):
@@ -206,6 +229,13 @@ class AuditConfig:
             raise ConfigError("phrase_report_limit must be >= 0 (0 lists every stock phrase)")
         if self.phrase_min_documents is not None and self.phrase_min_documents < 2:
             raise ConfigError("phrase_min_documents must be at least 2 (a phrase of one document is not stock)")
+
+        if not isinstance(self.references, tuple):
+            refs = self.references
+            object.__setattr__(self, "references", (str(refs),) if isinstance(refs, (str, Path)) else
+                               tuple(str(x) for x in refs))
+        if not 0.0 <= self.max_own_ratio <= 1.0:
+            raise ConfigError(f"max_own_ratio must be between 0 and 1, not {self.max_own_ratio}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

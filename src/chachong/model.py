@@ -102,6 +102,15 @@ class DocumentStats:
     copy_ratio: float = 0.0
     copy_ratio_excluding_stock: float = 0.0
     stock_ratio: float = 0.0
+    # attribution (stages/attribution.py): ratios without reference/quoted, without own, without both
+    copy_ratio_excluding_quotes: float = 0.0
+    copy_ratio_excluding_own: float = 0.0
+    copy_ratio_net: float = 0.0
+    own_ratio: float = 0.0
+    unit: str | None = None
+    year: int | None = None
+    # the copied text by class: {"reference": [(start, end), ...], "quoted": ..., "own": ..., "copied": ...}
+    classes: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     top_source: dict[str, Any] | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
     placeholders: int = 0

@@ -35,14 +35,20 @@ class AuditRecord:
     boilerplate_records: list[dict[str, Any]] = field(default_factory=list)
     stock_paragraphs: list[dict[str, Any]] = field(default_factory=list)
     passage_records: list[Any] = field(default_factory=list)  # chachong.stages.describe.Passage, copied passages
+    # attribution (stages/attribution.py): the reference texts (never documents), each passage's
+    # class by id, the year-over-year rows
+    reference_records: list[Document] = field(default_factory=list)
+    passage_classes: dict[str, str] = field(default_factory=dict)
+    year_over_year: list[dict[str, Any]] = field(default_factory=list)
     corpus: Any = field(default=None, repr=False)  # the prepared Corpus, for re-thresholding
     cache: Any = field(default=None, repr=False)  # chachong.runtime.stagecache.StageCache, for re-thresholding
 
     def record(self, doc_id: str) -> Document:
         """The plain Document record with this id."""
         index = self.__dict__.get("_by_id")
-        if index is None or len(index) != len(self.document_records):
-            index = self.__dict__["_by_id"] = {d.id: d for d in self.document_records}
+        every = len(self.document_records) + len(self.reference_records)
+        if index is None or len(index) != every:
+            index = self.__dict__["_by_id"] = {d.id: d for d in [*self.reference_records, *self.document_records]}
         try:
             return index[doc_id]
         except KeyError:

@@ -30,7 +30,9 @@ from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
 from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
-from chachong.stages.load import load_documents
+from chachong.stages.load import load_documents, with_references
+from chachong.ingest.metadata import load_metadata
+from chachong.stages.attribution import annotate_attribution
 from chachong.stages.stock import annotate_stock, copy_groups, remember_stock, stock_key, stock_work
 from chachong.stages.docpairs import document_groups, document_jaccards, document_signatures, short_twins
 
@@ -45,11 +47,13 @@ def audit(
     *,
     skipped: Sequence[Skipped] = (),
     warnings: Sequence[str] = (),
+    references: Sequence[Document] = (),
 ) -> AuditRecord:
     """The local executor: audit files/folders (paths) or already-built documents in this process
     (with threads and forked processes on large corpora, see :func:`audit_corpus`).
 
-    ``skipped``/``warnings``: what reading the documents gave already (kept in the result).
+    ``skipped``/``warnings``: what reading the documents gave already (kept in the result);
+    ``references``: the documents of the ``config.references`` that are indexes (``api.audit`` fetches them).
     :func:`chachong.api.audit` is the entry point that chooses the executor.
 
     >>> r = audit([Document("d01", "甲", "a.txt", "同一段文字，用来说明完全相同的两篇文档如何被发现。", 1),
@@ -71,6 +75,8 @@ def audit(
             # a progress object with a page(path, done, total) method also hears of each page OCR'd
             documents, skipped, warnings = load_documents(inputs, config,  # type: ignore[arg-type]
                                                           on_page=getattr(progress, "page", None))
+        documents, skipped, warnings = with_references(documents, skipped, warnings, config, references)
+        load_metadata(documents, config)  # bad metadata fails now, not after the audit
         freeze_now()
         say("sign")
         corpus = prepare(documents, config)
@@ -147,6 +153,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             remember_stock(cache, result.config, groups, found, phrases)
             covered = (stock_key(result.config, groups), covered)
     annotate_stock(result, cache, covered)
+    annotate_attribution(result)
     result.cache = cache
     return result
 

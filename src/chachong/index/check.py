@@ -31,14 +31,17 @@ from typing import Any
 
 from chachong.config import AuditConfig, ConfigError
 from chachong.ingest.renumber import renumber
+from chachong.index.check_render import doc_dict, junit, markdown, pct, ratio_label, text
 from chachong.index.index import Index, IndexStoreError, document_keys
 from chachong.model import Document
+from chachong.stages.attribution import RATIO_EXCLUDES
+from chachong.stages.intervals import merge, subtract
 
 BASELINE_SCHEMA = "chachong.baseline/1"
 SCHEMA = "chachong.check/1"
 FORMATS = ("text", "md", "json", "junit")
 FAIL_ON = ("identical", "near-duplicate")
-_SNIPPET = 60  # characters of a copied passage shown in text and Markdown output
+RATIOS = tuple(RATIO_EXCLUDES)  # what --max-copy-ratio applies to (Limits.ratio)
 
 Progress = Callable[[str], None]
 
@@ -60,14 +63,22 @@ class Limits:
         paragraph contained in (or containing) another.
     fail_on: document kinds that fail whatever their ratio: ``identical`` (same canonical
         text), ``near-duplicate`` (document Jaccard >= ``document_threshold``; identical ones too).
+    ratio: the ratio ``max_copy_ratio`` applies to: ``total`` (copy_ratio), ``excluding-quotes``
+        (reference and quoted text left out), ``excluding-own`` (the unit's own earlier documents
+        left out) or ``net`` (both). ``total`` by default: a gate's verdicts must not change under
+        its tuned limit until its owner chooses to, and 总文字复制比 is the figure limits are set on;
+        choose ``excluding-quotes`` once the quoted laws are given as ``--reference``.
     """
 
     max_copy_ratio: float | None = 0.3
     max_top_source_ratio: float | None = None
     max_paragraph_similarity: float | None = None
     fail_on: tuple[str, ...] = ("identical",)
+    ratio: str = "total"
 
     def __post_init__(self) -> None:
+        if self.ratio not in RATIOS:
+            raise ConfigError(f"ratio must be one of {', '.join(RATIOS)}, not {self.ratio!r}")
         for name in ("max_copy_ratio", "max_top_source_ratio", "max_paragraph_similarity"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
@@ -78,18 +89,19 @@ class Limits:
 
     def describe(self) -> str:
         parts = []
-        for name, label in (("max_copy_ratio", "copy ratio"), ("max_top_source_ratio", "top source"),
+        for name, label in (("max_copy_ratio", ratio_label(self.ratio)), ("max_top_source_ratio", "top source"),
                             ("max_paragraph_similarity", "paragraph similarity")):
             v = getattr(self, name)
             if v is not None:
-                parts.append(f"{label} <= {_pct(v) if 'similarity' not in name else f'{v:.2f}'}")
+                parts.append(f"{label} <= {pct(v) if 'similarity' not in name else f'{v:.2f}'}")
         if self.fail_on:
             parts.append("fail on " + " or ".join(self.fail_on))
         return ", ".join(parts) or "no limits"
 
     def to_dict(self) -> dict[str, Any]:
         return {"max_copy_ratio": self.max_copy_ratio, "max_top_source_ratio": self.max_top_source_ratio,
-                "max_paragraph_similarity": self.max_paragraph_similarity, "fail_on": list(self.fail_on)}
+                "max_paragraph_similarity": self.max_paragraph_similarity, "fail_on": list(self.fail_on),
+                "ratio": self.ratio}
 
 
 # --------------------------------------------------------------------------- baseline
@@ -154,6 +166,7 @@ class Match:
     copied: list[tuple[int, int]] = field(default_factory=list, repr=False)  # new document text copied from it
     closest: tuple[str, str, str] | None = None  # (paragraph, its paragraph, kind) of the most similar pair
     accepted: bool = False
+    cls: str = "copied"  # reference | quoted | own | copied (stages/attribution.py)
 
 
 @dataclass
@@ -179,6 +192,8 @@ class DocumentCheck:
     most_similar: dict[str, Any] | None
     violations: list[Violation] = field(default_factory=list)
     text: str = field(default="", repr=False)
+    ratios: dict[str, float] = field(default_factory=dict)  # copy_ratio_excluding_quotes ... own_ratio
+    classes: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)  # copied text by class
 
     @property
     def passed(self) -> bool:
@@ -226,7 +241,7 @@ class CheckResult:
             "limits": self.limits.to_dict(),
             "reference": {"name": self.reference, "documents": self.references, "compared": self.compared},
             "passed": self.passed,
-            "documents": [_doc_dict(d) for d in self.documents],
+            "documents": [doc_dict(d) for d in self.documents],
             "added": list(self.added),
         }
 
@@ -234,13 +249,13 @@ class CheckResult:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
 
     def to_text(self) -> str:
-        return _text(self)
+        return text(self)
 
     def to_markdown(self) -> str:
-        return _markdown(self)
+        return markdown(self)
 
     def to_junit(self) -> str:
-        return _junit(self)
+        return junit(self)
 
     def render(self, fmt: str) -> str:
         """The result in one of :data:`FORMATS`."""
@@ -372,14 +387,17 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
            total: int, say: Progress) -> list[DocumentCheck]:
     """Run the audit's pairing and alignment on references + new documents; one DocumentCheck per new one."""
     from chachong.engine.local import assemble
+    from chachong.stages.attribution import annotate_attribution
     from chachong.stages.cluster import stock_threshold
     from chachong.stages.prepare import prepare
     from chachong.stages.candidates import find_pairs
 
-    # references first: they are the earlier documents, so clusters name them as sources
-    docs = renumber([d for _, d in refs] + new_docs)
-    keys = [k for k, _ in refs] + new_keys
-    first_new = len(refs)
+    # reference texts (r01..., --reference), then the reference set: the earlier documents, so
+    # clusters name them as sources
+    texts = reference_texts(cfg, new_docs)
+    docs = renumber(texts + [d for _, d in refs] + new_docs, references=len(texts))
+    keys = [d.source for d in texts] + [k for k, _ in refs] + new_keys
+    first_new = len(texts) + len(refs)
     if cfg.stock_min_documents is None:
         # a formula is judged against the whole reference set, not the few candidates drawn from it
         cfg = cfg.replace(stock_min_documents=stock_threshold(cfg, total + len(new_docs)))
@@ -388,6 +406,7 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
     say("pair")
     table = find_pairs(corpus)
     result = assemble(corpus, table, [], [], say)
+    annotate_attribution(result, drop=False)
     pos = {d.id: i for i, d in enumerate(docs)}
     pairs_of: dict[str, list] = {d.id: [] for d in docs}
     for p in result.document_pair_records:
@@ -402,13 +421,14 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
         doc = docs[i]
         st = result.stats[doc.id]
         matches = []
+        kinds = {x["document"]: x["class"] for x in st.sources}
         partners = {p.b if p.a == doc.id else p.a: p for p in pairs_of[doc.id]}
         for other in sorted(set(partners) | set(st.copied), key=lambda x: pos[x]):
             j = pos[other]
             dp = partners.get(other)
             ivs = st.copied.get(other, [])
             ratio = round(sum(e - s for s, e in ivs) / max(len(doc.text), 1), 4)
-            mine_first = doc.id < other
+            mine_first = i < j
             pps = par_pairs.get((doc.id, other) if mine_first else (other, doc.id), [])
             best = max(pps, key=lambda pp: (_similarity(pp), pp.a, pp.b), default=None)
             closest = None
@@ -421,11 +441,38 @@ def _audit(new_docs: list[Document], new_keys: list[str], refs: list[tuple[str, 
                                  dp.kind if dp else "partial", dp.jaccard if dp else 0.0,
                                  dp.shared_paragraphs if dp else 0,
                                  round(_similarity(best), 4) if best is not None else 0.0,
-                                 passages, list(ivs), closest))
+                                 passages, list(ivs), closest, cls=kinds.get(other, "copied")))
         matches.sort(key=lambda m: (-m.ratio, -m.similarity, m.document))
+        ratios = {"copy_ratio_excluding_quotes": st.copy_ratio_excluding_quotes,
+                  "copy_ratio_excluding_own": st.copy_ratio_excluding_own, "copy_ratio_net": st.copy_ratio_net,
+                  "own_ratio": st.own_ratio}
         out.append(DocumentCheck(keys[i], doc.title, doc.source, len(doc.text), st.copy_ratio, st.copy_ratio,
-                                 matches, None, text=doc.text))
+                                 matches, None, text=doc.text, ratios=ratios, classes=st.classes))
     return out
+
+
+def reference_texts(cfg: AuditConfig, new_docs: list[Document]) -> list[Document]:
+    """The reference texts of ``cfg.references`` (ids ``r01``...); one that cannot be read is an error.
+
+    Of an index (``chachong index build``) only the documents it proposes as candidates for
+    ``new_docs`` are drawn, as for ``--index``.
+    """
+    from chachong.ingest.index_uri import is_index_uri
+    from chachong.stages.load import with_references
+    from chachong.stages.prepare import prepare
+
+    indexed: list[Document] = []
+    for uri in [r for r in cfg.references if is_index_uri(r)]:
+        try:
+            with Index.open(uri) as idx:
+                found = idx.candidates(prepare(new_docs, idx.config), range(len(new_docs)))
+                indexed += [d for _, d in idx.fetch(found)]
+        except IndexStoreError as exc:
+            raise CheckError(f"--reference {uri}: {exc}") from None
+    texts, skipped, _ = with_references([], [], [], cfg, indexed)
+    if skipped:
+        raise CheckError(f"{skipped[0].path}: {skipped[0].reason} (a --reference text)")
+    return texts
 
 
 def _similarity(pp: Any) -> float:
@@ -439,13 +486,14 @@ def _judge(d: DocumentCheck, limits: Limits, accepted: Sequence[Accepted]) -> No
         limit = ok.get((d.document, m.document))
         m.accepted = limit is not None and m.ratio <= limit + 1e-9
     live = [m for m in d.matches if not m.accepted]
-    # the copied characters of the live matches, merged (one character copied from two sources counts once)
-    covered, end = 0, 0
-    for s, e in sorted(iv for m in live for iv in m.copied):
-        if e > end:
-            covered += e - max(s, end)
-            end = e
-    d.checked_ratio = round(covered / max(d.chars, 1), 4) if len(live) < len(d.matches) else d.copy_ratio
+    # the copied characters of the live matches, merged (one character copied from two sources counts
+    # once), less those of the classes the limit's ratio leaves out
+    left_out = merge([iv for c in RATIO_EXCLUDES[limits.ratio] for iv in d.classes.get(c, ())])
+    covered = sum(e - s for s, e in subtract(merge([iv for m in live for iv in m.copied]), left_out))
+    whole = {"total": d.copy_ratio, "excluding-quotes": d.ratios.get("copy_ratio_excluding_quotes"),
+             "excluding-own": d.ratios.get("copy_ratio_excluding_own"), "net": d.ratios.get("copy_ratio_net")}
+    d.checked_ratio = round(covered / max(d.chars, 1), 4) if len(live) < len(d.matches) else \
+        whole[limits.ratio] if whole[limits.ratio] is not None else d.copy_ratio
     closest = max((m for m in live if m.closest), key=lambda m: m.similarity, default=None)
     d.most_similar = None if closest is None or closest.closest is None else {
         "similarity": closest.similarity, "paragraph": closest.closest[0], "source": closest.document,
@@ -459,135 +507,19 @@ def _judge(d: DocumentCheck, limits: Limits, accepted: Sequence[Accepted]) -> No
                                               m.document, f"{m.kind} to {m.document} ({m.title})"))
     if limits.max_copy_ratio is not None and d.checked_ratio > limits.max_copy_ratio:
         d.violations.append(Violation("max-copy-ratio", d.checked_ratio, limits.max_copy_ratio, None,
-                                      f"copy ratio {_pct(d.checked_ratio)} is above {_pct(limits.max_copy_ratio)}"))
+                                      f"{ratio_label(limits.ratio)} {pct(d.checked_ratio)} is above "
+                                      f"{pct(limits.max_copy_ratio)}"))
     top = live[0] if live else None
     if limits.max_top_source_ratio is not None and top is not None and top.ratio > limits.max_top_source_ratio:
         d.violations.append(Violation("max-top-source-ratio", top.ratio, limits.max_top_source_ratio, top.document,
-                                      f"{_pct(top.ratio)} copied from {top.document} is above "
-                                      f"{_pct(limits.max_top_source_ratio)}"))
+                                      f"{pct(top.ratio)} copied from {top.document} is above "
+                                      f"{pct(limits.max_top_source_ratio)}"))
     sim = max((m.similarity for m in live), default=0.0)
     if limits.max_paragraph_similarity is not None and sim > limits.max_paragraph_similarity:
         m = max(live, key=lambda x: x.similarity)
         d.violations.append(Violation("max-paragraph-similarity", sim, limits.max_paragraph_similarity, m.document,
                                       f"a paragraph is {sim:.2f} similar to one of {m.document} "
                                       f"(limit {limits.max_paragraph_similarity:.2f})"))
-
-
-# --------------------------------------------------------------------------- output
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
-def _snippet(text: str, s: int, e: int) -> str:
-    piece = " ".join(text[s:e].split())
-    return piece if len(piece) <= _SNIPPET else piece[:_SNIPPET - 1] + "…"
-
-
-def _match_dict(m: Match) -> dict[str, Any]:
-    return {"document": m.document, "title": m.title, "new": m.new, "ratio": m.ratio, "kind": m.kind,
-            "jaccard": m.jaccard, "paragraph_pairs": m.paragraphs, "similarity": m.similarity,
-            "accepted": m.accepted, "passages": [list(p) for p in m.passages]}
-
-
-def _doc_dict(d: DocumentCheck) -> dict[str, Any]:
-    top = d.top_source
-    return {"document": d.document, "title": d.title, "source": d.source, "chars": d.chars, "passed": d.passed,
-            "copy_ratio": d.copy_ratio, "checked_copy_ratio": d.checked_ratio,
-            "top_source": {"document": top.document, "ratio": top.ratio} if top else None,
-            "most_similar_paragraph": d.most_similar,
-            "violations": [{"rule": v.rule, "value": v.value, "limit": v.limit, "source": v.source,
-                            "message": v.message} for v in d.violations],
-            "matches": [_match_dict(m) for m in d.matches]}
-
-
-def _text(r: CheckResult) -> str:
-    lines = []
-    for d in r.documents:
-        top = d.top_source
-        head = f"{'PASS' if d.passed else 'FAIL'}  {d.document}  {d.title}  copy ratio {_pct(d.checked_ratio)}"
-        if top is not None:
-            head += f", top source {top.document} {_pct(top.ratio)}"
-        lines.append(head)
-        for v in d.violations:
-            lines.append(f"      - {v.message}")
-        for m in d.matches[:5]:
-            mark = " (accepted)" if m.accepted else ""
-            line = f"      {_pct(m.ratio):>6} {m.kind:<14} {m.document}{mark}"
-            if m.passages:
-                s, e = m.passages[0][:2]
-                line += f'  "{_snippet(d.text, s, e)}"'
-            lines.append(line)
-        if len(d.matches) > 5:
-            lines.append(f"      ... {len(d.matches) - 5} more matches (--format json lists them all)")
-    lines.append(r.summary())
-    if r.added:
-        lines.append(f"added to the index: {', '.join(r.added)}")
-    if r.baseline_written:
-        lines.append(f"baseline written: {r.baseline_written} (every current match accepted)")
-    return "\n".join(lines) + "\n"
-
-
-def _md_cell(s: str) -> str:
-    from chachong.report.markdown import md_escape  # the one Markdown escape of every report
-
-    return md_escape(s, limit=None)
-
-
-def _markdown(r: CheckResult) -> str:
-    failed = sum(not d.passed for d in r.documents)
-    head = (f"## chachong check: {failed} of {len(r.documents)} documents failed" if failed
-            else f"## chachong check: all {len(r.documents)} documents passed")
-    lines = [head, "", _md_cell(r.summary()), "",
-             "| result | document | copy ratio | top source | reason |", "| --- | --- | ---: | --- | --- |"]
-    for d in r.documents:
-        top = d.top_source
-        src = f"{_md_cell(top.document)} ({_pct(top.ratio)})" if top else "–"
-        reason = "; ".join(_md_cell(v.message) for v in d.violations) or "–"
-        lines.append(f"| {'✅ pass' if d.passed else '❌ fail'} | {_md_cell(d.document)}<br>{_md_cell(d.title)} | "
-                     f"{_pct(d.checked_ratio)} | {src} | {reason} |")
-    for d in r.documents:
-        shown = [m for m in d.matches if m.passages][:3]
-        if not shown or d.passed:
-            continue
-        lines += ["", f"### {_md_cell(d.document)}", ""]
-        for m in shown:
-            s, e = m.passages[0][:2]
-            lines.append(f"- {_pct(m.ratio)} {m.kind} {_md_cell(m.document)}: "
-                         f"“{_md_cell(_snippet(d.text, s, e))}”")
-    return "\n".join(lines) + "\n"
-
-
-def _xml_text(s: str) -> str:
-    # XML 1.0 forbids most control characters even as references; a title may hold them
-    return "".join(c for c in s if c in "\t\n\r" or (ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
-                                                    and c not in "\ufffe\uffff"))
-
-
-def _junit(r: CheckResult) -> str:
-    import xml.etree.ElementTree as ET
-
-    failed = sum(not d.passed for d in r.documents)
-    suites = ET.Element("testsuites", name="chachong check", tests=str(len(r.documents)), failures=str(failed))
-    suite = ET.SubElement(suites, "testsuite", name="chachong check", tests=str(len(r.documents)),
-                          failures=str(failed), errors="0", skipped="0")
-    props = ET.SubElement(suite, "properties")
-    ET.SubElement(props, "property", name="reference", value=_xml_text(r.reference))
-    ET.SubElement(props, "property", name="limits", value=r.limits.describe())
-    for d in r.documents:
-        case = ET.SubElement(suite, "testcase", classname="chachong.check", name=_xml_text(d.document),
-                             time="0")
-        body = [f"{d.title}: copy ratio {_pct(d.checked_ratio)}"]
-        body += [f"{_pct(m.ratio)} {m.kind} {m.document}{' (accepted)' if m.accepted else ''}" for m in d.matches]
-        if not d.passed:
-            fail = ET.SubElement(case, "failure", message=_xml_text("; ".join(v.message for v in d.violations)),
-                                 type=d.violations[0].rule)
-            fail.text = _xml_text("\n".join(body))
-        else:
-            ET.SubElement(case, "system-out").text = _xml_text("\n".join(body))
-    ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
 __all__ = ["Accepted", "CheckError", "CheckResult", "DocumentCheck", "Limits", "Match", "Violation", "baseline_text",

@@ -13,13 +13,25 @@ from typing import Sequence
 from chachong.model import Document, Paragraph
 
 
-def document_id(i: int, total: int) -> str:
-    """``d01`` ... numbered from 1, zero-padded to the corpus size (at least 2 digits).
+def document_id(i: int, total: int, references: int = 0) -> str:
+    """``d01`` ... numbered from 1, zero-padded to the corpus size (at least 2 digits); the first
+    ``references`` places of the corpus are reference texts, ``r01`` ... (see :func:`is_reference`).
 
-    >>> document_id(0, 9), document_id(41, 120)
-    ('d01', 'd042')
+    >>> document_id(0, 9), document_id(41, 120), document_id(0, 12, 3), document_id(3, 12, 3)
+    ('d01', 'd042', 'r01', 'd01')
     """
-    return f"d{i + 1:0{max(2, len(str(total)))}d}"
+    if i < references:
+        return f"r{i + 1:0{max(2, len(str(references)))}d}"
+    return f"d{i - references + 1:0{max(2, len(str(total - references)))}d}"
+
+
+def is_reference(doc_id: str) -> bool:
+    """Whether a document id is a reference text's (``r01``...): matched, never audited or reported.
+
+    >>> is_reference("r01"), is_reference("d01")
+    (True, False)
+    """
+    return doc_id.startswith("r")
 
 
 def paragraph_id(document: str, n: int, count: int) -> str:
@@ -27,7 +39,8 @@ def paragraph_id(document: str, n: int, count: int) -> str:
     return f"{document}:p{n + 1:0{max(3, len(str(count)))}d}"
 
 
-def renumber(docs: Sequence[Document], first: int = 0, total: int | None = None) -> list[Document]:
+def renumber(docs: Sequence[Document], first: int = 0, total: int | None = None,
+             references: int = 0) -> list[Document]:
     """The documents with the ids of places ``first``, ``first + 1`` ... of a corpus of ``total``
     (default: these documents alone), paragraphs renumbered with them.
 
@@ -38,11 +51,11 @@ def renumber(docs: Sequence[Document], first: int = 0, total: int | None = None)
     total = len(docs) if total is None else total
     out = []
     for i, d in enumerate(docs):
-        did = document_id(first + i, total)
+        did = document_id(first + i, total, references)
         paras = tuple(Paragraph(paragraph_id(did, n, len(d.paragraphs)), did, n, p.start, p.end, p.line, p.text)
                       for n, p in enumerate(d.paragraphs))
         out.append(replace(d, id=did, paragraphs=paras))
     return out
 
 
-__all__ = ["document_id", "paragraph_id", "renumber"]
+__all__ = ["document_id", "is_reference", "paragraph_id", "renumber"]

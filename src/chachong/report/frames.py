@@ -6,14 +6,17 @@ the CLI can never disagree.
 
 Columns
     documents: id, title, source, line, paragraphs, chars, copied_chars, copy_ratio,
-        copy_ratio_excluding_stock, stock_ratio, top_source, top_source_ratio, placeholders
+        copy_ratio_excluding_stock, stock_ratio, top_source, top_source_ratio, placeholders,
+        copy_ratio_excluding_quotes, copy_ratio_excluding_own, copy_ratio_net, own_ratio, top_source_class,
+        unit, year (report/attribution.py)
     paragraphs: id, document, index, start, end, line, chars, text, copied_chars, copied_share
     paragraph_pairs: a, b, document_a, document_b, jaccard, containment, kind, spans, copied_chars_a
     document_pairs: a, b, title_a, title_b, jaccard, a_in_b, b_in_a, shared_paragraphs,
         shared_chars, kind
     clusters: id, source, size, documents, members
     passages: id, a, b, a_start, a_end, b_start, b_end, a_chars, b_chars, matched, kind, edits,
-        a_paragraphs, b_paragraphs (copied passages between documents, document-text offsets)
+        a_paragraphs, b_paragraphs, class (copied passages between documents, document-text offsets;
+        class reference, quoted, own or copied)
     stock_phrases, boilerplate: the fields of report.json, one row per entry
 """
 
@@ -23,11 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from chachong.report.attribution import DOCUMENT_COLUMNS as BY_CLASS, document_row
+
 if TYPE_CHECKING:
     from chachong.result import AuditRecord
 
 DOCUMENT_COLUMNS = ["id", "title", "source", "line", "paragraphs", "chars", "copied_chars", "copy_ratio",
-                    "copy_ratio_excluding_stock", "stock_ratio", "top_source", "top_source_ratio", "placeholders"]
+                    "copy_ratio_excluding_stock", "stock_ratio", "top_source", "top_source_ratio", "placeholders",
+                    *BY_CLASS]
 PARAGRAPH_COLUMNS = ["id", "document", "index", "start", "end", "line", "chars", "text", "copied_chars",
                      "copied_share"]
 PARAGRAPH_PAIR_COLUMNS = ["a", "b", "document_a", "document_b", "jaccard", "containment", "kind", "spans",
@@ -36,7 +42,7 @@ DOCUMENT_PAIR_COLUMNS = ["a", "b", "title_a", "title_b", "jaccard", "a_in_b", "b
                          "shared_chars", "kind"]
 CLUSTER_COLUMNS = ["id", "source", "size", "documents", "members"]
 PASSAGE_COLUMNS = ["id", "a", "b", "a_start", "a_end", "b_start", "b_end", "a_chars", "b_chars", "matched", "kind",
-                   "edits", "a_paragraphs", "b_paragraphs"]
+                   "edits", "a_paragraphs", "b_paragraphs", "class"]
 
 
 def _overlap(intervals: list[tuple[int, int]], start: int, end: int) -> int:
@@ -49,7 +55,7 @@ def documents(result: AuditRecord, report: dict[str, Any]) -> pd.DataFrame:
         top = d["top_source"] or {}
         rows.append([d["id"], d["title"], d["source"], d["line"], d["paragraphs"], d["chars"], d["copied_chars"],
                      d["copy_ratio"], d["copy_ratio_excluding_stock"], d["stock_ratio"], top.get("document"),
-                     top.get("ratio", 0.0), d["placeholders"]])
+                     top.get("ratio", 0.0), d["placeholders"], *document_row(d)])
     return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 from chachong.report.chardiff import char_diff
 from chachong.report.html_data import pack, script_json
+from chachong.report.html_attribution import attribution_section
 from chachong.report.html_page import Page
 from chachong.report.html_sections import (
     boilerplate_section,
@@ -77,7 +78,7 @@ def render(result: AuditRecord, report: dict[str, Any], *, pair_limit: int = PAI
     csp = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     header, title = page_header(page)
-    body = (overview(page) + documents_section(page) + matrix_section(page) + phrases_section(page)
+    body = (overview(page) + documents_section(page) + attribution_section(report) + matrix_section(page) + phrases_section(page)
             + boilerplate_section(page) + histogram_section(page) + settings_section(page))
     tool = report.get("tool", {})
     slots = {

@@ -106,6 +106,9 @@ class Page:
                 "copied_chars": d["copied_chars"],
                 "copy_x": d["copy_ratio_excluding_stock"], "stock": d["stock_ratio"],
                 "placeholders": d["placeholders"],
+                "copy_q": d["copy_ratio_excluding_quotes"], "copy_o": d["copy_ratio_excluding_own"],
+                "copy_n": d["copy_ratio_net"], "own": d["own_ratio"], "unit": d["unit"], "year": d["year"],
+                "top_cls": top.get("class") if top else None,
                 "top": [top["document"], top["ratio"]] if top else None,
                 "sources": [[s["document"], s["ratio"]] for s in sources[:SOURCE_LIMIT]],
                 "sources_cut": max(0, len(sources) - SOURCE_LIMIT),
@@ -122,6 +125,9 @@ class Page:
                 d = self.by_id[doc_id]
                 entry["frag"] = [[f.start, f.end, f.line, list(f.sources)] for f in fragments(
                     st.copied, self.text_of[doc_id], d["line"], [x["document"] for x in d["sources"]])]
+            classed = [[c, pack(st.classes[c])] for c in ("reference", "quoted", "own") if st.classes.get(c)]
+            if classed:
+                entry["classes"] = classed
             if st.stock:
                 entry["stock"] = pack(st.stock)
             if st.boilerplate:

@@ -48,6 +48,8 @@ def _doc_link(page: Page, doc_id: str) -> str:
 
 
 def _pair_link(page: Page, a: str, b: str, text: str = "对照 side by side") -> str:
+    if a not in page.index or b not in page.index:
+        return ""  # a reference text (r01...): matched, never a document with a view
     a, b = min(a, b, key=page.index.__getitem__), max(a, b, key=page.index.__getitem__)
     if (a, b) not in page.viewed:
         return ""
@@ -358,7 +360,8 @@ def page_header(page: Page) -> tuple[str, str]:
     shown = ", ".join(sources[:3]) + (f" … (+{len(sources) - 3})" if len(sources) > 3 else "")
     tool = page.report.get("tool", {})
     nav = "".join(f'<a href="#{a}">{t}</a>' for a, t in (
-        ("overview", "概览 Overview"), ("documents", "文档 Documents"), ("matrix", "矩阵 Matrix"),
+        ("overview", "概览 Overview"), ("documents", "文档 Documents"), ("attribution", "引用 Quotation"),
+        ("matrix", "矩阵 Matrix"),
         ("phrases", "套话 Stock phrases"), ("boilerplate", "模板残留 Boilerplate"),
         ("histogram", "分布 Histogram"), ("settings", "设置 Settings")))
     header = ("<h1>查重报告 <small>chachong similarity report</small></h1>\n"

@@ -64,8 +64,10 @@ def _formulas() -> dict[str, str]:
     from chachong.stages.align import MAX_GAP, SEED_K
     from chachong.stages.fingerprints import FP_K, MAX_OCCURRENCES
 
+    from chachong.report.attribution import FORMULAS as BY_CLASS
+
     return {k: v.format(seed_k=SEED_K, max_gap=MAX_GAP, fp_k=FP_K, max_occ=MAX_OCCURRENCES)
-            for k, v in FORMULAS.items()}
+            for k, v in FORMULAS.items()} | BY_CLASS
 
 
 def _passages(result: AuditRecord) -> list[Any]:
@@ -192,6 +194,8 @@ def _paragraphs_rendered(result: AuditRecord) -> Rendered:
 def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
     from chachong.version import __version__
 
+    from chachong.report.attribution import document_fields, passage_class, reference_dicts
+
     docs = result.document_records
     owners = _span_passages(result)
     corpus = {
@@ -212,6 +216,7 @@ def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
             "copied_chars": st.copied_chars,
             "copy_ratio": _r(st.copy_ratio),
             "copy_ratio_excluding_stock": _r(st.copy_ratio_excluding_stock),
+            **document_fields(st),
             "stock_ratio": _r(st.stock_ratio),
             "top_source": st.top_source,
             "sources": st.sources,
@@ -227,7 +232,9 @@ def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
         "settings": result.config.to_dict(),
         "formulas": _formulas(),
         "corpus": corpus,
+        "references": reference_dicts(result),
         "documents": documents,
+        "year_over_year": result.year_over_year,
         "paragraphs": _paragraphs_rendered(result) if rendered else _paragraph_dicts(result),
         "document_pairs": [
             {"a": p.a, "b": p.b, "jaccard": _r(p.jaccard), "a_in_b": _r(p.a_in_b), "b_in_a": _r(p.b_in_a),
@@ -240,7 +247,8 @@ def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
              "span_passages": [i for _, i in owners[(p.a, p.b)]]}
             for p in sorted(result.paragraph_pair_records, key=lambda p: (p.a, p.b))
         ],
-        "passages": [_passage_dict(p) for p in sorted(_passages(result), key=lambda p: p.id)],
+        "passages": [_passage_dict(p) | {"class": passage_class(result, p.id)}
+                     for p in sorted(_passages(result), key=lambda p: p.id)],
         "clusters": [{"id": c.id, "source": c.source, "members": list(c.members)} for c in result.cluster_records],
         "stock_phrases": result.stock_phrase_records,
         "stock_paragraphs": result.stock_paragraphs,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chachong.report.attribution import markdown_lines
 from chachong.report.ranking import duplicate_groups, pair_score, rank_pairs
 from chachong.report.sheet import clip, fragments, ranked_documents
 from chachong.result import AuditRecord
@@ -131,6 +132,7 @@ def render(result: AuditRecord, report: dict[str, Any], *, top: int = TOP) -> st
         out.append("No copied passages found.")
     out.append("")
 
+    out += markdown_lines(report, lambda i: _doc(by_id, i) if i in by_id else md_escape(i), md_escape, top)
     out += _sheets(result, by_id, copiers, top)
 
     phrases = report.get("stock_phrases") or []

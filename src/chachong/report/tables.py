@@ -17,6 +17,8 @@ import json
 from itertools import repeat
 from typing import Any
 
+from chachong.report.attribution import DOCUMENT_COLUMNS as BY_CLASS, document_row
+
 TABLES = ("documents", "paragraph_pairs", "document_pairs", "clusters", "passages")
 
 
@@ -59,17 +61,19 @@ def rows(report: dict[str, Any], table: str) -> tuple[list[str], list[tuple[Any,
     items = report[table]
     if table == "documents":
         cols = ["id", "title", "source", "line", "paragraphs", "chars", "copied_chars", "copy_ratio",
-                "copy_ratio_excluding_stock", "stock_ratio", "top_source", "top_source_ratio", "placeholders"]
+                "copy_ratio_excluding_stock", "stock_ratio", "top_source", "top_source_ratio", "placeholders",
+                *BY_CLASS]
         out = []
         for d in items:
             top = d["top_source"] or {}
             out.append([d["id"], d["title"], d["source"], d["line"], d["paragraphs"], d["chars"], d["copied_chars"],
                         d["copy_ratio"], d["copy_ratio_excluding_stock"], d["stock_ratio"],
-                        top.get("document", ""), top.get("ratio", ""), d["placeholders"]])
+                        top.get("document", ""), top.get("ratio", ""), d["placeholders"],
+                        *["" if v is None else v for v in document_row(d)]])
         return cols, list(zip(*[_column(list(col)) for col in zip(*out)]))
     if table == "passages":
         cols = ["id", "a", "b", "a_start", "a_end", "b_start", "b_end", "a_chars", "b_chars", "matched", "kind",
-                "edits", "a_paragraphs", "b_paragraphs"]
+                "edits", "a_paragraphs", "b_paragraphs", "class"]
     elif table == "clusters":
         cols = ["id", "source", "size", "members"]
         return cols, [(neutral(c["id"]), neutral(c["source"]), len(c["members"]), neutral(" ".join(c["members"])))

@@ -19,6 +19,7 @@ from typing import Iterable
 import numpy as np
 
 from chachong.config import AuditConfig
+from chachong.ingest.renumber import is_reference
 from chachong.model import Cluster, Document
 from chachong.stages.candidates import IDENTICAL, NEAR
 
@@ -99,12 +100,15 @@ def stock_plan(docs: list[Document], par_doc: np.ndarray, table, doc_jac: dict[t
         a, b = int(a), int(b)
         partners[a].add(doc_group[int(par_doc[b])])
         partners[b].add(doc_group[int(par_doc[a])])
+    quoting = _quoting_references(docs, par_doc, par_first, table)
     for x, spread in partners.items():
-        if len(spread | {doc_group[int(par_doc[x])]}) >= min_docs:
+        if len(spread | {doc_group[int(par_doc[x])]}) >= min_docs and x not in quoting:
             stock_members.add(x)
     for g in par_groups:
         spread = {doc_group[int(par_doc[x])] for x in g}
-        if len(spread) >= min_docs or any(x in stock_members for x in g):
+        if any(x in quoting for x in g):
+            kept_groups.append(g)  # a quotation of a reference text is reported as such, never as stock
+        elif len(spread) >= min_docs or any(x in stock_members for x in g):
             stock_members.update(g)
             d0 = int(par_doc[g[0]])
             first = docs[d0].paragraphs[g[0] - int(par_first[d0])]
@@ -117,6 +121,19 @@ def stock_plan(docs: list[Document], par_doc: np.ndarray, table, doc_jac: dict[t
     is_stock[list(stock_members)] = True
     keep = ~is_stock[table.a] & ~is_stock[table.b]
     return StockPlan(doc_group, min_docs, stock_members, stock_paragraphs, clusters, keep)
+
+
+def _quoting_references(docs: list[Document], par_doc: np.ndarray, par_first: np.ndarray, table) -> set[int]:
+    """The paragraphs of reference texts (``r01``...) and those paired with one: never stock
+    paragraphs, so that a law quoted by many documents is classed ``reference``, not left out."""
+    refs = [d for d, doc in enumerate(docs) if is_reference(doc.id)]
+    if not refs:
+        return set()
+    ref_par = np.zeros(int(par_doc.size), dtype=bool)
+    for d in refs:
+        ref_par[int(par_first[d]):int(par_first[d]) + len(docs[d].paragraphs)] = True
+    a, b = np.asarray(table.a, dtype=np.int64), np.asarray(table.b, dtype=np.int64)
+    return set(np.flatnonzero(ref_par).tolist()) | set(b[ref_par[a]].tolist()) | set(a[ref_par[b]].tolist())
 
 
 def stock_threshold(config: AuditConfig, independent_documents: int) -> int:

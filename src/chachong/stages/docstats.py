@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from chachong.ingest.renumber import is_reference
 from chachong.runtime.arrays import unique
 from chachong.stages.docpairs import document_digests, identical_documents, document_jaccard, document_jaccards, estimated_jaccard
 from chachong.stages.prepare import Corpus
@@ -372,7 +373,9 @@ def figures(ids: list[str], text_len: list[int], by_doc: dict[int, dict[str, lis
         st.copied_chars = union[x]
         st.copy_ratio = round(st.copied_chars / n, 4)
         st.copy_ratio_excluding_stock = st.copy_ratio
-        srcs = sorted(((round(length / n, 4), sid) for sid, _, length in per), key=lambda t: (-t[0], t[1]))
+        # ties: reference texts first (they come first in the corpus: the earliest member is the source)
+        srcs = sorted(((round(length / n, 4), sid) for sid, _, length in per),
+                      key=lambda t: (-t[0], not is_reference(t[1]), t[1]))
         st.sources = [{"document": sid, "ratio": r} for r, sid in srcs]
         st.top_source = st.sources[0]
         st.copied = {sid: list(ivs) for sid, ivs, _ in per}

@@ -32,6 +32,41 @@ def load_documents(
     return documents_from_sources(sources, config, skipped)
 
 
+def with_references(documents: list[Document], skipped: list[Skipped], warnings: list[str], config: AuditConfig,
+                    indexed: Sequence[Document] = ()) -> tuple[list[Document], list[Skipped], list[str]]:
+    """The reference texts of ``config.references`` (ids ``r01``...) first, then the documents
+    (``d01``...), as every executor orders them: the earliest member of a group of copies is its
+    source, so a passage of a law quoted by two documents names the law. A file given both as a
+    reference and as an input is a reference only. Unchanged without references.
+
+    ``indexed``: the documents of the references that are indexes (:func:`reference_files` leaves
+    them out; ``api.audit`` fetches them), after those read from files.
+    """
+    if not config.references:
+        return documents, skipped, warnings
+    from chachong.ingest.renumber import renumber
+
+    refs, ref_skipped, ref_warnings = load_documents(reference_files(config), config)
+    refs += list(indexed)
+    seen = {_real(d.source) for d in refs}
+    documents = [d for d in documents if _real(d.source) not in seen]
+    docs = renumber(refs + documents, 0, len(refs) + len(documents), references=len(refs))
+    return docs, ref_skipped + list(skipped), ref_warnings + list(warnings)
+
+
+def reference_files(config: AuditConfig) -> list[str]:
+    """The references to read as files or folders: all but the index URIs."""
+    from chachong.ingest.index_uri import is_index_uri
+
+    return [r for r in config.references if not is_index_uri(r)]
+
+
+def _real(source: str) -> str:
+    import os
+
+    return os.path.realpath(source.split("#")[0])
+
+
 def documents_from_sources(
     sources: Iterable[Source], config: AuditConfig, skipped: list[Skipped] | None = None
 ) -> tuple[list[Document], list[Skipped], list[str]]:
@@ -57,4 +92,4 @@ def documents_from_sources(
     return documents, skipped, warnings
 
 
-__all__ = ["documents_from_sources", "load_documents"]
+__all__ = ["documents_from_sources", "load_documents", "reference_files", "with_references"]

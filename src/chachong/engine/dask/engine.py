@@ -81,24 +81,37 @@ class Engine:
 
     # ---- 1. read and 2. sign ----
 
-    def read(self, inputs: Sequence[Any]) -> tuple[list[Skipped], list[str]]:
-        """List and read the inputs on the workers; skipped inputs and warnings in the local engine's order."""
+    def read(self, inputs: Sequence[Any], indexed: Sequence[Document] = ()) -> tuple[list[Skipped], list[str]]:
+        """List and read the inputs on the workers; skipped inputs and warnings in the local engine's order.
+
+        The reference texts come first (``stages.load.with_references``): the files of
+        ``config.references`` read on the workers, then ``indexed`` (those of its indexes).
+        """
         client, cfg = self.client, self.config
         if inputs and all(isinstance(x, Document) for x in inputs):
-            docs_in = list(inputs)
+            from chachong.stages.load import with_references
+
+            docs_in, skipped, warnings = with_references(list(inputs), [], [], cfg, indexed)
             reads = [client.scatter((docs_in, [], []))] if docs_in else []
             renumber = False
-            skipped: list[Skipped] = []
-            warnings: list[str] = []
+            self._ref_files = 0
         else:
             from chachong.stages.load import load_documents
 
             load_documents([], cfg)  # a setting no file can be read with fails here, once, as locally
-            listed = client.gather([client.submit(list_input, p, cfg.encoding, pure=False) for p in inputs])
+            # reference texts first (ids r01..., see stages.load.with_references)
+            from chachong.stages.load import reference_files
+
+            ref_files = reference_files(cfg) if cfg.references else []
+            listed = client.gather([client.submit(list_input, p, cfg.encoding, pure=False)
+                                    for p in [*ref_files, *inputs]])
             files: list[str] = []
             order: list[tuple[str, Any]] = []  # ("skip", Skipped) or ("file", index) in read_sources' order
             seen: set[str] = set()
-            for found, skips in listed:
+            self._ref_files = 0
+            for n, (found, skips) in enumerate(listed):
+                if n == len(ref_files):
+                    self._ref_files = len(files)
                 order.extend(("skip", s) for s in skips)
                 for f, real in found:
                     if real in seen:
@@ -117,6 +130,11 @@ class Engine:
             for _, w in small:
                 warnings.extend(w)
             renumber = True
+            if len(listed) == len(ref_files):
+                self._ref_files = len(files)
+            if indexed:  # the references' indexes, after their files
+                reads.insert(self._ref_files, client.scatter((list(indexed), [], [])))
+                self._ref_files += 1
         self._reads, self._renumber = reads, renumber
         return skipped, warnings
 
@@ -129,6 +147,7 @@ class Engine:
         where = [(r, i) for r, c in enumerate(counts_per) for i in range(len(c))]
         counts = [n for c in counts_per for n in c]
         file_first = np.concatenate(([0], np.cumsum([len(c) for c in counts_per])))[:-1]
+        refs = sum(len(c) for c in counts_per[:self._ref_files])
         self.parts = []
         self.doc_div: list[int] = []
         self.par_div: list[int] = []
@@ -143,7 +162,8 @@ class Engine:
                 first = int(file_first[r] + i) if renumber else None
                 pieces.append((reads[r], i, i + n, first))
                 d += n
-            self.parts.append(client.submit(make_part, j, lo, int(par_first[lo]), total, pieces, cfg, pure=False))
+            self.parts.append(client.submit(make_part, j, lo, int(par_first[lo]), total, pieces, cfg, refs,
+                                            pure=False))
             self.doc_div.append(lo)
             self.par_div.append(int(par_first[lo]))
         self.n_docs, self.n_pars = total, int(par_first[-1])
@@ -333,6 +353,7 @@ def audit_dask(
     client: Any = None,
     partition_paragraphs: int = DEFAULT_PARTITION_PARAGRAPHS,
     stats: dict | None = None,
+    references: Sequence[Document] = (),
 ):
     """Audit on a Dask cluster; the result equals :func:`chachong.engine.local.audit`'s for the same input.
 
@@ -340,11 +361,14 @@ def audit_dask(
     without a ``client``) a LocalCluster of ``config.workers`` processes runs for this audit.
     Paths must be readable by the workers (shared storage on a real cluster).
     ``partition_paragraphs`` sets the size of the partitions the corpus is cut into; ``stats``,
-    when given, receives counts of the work done (partitions, candidates, ...) for benchmarks.
+    when given, receives counts of the work done (partitions, candidates, ...) for benchmarks;
+    ``references``: the documents of the ``config.references`` that are indexes.
     """
     from chachong.result import AuditRecord
     from chachong.stages.describe import number_passages
     from chachong.stages.docstats import merge_figures
+    from chachong.ingest.metadata import load_metadata
+    from chachong.stages.attribution import annotate_attribution
     from chachong.stages.stock import annotate_stock
 
     require_dask()
@@ -359,13 +383,15 @@ def audit_dask(
     try:
         engine = Engine(client, config, partition_paragraphs, stats)
         say("read")
-        skipped, warnings = engine.read(list(inputs))
+        skipped, warnings = engine.read(list(inputs), references)
         say("sign")
         docs = engine.sign()
+        load_metadata(docs, config)  # bad metadata fails now, not after the audit
         if not docs:
             result = AuditRecord(config, [], [], [], [], {}, skipped, warnings, corpus=None)
             say("phrases")
             annotate_stock(result)
+            annotate_attribution(result)
             return result
         engine.start_fingerprints()
         say("pair")
@@ -389,6 +415,7 @@ def audit_dask(
                              stock_paragraphs=plan.stock_paragraphs, passage_records=passages)
         say("phrases")
         annotate_stock(result)
+        annotate_attribution(result)
         return result
     finally:
         if owned_client is not None:

@@ -153,14 +153,16 @@ def paragraph_counts(read: tuple[list[Document], list, list]) -> list[int]:
     return [len(d.paragraphs) for d in read[0]]
 
 
-def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config: AuditConfig) -> Part:
-    """Renumber and prepare documents ``pieces`` = [(docs or read result, lo, hi, first id)]."""
+def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config: AuditConfig,
+              references: int = 0) -> Part:
+    """Renumber and prepare documents ``pieces`` = [(docs or read result, lo, hi, first id)]; the
+    first ``references`` of the corpus are reference texts (``r01``...)."""
     from chachong.stages.prepare import prepare
 
     docs: list[Document] = []
     for src, lo, hi, first in pieces:
         got = src[0] if isinstance(src, tuple) else src
-        docs.extend(renumber(got[lo:hi], first, total) if first is not None else got[lo:hi])
+        docs.extend(renumber(got[lo:hi], first, total, references) if first is not None else got[lo:hi])
     # one thread: a dask worker process is one of many on its machine (threads_per_worker=1)
     return Part(index, doc0, par0, prepare(docs, config, threads=1))
 

@@ -36,6 +36,12 @@
     { k: 'chars', label: '字数', en: 'chars', num: true },
     { k: 'copy', label: '复制比', en: 'copy ratio', num: true },
     { k: 'copy_x', label: '去除套话复制比', en: 'excl. stock', num: true },
+    { k: 'copy_q', label: '去除引用复制比', en: 'excl. quotes', num: true },
+    { k: 'copy_o', label: '去除本人复制比', en: 'excl. own', num: true },
+    { k: 'copy_n', label: '净复制比', en: 'net', num: true },
+    { k: 'own', label: '本人复制', en: 'own', num: true },
+    { k: 'unit', label: '单位', en: 'unit' },
+    { k: 'year', label: '年度', en: 'year', num: true },
     { k: 'top', label: '最大来源', en: 'top source', num: true },
     { k: 'stock', label: '套话占比', en: 'stock share', num: true },
     { k: 'placeholders', label: '占位符', en: 'placeholders', num: true }
@@ -45,6 +51,8 @@
 
   function sortValue(d, k) {
     if (k === 'top') { return d.top ? d.top[1] : -1; }
+    if (k === 'unit') { return d.unit || ''; }
+    if (k === 'year') { return d.year === null || d.year === undefined ? -1 : d.year; }
     return d[k];
   }
 
@@ -55,7 +63,7 @@
     var pager = el('div', 'pager');
     var input = el('input');
     input.type = 'search';
-    input.placeholder = '按标题或编号筛选 filter by title or id';
+    input.placeholder = '按标题、编号或单位筛选 filter by title, id or unit';
     input.value = table.filter;
     var prev = el('button', null, '上一页 prev');
     var next = el('button', null, '下一页 next');
@@ -86,7 +94,8 @@
     function rows() {
       var f = table.filter.trim().toLowerCase();
       var list = D.docs.filter(function (d) {
-        return !f || d.id.toLowerCase().indexOf(f) >= 0 || d.title.toLowerCase().indexOf(f) >= 0;
+        return !f || d.id.toLowerCase().indexOf(f) >= 0 || d.title.toLowerCase().indexOf(f) >= 0 ||
+          (d.unit || '').toLowerCase().indexOf(f) >= 0 || (d.top_cls || '') === f;
       });
       var k = table.key, sign = table.desc ? -1 : 1;
       var idx = list.map(function (d, i) { return [d, i]; });
@@ -123,6 +132,12 @@
         tr.appendChild(el('td', 'num', d.chars));
         ratioCell(tr.appendChild(el('td')), d.copy);
         ratioCell(tr.appendChild(el('td')), d.copy_x);
+        ratioCell(tr.appendChild(el('td')), d.copy_q, 'cl-quoted-bar');
+        ratioCell(tr.appendChild(el('td')), d.copy_o, 'cl-own-bar');
+        ratioCell(tr.appendChild(el('td')), d.copy_n);
+        ratioCell(tr.appendChild(el('td')), d.own, 'cl-own-bar');
+        tr.appendChild(el('td', null, d.unit || '—'));
+        tr.appendChild(el('td', 'num', d.year === null || d.year === undefined ? '—' : String(d.year)));
         var ts = el('td');
         if (d.top) {
           var a = hasView(d.id, d.top[0]) ? link(pairHash(d.id, d.top[0]), docLabel(d.top[0]))

@@ -59,6 +59,9 @@
     return out;
   }
 
+  var CLASS_TITLE = { reference: '类别：引用文献 class: reference (copied from a reference text)',
+    quoted: '类别：引文 class: quoted (inside quote marks)', own: '类别：本单位 class: own (the same unit\'s document)' };
+
   function legend(items) {
     var lg = el('div', 'legend');
     items.forEach(function (it) {
@@ -109,14 +112,18 @@
     } else {
       view.appendChild(el('p', 'note', '未发现复制 no copied passages found'));
     }
-    view.appendChild(legend([['cp', '复制 copied (悬停看来源 hover for the source)'], ['sk', '套话 stock phrasing'],
-      ['bp', '模板残留/占位符 boilerplate, placeholders']]));
+    view.appendChild(legend([['cp', '复制 copied (悬停看来源 hover for the source)'],
+      ['cp cl-reference', '引用文献 reference text'], ['cp cl-quoted', '引文 quoted'], ['cp cl-own', '本单位往年 own'],
+      ['sk', '套话 stock phrasing'], ['bp', '模板残留/占位符 boilerplate, placeholders']]));
     if (d.text === null) { view.appendChild(textMissing(d)); return; }
     var marks = standardMarks(id);
     ((D.marks[id] || {}).copied || []).forEach(function (src) {
       unpack(src[1]).forEach(function (iv) {
         marks.push({ s: iv[0], e: iv[1], cls: 'cp', title: '复制自 copied from ' + docLabel(src[0]), src: src[0] });
       });
+    });
+    ((D.marks[id] || {}).classes || []).forEach(function (c) {
+      unpack(c[1]).forEach(function (iv) { marks.push({ s: iv[0], e: iv[1], cls: 'cl-' + c[0], title: CLASS_TITLE[c[0]] }); });
     });
     var pre = el('pre', 'doctext');
     pre.id = 'doc-text';
@@ -185,6 +192,10 @@
     sheet.appendChild(sheetTable('sheet-figures', ['文字复制比 copy ratio', '去除套话复制比 excl. stock', '单篇最大 top source',
       '复制字数 copied', '总字数 characters', '套话占比 stock share'],
       [[pct(d.copy), pct(d.copy_x), top, d.copied_chars, d.chars, pct(d.stock)]], [0, 1, 3, 4, 5]));
+    sheet.appendChild(sheetTable('sheet-classes', ['去除引用文献复制比 excl. quotes', '去除本人文献复制比 excl. own',
+      '净复制比 net', '本人复制 own', '单位 unit', '年度 year'],
+      [[pct(d.copy_q), pct(d.copy_o), pct(d.copy_n), pct(d.own), d.unit || '—',
+        d.year === null || d.year === undefined ? '—' : String(d.year)]], [0, 1, 2, 3, 5]));
     sheet.appendChild(el('h3', null, '相似文献（按复制比排序） Sources, ranked by the share of this document each covers'));
     if (d.sources.length) {
       sheet.appendChild(sheetTable('sheet-sources', ['#', '文档 document', '复制比 share'], d.sources.map(function (s, i) {
