@@ -71,6 +71,11 @@ def check_report(b, page: Path, a: str, z: str, shots: Path, n_docs: int, ranked
     b.screenshot(shots / "overview.png")
     assert b.problems() == []
     assert b.js("document.querySelectorAll('#documents-table tbody tr').length") == min(n_docs, 100)
+    # no unit or year given: the columns of own reuse would repeat the others, so they are left out
+    heads = b.js("Array.from(document.querySelectorAll('#documents-table th small')).map(s => s.textContent)")
+    assert "excl. quotes" in heads and not {"excl. own", "net", "own", "unit", "year"} & set(heads), heads
+    cells = b.js("Array.from(document.querySelectorAll('#documents-table tbody tr')).map(r => r.children.length)")
+    assert set(cells) == {len(heads)}, (cells, heads)
 
     # the overview names the identical pair
     groups = b.js("Array.from(document.querySelectorAll('#duplicate-groups li')).map(li => li.textContent)")

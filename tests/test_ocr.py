@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import json
+import re
 import os
 import subprocess
 import sys
@@ -149,7 +150,7 @@ def test_the_audit_marks_ocr_documents_and_finds_the_copy(scans, tmp_path):
     need_ocr()
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["audit", str(scans["pdf"].parent), "--ocr", "auto", "-o", str(out),
-                                    "--format", "json,md"])
+                                    "--format", "json,md,html"])
     assert res.exit_code == 0, res.output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["settings"]["ocr"] == "auto"
@@ -162,6 +163,12 @@ def test_the_audit_marks_ocr_documents_and_finds_the_copy(scans, tmp_path):
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| OCR 识别的文档 documents read by OCR | 1 (mean confidence " in md
     assert "(OCR, confidence " in md
+    # report.html's views mark the document (report.js's ocrMark) from its confidence in the data block
+    page = (out / "report.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/json" id="chachong-data">(.*?)</script>', page, re.S)[1])
+    marked = {Path(d["source"]).name: d.get("ocr") for d in data["docs"]}
+    assert marked["扫描件.pdf"] == scanned["ocr_confidence"] and marked["原文.txt"] is None
+    assert "function ocrMark(d)" in page and ".ocr {" in page
 
 
 def test_always_recognises_pages_that_have_a_text_layer(tmp_path):

@@ -114,6 +114,8 @@ class Page:
                 "sources_cut": max(0, len(sources) - SOURCE_LIMIT),
                 "text": self.text_index.get(doc_id),
             })
+            if d.get("ocr"):  # read by OCR: its mean recognition confidence, marked in the views
+                docs[-1]["ocr"] = d["ocr_confidence"]
         marks: dict[str, Any] = {}
         for doc_id in self.listed:
             if doc_id not in self.text_index:

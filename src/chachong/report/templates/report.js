@@ -19,6 +19,13 @@
   function pct(x) { return (x * 100).toFixed(1) + '%'; }
   function pairKey(a, b) { return a < b ? a + '~' + b : b + '~' + a; }
   function docLabel(id) { var d = byId[id]; return d ? id + ' ' + d.title : id; }
+  /* a document read by OCR: recognition errors lower its copy ratios, so its confidence is shown */
+  function ocrMark(d) {
+    var m = el('span', 'ocr', 'OCR ' + d.ocr.toFixed(2));
+    m.title = '文字由 OCR 识别，平均置信度 ' + d.ocr.toFixed(2) + ' · read by OCR, mean recognition confidence ' +
+      d.ocr.toFixed(2) + ': recognition errors lower copy ratios';
+    return m;
+  }
   function link(hash, text) { var a = el('a', null, text); a.href = '#' + hash; return a; }
   function docLink(id) { return link('doc=' + encodeURIComponent(id), docLabel(id)); }
   function pairHash(a, b) { return 'pair=' + encodeURIComponent(pairKey(a, b)); }
@@ -37,15 +44,18 @@
     { k: 'copy', label: '复制比', en: 'copy ratio', num: true },
     { k: 'copy_x', label: '去除套话复制比', en: 'excl. stock', num: true },
     { k: 'copy_q', label: '去除引用复制比', en: 'excl. quotes', num: true },
-    { k: 'copy_o', label: '去除本人复制比', en: 'excl. own', num: true },
-    { k: 'copy_n', label: '净复制比', en: 'net', num: true },
-    { k: 'own', label: '本人复制', en: 'own', num: true },
-    { k: 'unit', label: '单位', en: 'unit' },
-    { k: 'year', label: '年度', en: 'year', num: true },
+    { k: 'copy_o', label: '去除本人复制比', en: 'excl. own', num: true, meta: true },
+    { k: 'copy_n', label: '净复制比', en: 'net', num: true, meta: true },
+    { k: 'own', label: '本人复制', en: 'own', num: true, meta: true },
+    { k: 'unit', label: '单位', en: 'unit', meta: true },
+    { k: 'year', label: '年度', en: 'year', num: true, meta: true },
     { k: 'top', label: '最大来源', en: 'top source', num: true },
     { k: 'stock', label: '套话占比', en: 'stock share', num: true },
     { k: 'placeholders', label: '占位符', en: 'placeholders', num: true }
   ];
+  /* own reuse needs units: without metadata those columns would only repeat the others */
+  var META = D.docs.some(function (d) { return d.unit || (d.year !== null && d.year !== undefined); });
+  var SHOWN = COLS.filter(function (c) { return META || !c.meta; });
   var PAGE = 100;
   var table = { key: 'copy', desc: true, page: 0, filter: '' };
 
@@ -74,7 +84,7 @@
     t.id = 'documents-table';
     var thead = el('thead');
     var hr = el('tr');
-    COLS.forEach(function (c) {
+    SHOWN.forEach(function (c) {
       var th = el('th', c.num ? 'num' : null, c.label + ' ');
       th.appendChild(el('small', null, c.en));
       th.setAttribute('data-key', c.k);
@@ -128,16 +138,19 @@
         tr.appendChild(el('td', null, d.id));
         var tt = el('td');
         tt.appendChild(link('doc=' + encodeURIComponent(d.id), d.title));
+        if (d.ocr !== undefined) { tt.appendChild(document.createTextNode(' ')); tt.appendChild(ocrMark(d)); }
         tr.appendChild(tt);
         tr.appendChild(el('td', 'num', d.chars));
         ratioCell(tr.appendChild(el('td')), d.copy);
         ratioCell(tr.appendChild(el('td')), d.copy_x);
         ratioCell(tr.appendChild(el('td')), d.copy_q, 'cl-quoted-bar');
-        ratioCell(tr.appendChild(el('td')), d.copy_o, 'cl-own-bar');
-        ratioCell(tr.appendChild(el('td')), d.copy_n);
-        ratioCell(tr.appendChild(el('td')), d.own, 'cl-own-bar');
-        tr.appendChild(el('td', null, d.unit || '—'));
-        tr.appendChild(el('td', 'num', d.year === null || d.year === undefined ? '—' : String(d.year)));
+        if (META) {
+          ratioCell(tr.appendChild(el('td')), d.copy_o, 'cl-own-bar');
+          ratioCell(tr.appendChild(el('td')), d.copy_n);
+          ratioCell(tr.appendChild(el('td')), d.own, 'cl-own-bar');
+          tr.appendChild(el('td', null, d.unit || '—'));
+          tr.appendChild(el('td', 'num', d.year === null || d.year === undefined ? '—' : String(d.year)));
+        }
         var ts = el('td');
         if (d.top) {
           var a = hasView(d.id, d.top[0]) ? link(pairHash(d.id, d.top[0]), docLabel(d.top[0]))

@@ -90,6 +90,7 @@
     view.appendChild(backLink());
     if (!d) { view.appendChild(el('p', 'limits', '本页未收录文档 ' + id + ' (document not listed in this page).')); return; }
     var h = el('h2', null, d.id + ' ' + d.title);
+    if (d.ocr !== undefined) { h.appendChild(document.createTextNode(' ')); h.appendChild(ocrMark(d)); }
     view.appendChild(h);
     view.appendChild(el('p', 'meta', '来源 source: ' + d.source + ' (line ' + d.line + ') · ' + d.chars + ' 字 chars · ' +
       d.paragraphs + ' 段 paragraphs · 复制比 copy ratio ' + pct(d.copy) + ' · 去除套话 excl. stock ' + pct(d.copy_x) +
@@ -185,6 +186,7 @@
     sheet.appendChild(el('h2', null, '文本复制检测报告单 · Copy check of one document'));
     var title = el('p', 'sheet-title');
     title.appendChild(docLink(d.id));
+    if (d.ocr !== undefined) { title.appendChild(document.createTextNode(' ')); title.appendChild(ocrMark(d)); }
     sheet.appendChild(title);
     sheet.appendChild(el('p', 'meta', '来源 source: ' + d.source + ' (line ' + d.line + ') · ' + d.chars + ' 字 characters · ' +
       d.paragraphs + ' 段 paragraphs · ' + D.generator));
