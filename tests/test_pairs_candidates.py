@@ -90,6 +90,44 @@ def test_fingerprint_candidates_match_brute_force(doc_paras, min_share):
         assert pairs.fingerprint_candidates(corpus, eligible, min_share=min_share, threads=threads).tolist() == expected
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_docs, st.sampled_from([0.1, 0.3, 0.5, 0.9]), st.integers(2, 4))
+def test_fingerprint_candidates_leave_out_common_fingerprints_like_brute_force(monkeypatch, doc_paras, min_share,
+                                                                              max_df):
+    # a low FP_MAX_DF: fingerprints of many paragraphs neither propose nor count, as in a large corpus
+    monkeypatch.setattr(pairs, "FP_MAX_DF", max_df)
+    corpus = _corpus(doc_paras)
+    eligible = np.flatnonzero(corpus.canonical_length() >= 4)
+    expected = _fingerprint_reference(corpus, eligible, min_share)
+    assert pairs.fingerprint_candidates(corpus, eligible, min_share=min_share).tolist() == expected
+
+
+def _fingerprint_runs_reference(corpus, eligible, min_share):
+    """The candidates by the per-bucket rule (the Dask engine's): every pair of every fingerprint run,
+    one row per shared fingerprint, counted and filtered by ``shares_enough``."""
+    in_scope = np.zeros(corpus.n_paragraphs, bool)
+    in_scope[eligible] = True
+    fh, par = pairs.sampled(corpus, in_scope=in_scope)
+    o = np.lexsort((par, fh))
+    rows = pairs.fingerprint_pairs(par[o], *pairs.fingerprint_runs(fh[o]), corpus.par_doc)
+    found, count = np.unique(rows, axis=0, return_counts=True)
+    per = np.bincount(par, minlength=corpus.n_paragraphs)
+    return found[pairs.shares_enough(count, per[found[:, 0]], per[found[:, 1]], min_share)].tolist()
+
+
+def test_fingerprint_candidates_are_those_of_every_run_on_the_city_reports(gwr_path):
+    from chachong.engine.local import load_documents
+
+    config = AuditConfig()
+    documents, _, _ = load_documents([gwr_path], config)
+    corpus = prepare(documents, config)
+    eligible = pairs.eligible(corpus)
+    for min_share in (pairs.min_fingerprint_share(config), 0.3, 0.9):
+        expected = _fingerprint_runs_reference(corpus, eligible, min_share)
+        assert len(expected) > 200
+        assert pairs.fingerprint_candidates(corpus, eligible, min_share=min_share).tolist() == expected
+
+
 def test_fingerprint_candidates_scan_slices_change_nothing(monkeypatch):
     corpus = _corpus([[0, 2, 4, 5], [1, 3, 4, 6], [0, 2, 5, 6], [1, 1, 3, 4]])
     eligible = np.flatnonzero(corpus.canonical_length() >= 4)

@@ -1,0 +1,216 @@
+"""Growth of the pair stage (or the whole audit) per doubling of the corpus, against a baseline (issue 21).
+
+For each size (synthetic corpora of ``synth.generate``, seed 1, made once under ``benchmarks/out/``)
+a fresh child process per version of the code loads and prepares the corpus, then times
+
+- ``--stage pairs`` (default): ``candidates.pair_candidates`` + ``select_pairs`` (the local engine's
+  pair stage), with the peak RSS that stage adds (VmHWM reset through ``/proc/self/clear_refs``);
+- ``--stage audit``: ``chachong.audit`` of the files with ``--engine local`` or ``dask`` (load and
+  prepare included), with the CPU seconds of the child and its forks and the child's peak RSS.
+
+It prints per size: wall and CPU seconds (CPU is steadier on a shared machine), peak RSS,
+candidate pairs (identical pairs + the candidates verified), verified pairs, and with ``--sources`` where the candidates come from (LSH band-pair rows
+of representatives, of which in buckets over 64 members; sampled-fingerprint pair rows, one per
+shared fingerprint, as the Dask engine's buckets make them: the local engine's prefix filter makes
+few of them; pairs added by expanding repeated texts); then the ratio of each figure to the
+previous size's (the doubling ratio; issue 21 asks for at most 2.1). With ``--against SRC`` (a
+``src`` folder) or ``--against-rev REV`` (exported with ``git archive``; ``HEAD`` by default when
+neither is given and the tree has changes) the same runs are made with that code, side by side, and
+the verified pairs of both are compared (their SHA-256).
+
+    nice python benchmarks/scale.py                                  # 150k 300k 600k, pairs, vs HEAD
+    nice python benchmarks/scale.py --sizes 150000,300000 --against ../base/src
+    nice python benchmarks/scale.py --stage audit --engine dask --sizes 150000,300000 --no-baseline
+
+CPU is shared: run it with ``nice``; times vary with the load of the machine, run twice to judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIG = 64  # an LSH bucket "over-full" in the breakdown: more members than this
+
+
+def _rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _digest(table) -> str:
+    h = hashlib.sha256()
+    for f in ("a", "b", "jaccard", "containment"):
+        h.update(getattr(table, f).tobytes())
+    h.update("\n".join(map(str, table.kind)).encode())
+    return h.hexdigest()[:16]
+
+
+def _sources(corpus) -> dict:
+    """Where the candidates of ``corpus`` come from (rows before de-duplication and filters)."""
+    import numpy as np
+
+    from chachong.stages import candidates as C
+    from chachong.stages.lsh import band_key, groups_of
+    from chachong.stages.verify import estimated_jaccard
+
+    cfg = corpus.config
+    bands, rows = C.lsh_bands(cfg)
+    el = C.eligible(corpus)
+    texts = C.text_groups(el, C._canonical_keys(corpus, el), corpus.par_doc[el])
+    band_rows = big_rows = 0
+    for b in range(bands):
+        _, _, z = groups_of(band_key(corpus.signatures, b, rows, texts.reps))
+        z = z[z > 1]
+        band_rows += int((z * (z - 1) // 2).sum())
+        big_rows += int((z[z > BIG] * (z[z > BIG] - 1) // 2).sum())
+    rep = C.candidates(corpus.signatures, bands, rows, rows_of=texts.reps, subset=texts.reps)
+    if len(rep):
+        rep = rep[C.passes_estimate(estimated_jaccard(corpus.signatures, rep), cfg.threshold)]
+    in_scope = np.zeros(corpus.n_paragraphs, bool)
+    in_scope[el] = True
+    fh, _ = C.sampled(corpus, in_scope=in_scope)
+    fh.sort()
+    _, sizes = C.fingerprint_runs(fh)
+    return {"lsh_rows": band_rows, f"lsh_rows_over_{BIG}": big_rows,
+            "fp_rows": int((sizes * (sizes - 1) // 2).sum()),
+            "expanded": len(C.expand(rep, texts.rep_of, texts.member))}
+
+
+def child(args) -> dict:
+    """One size, one version of the code (this process's ``sys.path``): the figures as a dict."""
+    import gc
+    import resource
+
+    sys.path.insert(0, str(HERE))
+    from bench_audit import ensure_corpus
+
+    paths = ensure_corpus(args.child, 1)
+    if args.stage == "audit":
+        import chachong
+
+        c0 = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage,
+                                                         (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+        t0 = time.perf_counter()
+        result = chachong.audit([str(p) for p in paths], engine=args.engine, workers=args.workers)
+        wall = time.perf_counter() - t0
+        use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        return {"wall": wall, "cpu": sum(u.ru_utime + u.ru_stime for u in use) - c0,
+                "peak_mb": use[0].ru_maxrss / 1024,
+                "paragraph_pairs": len(result.paragraph_pair_records)}
+    from chachong.config import AuditConfig
+    from chachong.engine import local
+    from chachong.stages import candidates as C
+    from chachong.stages.prepare import prepare
+
+    config = AuditConfig(workers=args.workers)
+    documents, _, _ = local.load_documents(paths, config)
+    corpus = prepare(documents, config)
+    del documents
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")
+    base = _rss_kb("VmRSS")
+    t0, c0 = time.perf_counter(), time.process_time()
+    cands = C.pair_candidates(corpus)
+    table = C.select_pairs(corpus, cands)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    out = {"paragraphs": corpus.n_paragraphs, "wall": wall, "cpu": cpu, "peak_mb": (_rss_kb("VmHWM") - base) / 1024,
+           "candidates": len(cands.ident) + len(cands.pairs), "verified": len(table), "digest": _digest(table)}
+    if args.sources:
+        out.update(_sources(corpus))
+    return out
+
+
+def run(src: Path, n: int, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(n), "--stage", args.stage, "--engine", args.engine,
+           "--workers", str(args.workers)] + (["--sources"] if args.sources else [])
+    env = dict(os.environ, PYTHONPATH=str(src))
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"the run of {n} with {src} failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:9.2f}"
+    return f"{v!s:>9}"
+
+
+def report(name: str, sizes: list[int], figures: list[dict]) -> None:
+    keys = [k for k in figures[0] if k != "digest"]
+    print(f"\n{name}")
+    w = [max(11, len(k) + 2) for k in keys]
+    print("  " + "size".rjust(9) + "".join(k.rjust(x) for k, x in zip(keys, w)))
+    for n, f in zip(sizes, figures):
+        print("  " + f"{n:9d}" + "".join(_fmt(f.get(k)).strip().rjust(x) for k, x in zip(keys, w)))
+    print("  doubling ratios (this size / previous)")
+    for i in range(1, len(sizes)):
+        cells = []
+        for k, x in zip(keys, w):
+            a, b = figures[i - 1].get(k), figures[i].get(k)
+            cells.append((f"{b / a:.2f}x" if isinstance(a, (int, float)) and a and b is not None else "-").rjust(x))
+        print("  " + f"{sizes[i]:9d}" + "".join(cells))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="150000,300000,600000")
+    ap.add_argument("--stage", choices=("pairs", "audit"), default="pairs")
+    ap.add_argument("--engine", choices=("local", "dask"), default="local")
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--sources", action="store_true", help="the breakdown of the candidates (pair stage)")
+    ap.add_argument("--src", default=str(ROOT / "src"))
+    ap.add_argument("--against", help="a src folder to compare with")
+    ap.add_argument("--against-rev", help="a git revision to compare with (exported with git archive)")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args)))
+        return 0
+    if args.engine == "dask" and args.stage == "pairs":
+        ap.error("--engine dask times the whole audit: add --stage audit")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    versions = {"current": Path(args.src).resolve()}
+    tmp = None
+    if not args.no_baseline:
+        if args.against:
+            versions["baseline"] = Path(args.against).resolve()
+        else:
+            rev = args.against_rev or "HEAD"
+            tmp = tempfile.TemporaryDirectory(prefix="scale-")
+            archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", tmp.name], input=archive.stdout, check=True)
+            versions[f"baseline ({rev})"] = Path(tmp.name) / "src"
+    figures: dict[str, list[dict]] = {name: [] for name in versions}
+    for n in sizes:
+        for name, src in versions.items():
+            f = run(src, n, args)
+            figures[name].append(f)
+            print(f"{n:>9} {name}: " + ", ".join(f"{k} {_fmt(v).strip()}" for k, v in f.items()), flush=True)
+    for name in versions:
+        report(name, sizes, figures[name])
+    if len(versions) == 2 and args.stage == "pairs":
+        (a, fa), (b, fb) = figures.items()
+        same = [x["digest"] == y["digest"] for x, y in zip(fa, fb)]
+        print(f"\nsame verified pairs as {b}: " + ", ".join(f"{n}: {s}" for n, s in zip(sizes, same)))
+    if tmp:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
