@@ -123,6 +123,41 @@ def test_quote_spans_are_balanced_marked_text(text):
         assert spans == []
 
 
+def _pairs_by_every_character(text):
+    """The pairing rule as first written, one character at a time (the reference for the mark scan)."""
+    opening, closing = dict(zip(_MARKS[::2], _MARKS[1::2])), dict(zip(_MARKS[1::2], _MARKS[::2]))
+    spans, stack = [], []
+    for i, ch in enumerate(text):
+        if ch in opening:
+            stack.append((ch, i))
+        elif ch in closing:
+            for depth in range(len(stack) - 1, -1, -1):
+                if stack[depth][0] == closing[ch]:
+                    spans.append((stack[depth][1], i + 1))
+                    del stack[depth:]
+                    break
+    return spans
+
+
+@given(st.text(alphabet=st.sampled_from(list(_MARKS + "甲乙丙。\n《》规定：")), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_quote_spans_visit_only_the_marks_with_the_same_result(text):
+    from chachong.stages.attribution import _CITED, _SENTENCE_END  # noqa: F401 - the cited rule is unchanged
+    from chachong.stages.intervals import merge
+
+    spans = _pairs_by_every_character(text)
+    for m in _CITED.finditer(text):
+        if m.group().endswith(("：", ":")):
+            end = text.find("\n", m.end())
+            stop = end if end >= 0 else len(text)
+        else:
+            found = _SENTENCE_END.search(text, m.end())
+            stop = found.end() if found and found.group() != "\n" else (found.start() if found else len(text))
+        if stop > m.end():
+            spans.append((m.end(), stop))
+    assert quote_spans(text) == merge(spans)
+
+
 def test_check_classes_and_the_ratio_its_limit_applies_to(corpus):
     from chachong.index.check import Limits, check
 
