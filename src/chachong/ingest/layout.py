@@ -48,16 +48,8 @@ class Fragment:
 
 
 @dataclass(frozen=True)
-class Line:
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    text: str
-
-    @property
-    def height(self) -> float:
-        return max(self.bottom - self.top, 1e-6)
+class Line(Fragment):
+    """A line of a page: its fragments joined in reading order, in the box around them."""
 
 
 def _overlap(a: Fragment | Line, b: Fragment) -> float:
