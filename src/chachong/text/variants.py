@@ -90,7 +90,7 @@ def is_han(cp: int) -> bool:
             or 0x20000 <= cp <= 0x3FFFF)
 
 
-_FOLDED: dict[str, str] = {}  # every character looked up so far -> its folded form (itself if none)
+_FOLDED: dict[str, str] = {}  # every string looked up so far -> its folded form (itself if none)
 
 
 def fold_map(chars: Iterable[str]) -> dict[str, str]:
@@ -105,7 +105,10 @@ def fold_map(chars: Iterable[str]) -> dict[str, str]:
             standard = [s if s != c else v for c, s, v in zip(todo, standard, conv)]
         simple = _convert(_TO_SIMPLIFIED, [s if len(s) == 1 else c for c, s in zip(todo, standard)])
         _FOLDED.update((c, s if len(s) == 1 else c) for c, s in zip(todo, simple))
-    return {c: f for c in seen if (f := _FOLDED.get(c, c)) != c}
+    # the characters the fold leaves alone are remembered too: they are most of every text, and
+    # telling them apart (a GB 2312 encoding each) cost more than the fold itself
+    _FOLDED.update((c, c) for c in seen - _FOLDED.keys())
+    return {c: f for c in seen if (f := _FOLDED[c]) != c}
 
 
 def fold_han(text: str) -> str:
