@@ -80,6 +80,14 @@ class Ends:
 
     def __getitem__(self, i):
         n = self.start.size
+        if isinstance(i, (int, np.integer)):  # the common case first: one position (describe, per edit)
+            k = int(i)
+            k += n if k < 0 else 0
+            if not 0 <= k < n:
+                raise IndexError(f"index {int(i)} is out of bounds for size {n}")
+            if (int(self._bits[k >> 3]) >> (k & 7)) & 1:
+                return self._end[int(np.searchsorted(self._at, k))]
+            return self.start[k] + 1
         if isinstance(i, slice):
             lo, hi, step = i.indices(n)
             if step == 1:
