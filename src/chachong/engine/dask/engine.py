@@ -57,7 +57,7 @@ from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
 from chachong.engine.dask.partitions import (cut, documents, frame, list_input, make_part, meta_with_blobs,
-                                             paragraph_counts, read_file, skips_and_warnings)
+                                             paragraph_counts, read_file, skips_and_warnings, take)
 from chachong.model import Document, Skipped
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
@@ -160,7 +160,7 @@ class Engine:
                 r, i = where[d]
                 n = min(hi - d, len(counts_per[r]) - i)
                 first = int(file_first[r] + i) if renumber else None
-                pieces.append((reads[r], i, i + n, first))
+                pieces.append((client.submit(take, reads[r], i, i + n, pure=False), 0, n, first))
                 d += n
             self.parts.append(client.submit(make_part, j, lo, int(par_first[lo]), total, pieces, cfg, refs,
                                             pure=False))
