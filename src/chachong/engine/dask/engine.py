@@ -171,7 +171,8 @@ class Engine:
         if cuts:
             self.doc_div.append(total - 1)
             self.par_div.append(self.n_pars - 1)
-        docs = [d for chunk in client.gather([client.submit(documents, p) for p in self.parts]) for d in chunk]
+        self.doc_lists = [client.submit(documents, p) for p in self.parts]
+        docs = [d for chunk in client.gather(self.doc_lists) for d in chunk]
         del self._reads
         self.par_doc = np.repeat(np.arange(total), counts).astype(np.int64)
         self.par_first = par_first[:-1]
@@ -284,6 +285,30 @@ class Engine:
             pairs = {(int(a), int(b)) for a, b in zip(got["da"], got["db"])}
         return {(int(a), int(b)): float(j) for a, b, j in zip(got["da"], got["db"], got["jaccard"])}
 
+    # ---- stock phrases, meanwhile ----
+
+    def start_stock(self, plan: StockPlan, warnings: list) -> tuple[list[int], Any]:
+        """Boilerplate and stock phrases (``stock.stock_of``) on a worker while the others align,
+        for the groups of copies known now (``stock.groups_of_copies``), as the local engine mines
+        them in a forked process; :meth:`finish_stock` hands them to ``annotate_stock``."""
+        from chachong.stages.stock import groups_of_copies, stock_of
+
+        groups = groups_of_copies(plan.doc_group, identical_documents(self.doc_digests))
+        job = self.client.submit(mine_stock, self.config, list(warnings), groups, *self.doc_lists,
+                                 pure=False, priority=10)
+        return groups, job
+
+    def finish_stock(self, started: tuple[list[int], Any]):
+        """(stage cache, covered) for ``stock.annotate_stock`` from :meth:`start_stock`'s task."""
+        from chachong.runtime.stagecache import StageCache
+        from chachong.stages.stock import remember_stock, stock_key
+
+        groups, job = started
+        found, phrases, cover = job.result()
+        cache = StageCache()
+        remember_stock(cache, self.config, groups, found, phrases)
+        return cache, (stock_key(self.config, groups), cover)
+
     # ---- 5. align ----
 
     def start_fingerprints(self) -> None:
@@ -344,6 +369,13 @@ class Engine:
         return got[:len(out)]
 
 
+def mine_stock(config: AuditConfig, warnings: list, groups: list[int], *doc_lists: list[Document]):
+    """The stock task: ``stock.stock_of`` on every document (the partitions' lists, in order)."""
+    from chachong.stages.stock import stock_of
+
+    return stock_of([d for docs in doc_lists for d in docs], config, warnings, groups)
+
+
 def audit_dask(
     inputs: Sequence[str | Path] | Sequence[Document],
     config: AuditConfig | None = None,
@@ -401,6 +433,7 @@ def audit_dask(
         doc_jac = engine.document_jaccards(table)
         engine.stats["exact_document_jaccards"] = len(doc_jac)
         plan = stock_plan(docs, engine.par_doc, table, doc_jac, config)
+        stock = engine.start_stock(plan, warnings)
         say("align")
         blocks = engine.align(table, plan, doc_jac)
         say("documents")
@@ -414,7 +447,7 @@ def audit_dask(
         result = AuditRecord(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings,
                              stock_paragraphs=plan.stock_paragraphs, passage_records=passages)
         say("phrases")
-        annotate_stock(result)
+        annotate_stock(result, *engine.finish_stock(stock))
         annotate_attribution(result)
         return result
     finally:
