@@ -57,7 +57,7 @@ from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
 from chachong.engine.dask.partitions import (cut, documents, frame, list_input, make_part, meta_with_blobs,
-                                             paragraph_counts, read_file, skips_and_warnings, take)
+                                             outlines, paragraph_counts, read_file, skips_and_warnings, take)
 from chachong.model import Document, Skipped
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
@@ -139,7 +139,8 @@ class Engine:
         return skipped, warnings
 
     def sign(self) -> list[Document]:
-        """Cut the documents into partitions and prepare each on a worker; the documents, in order."""
+        """Cut the documents into partitions and prepare each on a worker; the documents' outlines
+        (``partitions.outlines``: no texts), in order; :meth:`documents` fetches the texts."""
         client, cfg, reads, renumber = self.client, self.config, self._reads, self._renumber
         counts_per = client.gather([client.submit(paragraph_counts, r) for r in reads])
         total = sum(len(c) for c in counts_per)
@@ -172,11 +173,17 @@ class Engine:
             self.doc_div.append(total - 1)
             self.par_div.append(self.n_pars - 1)
         self.doc_lists = [client.submit(documents, p) for p in self.parts]
-        docs = [d for chunk in client.gather(self.doc_lists) for d in chunk]
+        got = client.gather([client.submit(outlines, p) for p in self.parts])
+        docs = [d for chunk, _ in got for d in chunk]
+        self.lengths = [n for _, lengths in got for n in lengths]
         del self._reads
         self.par_doc = np.repeat(np.arange(total), counts).astype(np.int64)
         self.par_first = par_first[:-1]
         return docs
+
+    def documents(self) -> list[Document]:
+        """Every document with its text, in order (the record's; fetched once the stages are done)."""
+        return [d for chunk in self.client.gather(self.doc_lists) for d in chunk]
 
     # ---- helpers ----
 
@@ -369,6 +376,14 @@ class Engine:
         return got[:len(out)]
 
 
+def stock_paragraph_texts(stock_paragraphs: list[dict], docs: list[Document]) -> None:
+    """The text of each stock paragraph (``stock_plan`` ran on outlines): its first member's."""
+    by_id = {d.id: d for d in docs} if stock_paragraphs else {}
+    for sp in stock_paragraphs:
+        doc_id, _, number = sp["members"][0].rpartition(":p")
+        sp["text"] = by_id[doc_id].paragraphs[int(number) - 1].text
+
+
 def mine_stock(config: AuditConfig, warnings: list, groups: list[int], *doc_lists: list[Document]):
     """The stock task: ``stock.stock_of`` on every document (the partitions' lists, in order)."""
     from chachong.stages.stock import stock_of
@@ -442,8 +457,10 @@ def audit_dask(
                                                           key=lambda t: t[0])])
         par_pairs = [pp for _, pp in sorted((x for blk in blocks for x in blk.paragraph_pairs), key=lambda t: t[0])]
         doc_pairs = [dp for _, dp in sorted((x for blk in blocks for x in blk.document_pairs), key=lambda t: t[0])]
-        stats = merge_figures([d.id for d in docs], [len(d.text) for d in docs],
-                              [blk.copied for blk in blocks])
+        stats = merge_figures([d.id for d in docs], engine.lengths, [blk.copied for blk in blocks])
+        # the stages ran on the documents' outlines; the record (and the report) holds their texts
+        docs = engine.documents()
+        stock_paragraph_texts(plan.stock_paragraphs, docs)
         result = AuditRecord(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings,
                              stock_paragraphs=plan.stock_paragraphs, passage_records=passages)
         say("phrases")

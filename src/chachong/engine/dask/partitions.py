@@ -227,6 +227,18 @@ def documents(part: Part) -> list[Document]:
     return part.corpus.documents
 
 
+def outlines(part: Part) -> tuple[list[Document], list[int]]:
+    """The partition's documents without their texts (ids, titles, sources, lines, paragraph offsets:
+    what the client needs until the record is made) and each text's length."""
+    from chachong.model import Paragraph
+
+    out = []
+    for d in part.corpus.documents:
+        pars = tuple(Paragraph(p.id, p.document, p.index, p.start, p.end, p.line, "") for p in d.paragraphs)
+        out.append(Document(d.id, d.title, d.source, "", d.line, pars, d.ocr_confidence))
+    return out, [len(d.text) for d in part.corpus.documents]
+
+
 def cut(counts: list[int], target: int) -> list[tuple[int, int]]:
     """Document ranges of about ``target`` paragraphs each; the last holds at least 2 documents."""
     cuts, start, acc = [], 0, 0
