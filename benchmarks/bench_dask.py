@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--partition-paragraphs", type=int, default=20_000)
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--skip-local", action="store_true")
+    ap.add_argument("--skip-dask", action="store_true",
+                    help="the local run only, compared with the dask.json of an earlier run (the CPUs are few)")
     ap.add_argument("--corpus", type=Path, default=None,
                     help="a folder of input files to audit instead of the JSONL shards (e.g. benchmarks/out/corpus_600000_s1)")
     args = ap.parse_args(argv)
@@ -200,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         local = run(_LOCAL, inputs, str(base / "local.json"))
         print(f"local: {local['wall']:.1f} s wall, {local['cpu']:.1f} s CPU (with its forks), peak RSS {mb(local['peak'])}"
               f"  ({stages(local['marks'])})")
+    if args.skip_dask:
+        if local is not None and (base / "dask.json").is_file():
+            same = (base / "local.json").read_bytes() == (base / "dask.json").read_bytes()
+            print(f"report.json byte-identical to the earlier Dask run's: {same}")
+        return 0
     dask = run(_DASK, inputs, str(base / "dask.json"), str(args.workers), str(args.partition_paragraphs))
     peaks = ", ".join(f"{mb(v)} (idle {mb(dask['worker_idle'][k])})" for k, v in sorted(dask["worker_peaks"].items()))
     wcpu = sum(dask["worker_cpu"].values())
