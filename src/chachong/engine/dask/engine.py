@@ -37,8 +37,11 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    ``docstats.merge_figures`` (copy ratios per document), ``docpairs.identical_documents`` on the
    partitions' ``document_digests``, and runs ``stages.stock.annotate_stock`` on the result.
 
-The client holds the documents' texts (the report contains them), the verified pair table
-and per-document results; never signatures or shingle sets.
+Until the record is made the client holds the documents' outlines (``partitions.outlines``: ids,
+titles, paths, paragraph offsets, no texts), the verified pair table and per-document results;
+never signatures or shingle sets. Boilerplate and stock phrases are mined by one worker task
+(``stock.stock_of``) while the others align. The record it returns holds the documents with their
+texts (fetched last), as the local engine's does: the reports show them.
 """
 
 from __future__ import annotations
