@@ -43,10 +43,12 @@ from chachong.report.json import dumps
 from chachong.runtime.fsio import atomic_write_text
 t0 = time.perf_counter()
 marks = {}
-r = audit([sys.argv[1]], progress=lambda s: marks.setdefault(s, time.perf_counter() - t0))
+r = audit(json.loads(sys.argv[1]), progress=lambda s: marks.setdefault(s, time.perf_counter() - t0))
 marks["end"] = time.perf_counter() - t0
 atomic_write_text(sys.argv[2], dumps(r))
-print(json.dumps({"wall": marks["end"], "marks": marks, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+u, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": marks["end"], "marks": marks, "peak": u.ru_maxrss * 1024,
+                  "cpu": u.ru_utime + u.ru_stime + c.ru_utime + c.ru_stime,
                   "paragraph_pairs": len(r.paragraph_pair_records), "document_pairs": len(r.document_pair_records)}))
 """
 
@@ -63,6 +65,11 @@ def peak():
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
+def cpu():
+    import resource
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
 def vm():
     # the client's (current, peak) resident memory when a stage starts, from /proc
     got = {}
@@ -77,6 +84,7 @@ if __name__ == "__main__":
                            silence_logs=logging.ERROR)
     client = Client(cluster.scheduler_address)  # through TCP, as with --scheduler
     idle = client.run(peak)
+    cpu0 = client.run(cpu)
     stats = {}
     t0 = time.perf_counter()
     marks, at = {}, {}
@@ -89,7 +97,7 @@ if __name__ == "__main__":
         rss.setdefault(stage, vm())
 
     with get_task_stream(client) as ts:
-        r = audit_dask([path], client=client, partition_paragraphs=part, stats=stats, progress=say)
+        r = audit_dask(json.loads(path), client=client, partition_paragraphs=part, stats=stats, progress=say)
     marks["end"] = time.perf_counter() - t0
     at["end"] = time.time()
     rss["end"] = vm()
@@ -115,6 +123,7 @@ if __name__ == "__main__":
                 transfer[stage][0] += s["stop"] - s["start"]
                 transfer[stage][1] += 1
     print(json.dumps({"wall": marks["end"], "marks": marks, "client_peak": peak(), "worker_peaks": client.run(peak),
+                      "client_cpu": cpu(), "worker_cpu": {k: v - cpu0.get(k, 0) for k, v in client.run(cpu).items()},
                       "worker_idle": idle, "stats": stats, "client_rss": rss, "compute": compute, "transfer": transfer,
                       "paragraph_pairs": len(r.paragraph_pair_records), "document_pairs": len(r.document_pair_records)}))
     client.close()
@@ -164,25 +173,45 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--partition-paragraphs", type=int, default=20_000)
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--skip-local", action="store_true")
+    ap.add_argument("--skip-dask", action="store_true",
+                    help="the local run only, compared with the dask.json of an earlier run (the CPUs are few)")
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help="a folder of input files to audit instead of the JSONL shards (e.g. benchmarks/out/corpus_600000_s1)")
     args = ap.parse_args(argv)
 
     base = OUT / f"dask_{args.paragraphs}_s{args.seed}"
     corpus = base / "corpus"
-    if not (corpus / f"part-{args.shards - 1:03d}.jsonl").is_file():
+    if args.corpus is not None:
+        corpus = args.corpus.resolve()
+        base = OUT / f"dask_{corpus.name}"
+        base.mkdir(parents=True, exist_ok=True)
+    elif not (corpus / f"part-{args.shards - 1:03d}.jsonl").is_file():
         t = time.perf_counter()
         write_corpus(args.paragraphs, args.seed, corpus, args.shards)
         print(f"corpus written in {time.perf_counter() - t:.0f} s: {corpus}")
+    listed = corpus / "files.txt"  # benchmarks/bench_audit.py's corpora list their files (no truth.json)
+    files = [corpus / n for n in listed.read_text(encoding="utf-8").split()] if listed.is_file() else [corpus]
+    inputs = json.dumps([str(f) for f in files])
     size = sum(p.stat().st_size for p in corpus.glob("*.jsonl"))
-    print(f"corpus: {args.paragraphs:,} paragraphs (synth seed {args.seed}), {args.shards} JSONL shards, {mb(size)}; "
+    what = f"{corpus}" if args.corpus else f"{args.paragraphs:,} paragraphs (synth seed {args.seed}), {args.shards} JSONL shards"
+    print(f"corpus: {what}, {mb(size)}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     local = None
     if not args.skip_local:
-        local = run(_LOCAL, str(corpus), str(base / "local.json"))
-        print(f"local: {local['wall']:.1f} s, peak RSS {mb(local['peak'])}  ({stages(local['marks'])})")
-    dask = run(_DASK, str(corpus), str(base / "dask.json"), str(args.workers), str(args.partition_paragraphs))
+        local = run(_LOCAL, inputs, str(base / "local.json"))
+        print(f"local: {local['wall']:.1f} s wall, {local['cpu']:.1f} s CPU (with its forks), peak RSS {mb(local['peak'])}"
+              f"  ({stages(local['marks'])})")
+    if args.skip_dask:
+        if local is not None and (base / "dask.json").is_file():
+            same = (base / "local.json").read_bytes() == (base / "dask.json").read_bytes()
+            print(f"report.json byte-identical to the earlier Dask run's: {same}")
+        return 0
+    dask = run(_DASK, inputs, str(base / "dask.json"), str(args.workers), str(args.partition_paragraphs))
     peaks = ", ".join(f"{mb(v)} (idle {mb(dask['worker_idle'][k])})" for k, v in sorted(dask["worker_peaks"].items()))
-    print(f"dask:  {dask['wall']:.1f} s, client+scheduler peak RSS {mb(dask['client_peak'])}, "
+    wcpu = sum(dask["worker_cpu"].values())
+    print(f"dask:  {dask['wall']:.1f} s wall, {dask['client_cpu'] + wcpu:.1f} s CPU (client+scheduler "
+          f"{dask['client_cpu']:.1f}, workers {wcpu:.1f}), client+scheduler peak RSS {mb(dask['client_peak'])}, "
           f"worker peaks {peaks}  ({stages(dask['marks'])})")
     print("  client RSS when each stage starts (current / peak so far): "
           + ", ".join(f"{k} {mb(v[0])}/{mb(v[1])}" for k, v in dask["client_rss"].items()))

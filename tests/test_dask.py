@@ -272,3 +272,17 @@ def test_references_and_metadata_give_the_same_report(tmp_path, client):
     assert dumps(audit_dask([docs], cfg, client=client, references=indexed_references(cfg))).replace(uri, "URI") \
         == expected
     assert '"class": "reference"' in expected
+
+
+def test_stock_phrases_are_mined_on_a_worker(generated, client, monkeypatch):
+    """The client never mines: the worker's stock phrases (groups of copies known before the
+    alignment) serve annotate_stock; mining in the client process would raise here."""
+    local = audit([generated])
+    assert local.stock_phrase_records  # the corpus has stock phrases to mine
+    from chachong.stages import phrases
+
+    def refuse(*_a, **_k):
+        raise AssertionError("stock phrases mined on the client")
+
+    monkeypatch.setattr(phrases, "mine_phrases", refuse)
+    assert dumps(audit_dask([generated], client=client, partition_paragraphs=500)) == dumps(local)

@@ -22,10 +22,19 @@ from chachong.stages.prepare import Corpus
 
 def stock_work(corpus: Corpus, warnings: list, groups: list[int]) -> tuple[Any, Any, list]:
     """The forked phrase process's work: boilerplate, stock phrases and the text they cover."""
+    return stock_of(corpus.documents, corpus.config, warnings, groups, corpus)
+
+
+def stock_of(docs: Sequence[Document], config: AuditConfig, warnings: list, groups: list[int],
+             corpus: Corpus | None = None) -> tuple[Any, Any, list]:
+    """Boilerplate, stock phrases and the text they cover, for groups of copies known before the
+    alignment (:func:`copy_groups`): what an executor computes meanwhile (the local engine in a
+    forked process, the Dask engine on a worker) and hands to :func:`annotate_stock` through
+    :func:`remember_stock` and ``covered``."""
     from chachong.stages.phrases import coverage
 
-    found, phrases = stock_inputs(corpus.documents, corpus.config, corpus, warnings, groups, None)
-    return found, phrases, coverage(phrases, len(corpus.documents))
+    found, phrases = stock_inputs(docs, config, corpus, warnings, groups, None)
+    return found, phrases, coverage(phrases, len(docs))
 
 
 def copy_groups(corpus: Corpus, table: Any, cache: StageCache | None) -> list[int]:
@@ -36,14 +45,21 @@ def copy_groups(corpus: Corpus, table: Any, cache: StageCache | None) -> list[in
     each document's group is its earliest member, as in ``phrases.independent_groups``. Should
     the final document pairs group differently, the phrases are mined again for those groups.
     """
-    from chachong.stages.cluster import UnionFind
     from chachong.stages.docpairs import document_digests, document_groups, identical_documents
 
     doc_group, _ = document_groups(corpus, table, cache)
+    return groups_of_copies(doc_group, identical_documents(document_digests(corpus, cache)))
+
+
+def groups_of_copies(doc_group: Sequence[int], identical: Any) -> list[int]:
+    """Each document's group of copies (its earliest member) from the near-duplicate groups
+    ``doc_group`` and the ``identical`` document pairs (``docpairs.identical_documents``)."""
+    from chachong.stages.cluster import UnionFind
+
     uf = UnionFind(len(doc_group))
     for d, g in enumerate(doc_group):
         uf.union(d, g)
-    for x, y in identical_documents(document_digests(corpus, cache)):
+    for x, y in identical:
         uf.union(x, y)
     return [uf.find(d) for d in range(len(doc_group))]
 
@@ -134,4 +150,5 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
     result.boilerplate_records = found.findings
 
 
-__all__ = ["annotate_stock", "copy_groups", "remember_stock", "stock_inputs", "stock_key", "stock_work"]
+__all__ = ["annotate_stock", "copy_groups", "groups_of_copies", "remember_stock", "stock_inputs", "stock_key", "stock_of",
+           "stock_work"]

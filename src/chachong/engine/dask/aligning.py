@@ -19,17 +19,16 @@ owners of the documents, and every document pair aligned at the owner of its lat
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import pickle
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.engine.dask.partitions import (Part, binary, blob_arrays, blob_column, frame, gather_csr,
-                                             meta_with_blobs)
-from chachong.model import Document, Paragraph
+from chachong.engine.dask.partitions import (DocumentArrays, Part, binary, blob_arrays, blob_column, corpus_of,
+                                             document_arrays, frame, gather_csr, meta_with_blobs)
+from chachong.model import Document
 from chachong.runtime.arrays import equal_runs
 from chachong.stages.candidates import KINDS
 from chachong.stages.fingerprints import common_runs, window, winnow_text
@@ -226,14 +225,9 @@ def hits_at_b(df, part: Part, common: np.ndarray, config: AuditConfig):
 # alignment of document pairs
 
 
-def _document_json(doc: Document) -> bytes:
-    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False).encode("utf-8")
-
-
-def _document_from_json(blob: bytes) -> Document:
-    d = json.loads(blob.decode("utf-8"))
-    d["paragraphs"] = tuple(Paragraph(**p) for p in d["paragraphs"])
-    return Document(**d)
+def _document_blob(part: Part, d: int) -> bytes:
+    """Document ``d`` (local index) with its prepared arrays, for the owner of a pair's other document."""
+    return pickle.dumps((part.corpus.documents[d], document_arrays(part.corpus, d)), protocol=5)
 
 
 def align_attach_a(df, part: Part):
@@ -255,7 +249,7 @@ def align_attach_a(df, part: Part):
     cache: dict[int, bytes] = {}
     for s, z, d in zip(starts.tolist(), sizes.tolist(), da[starts].tolist()):
         if d not in cache:
-            cache[d] = _document_json(part.corpus.documents[d - part.doc0])
+            cache[d] = _document_blob(part, d - part.doc0)
         docs.append(cache[d])
         m = hit[s:s + z]
         ha.append(la[s:s + z][m].tobytes())
@@ -302,21 +296,21 @@ def align_at_b(df, part: Part, shared: dict, config: AuditConfig) -> BlockResult
     """
     from chachong.stages.docpairs import short_twins
     from chachong.stages.docstats import document_stats, paragraph_pairs
-    from chachong.stages.prepare import prepare
 
     if df.empty:
         return BlockResult([], [], [], {})
     db = df.index.to_numpy().astype(np.int64)
     da = df["da"].to_numpy().astype(np.int64)
-    docs: dict[int, Document] = {}
+    docs: dict[int, tuple[Document, DocumentArrays]] = {}
     for d, blob in zip(da.tolist(), df["doc_a"]):
         if d not in docs:
-            docs[d] = _document_from_json(blob)
+            docs[d] = pickle.loads(blob)
     for d in set(db.tolist()):
-        docs[d] = part.corpus.documents[d - part.doc0]
+        docs[d] = (part.corpus.documents[d - part.doc0], document_arrays(part.corpus, d - part.doc0))
     order = sorted(docs)
     loc = {g: i for i, g in enumerate(order)}
-    sub = prepare([docs[g] for g in order], config, threads=1)
+    # the corpus of just these documents, from their prepared arrays (as prepare.prepare makes it)
+    sub = corpus_of([docs[g][0] for g in order], [docs[g][1] for g in order], config)
 
     def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx

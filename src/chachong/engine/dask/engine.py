@@ -37,8 +37,11 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    ``docstats.merge_figures`` (copy ratios per document), ``docpairs.identical_documents`` on the
    partitions' ``document_digests``, and runs ``stages.stock.annotate_stock`` on the result.
 
-The client holds the documents' texts (the report contains them), the verified pair table
-and per-document results; never signatures or shingle sets.
+Until the record is made the client holds the documents' outlines (``partitions.outlines``: ids,
+titles, paths, paragraph offsets, no texts), the verified pair table and per-document results;
+never signatures or shingle sets. Boilerplate and stock phrases are mined by one worker task
+(``stock.stock_of``) while the others align. The record it returns holds the documents with their
+texts (fetched last), as the local engine's does: the reports show them.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
 from chachong.engine.dask.partitions import (cut, documents, frame, list_input, make_part, meta_with_blobs,
-                                             paragraph_counts, read_file, skips_and_warnings)
+                                             outlines, paragraph_counts, read_file, skips_and_warnings, take)
 from chachong.model import Document, Skipped
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
@@ -139,7 +142,8 @@ class Engine:
         return skipped, warnings
 
     def sign(self) -> list[Document]:
-        """Cut the documents into partitions and prepare each on a worker; the documents, in order."""
+        """Cut the documents into partitions and prepare each on a worker; the documents' outlines
+        (``partitions.outlines``: no texts), in order; :meth:`documents` fetches the texts."""
         client, cfg, reads, renumber = self.client, self.config, self._reads, self._renumber
         counts_per = client.gather([client.submit(paragraph_counts, r) for r in reads])
         total = sum(len(c) for c in counts_per)
@@ -160,7 +164,7 @@ class Engine:
                 r, i = where[d]
                 n = min(hi - d, len(counts_per[r]) - i)
                 first = int(file_first[r] + i) if renumber else None
-                pieces.append((reads[r], i, i + n, first))
+                pieces.append((client.submit(take, reads[r], i, i + n, pure=False), 0, n, first))
                 d += n
             self.parts.append(client.submit(make_part, j, lo, int(par_first[lo]), total, pieces, cfg, refs,
                                             pure=False))
@@ -171,11 +175,18 @@ class Engine:
         if cuts:
             self.doc_div.append(total - 1)
             self.par_div.append(self.n_pars - 1)
-        docs = [d for chunk in client.gather([client.submit(documents, p) for p in self.parts]) for d in chunk]
+        self.doc_lists = [client.submit(documents, p) for p in self.parts]
+        got = client.gather([client.submit(outlines, p) for p in self.parts])
+        docs = [d for chunk, _ in got for d in chunk]
+        self.lengths = [n for _, lengths in got for n in lengths]
         del self._reads
         self.par_doc = np.repeat(np.arange(total), counts).astype(np.int64)
         self.par_first = par_first[:-1]
         return docs
+
+    def documents(self) -> list[Document]:
+        """Every document with its text, in order (the record's; fetched once the stages are done)."""
+        return [d for chunk in self.client.gather(self.doc_lists) for d in chunk]
 
     # ---- helpers ----
 
@@ -284,6 +295,30 @@ class Engine:
             pairs = {(int(a), int(b)) for a, b in zip(got["da"], got["db"])}
         return {(int(a), int(b)): float(j) for a, b, j in zip(got["da"], got["db"], got["jaccard"])}
 
+    # ---- stock phrases, meanwhile ----
+
+    def start_stock(self, plan: StockPlan, warnings: list) -> tuple[list[int], Any]:
+        """Boilerplate and stock phrases (``stock.stock_of``) on a worker while the others align,
+        for the groups of copies known now (``stock.groups_of_copies``), as the local engine mines
+        them in a forked process; :meth:`finish_stock` hands them to ``annotate_stock``."""
+        from chachong.stages.stock import groups_of_copies, stock_of
+
+        groups = groups_of_copies(plan.doc_group, identical_documents(self.doc_digests))
+        job = self.client.submit(mine_stock, self.config, list(warnings), groups, *self.doc_lists,
+                                 pure=False, priority=10)
+        return groups, job
+
+    def finish_stock(self, started: tuple[list[int], Any]):
+        """(stage cache, covered) for ``stock.annotate_stock`` from :meth:`start_stock`'s task."""
+        from chachong.runtime.stagecache import StageCache
+        from chachong.stages.stock import remember_stock, stock_key
+
+        groups, job = started
+        found, phrases, cover = job.result()
+        cache = StageCache()
+        remember_stock(cache, self.config, groups, found, phrases)
+        return cache, (stock_key(self.config, groups), cover)
+
     # ---- 5. align ----
 
     def start_fingerprints(self) -> None:
@@ -344,6 +379,21 @@ class Engine:
         return got[:len(out)]
 
 
+def stock_paragraph_texts(stock_paragraphs: list[dict], docs: list[Document]) -> None:
+    """The text of each stock paragraph (``stock_plan`` ran on outlines): its first member's."""
+    by_id = {d.id: d for d in docs} if stock_paragraphs else {}
+    for sp in stock_paragraphs:
+        doc_id, _, number = sp["members"][0].rpartition(":p")
+        sp["text"] = by_id[doc_id].paragraphs[int(number) - 1].text
+
+
+def mine_stock(config: AuditConfig, warnings: list, groups: list[int], *doc_lists: list[Document]):
+    """The stock task: ``stock.stock_of`` on every document (the partitions' lists, in order)."""
+    from chachong.stages.stock import stock_of
+
+    return stock_of([d for docs in doc_lists for d in docs], config, warnings, groups)
+
+
 def audit_dask(
     inputs: Sequence[str | Path] | Sequence[Document],
     config: AuditConfig | None = None,
@@ -401,6 +451,7 @@ def audit_dask(
         doc_jac = engine.document_jaccards(table)
         engine.stats["exact_document_jaccards"] = len(doc_jac)
         plan = stock_plan(docs, engine.par_doc, table, doc_jac, config)
+        stock = engine.start_stock(plan, warnings)
         say("align")
         blocks = engine.align(table, plan, doc_jac)
         say("documents")
@@ -409,12 +460,14 @@ def audit_dask(
                                                           key=lambda t: t[0])])
         par_pairs = [pp for _, pp in sorted((x for blk in blocks for x in blk.paragraph_pairs), key=lambda t: t[0])]
         doc_pairs = [dp for _, dp in sorted((x for blk in blocks for x in blk.document_pairs), key=lambda t: t[0])]
-        stats = merge_figures([d.id for d in docs], [len(d.text) for d in docs],
-                              [blk.copied for blk in blocks])
+        stats = merge_figures([d.id for d in docs], engine.lengths, [blk.copied for blk in blocks])
+        # the stages ran on the documents' outlines; the record (and the report) holds their texts
+        docs = engine.documents()
+        stock_paragraph_texts(plan.stock_paragraphs, docs)
         result = AuditRecord(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings,
                              stock_paragraphs=plan.stock_paragraphs, passage_records=passages)
         say("phrases")
-        annotate_stock(result)
+        annotate_stock(result, *engine.finish_stock(stock))
         annotate_attribution(result)
         return result
     finally:

@@ -131,8 +131,12 @@ def filter_attach_a(df, part: Part):
     local = a - part.par0
     out = frame({"b": b, "a": a, "flag": flag, "fp_count": fp_count, "per_a": part.samples()[local]},
                 FILTER_A)
+    # a's signature only where the MinHash estimate is asked for (LSH): most candidates come from
+    # shared fingerprint samples alone, and a signature is 4 bytes per permutation
+    lsh = (flag & LSH) != 0
     n_perm = c.signatures.shape[1]
-    out["sig_a"] = blob_column(c.signatures[local].reshape(-1), np.arange(len(local) + 1) * n_perm)
+    offsets = np.concatenate(([0], np.cumsum(np.where(lsh, n_perm, 0)))).astype(np.int64)
+    out["sig_a"] = blob_column(c.signatures[local[lsh]].reshape(-1), offsets)
     return out
 
 
@@ -149,11 +153,12 @@ def filter_at_b(df, part: Part, config: AuditConfig):
     a = df["a"].to_numpy()
     flag = df["flag"].to_numpy()
     local = b - part.par0
-    sig_a = blob_arrays(df["sig_a"], np.uint32)[0].reshape(len(b), -1)
+    lsh = (flag & LSH) != 0
+    sig_a = blob_arrays(df["sig_a"], np.uint32)[0].reshape(-1, c.signatures.shape[1])  # LSH rows only
     # the MinHash estimate, on representatives, before the document filter: their texts'
     # other paragraphs may be in other documents
-    est = (sig_a == c.signatures[local]).mean(axis=1)
-    passed = ((flag & LSH) != 0) & passes_estimate(est, config.threshold)
+    passed = np.zeros(len(b), bool)
+    passed[lsh] = passes_estimate((sig_a == c.signatures[local[lsh]]).mean(axis=1), config.threshold)
     fp_ok = ((flag & FP) != 0) & shares_enough(df["fp_count"].to_numpy(), df["per_a"].to_numpy(),
                                                part.samples()[local], min_fingerprint_share(config))
     keep = passed | fp_ok

@@ -60,6 +60,56 @@ def gather_csr(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> t
     return values[idx], offsets
 
 
+@dataclass
+class DocumentArrays:
+    """One document's rows of its partition's prepared arrays, positions relative to the document."""
+
+    cps: np.ndarray
+    orig_start: np.ndarray
+    orig_end: np.ndarray
+    par_bounds: np.ndarray  # (paragraphs, 2), offsets into cps
+    set_hashes: np.ndarray
+    set_counts: np.ndarray
+    signatures: np.ndarray
+
+
+def document_arrays(corpus: Any, d: int) -> DocumentArrays:
+    """Document ``d`` (local index) of a prepared corpus as its own arrays (copies)."""
+    s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
+    p0 = int(corpus.par_first[d])
+    p1 = p0 + len(corpus.documents[d].paragraphs)
+    h0, h1 = int(corpus.set_offsets[p0]), int(corpus.set_offsets[p1])
+    return DocumentArrays(corpus.cps[s:e].copy(), np.asarray(corpus.orig_start[s:e]).copy(),
+                          np.asarray(corpus.orig_end[s:e]).copy(), corpus.par_bounds[p0:p1] - s,
+                          corpus.set_hashes[h0:h1].copy(), np.diff(corpus.set_offsets[p0:p1 + 1]),
+                          corpus.signatures[p0:p1].copy())
+
+
+def corpus_of(documents: list[Document], arrays: list[DocumentArrays], config: AuditConfig):
+    """The prepared corpus of ``documents`` from their arrays: equal to ``prepare.prepare`` of them
+    (every prepared array is made paragraph by paragraph), without normalising or signing again."""
+    from chachong.stages.prepare import Corpus, Ends
+
+    sizes = np.array([a.cps.size for a in arrays], np.int64)
+    doc_offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    counts = np.array([len(a.par_bounds) for a in arrays], np.int64)
+    cat = (lambda xs, t: np.concatenate(xs) if xs else np.zeros(0, t))  # noqa: E731
+    start = cat([a.orig_start for a in arrays], np.int32)
+    set_counts = cat([a.set_counts for a in arrays], np.int64)
+    n_perm = arrays[0].signatures.shape[1] if arrays else config.num_perm
+    return Corpus(
+        documents=list(documents), config=config, cps=cat([a.cps for a in arrays], np.uint32),
+        orig_start=start, orig_end=Ends(start, cat([a.orig_end for a in arrays], start.dtype)),
+        doc_offsets=doc_offsets, par_doc=np.repeat(np.arange(len(arrays), dtype=np.int32), counts),
+        par_bounds=(np.concatenate([a.par_bounds + o for a, o in zip(arrays, doc_offsets[:-1].tolist())])
+                    if arrays else np.zeros((0, 2), np.int64)).astype(np.int64),
+        set_hashes=cat([a.set_hashes for a in arrays], np.uint32),
+        set_offsets=np.concatenate(([0], np.cumsum(set_counts))).astype(np.int64),
+        signatures=(np.concatenate([a.signatures for a in arrays]) if arrays
+                    else np.zeros((0, n_perm), np.uint32)),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # frames
 
@@ -153,6 +203,12 @@ def paragraph_counts(read: tuple[list[Document], list, list]) -> list[int]:
     return [len(d.paragraphs) for d in read[0]]
 
 
+def take(read: tuple[list[Document], list, list], lo: int, hi: int) -> list[Document]:
+    """Documents ``lo:hi`` of a read file: the piece of one partition, made where the file was read,
+    so a partition prepared on another worker moves its own documents only, never the whole file's."""
+    return read[0][lo:hi]
+
+
 def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config: AuditConfig,
               references: int = 0) -> Part:
     """Renumber and prepare documents ``pieces`` = [(docs or read result, lo, hi, first id)]; the
@@ -169,6 +225,18 @@ def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config
 
 def documents(part: Part) -> list[Document]:
     return part.corpus.documents
+
+
+def outlines(part: Part) -> tuple[list[Document], list[int]]:
+    """The partition's documents without their texts (ids, titles, sources, lines, paragraph offsets:
+    what the client needs until the record is made) and each text's length."""
+    from chachong.model import Paragraph
+
+    out = []
+    for d in part.corpus.documents:
+        pars = tuple(Paragraph(p.id, p.document, p.index, p.start, p.end, p.line, "") for p in d.paragraphs)
+        out.append(Document(d.id, d.title, d.source, "", d.line, pars, d.ocr_confidence))
+    return out, [len(d.text) for d in part.corpus.documents]
 
 
 def cut(counts: list[int], target: int) -> list[tuple[int, int]]:
