@@ -209,16 +209,17 @@ def test_unreadable_input_adds_nothing(uri, tmp_path):
         assert len(idx) == 1
 
 
-def test_sqlite_stores_raw_little_endian_arrays(tmp_path):
-    """Signatures are raw uint32 LE bytes equal to the pipeline's signatures (no pickle, no objects)."""
+def test_sqlite_stores_raw_arrays(tmp_path):
+    """Sketches are raw bytes: the low 4 bits of the pipeline's signatures, two to a byte (no pickle)."""
     a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
     db = tmp_path / "refs.db"
     Index.build(db, [a])
     corpus = prepare(docs_for([a]), AuditConfig())
     with sqlite3.connect(db) as con:
-        sigs = [np.frombuffer(s, "<u4") for (s,) in con.execute("SELECT sig FROM paragraphs ORDER BY pid")]
+        (sk, indexed), = con.execute("SELECT sketch, indexed FROM documents").fetchall()
         mode = con.execute("PRAGMA journal_mode").fetchone()[0]
-    assert np.array_equal(np.stack(sigs), corpus.signatures)
+    low = (corpus.signatures & 0xF).astype(np.uint8)
+    assert np.array_equal(np.frombuffer(sk, np.uint8).reshape(indexed, -1), low[:, 0::2] | (low[:, 1::2] << 4))
     assert mode == "wal"
 
 

@@ -23,7 +23,7 @@ from chachong.config import AuditConfig, ConfigError
 from chachong.stages.lsh import choose_bands
 from chachong.version import __version__
 
-SCHEMA = "chachong.index/1"
+SCHEMA = "chachong.index/2"
 # Bump when normalize/shingle/signature change what they produce for the same text: old
 # signatures would then silently stop matching new ones.
 SIGNATURE_FORMAT = 1
