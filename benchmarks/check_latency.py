@@ -35,12 +35,36 @@ TARGET_SECONDS = 1.0
 TARGET_BYTES_PER_CHAR = 4.0
 
 
-def _write_references(folder: Path, paragraphs: int, seed: int) -> Path:
+_PART_BYTES = 200 << 20  # one input file stays under the 256 MiB a file may have (--max-file-mb)
+
+
+def _write_references(folder: Path, paragraphs: int, seed: int) -> list[Path]:
+    """The reference corpus as JSONL files of at most 200 MB: references.jsonl, or references.NN.jsonl."""
     from synth import generate, write_jsonl
 
     path = folder / "references.jsonl"
     write_jsonl(generate(paragraphs, seed=seed), str(path))
-    return path
+    if path.stat().st_size <= _PART_BYTES:
+        return [path]
+    parts: list[Path] = []
+    out = None
+    with path.open("rb") as fh:
+        for line in fh:
+            if out is None or out.tell() + len(line) > _PART_BYTES:
+                if out is not None:
+                    out.close()
+                parts.append(folder / f"references.{len(parts) + 1:02d}.jsonl")
+                out = parts[-1].open("wb")
+            out.write(line)
+    if out is not None:
+        out.close()
+    path.unlink()
+    return parts
+
+
+def _references(folder: Path) -> list[Path]:
+    whole = folder / "references.jsonl"
+    return [whole] if whole.exists() else sorted(folder.glob("references.[0-9][0-9].jsonl"))
 
 
 def _new_document(folder: Path, references: Path, seed: int) -> Path:
@@ -94,21 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work / f"p{args.paragraphs}-s{args.seed}"
     work.mkdir(parents=True, exist_ok=True)
     db = work / "refs.db"
-    refs = work / "references.jsonl"
-    if args.rebuild or not db.exists() or not refs.exists():
+    refs = _references(work)
+    if args.rebuild or not db.exists() or not refs:
         for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
             p.unlink(missing_ok=True)
         t = time.perf_counter()
         refs = _write_references(work, args.paragraphs, args.seed)
         t_gen = time.perf_counter() - t
         t = time.perf_counter()
-        Index.build(db, [refs])
+        Index.build(db, refs)
         print(f"reference corpus generated in {t_gen:.1f} s, indexed in {time.perf_counter() - t:.1f} s "
               f"(peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.1f} GB)")
     with Index.open(db) as idx:
         info = idx.info()
         chars = sum(d.chars for d in idx.documents())
-    new = _new_document(work, refs, args.seed)
+    new = _new_document(work, refs[0], args.seed)
     per_char = info["bytes"] / max(chars, 1)
     print(f"index: {info['documents']} documents, {info['paragraphs']} paragraphs "
           f"({info['indexed_paragraphs']} indexed), {chars:,} characters, {info['bytes'] / 1e6:.1f} MB: "

@@ -24,8 +24,9 @@ from click.testing import CliRunner
 
 from chachong.cli import main
 from chachong.config import AuditConfig
+from chachong.stages.fingerprints import winnowed_hashes
 from chachong.stages.prepare import prepare
-from chachong.index.index import Index, IndexStoreError, document_keys, layout
+from chachong.index.index import Index, IndexStoreError, band_keys, document_keys, layout
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "compilation.txt"
@@ -228,6 +229,78 @@ def test_document_keys_are_unique():
     assert len(set(document_keys(["c.txt"] * 120))) == 120
 
 
+def _edited(text: str, rate: float, rnd: random.Random) -> str:
+    return "".join(rnd.choice(_HAN) if rnd.random() < rate else c for c in text)
+
+
+def _full_key_candidates(index_docs, new_docs, cfg: AuditConfig) -> set[str]:
+    """The documents the index must draw, by the rule on full band keys, signatures and fingerprints."""
+    from chachong.index.lookup import MAX_FINGERPRINT_DOCS
+    from chachong.stages.candidates import ESTIMATE_SLACK
+    from chachong.stages.fingerprints import winnowed_hashes
+    from chachong.stages.lsh import band_keys
+
+    lay = layout(cfg)
+    ref, new = prepare(index_docs, cfg), prepare(new_docs, cfg)
+    ok_r = ref.canonical_length() >= cfg.min_paragraph_chars
+    ok_n = new.canonical_length() >= cfg.min_paragraph_chars
+    kr, kn = band_keys(ref.signatures, lay["bands"], lay["rows"]), band_keys(new.signatures, lay["bands"], lay["rows"])
+    out = set()
+    for p in np.flatnonzero(ok_r):
+        for q in np.flatnonzero(ok_n):
+            if np.isin(kr[p], kn[q]).any() and (ref.signatures[p] == new.signatures[q]).mean() >= \
+                    cfg.threshold - ESTIMATE_SLACK:
+                out.add(int(ref.par_doc[p]))
+    held = [set(winnowed_hashes(ref.cps[ref.doc_offsets[d]:ref.doc_offsets[d + 1]], cfg.min_span).tolist())
+            for d in range(len(index_docs))]
+    for d in range(len(new_docs)):
+        for h in winnowed_hashes(new.cps[new.doc_offsets[d]:new.doc_offsets[d + 1]], cfg.min_span).tolist():
+            holders = [i for i, hs in enumerate(held) if h in hs]
+            if len(holders) <= MAX_FINGERPRINT_DOCS:
+                out.update(holders)
+    return {index_docs[i].source for i in out}
+
+
+def test_candidates_equal_the_full_key_rule_despite_chance_hits(uri, tmp_path, monkeypatch):
+    """The compact index keeps a few bits of each key; with fewer still (7 bits of a band key: nearly
+    every key meets postings of others; 12 of a fingerprint: one in two), the documents drawn are
+    exactly those the full keys, signatures and fingerprints give: copies edited at 5-60 %, short
+    exact runs, and a sentence 70 documents share (stock phrasing, which draws none of them)."""
+    from chachong.index import postings
+
+    monkeypatch.setattr(postings, "RESIDUAL_BITS", {"bands": 1, "fingerprints": 6})
+    rnd = random.Random(5)
+    stock = "深入学习贯彻党的二十大精神全面推进各项工作高质量发展取得新成效"
+    paths = []
+    for i in range(80):
+        paras = salad(500 + i, 4)
+        if i < 70:
+            paras[1] = paras[1][:30] + stock + paras[1][30:]
+        paths.append(write_doc(tmp_path, f"r{i:02d}.txt", f"单位{i}工作总结", paras))
+    Index.build(uri, paths)
+    news = []
+    for j, rate in enumerate((0.05, 0.2, 0.3, 0.4, 0.5, 0.6)):
+        source = salad(500 + 3 * j, 4)
+        run = salad(500 + 3 * j + 1, 4)[2][10:10 + 12 + j]  # 12..17 characters copied exactly
+        paras = [_edited(source[0], rate, rnd), salad(900 + j, 1)[0][:40] + run + salad(950 + j, 1)[0][:40],
+                 salad(990 + j, 1)[0][:30] + stock]
+        news.append(write_doc(tmp_path, f"new{j}.txt", f"新单位{j}", paras))
+    cfg = AuditConfig()
+    want = _full_key_candidates(docs_for(paths), docs_for(news), cfg)
+    assert 3 <= len(want) < 20  # some copies are found, the stock sentence draws nothing
+    with Index.open(uri) as idx:
+        got = set(candidate_keys(idx, news))
+        if not uri.startswith("redis://"):
+            # chance hits happen: the postings alone propose documents that verification drops
+            corpus = prepare(docs_for(news), cfg)
+            keys = band_keys(corpus.signatures, idx.bands, idx.rows)
+            assert len(set(idx._store.band_hits(np.unique(keys))[:, 1].tolist())) > 20
+            fps = winnowed_hashes(corpus.cps, cfg.min_span)
+            assert len(set(idx._store.fingerprint_hits(fps, 72)[:, 1].tolist()) - {
+                i for k, i in idx.keys().items() if k in want}) > 5
+    assert got == want
+
+
 # --------------------------------------------------------------------------- processes
 
 _ADD = """
@@ -307,6 +380,83 @@ def test_readers_see_whole_documents_while_a_writer_adds(tmp_path):
         proc.communicate(timeout=300)
     with Index.open(db) as idx:
         assert len(idx) == 301
+
+
+_BUILD = """
+import sys
+from chachong.index.index import Index
+Index.build(sys.argv[1], sys.argv[2:], progress=lambda s: print(s, flush=True))
+print("done", flush=True)
+"""
+
+
+def _previous_index(uri: str, tmp_path: Path) -> tuple[list[Path], Path, str]:
+    """An index of four documents, a new document copying one of them, and its check report (JSON)."""
+    from chachong.index.check import check
+
+    old = [write_doc(tmp_path, f"o{i}.txt", f"旧单位{i}工作总结", salad(200 + i)) for i in range(4)]
+    Index.build(uri, old)
+    new = write_doc(tmp_path, "new.txt", "新单位工作总结", salad(201)[:3] + salad(5, 2))
+    report = check([new], index=uri).to_json()
+    assert '"document": "' + old[1].as_posix() in report  # it finds the copy
+    return old, new, report
+
+
+def _still_the_previous_index(uri: str, old: list[Path], new: Path, report: str) -> None:
+    from chachong.index.check import check
+
+    assert check([new], index=uri).to_json() == report
+    with Index.open(uri) as idx:
+        assert [d.key for d in idx.documents()] == [p.as_posix() for p in old]
+        assert idx.verify() == []
+
+
+def _only_the_current_generation(uri: str) -> None:
+    """Redis: a finished build leaves no key of an older or failed generation behind."""
+    import redis
+
+    base, prefix = uri.split("?prefix=")
+    client = redis.Redis.from_url(base)
+    current = client.get(f"{prefix}current").decode()
+    names = {n.decode() for n in client.scan_iter(match=f"{prefix}*")}
+    assert names and all(n.startswith(f"{prefix}g{current}:") or n in (f"{prefix}current", f"{prefix}gens")
+                         for n in names)
+
+
+def test_a_build_failing_half_way_leaves_the_previous_index(uri, tmp_path):
+    """An error while a build writes (raised from its progress callback after 3 of 6 documents)
+    leaves the index it was replacing usable: the same check report, byte for byte."""
+    old, new, report = _previous_index(uri, tmp_path)
+    (tmp_path / "next").mkdir()
+    others = [write_doc(tmp_path / "next", f"r{i}.txt", f"另一单位{i}", salad(300 + i)) for i in range(6)]
+
+    def fail(step: str) -> None:
+        if step == "write 3/6":
+            raise RuntimeError("injected failure")
+
+    with pytest.raises(RuntimeError, match="injected failure"):
+        Index.build(uri, others, progress=fail)
+    _still_the_previous_index(uri, old, new, report)
+    # the next build replaces it whole, and the failed build's leftovers go
+    Index.build(uri, others)
+    with Index.open(uri) as idx:
+        assert [d.key for d in idx.documents()] == [p.as_posix() for p in others] and idx.verify() == []
+    if uri.startswith("redis://"):
+        _only_the_current_generation(uri)
+
+
+def test_a_killed_build_leaves_the_previous_index(uri, tmp_path):
+    old, new, report = _previous_index(uri, tmp_path)
+    batch = _batch(tmp_path / "big", "k", 200, 5, paragraphs=12)
+    proc = subprocess.Popen([sys.executable, "-c", _BUILD, uri, *batch], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("write 40/"):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    _still_the_previous_index(uri, old, new, report)
 
 
 # --------------------------------------------------------------------------- redis specifics

@@ -39,6 +39,10 @@ from chachong.stages.prepare import Corpus, prepare
 # a fingerprint in more documents than this is stock phrasing: it proposes no candidate (and
 # would make a check pull half the index); the audit's passage finder caps occurrences alike
 MAX_FINGERPRINT_DOCS = 64
+# postings of other fingerprints with the same truncated bits can push a count over the limit: up
+# to this many more, the holders are read and counted for real (a fingerprint meets one such
+# posting about once in 512, so nine at once is beyond any archive)
+CHANCE_MARGIN = 8
 
 
 def candidate_documents(store: Any, corpus: Corpus, documents: Sequence[int], config: AuditConfig,
@@ -78,7 +82,7 @@ def candidate_documents(store: Any, corpus: Corpus, documents: Sequence[int], co
            for d in documents]
     by_fp: dict[int, np.ndarray] = {}
     if fps:
-        found = store.fingerprint_hits(unique(np.concatenate(fps)), MAX_FINGERPRINT_DOCS)
+        found = store.fingerprint_hits(unique(np.concatenate(fps)), MAX_FINGERPRINT_DOCS + CHANCE_MARGIN)
         for did in unique(found[:, 1]).tolist():
             by_fp[did] = found[found[:, 1] == did, 0]
     todo = sorted(set(by_band) | set(by_fp))
@@ -86,13 +90,22 @@ def candidate_documents(store: Any, corpus: Corpus, documents: Sequence[int], co
         return []
     fetched = store.fetch(todo)
     theirs = prepare([doc for _, _, doc in fetched], cfg)
-    out = []
+    # the fingerprints each document really holds, and how many documents really hold each
+    held: dict[int, np.ndarray] = {}
     for i, (did, _key, _doc) in enumerate(fetched):
         if did in by_fp:
             own = winnowed_hashes(theirs.cps[theirs.doc_offsets[i]:theirs.doc_offsets[i + 1]], index_min_span)
-            if np.isin(by_fp[did], own).any():
-                out.append(did)
-                continue
+            held[did] = by_fp[did][np.isin(by_fp[did], own)]
+    all_held = np.concatenate(list(held.values())) if held else np.zeros(0, np.int64)
+    common = set()
+    if all_held.size:
+        values, counts = np.unique(all_held, return_counts=True)
+        common = set(values[counts > MAX_FINGERPRINT_DOCS].tolist())
+    out = []
+    for i, (did, _key, _doc) in enumerate(fetched):
+        if did in held and any(h not in common for h in held[did].tolist()):
+            out.append(did)
+            continue
         if did in by_band:
             pidx = sketches[did][0]
             sig = theirs.signatures[int(theirs.par_first[i]) + pidx]

@@ -371,12 +371,17 @@ class SQLiteStore:
                     "SELECT key, title, source, chars, paragraphs, indexed, digest FROM documents ORDER BY id")]
 
     def counts(self) -> dict[str, int]:
+        """Documents, paragraphs, band keys (indexed paragraphs x bands) and postings stored."""
         q = lambda sql: int(self.db.execute(sql).fetchone()[0])
+        indexed = q("SELECT coalesce(sum(indexed), 0) FROM documents")
+        meta = self.meta() or {}
         return {"documents": q("SELECT count(*) FROM documents"),
                 "paragraphs": q("SELECT coalesce(sum(paragraphs), 0) FROM documents"),
-                "indexed_paragraphs": q("SELECT coalesce(sum(indexed), 0) FROM documents"),
-                "band_keys": q("SELECT coalesce(sum(n), 0) FROM band_buckets"),
-                "fingerprints": q("SELECT coalesce(sum(n), 0) FROM fp_buckets")}
+                "indexed_paragraphs": indexed,
+                "band_keys": indexed * int(meta.get("layout", {}).get("bands", 0)),
+                "fingerprints": q("SELECT coalesce(sum(fp_postings), 0) FROM documents"),
+                "postings": q("SELECT coalesce(sum(n), 0) FROM band_buckets")
+                + q("SELECT coalesce(sum(n), 0) FROM fp_buckets")}
 
     def verify(self, bands: int, rows: int) -> list[str]:
         problems = []
