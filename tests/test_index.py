@@ -266,9 +266,11 @@ def test_candidates_equal_the_full_key_rule_despite_chance_hits(uri, tmp_path, m
     every key meets postings of others; 12 of a fingerprint: one in two), the documents drawn are
     exactly those the full keys, signatures and fingerprints give: copies edited at 5-60 %, short
     exact runs, and a sentence 70 documents share (stock phrasing, which draws none of them)."""
+    from chachong.index import index as index_module
     from chachong.index import postings
 
     monkeypatch.setattr(postings, "RESIDUAL_BITS", {"bands": 1, "fingerprints": 6})
+    monkeypatch.setattr(index_module, "_BATCH_CHARS", 3000)  # built ten documents at a time
     rnd = random.Random(5)
     stock = "深入学习贯彻党的二十大精神全面推进各项工作高质量发展取得新成效"
     paths = []
@@ -299,6 +301,69 @@ def test_candidates_equal_the_full_key_rule_despite_chance_hits(uri, tmp_path, m
             assert len(set(idx._store.fingerprint_hits(fps, 72)[:, 1].tolist()) - {
                 i for k, i in idx.keys().items() if k in want}) > 5
     assert got == want
+
+
+def test_an_index_built_from_the_audits_corpus_signs_nothing_again(uri, tmp_path, monkeypatch):
+    """``Index.build(uri, result.corpus)`` stores the audit's own signatures and canonical text: with
+    signing made to fail, it builds the same index as ``Index.build(uri, paths)`` does."""
+    import chachong
+    from chachong.stages import prepare as prepare_module
+
+    paths = [write_doc(tmp_path, f"d{i}.txt", f"单位{i}", salad(40 + i)) for i in range(5)]
+    new = write_doc(tmp_path, "new.txt", "新", salad(42)[:4] + salad(7, 2))
+    result = chachong.audit([str(p) for p in paths])
+    Index.build(uri, paths)
+    with Index.open(uri) as idx:
+        want = ([(d.key, d.digest, d.indexed_paragraphs) for d in idx.documents()], candidate_keys(idx, [new]))
+
+    def no_signing(*_a, **_k):
+        raise AssertionError("signed again")
+
+    monkeypatch.setattr(prepare_module, "signatures", no_signing)
+    monkeypatch.setattr(prepare_module, "canonicalize_array", no_signing)
+    Index.build(uri, result.corpus)
+    monkeypatch.undo()
+    with Index.open(uri) as idx:
+        got = ([(d.key, d.digest, d.indexed_paragraphs) for d in idx.documents()], candidate_keys(idx, [new]))
+        assert idx.verify() == []
+    assert got == want and want[1] == [paths[2].as_posix()]
+
+
+_V1_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
+    source TEXT NOT NULL, line INTEGER NOT NULL, chars INTEGER NOT NULL, digest TEXT NOT NULL, text BLOB NOT NULL,
+    bounds BLOB NOT NULL, wfp BLOB NOT NULL);
+CREATE TABLE paragraphs (pid INTEGER PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE bands (key INTEGER NOT NULL, pid INTEGER NOT NULL, PRIMARY KEY (key, pid)) WITHOUT ROWID;
+CREATE TABLE fingerprints (hash INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (hash, doc)) WITHOUT ROWID;
+"""
+
+
+def test_an_index_of_the_older_layout_is_refused_in_one_line_and_rebuilt(tmp_path):
+    """An index of ``chachong.index/1`` (one B-tree row per band key and fingerprint) cannot be read:
+    the message names the command that rebuilds it, and that command replaces it in place."""
+    import json
+
+    db = tmp_path / "refs.db"
+    with sqlite3.connect(db) as con:
+        con.executescript(_V1_SCHEMA)
+        from chachong.index.layout import index_meta
+
+        meta = {**index_meta(AuditConfig()), "schema": "chachong.index/1"}
+        con.execute("INSERT INTO meta VALUES ('index', ?)", (json.dumps(meta),))
+    new = write_doc(tmp_path, "new.txt", "新", salad(3))
+    r = CliRunner().invoke(main, ["check", str(new), "--index", str(db)])
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+    assert f"index format chachong.index/1 is not chachong.index/2; rebuild it with this chachong: " \
+           f"chachong index build {db} PATH..." in r.output
+    a = write_doc(tmp_path, "a.txt", "甲", salad(3))
+    assert CliRunner().invoke(main, ["index", "build", str(db), str(a)]).exit_code == 0
+    with Index.open(db) as idx:
+        assert list(idx.keys()) == [a.as_posix()] and idx.verify() == []
+    with sqlite3.connect(db) as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not tables & {"paragraphs", "bands", "fingerprints"}
 
 
 # --------------------------------------------------------------------------- processes

@@ -36,7 +36,10 @@ from chachong.index.lookup import candidate_documents
 from chachong.index.rows import IndexedDocument, Progress, band_keys, document_keys, prepare_rows, with_band_keys
 from chachong.index.sqlite_store import SQLiteStore
 from chachong.model import Document, Skipped
-from chachong.stages.prepare import Corpus, prepare
+from chachong.stages.prepare import Corpus, document_batches, prepare
+
+
+_BATCH_CHARS = 20_000_000  # characters prepared and written at a time (about 1.5 GB of arrays)
 
 
 @dataclass
@@ -120,23 +123,34 @@ class Index:
         return self._add(inputs, keys=keys, progress=progress, reset=False, strict=strict)
 
     @classmethod
-    def build(cls, uri: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]] | Sequence[Document],
+    def build(cls, uri: str | os.PathLike[str],
+              inputs: Sequence[str | os.PathLike[str]] | Sequence[Document] | Corpus,
               config: AuditConfig | None = None, *, settings: Mapping[str, Any] | None = None,
               progress: Progress | None = None, strict: bool = True) -> AddResult:
         """Create the index at ``uri``, or replace a whole existing one, with these documents.
 
-        The index records ``config`` (default settings updated by ``settings``), whatever an
-        existing index at ``uri`` was built with. Atomic: a build that fails half-way leaves the
-        index as it was (SQLite: one transaction; Redis: a new generation of keys that replaces
-        the old one with one SET once it is whole).
+        ``inputs``: files and folders, :class:`Document` objects, or a corpus the audit prepared
+        already (``AuditResult.corpus``, :func:`chachong.stages.prepare.prepare`), whose
+        signatures and canonical text are used as they are (nothing is shingled or signed again).
+        The index records ``config`` (default: the corpus's settings, or the default settings;
+        updated by ``settings``), whatever an existing index at ``uri`` was built with. Atomic: a
+        build that fails half-way leaves the index as it was (SQLite: one transaction; Redis: a
+        new generation of keys that replaces the old one with one SET once it is whole).
         """
         uri = os.fspath(uri)
         store = RedisStore(uri, True) if _is_redis(uri) else SQLiteStore(uri, True)
         try:
-            config = run_config(config, None, settings, store.where)
+            prepared = inputs if isinstance(inputs, Corpus) else None
+            config = run_config(config or (prepared.config if prepared is not None else None), None, settings,
+                                store.where)
             index = cls(store, uri, config, index_meta(config))
             store.begin_build()
-            result = index._add(inputs, keys=None, progress=progress, reset=True, strict=strict)
+            if prepared is not None:
+                index._same_signatures(prepared)
+                result = index._write(prepared, prepared.documents, None, progress or (lambda _s: None),
+                                      AddResult(), reset=True)
+            else:
+                result = index._add(inputs, keys=None, progress=progress, reset=True, strict=strict)
             store.finish_build()
             return result
         finally:
@@ -147,10 +161,13 @@ class Index:
         """Add the documents of a corpus the audit prepared already (:func:`chachong.stages.prepare.prepare`):
         its signatures and canonical text are used as they are, nothing is shingled or signed again.
         The corpus must be prepared with this index's signature settings."""
+        self._same_signatures(corpus)
+        return self._write(corpus, corpus.documents, keys, progress or (lambda _s: None), AddResult(), reset=False)
+
+    def _same_signatures(self, corpus: Corpus) -> None:
         if corpus.config.signature_key() != self.config.signature_key():
             raise IndexStoreError(f"{self._store.where}: the corpus was prepared with other signature settings "
                                   "than the index's; prepare it with the index's settings (Index.config)")
-        return self._write(corpus, corpus.documents, keys, progress or (lambda _s: None), AddResult(), reset=False)
 
     def _add(self, inputs: Any, *, keys: Sequence[str] | None, progress: Progress | None,
              reset: bool, strict: bool) -> AddResult:
@@ -164,37 +181,54 @@ class Index:
             raise IndexStoreError(f"{first.path}: {first.reason}{more}; nothing was added")
         if reset and not docs:
             raise IndexStoreError(f"{self._store.where}: no documents to build the index from; give files or folders")
-        say("sign")
-        return self._write(prepare(docs, self.config) if docs else None, docs, keys, say, result, reset)
+        return self._write(None, docs, keys, say, result, reset)
 
     def _write(self, corpus: Corpus | None, docs: Sequence[Document], keys: Sequence[str] | None, say: Progress,
                result: AddResult, reset: bool) -> AddResult:
+        """Write ``docs`` (prepared as ``corpus``, or prepared here a batch at a time) under ``keys``."""
         keys = list(keys) if keys is not None else document_keys([d.source for d in docs])
         if len(keys) != len(docs) or len(set(keys)) != len(keys):
             raise IndexStoreError(f"{self._store.where}: give one distinct key per document")
-        rows = with_band_keys(prepare_rows(corpus, keys) if corpus is not None and docs else [], self.bands,
-                              self.rows)
-        say("write")
         with self._store.write():
             if reset:
                 self._store.clear()
                 self._store.set_meta(index_meta(self.config), replace=True)
                 self.meta = self._store.meta() or self.meta
-            todo = []
-            for r in rows:
-                found = self._store.find(r.key)
-                if found is None:
-                    result.added.append(r.key)
-                elif found[1] == r.digest:
-                    result.unchanged.append(r.key)
-                    continue
+            # sizes the buckets of a new index: band keys of every paragraph, winnowed fingerprints
+            # at 2 / (w + 1) of the characters
+            chars = sum(len(d.text) for d in docs)
+            self._store.plan(sum(len(d.paragraphs) for d in docs) * self.bands,
+                             int(chars * 2 / (max(self.config.min_span - 8, 0) + 2)), [d.text for d in docs])
+            start = 0
+            for lo, hi in document_batches(docs, _BATCH_CHARS):
+                if corpus is None:
+                    say("sign")
+                    part = prepare(docs[lo:hi], self.config)
+                    rows = prepare_rows(part, keys[lo:hi])
+                    del part
                 else:
-                    result.replaced.append(r.key)
-                    if isinstance(self._store, SQLiteStore):
-                        self._store.delete(found[0], self.bands, self.rows)
-                todo.append(r)  # Redis replaces inside each document's own transaction
-            self._store.insert(todo, self.bands, self.rows, say)
+                    rows = prepare_rows(corpus, keys, range(lo, hi))
+                self._write_rows(with_band_keys(rows, self.bands, self.rows), result, say, start, len(docs))
+                start = hi
+            self._store.flush()
         return result
+
+    def _write_rows(self, rows: list, result: AddResult, say: Progress, first: int, total: int) -> None:
+        say("write")
+        todo = []
+        for r in rows:
+            found = self._store.find(r.key)
+            if found is None:
+                result.added.append(r.key)
+            elif found[1] == r.digest:
+                result.unchanged.append(r.key)
+                continue
+            else:
+                result.replaced.append(r.key)
+                if isinstance(self._store, SQLiteStore):
+                    self._store.delete(found[0], self.bands, self.rows)
+            todo.append(r)  # Redis replaces inside each document's own transaction
+        self._store.insert(todo, self.bands, self.rows, say, first, total)
 
     def _documents(self, inputs: Any, result: AddResult) -> list[Document]:
         items = list(inputs)

@@ -118,7 +118,7 @@ def require_schema(meta: Any, where: str) -> None:
     """Raise :class:`IndexStoreError` when ``meta`` (of the index at ``where``) is not of this format."""
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         raise IndexStoreError(f"{where}: index format {meta.get('schema') if isinstance(meta, dict) else '?'}"
-                              f" is not {SCHEMA}; rebuild it with this chachong: chachong index build")
+                              f" is not {SCHEMA}; rebuild it with this chachong: chachong index build {where} PATH...")
 
 
 def require_compatible(meta: Mapping[str, Any], config: AuditConfig, where: str) -> None:

@@ -206,7 +206,14 @@ class RedisStore:
 
         self._transact(key, body)
 
-    def insert(self, docs: Sequence[Prepared], bands: int, rows: int, progress: Progress) -> None:
+    def plan(self, band_postings: int, fingerprints: int, texts: Sequence[str]) -> None:
+        """Nothing to size: one set per key."""
+
+    def flush(self) -> None:
+        """Nothing waits: each document is written whole by :meth:`insert`."""
+
+    def insert(self, docs: Sequence[Prepared], bands: int, rows: int, progress: Progress, first: int = 0,
+               total: int | None = None) -> None:
         for n, d in enumerate(docs, 1):
             new_id = int(self.r.incr(self.k("next")))
             pids = ((new_id << PAR_BITS) + d.pidx).tolist()
@@ -234,7 +241,7 @@ class RedisStore:
                 pipe.hincrby(self.k("stats"), "fingerprints", int(d.wfp.size))
 
             self._transact(d.key, body)
-            progress(f"write {n}/{len(docs)}")
+            progress(f"write {first + n}/{total if total is not None else len(docs)}")
 
     def band_hits(self, keys: np.ndarray) -> np.ndarray:
         """(band key, document) of the documents with a paragraph that has one of ``keys``."""

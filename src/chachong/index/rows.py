@@ -106,12 +106,14 @@ def with_band_keys(rows: list[Prepared], bands: int, n_rows: int) -> list[Prepar
     return rows
 
 
-def prepare_rows(corpus: Corpus, keys: Sequence[str]) -> list[Prepared]:
-    """The rows of every document of ``corpus`` under ``keys`` (band keys not yet filled in)."""
+def prepare_rows(corpus: Corpus, keys: Sequence[str], documents: Sequence[int] | None = None) -> list[Prepared]:
+    """The rows of the documents of ``corpus`` (all, or those numbered ``documents``) under their
+    ``keys`` (``keys[d]`` for document ``d``); band keys not yet filled in."""
     cfg = corpus.config
     lengths = corpus.canonical_length()
     out = []
-    for d, doc in enumerate(corpus.documents):
+    for d in documents if documents is not None else range(len(corpus.documents)):
+        doc = corpus.documents[d]
         if len(doc.paragraphs) >= _MAX_PARAGRAPHS:
             raise IndexStoreError(f"{doc.source}: {len(doc.paragraphs)} paragraphs, more than an index holds "
                                   f"({_MAX_PARAGRAPHS - 1}); split the document")

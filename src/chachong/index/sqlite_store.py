@@ -56,6 +56,7 @@ class SQLiteStore:
     def __init__(self, path: str, create: bool) -> None:
         self.where = path
         self._dict: bytes | None = None
+        self._pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in _TABLES}
         p = Path(path)
         if p.is_dir():
             raise IndexStoreError(f"{path}: is a folder; give the index file (e.g. {p / 'refs.db'})")
@@ -107,8 +108,11 @@ class SQLiteStore:
                                   "or the file is read-only") from exc
         try:
             yield
+            self.flush()
             self.db.execute("COMMIT")
         except BaseException:
+            self._pending = {k: [] for k in _TABLES}
+            self._dict = None
             self.db.execute("ROLLBACK")
             raise
 
@@ -224,22 +228,27 @@ class SQLiteStore:
                     self.db.execute(f"DELETE FROM {table} WHERE bucket=?", (bucket,))
         self._put("dead", 0)
 
-    def insert(self, docs: Sequence[Prepared], bands: int, rows: int, progress: Progress) -> None:
+    def plan(self, band_postings: int, fingerprints: int, texts: Sequence[str]) -> None:
+        """Size a new index's buckets for about this many postings, and make its text dictionary."""
+        if self._bits() is None:
+            self._put("buckets", json.dumps(
+                {"bands": (postings.bucket_bits(band_postings), postings.RESIDUAL_BITS["bands"]),
+                 "fingerprints": (postings.bucket_bits(fingerprints), postings.RESIDUAL_BITS["fingerprints"])},
+                sort_keys=True))
+        if self._value("zdict") is None and texts:
+            self._dict = make_zdict(texts)
+            self._put("zdict", self._dict)
+
+    def insert(self, docs: Sequence[Prepared], bands: int, rows: int, progress: Progress, first: int = 0,
+               total: int | None = None) -> None:
+        """Write the documents; their postings wait in memory (12 bytes each) for :meth:`flush`."""
         if not docs:
             return
-        zdict = self._zdict()
-        if self._value("zdict") is None:
-            zdict = make_zdict([d.text for d in docs])
-            self._put("zdict", zdict)
-            self._dict = zdict
-        bits = self._bits()
-        if bits is None:  # sized for this first batch (a build: the whole index)
-            n_band = sum(int(d.pidx.size) for d in docs) * bands
-            n_fp = sum(int(d.wfp.size) for d in docs)
-            bits = {"bands": (postings.bucket_bits(n_band), postings.RESIDUAL_BITS["bands"]),
-                    "fingerprints": (postings.bucket_bits(n_fp), postings.RESIDUAL_BITS["fingerprints"])}
-            self._put("buckets", json.dumps(bits, sort_keys=True))
-        parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {"bands": [], "fingerprints": []}
+        if self._bits() is None:
+            self.plan(sum(int(d.pidx.size) for d in docs) * bands, sum(int(d.wfp.size) for d in docs),
+                      [d.text for d in docs])
+        zdict, bits = self._zdict(), self._bits()
+        assert bits is not None
         for n, d in enumerate(docs, 1):
             split = {"bands": postings.split(d.band.ravel() if d.pidx.size else np.zeros(0, np.int64),
                                              *bits["bands"]),
@@ -255,13 +264,20 @@ class SQLiteStore:
                  int(own["bands"].size), int(own["fingerprints"].size), compress_text(d.text, zdict),
                  pack_bounds(d.bounds), np.packbits(mask).tobytes(), sketch(d.sigs).tobytes()))
             doc_id = int(cur.lastrowid)
+            if doc_id >= 1 << 32:
+                raise IndexStoreError(f"{self.where}: document ids are used up; rebuild the index")
             for k, u in own.items():
-                parts[k].append((u, np.full(u.size, doc_id, dtype=np.int64)))
-            progress(f"write {n}/{len(docs)}")
+                self._pending[k].append((u, np.full(u.size, doc_id, dtype=np.uint32)))
+            progress(f"write {first + n}/{total if total is not None else len(docs)}")
+
+    def flush(self) -> None:
+        """Merge the postings of the documents written since the last flush into their buckets."""
         for kind, table in _TABLES.items():
-            if parts[kind]:
-                both = np.concatenate([u for u, _ in parts[kind]])
-                owner = np.concatenate([o for _, o in parts[kind]])
+            parts, self._pending[kind] = self._pending[kind], []
+            if parts:
+                both = np.concatenate([u for u, _ in parts])
+                owner = np.concatenate([o for _, o in parts])
+                del parts
                 self._add_postings(table, both, owner)
 
     def _add_postings(self, table: str, packed: np.ndarray, docs: np.ndarray) -> None:
