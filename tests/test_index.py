@@ -211,7 +211,7 @@ def test_unreadable_input_adds_nothing(uri, tmp_path):
 
 
 def test_sqlite_stores_raw_arrays(tmp_path):
-    """Sketches are raw bytes: the low 4 bits of the pipeline's signatures, two to a byte (no pickle)."""
+    """Sketches are raw bytes: the low 3 bits of the pipeline's signatures, bit-packed (no pickle)."""
     a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
     db = tmp_path / "refs.db"
     Index.build(db, [a])
@@ -219,8 +219,10 @@ def test_sqlite_stores_raw_arrays(tmp_path):
     with sqlite3.connect(db) as con:
         (sk, indexed), = con.execute("SELECT sketch, indexed FROM documents").fetchall()
         mode = con.execute("PRAGMA journal_mode").fetchone()[0]
-    low = (corpus.signatures & 0xF).astype(np.uint8)
-    assert np.array_equal(np.frombuffer(sk, np.uint8).reshape(indexed, -1), low[:, 0::2] | (low[:, 1::2] << 4))
+    bits = np.unpackbits(np.frombuffer(sk, np.uint8).reshape(indexed, -1), axis=1)
+    assert bits.shape[1] == 128 * 3
+    low = bits.reshape(indexed, 128, 3) @ np.array([1, 2, 4])
+    assert np.array_equal(low, corpus.signatures & 7)
     assert mode == "wal"
 
 

@@ -11,7 +11,7 @@ The index keeps only what makes that cheap to find, not the full keys and signat
 three steps, each a superset of the next:
 
 1. postings: documents with a band key or fingerprint whose bucket and residual bits match;
-2. sketches: of those found by band keys, the ones with a paragraph whose 4-bit sketch agrees
+2. sketches: of those found by band keys, the ones with a paragraph whose 3-bit sketch agrees
    with the new paragraph's at least as often as the estimate must (equal values have equal
    low bits, so no true candidate is lost);
 3. text: the survivors are read, prepared as the audit prepares them, and kept when one of

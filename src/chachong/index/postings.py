@@ -6,16 +6,18 @@ about 3 bytes. Each 64-bit key (an LSH band key, a winnowed fingerprint) is cut 
 number, its top ``bits`` bits, and a residual, the ``residual`` bits below them
 (:data:`RESIDUAL_BITS`); the rest of the key is dropped. A bucket is one row: its postings
 (residual, document id) sorted and unique, stored as the residuals' differences and the
-document ids (``uint32`` both),
-each array split into byte planes (all first bytes, then all second bytes, ...: the high
-planes are nearly constant) and deflated (:func:`encode`, :func:`decode`).
+document ids (``uint32`` both), each array split into byte planes (all first bytes, then all
+second bytes, ...: the high planes are nearly constant) and deflated (:func:`encode`,
+:func:`decode`).
 
 ``bits`` is chosen when an index is built so that a bucket holds about ``TARGET`` postings
-(:func:`bucket_bits`): a lookup then inflates 3 KB per key whatever the size of the index,
-and a key meets a posting of another key with the same ``bits + RESIDUAL_BITS`` bits (about
-``log2(postings) + 5`` bits) once in 30 lookups. Such a chance hit costs a little work and
-never a wrong answer: the index verifies every candidate against the document's own text
-(:mod:`chachong.index.lookup`).
+(:func:`bucket_bits`): a lookup then inflates 4 KB per key whatever the size of the index.
+A key meets a posting of another key with the same ``bits + residual`` bits about once in
+``2 ** residual / TARGET`` lookups: once in 8 for a band key (the 3-bit sketches then drop the
+other paragraph, :mod:`chachong.index.lookup`), once in 512 for a fingerprint (whose document is
+then read). Such a chance hit costs a little work and never a wrong answer: the index verifies
+every candidate against the document's own text. An index grown by ``add`` keeps the buckets of
+its build; rebuilding it sizes them again.
 
 >>> bucket, residual = split(np.array([7, 7, 1 << 42, -5], dtype=np.int64), 8, 14)
 >>> bucket.tolist(), residual.tolist()
