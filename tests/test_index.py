@@ -573,3 +573,32 @@ def test_settings_recorded_by_a_newer_chachong_are_ignored(tmp_path):
         con.execute("UPDATE meta SET value=?", (json.dumps(meta),))
     with Index.open(db) as idx:
         assert len(idx) == 1 and idx.config == AuditConfig()
+
+
+# --------------------------------------------------------------------------- packed postings
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, (1 << 18) - 1), st.integers(0, (1 << 32) - 1)),
+                         min_size=1, max_size=40), min_size=1, max_size=6))
+def test_packed_buckets_decode_to_their_postings(buckets):
+    """Each bucket comes back sorted and unique, whether decoded alone or several at once."""
+    from chachong.index import postings
+
+    rows, want_keys, want_docs = [], [], []
+    for b, entries in enumerate(buckets):
+        r = np.array([e[0] for e in entries], dtype=np.uint32)
+        d = np.array([e[1] for e in entries], dtype=np.int64)
+        data, n = postings.encode(r, d)
+        rows.append((b * 3, n, data))
+        pairs = sorted(set(entries))
+        assert [x.tolist() for x in postings.decode(data, n, "x")] == [[p[0] for p in pairs], [p[1] for p in pairs]]
+        want_keys += [(b * 3 << 32) | p[0] for p in pairs]
+        want_docs += [p[1] for p in pairs]
+    query = np.array(sorted(set(want_keys)) + [(1 << 40) + 5], dtype=np.uint64)[::-1]
+    q, d = postings.find(rows, query, "x")
+    assert sorted(zip(query[q].tolist(), d.tolist())) == sorted(zip(want_keys, want_docs))
+    with pytest.raises(IndexStoreError, match="damaged posting list"):
+        postings.decode(rows[0][2], rows[0][1] + 1, "x")
