@@ -11,11 +11,11 @@ second bytes, ...: the high planes are nearly constant) and deflated (:func:`enc
 :func:`decode`).
 
 ``bits`` is chosen when an index is built so that a bucket holds about ``TARGET`` postings
-(:func:`bucket_bits`): a lookup then inflates 2 KB per key whatever the size of the index.
+(:func:`bucket_bits`): a lookup then inflates 4 KB per key whatever the size of the index.
 A key meets a posting of another key with the same ``bits + residual`` bits about once in
-``2 ** residual / TARGET`` lookups: once in 16 for a band key (the 3-bit sketches then drop the
-other paragraph, :mod:`chachong.index.lookup`), once in 1,000 for a fingerprint (whose document
-is then read). Such a chance hit costs a little work and never a wrong answer: the index verifies
+``2 ** residual / TARGET`` lookups: once in 8 for a band key (the 3-bit sketches then drop the
+other paragraph, :mod:`chachong.index.lookup`), once in 500 for a fingerprint (whose document is
+then read). Such a chance hit costs a little work and never a wrong answer: the index verifies
 every candidate against the document's own text. An index grown by ``add`` keeps the buckets of
 its build; rebuilding it sizes them again.
 
@@ -37,7 +37,7 @@ from chachong.index.layout import IndexStoreError
 from chachong.runtime.arrays import unique
 
 RESIDUAL_BITS = {"bands": 12, "fingerprints": 18}  # key bits kept below the bucket bits
-TARGET = 256  # postings per bucket when an index is built (2 KB to inflate per lookup)
+TARGET = 512  # postings per bucket at a build: 4 KB to inflate per lookup, rows over a 1 KB page
 _MIN_BITS, _MAX_BITS = 6, 30
 _POSTING_BYTES = 8  # uint32 residual + uint32 document id, before deflating
 
@@ -46,7 +46,7 @@ def bucket_bits(postings: int) -> int:
     """Bucket bits for an index of ``postings``: about :data:`TARGET` postings per bucket.
 
     >>> bucket_bits(0), bucket_bits(4_200_000), bucket_bits(42_000_000)
-    (6, 14, 17)
+    (6, 13, 16)
     """
     need = max(postings, 1) / TARGET
     return int(min(_MAX_BITS, max(_MIN_BITS, round(float(np.log2(need))) if need > 1 else 0)))

@@ -208,12 +208,8 @@ class SQLiteStore:
         self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
         dead = int(self._value("dead") or 0) + int(row[0])
         self._put("dead", dead)
-        if dead > _COMPACT_SHARE * max(self._postings(), 1):
+        if dead > _COMPACT_SHARE * max(int(self._value("postings") or 0), 1):
             self.compact()
-
-    def _postings(self) -> int:
-        return sum(int(self.db.execute(f"SELECT coalesce(sum(n), 0) FROM {t}").fetchone()[0])
-                   for t in _TABLES.values())
 
     def compact(self) -> None:
         """Rewrite every bucket without the postings of removed documents."""
@@ -230,6 +226,8 @@ class SQLiteStore:
                 else:
                     self.db.execute(f"DELETE FROM {table} WHERE bucket=?", (bucket,))
         self._put("dead", 0)
+        self._put("postings", sum(int(self.db.execute(f"SELECT coalesce(sum(n), 0) FROM {t}").fetchone()[0])
+                                  for t in _TABLES.values()))
 
     def plan(self, band_postings: int, fingerprints: int, texts: Sequence[str]) -> None:
         """Size a new index's buckets for about this many postings, and make its text dictionary."""
@@ -298,14 +296,18 @@ class SQLiteStore:
                         f"SELECT bucket, n, data FROM {table} WHERE bucket IN ({','.join('?' * len(part))})", part):
                     old[int(b)] = postings.decode(data, int(n), self.where)
         out = []
+        grown = 0  # postings stored, kept in meta so that a removal need not add up every bucket
         for s, e in zip(starts.tolist(), ends.tolist()):
             b = int(bucket[s])
             r, d = residual[s:e], docs[s:e]
             if b in old:
                 r, d = np.concatenate([old[b][0], r]), np.concatenate([old[b][1], d])
+                grown -= old[b][0].size
             data, n = postings.encode(r, d)
+            grown += n
             out.append((b, n, data))
         self.db.executemany(f"INSERT OR REPLACE INTO {table}(bucket, n, data) VALUES (?,?,?)", out)
+        self._put("postings", int(self._value("postings") or 0) + grown)
 
     # queries
     def _hits(self, kind: str, keys: np.ndarray) -> np.ndarray:
@@ -434,6 +436,9 @@ class SQLiteStore:
         wrong = [did for did, c in found.items() if tuple(c) != own[did]]
         if wrong:
             problems.append(f"{len(wrong)} documents whose postings do not match their records")
+        stored = sum(sum(c) for c in found.values()) + stray
+        if stored != int(self._value("postings") or 0):
+            problems.append(f"{stored} postings stored, {self._value('postings') or 0} recorded")
         if stray != int(self._value("dead") or 0):
             problems.append(f"{stray} postings of removed documents, {self._value('dead') or 0} recorded")
         return problems
