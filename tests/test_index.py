@@ -545,6 +545,20 @@ def test_check_against_a_redis_index(redis_server, tmp_path):
         assert len(idx) == 3 and idx.verify() == []
 
 
+def test_a_redis_build_keeps_an_index_whose_prefix_starts_alike(redis_server, tmp_path):
+    """A build deletes its own older generations only, not an index under ``<prefix>x:``."""
+    base = f"{redis_server}?prefix=pre{uuid.uuid4().hex[:6]}:"
+    a = write_doc(tmp_path, "a.txt", "甲", salad(1))
+    b = write_doc(tmp_path, "b.txt", "乙", salad(2))
+    Index.build(base + "x:", [a])
+    Index.build(base, [b])
+    Index.build(base, [b])  # a second generation replaces the first
+    with Index.open(base + "x:") as idx:
+        assert list(idx.keys()) == [a.as_posix()] and idx.verify() == []
+    with Index.open(base) as idx:
+        assert list(idx.keys()) == [b.as_posix()] and idx.verify() == []
+
+
 def test_redis_unreachable_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["index", "info", f"redis://127.0.0.1:{_free_port()}/0"])
     assert r.exit_code == 2 and "cannot reach Redis" in r.output and r.output.count("\n") == 1

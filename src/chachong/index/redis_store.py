@@ -107,13 +107,16 @@ class RedisStore:
         self._new_generation()
 
     def finish_build(self) -> None:
-        """Point ``current`` at the finished generation (one SET), then delete every other key of the prefix."""
+        """Point ``current`` at the finished generation (one SET), then delete the other generations
+        and the keys of the older layout (only names of this index: another index may share the prefix's start)."""
+        import re
+
         gen = self.p[len(self.base) + 1:-1]
         self.r.set(self.base + b"current", gen)
-        keep = (self.base + b"current", self.base + b"gens")
+        ours = re.compile(re.escape(self.base) + rb"(g\d+:|(key|doc|b|f):|(meta|next|keys|stats)$)")
         batch: list[bytes] = []
         for name in self.r.scan_iter(match=self.base + b"*", count=1000):
-            if name in keep or name.startswith(self.p):
+            if name.startswith(self.p) or not ours.match(name):
                 continue
             batch.append(name)
             if len(batch) >= 1000:
