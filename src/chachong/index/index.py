@@ -1,12 +1,17 @@
 """A persistent index of reference documents, for ``chachong check`` in CI: the :class:`Index`.
 
 An index lasts between runs, grows as documents are accepted and answers a check in well
-under a second. It holds, per document, its key, title, source, text (zlib-compressed, so
-copied passages can be shown), paragraph offsets and winnowed fingerprints; per indexed
-paragraph its MinHash signature (raw little-endian ``uint32``); and two inverted tables, LSH
-band key -> paragraph (similar paragraphs) and fingerprint -> document (copied passages of
-``min_span`` characters or more), from which a check draws its candidate reference documents
-(:meth:`Index.candidates`). Nothing is pickled (:mod:`chachong.index.rows`).
+under a second. It holds, per document, its key, title, source, text (compressed, so copied
+passages can be shown and candidates verified) and paragraph offsets, a sketch of each indexed
+paragraph's MinHash signature, and two inverted tables, LSH band key -> document (similar
+paragraphs) and fingerprint -> document (copied passages of ``min_span`` characters or more),
+from which a check draws its candidate reference documents (:meth:`Index.candidates`,
+:mod:`chachong.index.lookup`). In SQLite that takes about 3.7 bytes a character of indexed text
+(:mod:`chachong.index.rows`, :mod:`chachong.index.postings`). Nothing is pickled.
+
+A build reads and prepares its documents 20 M characters at a time, or takes a corpus the audit
+prepared (``Index.build(uri, result.corpus)``: nothing is shingled or signed again), and is
+atomic: one that fails half-way leaves the index it was replacing.
 
 Two backends, chosen by the URI: a file path, an embedded SQLite database
 (:mod:`chachong.index.sqlite_store`); ``redis://host:port/db``, an index shared by many CI
@@ -26,8 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from chachong.config import AuditConfig
 from chachong.index.layout import (SCHEMA, IndexStoreError, index_meta, layout, require_compatible,
                                    require_schema, run_config)
@@ -36,6 +39,7 @@ from chachong.index.lookup import candidate_documents
 from chachong.index.rows import IndexedDocument, Progress, band_keys, document_keys, prepare_rows, with_band_keys
 from chachong.index.sqlite_store import SQLiteStore
 from chachong.model import Document, Skipped
+from chachong.stages.fingerprints import window
 from chachong.stages.prepare import Corpus, document_batches, prepare
 
 
@@ -198,7 +202,7 @@ class Index:
             # at 2 / (w + 1) of the characters
             chars = sum(len(d.text) for d in docs)
             self._store.plan(sum(len(d.paragraphs) for d in docs) * self.bands,
-                             int(chars * 2 / (max(self.config.min_span - 8, 0) + 2)), [d.text for d in docs])
+                             int(chars * 2 / (window(self.config.min_span)[1] + 1)), [d.text for d in docs])
             start = 0
             for lo, hi in document_batches(docs, _BATCH_CHARS):
                 if corpus is None:

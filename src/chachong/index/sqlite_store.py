@@ -2,10 +2,14 @@
 
 WAL mode and a busy timeout let many readers and writers share the file; every ``add``,
 ``remove`` and ``build`` is one transaction (:meth:`SQLiteStore.write`), so a process killed
-half-way leaves the index exactly as it was. Tables: ``meta`` (the JSON meta record),
-``documents`` (key, title, source, text (zlib), digest, raw little-endian bounds and
-fingerprints), ``paragraphs`` (paragraph id -> raw ``uint32`` signature), and the inverted
-tables ``bands`` (LSH band key -> paragraph id) and ``fingerprints`` (fingerprint -> document id).
+half-way leaves the index exactly as it was. Tables (format ``chachong.index/2``, 1 KB pages):
+``meta`` (the JSON meta record; the text dictionary ``zdict``; the bucket sizes ``buckets``;
+the counts of ``postings`` stored and of ``dead`` ones, of removed documents), ``documents``
+(key, title, source, counts, digest, the text deflated against ``zdict``, packed paragraph
+bounds, which paragraphs are indexed, their signature sketches) and the two inverted tables
+``band_buckets`` and ``fp_buckets`` (bucket -> packed postings, :mod:`chachong.index.postings`).
+A removed document's postings stay until they are a quarter of all (:meth:`SQLiteStore.compact`);
+lookups skip documents no longer listed.
 """
 
 from __future__ import annotations
