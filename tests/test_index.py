@@ -582,9 +582,9 @@ def test_settings_recorded_by_a_newer_chachong_are_ignored(tmp_path):
     db = tmp_path / "refs.db"
     Index.build(db, [write_doc(tmp_path, "a.txt", "甲", salad(1))])
     with sqlite3.connect(db) as con:
-        meta = json.loads(con.execute("SELECT value FROM meta").fetchone()[0])
+        meta = json.loads(con.execute("SELECT value FROM meta WHERE name='index'").fetchone()[0])
         meta["config"]["a_future_setting"] = 3
-        con.execute("UPDATE meta SET value=?", (json.dumps(meta),))
+        con.execute("UPDATE meta SET value=? WHERE name='index'", (json.dumps(meta),))
     with Index.open(db) as idx:
         assert len(idx) == 1 and idx.config == AuditConfig()
 

@@ -4,7 +4,8 @@ WAL mode and a busy timeout let many readers and writers share the file; every `
 ``remove`` and ``build`` is one transaction (:meth:`SQLiteStore.write`), so a process killed
 half-way leaves the index exactly as it was. Tables (format ``chachong.index/2``, 1 KB pages):
 ``meta`` (the JSON meta record; the text dictionary ``zdict``; the bucket sizes ``buckets``;
-the counts of ``postings`` stored and of ``dead`` ones, of removed documents), ``documents``
+the counts of ``documents``, of ``postings`` stored and of ``dead`` ones, of removed documents),
+``documents``
 (key, title, source, counts, digest, the text deflated against ``zdict``, packed paragraph
 bounds, which paragraphs are indexed, their signature sketches) and the two inverted tables
 ``band_buckets`` and ``fp_buckets`` (bucket -> packed postings, :mod:`chachong.index.postings`).
@@ -202,7 +203,8 @@ class SQLiteStore:
         return {k: int(i) for k, i in self.db.execute("SELECT key, id FROM documents ORDER BY id")}
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM documents").fetchone()[0])
+        """Documents indexed, kept in meta: a count(*) reads a page per 20 documents (50 ms at 6 M paragraphs)."""
+        return int(self._value("documents") or 0)
 
     def delete(self, doc_id: int, bands: int, rows: int) -> None:
         """Drop the document; its postings stay until :meth:`compact` (lookups skip documents not listed)."""
@@ -210,6 +212,7 @@ class SQLiteStore:
         if row is None:
             return
         self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        self._put("documents", self.count() - 1)
         dead = int(self._value("dead") or 0) + int(row[0])
         self._put("dead", dead)
         if dead > _COMPACT_SHARE * max(int(self._value("postings") or 0), 1):
@@ -274,6 +277,7 @@ class SQLiteStore:
             for k, u in own.items():
                 self._pending[k].append((u, np.full(u.size, doc_id, dtype=np.uint32)))
             progress(f"write {first + n}/{total if total is not None else len(docs)}")
+        self._put("documents", self.count() + len(docs))
 
     def flush(self) -> None:
         """Merge the postings of the documents written since the last flush into their buckets."""
@@ -393,7 +397,7 @@ class SQLiteStore:
         q = lambda sql: int(self.db.execute(sql).fetchone()[0])
         indexed = q("SELECT coalesce(sum(indexed), 0) FROM documents")
         meta = self.meta() or {}
-        return {"documents": q("SELECT count(*) FROM documents"),
+        return {"documents": self.count(),
                 "paragraphs": q("SELECT coalesce(sum(paragraphs), 0) FROM documents"),
                 "indexed_paragraphs": indexed,
                 "band_keys": indexed * int(meta.get("layout", {}).get("bands", 0)),
@@ -440,6 +444,8 @@ class SQLiteStore:
         wrong = [did for did, c in found.items() if tuple(c) != own[did]]
         if wrong:
             problems.append(f"{len(wrong)} documents whose postings do not match their records")
+        if len(own) != self.count():
+            problems.append(f"{len(own)} documents, {self.count()} recorded")
         stored = sum(sum(c) for c in found.values()) + stray
         if stored != int(self._value("postings") or 0):
             problems.append(f"{stored} postings stored, {self._value('postings') or 0} recorded")
