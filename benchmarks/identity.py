@@ -12,10 +12,10 @@ Cases (each skipped when its input is absent):
 - ``synth``: a ``synth.generate(--paragraphs, seed 1)`` JSONL corpus, both engines;
 - ``rethreshold``: ``result.rethreshold(threshold=0.7, min_span=20).to_json()`` and a lower threshold
   (0.5) on the seed, the city reports and the synthetic corpus;
-- ``check``: an index built by the *first* version (``--against``'s code when given) from the city
-  reports but the last ten, then ``chachong check`` of those ten and of the bundled examples against it
-  with ``--format md``, ``json`` and ``junit`` (exit codes kept), so an index made by old code is
-  checked by the new one.
+- ``check``: an index built by each version from the city reports but the last ten (an index's
+  format may change between versions: ``chachong.index/2`` cannot be read by the code of
+  ``/1`` nor the other way round), then ``chachong check`` of those ten and of the bundled examples
+  against it with ``--format md``, ``json`` and ``junit`` (exit codes kept).
 
     python benchmarks/identity.py --src src --against ../baseline/src            # everything
     python benchmarks/identity.py --src src --cases seed,check --no-dask         # a quick look
@@ -121,8 +121,10 @@ def run_version(label: str, src: Path, work: Path, cases: set[str], dask: bool, 
         target.mkdir()
         files = sorted(p.name for p in (work / inputs["city"]).iterdir() if p.suffix == ".txt")
         refs, new = files[:-10], files[-10:]
-        index = work / "index_old.db"
-        if not index.exists():  # built once, by the first version run (the old code with --against)
+        index = work / "index.db"
+        for stale in (index, Path(f"{index}-wal"), Path(f"{index}-shm")):
+            stale.unlink(missing_ok=True)
+        if not index.exists():  # built by this version (the reports name it, so one name for both)
             refdir = work / "city_refs"
             refdir.mkdir(exist_ok=True)
             for f in refs:

@@ -24,8 +24,9 @@ from click.testing import CliRunner
 
 from chachong.cli import main
 from chachong.config import AuditConfig
+from chachong.stages.fingerprints import winnowed_hashes
 from chachong.stages.prepare import prepare
-from chachong.index.index import Index, IndexStoreError, document_keys, layout
+from chachong.index.index import Index, IndexStoreError, band_keys, document_keys, layout
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "compilation.txt"
@@ -209,22 +210,162 @@ def test_unreadable_input_adds_nothing(uri, tmp_path):
         assert len(idx) == 1
 
 
-def test_sqlite_stores_raw_little_endian_arrays(tmp_path):
-    """Signatures are raw uint32 LE bytes equal to the pipeline's signatures (no pickle, no objects)."""
+def test_sqlite_stores_raw_arrays(tmp_path):
+    """Sketches are raw bytes: the low 3 bits of the pipeline's signatures, bit-packed (no pickle)."""
     a = write_doc(tmp_path, "a.txt", "甲单位工作总结", salad(1))
     db = tmp_path / "refs.db"
     Index.build(db, [a])
     corpus = prepare(docs_for([a]), AuditConfig())
     with sqlite3.connect(db) as con:
-        sigs = [np.frombuffer(s, "<u4") for (s,) in con.execute("SELECT sig FROM paragraphs ORDER BY pid")]
+        (sk, indexed), = con.execute("SELECT sketch, indexed FROM documents").fetchall()
         mode = con.execute("PRAGMA journal_mode").fetchone()[0]
-    assert np.array_equal(np.stack(sigs), corpus.signatures)
+    bits = np.unpackbits(np.frombuffer(sk, np.uint8).reshape(indexed, -1), axis=1)
+    assert bits.shape[1] == 128 * 3
+    low = bits.reshape(indexed, 128, 3) @ np.array([1, 2, 4])
+    assert np.array_equal(low, corpus.signatures & 7)
     assert mode == "wal"
 
 
 def test_document_keys_are_unique():
     assert document_keys(["x.csv#row 2", "x.csv#row 3", "a.txt"]) == ["x.csv#row 2", "x.csv#row 3", "a.txt"]
     assert len(set(document_keys(["c.txt"] * 120))) == 120
+
+
+def _edited(text: str, rate: float, rnd: random.Random) -> str:
+    return "".join(rnd.choice(_HAN) if rnd.random() < rate else c for c in text)
+
+
+def _full_key_candidates(index_docs, new_docs, cfg: AuditConfig) -> set[str]:
+    """The documents the index must draw, by the rule on full band keys, signatures and fingerprints."""
+    from chachong.index.lookup import MAX_FINGERPRINT_DOCS
+    from chachong.stages.candidates import ESTIMATE_SLACK
+    from chachong.stages.fingerprints import winnowed_hashes
+    from chachong.stages.lsh import band_keys
+
+    lay = layout(cfg)
+    ref, new = prepare(index_docs, cfg), prepare(new_docs, cfg)
+    ok_r = ref.canonical_length() >= cfg.min_paragraph_chars
+    ok_n = new.canonical_length() >= cfg.min_paragraph_chars
+    kr, kn = band_keys(ref.signatures, lay["bands"], lay["rows"]), band_keys(new.signatures, lay["bands"], lay["rows"])
+    out = set()
+    for p in np.flatnonzero(ok_r):
+        for q in np.flatnonzero(ok_n):
+            if np.isin(kr[p], kn[q]).any() and (ref.signatures[p] == new.signatures[q]).mean() >= \
+                    cfg.threshold - ESTIMATE_SLACK:
+                out.add(int(ref.par_doc[p]))
+    held = [set(winnowed_hashes(ref.cps[ref.doc_offsets[d]:ref.doc_offsets[d + 1]], cfg.min_span).tolist())
+            for d in range(len(index_docs))]
+    for d in range(len(new_docs)):
+        for h in winnowed_hashes(new.cps[new.doc_offsets[d]:new.doc_offsets[d + 1]], cfg.min_span).tolist():
+            holders = [i for i, hs in enumerate(held) if h in hs]
+            if len(holders) <= MAX_FINGERPRINT_DOCS:
+                out.update(holders)
+    return {index_docs[i].source for i in out}
+
+
+def test_candidates_equal_the_full_key_rule_despite_chance_hits(uri, tmp_path, monkeypatch):
+    """The compact index keeps a few bits of each key; with fewer still (7 bits of a band key: nearly
+    every key meets postings of others; 12 of a fingerprint: one in two), the documents drawn are
+    exactly those the full keys, signatures and fingerprints give: copies edited at 5-60 %, short
+    exact runs, and a sentence 70 documents share (stock phrasing, which draws none of them)."""
+    from chachong.index import index as index_module
+    from chachong.index import postings
+
+    monkeypatch.setattr(postings, "RESIDUAL_BITS", {"bands": 1, "fingerprints": 6})
+    monkeypatch.setattr(index_module, "_BATCH_CHARS", 3000)  # built ten documents at a time
+    rnd = random.Random(5)
+    stock = "深入学习贯彻党的二十大精神全面推进各项工作高质量发展取得新成效"
+    paths = []
+    for i in range(80):
+        paras = salad(500 + i, 4)
+        if i < 70:
+            paras[1] = paras[1][:30] + stock + paras[1][30:]
+        paths.append(write_doc(tmp_path, f"r{i:02d}.txt", f"单位{i}工作总结", paras))
+    Index.build(uri, paths)
+    news = []
+    for j, rate in enumerate((0.05, 0.2, 0.3, 0.4, 0.5, 0.6)):
+        source = salad(500 + 3 * j, 4)
+        run = salad(500 + 3 * j + 1, 4)[2][10:10 + 12 + j]  # 12..17 characters copied exactly
+        paras = [_edited(source[0], rate, rnd), salad(900 + j, 1)[0][:40] + run + salad(950 + j, 1)[0][:40],
+                 salad(990 + j, 1)[0][:30] + stock]
+        news.append(write_doc(tmp_path, f"new{j}.txt", f"新单位{j}", paras))
+    cfg = AuditConfig()
+    want = _full_key_candidates(docs_for(paths), docs_for(news), cfg)
+    assert 3 <= len(want) < 20  # some copies are found, the stock sentence draws nothing
+    with Index.open(uri) as idx:
+        got = set(candidate_keys(idx, news))
+        if not uri.startswith("redis://"):
+            # chance hits happen: the postings alone propose documents that verification drops
+            corpus = prepare(docs_for(news), cfg)
+            keys = band_keys(corpus.signatures, idx.bands, idx.rows)
+            assert len(set(idx._store.band_hits(np.unique(keys))[:, 1].tolist())) > 20
+            fps = winnowed_hashes(corpus.cps, cfg.min_span)
+            assert len(set(idx._store.fingerprint_hits(fps, 72)[:, 1].tolist()) - {
+                i for k, i in idx.keys().items() if k in want}) > 5
+    assert got == want
+
+
+def test_an_index_built_from_the_audits_corpus_signs_nothing_again(uri, tmp_path, monkeypatch):
+    """``Index.build(uri, result.corpus)`` stores the audit's own signatures and canonical text: with
+    signing made to fail, it builds the same index as ``Index.build(uri, paths)`` does."""
+    import chachong
+    from chachong.stages import prepare as prepare_module
+
+    paths = [write_doc(tmp_path, f"d{i}.txt", f"单位{i}", salad(40 + i)) for i in range(5)]
+    new = write_doc(tmp_path, "new.txt", "新", salad(42)[:4] + salad(7, 2))
+    result = chachong.audit([str(p) for p in paths])
+    Index.build(uri, paths)
+    with Index.open(uri) as idx:
+        want = ([(d.key, d.digest, d.indexed_paragraphs) for d in idx.documents()], candidate_keys(idx, [new]))
+
+    def no_signing(*_a, **_k):
+        raise AssertionError("signed again")
+
+    monkeypatch.setattr(prepare_module, "signatures", no_signing)
+    monkeypatch.setattr(prepare_module, "canonicalize_array", no_signing)
+    Index.build(uri, result.corpus)
+    monkeypatch.undo()
+    with Index.open(uri) as idx:
+        got = ([(d.key, d.digest, d.indexed_paragraphs) for d in idx.documents()], candidate_keys(idx, [new]))
+        assert idx.verify() == []
+    assert got == want and want[1] == [paths[2].as_posix()]
+
+
+_V1_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
+    source TEXT NOT NULL, line INTEGER NOT NULL, chars INTEGER NOT NULL, digest TEXT NOT NULL, text BLOB NOT NULL,
+    bounds BLOB NOT NULL, wfp BLOB NOT NULL);
+CREATE TABLE paragraphs (pid INTEGER PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE bands (key INTEGER NOT NULL, pid INTEGER NOT NULL, PRIMARY KEY (key, pid)) WITHOUT ROWID;
+CREATE TABLE fingerprints (hash INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (hash, doc)) WITHOUT ROWID;
+"""
+
+
+def test_an_index_of_the_older_layout_is_refused_in_one_line_and_rebuilt(tmp_path):
+    """An index of ``chachong.index/1`` (one B-tree row per band key and fingerprint) cannot be read:
+    the message names the command that rebuilds it, and that command replaces it in place."""
+    import json
+
+    db = tmp_path / "refs.db"
+    with sqlite3.connect(db) as con:
+        con.executescript(_V1_SCHEMA)
+        from chachong.index.layout import index_meta
+
+        meta = {**index_meta(AuditConfig()), "schema": "chachong.index/1"}
+        con.execute("INSERT INTO meta VALUES ('index', ?)", (json.dumps(meta),))
+    new = write_doc(tmp_path, "new.txt", "新", salad(3))
+    r = CliRunner().invoke(main, ["check", str(new), "--index", str(db)])
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+    assert f"index format chachong.index/1 is not chachong.index/2; rebuild it with this chachong: " \
+           f"chachong index build {db} PATH..." in r.output
+    a = write_doc(tmp_path, "a.txt", "甲", salad(3))
+    assert CliRunner().invoke(main, ["index", "build", str(db), str(a)]).exit_code == 0
+    with Index.open(db) as idx:
+        assert list(idx.keys()) == [a.as_posix()] and idx.verify() == []
+    with sqlite3.connect(db) as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not tables & {"paragraphs", "bands", "fingerprints"}
 
 
 # --------------------------------------------------------------------------- processes
@@ -308,6 +449,83 @@ def test_readers_see_whole_documents_while_a_writer_adds(tmp_path):
         assert len(idx) == 301
 
 
+_BUILD = """
+import sys
+from chachong.index.index import Index
+Index.build(sys.argv[1], sys.argv[2:], progress=lambda s: print(s, flush=True))
+print("done", flush=True)
+"""
+
+
+def _previous_index(uri: str, tmp_path: Path) -> tuple[list[Path], Path, str]:
+    """An index of four documents, a new document copying one of them, and its check report (JSON)."""
+    from chachong.index.check import check
+
+    old = [write_doc(tmp_path, f"o{i}.txt", f"旧单位{i}工作总结", salad(200 + i)) for i in range(4)]
+    Index.build(uri, old)
+    new = write_doc(tmp_path, "new.txt", "新单位工作总结", salad(201)[:3] + salad(5, 2))
+    report = check([new], index=uri).to_json()
+    assert '"document": "' + old[1].as_posix() in report  # it finds the copy
+    return old, new, report
+
+
+def _still_the_previous_index(uri: str, old: list[Path], new: Path, report: str) -> None:
+    from chachong.index.check import check
+
+    assert check([new], index=uri).to_json() == report
+    with Index.open(uri) as idx:
+        assert [d.key for d in idx.documents()] == [p.as_posix() for p in old]
+        assert idx.verify() == []
+
+
+def _only_the_current_generation(uri: str) -> None:
+    """Redis: a finished build leaves no key of an older or failed generation behind."""
+    import redis
+
+    base, prefix = uri.split("?prefix=")
+    client = redis.Redis.from_url(base)
+    current = client.get(f"{prefix}current").decode()
+    names = {n.decode() for n in client.scan_iter(match=f"{prefix}*")}
+    assert names and all(n.startswith(f"{prefix}g{current}:") or n in (f"{prefix}current", f"{prefix}gens")
+                         for n in names)
+
+
+def test_a_build_failing_half_way_leaves_the_previous_index(uri, tmp_path):
+    """An error while a build writes (raised from its progress callback after 3 of 6 documents)
+    leaves the index it was replacing usable: the same check report, byte for byte."""
+    old, new, report = _previous_index(uri, tmp_path)
+    (tmp_path / "next").mkdir()
+    others = [write_doc(tmp_path / "next", f"r{i}.txt", f"另一单位{i}", salad(300 + i)) for i in range(6)]
+
+    def fail(step: str) -> None:
+        if step == "write 3/6":
+            raise RuntimeError("injected failure")
+
+    with pytest.raises(RuntimeError, match="injected failure"):
+        Index.build(uri, others, progress=fail)
+    _still_the_previous_index(uri, old, new, report)
+    # the next build replaces it whole, and the failed build's leftovers go
+    Index.build(uri, others)
+    with Index.open(uri) as idx:
+        assert [d.key for d in idx.documents()] == [p.as_posix() for p in others] and idx.verify() == []
+    if uri.startswith("redis://"):
+        _only_the_current_generation(uri)
+
+
+def test_a_killed_build_leaves_the_previous_index(uri, tmp_path):
+    old, new, report = _previous_index(uri, tmp_path)
+    batch = _batch(tmp_path / "big", "k", 200, 5, paragraphs=12)
+    proc = subprocess.Popen([sys.executable, "-c", _BUILD, uri, *batch], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("write 40/"):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    _still_the_previous_index(uri, old, new, report)
+
+
 # --------------------------------------------------------------------------- redis specifics
 
 
@@ -325,6 +543,20 @@ def test_check_against_a_redis_index(redis_server, tmp_path):
     assert r.exit_code == 0
     with Index.open(uri) as idx:
         assert len(idx) == 3 and idx.verify() == []
+
+
+def test_a_redis_build_keeps_an_index_whose_prefix_starts_alike(redis_server, tmp_path):
+    """A build deletes its own older generations only, not an index under ``<prefix>x:``."""
+    base = f"{redis_server}?prefix=pre{uuid.uuid4().hex[:6]}:"
+    a = write_doc(tmp_path, "a.txt", "甲", salad(1))
+    b = write_doc(tmp_path, "b.txt", "乙", salad(2))
+    Index.build(base + "x:", [a])
+    Index.build(base, [b])
+    Index.build(base, [b])  # a second generation replaces the first
+    with Index.open(base + "x:") as idx:
+        assert list(idx.keys()) == [a.as_posix()] and idx.verify() == []
+    with Index.open(base) as idx:
+        assert list(idx.keys()) == [b.as_posix()] and idx.verify() == []
 
 
 def test_redis_unreachable_is_one_line(tmp_path):
@@ -350,8 +582,37 @@ def test_settings_recorded_by_a_newer_chachong_are_ignored(tmp_path):
     db = tmp_path / "refs.db"
     Index.build(db, [write_doc(tmp_path, "a.txt", "甲", salad(1))])
     with sqlite3.connect(db) as con:
-        meta = json.loads(con.execute("SELECT value FROM meta").fetchone()[0])
+        meta = json.loads(con.execute("SELECT value FROM meta WHERE name='index'").fetchone()[0])
         meta["config"]["a_future_setting"] = 3
-        con.execute("UPDATE meta SET value=?", (json.dumps(meta),))
+        con.execute("UPDATE meta SET value=? WHERE name='index'", (json.dumps(meta),))
     with Index.open(db) as idx:
         assert len(idx) == 1 and idx.config == AuditConfig()
+
+
+# --------------------------------------------------------------------------- packed postings
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, (1 << 18) - 1), st.integers(0, (1 << 32) - 1)),
+                         min_size=1, max_size=40), min_size=1, max_size=6))
+def test_packed_buckets_decode_to_their_postings(buckets):
+    """Each bucket comes back sorted and unique, whether decoded alone or several at once."""
+    from chachong.index import postings
+
+    rows, want_keys, want_docs = [], [], []
+    for b, entries in enumerate(buckets):
+        r = np.array([e[0] for e in entries], dtype=np.uint32)
+        d = np.array([e[1] for e in entries], dtype=np.int64)
+        data, n = postings.encode(r, d)
+        rows.append((b * 3, n, data))
+        pairs = sorted(set(entries))
+        assert [x.tolist() for x in postings.decode(data, n, "x")] == [[p[0] for p in pairs], [p[1] for p in pairs]]
+        want_keys += [(b * 3 << 32) | p[0] for p in pairs]
+        want_docs += [p[1] for p in pairs]
+    query = np.array(sorted(set(want_keys)) + [(1 << 40) + 5], dtype=np.uint64)[::-1]
+    q, d = postings.find(rows, query, "x")
+    assert sorted(zip(query[q].tolist(), d.tolist())) == sorted(zip(want_keys, want_docs))
+    with pytest.raises(IndexStoreError, match="damaged posting list"):
+        postings.decode(rows[0][2], rows[0][1] + 1, "x")

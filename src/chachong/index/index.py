@@ -1,12 +1,17 @@
 """A persistent index of reference documents, for ``chachong check`` in CI: the :class:`Index`.
 
 An index lasts between runs, grows as documents are accepted and answers a check in well
-under a second. It holds, per document, its key, title, source, text (zlib-compressed, so
-copied passages can be shown), paragraph offsets and winnowed fingerprints; per indexed
-paragraph its MinHash signature (raw little-endian ``uint32``); and two inverted tables, LSH
-band key -> paragraph (similar paragraphs) and fingerprint -> document (copied passages of
-``min_span`` characters or more), from which a check draws its candidate reference documents
-(:meth:`Index.candidates`). Nothing is pickled (:mod:`chachong.index.rows`).
+under a second. It holds, per document, its key, title, source, text (compressed, so copied
+passages can be shown and candidates verified) and paragraph offsets, a sketch of each indexed
+paragraph's MinHash signature, and two inverted tables, LSH band key -> document (similar
+paragraphs) and fingerprint -> document (copied passages of ``min_span`` characters or more),
+from which a check draws its candidate reference documents (:meth:`Index.candidates`,
+:mod:`chachong.index.lookup`). In SQLite that takes about 3.7 bytes a character of indexed text
+(:mod:`chachong.index.rows`, :mod:`chachong.index.postings`). Nothing is pickled.
+
+A build reads and prepares its documents 20 M characters at a time, or takes a corpus the audit
+prepared (``Index.build(uri, result.corpus)``: nothing is shingled or signed again), and is
+atomic: one that fails half-way leaves the index it was replacing.
 
 Two backends, chosen by the URI: a file path, an embedded SQLite database
 (:mod:`chachong.index.sqlite_store`); ``redis://host:port/db``, an index shared by many CI
@@ -26,24 +31,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from chachong.config import AuditConfig
 from chachong.index.layout import (SCHEMA, IndexStoreError, index_meta, layout, require_compatible,
                                    require_schema, run_config)
 from chachong.index.redis_store import RedisStore
-from chachong.index.rows import (PAR_BITS, IndexedDocument, Progress, band_keys, document_keys, prepare_rows,
-                                 with_band_keys)
+from chachong.index.lookup import candidate_documents
+from chachong.index.rows import IndexedDocument, Progress, band_keys, document_keys, prepare_rows, with_band_keys
 from chachong.index.sqlite_store import SQLiteStore
 from chachong.model import Document, Skipped
-from chachong.runtime.arrays import unique
-from chachong.stages.candidates import ESTIMATE_SLACK
-from chachong.stages.fingerprints import winnowed_hashes
-from chachong.stages.prepare import Corpus, prepare
+from chachong.stages.fingerprints import window
+from chachong.stages.prepare import Corpus, document_batches, prepare
 
-# a fingerprint in more documents than this is stock phrasing: it proposes no candidate (and
-# would make a check pull half the index); the audit's passage finder caps occurrences alike
-_MAX_FINGERPRINT_DOCS = 64
+
+_BATCH_CHARS = 20_000_000  # characters prepared and written at a time (about 1.5 GB of arrays)
 
 
 @dataclass
@@ -95,8 +95,7 @@ class Index:
                                       f"{store.where} PATH...")
             if meta is None:
                 config = run_config(config, None, settings, store.where)
-                with store.write():
-                    store.set_meta(index_meta(config), replace=False)  # a concurrent creator may have won
+                store.start(index_meta(config))  # a concurrent creator may have won
                 meta = store.meta()
             require_schema(meta, store.where)
             config = run_config(config, meta, settings, store.where)
@@ -128,22 +127,51 @@ class Index:
         return self._add(inputs, keys=keys, progress=progress, reset=False, strict=strict)
 
     @classmethod
-    def build(cls, uri: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]] | Sequence[Document],
+    def build(cls, uri: str | os.PathLike[str],
+              inputs: Sequence[str | os.PathLike[str]] | Sequence[Document] | Corpus,
               config: AuditConfig | None = None, *, settings: Mapping[str, Any] | None = None,
               progress: Progress | None = None, strict: bool = True) -> AddResult:
         """Create the index at ``uri``, or replace a whole existing one, with these documents.
 
-        The index records ``config`` (default settings updated by ``settings``), whatever an
-        existing index at ``uri`` was built with. SQLite: one transaction.
+        ``inputs``: files and folders, :class:`Document` objects, or a corpus the audit prepared
+        already (``AuditResult.corpus``, :func:`chachong.stages.prepare.prepare`), whose
+        signatures and canonical text are used as they are (nothing is shingled or signed again).
+        The index records ``config`` (default: the corpus's settings, or the default settings;
+        updated by ``settings``), whatever an existing index at ``uri`` was built with. Atomic: a
+        build that fails half-way leaves the index as it was (SQLite: one transaction; Redis: a
+        new generation of keys that replaces the old one with one SET once it is whole).
         """
         uri = os.fspath(uri)
         store = RedisStore(uri, True) if _is_redis(uri) else SQLiteStore(uri, True)
         try:
-            config = run_config(config, None, settings, store.where)
+            prepared = inputs if isinstance(inputs, Corpus) else None
+            config = run_config(config or (prepared.config if prepared is not None else None), None, settings,
+                                store.where)
             index = cls(store, uri, config, index_meta(config))
-            return index._add(inputs, keys=None, progress=progress, reset=True, strict=strict)
+            store.begin_build()
+            if prepared is not None:
+                index._same_signatures(prepared)
+                result = index._write(prepared, prepared.documents, None, progress or (lambda _s: None),
+                                      AddResult(), reset=True)
+            else:
+                result = index._add(inputs, keys=None, progress=progress, reset=True, strict=strict)
+            store.finish_build()
+            return result
         finally:
             store.close()
+
+    def add_corpus(self, corpus: Corpus, *, keys: Sequence[str] | None = None,
+                   progress: Progress | None = None) -> AddResult:
+        """Add the documents of a corpus the audit prepared already (:func:`chachong.stages.prepare.prepare`):
+        its signatures and canonical text are used as they are, nothing is shingled or signed again.
+        The corpus must be prepared with this index's signature settings."""
+        self._same_signatures(corpus)
+        return self._write(corpus, corpus.documents, keys, progress or (lambda _s: None), AddResult(), reset=False)
+
+    def _same_signatures(self, corpus: Corpus) -> None:
+        if corpus.config.signature_key() != self.config.signature_key():
+            raise IndexStoreError(f"{self._store.where}: the corpus was prepared with other signature settings "
+                                  "than the index's; prepare it with the index's settings (Index.config)")
 
     def _add(self, inputs: Any, *, keys: Sequence[str] | None, progress: Progress | None,
              reset: bool, strict: bool) -> AddResult:
@@ -157,33 +185,54 @@ class Index:
             raise IndexStoreError(f"{first.path}: {first.reason}{more}; nothing was added")
         if reset and not docs:
             raise IndexStoreError(f"{self._store.where}: no documents to build the index from; give files or folders")
+        return self._write(None, docs, keys, say, result, reset)
+
+    def _write(self, corpus: Corpus | None, docs: Sequence[Document], keys: Sequence[str] | None, say: Progress,
+               result: AddResult, reset: bool) -> AddResult:
+        """Write ``docs`` (prepared as ``corpus``, or prepared here a batch at a time) under ``keys``."""
         keys = list(keys) if keys is not None else document_keys([d.source for d in docs])
         if len(keys) != len(docs) or len(set(keys)) != len(keys):
             raise IndexStoreError(f"{self._store.where}: give one distinct key per document")
-        say("sign")
-        rows = with_band_keys(prepare_rows(prepare(docs, self.config), keys) if docs else [], self.bands,
-                               self.rows)
-        say("write")
         with self._store.write():
             if reset:
                 self._store.clear()
                 self._store.set_meta(index_meta(self.config), replace=True)
                 self.meta = self._store.meta() or self.meta
-            todo = []
-            for r in rows:
-                found = self._store.find(r.key)
-                if found is None:
-                    result.added.append(r.key)
-                elif found[1] == r.digest:
-                    result.unchanged.append(r.key)
-                    continue
+            # sizes the buckets of a new index: band keys of every paragraph, winnowed fingerprints
+            # at 2 / (w + 1) of the characters
+            chars = sum(len(d.text) for d in docs)
+            self._store.plan(sum(len(d.paragraphs) for d in docs) * self.bands,
+                             int(chars * 2 / (window(self.config.min_span)[1] + 1)), [d.text for d in docs])
+            start = 0
+            for lo, hi in document_batches(docs, _BATCH_CHARS):
+                if corpus is None:
+                    say("sign")
+                    part = prepare(docs[lo:hi], self.config)
+                    rows = prepare_rows(part, keys[lo:hi])
+                    del part
                 else:
-                    result.replaced.append(r.key)
-                    if isinstance(self._store, SQLiteStore):
-                        self._store.delete(found[0], self.bands, self.rows)
-                todo.append(r)  # Redis replaces inside each document's own transaction
-            self._store.insert(todo, self.bands, self.rows, say)
+                    rows = prepare_rows(corpus, keys, range(lo, hi))
+                self._write_rows(with_band_keys(rows, self.bands, self.rows), result, say, start, len(docs))
+                start = hi
+            self._store.flush()
         return result
+
+    def _write_rows(self, rows: list, result: AddResult, say: Progress, first: int, total: int) -> None:
+        say("write")
+        todo = []
+        for r in rows:
+            found = self._store.find(r.key)
+            if found is None:
+                result.added.append(r.key)
+            elif found[1] == r.digest:
+                result.unchanged.append(r.key)
+                continue
+            else:
+                result.replaced.append(r.key)
+                if isinstance(self._store, SQLiteStore):
+                    self._store.delete(found[0], self.bands, self.rows)
+            todo.append(r)  # Redis replaces inside each document's own transaction
+        self._store.insert(todo, self.bands, self.rows, say, first, total)
 
     def _documents(self, inputs: Any, result: AddResult) -> list[Document]:
         items = list(inputs)
@@ -257,35 +306,12 @@ class Index:
         sharing an LSH band whose estimated Jaccard is near the threshold (as in
         :mod:`chachong.stages.candidates`), and documents sharing a winnowed fingerprint, i.e. possibly an
         exact run of ``min_span`` characters (a fingerprint in more than
-        ``_MAX_FINGERPRINT_DOCS`` documents is stock phrasing and proposes nothing).
+        ``MAX_FINGERPRINT_DOCS`` documents is stock phrasing and proposes nothing); see
+        :mod:`chachong.index.lookup`.
         """
-        cfg = self.config
-        lengths = corpus.canonical_length()
-        spans = [np.arange(int(corpus.par_first[d]), int(corpus.par_first[d]) + len(corpus.documents[d].paragraphs))
-                 for d in documents]
-        mine = np.concatenate(spans).astype(np.int64) if spans else np.zeros(0, np.int64)
-        mine = mine[lengths[mine] >= max(cfg.min_paragraph_chars, 1)]
-        docs: set[int] = set()
         with self._store.read():
-            if mine.size:
-                # LSH: (band key, new paragraph) -> indexed paragraphs with that key
-                keys = band_keys(corpus.signatures[mine], self.bands, self.rows)
-                flat_keys, flat_par = keys.ravel(), np.repeat(mine, self.bands)
-                pairs = _join(flat_keys, flat_par, self._store.lookup_bands(unique(flat_keys)))
-                if len(pairs):
-                    pids, sigs = self._store.paragraph_info(unique(pairs[:, 1]), cfg.num_perm)
-                    row = {p: i for i, p in enumerate(pids.tolist())}
-                    pairs = pairs[np.array([p in row for p in pairs[:, 1].tolist()], dtype=bool)]
-                    if len(pairs):
-                        ref = sigs[[row[p] for p in pairs[:, 1].tolist()]]
-                        est = (corpus.signatures[pairs[:, 0]] == ref).mean(axis=1)
-                        docs.update((pairs[est >= cfg.threshold - ESTIMATE_SLACK, 1] >> PAR_BITS).tolist())
-            # copied passages: documents sharing a winnowed fingerprint
-            fps = [winnowed_hashes(corpus.cps[corpus.doc_offsets[d]:corpus.doc_offsets[d + 1]], cfg.min_span)
-                   for d in documents]
-            if fps:
-                docs |= self._store.lookup_fingerprints(unique(np.concatenate(fps)), _MAX_FINGERPRINT_DOCS)
-        return sorted(docs)
+            return candidate_documents(self._store, corpus, documents, self.config,
+                                       int(self.meta["layout"]["min_span"]), self.bands, self.rows)
 
     def fetch(self, doc_ids: Sequence[int]) -> list[tuple[str, Document]]:
         """(key, document) of indexed documents by index id, in index order (ids are placeholders)."""
@@ -295,21 +321,6 @@ class Index:
     def keys(self) -> dict[str, int]:
         """Document key -> index id, in the order they were added."""
         return self._store.keys()
-
-
-def _join(keys: np.ndarray, values: np.ndarray, hits: np.ndarray) -> np.ndarray:
-    """Pairs (value, hit pid) for every ``keys[i] == hits[j, 0]``; unique rows."""
-    if not len(hits):
-        return np.zeros((0, 2), dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    sk, sv = keys[order], values[order]
-    lo = np.searchsorted(sk, hits[:, 0], side="left")
-    hi = np.searchsorted(sk, hits[:, 0], side="right")
-    n = hi - lo
-    rep = np.repeat(np.arange(len(hits)), n)
-    pos = np.repeat(lo, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
-    out = np.stack([sv[pos], hits[rep, 1]], axis=1)
-    return np.unique(out, axis=0) if len(out) else out.reshape(0, 2)
 
 
 __all__ = ["AddResult", "Index", "IndexStoreError", "IndexedDocument", "band_keys", "document_keys", "layout"]

@@ -23,7 +23,7 @@ from chachong.config import AuditConfig, ConfigError
 from chachong.stages.lsh import choose_bands
 from chachong.version import __version__
 
-SCHEMA = "chachong.index/1"
+SCHEMA = "chachong.index/2"
 # Bump when normalize/shingle/signature change what they produce for the same text: old
 # signatures would then silently stop matching new ones.
 SIGNATURE_FORMAT = 1
@@ -118,7 +118,7 @@ def require_schema(meta: Any, where: str) -> None:
     """Raise :class:`IndexStoreError` when ``meta`` (of the index at ``where``) is not of this format."""
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         raise IndexStoreError(f"{where}: index format {meta.get('schema') if isinstance(meta, dict) else '?'}"
-                              f" is not {SCHEMA}; rebuild it with this chachong: chachong index build")
+                              f" is not {SCHEMA}; rebuild it with this chachong: chachong index build {where} PATH...")
 
 
 def require_compatible(meta: Mapping[str, Any], config: AuditConfig, where: str) -> None:

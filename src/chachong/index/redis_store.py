@@ -4,6 +4,11 @@
 MULTI/EXEC transaction (an interrupted ``add`` keeps the documents written before it, whole),
 guarded by WATCH so that concurrent writers of one document key do not interleave. The keys are
 listed in :class:`RedisStore`.
+
+A build is atomic: it writes a new generation of keys (``<prefix>g<N>:...``) while readers go on
+using the current one, then points ``<prefix>current`` at it with one SET and deletes the older
+generations. A build that fails half-way leaves the pointer, and so the index, as they were; the
+next build deletes its leftovers.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import numpy as np
 
 from chachong.index.layout import IndexStoreError
 from chachong.index.rows import (PAR_BITS, IndexedDocument, Prepared, Progress, band_keys, compress_text,
-                                 digest, from_bytes, rebuild_document, to_bytes)
+                                 decompress_text, digest, from_bytes, rebuild_document, sketch, to_bytes)
 from chachong.model import Document
 
 class RedisStore:
-    """Keys (all under the prefix, default ``chachong:``):
+    """Keys: ``<prefix>current`` (default prefix ``chachong:``) the current generation N, ``<prefix>gens``
+    the generation counter, and under ``<prefix>gN:``:
 
     ``meta`` JSON string; ``next`` document id counter; ``keys`` hash key -> id (the listing);
     ``key:<sha1 of key>`` string -> id (one per key, WATCHed by writers of that key);
@@ -43,7 +49,8 @@ class RedisStore:
         self.redis_mod = redis
         parts = urlsplit(uri)
         query = parse_qs(parts.query)
-        self.p = query.pop("prefix", ["chachong:"])[0].encode()
+        self.base = query.pop("prefix", ["chachong:"])[0].encode()
+        self.p = self.base
         clean = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
         # never echo a password in messages
         self.where = uri if not parts.password else uri.replace(f":{parts.password}@", ":***@")
@@ -53,6 +60,10 @@ class RedisStore:
         except (redis.RedisError, ValueError) as exc:
             raise IndexStoreError(f"{self.where}: cannot reach Redis ({exc}); start the server or fix the URI") \
                 from exc
+        current = self.r.get(self.base + b"current")
+        if current is not None:
+            self.p = self.base + b"g" + current + b":"
+        # else: no index, or one of an older layout under the bare prefix (its meta names its schema)
         if not create and self.r.get(self.k("meta")) is None:
             raise IndexStoreError(f"{self.where}: no index here; create it with: chachong index build "
                                   f"{self.where} PATH...")
@@ -78,15 +89,54 @@ class RedisStore:
     def set_meta(self, meta: Mapping[str, Any], replace: bool) -> None:
         self.r.set(self.k("meta"), json.dumps(meta, sort_keys=True), nx=not replace)
 
-    def clear(self) -> None:
+    def _new_generation(self) -> bytes:
+        gen = str(int(self.r.incr(self.base + b"gens"))).encode()
+        self.p = self.base + b"g" + gen + b":"
+        return gen
+
+    def start(self, meta: Mapping[str, Any]) -> None:
+        """Create an empty index recording ``meta``, unless a concurrent creator made one first."""
+        gen = self._new_generation()
+        self.set_meta(meta, replace=False)
+        if not self.r.set(self.base + b"current", gen, nx=True):
+            self._drop(self.p)
+            self.p = self.base + b"g" + self.r.get(self.base + b"current") + b":"
+
+    def begin_build(self) -> None:
+        """Write the build into a new generation; readers keep the current one until :meth:`finish_build`."""
+        self._new_generation()
+
+    def finish_build(self) -> None:
+        """Point ``current`` at the finished generation (one SET), then delete the other generations
+        and the keys of the older layout (only names of this index: another index may share the prefix's start)."""
+        import re
+
+        gen = self.p[len(self.base) + 1:-1]
+        self.r.set(self.base + b"current", gen)
+        ours = re.compile(re.escape(self.base) + rb"(g\d+:|(key|doc|b|f):|(meta|next|keys|stats)$)")
         batch: list[bytes] = []
-        for name in self.r.scan_iter(match=self.p + b"*", count=1000):
+        for name in self.r.scan_iter(match=self.base + b"*", count=1000):
+            if name.startswith(self.p) or not ours.match(name):
+                continue
             batch.append(name)
             if len(batch) >= 1000:
                 self.r.delete(*batch)
                 batch = []
         if batch:
             self.r.delete(*batch)
+
+    def _drop(self, prefix: bytes) -> None:
+        batch: list[bytes] = []
+        for name in self.r.scan_iter(match=prefix + b"*", count=1000):
+            batch.append(name)
+            if len(batch) >= 1000:
+                self.r.delete(*batch)
+                batch = []
+        if batch:
+            self.r.delete(*batch)
+
+    def clear(self) -> None:
+        self._drop(self.p)
 
     def _keyref(self, key: str) -> bytes:
         import hashlib
@@ -159,7 +209,14 @@ class RedisStore:
 
         self._transact(key, body)
 
-    def insert(self, docs: Sequence[Prepared], bands: int, rows: int, progress: Progress) -> None:
+    def plan(self, band_postings: int, fingerprints: int, texts: Sequence[str]) -> None:
+        """Nothing to size: one set per key."""
+
+    def flush(self) -> None:
+        """Nothing waits: each document is written whole by :meth:`insert`."""
+
+    def insert(self, docs: Sequence[Prepared], bands: int, rows: int, progress: Progress, first: int = 0,
+               total: int | None = None) -> None:
         for n, d in enumerate(docs, 1):
             new_id = int(self.r.incr(self.k("next")))
             pids = ((new_id << PAR_BITS) + d.pidx).tolist()
@@ -187,18 +244,21 @@ class RedisStore:
                 pipe.hincrby(self.k("stats"), "fingerprints", int(d.wfp.size))
 
             self._transact(d.key, body)
-            progress(f"write {n}/{len(docs)}")
+            progress(f"write {first + n}/{total if total is not None else len(docs)}")
 
-    def lookup_bands(self, keys: np.ndarray) -> np.ndarray:
+    def band_hits(self, keys: np.ndarray) -> np.ndarray:
+        """(band key, document) of the documents with a paragraph that has one of ``keys``."""
         klist = keys.tolist()
         with self.r.pipeline(transaction=False) as pipe:
             for k in klist:
                 pipe.smembers(self.k("b", k))
             found = pipe.execute()
-        out = [(k, int(p)) for k, members in zip(klist, found) for p in members]
-        return np.array(out, dtype=np.int64).reshape(-1, 2)
+        out = {(k, int(p) >> PAR_BITS) for k, members in zip(klist, found) for p in members}
+        return np.array(sorted(out), dtype=np.int64).reshape(-1, 2)
 
-    def lookup_fingerprints(self, hashes: np.ndarray, limit: int) -> set[int]:
+    def fingerprint_hits(self, hashes: np.ndarray, limit: int) -> np.ndarray:
+        """(fingerprint, document) of the documents holding one of ``hashes``, leaving out
+        fingerprints held by more than ``limit`` documents."""
         hl = hashes.tolist()
         with self.r.pipeline(transaction=False) as pipe:
             for h in hl:
@@ -209,42 +269,43 @@ class RedisStore:
             for h in small:
                 pipe.smembers(self.k("f", h))
             found = pipe.execute()
-        return {int(d) for members in found for d in members}
+        out = sorted((h, int(d)) for h, members in zip(small, found) for d in members)
+        return np.array(out, dtype=np.int64).reshape(-1, 2)
 
-    def paragraph_info(self, pids: np.ndarray, num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-        wanted = set(pids.tolist())
-        docs = sorted({p >> PAR_BITS for p in wanted})
+    def sketches(self, doc_ids: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Document id -> (its indexed paragraphs, their sketches :func:`~chachong.index.rows.sketch`)."""
+        ids = list(doc_ids)
         with self.r.pipeline(transaction=False) as pipe:
-            for did in docs:
+            for did in ids:
                 pipe.hmget(self.k("doc", did), "pidx", "sigs")
             recs = pipe.execute()
-        got_p, got_s = [], []
-        for did, (pidx, sigs) in zip(docs, recs):
+        out = {}
+        for did, (pidx, sigs) in zip(ids, recs):
             if pidx is None:
                 continue  # removed since the lookup
-            idx = from_bytes(pidx, "<i8", self.where)
-            s = from_bytes(sigs, "<u4", self.where).reshape(idx.size, -1) if idx.size else None
-            for j, i in enumerate(idx.tolist()):
-                pid = (did << PAR_BITS) + i
-                if pid in wanted and s is not None:
-                    got_p.append(pid)
-                    got_s.append(s[j])
-        sig = np.stack(got_s) if got_s else np.zeros((0, num_perm), np.uint32)
-        return np.array(got_p, dtype=np.int64), sig
+            idx = from_bytes(pidx, "<i8", self.where).astype(np.int64)
+            s = from_bytes(sigs, "<u4", self.where).reshape(idx.size, -1) if idx.size else np.zeros((0, 2), np.uint32)
+            out[int(did)] = (idx, sketch(s))
+        return out
 
     def fetch(self, doc_ids: Sequence[int]) -> list[tuple[int, str, Document]]:
         ids = sorted(doc_ids)
         with self.r.pipeline(transaction=False) as pipe:
             for did in ids:
-                pipe.hmget(self.k("doc", did), "key", "title", "source", "line", "text", "bounds")
+                pipe.hmget(self.k("doc", did), "key", "title", "source", "line", "chars", "text", "bounds")
             recs = pipe.execute()
         out = []
         for did, rec in zip(ids, recs):
             if rec[0] is None:
                 continue  # removed since the lookup
-            key, title, source, line = (x.decode("utf-8", "surrogatepass") for x in rec[:4])
-            out.append((did, key, rebuild_document(key, title, source, int(line), rec[4], rec[5], self.where)))
+            out.append((did, *self._document(rec)))
         return out
+
+    def _document(self, rec: Sequence[bytes]) -> tuple[str, Document]:
+        """(key, document) of a record's key, title, source, line, chars, text and bounds."""
+        key, title, source, line = (x.decode("utf-8", "surrogatepass") for x in rec[:4])
+        text = decompress_text(rec[5], int(rec[4]), b"", key, self.where)
+        return key, rebuild_document(title, source, int(line), text, from_bytes(rec[6], "<i8", self.where))
 
     def listing(self) -> list[IndexedDocument]:
         keys = self.keys()
@@ -275,8 +336,8 @@ class RedisStore:
         live_docs: set[int] = set()
         n_fp = 0
         for key, did in keys.items():
-            rec = self.r.hmget(self.k("doc", did), "title", "source", "line", "text", "bounds", "digest",
-                               "pidx", "sigs", "wfp")
+            rec = self.r.hmget(self.k("doc", did), "key", "title", "source", "line", "chars", "text", "bounds",
+                               "digest", "pidx", "sigs", "wfp")[1:]
             if rec[0] is None:
                 problems.append(f"{key}: listed but its record is missing")
                 continue
@@ -284,21 +345,19 @@ class RedisStore:
             if self.r.get(self._keyref(key)) != str(did).encode():
                 problems.append(f"{key}: key reference does not point at document {did}")
             try:
-                doc = rebuild_document(key, rec[0].decode("utf-8", "surrogatepass"),
-                                        rec[1].decode("utf-8", "surrogatepass"), int(rec[2]), rec[3], rec[4],
-                                        self.where)
+                _k, doc = self._document([key.encode("utf-8", "surrogatepass"), *rec[:6]])
             except IndexStoreError as exc:
                 problems.append(str(exc))
                 continue
-            if digest(doc.title, doc.text) != rec[5].decode():
+            if digest(doc.title, doc.text) != rec[6].decode():
                 problems.append(f"{key}: text does not match its digest")
-            idx = from_bytes(rec[6], "<i8", self.where)
+            idx = from_bytes(rec[7], "<i8", self.where)
             live_pars.update(((did << PAR_BITS) + idx).tolist())
-            wfp = from_bytes(rec[8], "<i8", self.where)
+            wfp = from_bytes(rec[9], "<i8", self.where)
             n_fp += wfp.size
             with self.r.pipeline(transaction=False) as pipe:
                 if idx.size:
-                    s = from_bytes(rec[7], "<u4", self.where).reshape(idx.size, -1)
+                    s = from_bytes(rec[8], "<u4", self.where).reshape(idx.size, -1)
                     for i, row in zip(idx.tolist(), band_keys(s, bands, rows).tolist()):
                         for bk in row:
                             pipe.sismember(self.k("b", bk), (did << PAR_BITS) + i)

@@ -314,11 +314,12 @@ def _trim_heap() -> None:
         pass
 
 
-def _batches(docs: list[Document]) -> list[tuple[int, int]]:
+def document_batches(docs: Sequence[Document], chars: int = _BATCH_CHARS) -> list[tuple[int, int]]:
+    """Consecutive ranges ``[first, last)`` of ``docs`` of about ``chars`` characters each."""
     out, first, size = [], 0, 0
     for i, d in enumerate(docs):
         size += len(d.text)
-        if size >= _BATCH_CHARS:
+        if size >= chars:
             out.append((first, i + 1))
             first, size = i + 1, 0
     if first < len(docs):
@@ -374,7 +375,7 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     def after(batch: _Batch, at: tuple[int, int, int]) -> tuple[int, int, int]:
         return at[0] + batch.cps.size, at[1] + batch.set_hashes.size, at[2] + len(batch.bounds)
 
-    spans = _batches(docs)
+    spans = document_batches(docs)
     end = (0, 0, 0)
     if threads <= 1 or len(spans) <= 1:
         for d0, d1 in spans:
