@@ -289,17 +289,22 @@ def winnowed(corpus: Corpus) -> Winnowed:
 
     Positions and documents are int32 below 2 GB of text, ``order`` uint32 below 4 G
     fingerprints. The hash order is computed one range of hash values at a time, so its sort
-    temporaries stay small.
+    temporaries stay small. With a work folder (``corpus.work``) the index's arrays are files
+    there (the same values).
     """
     min_span = corpus.config.min_span
     k, _ = window(min_span)
     offsets = corpus.doc_offsets
     pos, h = winnow_text(corpus.cps, offsets, min_span)
+    work = corpus.work if corpus.work is not None and corpus.work.usable else None
+    alloc = np.empty if work is None else work.empty
+    if work is not None:
+        pos, h = work.keep(pos), work.keep(h)
     filled = pos.size
-    doc = np.empty(filled, np.int32 if offsets.size < 2**31 else np.int64)
+    doc = alloc(filled, np.int32 if offsets.size < 2**31 else np.int64)
     for s in range(0, filled, _WINDOWS):
         doc[s:s + _WINDOWS] = np.searchsorted(offsets, pos[s:s + _WINDOWS], side="right") - 1
-    order = np.empty(filled, np.uint32 if filled < 2**32 else np.int64)
+    order = alloc(filled, np.uint32 if filled < 2**32 else np.int64)
     bounds = _hash_bounds(h, -(-filled // _PART))
     part = np.empty(filled, np.uint8 if bounds.size < 255 else np.int64)
     for s in range(0, filled, _WINDOWS):
