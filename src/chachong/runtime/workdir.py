@@ -12,9 +12,11 @@ It holds two kinds of data:
 - arrays that must stay randomly accessible (the corpus's code points, shingle hashes,
   signatures, the fingerprint index): :meth:`WorkDir.empty` maps a file of the array's size
   (reserved on the disk first, so a full disk fails at once rather than with SIGBUS on a later
-  write) and :meth:`WorkDir.keep` moves an array into one. :meth:`WorkDir.drop` lets the kernel
+  write), which the stages fill in place. :meth:`WorkDir.drop` lets the kernel
   take back the pages of every mapped array: they stay in the file (and the page cache while
-  memory allows) and are read again when touched, so what the process holds is what it uses;
+  memory allows) and are read again when touched. A watcher thread drops them whenever the
+  process holds more than ``FILE_BUDGET`` bytes of them (``RssFile``), so what the process
+  holds is what it uses now, whatever the size of the corpus;
 - rows that are produced in any order and consumed a partition at a time (candidate pair rows,
   fingerprint keys): :class:`Partitions` appends them to one Parquet file per partition
   (pyarrow) and reads one partition back at a time.
@@ -41,11 +43,15 @@ from typing import Iterator
 
 import numpy as np
 
+from chachong.runtime.heap import trim_heap
+
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 # peak bytes of an in-memory audit per character of text, measured with the local engine at
 # 600,000 synthetic paragraphs (93 M characters): 3.1 GB in the main process, 33 bytes a
 # character, and the forked phrase and alignment workers add to it; rounded up
 BYTES_PER_CHAR = 40
+FILE_BUDGET = 512 << 20  # pages of the work folder's files the process may hold before they are dropped
+_WATCH_SECONDS = 0.25
 
 
 class WorkDirError(RuntimeError):
@@ -82,6 +88,18 @@ def spill_needed(chars: int, memory_limit: float | None) -> bool:
     return estimated_peak(chars) > limit
 
 
+def _rss_file() -> int:
+    """Bytes of mapped files this process holds in memory (``RssFile``; 0 if unknown)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"RssFile:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _free_gb(path: Path) -> str:
     try:
         return f"{shutil.disk_usage(path).free / 1e9:.1f} GB free"
@@ -105,6 +123,8 @@ class WorkDir:
         self._handlers: dict[int, object] = {}
         self._closed = False
         self._lock = threading.Lock()  # the fingerprint index is built on a thread meanwhile
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.written = 0  # bytes reserved or written in the folder so far
 
     # -- lifetime
@@ -130,6 +150,10 @@ class WorkDir:
         if os.getpid() != self._owner:
             return
         self._closed = True
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+            self._watcher = None
         for sig, old in self._handlers.items():
             try:
                 signal.signal(sig, old)  # type: ignore[arg-type]
@@ -191,28 +215,32 @@ class WorkDir:
                 os.close(fd)
         except OSError as exc:
             self._raise(exc, self.path)
-        self.written += size
-        self._maps.append(mm)
+        with self._lock:
+            self.written += size
+            self._maps.append(mm)
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, name="chachong-workdir", daemon=True)
+                self._watcher.start()
         return np.frombuffer(mm, dtype=dtype, count=size // dtype.itemsize).reshape(shape)
 
-    def keep(self, arr: np.ndarray) -> np.ndarray:
-        """``arr``'s values in a file of the folder (the caller drops ``arr``)."""
-        out = self.empty(arr.shape, arr.dtype)
-        if out.size:
-            flat = out.reshape(-1)
-            src = np.ascontiguousarray(arr).reshape(-1)
-            step = max(1, (64 << 20) // max(arr.dtype.itemsize, 1))
-            for lo in range(0, flat.size, step):
-                flat[lo:lo + step] = src[lo:lo + step]
-        return out
+    def _watch(self) -> None:
+        """Drop the mapped pages whenever the process holds more than ``FILE_BUDGET`` of them."""
+        while not self._stop.wait(_WATCH_SECONDS):
+            if _rss_file() > FILE_BUDGET:
+                self.drop(trim=False)
 
-    def drop(self) -> None:
-        """Let the kernel take back the memory of every mapped array (see the module docstring)."""
-        for mm in self._maps:
+    def drop(self, trim: bool = True) -> None:
+        """Let the kernel take back the memory of every mapped array (see the module docstring),
+        and give freed heap memory back (:func:`chachong.runtime.heap.trim_heap`)."""
+        with self._lock:
+            maps = list(self._maps)
+        for mm in maps:
             try:
                 mm.madvise(mmap.MADV_DONTNEED)
             except (ValueError, OSError):
                 pass  # closed
+        if trim:
+            trim_heap()
 
     # -- partitioned rows
     def partitions(self, count: int, columns: dict[str, type]) -> "Partitions":
@@ -299,5 +327,5 @@ class Partitions:
             self.files[p].unlink(missing_ok=True)
 
 
-__all__ = ["BYTES_PER_CHAR", "Partitions", "WorkDir", "WorkDirError", "WorkDirFull", "available_memory",
+__all__ = ["BYTES_PER_CHAR", "FILE_BUDGET", "Partitions", "WorkDir", "WorkDirError", "WorkDirFull", "available_memory",
            "estimated_peak", "spill_needed"]

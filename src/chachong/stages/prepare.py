@@ -14,7 +14,6 @@ Python objects per shingle, so a 90-million-character corpus fits in a few GB:
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 from collections import deque
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.model import Document
+from chachong.runtime.heap import trim_heap
 from chachong.runtime.workdir import WorkDir
 from chachong.text.normalize import canonicalize_array, codepoints
 from chachong.text.shingle import segment_kgrams, word_shingles
@@ -297,19 +297,6 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
     return _Batch(cps, starts, ends, doc_sizes, bounds, set_h, np.diff(set_off))
 
 
-def _trim_heap() -> None:
-    """Give freed heap memory back to the system (glibc only; elsewhere nothing happens).
-
-    glibc keeps what each worker thread freed in that thread's own heap for reuse; after
-    preparing, that is 100 MB or more nobody will use, counted in the RSS every later stage
-    starts from.
-    """
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
-
-
 def _batches(docs: list[Document]) -> list[tuple[int, int]]:
     out, first, size = [], 0, 0
     for i, d in enumerate(docs):
@@ -421,7 +408,7 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     del set_counts
     sigs = signatures(set_h, set_off, config.num_perm, config.seed, threads=threads,
                       out=_signature_array(n_par, config, work))
-    _trim_heap()
+    trim_heap()
     return Corpus(
         documents=docs,
         config=config,
