@@ -5,7 +5,8 @@ the user chose (``AuditConfig.work_dir``; the system's temporary folder by defau
 time something spills, and removed with all it holds when the audit ends: normally, on an
 exception, on Ctrl-C (SIGINT) and on SIGTERM (turned into ``SystemExit`` while the folder is
 open, so that the ``finally`` clauses run). Only the process that made it removes it: forked
-workers inherit the object and the handlers but never delete the folder.
+workers inherit the object and the handlers but never delete the folder (each runs a watcher of
+its own over the pages it maps, see below).
 
 It holds two kinds of data:
 
@@ -38,6 +39,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Iterator
 
@@ -219,9 +221,20 @@ class WorkDir:
             self.written += size
             self._maps.append(mm)
             if self._watcher is None:
-                self._watcher = threading.Thread(target=self._watch, name="chachong-workdir", daemon=True)
-                self._watcher.start()
+                self._start_watcher()
         return np.frombuffer(mm, dtype=dtype, count=size // dtype.itemsize).reshape(shape)
+
+    def _start_watcher(self) -> None:
+        self._watcher = threading.Thread(target=self._watch, name="chachong-workdir", daemon=True)
+        self._watcher.start()
+        _WATCHED.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked worker: its own lock and watcher, for the mapped pages it touches."""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        if self._maps and not self._closed:
+            self._start_watcher()
 
     def _watch(self) -> None:
         """Drop the mapped pages whenever the process holds more than ``FILE_BUDGET`` of them."""
@@ -245,6 +258,17 @@ class WorkDir:
     # -- partitioned rows
     def partitions(self, count: int, columns: dict[str, type]) -> "Partitions":
         return Partitions(self, count, columns)
+
+
+_WATCHED: "weakref.WeakSet[WorkDir]" = weakref.WeakSet()  # folders whose pages a watcher drops
+
+
+def _watch_in_child() -> None:
+    for work in list(_WATCHED):
+        work._after_fork()
+
+
+os.register_at_fork(after_in_child=_watch_in_child)
 
 
 def _terminate(signum: int, _frame: object) -> None:
