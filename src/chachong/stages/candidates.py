@@ -326,7 +326,7 @@ def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: fl
     return np.stack([a[keep], b[keep]], axis=1)
 
 
-_SPILL_ROWS = 1 << 24  # rows of a spilled partition (fingerprint keys or pair codes): 128 MB of int64 and a sort
+_SPILL_ROWS = 1 << 22  # rows of a spilled partition (fingerprint keys or pair codes): 32 MB of int64 and a sort
 
 
 def _parts(rows: int) -> int:
