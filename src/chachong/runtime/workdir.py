@@ -297,7 +297,8 @@ class Partitions:
         n = len(next(iter(columns.values())))
         if not n:
             return
-        table = pa.table({f.name: np.ascontiguousarray(columns[f.name]) for f in self.schema}, schema=self.schema)
+        table = pa.table({f.name: np.ascontiguousarray(columns[f.name]) for f in self.schema},
+                         schema=self.schema)
         try:
             if self._writers[part] is None:
                 self._writers[part] = pq.ParquetWriter(self.files[part], self.schema, compression="zstd")
@@ -351,5 +352,5 @@ class Partitions:
             self.files[p].unlink(missing_ok=True)
 
 
-__all__ = ["BYTES_PER_CHAR", "FILE_BUDGET", "Partitions", "WorkDir", "WorkDirError", "WorkDirFull", "available_memory",
-           "estimated_peak", "spill_needed"]
+__all__ = ["BYTES_PER_CHAR", "FILE_BUDGET", "Partitions", "WorkDir", "WorkDirError", "WorkDirFull",
+           "available_memory", "estimated_peak", "spill_needed"]

@@ -33,7 +33,8 @@ from chachong.runtime.background import cores
 from chachong.runtime.workdir import Partitions
 from chachong.stages.align import range_indices
 from chachong.stages.prepare import Corpus
-from chachong.stages.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
+from chachong.stages.lsh import (candidates, choose_bands, code_bounds, groups_of, pairs_across,
+                                 pairs_in_groups)
 from chachong.text.normalize import flag_runs
 from chachong.text.shingle import shingle_hashes
 from chachong.stages.verify import estimated_jaccard, similarity
@@ -326,18 +327,13 @@ def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: fl
     return np.stack([a[keep], b[keep]], axis=1)
 
 
-_SPILL_ROWS = 1 << 22  # rows of a spilled partition (fingerprint keys or pair codes): 32 MB of int64 and a sort
+# rows of a spilled partition (fingerprint keys or pair codes): 32 MB a column of int64, and its sort
+_SPILL_ROWS = 1 << 22
 
 
 def _parts(rows: int) -> int:
     """Partitions (a power of two, at least 2) of about ``_SPILL_ROWS`` rows for ``rows`` rows."""
     return max(2, 1 << max(0, -(-rows // _SPILL_ROWS) - 1).bit_length())
-
-
-def code_bounds(n: int, parts: int) -> np.ndarray:
-    """Bounds splitting pair codes ``a * n + b`` (a < b < n) into ``parts`` ranges of ``a``: the
-    partitions of spilled pair rows, in ascending order of code."""
-    return (np.arange(1, parts, dtype=np.int64) * -(-n // parts)) * n
 
 
 def fingerprint_candidates(

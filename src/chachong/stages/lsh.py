@@ -170,8 +170,19 @@ def band_pairs(keys: np.ndarray) -> np.ndarray:
     return unique(p[:, 0] * n + p[:, 1])
 
 
+def code_bounds(n: int, parts: int) -> np.ndarray:
+    """Bounds splitting pair codes ``a * n + b`` (a < b < n) into ``parts`` ranges of ``a``: the
+    partitions of spilled pair rows, in ascending order of code.
+
+    >>> code_bounds(10, 4).tolist()
+    [30, 60, 90]
+    """
+    return (np.arange(1, parts, dtype=np.int64) * -(-n // parts)) * n
+
+
 def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | None = None,
-               threads: int = 1, subset: np.ndarray | None = None, spill: WorkDir | None = None) -> np.ndarray:
+               threads: int = 1, subset: np.ndarray | None = None,
+               spill: WorkDir | None = None) -> np.ndarray:
     """Candidate pairs (n, 2) of row indices of ``sig`` sharing at least one band; unique, sorted.
 
     ``rows_of`` maps the rows of ``sig`` to the ids to emit (default: identity). The bands
@@ -191,7 +202,7 @@ def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | Non
         return band_pairs(band_key(sig, band, rows, subset))
 
     parts = None if spill is None or not spill.usable else spill.partitions(_SPILL_PARTS, {"code": np.int64})
-    bounds = (np.arange(1, _SPILL_PARTS, dtype=np.int64) * -(-n // _SPILL_PARTS)) * n
+    bounds = code_bounds(n, _SPILL_PARTS)
 
     def gather(found: Iterator[np.ndarray]) -> list[np.ndarray]:
         if parts is None:
