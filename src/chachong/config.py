@@ -149,6 +149,7 @@ class AuditConfig:
             has available when the audit starts, so small audits stay in memory as they always
             did; ``0`` spills always (tests, or a machine shared with other jobs). Neither setting
             changes the result: both are left out of the report's settings (:meth:`to_dict`).
+            The local engine reads them; the Dask engine holds one partition per task instead.
 
     Attribution (stages/attribution.py, ingest/metadata.py)
         references: reference texts (laws, central documents, speeches: files or folders)
