@@ -210,3 +210,14 @@ def test_interrupted_audit_removes_its_folder(sig, tmp_path):
             proc.wait()
     assert proc.returncode != 0
     assert list(work.iterdir()) == []
+
+
+def test_cli_spilled_report_is_the_in_memory_one(tmp_path):
+    inputs = _inputs(tmp_path)
+    runner = CliRunner()
+    plain = runner.invoke(main, ["audit", str(inputs), "-o", str(tmp_path / "a"), "--format", "json"])
+    spilled = runner.invoke(main, ["audit", str(inputs), "-o", str(tmp_path / "b"), "--format", "json",
+                                   "--work-dir", str(tmp_path / "work"), "--memory-limit", "0"])
+    assert plain.exit_code == 0 and spilled.exit_code == 0, spilled.output
+    assert (tmp_path / "a" / "report.json").read_bytes() == (tmp_path / "b" / "report.json").read_bytes()
+    assert list((tmp_path / "work").iterdir()) == []
