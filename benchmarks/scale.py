@@ -6,7 +6,11 @@ a fresh child process per version of the code loads and prepares the corpus, the
 - ``--stage pairs`` (default): ``candidates.pair_candidates`` + ``select_pairs`` (the local engine's
   pair stage), with the peak RSS that stage adds (VmHWM reset through ``/proc/self/clear_refs``);
 - ``--stage audit``: ``chachong.audit`` of the files with ``--engine local`` or ``dask`` (load and
-  prepare included), with the CPU seconds of the child and its forks and the child's peak RSS.
+  prepare included), with the CPU seconds of the child and its forks and the child's peak RSS
+  (``peak_mb``: VmHWM, file pages mapped from the work folder included; ``anon_mb``: the highest
+  RssAnon sampled every 0.1 s, the memory nothing but the process holds; ``fork_mb``: the largest
+  forked worker's). ``--memory-limit GIB`` and ``--work-dir DIR`` are passed to the audit
+  (``--memory-limit 0`` spills always); ``spilled_mb`` is what it put in the work folder.
 
 It prints per size: wall and CPU seconds (CPU is steadier on a shared machine), peak RSS,
 candidate pairs (identical pairs + the candidates verified), verified pairs, and with ``--sources`` where the candidates come from (LSH band-pair rows
@@ -21,6 +25,7 @@ the verified pairs of both are compared (their SHA-256).
     nice python benchmarks/scale.py                                  # 150k 300k 600k, pairs, vs HEAD
     nice python benchmarks/scale.py --sizes 150000,300000 --against ../base/src
     nice python benchmarks/scale.py --stage audit --engine dask --sizes 150000,300000 --no-baseline
+    nice python benchmarks/scale.py --stage audit --sizes 600000 --memory-limit 0 --no-baseline
 
 CPU is shared: run it with ``nice``; times vary with the load of the machine, run twice to judge.
 """
@@ -100,15 +105,33 @@ def child(args) -> dict:
     if args.stage == "audit":
         import chachong
 
+        import threading
+
         c0 = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage,
                                                          (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+        spill = {} if args.memory_limit is None else {"memory_limit": args.memory_limit}
+        if args.work_dir:
+            spill["work_dir"] = args.work_dir
+        anon = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.1):
+                anon[0] = max(anon[0], _rss_kb("RssAnon"))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         t0 = time.perf_counter()
-        result = chachong.audit([str(p) for p in paths], engine=args.engine, workers=args.workers)
+        result = chachong.audit([str(p) for p in paths], engine=args.engine, workers=args.workers, **spill)
         wall = time.perf_counter() - t0
+        done.set()
         use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        work = getattr(getattr(result, "corpus", None), "work", None)
         return {"wall": wall, "cpu": sum(u.ru_utime + u.ru_stime for u in use) - c0,
-                "peak_mb": use[0].ru_maxrss / 1024,
-                "paragraph_pairs": len(result.paragraph_pair_records)}
+                "peak_mb": use[0].ru_maxrss / 1024, "anon_mb": max(anon[0], _rss_kb("RssAnon")) / 1024,
+                "fork_mb": use[1].ru_maxrss / 1024, "spilled_mb": (work.written if work else 0) / 2**20,
+                "paragraph_pairs": len(result.paragraph_pair_records),
+                "digest": hashlib.sha256(result.to_json().encode()).hexdigest()[:16]}
     from chachong.config import AuditConfig
     from chachong.engine import local
     from chachong.stages import candidates as C
@@ -135,6 +158,10 @@ def child(args) -> dict:
 def run(src: Path, n: int, args) -> dict:
     cmd = [sys.executable, __file__, "--child", str(n), "--stage", args.stage, "--engine", args.engine,
            "--workers", str(args.workers)] + (["--sources"] if args.sources else [])
+    if args.memory_limit is not None:
+        cmd += ["--memory-limit", str(args.memory_limit)]
+    if args.work_dir:
+        cmd += ["--work-dir", args.work_dir]
     env = dict(os.environ, PYTHONPATH=str(src))
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode:
@@ -172,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=("local", "dask"), default="local")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--sources", action="store_true", help="the breakdown of the candidates (pair stage)")
+    ap.add_argument("--memory-limit", type=float, help="the audit's memory_limit in GiB (0: spill always)")
+    ap.add_argument("--work-dir", help="the audit's work_dir")
     ap.add_argument("--src", default=str(ROOT / "src"))
     ap.add_argument("--against", help="a src folder to compare with")
     ap.add_argument("--against-rev", help="a git revision to compare with (exported with git archive)")
@@ -203,10 +232,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{n:>9} {name}: " + ", ".join(f"{k} {_fmt(v).strip()}" for k, v in f.items()), flush=True)
     for name in versions:
         report(name, sizes, figures[name])
-    if len(versions) == 2 and args.stage == "pairs":
+    if len(versions) == 2:
         (a, fa), (b, fb) = figures.items()
         same = [x["digest"] == y["digest"] for x, y in zip(fa, fb)]
-        print(f"\nsame verified pairs as {b}: " + ", ".join(f"{n}: {s}" for n, s in zip(sizes, same)))
+        what = "verified pairs" if args.stage == "pairs" else "report.json"
+        print(f"\nsame {what} as {b}: " + ", ".join(f"{n}: {s}" for n, s in zip(sizes, same)))
     if tmp:
         tmp.cleanup()
     return 0

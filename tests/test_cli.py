@@ -125,7 +125,8 @@ def test_help_shows_every_settings_default_from_auditconfig():
                 shown = f"--{name}" if value else f"--no-{name}"
             elif value is None:
                 unset = ("metadata", "meta-pattern", "unit-column", "year-column")
-                shown = {"encoding": "detect"}.get(name, "none" if name in unset else "max(")
+                shown = {"encoding": "detect", "work-dir": "the system's temporary folder",
+                         "memory-limit": "the available memory"}.get(name, "none" if name in unset else "max(")
             else:
                 shown = str(value)
             assert f"[default: {shown}" in lines[f"--{name}"], (command, lines[f"--{name}"])

@@ -47,6 +47,8 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
     "phrase-report-limit": (int, "Stock phrases listed in the report (0 = all)."),
     "min-span": (int, "Shortest copied passage, in characters."),
     "workers": (int, "Processes for the heavy stages (0 = one per core)."),
+    "work-dir": (click.Path(file_okay=False, path_type=str), "Folder for an audit's data larger than memory."),
+    "memory-limit": (click.FloatRange(min=0), "GiB an audit may hold before it spills to --work-dir (0: always)."),
     "metadata": (click.Path(dir_okay=False, path_type=str), "CSV of each document's unit and year (path or title, unit, year)."),
     "meta-pattern": (str, "Regex with groups (?P<unit>...) and (?P<year>...) on file names."),
     "unit-column": (str, "Column holding the unit in .csv/.jsonl sources."),
@@ -56,7 +58,8 @@ _SETTINGS: dict[str, tuple[Any, str]] = {
 # what a default of None means, said in --help (the AuditConfig docstring gives the reasons)
 _NONE_MEANS = {"encoding": "detect", "stock-min-documents": "max(5, 3 % of the documents)",
                "phrase-min-documents": "max(3, 2 % of the documents)", "metadata": "none", "meta-pattern": "none",
-               "unit-column": "none", "year-column": "none"}
+               "unit-column": "none", "year-column": "none",
+               "work-dir": "the system's temporary folder", "memory-limit": "the available memory"}
 # reference texts (laws, central documents): matched, never audited (AuditConfig.references)
 _REFERENCE = click.option("--reference", "references", multiple=True, metavar="PATH", type=click.Path(path_type=str),
                           help="Reference texts (files or folders; repeat): copying from them is classed reference.")
@@ -185,6 +188,7 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
     """Audit files or folders (a compilation, or one document per file) and write reports."""
     from chachong.api import audit as run_audit
     from chachong.runtime.gcpause import frozen_gc
+    from chachong.runtime.workdir import WorkDirError
     from chachong.report.writer import ReportError, parse_formats
 
     config = build_config(_settings_from(kwargs) | {"references": references})
@@ -199,6 +203,8 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
             result = run_audit(list(paths), config, progress=bar, engine=engine, scheduler=scheduler)
         except ConfigError as exc:
             raise click.UsageError(str(exc)) from None
+        except WorkDirError as exc:
+            raise InputError(str(exc)) from None
         finally:
             bar.close()
         _report(result, out_dir, fmts, top, engine)

@@ -23,6 +23,8 @@ class ConfigError(ValueError):
 
 
 OCR_MODES = ("never", "auto", "always")
+# settings of where and in how much memory an audit runs, not of its result (left out of to_dict)
+RESOURCES = ("work_dir", "memory_limit")
 
 
 def validate_ocr(mode: str) -> str:
@@ -136,6 +138,18 @@ class AuditConfig:
 
     Engine
         workers: processes for the heavy stages; ``0`` means one per core.
+        work_dir: the folder in which an audit larger than memory keeps its intermediate data
+            (code points, shingle hashes, signatures, fingerprint index as mapped files; pair rows
+            as Parquet partitions), in a private subfolder removed when the audit ends, fails or
+            is interrupted (:mod:`chachong.runtime.workdir`). ``None``: the system's temporary
+            folder, and only when the audit spills. A full folder stops the audit with an error
+            naming it, and no report is written.
+        memory_limit: GiB an in-memory audit may take; one estimated to need more (40 bytes per
+            character of text, measured) spills to ``work_dir``. ``None``: the memory the machine
+            has available when the audit starts, so small audits stay in memory as they always
+            did; ``0`` spills always (tests, or a machine shared with other jobs). Neither setting
+            changes the result: both are left out of the report's settings (:meth:`to_dict`).
+            The local engine reads them; the Dask engine holds one partition per task instead.
 
     Attribution (stages/attribution.py, ingest/metadata.py)
         references: reference texts (laws, central documents, speeches: files or folders)
@@ -189,6 +203,8 @@ class AuditConfig:
     min_span: int = 13
     # engine
     workers: int = 0
+    work_dir: str | None = None
+    memory_limit: float | None = None
     # attribution
     references: tuple[str, ...] = ()
     metadata: str | None = None
@@ -221,6 +237,10 @@ class AuditConfig:
             raise ConfigError("min_span must be >= 1 and min_paragraph_chars >= 0")
         if self.workers < 0:
             raise ConfigError("workers must be >= 0")
+        if self.memory_limit is not None and not self.memory_limit >= 0:
+            raise ConfigError(f"memory_limit must be >= 0 GiB (0 spills always), not {self.memory_limit}")
+        if self.work_dir is not None and not isinstance(self.work_dir, str):
+            object.__setattr__(self, "work_dir", str(self.work_dir))
         if not 2 <= self.phrase_min_chars <= self.phrase_max_chars:
             raise ConfigError("phrase_min_chars must be at least 2 and at most phrase_max_chars")
         if not 0.0 < self.phrase_closure <= 1.0:
@@ -238,7 +258,8 @@ class AuditConfig:
             raise ConfigError(f"max_own_ratio must be between 0 and 1, not {self.max_own_ratio}")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The settings that shape a result (reports echo them): all but :data:`RESOURCES`."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESOURCES}
 
     def replace(self, **changes: Any) -> "AuditConfig":
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}

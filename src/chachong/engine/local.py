@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import defaultdict
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,6 +29,7 @@ from chachong.stages.fingerprints import fingerprints, Winnowed, winnowed
 from chachong.stages.passages import DocumentMatch, find_passages, hits_by_pair, holds_span, paragraph_regions
 from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
+from chachong.runtime.workdir import WorkDir, spill_needed
 from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.load import load_documents, with_references
@@ -79,9 +81,25 @@ def audit(
         load_metadata(documents, config)  # bad metadata fails now, not after the audit
         freeze_now()
         say("sign")
-        corpus = prepare(documents, config)
-        freeze_now()
-        return audit_corpus(corpus, skipped, warnings, say)
+        # a corpus estimated larger than config.memory_limit keeps its big arrays and
+        # intermediate data in a work folder, removed when the audit ends, fails or is stopped
+        spill = spill_needed(sum(len(d.text) for d in documents), config.memory_limit)
+        with WorkDir(config.work_dir) if spill else nullcontext() as work:
+            corpus = prepare(documents, config, work=work)
+            freeze_now()
+            return audit_corpus(corpus, skipped, warnings, _dropping(say, work))
+
+
+def _dropping(say: Progress, work: WorkDir | None) -> Progress:
+    """``say``, which also lets the kernel take back the pages of ``work``'s files at each stage."""
+    if work is None:
+        return say
+
+    def each(stage: str) -> None:
+        work.drop()
+        say(stage)
+
+    return each
 
 
 def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings: list[str] | None = None,

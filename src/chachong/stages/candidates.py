@@ -30,9 +30,11 @@ import numpy as np
 
 from chachong.runtime.arrays import equal_runs, setdiff, unique
 from chachong.runtime.background import cores
+from chachong.runtime.workdir import Partitions
 from chachong.stages.align import range_indices
 from chachong.stages.prepare import Corpus
-from chachong.stages.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
+from chachong.stages.lsh import (candidates, choose_bands, code_bounds, groups_of, pairs_across,
+                                 pairs_in_groups)
 from chachong.text.normalize import flag_runs
 from chachong.text.shingle import shingle_hashes
 from chachong.stages.verify import estimated_jaccard, similarity
@@ -227,12 +229,14 @@ def shares_enough(count: np.ndarray, per_a: np.ndarray, per_b: np.ndarray, min_s
     return (count >= min_shared) & (count / smaller >= min_share)
 
 
-def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """(fingerprint << 32 | paragraph) keys of the paragraphs in scope, split by the hash's top bit.
+def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray,
+                      spill: Partitions | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """(fingerprint << 32 | paragraph) keys of the paragraphs in scope, split by the hash's top bit
+    (or, with ``spill``, by its top bits into the spill's partitions, written to its files).
 
     Built a slice of paragraphs at a time: whole-corpus positions and paragraph numbers
     (int64 per fingerprint) took about 1 GB at 600k paragraphs. A fingerprint's rows all
-    fall in one half, so the halves are sorted and grouped independently.
+    fall in one part, so the parts are sorted and grouped independently.
     """
     n = corpus.n_paragraphs
     h, off = corpus.set_hashes, corpus.set_offsets
@@ -242,13 +246,17 @@ def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.nda
     # both halves in one buffer sized for every hash, the lower half filled from the front and
     # the upper from the back: its untouched middle takes no memory, and no chunk list is
     # concatenated (the freed chunks stayed in the heap, doubling the peak)
-    buf = np.empty(h.size, dtype=np.uint64)
-    lo, hi = 0, h.size
+    buf = np.empty(h.size if spill is None else 0, dtype=np.uint64)
+    lo, hi = 0, buf.size
     top = np.uint64(1 << 63)
+    bounds = None if spill is None else _top_bounds(spill.count)
     for p0, p1 in zip(pb[:-1].tolist(), pb[1:].tolist()):
         fh, par = sampled(corpus, p0, p1, in_scope)
         per_par += np.bincount(par, minlength=n)
         keys = (fh.astype(np.uint64) << np.uint64(32)) | par.astype(np.uint64)
+        if spill is not None:
+            spill.split(keys, bounds, key=keys)
+            continue
         up = keys >= top
         k = keys[~up]
         buf[lo:lo + k.size] = k
@@ -260,16 +268,88 @@ def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray) -> tuple[list[np.nda
     return halves, per_par
 
 
+def _top_bounds(parts: int) -> np.ndarray:
+    """Bounds splitting uint64 values into ``parts`` (a power of two) ranges of their top bits."""
+    bits = max(parts.bit_length() - 1, 0)
+    return (np.arange(1, parts, dtype=np.uint64) << np.uint64(64 - bits)) if bits else np.zeros(0, np.uint64)
+
+
+def _shared_fingerprint_codes(keys: np.ndarray, n: int, par_doc: np.ndarray) -> np.ndarray:
+    """Pair codes ``a * n + b`` of paragraphs of different documents sharing a fingerprint, one per
+    fingerprint they share, from sorted (fingerprint << 32 | paragraph) ``keys`` of whole runs."""
+    if not keys.size:
+        return np.zeros(0, np.int64)
+    # most fingerprints are in one paragraph only: keep the rows of repeated ones first,
+    # so that group bounds and members are made for a small share of the keys
+    fh = keys >> np.uint64(32)
+    same = fh[1:] == fh[:-1]
+    del fh
+    multi = np.zeros(keys.size, dtype=bool)
+    multi[1:] = same
+    multi[:-1] |= same
+    del same
+    keys = keys[multi]
+    del multi
+    starts, gsizes = fingerprint_runs(keys >> np.uint64(32))
+    members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    del keys
+    # pairs in pieces of groups: the temporaries of one pass over all pairs took GBs at 90M chars
+    npairs = gsizes * (gsizes - 1) // 2
+    cum = np.cumsum(npairs)
+    cuts = np.searchsorted(cum, np.arange(_PAIR_CHUNK, int(cum[-1]) if cum.size else 0, _PAIR_CHUNK),
+                           side="left")
+    bounds = unique(np.concatenate(([0], cuts, [starts.size])))
+    # each pair once per shared fingerprint, into one buffer: one sort counts them all
+    # (a unique per piece and a merge of the pieces held three copies)
+    out = np.empty(int(cum[-1]) if cum.size else 0, dtype=np.int64)
+    at = 0
+    for g0, g1 in zip(bounds[:-1], bounds[1:]):
+        pairs = fingerprint_pairs(members, starts[g0:g1], gsizes[g0:g1], par_doc)
+        out[at:at + len(pairs)] = pairs[:, 0] * n + pairs[:, 1]
+        at += len(pairs)
+    return out[:at].copy()
+
+
+def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: float,
+                   min_shared: int) -> np.ndarray:
+    """The candidate pairs (n, 2), ascending, among pair ``codes`` (one per shared fingerprint; all the
+    codes of a pair present): those sharing enough fingerprints (:func:`shares_enough`)."""
+    if not codes.size:
+        return np.zeros((0, 2), dtype=np.int64)
+    codes.sort()
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    counts = np.diff(np.append(first, codes.size))
+    codes = codes[first]
+    a, b = codes // n, codes % n
+    # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
+    # smaller paragraph's sample estimates containment
+    keep = shares_enough(counts, per_par[a], per_par[b], min_share, min_shared)
+    return np.stack([a[keep], b[keep]], axis=1)
+
+
+# rows of a spilled partition (fingerprint keys or pair codes): 32 MB a column of int64, and its sort
+_SPILL_ROWS = 1 << 22
+
+
+def _parts(rows: int) -> int:
+    """Partitions (a power of two, at least 2) of about ``_SPILL_ROWS`` rows for ``rows`` rows."""
+    return max(2, 1 << max(0, -(-rows // _SPILL_ROWS) - 1).bit_length())
+
+
 def fingerprint_candidates(
     corpus: Corpus, eligible: np.ndarray, min_shared: int = 2, min_share: float = 0.5, threads: int = 1
 ) -> np.ndarray:
     """Pairs of eligible paragraphs sharing sampled fingerprints; (n, 2) global indices.
 
-    ``threads`` > 1 sorts the two halves of the fingerprint keys at once.
+    ``threads`` > 1 sorts the two halves of the fingerprint keys at once. With a work folder
+    (``corpus.work``) the keys are spilled to Parquet partitions by fingerprint, the pair rows of
+    each partition to partitions by pair, and each is counted in turn: the same pairs.
     """
     n = corpus.n_paragraphs
     in_scope = np.zeros(n, dtype=bool)
     in_scope[eligible] = True
+    if corpus.work is not None and corpus.work.usable:
+        return _spilled_fingerprint_candidates(corpus, in_scope, min_shared, min_share)
     halves, per_par = _fingerprint_keys(corpus, in_scope)
     # one sort of (fingerprint, paragraph) keys instead of an argsort: same grouping, paragraphs
     # ascending within a fingerprint, at a fraction of the memory
@@ -283,52 +363,29 @@ def fingerprint_candidates(
             keys.sort()
     codes_parts = []
     while halves:
-        keys = halves.pop(0)
-        if not keys.size:
-            continue
-        # most fingerprints are in one paragraph only: keep the rows of repeated ones first,
-        # so that group bounds and members are made for a small share of the keys
-        fh = keys >> np.uint64(32)
-        same = fh[1:] == fh[:-1]
-        del fh
-        multi = np.zeros(keys.size, dtype=bool)
-        multi[1:] = same
-        multi[:-1] |= same
-        del same
-        keys = keys[multi]
-        del multi
-        starts, gsizes = fingerprint_runs(keys >> np.uint64(32))
-        members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        del keys
-        # pairs in pieces of groups: the temporaries of one pass over all pairs took GBs at 90M chars
-        npairs = gsizes * (gsizes - 1) // 2
-        cum = np.cumsum(npairs)
-        cuts = np.searchsorted(cum, np.arange(_PAIR_CHUNK, int(cum[-1]) if cum.size else 0, _PAIR_CHUNK),
-                               side="left")
-        bounds = unique(np.concatenate(([0], cuts, [starts.size])))
-        # each pair once per shared fingerprint, into one buffer: one sort counts them all
-        # (a unique per piece and a merge of the pieces held three copies)
-        out = np.empty(int(cum[-1]) if cum.size else 0, dtype=np.int64)
-        at = 0
-        for g0, g1 in zip(bounds[:-1], bounds[1:]):
-            pairs = fingerprint_pairs(members, starts[g0:g1], gsizes[g0:g1], corpus.par_doc)
-            out[at:at + len(pairs)] = pairs[:, 0] * n + pairs[:, 1]
-            at += len(pairs)
-        codes_parts.append(out[:at].copy())
-        del members, out
+        codes_parts.append(_shared_fingerprint_codes(halves.pop(0), n, corpus.par_doc))
     codes = np.concatenate(codes_parts) if codes_parts else np.zeros(0, dtype=np.int64)
     del codes_parts
-    if not codes.size:
-        return np.zeros((0, 2), dtype=np.int64)
-    codes.sort()
-    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    counts = np.diff(np.append(first, codes.size))
-    codes = codes[first]
-    a, b = codes // n, codes % n
-    # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
-    # smaller paragraph's sample estimates containment
-    keep = shares_enough(counts, per_par[a], per_par[b], min_share, min_shared)
-    return np.stack([a[keep], b[keep]], axis=1)
+    return _counted_pairs(codes, n, per_par, min_share, min_shared)
+
+
+def _spilled_fingerprint_candidates(corpus: Corpus, in_scope: np.ndarray, min_shared: int,
+                                    min_share: float) -> np.ndarray:
+    """:func:`fingerprint_candidates` a partition at a time, through ``corpus.work``."""
+    n = corpus.n_paragraphs
+    work = corpus.work
+    keys = work.partitions(_parts(corpus.set_hashes.size // 4), {"key": np.uint64})
+    _, per_par = _fingerprint_keys(corpus, in_scope, keys)
+    codes = None
+    for part in keys:
+        found = _shared_fingerprint_codes(np.sort(part["key"]), n, corpus.par_doc)
+        if codes is None:
+            codes = work.partitions(_parts(found.size * keys.count), {"code": np.int64})
+            bounds = code_bounds(n, codes.count)
+        codes.split(found, bounds, code=found)
+        del found
+    out = [_counted_pairs(part["code"], n, per_par, min_share, min_shared) for part in codes] if codes else []
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 
 def run_coverage(corpus: Corpus, a: int, b: int) -> float:
@@ -414,7 +471,7 @@ def pair_candidates(corpus: Corpus) -> Candidates:
     # 2. LSH over one representative per distinct text
     threads = cores(cfg.workers)
     rep_pairs = candidates(corpus.signatures, bands, rows, rows_of=texts.reps, threads=threads,
-                           subset=texts.reps)
+                           subset=texts.reps, spill=corpus.work)
     if len(rep_pairs):
         rep_pairs = rep_pairs[passes_estimate(estimated_jaccard(corpus.signatures, rep_pairs), cfg.threshold)]
     # 3. containment candidates from fingerprints

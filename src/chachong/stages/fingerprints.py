@@ -217,10 +217,10 @@ def _hash_bounds(h: np.ndarray, parts: int) -> np.ndarray:
     return np.unique(sample[(np.arange(1, parts) * sample.size) // parts])
 
 
-def _grow(a: np.ndarray, need: int) -> np.ndarray:
+def _grow(a: np.ndarray, need: int, alloc=np.empty) -> np.ndarray:
     if need <= a.size:
         return a
-    b = np.empty(max(need, a.size + a.size // 2), a.dtype)
+    b = alloc(max(need, a.size + a.size // 2), a.dtype)
     b[:a.size] = a
     return b
 
@@ -247,20 +247,24 @@ def window(min_span: int) -> tuple[int, int]:
     return k, max(1, min_span - k + 1)
 
 
-def winnow_text(cps: np.ndarray, offsets: np.ndarray, min_span: int) -> tuple[np.ndarray, np.ndarray]:
+def winnow_text(cps: np.ndarray, offsets: np.ndarray, min_span: int,
+                alloc=None) -> tuple[np.ndarray, np.ndarray]:
     """The winnowed fingerprints of documents ``cps[offsets[d]:offsets[d + 1]]``: positions (k-gram
     starts in ``cps``, ascending) and hashes.
 
     The documents are one string, so a window may hold k-grams of two neighbours (only k-grams
     crossing a document's end are invalid): a batch of documents cut from a corpus keeps the
     corpus's fingerprints when it holds a window's worth of its neighbours' text on each side.
+    ``alloc`` (``np.empty``'s signature: a work folder's ``empty``) makes the two arrays, which are
+    then returned as slices of them.
     """
     k, w = window(min_span)
     n = max(cps.size - k + 1, 0)  # k-gram start positions
     ptype = _position_type(cps.size)
     # winnowing keeps about 2 / (w + 1) of the positions; the buffers grow if text repeats a lot
-    pos = np.empty(int(n * 2.5 / (w + 1)) + 1024, ptype)
-    h = np.empty(pos.size, np.uint64)
+    make = np.empty if alloc is None else alloc
+    pos = make(int(n * 2.5 / (w + 1)) + 1024, ptype)
+    h = make(pos.size, np.uint64)
     filled = 0
     # in pieces of _WINDOWS windows, so that temporary arrays stay small on any corpus
     for s in range(0, max(n - w + 1, 1) if n else 0, _WINDOWS):
@@ -272,11 +276,13 @@ def winnow_text(cps: np.ndarray, offsets: np.ndarray, min_span: int) -> tuple[np
         # a minimum can be kept by the last window of one piece and the first of the next
         if filled and got.size and got[0] + s == pos[filled - 1]:
             got = got[1:]
-        pos, h = _grow(pos, filled + got.size), _grow(h, filled + got.size)
+        pos, h = _grow(pos, filled + got.size, make), _grow(h, filled + got.size, make)
         pos[filled:filled + got.size] = got + s
         h[filled:filled + got.size] = values[got]
         filled += got.size
         del values, got
+    if alloc is not None:
+        return pos[:filled], h[:filled]
     # shrinking in place (realloc) copies nothing, unlike a slice's copy
     pos.resize(filled, refcheck=False)
     h.resize(filled, refcheck=False)
@@ -289,19 +295,22 @@ def winnowed(corpus: Corpus) -> Winnowed:
 
     Positions and documents are int32 below 2 GB of text, ``order`` uint32 below 4 G
     fingerprints. The hash order is computed one range of hash values at a time, so its sort
-    temporaries stay small.
+    temporaries stay small. With a work folder (``corpus.work``) the index's arrays are files
+    there (the same values).
     """
     min_span = corpus.config.min_span
     k, _ = window(min_span)
     offsets = corpus.doc_offsets
-    pos, h = winnow_text(corpus.cps, offsets, min_span)
+    work = corpus.work if corpus.work is not None and corpus.work.usable else None
+    alloc = np.empty if work is None else work.empty
+    pos, h = winnow_text(corpus.cps, offsets, min_span, None if work is None else alloc)
     filled = pos.size
-    doc = np.empty(filled, np.int32 if offsets.size < 2**31 else np.int64)
+    doc = alloc(filled, np.int32 if offsets.size < 2**31 else np.int64)
     for s in range(0, filled, _WINDOWS):
         doc[s:s + _WINDOWS] = np.searchsorted(offsets, pos[s:s + _WINDOWS], side="right") - 1
-    order = np.empty(filled, np.uint32 if filled < 2**32 else np.int64)
+    order = alloc(filled, np.uint32 if filled < 2**32 else np.int64)
     bounds = _hash_bounds(h, -(-filled // _PART))
-    part = np.empty(filled, np.uint8 if bounds.size < 255 else np.int64)
+    part = alloc(filled, np.uint8 if bounds.size < 255 else np.int64)
     for s in range(0, filled, _WINDOWS):
         part[s:s + _WINDOWS] = np.searchsorted(bounds, h[s:s + _WINDOWS], side="right")
     # positions grouped by range, ascending within each: a stable counting sort into order

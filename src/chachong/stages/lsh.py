@@ -12,11 +12,15 @@ whose probability of proposing a pair at the threshold Jaccard is at least 0.995
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 from chachong.runtime.arrays import unique
+from chachong.runtime.workdir import WorkDir
 
 _TARGET_RECALL = 0.995
+_SPILL_PARTS = 8  # partitions of spilled band pairs (ranges of their first row)
 
 
 def candidate_probability(j: float, bands: int, rows: int) -> float:
@@ -166,14 +170,27 @@ def band_pairs(keys: np.ndarray) -> np.ndarray:
     return unique(p[:, 0] * n + p[:, 1])
 
 
+def code_bounds(n: int, parts: int) -> np.ndarray:
+    """Bounds splitting pair codes ``a * n + b`` (a < b < n) into ``parts`` ranges of ``a``: the
+    partitions of spilled pair rows, in ascending order of code.
+
+    >>> code_bounds(10, 4).tolist()
+    [30, 60, 90]
+    """
+    return (np.arange(1, parts, dtype=np.int64) * -(-n // parts)) * n
+
+
 def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | None = None,
-               threads: int = 1, subset: np.ndarray | None = None) -> np.ndarray:
+               threads: int = 1, subset: np.ndarray | None = None,
+               spill: WorkDir | None = None) -> np.ndarray:
     """Candidate pairs (n, 2) of row indices of ``sig`` sharing at least one band; unique, sorted.
 
     ``rows_of`` maps the rows of ``sig`` to the ids to emit (default: identity). The bands
     are independent and their numpy sorts release the GIL: ``threads`` of them run at once.
     ``subset`` (row numbers) bands only those rows of ``sig``, numbered by their place in
-    ``subset``, without a copy of their signatures.
+    ``subset``, without a copy of their signatures. With ``spill`` (a work folder) each band's
+    pairs go to Parquet partitions by their first row and each partition is de-duplicated in
+    turn, instead of all bands' pairs at once: the same result.
 
     >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [5, 6, 7, 8]], dtype=np.uint32)
     >>> candidates(sig, 2, 2).tolist()
@@ -184,17 +201,29 @@ def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | Non
     def band_codes(band: int) -> np.ndarray:
         return band_pairs(band_key(sig, band, rows, subset))
 
+    parts = None if spill is None or not spill.usable else spill.partitions(_SPILL_PARTS, {"code": np.int64})
+    bounds = code_bounds(n, _SPILL_PARTS)
+
+    def gather(found: Iterator[np.ndarray]) -> list[np.ndarray]:
+        if parts is None:
+            return [c for c in found if c.size]
+        for c in found:
+            parts.split(c, bounds, code=c)
+        # the partitions are ranges of codes: their distinct codes in turn are all, in order
+        return [unique(part["code"]) for part in parts]
+
     if threads > 1 and bands > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(min(threads, bands)) as pool:
-            found = [c for c in pool.map(band_codes, range(bands)) if c.size]
+            found = gather(pool.map(band_codes, range(bands)))
     else:
-        found = [c for c in map(band_codes, range(bands)) if c.size]
+        found = gather(map(band_codes, range(bands)))
+    found = [c for c in found if c.size]
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     # each band's codes are already distinct: the concatenation is at most bands x the result
-    codes = unique(np.concatenate(found))
+    codes = unique(np.concatenate(found)) if parts is None else np.concatenate(found)
     out = np.stack([codes // n, codes % n], axis=1)
     if rows_of is not None:
         out = rows_of[out]

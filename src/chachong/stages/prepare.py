@@ -14,7 +14,6 @@ Python objects per shingle, so a 90-million-character corpus fits in a few GB:
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 from collections import deque
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.model import Document
+from chachong.runtime.heap import trim_heap
+from chachong.runtime.workdir import WorkDir
 from chachong.text.normalize import canonicalize_array, codepoints
 from chachong.text.shingle import segment_kgrams, word_shingles
 from chachong.stages.sign import available_cores, signatures
@@ -126,6 +127,8 @@ class Corpus:
     set_hashes: np.ndarray
     set_offsets: np.ndarray
     signatures: np.ndarray
+    # the work folder of an audit larger than memory (its big arrays are files there), or None
+    work: WorkDir | None = None
 
     @property
     def n_paragraphs(self) -> int:
@@ -158,7 +161,8 @@ class Corpus:
     def __getattr__(self, name: str):
         # only called for a missing attribute: released signatures are computed again
         if name == "signatures" and "set_hashes" in self.__dict__:
-            sig = signatures(self.set_hashes, self.set_offsets, self.config.num_perm, self.config.seed)
+            sig = signatures(self.set_hashes, self.set_offsets, self.config.num_perm, self.config.seed,
+                             out=_signature_array(self.n_paragraphs, self.config, self.__dict__.get("work")))
             self.signatures = sig
             return sig
         raise AttributeError(name)
@@ -301,19 +305,6 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
     return _Batch(cps, starts, ends, doc_sizes, bounds, set_h, np.diff(set_off))
 
 
-def _trim_heap() -> None:
-    """Give freed heap memory back to the system (glibc only; elsewhere nothing happens).
-
-    glibc keeps what each worker thread freed in that thread's own heap for reuse; after
-    preparing, that is 100 MB or more nobody will use, counted in the RSS every later stage
-    starts from.
-    """
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
-
-
 def document_batches(docs: Sequence[Document], chars: int = _BATCH_CHARS) -> list[tuple[int, int]]:
     """Consecutive ranges ``[first, last)`` of ``docs`` of about ``chars`` characters each."""
     out, first, size = [], 0, 0
@@ -327,7 +318,12 @@ def document_batches(docs: Sequence[Document], chars: int = _BATCH_CHARS) -> lis
     return out
 
 
-def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | None = None) -> Corpus:
+def _signature_array(n: int, config: AuditConfig, work: WorkDir | None) -> np.ndarray | None:
+    return None if work is None else work.empty((n, config.num_perm), np.uint32)
+
+
+def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | None = None,
+            work: WorkDir | None = None) -> Corpus:
     """Normalise, shingle and sign every paragraph of ``documents``.
 
     Documents are prepared in batches of about a million characters, by as many threads as
@@ -335,7 +331,8 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     in each step, and a batch's temporaries stay small. Results depend on neither.
     Held per canonical character: code point (4 bytes) and original start and end (4 + 4
     bytes, 8 + 8 when a document passes 2**31 characters); per shingle 4 bytes; per paragraph
-    ``4 * num_perm`` bytes of signature plus 28 bytes of offsets.
+    ``4 * num_perm`` bytes of signature plus 28 bytes of offsets. With a ``work`` folder those
+    arrays are files there (:meth:`chachong.runtime.workdir.WorkDir.empty`), the same values.
     """
     docs = list(documents)
     if threads is None:
@@ -345,13 +342,14 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     # filled in place: canonical text is never longer than the original, and a paragraph
     # has at most one shingle more than characters. np.empty leaves untouched pages
     # unallocated, and building from parts would hold every array twice at the end
-    cps_all = np.empty(total, dtype=np.uint32)
+    alloc = np.empty if work is None else work.empty
+    cps_all = alloc(total, dtype=np.uint32)
     # offsets into one document's text: 32 bits unless a document passes 2**31 characters
     # (saves 0.75 GB at 90 M characters)
     off_t = np.int32 if max((len(d.text) for d in docs), default=0) < 2**31 - 1 else np.int64
-    st_all = np.empty(total, dtype=off_t)
-    en_all = np.empty(total, dtype=off_t)
-    set_all = np.empty(total + n_par, dtype=np.uint32)
+    st_all = alloc(total, dtype=off_t)
+    en_all = alloc(total, dtype=off_t)
+    set_all = alloc(total + n_par, dtype=np.uint32)
     set_counts = np.empty(n_par, dtype=np.int64)
     par_bounds = np.empty((n_par, 2), dtype=np.int64)
     par_doc = np.repeat(np.arange(len(docs), dtype=np.int32),
@@ -417,8 +415,9 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     set_off = np.zeros(n_par + 1, dtype=np.int64)
     np.cumsum(set_counts, out=set_off[1:])
     del set_counts
-    sigs = signatures(set_h, set_off, config.num_perm, config.seed, threads=threads)
-    _trim_heap()
+    sigs = signatures(set_h, set_off, config.num_perm, config.seed, threads=threads,
+                      out=_signature_array(n_par, config, work))
+    trim_heap()
     return Corpus(
         documents=docs,
         config=config,
@@ -431,4 +430,5 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
         set_hashes=set_h,
         set_offsets=set_off,
         signatures=sigs,
+        work=work,
     )

@@ -60,16 +60,17 @@ _PARALLEL_MIN = 1 << 20  # shingles below which one thread signs (thread start-u
 
 
 def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1,
-               threads: int | None = None) -> np.ndarray:
+               threads: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """MinHash signatures (n, num_perm) uint32 of n segments of ``hashes`` given by CSR ``offsets``.
 
     Every segment must be non-empty (shingling guarantees one shingle per paragraph).
     ``threads``: how many threads sign blocks of segments at once (numpy releases the GIL
     while it multiplies and reduces a block); ``None`` uses every available core once there
-    are a million shingles or more. The result does not depend on it.
+    are a million shingles or more. The result does not depend on it. ``out``: an (n, num_perm)
+    uint32 array to fill (a work folder's mapped file), instead of a new one.
     """
     n = len(offsets) - 1
-    out = np.empty((n, num_perm), dtype=np.uint32)
+    out = np.empty((n, num_perm), dtype=np.uint32) if out is None else out
     if n == 0:
         return out
     if np.any(np.diff(offsets) <= 0):
