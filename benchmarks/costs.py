@@ -11,7 +11,8 @@ the local engine (the progress callback's ``read``, ``sign``, ``pair``, ``cluste
 It prints per stage the seconds per size, the growth exponent ``b`` of ``cost = a * n**b`` fitted
 through the sizes (log-log least squares; 1.0 is linear) and the ratio per doubling, then a
 **projection** to ``--project`` paragraphs (100 M by default) on K workers: each stage's CPU
-extrapolated with its own exponent from the largest size measured, divided by K for the stages
+extrapolated from the largest size measured with its own exponent (the larger of the fit through every
+size and that of the last doubling, at least 1), divided by K for the stages
 that run per partition (all but ``cluster``, which the executors run once over the pair table),
 and the memory a worker would need if the corpus were split K ways at the largest size's
 bytes per paragraph. It is a projection from three sizes on one machine, not a measurement:
@@ -19,6 +20,7 @@ it leaves out the shuffle's network time and assumes the stages divide evenly.
 
     nice python benchmarks/costs.py                                   # 150k 300k 600k
     nice python benchmarks/costs.py --sizes 75000,150000,300000 --project 100000000 --k 1,16,64,256
+    python benchmarks/costs.py --from-json small.json big.json      # the tables of earlier --json runs together
 
 CPU is shared: run it on a quiet machine; CPU seconds are steadier than wall seconds.
 """
@@ -116,15 +118,17 @@ def exponent(sizes: list[int], values: list[float]) -> float:
 def project(sizes: list[int], runs: list[dict], target: int, ks: list[int]) -> list[str]:
     """The projection table (markdown lines) of ``target`` paragraphs on each K of ``ks``."""
     last, n = runs[-1], sizes[-1]
-    lines = [f"Projection to {target:,} paragraphs (from {n:,}, each stage with its own exponent; "
+    lines = [f"Projection to {target:,} paragraphs (from {n:,}, each stage with its own exponent, the larger of "
+             "that through every size and that of the last doubling; "
              "a projection, not a measurement)", "",
              "| stage | b | CPU s at target | " + " | ".join(f"K={k} s" for k in ks) + " |",
              "|---|---|---|" + "---|" * len(ks)]
     totals = [0.0] * len(ks)
     for st in STAGES:
         vals = [r["stages"].get(st, {}).get("cpu", 0.0) for r in runs]
-        b = exponent(sizes, vals)
-        b = 1.0 if math.isnan(b) else max(b, 1.0)  # no stage gets cheaper per paragraph with size
+        # the larger of the exponent through every size and that of the last doubling: growth that
+        # speeds up with size is carried on, not averaged away; and no stage gets cheaper per paragraph
+        b = max([x for x in (exponent(sizes, vals), exponent(sizes[-2:], vals[-2:])) if not math.isnan(x)] + [1.0])
         cpu = last["stages"].get(st, {}).get("cpu", 0.0) * (target / n) ** b
         per_k = [cpu if st in CENTRAL else cpu / k for k in ks]
         totals = [t + v for t, v in zip(totals, per_k)]
@@ -144,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k", default="1,16,64,256", help="worker counts of the projection")
     ap.add_argument("--also-default", action="store_true", help="also time each size with the default workers")
     ap.add_argument("--json", help="write the figures to this file")
+    ap.add_argument("--from-json", nargs="+", metavar="FILE",
+                    help="print the tables of earlier runs' --json files together (no new run)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -152,7 +158,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     runs, default = [], []
-    for n in sizes:
+    if args.from_json:
+        got = [json.loads(Path(f).read_text()) for f in args.from_json]
+        rows = sorted((n, r) for g in got for n, r in zip(g["sizes"], g["workers1"]))
+        sizes, runs = [n for n, _ in rows], [r for _, r in rows]
+        with_default = sorted((n, d) for g in got if len(g["default"]) == len(g["sizes"])
+                              for n, d in zip(g["sizes"], g["default"]))
+        if [n for n, _ in with_default] == sizes:
+            default = [d for _, d in with_default]
+    for n in sizes if not args.from_json else ():
         runs.append(run(n, 1))
         r = runs[-1]
         print(f"{n:>9} workers=1: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, peak {r['peak_mb']:.0f} MB, "
@@ -179,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
               + " |")
     print()
     print("\n".join(project(sizes, runs, args.project, [int(k) for k in args.k.split(",")])))
-    if args.json:
+    if args.json and not args.from_json:
         Path(args.json).write_text(json.dumps({"sizes": sizes, "workers1": runs, "default": default}, indent=1))
     return 0
 
