@@ -401,19 +401,25 @@ def test_two_processes_adding_at_once_lose_nothing(uri, tmp_path):
         assert idx.info()["indexed_paragraphs"] == 51 * 6
 
 
-def test_killed_add_leaves_a_consistent_index(uri, tmp_path):
-    first = [write_doc(tmp_path, f"s{i}.txt", f"起始文档{i}", salad(100 + i)) for i in range(3)]
-    Index.build(uri, first)
-    batch = _batch(tmp_path / "big", "k", 400, 5, paragraphs=12)
-    proc = subprocess.Popen([sys.executable, "-c", _ADD, uri, *batch], stdout=subprocess.PIPE,
+def _killed_while_writing(script: str, uri: str, batch: list[str]) -> int:
+    """Run ``script`` (an add or a build of ``batch`` into ``uri``) and kill it once its 40th document
+    is written; its return code (-SIGKILL when it was killed in time)."""
+    proc = subprocess.Popen([sys.executable, "-c", script, uri, *batch], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    # kill it while it writes: after its 40th document went in, long before its 400th
     for line in proc.stdout:
         if line.startswith("write 40/"):
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=120)
-    assert proc.returncode == -signal.SIGKILL, "the add finished before it could be killed"
+    return proc.returncode
+
+
+def test_killed_add_leaves_a_consistent_index(uri, tmp_path):
+    first = [write_doc(tmp_path, f"s{i}.txt", f"起始文档{i}", salad(100 + i)) for i in range(3)]
+    Index.build(uri, first)
+    batch = _batch(tmp_path / "big", "k", 400, 5, paragraphs=12)
+    # kill it while it writes: after its 40th document went in, long before its 400th
+    assert _killed_while_writing(_ADD, uri, batch) == -signal.SIGKILL, "the add finished before it could be killed"
     with Index.open(uri) as idx:
         assert idx.verify() == []
         keys = list(idx.keys())
@@ -515,14 +521,7 @@ def test_a_build_failing_half_way_leaves_the_previous_index(uri, tmp_path):
 def test_a_killed_build_leaves_the_previous_index(uri, tmp_path):
     old, new, report = _previous_index(uri, tmp_path)
     batch = _batch(tmp_path / "big", "k", 200, 5, paragraphs=12)
-    proc = subprocess.Popen([sys.executable, "-c", _BUILD, uri, *batch], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    for line in proc.stdout:
-        if line.startswith("write 40/"):
-            proc.send_signal(signal.SIGKILL)
-            break
-    proc.wait(timeout=120)
-    assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    assert _killed_while_writing(_BUILD, uri, batch) == -signal.SIGKILL, "the build finished before it could be killed"
     _still_the_previous_index(uri, old, new, report)
 
 

@@ -114,20 +114,16 @@ class RedisStore:
         gen = self.p[len(self.base) + 1:-1]
         self.r.set(self.base + b"current", gen)
         ours = re.compile(re.escape(self.base) + rb"(g\d+:|(key|doc|b|f):|(meta|next|keys|stats)$)")
-        batch: list[bytes] = []
-        for name in self.r.scan_iter(match=self.base + b"*", count=1000):
-            if name.startswith(self.p) or not ours.match(name):
-                continue
-            batch.append(name)
-            if len(batch) >= 1000:
-                self.r.delete(*batch)
-                batch = []
-        if batch:
-            self.r.delete(*batch)
+        self._delete(name for name in self.r.scan_iter(match=self.base + b"*", count=1000)
+                     if not name.startswith(self.p) and ours.match(name))
 
     def _drop(self, prefix: bytes) -> None:
+        self._delete(self.r.scan_iter(match=prefix + b"*", count=1000))
+
+    def _delete(self, names) -> None:
+        """Delete these keys, a thousand at a time."""
         batch: list[bytes] = []
-        for name in self.r.scan_iter(match=prefix + b"*", count=1000):
+        for name in names:
             batch.append(name)
             if len(batch) >= 1000:
                 self.r.delete(*batch)

@@ -81,6 +81,8 @@ class Ends:
 
     def __getitem__(self, i):
         n = self.start.size
+        if not isinstance(i, (int, np.integer, slice)) and np.ndim(i) == 0:
+            i = int(i)  # a 0-d array: one position too
         if isinstance(i, (int, np.integer)):  # the common case first: one position (describe, per edit)
             k = int(i)
             k += n if k < 0 else 0
@@ -97,13 +99,6 @@ class Ends:
                 out[self._at[j0:j1] - lo] = self._end[j0:j1]
                 return out
             idx = np.arange(lo, hi, step, dtype=np.int64)
-        elif np.ndim(i) == 0:
-            k = int(i) + (n if int(i) < 0 else 0)
-            if not 0 <= k < n:
-                raise IndexError(f"index {int(i)} is out of bounds for size {n}")
-            if (self._bits[k >> 3] >> (k & 7)) & 1:
-                return self._end[int(np.searchsorted(self._at, k))]
-            return self.start[k] + 1
         else:
             idx = np.asarray(i, dtype=np.int64)
             idx = np.where(idx < 0, idx + n, idx)
