@@ -48,7 +48,8 @@ def _run_cuts(text: JoinedText, texts: Sequence[str], firsts: np.ndarray, query:
     which = np.empty(firsts.size, np.int64)
     for r, (d, a, b) in enumerate(zip(docs.tolist(), o0.tolist(), o1.tolist())):
         which[r] = distinct.setdefault(texts[d][a:b].replace("\n", " "), len(distinct))
-    pieces = [fold_han(t) for t in distinct] if fold else list(distinct)
+    # folded together (one pass; the fold keeps every character's place and no run holds a newline)
+    pieces = fold_han("\n".join(distinct)).split("\n") if fold and distinct else list(distinct)
     work["segmented_chars"] = sum(len(t) for t in pieces)
     base = np.cumsum([0] + [len(t) + 1 for t in pieces])[:-1]
     cuts = [0]
