@@ -42,6 +42,28 @@ def test_background_gives_the_same_report(loaded, monkeypatch):
     assert len(both.passage_records) > 5
 
 
+def test_no_second_process_when_the_machine_has_no_memory_for_it(loaded, monkeypatch):
+    workdir = importlib.import_module("chachong.runtime.workdir")
+    started = []
+    real = A.Background
+    monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
+    monkeypatch.setattr(A, "_PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(A, "Background", lambda fn: started.append(1) or real(fn))
+    monkeypatch.setattr(workdir, "available_memory", lambda: 1024)  # 1 KB: far less than the estimate (26 B a character)
+    short = chachong.audit(loaded, workers=2)
+    assert started == []  # phrases and alignment in this process: two would page each other out
+    assert _without_settings(short) == _without_settings(chachong.audit(loaded, workers=1))
+    monkeypatch.setattr(workdir, "available_memory", lambda: 0)  # unknown: assumed to fit, as before
+    chachong.audit(loaded, workers=2)
+    assert started == [1, 1]
+
+
+def test_fork_fits_compares_the_estimate_with_what_is_available(monkeypatch):
+    workdir = importlib.import_module("chachong.runtime.workdir")
+    monkeypatch.setattr(workdir, "available_memory", lambda: 26 * 1000)
+    assert workdir.fork_fits(1000) and not workdir.fork_fits(1001)
+
+
 def test_alignment_split_at_every_point_gives_the_same_passages(loaded, monkeypatch):
     serial = chachong.audit(loaded, workers=1)
     monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)

@@ -29,7 +29,7 @@ from chachong.stages.fingerprints import fingerprints, Winnowed, winnowed
 from chachong.stages.passages import DocumentMatch, find_passages, hits_by_pair, holds_span, paragraph_regions
 from chachong.stages.seeds import seed_hits
 from chachong.runtime.gcpause import freeze_now
-from chachong.runtime.workdir import WorkDir, spill_needed
+from chachong.runtime.workdir import WorkDir, fork_fits, spill_needed
 from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.load import load_documents, with_references
@@ -115,7 +115,8 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     # the fingerprint index, once built, is held in this list only (see below)
     box: list[Winnowed] = []
     index = None
-    if not cache.hits and _two_processes(corpus):
+    two = _two_processes(corpus)  # decided once: the memory it depends on changes as the audit goes
+    if not cache.hits and two:
         # the fingerprint index (passages.winnowed) does not depend on the pairs: built on a
         # thread meanwhile, it takes the second core pairing leaves idle; joined before
         # anything forks, and after the steps below that need only the pairs
@@ -133,7 +134,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
             # largest array left and are computed again if a later re-threshold pairs again
             document_signatures(corpus, cache)
             corpus.release_signatures()
-        groups = copy_groups(corpus, table, cache) if _two_processes(corpus) and cache.boilerplate is None else None
+        groups = copy_groups(corpus, table, cache) if two and cache.boilerplate is None else None
     except BaseException:
         if index is not None:
             index.exception()  # waits: the thread reads the corpus
@@ -145,7 +146,7 @@ def audit_corpus(corpus: Corpus, skipped: list[Skipped] | None = None, warnings:
     warnings = list(warnings or [])
     job = None
     share = 0.0
-    if _two_processes(corpus):
+    if two:
         # alignment is the longest stage: a second process shares it (claiming pieces as it
         # goes, see _align_shared), started when the phrase process below has finished
         share = 0.5
@@ -184,10 +185,13 @@ _ALIGN_SHARE_WITH_PHRASES = 0.5
 
 
 def _two_processes(corpus: Corpus) -> bool:
-    """Whether to use a forked second process for phrases and alignment (large corpora, >= 2 workers)."""
+    """Whether to use a forked second process for phrases and alignment (large corpora, >= 2 workers,
+    and memory for it: ``workdir.fork_fits``)."""
     from chachong.stages.phrases import independent_groups  # noqa: F401 - imported before forking
 
-    return cores(corpus.config.workers) >= 2 and background_available() and corpus.cps.size >= _BACKGROUND_MIN_CHARS
+    chars = int(corpus.cps.size)
+    return (cores(corpus.config.workers) >= 2 and background_available() and chars >= _BACKGROUND_MIN_CHARS
+            and fork_fits(chars))
 
 
 def assemble(corpus: Corpus, table: PairTable, skipped: list[Skipped], warnings: list[str],

@@ -75,6 +75,20 @@ def available_memory() -> int:
     return 0
 
 
+# what a forked second process (stock phrases, then half the alignment) adds to an audit while it runs,
+# per character of text: its own pages (16 bytes, Pss_Anon of the child at 600k paragraphs, spilled
+# or not) and the main process's growth as it aligns meanwhile (10 bytes)
+FORK_BYTES_PER_CHAR = 26
+
+
+def fork_fits(chars: int) -> bool:
+    """Whether a second process for an audit of ``chars`` characters fits in the memory the machine has
+    available now (:data:`FORK_BYTES_PER_CHAR`; when that is unknown, it is assumed to). Two processes
+    that do not fit page each other's memory out: at 6 M paragraphs they took 1.5 times the CPU."""
+    free = available_memory()
+    return not free or FORK_BYTES_PER_CHAR * chars <= free
+
+
 def estimated_peak(chars: int) -> int:
     """Estimated peak bytes of an in-memory audit of ``chars`` characters of text."""
     return BYTES_PER_CHAR * chars
