@@ -33,15 +33,17 @@ from chachong.runtime.background import cores
 from chachong.runtime.workdir import Partitions
 from chachong.stages.align import range_indices
 from chachong.stages.prepare import Corpus
-from chachong.stages.lsh import candidates, choose_bands, groups_of, pairs_across, pairs_in_groups
+from chachong.stages.lsh import (candidates, choose_bands, code_bounds, groups_of, pairs_across,
+                                 pairs_in_groups)
 from chachong.text.normalize import flag_runs
 from chachong.text.shingle import shingle_hashes
-from chachong.stages.verify import estimated_jaccard, intersections, similarity
+from chachong.stages.verify import estimated_jaccard, similarity
 
 IDENTICAL, NEAR, CONTAINED = "identical", "near-duplicate", "contained"
 KINDS = (IDENTICAL, NEAR, CONTAINED)  # a kind's code (its index) where pairs are tables of numbers
 ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
 FP_MAX_DF = 64
+_PAIR_CHUNK = 1 << 20  # fingerprint pairs generated at a time (pairs_in_groups takes ~70 bytes a pair)
 _SCAN = 1 << 21  # shingle hashes scanned at a time for fingerprints
 CONTAINED_SIZE_RATIO = 1.25  # a fingerprint in more paragraphs than this is stock phrasing, not evidence of copying
 
@@ -272,94 +274,60 @@ def _top_bounds(parts: int) -> np.ndarray:
     return (np.arange(1, parts, dtype=np.uint64) << np.uint64(64 - bits)) if bits else np.zeros(0, np.uint64)
 
 
-def shared_needed(per: np.ndarray, min_share: float, min_shared: int = 2) -> np.ndarray:
-    """The fewest shared sampled fingerprints :func:`shares_enough` accepts for a pair whose smaller
-    paragraph has ``per`` of them (the same float comparison, so no pair is judged differently).
-
-    >>> shared_needed(np.array([0, 3, 4, 10]), 0.5).tolist()
-    [2, 2, 2, 5]
-    """
-    smaller = np.maximum(per, 1)
-    need = np.maximum(np.ceil(min_share * smaller), min_shared).astype(np.int64)
-    need -= (need - 1 >= min_shared) & ((need - 1) / smaller >= min_share)
-    need += need / smaller < min_share
-    return need
-
-
-def _proposing_rows(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(fingerprint, paragraph, paragraphs holding it) of the rows of sorted (fingerprint << 32 |
-    paragraph) key arrays ``parts`` (a fingerprint's rows all in one) whose fingerprint proposes
-    pairs (:func:`fingerprint_runs`), grouped by fingerprint."""
-    fps, pars, dfs = [], [], []
-    for keys in parts:
-        # most fingerprints are in one paragraph only: keep the rows of repeated ones first, so
-        # that run bounds are made for a small share of the keys
-        fh = keys >> np.uint64(32)
-        same = fh[1:] == fh[:-1]
-        del fh
-        multi = np.zeros(keys.size, dtype=bool)
-        multi[1:] = same
-        multi[:-1] |= same
-        del same
-        keys = keys[multi]
-        del multi
-        starts, sizes = fingerprint_runs(keys >> np.uint64(32))
-        rows = keys[range_indices(starts, sizes)]
-        del keys
-        fps.append((rows >> np.uint64(32)).astype(np.uint32))
-        pars.append((rows & np.uint64(0xFFFFFFFF)).astype(np.int64))
-        dfs.append(np.repeat(sizes, sizes))
-    if not fps:
-        return np.zeros(0, np.uint32), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(fps), np.concatenate(pars), np.concatenate(dfs)
+def _shared_fingerprint_codes(keys: np.ndarray, n: int, par_doc: np.ndarray) -> np.ndarray:
+    """Pair codes ``a * n + b`` of paragraphs of different documents sharing a fingerprint, one per
+    fingerprint they share, from sorted (fingerprint << 32 | paragraph) ``keys`` of whole runs."""
+    if not keys.size:
+        return np.zeros(0, np.int64)
+    # most fingerprints are in one paragraph only: keep the rows of repeated ones first,
+    # so that group bounds and members are made for a small share of the keys
+    fh = keys >> np.uint64(32)
+    same = fh[1:] == fh[:-1]
+    del fh
+    multi = np.zeros(keys.size, dtype=bool)
+    multi[1:] = same
+    multi[:-1] |= same
+    del same
+    keys = keys[multi]
+    del multi
+    starts, gsizes = fingerprint_runs(keys >> np.uint64(32))
+    members = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    del keys
+    # pairs in pieces of groups: the temporaries of one pass over all pairs took GBs at 90M chars
+    npairs = gsizes * (gsizes - 1) // 2
+    cum = np.cumsum(npairs)
+    cuts = np.searchsorted(cum, np.arange(_PAIR_CHUNK, int(cum[-1]) if cum.size else 0, _PAIR_CHUNK),
+                           side="left")
+    bounds = unique(np.concatenate(([0], cuts, [starts.size])))
+    # each pair once per shared fingerprint, into one buffer: one sort counts them all
+    # (a unique per piece and a merge of the pieces held three copies)
+    out = np.empty(int(cum[-1]) if cum.size else 0, dtype=np.int64)
+    at = 0
+    for g0, g1 in zip(bounds[:-1], bounds[1:]):
+        pairs = fingerprint_pairs(members, starts[g0:g1], gsizes[g0:g1], par_doc)
+        out[at:at + len(pairs)] = pairs[:, 0] * n + pairs[:, 1]
+        at += len(pairs)
+    return out[:at].copy()
 
 
-def _prefix_pairs(fp: np.ndarray, par: np.ndarray, df: np.ndarray, per_par: np.ndarray, par_doc: np.ndarray,
-                  min_share: float, min_shared: int) -> np.ndarray:
-    """The pairs (n, 2), ascending, of paragraphs of different documents that share enough of the
-    proposing fingerprint rows ``fp``/``par``/``df`` (:func:`_proposing_rows`) by the prefix filter
-    (see :func:`fingerprint_candidates`)."""
-    n = per_par.size
-    # each paragraph's proposing fingerprints, rarest first (a stable sort: then by fingerprint, as
-    # the rows come): the first u - need + 1 are its prefix
-    by_par = np.argsort(par * (FP_MAX_DF + 1) + df, kind="stable")
-    u = np.bincount(par, minlength=n)
-    offsets = np.concatenate(([0], np.cumsum(u)))
-    rank = np.empty(fp.size, np.int64)
-    rank[by_par] = np.arange(fp.size) - offsets[par[by_par]]
-    prefix = rank < (u - shared_needed(per_par, min_share, min_shared) + 1)[par]
-    del rank
-    # within each run (rows grouped by fingerprint), the paragraphs in the order of (sampled
-    # fingerprints, index): a prefix row pairs with every row after it in its run; one sort of
-    # (run, place of the paragraph in that order, prefix) codes
-    place = np.empty(n, np.int64)
-    by_per = np.argsort(per_par, kind="stable")
-    place[by_per] = np.arange(n)
-    run_start = np.flatnonzero(np.concatenate(([True], fp[1:] != fp[:-1])))
-    run_end = np.repeat(run_start + df[run_start], df[run_start])
-    codes = (np.repeat(np.arange(run_start.size, dtype=np.int64), df[run_start]) * n + place[par]) * 2 + prefix
-    codes.sort()
-    in_order = by_per[(codes >> 1) % n]
-    at = np.flatnonzero(codes & 1)
-    del codes
-    counts = run_end[at] - at - 1
-    a = in_order[np.repeat(at, counts)]
-    b = in_order[range_indices(at + 1, counts)]
-    cross = par_doc[a] != par_doc[b]
-    a, b = a[cross], b[cross]
-    codes = unique(np.minimum(a, b) * n + np.maximum(a, b))
-    del a, b, cross
+def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: float,
+                   min_shared: int) -> np.ndarray:
+    """The candidate pairs (n, 2), ascending, among pair ``codes`` (one per shared fingerprint; all the
+    codes of a pair present): those sharing enough fingerprints (:func:`shares_enough`)."""
     if not codes.size:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.stack([codes // n, codes % n], axis=1)
-    # the candidates' shared proposing fingerprints counted exactly, on each paragraph's sorted list
-    # (a paragraph's fingerprints are distinct: its shingle set is)
-    count = intersections(fp[by_par], offsets, pairs)
-    keep = shares_enough(count, per_par[pairs[:, 0]], per_par[pairs[:, 1]], min_share, min_shared)
-    return pairs[keep]
+    codes.sort()
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    counts = np.diff(np.append(first, codes.size))
+    codes = codes[first]
+    a, b = codes // n, codes % n
+    # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
+    # smaller paragraph's sample estimates containment
+    keep = shares_enough(counts, per_par[a], per_par[b], min_share, min_shared)
+    return np.stack([a[keep], b[keep]], axis=1)
 
 
-# rows of a spilled partition of fingerprint keys: 32 MB of uint64, and its sort
+# rows of a spilled partition (fingerprint keys or pair codes): 32 MB a column of int64, and its sort
 _SPILL_ROWS = 1 << 22
 
 
@@ -371,46 +339,53 @@ def _parts(rows: int) -> int:
 def fingerprint_candidates(
     corpus: Corpus, eligible: np.ndarray, min_shared: int = 2, min_share: float = 0.5, threads: int = 1
 ) -> np.ndarray:
-    """Pairs of eligible paragraphs of different documents that share enough sampled fingerprints
-    (:func:`shares_enough`, counting the fingerprints of 2 to ``FP_MAX_DF`` paragraphs); (n, 2) global
-    indices, ascending.
-
-    The pairs are those of every fingerprint run counted (:func:`fingerprint_pairs`, the Dask
-    engine's rule per bucket), found without making one row per shared fingerprint (those grow
-    about 2.5x per doubling of a corpus) by an exact prefix filter: of a pair, call x the paragraph
-    earlier in the order of (sampled fingerprints, index); it must share ``need`` =
-    :func:`shared_needed` of its ``u`` proposing fingerprints with y, so y holds at least one of
-    any ``u - need + 1`` of them. x is paired only through its ``u - need + 1`` rarest ones, with
-    the paragraphs of those runs that come after it; the candidates' shared fingerprints are then
-    counted exactly (:func:`chachong.stages.verify.intersections`).
+    """Pairs of eligible paragraphs sharing sampled fingerprints; (n, 2) global indices.
 
     ``threads`` > 1 sorts the two halves of the fingerprint keys at once. With a work folder
-    (``corpus.work``) the keys are spilled to Parquet partitions by fingerprint and sorted one at a
-    time; only the rows of proposing fingerprints are kept in memory.
+    (``corpus.work``) the keys are spilled to Parquet partitions by fingerprint, the pair rows of
+    each partition to partitions by pair, and each is counted in turn: the same pairs.
     """
     n = corpus.n_paragraphs
     in_scope = np.zeros(n, dtype=bool)
     in_scope[eligible] = True
     if corpus.work is not None and corpus.work.usable:
-        keys = corpus.work.partitions(_parts(corpus.set_hashes.size // 4), {"key": np.uint64})
-        _, per_par = _fingerprint_keys(corpus, in_scope, keys)
-        rows = _proposing_rows(np.sort(part["key"]) for part in keys)
-    else:
-        halves, per_par = _fingerprint_keys(corpus, in_scope)
-        # one sort of (fingerprint, paragraph) keys instead of an argsort: same grouping, paragraphs
-        # ascending within a fingerprint, at a fraction of the memory
-        if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
+        return _spilled_fingerprint_candidates(corpus, in_scope, min_shared, min_share)
+    halves, per_par = _fingerprint_keys(corpus, in_scope)
+    # one sort of (fingerprint, paragraph) keys instead of an argsort: same grouping, paragraphs
+    # ascending within a fingerprint, at a fraction of the memory
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(2) as pool:
-                list(pool.map(np.ndarray.sort, halves))
-        else:
-            for keys in halves:
-                keys.sort()
-        rows = _proposing_rows(halves.pop(0) for _ in range(len(halves)))
-    if not rows[0].size:
-        return np.zeros((0, 2), dtype=np.int64)
-    return _prefix_pairs(*rows, per_par, corpus.par_doc, min_share, min_shared)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(np.ndarray.sort, halves))
+    else:
+        for keys in halves:
+            keys.sort()
+    codes_parts = []
+    while halves:
+        codes_parts.append(_shared_fingerprint_codes(halves.pop(0), n, corpus.par_doc))
+    codes = np.concatenate(codes_parts) if codes_parts else np.zeros(0, dtype=np.int64)
+    del codes_parts
+    return _counted_pairs(codes, n, per_par, min_share, min_shared)
+
+
+def _spilled_fingerprint_candidates(corpus: Corpus, in_scope: np.ndarray, min_shared: int,
+                                    min_share: float) -> np.ndarray:
+    """:func:`fingerprint_candidates` a partition at a time, through ``corpus.work``."""
+    n = corpus.n_paragraphs
+    work = corpus.work
+    keys = work.partitions(_parts(corpus.set_hashes.size // 4), {"key": np.uint64})
+    _, per_par = _fingerprint_keys(corpus, in_scope, keys)
+    codes = None
+    for part in keys:
+        found = _shared_fingerprint_codes(np.sort(part["key"]), n, corpus.par_doc)
+        if codes is None:
+            codes = work.partitions(_parts(found.size * keys.count), {"code": np.int64})
+            bounds = code_bounds(n, codes.count)
+        codes.split(found, bounds, code=found)
+        del found
+    out = [_counted_pairs(part["code"], n, per_par, min_share, min_shared) for part in codes] if codes else []
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 
 def run_coverage(corpus: Corpus, a: int, b: int) -> float:
