@@ -203,7 +203,9 @@ class Engine:
         import dask.dataframe as dd
         from dask import delayed
 
-        routed = rows.set_index(column, divisions=divisions)
+        # a route moves few rows: Dask's task shuffle (one split and one concat per partition) costs
+        # less than the P2P extension's disk buffers and barrier, which pay off on large shuffles
+        routed = rows.set_index(column, divisions=divisions, shuffle_method="tasks")
         extra = extra or [()] * len(self.parts)
         pieces = routed.to_delayed()
         out = [delayed(fn)(piece, part, *e, *args) for piece, part, e in zip(pieces, self.parts, extra)]
