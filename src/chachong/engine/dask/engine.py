@@ -29,10 +29,11 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    (``fingerprints.winnow_text``) are shuffled on their hash; each bucket runs
    ``fingerprints.common_runs`` and ``seeds.occurrence_pairs``, the client ``seeds.merge_common``.
    Occurrence pairs are routed to both documents' owners for ``seeds.exact_evidence`` and
-   ``seeds.seed_rows``; then every document pair to align goes to the owner of its later
-   document, which runs ``docpairs.short_twins``, ``passages.find_passages``,
-   ``describe.describe_pair``, ``docstats.paragraph_pairs`` and ``docstats.document_stats`` on a
-   corpus of just the documents it needs.
+   ``seeds.seed_rows``; the seed hits stay with the owner of their later document, which aligns
+   every document pair whose later document it owns (``aligning.align_block``: ``docpairs.short_twins``,
+   ``passages.find_passages``, ``describe.describe_pair``, ``docstats.paragraph_pairs``,
+   ``docstats.document_stats``) on a corpus of just the documents it needs; the earlier documents
+   it lacks come from their owners once each (``aligning.export_documents``), not once per pair.
 6. **documents**: the client merges the per-pair results: ``describe.number_passages``,
    ``docstats.merge_figures`` (copy ratios per document), ``docpairs.identical_documents`` on the
    partitions' ``document_digests``, and runs ``stages.stock.annotate_stock`` on the result.
