@@ -215,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
           f"worker peaks {peaks}  ({stages(dask['marks'])})")
     print("  client RSS when each stage starts (current / peak so far): "
           + ", ".join(f"{k} {mb(v[0])}/{mb(v[1])}" for k, v in dask["client_rss"].items()))
+    # until the "documents" step the client holds outlines, pairs and per-pair results, no texts
+    before = dask["client_rss"].get("documents", [0, 0])[1]
+    n_docs, n_pars = max(dask["stats"].get("documents", 1), 1), max(dask["stats"].get("paragraphs", 1), 1)
+    print(f"  client peak before the texts are fetched: {mb(before)} ({before / n_docs / 1024:.1f} KB per document, "
+          f"{before / n_pars:.0f} B per paragraph, {before / max(size, 1):.2f} B per byte of input); "
+          f"with the texts: {mb(dask['client_peak'])}")
     if local is not None:
         same = (base / "local.json").read_bytes() == (base / "dask.json").read_bytes()
         print(f"report.json byte-identical: {same}  ({dask['paragraph_pairs']:,} paragraph pairs, "

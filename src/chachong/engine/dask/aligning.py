@@ -11,22 +11,23 @@ owners of the documents, and every document pair aligned at the owner of its lat
    around a's k-gram) and of b (:func:`hits_at_b`): ``seeds.exact_evidence`` on those contexts and
    ``seeds.seed_rows`` give the seed hits.
 4. Every document pair to align (with kept paragraph pairs, seed hits, near-duplicate or identical)
-   goes to the owner of its later document with the earlier document (:func:`align_attach_a`),
-   where :func:`align_at_b` runs the local engine's per-pair stages on a corpus of just the
-   documents it needs: ``docpairs.short_twins``, :func:`align_pairs` (``passages.find_passages``,
-   ``describe.describe_found``), ``docstats.paragraph_pairs`` and ``docstats.document_stats``.
+   is aligned by the owner of its later document (:func:`align_block`), which receives the earlier
+   documents it lacks from their owners, each once (:func:`export_documents`), and runs the local
+   engine's per-pair stages on a corpus of just the documents it needs: ``docpairs.short_twins``,
+   :func:`align_pairs` (``passages.find_passages``, ``describe.describe_found``),
+   ``docstats.paragraph_pairs`` and ``docstats.document_stats``. The seed hits stay where they were
+   made (the owner of b); only their distinct document pairs go to the client (:func:`hit_pairs`).
 """
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.engine.dask.partitions import (DocumentArrays, Part, binary, blob_arrays, blob_column, corpus_of,
+from chachong.engine.dask.partitions import (DocumentArrays, Part, blob_arrays, blob_column, corpus_of,
                                              document_arrays, frame, gather_csr, meta_with_blobs)
 from chachong.model import Document
 from chachong.runtime.arrays import equal_runs
@@ -39,9 +40,6 @@ FP_ROWS = {"hash": np.uint64, "doc": np.int64, "pos": np.int64}
 OCCURRENCES = {"da": np.int64, "db": np.int64, "pa": np.int64, "pb": np.int64}
 OCC_WITH_A = {"db": np.int64, "da": np.int64, "pa": np.int64, "pb": np.int64, "before_a": np.int64}
 HITS = {"da": np.int64, "db": np.int64, "la": np.int64, "lb": np.int64}
-ALIGN_REQ = {"da": np.int64, "db": np.int64, "la": np.int64, "lb": np.int64, "jaccard": np.float64,
-             "table": np.int8}
-ALIGN_WITH_A = {"db": np.int64, "da": np.int64, "jaccard": np.float64, "table": np.int8}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,39 +223,20 @@ def hits_at_b(df, part: Part, common: np.ndarray, config: AuditConfig):
 # alignment of document pairs
 
 
-def _document_blob(part: Part, d: int) -> bytes:
-    """Document ``d`` (local index) with its prepared arrays, for the owner of a pair's other document."""
-    return pickle.dumps((part.corpus.documents[d], document_arrays(part.corpus, d)), protocol=5)
+def hit_pairs(hits) -> np.ndarray:
+    """The distinct (a, b) document pairs of a partition's seed hits (rows of ``HITS``), sorted."""
+    if hits.empty:
+        return np.zeros((0, 2), np.int64)
+    pairs = np.stack([hits["da"].to_numpy(), hits["db"].to_numpy()], axis=1).astype(np.int64)
+    return np.unique(pairs, axis=0)
 
 
-def align_attach_a(df, part: Part):
-    """Document pairs at the owner of a: one row per pair (its seed hits packed), a's document."""
-    if df.empty:
-        return meta_with_blobs(ALIGN_WITH_A, ("doc_a", "hits_a", "hits_b"))
-    da = df.index.to_numpy().astype(np.int64)
-    db, la, lb = (df[c].to_numpy().astype(np.int64) for c in ("db", "la", "lb"))
-    jac = df["jaccard"].to_numpy()
-    table = df["table"].to_numpy()
-    o = np.lexsort((lb, la, db, da))
-    da, db, la, lb, jac, table = da[o], db[o], la[o], lb[o], jac[o], table[o]
-    starts, sizes = equal_runs(da, db)
-    # a pair from the table (with its Jaccard) and with seed hits is one pair
-    out = frame({"db": db[starts], "da": da[starts], "jaccard": np.fmax.reduceat(jac, starts),
-                 "table": np.maximum.reduceat(table, starts)}, ALIGN_WITH_A)
-    hit = la >= 0
-    docs, ha, hb = [], [], []
-    cache: dict[int, bytes] = {}
-    for s, z, d in zip(starts.tolist(), sizes.tolist(), da[starts].tolist()):
-        if d not in cache:
-            cache[d] = _document_blob(part, d - part.doc0)
-        docs.append(cache[d])
-        m = hit[s:s + z]
-        ha.append(la[s:s + z][m].tobytes())
-        hb.append(lb[s:s + z][m].tobytes())
-    out["doc_a"] = binary(docs)
-    out["hits_a"] = binary(ha)
-    out["hits_b"] = binary(hb)
-    return out
+def export_documents(part: Part, docs: list[int]) -> tuple[list[int], list[Document], list[DocumentArrays]]:
+    """Documents ``docs`` (global indices, all of this partition) with their prepared arrays: what
+    the owner of a later document needs of the earlier one. Each leaves its partition once per
+    partition that aligns it, however many of that partition's pairs it is in."""
+    local = [d - part.doc0 for d in docs]
+    return list(docs), [part.corpus.documents[d] for d in local], [document_arrays(part.corpus, d) for d in local]
 
 
 def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list, list]:
@@ -287,26 +266,33 @@ class BlockResult:
     copied: dict[str, dict[str, list[tuple[int, int]]]]  # document id -> source id -> merged intervals
 
 
-def align_at_b(df, part: Part, shared: dict, config: AuditConfig) -> BlockResult:
-    """Align the document pairs routed to the owner of b, on a corpus of just their documents.
+def align_block(part: Part, hits, pairs: dict, rows: dict, exported: list, stock: dict,
+                config: AuditConfig) -> BlockResult:
+    """Align the document pairs whose later document this partition owns, on a corpus of just their documents.
 
-    Runs the local engine's per-pair stages: identical short paragraphs of near-duplicate
-    documents (``docpairs.short_twins``), passages (:func:`align_pairs`), paragraph pairs and spans
-    (``docstats.paragraph_pairs``) and copy ratios per pair (``docstats.document_stats``).
+    ``pairs``: columns da, db (global documents, sorted by (db, da)) and jaccard (the exact document
+    Jaccard the local engine computed, NaN when none); ``hits``: the partition's seed hits (rows of
+    ``HITS``, every one of a pair whose b is here); ``rows``: the verified paragraph pairs of these
+    document pairs kept after the stock rule (columns da, ia, db, ib, jaccard, containment, kind);
+    ``exported``: :func:`export_documents` of the other partitions' documents in these pairs;
+    ``stock``: the stock paragraphs (doc, idx). Runs the local engine's per-pair stages: identical
+    short paragraphs of near-duplicate documents (``docpairs.short_twins``), passages
+    (:func:`align_pairs`), paragraph pairs and spans (``docstats.paragraph_pairs``) and copy
+    ratios per pair (``docstats.document_stats``).
     """
     from chachong.stages.docpairs import short_twins
     from chachong.stages.docstats import document_stats, paragraph_pairs
 
-    if df.empty:
+    da, db = np.asarray(pairs["da"], np.int64), np.asarray(pairs["db"], np.int64)
+    if not da.size:
         return BlockResult([], [], [], {})
-    db = df.index.to_numpy().astype(np.int64)
-    da = df["da"].to_numpy().astype(np.int64)
     docs: dict[int, tuple[Document, DocumentArrays]] = {}
-    for d, blob in zip(da.tolist(), df["doc_a"]):
+    for indices, documents_, arrays in exported:
+        for d, doc, arr in zip(indices, documents_, arrays):
+            docs[d] = (doc, arr)
+    for d in sorted(set(da.tolist()) | set(db.tolist())):
         if d not in docs:
-            docs[d] = pickle.loads(blob)
-    for d in set(db.tolist()):
-        docs[d] = (part.corpus.documents[d - part.doc0], document_arrays(part.corpus, d - part.doc0))
+            docs[d] = (part.corpus.documents[d - part.doc0], document_arrays(part.corpus, d - part.doc0))
     order = sorted(docs)
     loc = {g: i for i, g in enumerate(order)}
     # the corpus of just these documents, from their prepared arrays (as prepare.prepare makes it)
@@ -316,27 +302,25 @@ def align_at_b(df, part: Part, shared: dict, config: AuditConfig) -> BlockResult
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx
 
     # the exact document Jaccards the local engine computed for these pairs (docpairs.document_groups)
-    doc_jac = {(loc[x], loc[y]): float(j) for x, y, j in zip(da.tolist(), db.tolist(), df["jaccard"]) if not np.isnan(j)}
-    hits = [np.stack([np.full(len(ha) // 8, loc[x]), np.full(len(ha) // 8, loc[y]), np.frombuffer(ha, np.int64),
-                      np.frombuffer(hb, np.int64)], axis=1)
-            for x, y, ha, hb in zip(da.tolist(), db.tolist(), df["hits_a"], df["hits_b"]) if len(ha)]
-    hits_arr = np.concatenate(hits).astype(np.int64) if hits else np.zeros((0, 4), np.int64)
-    hits_arr = hits_arr[np.lexsort((hits_arr[:, 3], hits_arr[:, 2], hits_arr[:, 1], hits_arr[:, 0]))]
-    # verified paragraph pairs of this block's document pairs, kept after the stock rule
-    r = shared["rows"]
-    n_docs = shared["n_docs"]
-    mine = np.isin(r["da"] * n_docs + r["db"], da * n_docs + db)
-    rows: list[tuple] = list(zip(local_par(r["da"][mine], r["ia"][mine]).tolist(),
-                                 local_par(r["db"][mine], r["ib"][mine]).tolist(),
-                                 r["jaccard"][mine].tolist(), r["containment"][mine].tolist(),
-                                 [KINDS[x] for x in r["kind"][mine]]))
-    s = shared["stock"]
+    doc_jac = {(loc[x], loc[y]): float(j) for x, y, j in zip(da.tolist(), db.tolist(), pairs["jaccard"].tolist())
+               if not np.isnan(j)}
+    if hits.empty:
+        hits_arr = np.zeros((0, 4), np.int64)
+    else:
+        g = np.stack([hits[c].to_numpy() for c in HITS], axis=1).astype(np.int64)
+        at = np.asarray(order, np.int64)
+        hits_arr = np.stack([np.searchsorted(at, g[:, 0]), np.searchsorted(at, g[:, 1]), g[:, 2], g[:, 3]], axis=1)
+        hits_arr = hits_arr[np.lexsort((hits_arr[:, 3], hits_arr[:, 2], hits_arr[:, 1], hits_arr[:, 0]))]
+    r = rows
+    rows_: list[tuple] = list(zip(local_par(r["da"], r["ia"]).tolist(), local_par(r["db"], r["ib"]).tolist(),
+                                  r["jaccard"].tolist(), r["containment"].tolist(), [KINDS[x] for x in r["kind"]]))
+    s = stock
     in_block = np.isin(s["doc"], order)
     stock_members = set(local_par(s["doc"][in_block], s["idx"][in_block]).tolist())
-    rows.extend(short_twins(sub, dict(doc_jac), rows))
-    rows.sort(key=lambda t: (int(t[0]), int(t[1])))
-    matches, described, cuts = align_pairs(sub, rows, hits_arr)
-    par_pairs, pair_count, copied = paragraph_pairs(sub, rows, matches, described, stock_members, cuts)
+    rows_.extend(short_twins(sub, dict(doc_jac), rows_))
+    rows_.sort(key=lambda t: (int(t[0]), int(t[1])))
+    matches, described, cuts = align_pairs(sub, rows_, hits_arr)
+    par_pairs, pair_count, copied = paragraph_pairs(sub, rows_, matches, described, stock_members, cuts)
     stats, doc_pairs = document_stats(sub, pair_count, copied, dict(doc_jac))
     pid_key = {}
     for i, g in enumerate(order):

@@ -29,10 +29,11 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    (``fingerprints.winnow_text``) are shuffled on their hash; each bucket runs
    ``fingerprints.common_runs`` and ``seeds.occurrence_pairs``, the client ``seeds.merge_common``.
    Occurrence pairs are routed to both documents' owners for ``seeds.exact_evidence`` and
-   ``seeds.seed_rows``; then every document pair to align goes to the owner of its later
-   document, which runs ``docpairs.short_twins``, ``passages.find_passages``,
-   ``describe.describe_pair``, ``docstats.paragraph_pairs`` and ``docstats.document_stats`` on a
-   corpus of just the documents it needs.
+   ``seeds.seed_rows``; the seed hits stay with the owner of their later document, which aligns
+   every document pair whose later document it owns (``aligning.align_block``: ``docpairs.short_twins``,
+   ``passages.find_passages``, ``describe.describe_pair``, ``docstats.paragraph_pairs``,
+   ``docstats.document_stats``) on a corpus of just the documents it needs; the earlier documents
+   it lacks come from their owners once each (``aligning.export_documents``), not once per pair.
 6. **documents**: the client merges the per-pair results: ``describe.number_passages``,
    ``docstats.merge_figures`` (copy ratios per document), ``docpairs.identical_documents`` on the
    partitions' ``document_digests``, and runs ``stages.stock.annotate_stock`` on the result.
@@ -54,8 +55,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.engine.dask import aligning, pairing
-from chachong.engine.dask.aligning import (ALIGN_REQ, ALIGN_WITH_A, FP_ROWS, HITS, OCC_WITH_A, OCCURRENCES,
-                                           BlockResult)
+from chachong.engine.dask.aligning import FP_ROWS, HITS, OCC_WITH_A, OCCURRENCES, BlockResult
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
@@ -204,7 +204,9 @@ class Engine:
         import dask.dataframe as dd
         from dask import delayed
 
-        routed = rows.set_index(column, divisions=divisions)
+        # a route moves few rows: Dask's task shuffle (one split and one concat per partition) costs
+        # less than the P2P extension's disk buffers and barrier, which pay off on large shuffles
+        routed = rows.set_index(column, divisions=divisions, shuffle_method="tasks")
         extra = extra or [()] * len(self.parts)
         pieces = routed.to_delayed()
         out = [delayed(fn)(piece, part, *e, *args) for piece, part, e in zip(pieces, self.parts, extra)]
@@ -349,7 +351,9 @@ class Engine:
         with_a = self._route(occurrences, "da", self.doc_div, aligning.hits_attach_a,
                              meta_with_blobs(OCC_WITH_A, ("ctx_a",)), cfg)
         hits = self._route(with_a, "db", self.doc_div, aligning.hits_at_b, frame({}, HITS), common, cfg)
-        hits = hits.assign(jaccard=np.nan, table=np.int8(0))[list(ALIGN_REQ)]
+        # the hits stay on the owners of b; the client learns their document pairs only
+        hit_parts = client.compute(hits.to_delayed())
+        found = client.gather([client.submit(aligning.hit_pairs, h) for h in hit_parts])
         keep = plan.keep
         a, b = table.a[keep].astype(np.int64), table.b[keep].astype(np.int64)
         da, db = self.par_doc[a], self.par_doc[b]
@@ -358,25 +362,38 @@ class Engine:
         linked = set(zip(da.tolist(), db.tolist())) | {p for p, j in doc_jac.items() if j >= cfg.document_threshold}
         linked |= identical_documents(self.doc_digests)
         tp = np.array(sorted(linked), dtype=np.int64).reshape(-1, 2)
-        tab = self._from_client({"da": tp[:, 0], "db": tp[:, 1], "la": np.full(len(tp), -1),
-                                 "lb": np.full(len(tp), -1),
-                                 "jaccard": np.array([doc_jac.get((int(x), int(y)), np.nan) for x, y in tp]),
-                                 "table": np.ones(len(tp), np.int8)}, ALIGN_REQ)
+        every = np.unique(np.concatenate([tp, *found]), axis=0) if len(tp) or found else tp
+        jac = np.array([doc_jac.get((int(x), int(y)), np.nan) if (int(x), int(y)) in linked else np.nan
+                        for x, y in every], np.float64)
+        first = np.asarray(self.doc_div[:-1], np.int64)
+        owner_b = np.searchsorted(first, every[:, 1], side="right") - 1
+        owner_a = np.searchsorted(first, every[:, 0], side="right") - 1
+        row_owner = np.searchsorted(first, db, side="right") - 1
         kinds = {k: i for i, k in enumerate(KINDS)}
         rows = {"da": da, "ia": a - self.par_first[da], "db": db, "ib": b - self.par_first[db],
                 "jaccard": table.jaccard[keep].astype(np.float64),
                 "containment": table.containment[keep].astype(np.float64),
                 "kind": np.array([kinds[str(k)] for k in table.kind[keep]], dtype=np.int8)}
         sm = np.array(sorted(plan.stock_members), dtype=np.int64)
-        stock = {"doc": self.par_doc[sm], "idx": sm - self.par_first[self.par_doc[sm]]}
-        shared = client.scatter({"rows": rows, "stock": stock, "n_docs": self.n_docs}, broadcast=True)
-        with_a = self._route(dd.concat([tab, hits]), "da", self.doc_div, aligning.align_attach_a,
-                             meta_with_blobs(ALIGN_WITH_A, ("doc_a", "hits_a", "hits_b")))
-        out, sizes = self._route(with_a, "db", self.doc_div, aligning.align_at_b, None, shared, cfg,
-                                 frame_out=False)
-        got = client.compute(out + sizes, sync=True)
-        self._count("document_pairs_aligned", sum(got[len(out):]))
-        return got[:len(out)]
+        stock = client.scatter({"doc": self.par_doc[sm], "idx": sm - self.par_first[self.par_doc[sm]]},
+                               broadcast=True)
+        blocks = []
+        for j, part in enumerate(self.parts):
+            mine = owner_b == j
+            pa, pb = every[mine, 0], every[mine, 1]
+            o = np.lexsort((pa, pb))
+            pairs = {"da": pa[o], "db": pb[o], "jaccard": jac[mine][o]}
+            # the earlier documents owned elsewhere, each sent once by its owner
+            exported = []
+            for i in np.unique(owner_a[mine]).tolist():
+                if i != j:
+                    need = np.unique(pa[owner_a[mine] == i]).tolist()
+                    exported.append(client.submit(aligning.export_documents, self.parts[i], need, pure=False))
+            r = row_owner == j
+            blocks.append(client.submit(aligning.align_block, part, hit_parts[j], pairs,
+                                        {k: v[r] for k, v in rows.items()}, exported, stock, cfg, pure=False))
+        self._count("document_pairs_aligned", len(every))
+        return client.gather(blocks)
 
 
 def stock_paragraph_texts(stock_paragraphs: list[dict], docs: list[Document]) -> None:
