@@ -88,3 +88,11 @@ def test_every_paragraph_is_its_span_of_the_text(docs, first_line):
             assert p.id == paragraph_id(d.id, k, len(ps)) and p.document == d.id and p.index == k
             assert p.text == text[p.start:p.end] == p.text.strip() != ""
             assert p.line == first_line + text.count("\n", 0, p.start)
+
+
+def test_ids_are_zero_padded_to_the_paragraph_count_and_any_document_id_is_kept():
+    assert [paragraph_id("d07", n, c) for n, c in ((0, 9), (41, 999), (41, 1000))] == \
+        ["d07:p001", "d07:p042", "d07:p0042"]
+    odd = Document("a%d", "t", "s", "甲\n乙", 1, (Paragraph("a%d:p001", "a%d", 0, 0, 1, 1, "甲"),
+                                                   Paragraph("a%d:p002", "a%d", 1, 2, 3, 2, "乙")))
+    assert odd.paragraphs.ids() == ["a%d:p001", "a%d:p002"] and odd.paragraphs[1].id == "a%d:p002"

@@ -60,11 +60,12 @@ class Paragraph:
 
 def paragraph_id(document: str, n: int, count: int) -> str:
     """Paragraph ``n`` (from 0) of ``count`` in a document: ``d01:p001``, zero-padded to at least 3 digits."""
-    return f"{document}:p{n + 1:0{_width(count)}d}"
+    return _id_pattern(document, count) % (n + 1)
 
 
-def _width(count: int) -> int:
-    return max(3, len(str(count)))
+def _id_pattern(document: str, count: int) -> str:
+    """The %-pattern of the ids of a document's paragraphs, for their number from 1."""
+    return f"{document.replace('%', '%%')}:p%0{max(3, len(str(count)))}d"
 
 
 # Paragraphs are made without the frozen dataclass's __init__ (one object.__setattr__ per
@@ -104,14 +105,12 @@ class Paragraphs(Sequence[Paragraph]):
     def of(cls, document: str, text: str, paragraphs: Iterable[Paragraph]) -> Paragraphs:
         """These paragraphs of the document ``document`` with text ``text``: held as spans when
         they follow from them, else as they are."""
-        if isinstance(paragraphs, Paragraphs) and paragraphs.document == document and paragraphs.text is text:
-            return paragraphs
         items = tuple(paragraphs)
         spans = array("q", [x for p in items for x in (p.start, p.end, p.line)])
-        w = _width(len(items))
-        plain = all(p.document == document and p.index == k and p.id == f"{document}:p{k + 1:0{w}d}"
-                    and p.text == text[p.start:p.end] for k, p in enumerate(items))
-        return cls(document, text, spans, None if plain else items)
+        plain = cls(document, text, spans)
+        same = all(p.document == document and p.index == k and p.id == pid and p.text == text[p.start:p.end]
+                   for k, (p, pid) in enumerate(zip(items, plain.ids())))
+        return plain if same else cls(document, text, spans, items)
 
     def renamed(self, document: str) -> Paragraphs:
         """The same paragraphs in the document now called ``document`` (ids ``document:p001``...)."""
@@ -142,24 +141,22 @@ class Paragraphs(Sequence[Paragraph]):
         if not 0 <= k < n:
             raise IndexError(f"paragraph {i} of a document of {n}")
         s, e, line = self._spans[3 * k], self._spans[3 * k + 1], self._spans[3 * k + 2]
-        did = self.document
-        return _paragraph(f"{did}:p{k + 1:0{_width(n)}d}", did, k, s, e, line, self.text[s:e])
+        return _paragraph(paragraph_id(self.document, k, n), self.document, k, s, e, line, self.text[s:e])
 
     def __iter__(self) -> Iterator[Paragraph]:
         if self._items is not None:
             yield from self._items
             return
-        did, text, w = self.document, self.text, _width(len(self))
-        it = iter(self._spans)
-        for k, (s, e, line) in enumerate(zip(it, it, it)):
-            yield _paragraph(f"{did}:p{k + 1:0{w}d}", did, k, s, e, line, text[s:e])
+        did, text, it = self.document, self.text, iter(self._spans)
+        for k, (pid, s, e, line) in enumerate(zip(self.ids(), it, it, it)):
+            yield _paragraph(pid, did, k, s, e, line, text[s:e])
 
     def ids(self) -> list[str]:
         """Each paragraph's id, without making the records."""
         if self._items is not None:
             return [p.id for p in self._items]
-        w, did = _width(len(self)), self.document
-        return [f"{did}:p{k:0{w}d}" for k in range(1, len(self) + 1)]
+        pattern = _id_pattern(self.document, len(self))
+        return [pattern % k for k in range(1, len(self) + 1)]
 
     def texts(self) -> list[str]:
         """Each paragraph's text, without making the records."""
