@@ -88,8 +88,9 @@ def stages(n: int, args) -> dict:
         current[0] = stage
 
     threading.Thread(target=sample, daemon=True).start()
-    chachong.audit([str(p) for p in paths], progress=progress, **spill)
-    progress("end")
+    result = chachong.audit([str(p) for p in paths], progress=progress, **spill)
+    progress("end")  # the phrases stage ends when the audit returns its record, still held here
+    del result
     done.set()
     return {"stages": [{"stage": s, "end_s": t, "anon_mb": a, "peak_anon_mb": round(peaks.get(s, a))}
                        for s, t, a in ends if s != "start"],
