@@ -1,6 +1,6 @@
 import pytest
 
-from chachong.model import Source
+from chachong.model import Paragraph, Source
 from chachong.stages.segment import build_documents, find_toc, paragraph_bounds, split_source
 
 BODY_A = "第一段内容，介绍了本单位全年工作的总体情况和主要成效，内容较为详细。\n一、主要工作\n（一）加强组织领导。成立专项工作领导小组，明确责任分工。"
@@ -140,4 +140,4 @@ def test_large_input_takes_the_batch_path_with_the_same_paragraphs():
         assert [p.line for p in d.paragraphs] == [piece.line + ln for ln in lines]
         assert all(p.text == piece.text[p.start:p.end] and p.document == d.id for p in d.paragraphs)
     assert len(docs[100].paragraphs) == 1  # the wrapped text is one paragraph
-    assert docs[0].paragraphs[1] == split_module.Paragraph("d001:p002", "d001", 1, 12, 15, 5, "第二段")
+    assert docs[0].paragraphs[1] == Paragraph("d001:p002", "d001", 1, 12, 15, 5, "第二段")

@@ -3,12 +3,21 @@
 Offsets are character offsets into ``Document.text`` (the document body as read from
 its source, decoded, title line excluded). Line numbers are 1-based lines of the source
 file, so a finding can be located in the original file.
+
+A document's paragraphs are held as one array of (start, end, line) per paragraph
+(:class:`Paragraphs`); a :class:`Paragraph` record is made when one is read, its text a
+slice of the document's text. One object and one copy of the text per paragraph cost
+1.1 KB a paragraph (issue 21: 0.65 GB of the 3 GB peak at 600,000 paragraphs).
 """
 
 from __future__ import annotations
 
+import operator
+from array import array
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Iterator, Sequence, overload
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -49,16 +58,164 @@ class Paragraph:
     text: str  # Document.text[start:end]
 
 
+def paragraph_id(document: str, n: int, count: int) -> str:
+    """Paragraph ``n`` (from 0) of ``count`` in a document: ``d01:p001``, zero-padded to at least 3 digits."""
+    return _id_pattern(document, count) % (n + 1)
+
+
+def _id_pattern(document: str, count: int) -> str:
+    """The %-pattern of the ids of a document's paragraphs, for their number from 1."""
+    return f"{document.replace('%', '%%')}:p%0{max(3, len(str(count)))}d"
+
+
+# Paragraphs are made without the frozen dataclass's __init__ (one object.__setattr__ per
+# field: 0.3 s per 100 000 paragraphs); the fields are the same, so equality, hashing and
+# repr are too. Only while Paragraph is a plain (no __slots__, no __post_init__) dataclass.
+_FAST_PARAGRAPH = "__slots__" not in vars(Paragraph) and not hasattr(Paragraph, "__post_init__")
+_new = object.__new__
+
+
+class Paragraphs(Sequence[Paragraph]):
+    r"""A document's paragraphs: a read-only sequence of :class:`Paragraph`, held as one array.
+
+    ``spans`` is a flat ``array("q")`` of (start, end, line) per paragraph, offsets into
+    ``text`` (the document's text, the same object); ids (``d01:p001``), positions and texts
+    follow from them, and each record is made when it is read (24 bytes a paragraph instead
+    of an object, an id and a copy of the text: 1.1 KB). Paragraphs that do not follow from
+    their spans (ids of another form, a text that is not the slice; hand-built documents)
+    are kept as they are in ``items``. Equal to a tuple of the same paragraphs.
+
+    >>> ps = Paragraphs("d01", "甲乙\n丙", array("q", [0, 2, 3, 3, 4, 4]))
+    >>> len(ps), ps[1], [p.id for p in ps] == ps.ids()
+    (2, Paragraph(id='d01:p002', document='d01', index=1, start=3, end=4, line=4, text='丙'), True)
+    >>> ps == (ps[0], ps[1]), ps.spans().tolist()
+    (True, [[0, 2, 3], [3, 4, 4]])
+    """
+
+    __slots__ = ("document", "text", "_spans", "_items")
+
+    def __init__(self, document: str, text: str, spans: Iterable[int] = (),
+                 items: tuple[Paragraph, ...] | None = None) -> None:
+        self.document = document
+        self.text = text
+        self._spans = spans if isinstance(spans, array) and spans.typecode == "q" else array("q", spans)
+        self._items = items
+
+    @classmethod
+    def of(cls, document: str, text: str, paragraphs: Iterable[Paragraph]) -> Paragraphs:
+        """These paragraphs of the document ``document`` with text ``text``: held as spans when
+        they follow from them, else as they are."""
+        items = tuple(paragraphs)
+        spans = array("q", [x for p in items for x in (p.start, p.end, p.line)])
+        plain = cls(document, text, spans)
+        same = all(p.document == document and p.index == k and p.id == pid and p.text == text[p.start:p.end]
+                   for k, (p, pid) in enumerate(zip(items, plain.ids())))
+        return plain if same else cls(document, text, spans, items)
+
+    def renamed(self, document: str) -> Paragraphs:
+        """The same paragraphs in the document now called ``document`` (ids ``document:p001``...)."""
+        if self._items is None:
+            return Paragraphs(document, self.text, self._spans)
+        n = len(self)
+        return Paragraphs.of(document, self.text, (
+            Paragraph(paragraph_id(document, k, n), document, k, p.start, p.end, p.line, p.text)
+            for k, p in enumerate(self._items)))
+
+    def __len__(self) -> int:
+        return len(self._spans) // 3
+
+    @overload
+    def __getitem__(self, i: int) -> Paragraph: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Paragraph, ...]: ...
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(*i.indices(len(self))))
+        if self._items is not None:
+            return self._items[i]
+        n = len(self)
+        k = operator.index(i)
+        k += n if k < 0 else 0
+        if not 0 <= k < n:
+            raise IndexError(f"paragraph {i} of a document of {n}")
+        s, e, line = self._spans[3 * k], self._spans[3 * k + 1], self._spans[3 * k + 2]
+        return _paragraph(paragraph_id(self.document, k, n), self.document, k, s, e, line, self.text[s:e])
+
+    def __iter__(self) -> Iterator[Paragraph]:
+        if self._items is not None:
+            yield from self._items
+            return
+        did, text, it = self.document, self.text, iter(self._spans)
+        for k, (pid, s, e, line) in enumerate(zip(self.ids(), it, it, it)):
+            yield _paragraph(pid, did, k, s, e, line, text[s:e])
+
+    def ids(self) -> list[str]:
+        """Each paragraph's id, without making the records."""
+        if self._items is not None:
+            return [p.id for p in self._items]
+        pattern = _id_pattern(self.document, len(self))
+        return [pattern % k for k in range(1, len(self) + 1)]
+
+    def texts(self) -> list[str]:
+        """Each paragraph's text, without making the records."""
+        if self._items is not None:
+            return [p.text for p in self._items]
+        text, it = self.text, iter(self._spans)
+        return [text[s:e] for s, e, _ in zip(it, it, it)]
+
+    def spans(self) -> np.ndarray:
+        """(start, end, line) of each paragraph: a read-only (n, 3) int64 view."""
+        out = np.frombuffer(self._spans, dtype=np.int64).reshape(-1, 3)
+        out.flags.writeable = False
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Paragraphs):
+            if (self._items is None and other._items is None and self.document == other.document
+                    and self._spans == other._spans and self.text == other.text):
+                return True
+            return tuple(self) == tuple(other)
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} paragraphs of {self.document}>"
+
+    def __reduce__(self) -> tuple:
+        return Paragraphs, (self.document, self.text, self._spans, self._items)
+
+
+def _paragraph(pid: str, did: str, n: int, start: int, end: int, line: int, text: str) -> Paragraph:
+    if not _FAST_PARAGRAPH:
+        return Paragraph(pid, did, n, start, end, line, text)
+    p = _new(Paragraph)
+    p.__dict__.update(id=pid, document=did, index=n, start=start, end=end, line=line, text=text)
+    return p
+
+
 @dataclass(frozen=True)
 class Document:
+    """One document; ``paragraphs`` given as any sequence of :class:`Paragraph` is held as
+    :class:`Paragraphs`."""
+
     id: str  # "d01"
     title: str
     source: str  # path (and "#row N" for table rows)
     text: str
     line: int  # source line of text[0]
-    paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)
+    paragraphs: Paragraphs = field(default=(), repr=False)  # type: ignore[assignment]
     # set when some of the text was recognised by OCR: mean confidence of its characters (0-1)
     ocr_confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.paragraphs, Paragraphs):
+            object.__setattr__(self, "paragraphs", Paragraphs.of(self.id, self.text, self.paragraphs))
 
     @property
     def chars(self) -> int:

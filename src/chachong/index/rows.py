@@ -127,7 +127,7 @@ def prepare_rows(corpus: Corpus, keys: Sequence[str], documents: Sequence[int] |
         first = int(corpus.par_first[d])
         glob = np.arange(first, first + len(doc.paragraphs))
         keep = glob[lengths[glob] >= max(cfg.min_paragraph_chars, 1)] if glob.size else glob
-        bounds = np.array([(p.start, p.end, p.line) for p in doc.paragraphs], dtype=np.int64).reshape(-1, 3)
+        bounds = np.array(doc.paragraphs.spans(), dtype=np.int64)  # (start, end, line) of each
         out.append(Prepared(
             key=keys[d], title=doc.title, source=doc.source, line=doc.line, text=doc.text,
             digest=digest(doc.title, doc.text), bounds=bounds, pidx=(keep - first).astype(np.int64),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from chachong.model import Document, Paragraph
+from chachong.model import Document, Paragraph, paragraph_id  # noqa: F401 - Paragraph: the doctest
 
 
 def document_id(i: int, total: int, references: int = 0) -> str:
@@ -34,11 +34,6 @@ def is_reference(doc_id: str) -> bool:
     return doc_id.startswith("r")
 
 
-def paragraph_id(document: str, n: int, count: int) -> str:
-    """Paragraph ``n`` (from 0) of ``count`` in a document: ``d01:p001``, zero-padded to at least 3 digits."""
-    return f"{document}:p{n + 1:0{max(3, len(str(count)))}d}"
-
-
 def renumber(docs: Sequence[Document], first: int = 0, total: int | None = None,
              references: int = 0) -> list[Document]:
     """The documents with the ids of places ``first``, ``first + 1`` ... of a corpus of ``total``
@@ -52,9 +47,7 @@ def renumber(docs: Sequence[Document], first: int = 0, total: int | None = None,
     out = []
     for i, d in enumerate(docs):
         did = document_id(first + i, total, references)
-        paras = tuple(Paragraph(paragraph_id(did, n, len(d.paragraphs)), did, n, p.start, p.end, p.line, p.text)
-                      for n, p in enumerate(d.paragraphs))
-        out.append(replace(d, id=did, paragraphs=paras))
+        out.append(replace(d, id=did, paragraphs=d.paragraphs.renamed(did)))
     return out
 
 

@@ -98,8 +98,9 @@ def _span_passages(result: AuditRecord) -> dict[tuple[str, str], list[tuple[str,
     return out
 
 
-def _paragraph_copied(result: AuditRecord, doc: Any) -> list[int]:
-    """Copied characters of each paragraph of ``doc``: one sweep over its merged copied intervals."""
+def _paragraph_copied(result: AuditRecord, doc: Any, spans: list[list[int]]) -> list[int]:
+    """Copied characters of each paragraph of ``doc`` (``spans``: their (start, end, line)): one
+    sweep over its merged copied intervals."""
     merged: list[list[int]] = []
     for s, e in sorted(iv for ivs in result.stats[doc.id].copied.values() for iv in ivs):
         if merged and s <= merged[-1][1]:
@@ -112,12 +113,12 @@ def _paragraph_copied(result: AuditRecord, doc: Any) -> list[int]:
     j, n = 0, len(merged)
     # paragraphs come in text order and do not overlap, so an interval ending before one
     # paragraph's start ends before every later one's too
-    for p in doc.paragraphs:
-        while j < n and merged[j][1] <= p.start:
+    for start, end, _line in spans:
+        while j < n and merged[j][1] <= start:
             j += 1
         total, k = 0, j
-        while k < n and merged[k][0] < p.end:
-            total += min(merged[k][1], p.end) - max(merged[k][0], p.start)
+        while k < n and merged[k][0] < end:
+            total += min(merged[k][1], end) - max(merged[k][0], start)
             k += 1
         out.append(total)
     return out
@@ -164,14 +165,18 @@ _PARAGRAPH = (
 _PLAIN_ID = re.compile(r'[^"\\\x00-\x1f]*')  # nothing json.dumps(ensure_ascii=False) would escape
 
 
-def _paragraph_rows(result: AuditRecord) -> Iterator[tuple[Any, int]]:
+def _paragraph_rows(result: AuditRecord) -> Iterator[tuple[str, int, int, int, int]]:
+    """(id, start, end, line, copied characters) of every paragraph, from the documents' spans
+    (without making a record per paragraph)."""
     for d in result.document_records:
-        yield from zip(d.paragraphs, _paragraph_copied(result, d))
+        spans = d.paragraphs.spans().tolist()
+        for pid, (start, end, line), c in zip(d.paragraphs.ids(), spans, _paragraph_copied(result, d, spans)):
+            yield pid, start, end, line, c
 
 
 def _paragraph_dicts(result: AuditRecord) -> list[dict[str, Any]]:
-    return [{"id": p.id, "start": p.start, "end": p.end, "line": p.line, "copied_chars": c,
-             "copied_share": round(c / max(p.end - p.start, 1), 4)} for p, c in _paragraph_rows(result)]
+    return [{"id": pid, "start": s, "end": e, "line": line, "copied_chars": c,
+             "copied_share": round(c / max(e - s, 1), 4)} for pid, s, e, line, c in _paragraph_rows(result)]
 
 
 def _paragraphs_rendered(result: AuditRecord) -> Rendered:
@@ -181,13 +186,13 @@ def _paragraphs_rendered(result: AuditRecord) -> Rendered:
     rows = list(_paragraph_rows(result))
     if not rows:
         return Rendered(b"[]", lambda: [])
-    ids = [p.id for p, _ in rows]
+    ids = [r[0] for r in rows]
     if _PLAIN_ID.fullmatch("".join(ids)):
         quoted = [f'"{i}"' for i in ids]
     else:
         quoted = [json.dumps(i, ensure_ascii=False) for i in ids]
-    text = ",\n".join([_PARAGRAPH % (q, p.start, p.end, p.line, c, round(c / max(p.end - p.start, 1), 4))
-                        for q, (p, c) in zip(quoted, rows)])
+    text = ",\n".join([_PARAGRAPH % (q, s, e, line, c, round(c / max(e - s, 1), 4))
+                        for q, (_, s, e, line, c) in zip(quoted, rows)])
     return Rendered(("[\n" + text + "\n ]").encode("utf-8"), lambda: _paragraph_dicts(result))
 
 

@@ -225,7 +225,7 @@ def find_boilerplate(documents: Sequence[Document], trailers: Iterable[TrailerNo
     line_count: Counter[str] = Counter()
     per_doc_count: list[Counter[str]] = []
     for doc in documents:
-        lines = [p.text.strip() for p in doc.paragraphs]
+        lines = [t.strip() for t in doc.paragraphs.texts()]
         per_doc_count.append(Counter(lines))
         line_count.update(lines)
     for note in trailers:

@@ -87,7 +87,7 @@ def stock_plan(docs: list[Document], par_doc: np.ndarray, table, doc_jac: dict[t
     doc_group = [uf.find(d) for d in range(n)]
     n_par = int(par_doc.size)
     par_first = np.concatenate(([0], np.cumsum([len(d.paragraphs) for d in docs])))[:-1]
-    pids = [p.id for d in docs for p in d.paragraphs]
+    pids = [pid for d in docs for pid in d.paragraphs.ids()]
     similar = (table.kind == IDENTICAL) | (table.kind == NEAR)
     near = list(zip(table.a[similar].tolist(), table.b[similar].tolist()))
     par_groups = groups(n_par, near)

@@ -58,7 +58,8 @@ def independent_writers(phrases: Sequence[Any], documents: Sequence[Any], groups
     """
     doc_index = {d.id: i for i, d in enumerate(documents)}
     par_first = np.cumsum([0] + [len(d.paragraphs) for d in documents])
-    par_of = {p.id: int(par_first[i]) + k for i, d in enumerate(documents) for k, p in enumerate(d.paragraphs)}
+    par_of = {pid: int(par_first[i]) + k
+              for i, d in enumerate(documents) for k, pid in enumerate(d.paragraphs.ids())}
     par_group = np.repeat(np.asarray(groups, dtype=np.int64), np.diff(par_first))
     links = []
     for pp in paragraph_pairs:
@@ -74,8 +75,8 @@ def independent_writers(phrases: Sequence[Any], documents: Sequence[Any], groups
     loc = np.fromiter(chain.from_iterable(chain.from_iterable(p.locations for p in phrases)), dtype=np.int64,
                       count=3 * count).reshape(-1, 3)
     owner = np.repeat(np.arange(len(phrases)), [len(p.locations) for p in phrases])
-    starts = np.asarray([q.start for d in documents for q in d.paragraphs], dtype=np.int64)
-    ends = np.asarray([q.end for d in documents for q in d.paragraphs], dtype=np.int64)
+    spans = np.concatenate([d.paragraphs.spans() for d in documents] or [np.zeros((0, 3), np.int64)])
+    starts, ends = spans[:, 0], spans[:, 1]
     span = int(max(ends.max(initial=0), loc[:, 2].max())) + 1  # (document, offset) as one sortable key
     par_key = np.repeat(np.arange(len(documents), dtype=np.int64), np.diff(par_first)) * span + starts
     par = np.searchsorted(par_key, loc[:, 0] * span + loc[:, 1], side="right") - 1

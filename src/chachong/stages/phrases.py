@@ -285,7 +285,7 @@ def phrase_records(phrases: Sequence[Phrase], documents: Sequence[Any], independ
     occurrences, family, words, and up to ``examples`` examples from distinct documents
     (document, paragraph, line, start, end, text).
     """
-    starts = [[q.start for q in doc.paragraphs] for doc in documents]
+    starts = [doc.paragraphs.spans()[:, 0].tolist() for doc in documents]
     out = []
     for p in phrases:
         ex = []

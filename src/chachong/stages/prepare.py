@@ -136,7 +136,6 @@ class Corpus:
     def __post_init__(self) -> None:
         counts = np.array([len(d.paragraphs) for d in self.documents], dtype=np.int64)
         self._par_first = np.concatenate(([0], np.cumsum(counts)))[:-1]
-        self._par_ids = [p.id for d in self.documents for p in d.paragraphs]
 
     @property
     def par_first(self) -> np.ndarray:
@@ -144,8 +143,9 @@ class Corpus:
         return self._par_first
 
     @property
-    def paragraph_ids(self) -> list[str]:
-        return self._par_ids
+    def paragraph_ids(self) -> Sequence[str]:
+        """Each paragraph's id by its index in the corpus (made when read: the stages read a few)."""
+        return _ParagraphIds(self)
 
     def release_signatures(self) -> None:
         """Free the paragraphs' MinHash signatures (300 MB at 600,000 paragraphs) once pairing
@@ -281,8 +281,7 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
     doc_canon = np.searchsorted(st, doc_start)  # each document's first canonical character
     doc_sizes = np.diff(doc_canon)
     n_par = np.fromiter((len(d.paragraphs) for d in docs), dtype=np.int64, count=len(docs))
-    orig = np.fromiter((x for d in docs for p in d.paragraphs for x in (p.start, p.end)), dtype=np.int64,
-                       count=2 * int(n_par.sum())).reshape(-1, 2)
+    orig = np.concatenate([d.paragraphs.spans()[:, :2] for d in docs] or [np.zeros((0, 2), np.int64)])
     orig += np.repeat(doc_start[:-1], n_par)[:, None]
     bounds = np.searchsorted(st, orig, side="left")
     # original offsets in each document's own text
@@ -311,6 +310,20 @@ def document_batches(docs: Sequence[Document], chars: int = _BATCH_CHARS) -> lis
     if first < len(docs):
         out.append((first, len(docs)))
     return out
+
+
+class _ParagraphIds(Sequence[str]):
+    def __init__(self, corpus: Corpus) -> None:
+        self._corpus = corpus
+
+    def __len__(self) -> int:
+        return self._corpus.n_paragraphs
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        k = int(i)
+        return self._corpus.paragraph(k + len(self) if k < 0 else k).id
 
 
 def _signature_array(n: int, config: AuditConfig, work: WorkDir | None) -> np.ndarray | None:

@@ -19,14 +19,15 @@ import gc
 import os
 import re
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from pathlib import PurePath
 
 import numpy as np
 
 from chachong.stages.boilerplate import TrailerNote, trailing_block
-from chachong.ingest.renumber import document_id, paragraph_id
-from chachong.model import Document, Paragraph, Source
+from chachong.ingest.renumber import document_id
+from chachong.model import Document, Paragraphs, Source
 from chachong.text.variants import fold_han
 
 _TOC_HEADER = re.compile(r"^\s*目\s*[录錄]\s*$")  # 目錄 in a Traditional compilation
@@ -487,18 +488,13 @@ def _wrap_widths(row_doc: np.ndarray, row_width: np.ndarray, n_docs: int) -> np.
     return out
 
 
-# Paragraphs are made without the frozen dataclass's __init__ (one object.__setattr__ per
-# field: 0.3 s per 100 000 paragraphs); the fields are the same, so equality, hashing and
-# repr are too. Only while Paragraph is a plain (no __slots__, no __post_init__) dataclass.
-_FAST_PARAGRAPH = "__slots__" not in vars(Paragraph) and not hasattr(Paragraph, "__post_init__")
-_new = object.__new__
-
-
 def build_documents(pieces: list[tuple[Piece, str]]) -> list[Document]:
-    """Assign ids and cut paragraphs. ``pieces`` are (piece, source kind) in source order."""
+    """Assign ids and cut paragraphs. ``pieces`` are (piece, source kind) in source order.
+
+    A document's paragraphs are held as the array of their spans (:class:`~chachong.model.Paragraphs`)."""
     was = gc.isenabled()
-    # hundreds of thousands of new objects while the whole library is alive: automatic
-    # collections would walk it again and again and find nothing to free
+    # the bounds are hundreds of thousands of new tuples while the whole library is alive:
+    # automatic collections would walk it again and again and find nothing to free
     gc.disable()
     try:
         return _build_documents(pieces)
@@ -521,17 +517,8 @@ def _build_documents(pieces: list[tuple[Piece, str]]) -> list[Document]:
     docs = []
     for i, ((piece, _kind), (bounds, lines)) in enumerate(zip(pieces, cut)):
         did = document_id(i, total)
-        ids = [paragraph_id(did, n, len(bounds)) for n in range(len(bounds))]
-        text = piece.text
         first = piece.line
-        if _FAST_PARAGRAPH:
-            paras = []
-            for n, (pid, (s, e), ln) in enumerate(zip(ids, bounds, lines)):
-                p = _new(Paragraph)
-                p.__dict__.update(id=pid, document=did, index=n, start=s, end=e, line=first + ln, text=text[s:e])
-                paras.append(p)
-        else:
-            paras = [Paragraph(pid, did, n, s, e, first + ln, text[s:e])
-                     for n, (pid, (s, e), ln) in enumerate(zip(ids, bounds, lines))]
-        docs.append(Document(did, piece.title, piece.source, text, piece.line, tuple(paras)))
+        spans = array("q", [x for (s, e), ln in zip(bounds, lines) for x in (s, e, first + ln)])
+        paras = Paragraphs(did, piece.text, spans)
+        docs.append(Document(did, piece.title, piece.source, piece.text, first, paras))
     return docs
