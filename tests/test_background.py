@@ -49,7 +49,7 @@ def test_no_second_process_when_the_machine_has_no_memory_for_it(loaded, monkeyp
     monkeypatch.setattr(A, "_BACKGROUND_MIN_CHARS", 0)
     monkeypatch.setattr(A, "_PARALLEL_MIN_PAIRS", 1)
     monkeypatch.setattr(A, "Background", lambda fn: started.append(1) or real(fn))
-    monkeypatch.setattr(workdir, "available_memory", lambda: 1024)  # 1 KB: far less than the estimate (26 B a character)
+    monkeypatch.setattr(workdir, "available_memory", lambda: 1024)  # 1 KB: far less than the estimate (20 B a character)
     short = chachong.audit(loaded, workers=2)
     assert started == []  # phrases and alignment in this process: two would page each other out
     assert _without_settings(short) == _without_settings(chachong.audit(loaded, workers=1))
@@ -60,7 +60,7 @@ def test_no_second_process_when_the_machine_has_no_memory_for_it(loaded, monkeyp
 
 def test_fork_fits_compares_the_estimate_with_what_is_available(monkeypatch):
     workdir = importlib.import_module("chachong.runtime.workdir")
-    monkeypatch.setattr(workdir, "available_memory", lambda: 26 * 1000)
+    monkeypatch.setattr(workdir, "available_memory", lambda: workdir.FORK_BYTES_PER_CHAR * 1000)
     assert workdir.fork_fits(1000) and not workdir.fork_fits(1001)
 
 

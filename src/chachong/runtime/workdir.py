@@ -75,16 +75,18 @@ def available_memory() -> int:
     return 0
 
 
-# what a forked second process (stock phrases, then half the alignment) adds to an audit while it runs,
-# per character of text: its own pages (16 bytes, Pss_Anon of the child at 600k paragraphs, spilled
-# or not) and the main process's growth as it aligns meanwhile (10 bytes)
-FORK_BYTES_PER_CHAR = 26
+# what an audit's memory grows by, per character of text, while its forked second process (stock
+# phrases, then half the alignment) runs: the child's own pages and the main process's growth as it aligns
+# meanwhile, 15 bytes (the processes' Pss_Anon summed, at 600k paragraphs, in memory and spilled alike),
+# and a third more for the pages of the mapped files a spilled audit reads meanwhile
+FORK_BYTES_PER_CHAR = 20
 
 
 def fork_fits(chars: int) -> bool:
     """Whether a second process for an audit of ``chars`` characters fits in the memory the machine has
     available now (:data:`FORK_BYTES_PER_CHAR`; when that is unknown, it is assumed to). Two processes
-    that do not fit page each other's memory out: at 6 M paragraphs they took 1.5 times the CPU."""
+    that do not fit page each other's memory out: at 6 M paragraphs (main process 15.8 GB, child 14.7 GB
+    before paragraphs were held as spans) they took 1.5 times the CPU of one process."""
     free = available_memory()
     return not free or FORK_BYTES_PER_CHAR * chars <= free
 
