@@ -7,15 +7,15 @@ partition, on the worker that holds its documents, and merges on one task. Per b
    texts hold writing (:func:`written`: the independent documents fix ``min_docs``);
 2. :func:`batch_counts`: its shortest n-grams counted per hash bucket; the batches' counts are
    summed (``phrase_ngrams.heavy_buckets``);
-3. :func:`batch_pairs`: the distinct (hash, group) pairs of its n-grams in heavy buckets; the
+3. :func:`batch_grams` and :func:`batch_pairs`: the distinct (hash, group) pairs of its n-grams in heavy buckets; the
    union of the batches' pairs counts each n-gram's groups exactly, a group whose documents lie
    in several batches once (``phrase_ngrams.merge_pairs``);
 4. :func:`batch_windows`: the windows of the n-grams found frequent, with what the rest of the
    mining reads of them (``phrase_windows.WindowPiece``); ``phrases.mine_windows`` mines the
    joined pieces.
 
-A batch object stays where it was made (a worker's memory) between the steps; only the counts,
-the pairs and the windows leave it.
+A batch and its n-grams in heavy buckets stay where they were made (a worker's memory) between
+the steps; only the counts, the pairs and the windows leave.
 """
 
 from __future__ import annotations
@@ -35,12 +35,11 @@ from chachong.stages.phrase_windows import WindowPiece, window_piece
 @dataclass
 class Batch:
     """One batch of texts being mined: its texts, joined text, each text's group (numbered for
-    the whole corpus) and, after :func:`batch_pairs`, its n-grams in heavy buckets."""
+    the whole corpus)."""
 
     texts: list[str]
     text: JoinedText
     group: np.ndarray
-    heavy: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def chars(self) -> int:
@@ -65,21 +64,21 @@ def batch_counts(batch: Batch, length: int, bits: int, cap: int) -> np.ndarray:
     return bucket_counts(batch.text, length, bits, cap)
 
 
-def batch_pairs(batch: Batch, length: int, heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The batch's distinct (hash, group) pairs of ``length``-grams in ``heavy`` buckets; the
-    n-grams are kept in the batch for :func:`batch_windows`."""
-    pos, h = heavy_grams(batch.text, length, heavy)
-    batch.heavy = (pos, h)
+def batch_grams(batch: Batch, length: int, heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and hashes of the batch's ``length``-grams in ``heavy`` buckets (kept with the batch)."""
+    return heavy_grams(batch.text, length, heavy)
+
+
+def batch_pairs(batch: Batch, grams: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (hash, group) pairs of the batch's n-grams ``grams`` (:func:`batch_grams`)."""
+    pos, h = grams
     return distinct_pairs(h, batch.group[batch.text.doc(pos)])
 
 
-def batch_windows(batch: Batch, table: Table, length: int) -> WindowPiece:
-    """The batch's windows of the ``length``-grams frequent in the whole corpus (``table``)."""
-    if batch.heavy is None:
-        raise RuntimeError("batch_windows needs batch_pairs first")
-    pos, h = batch.heavy
-    batch.heavy = None
+def batch_windows(batch: Batch, grams: tuple[np.ndarray, np.ndarray], table: Table, length: int) -> WindowPiece:
+    """The batch's windows of its ``grams`` frequent in the whole corpus (``table``)."""
+    pos, h = grams
     return window_piece(batch.text, batch.texts, pos[table.lookup(h) > 0], length)
 
 
-__all__ = ["Batch", "batch_counts", "batch_pairs", "batch_windows", "phrase_batch", "written"]
+__all__ = ["Batch", "batch_counts", "batch_grams", "batch_pairs", "batch_windows", "phrase_batch", "written"]

@@ -58,7 +58,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.stages.intervals import merge, overlap, paragraph_shares, shares, subtract
-from chachong.stages.phrase_batches import batch_counts, batch_pairs, batch_windows, phrase_batch, written
+from chachong.stages.phrase_batches import batch_counts, batch_grams, batch_pairs, batch_windows, phrase_batch, written
 from chachong.stages.phrase_ngrams import MIX, Table, bucket_bits, extend_levels, hashes, heavy_buckets, locate, merge_pairs
 from chachong.stages.phrase_spans import candidates, closure, families
 from chachong.stages.phrase_text import text_of
@@ -150,8 +150,14 @@ def mine_phrases(
     if batch.chars < length:
         return []
     heavy = heavy_buckets([batch_counts(batch, length, bucket_bits(batch.chars), min_docs)], min_docs)
-    table = merge_pairs([batch_pairs(batch, length, heavy)], min_docs)
-    return mine_windows([batch_windows(batch, table, length)], group, config, min_docs, table, work)
+    grams = batch_grams(batch, length, heavy)
+    table = merge_pairs([batch_pairs(batch, grams)], min_docs)
+    return mine_windows([batch_windows(batch, grams, table, length)], group, config, min_docs, table, work)
+
+
+def piece_size() -> int:
+    """Positions a mining step handles at a time (it bounds temporaries, never a result)."""
+    return _PIECE
 
 
 def mining_threshold(config: AuditConfig, group: np.ndarray, written: np.ndarray) -> tuple[int, bool]:
@@ -336,4 +342,5 @@ def phrase_records(phrases: Sequence[Phrase], documents: Sequence[Any], independ
 
 
 __all__ = ["Phrase", "coverage", "independent_groups", "merge", "mine_phrases", "mine_windows", "mining_threshold",
+           "piece_size",
            "overlap", "paragraph_shares", "phrase_records", "phrase_threshold", "rank_key", "shares", "subtract"]
