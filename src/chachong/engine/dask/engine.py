@@ -41,8 +41,7 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
 Until the record is made the client holds the documents' outlines (``partitions.outlines``: ids,
 titles, paths, paragraph offsets, no texts), the verified pair table and per-document results;
 never signatures or shingle sets. Stock phrases are mined while the others align, by
-partition and merged (:mod:`.phrasing`): no task receives every text; the client finds the
-boilerplate (``annotate_stock``) once the texts are fetched. The record it returns holds the documents with their
+partition and merged (:mod:`.phrasing`), as is boilerplate: no task receives every text. The record it returns holds the documents with their
 texts (fetched last), as the local engine's does: the reports show them.
 """
 
@@ -310,20 +309,22 @@ class Engine:
         from chachong.stages.stock import groups_of_copies
 
         groups = groups_of_copies(plan.doc_group, identical_documents(self.doc_digests))
-        return groups, phrasing.start(self.client, self.parts, self.doc_cuts, self.config, groups,
-                                      piece_size())
+        found, job = phrasing.start(self.client, self.parts, self.doc_cuts, self.config, groups, piece_size())
+        return groups, (found, job, list(warnings))
 
     def finish_stock(self, started: tuple[list[int], Any]):
-        """(stage cache, covered) for ``stock.annotate_stock`` from :meth:`start_stock`'s tasks;
-        boilerplate is found by ``annotate_stock``."""
+        """(stage cache, covered) for ``stock.annotate_stock`` from :meth:`start_stock`'s tasks
+        (the partitions' boilerplate merged here, ``boilerplate.merge_boilerplate``)."""
         from chachong.runtime.stagecache import StageCache
-        from chachong.stages.stock import stock_key
+        from chachong.stages.boilerplate import TrailerNote, merge_boilerplate
+        from chachong.stages.stock import remember_stock, stock_key
 
-        groups, job = started
+        groups, (found, job, warnings) = started
         phrases, cover, work = job.result()
         self.stats["stock_task"] = work
+        boilerplate = merge_boilerplate(self.client.gather(found), [w for w in warnings if isinstance(w, TrailerNote)])
         cache = StageCache()
-        cache.phrases[stock_key(self.config, groups)] = phrases
+        remember_stock(cache, self.config, groups, boilerplate, phrases)
         return cache, (stock_key(self.config, groups), cover)
 
     # ---- 5. align ----

@@ -1,8 +1,9 @@
 """Stock phrases on Dask: the batches of ``stages.phrase_batches``, one per partition, merged on one task.
 
-Each partition's task makes a batch of its documents (their joined text from the partition's
-prepared arrays; boilerplate found in them is left out, ``stock.not_content``) on the worker
-that holds them; the batch stays there. Then, with the merges on single tasks:
+Each partition's task finds its boilerplate (``boilerplate.boilerplate_batch``: the client merges
+them, ``merge_boilerplate``) and makes a batch of its documents (their joined text from the
+partition's prepared arrays, less that boilerplate) on the worker that holds them; the batch
+stays there. Then, with the merges on single tasks:
 
 1. the batches' written-text flags and sizes give ``min_docs`` and the hash buckets (a task);
 2. each batch counts its shortest n-grams per bucket; one task sums them (heavy buckets);
@@ -25,14 +26,23 @@ from chachong.config import AuditConfig
 from chachong.engine.dask.partitions import Part
 
 
-def stock_batch(part: Part, config: AuditConfig, group: np.ndarray, piece: int):
-    """The partition's batch (``phrase_batches.phrase_batch``): its documents less their boilerplate."""
-    from chachong.stages.boilerplate import find_boilerplate
+def boilerplate(part: Part):
+    """The partition's boilerplate (``boilerplate.boilerplate_batch``; the client merges them)."""
+    from chachong.stages.boilerplate import boilerplate_batch
+
+    return boilerplate_batch(part.corpus.documents)
+
+
+def stock_batch(part: Part, found, config: AuditConfig, group: np.ndarray, piece: int):
+    """The partition's batch (``phrase_batches.phrase_batch``): its documents less their boilerplate
+    ``found`` (a document's intervals are those of the merged boilerplate: only the kinds of its
+    lines depend on the other partitions)."""
+    from chachong.stages.boilerplate import merge_boilerplate
     from chachong.stages.phrase_batches import phrase_batch
     from chachong.stages.stock import not_content
 
     docs = part.corpus.documents
-    exclude = not_content(find_boilerplate(docs))
+    exclude = not_content(merge_boilerplate([found]))
     return phrase_batch([d.text for d in docs], group, config, exclude, part.corpus, piece)
 
 
@@ -103,19 +113,22 @@ def mine(pieces_: list, group: np.ndarray, config: AuditConfig, p: dict, table_)
 
 
 def start(client, parts: list, doc_cuts: list[tuple[int, int]], config: AuditConfig, groups: list[int],
-          piece: int) -> Any:
-    """Submit the stock-phrase tasks (nothing is waited for); the future of (phrases, coverage, work)."""
+          piece: int) -> tuple[list, Any]:
+    """Submit the boilerplate and stock-phrase tasks (nothing is waited for): the futures of the
+    partitions' boilerplate and of (phrases, coverage, work)."""
     group = np.unique(np.asarray(groups, np.int64), return_inverse=True)[1].reshape(-1).astype(np.int64)
 
     def submit(fn, *args):
         return client.submit(fn, *args, pure=False, priority=10)
 
-    batches = [submit(stock_batch, part, config, group[lo:hi], piece) for part, (lo, hi) in zip(parts, doc_cuts)]
+    found = [submit(boilerplate, part) for part in parts]
+    batches = [submit(stock_batch, part, f, config, group[lo:hi], piece)
+               for part, f, (lo, hi) in zip(parts, found, doc_cuts)]
     p = submit(plan, config, group, [submit(batch_size, b) for b in batches])
     h = submit(heavy, [submit(counts, b, config, p) for b in batches], p)
     g = [submit(grams, b, config, h) for b in batches]
     t = submit(table, [submit(pairs, b, x) for b, x in zip(batches, g)], p)
-    return submit(mine, [submit(pieces, b, x, config, t) for b, x in zip(batches, g)], group, config, p, t)
+    return found, submit(mine, [submit(pieces, b, x, config, t) for b, x in zip(batches, g)], group, config, p, t)
 
 
 __all__ = ["start"]
