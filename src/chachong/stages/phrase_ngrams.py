@@ -1,11 +1,15 @@
 """Frequent character n-grams of the joined text (phrase_text.py), counted in independent groups.
 
-4-grams in at least ``min_docs`` groups are found with 64-bit rolling hashes in numpy, then
-(n+1)-grams only where both n-grams they start and end with are frequent, up to the longest
-phrase. The first level is hashed twice, piece by piece: once to count the n-grams per hash
-bucket (an upper bound of their groups), once to keep those of heavy buckets, whose groups are
-then counted exactly; so memory follows the frequent text, never 8 bytes per character. The
-windows, the stretches the frequent 4-grams cover, are all jieba reads later (phrase_words.py).
+The shortest n-grams (``phrase_min_chars``, 4) in at least ``min_docs`` groups are found with 64-bit
+rolling hashes in numpy, in batches of documents whose counts merge exactly: each batch counts
+its n-grams per hash bucket (:func:`bucket_counts`: an upper bound of their groups), the sums
+name the heavy buckets (:func:`heavy_buckets`), each batch gives the distinct (hash, group)
+pairs of its n-grams in them (:func:`heavy_grams`, :func:`distinct_pairs`) and their union
+counts every n-gram's groups, a group split across batches once (:func:`merge_pairs`); so
+memory follows the frequent text, never 8 bytes per character. Then (n+1)-grams only where
+both n-grams they start and end with are frequent, up to the longest phrase
+(:func:`extend_levels`), inside the windows: the stretches the frequent shortest n-grams
+cover (:func:`windows`), all that the later steps read (phrase_windows.py, phrase_words.py).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 from chachong.runtime.arrays import unique
 from chachong.stages.phrase_text import JoinedText
 
-_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash is a bijection per step
+BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash is a bijection per step
 MIX = np.uint64(0xBF58476D1CE4E5B9)
 _PREFILTER = 1_000_000  # above this many n-grams, count occurrences in hash buckets first
 
@@ -108,7 +112,7 @@ def _hash_piece(text: JoinedText, lo: int, hi: int, length: int) -> np.ndarray:
     hv = h[:last]
     for k in range(length if last else 0):
         if k:
-            np.multiply(hv, _BASE, out=hv)
+            np.multiply(hv, BASE, out=hv)
         np.add(hv, c[lo + k:lo + k + last], out=hv, casting="unsafe")
     return h
 
@@ -207,7 +211,7 @@ def extend_levels(text: JoinedText, group_of: np.ndarray, min_docs: int, first: 
         if not idx.size:
             break
         cand = S[idx]
-        h = hS[idx] * _BASE + text.cps[cand + n]
+        h = hS[idx] * BASE + text.cps[cand + n]
         keep, table = _frequent(cand, h, group_of[text.doc(cand)], min_docs)
         if not keep.size:
             break
@@ -220,7 +224,7 @@ def extend_levels(text: JoinedText, group_of: np.ndarray, min_docs: int, first: 
 def hashes(c: np.ndarray, pos: np.ndarray, length: int) -> np.ndarray:
     h = np.zeros(pos.size, np.uint64)
     for k in range(length):
-        h = h * _BASE + c[pos + k]
+        h = h * BASE + c[pos + k]
     return h
 
 
@@ -257,5 +261,5 @@ def locate(gram_hashes: dict[int, np.ndarray], positions: dict[int, np.ndarray],
     return ph_all[o], pos_all[o]
 
 
-__all__ = ["MIX", "Table", "bucket_bits", "bucket_counts", "distinct_pairs", "extend_levels", "hashes",
+__all__ = ["BASE", "MIX", "Table", "bucket_bits", "bucket_counts", "distinct_pairs", "extend_levels", "hashes",
            "heavy_buckets", "heavy_grams", "locate", "merge_pairs", "windows"]

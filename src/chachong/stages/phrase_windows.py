@@ -76,8 +76,10 @@ def window_piece(text: JoinedText, texts: Sequence[str], first: np.ndarray, leng
     end = np.append(text.end[keep], last_end)
     brk = np.append(text.brk[keep], True)
 
+    dt = np.int32 if keep.size < 2**31 - 1 else np.int64
+
     def sub(pos: np.ndarray) -> np.ndarray:
-        return np.searchsorted(keep, pos)
+        return np.searchsorted(keep, pos).astype(dt)
 
     rs, re_ = text.runs(ws)
     new = np.ones(ws.size, bool)

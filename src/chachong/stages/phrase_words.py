@@ -17,6 +17,7 @@ import numpy as np
 
 from chachong.text.variants import fold_han
 from chachong.runtime.arrays import unique
+from chachong.stages.phrase_ngrams import BASE, MIX
 from chachong.stages.phrase_text import JoinedText, ranges
 
 _VOTES = 3  # occurrences of a window segmented; a boundary counts when most cut there
@@ -86,13 +87,31 @@ class _Bounds:
 def sample_windows(c: np.ndarray, ws: np.ndarray, we: np.ndarray
                    ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
     """Which occurrences of the windows (ws, we) jieba reads: the first ``_VOTES`` of each
-    distinct window text, in position order. Returns the window id of each occurrence, the
-    number of distinct windows, the occurrences ordered by id, each id's first place in that
-    order, and the occurrences sampled."""
-    ident: dict[bytes, int] = {}
-    wid = np.fromiter((ident.setdefault(c[s:e].tobytes(), len(ident)) for s, e in zip(ws.tolist(), we.tolist())),
-                      dtype=np.int64, count=ws.size)
-    n_win = len(ident)
+    distinct window text, in position order. Returns the window id of each occurrence
+    (numbered in order of first occurrence), the number of distinct windows, the occurrences
+    ordered by id, each id's first place in that order, and the occurrences sampled.
+
+    A window text is known by a 64-bit rolling hash of its characters and its length (as the
+    n-grams are, phrase_ngrams.py), hashed for all windows at once, longest first.
+    """
+    lengths = we - ws
+    by_length = np.argsort(-lengths, kind="stable")
+    h = np.zeros(ws.size, np.uint64)
+    starts, sorted_lengths = ws[by_length], lengths[by_length]
+    active = ws.size
+    for k in range(int(sorted_lengths[0]) if ws.size else 0):
+        while active and sorted_lengths[active - 1] <= k:
+            active -= 1
+        hv = h[:active]
+        np.multiply(hv, BASE, out=hv)
+        np.add(hv, c[starts[:active] + k], out=hv, casting="unsafe")
+    key = np.empty(ws.size, np.uint64)
+    key[by_length] = h ^ (sorted_lengths.astype(np.uint64) * MIX)
+    _u, first_idx, inverse = np.unique(key, return_index=True, return_inverse=True)
+    n_win = first_idx.size
+    renumber = np.empty(n_win, np.int64)
+    renumber[np.argsort(first_idx, kind="stable")] = np.arange(n_win)
+    wid = renumber[inverse.reshape(-1)]
     order = np.argsort(wid, kind="stable")
     first_of = np.searchsorted(wid[order], np.arange(n_win))
     rank = np.empty(ws.size, np.int64)

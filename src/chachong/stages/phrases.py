@@ -25,12 +25,16 @@ How, at corpus scale (100,000 paragraphs in seconds, jieba reading about 1 % of 
    4-grams in at least ``phrase_min_documents`` groups, then (n+1)-grams only where both
    n-grams they start and end with are frequent, up to 30. The 4-grams are hashed twice,
    in pieces of 2 M positions: once to count them per hash bucket (an upper bound of their
-   groups), once to keep those of heavy buckets, whose groups are then counted exactly; so
-   memory follows the frequent text (a few % of a corpus), never 8 bytes per character
-   (phrase_ngrams.py);
-3. windows, the stretches covered by frequent 4-grams, are the only text jieba reads: up to
-   three occurrences of each distinct window, in their whole runs, and a boundary counts
-   when most of them cut there (phrase_words.py);
+   groups), once to keep those of heavy buckets, whose distinct (hash, group) pairs are then
+   counted; so memory follows the frequent text (a few % of a corpus), never 8 bytes per
+   character (phrase_ngrams.py). Both counts are per batch of documents and merge exactly
+   (phrase_batches.py): the local engine mines the corpus as one batch, the Dask engine one
+   batch per partition;
+3. windows, the stretches covered by frequent 4-grams, are cut out of each batch with the
+   character on either side, their original offsets and the runs jieba may read
+   (phrase_windows.py); the longer n-grams and everything after read only them
+   (:func:`mine_windows`). jieba reads up to three occurrences of each distinct window, in
+   their whole runs, and a boundary counts when most of them cut there (phrase_words.py);
 4. the word-aligned spans of the windows are looked up in the n-gram tables, checked against
    the word boundaries of every occurrence, closed under extension and grouped into families
    by dynamic programming over span widths (phrase_spans.py), and located in every document.
@@ -39,7 +43,8 @@ After the audit, phrase_copies.py counts a phrase's documents again: occurrences
 copied between two groups of documents are one writing (电动自行车, named by one pasted paragraph,
 is a topic, not a formula).
 
-This module holds what a phrase is and the stage's entry points: :func:`mine_phrases`, the
+This module holds what a phrase is and the stage's entry points: :func:`mine_phrases` (one batch)
+and :func:`mine_windows` (the merged batches), the
 groups of copies that count once, the intervals phrases cover and their report records. The
 interval arithmetic (merge, subtract, overlap, shares) is intervals.py's, importable here too.
 """

@@ -28,9 +28,9 @@ def stock_work(corpus: Corpus, warnings: list, groups: list[int]) -> tuple[Any, 
 def stock_of(docs: Sequence[Document], config: AuditConfig, warnings: list, groups: list[int],
              corpus: Corpus | None = None) -> tuple[Any, Any, list]:
     """Boilerplate, stock phrases and the text they cover, for groups of copies known before the
-    alignment (:func:`copy_groups`): what an executor computes meanwhile (the local engine in a
-    forked process, the Dask engine on a worker) and hands to :func:`annotate_stock` through
-    :func:`remember_stock` and ``covered``."""
+    alignment (:func:`copy_groups`): what the local engine computes meanwhile in a forked process
+    (the Dask engine runs the same stages by partition, ``engine/dask/phrasing.py``) and hands to
+    :func:`annotate_stock` through :func:`remember_stock` and ``covered``."""
     from chachong.stages.phrases import coverage
 
     found, phrases = stock_inputs(docs, config, corpus, warnings, groups, None)
