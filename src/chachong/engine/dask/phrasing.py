@@ -13,7 +13,7 @@ stays there. Then, with the merges on single tasks:
    its text), and the stock task mines the joined windows (``phrases.mine_windows``).
 
 No task receives every document's text; the stock task receives the windows and the runs jieba
-reads. Every function here is a task run on a worker.
+reads. Every function here but :func:`start` is a task run on a worker (named ``phrase_*``).
 """
 
 from __future__ import annotations
@@ -26,34 +26,34 @@ from chachong.config import AuditConfig
 from chachong.engine.dask.partitions import Part
 
 
-def boilerplate(part: Part):
+def phrase_boilerplate(part: Part):
     """The partition's boilerplate (``boilerplate.boilerplate_batch``; the client merges them)."""
     from chachong.stages.boilerplate import boilerplate_batch
 
     return boilerplate_batch(part.corpus.documents)
 
 
-def stock_batch(part: Part, found, config: AuditConfig, group: np.ndarray, piece: int):
+def phrase_batch(part: Part, found, config: AuditConfig, group: np.ndarray, piece: int):
     """The partition's batch (``phrase_batches.phrase_batch``): its documents less their boilerplate
     ``found`` (a document's intervals are those of the merged boilerplate: only the kinds of its
     lines depend on the other partitions)."""
     from chachong.stages.boilerplate import merge_boilerplate
-    from chachong.stages.phrase_batches import phrase_batch
+    from chachong.stages.phrase_batches import phrase_batch as make_batch
     from chachong.stages.stock import not_content
 
     docs = part.corpus.documents
     exclude = not_content(merge_boilerplate([found]))
-    return phrase_batch([d.text for d in docs], group, config, exclude, part.corpus, piece)
+    return make_batch([d.text for d in docs], group, config, exclude, part.corpus, piece)
 
 
-def batch_size(batch) -> tuple[int, np.ndarray]:
+def phrase_size(batch) -> tuple[int, np.ndarray]:
     """Canonical characters of the batch and which of its texts hold writing."""
     from chachong.stages.phrase_batches import written
 
     return batch.chars, written(batch.texts)
 
 
-def plan(config: AuditConfig, group: np.ndarray, sizes: list) -> dict[str, Any]:
+def phrase_plan(config: AuditConfig, group: np.ndarray, sizes: list) -> dict[str, Any]:
     """``min_docs``, whether mining can find anything, and the hash buckets' bits, for all batches."""
     from chachong.stages.phrase_ngrams import bucket_bits
     from chachong.stages.phrases import mining_threshold
@@ -64,43 +64,43 @@ def plan(config: AuditConfig, group: np.ndarray, sizes: list) -> dict[str, Any]:
             "ok": ok and chars >= config.phrase_min_chars, "chars": chars}
 
 
-def counts(batch, config: AuditConfig, p: dict) -> np.ndarray | None:
+def phrase_counts(batch, config: AuditConfig, p: dict) -> np.ndarray | None:
     from chachong.stages.phrase_batches import batch_counts
 
     return batch_counts(batch, config.phrase_min_chars, p["bits"], p["min_docs"]) if p["ok"] else None
 
 
-def heavy(parts: list, p: dict) -> np.ndarray | None:
+def phrase_heavy(parts: list, p: dict) -> np.ndarray | None:
     from chachong.stages.phrase_ngrams import heavy_buckets
 
     return heavy_buckets(parts, p["min_docs"]) if p["ok"] else None
 
 
-def grams(batch, config: AuditConfig, heavy_: np.ndarray | None):
+def phrase_grams(batch, config: AuditConfig, heavy_: np.ndarray | None):
     from chachong.stages.phrase_batches import batch_grams
 
     return None if heavy_ is None else batch_grams(batch, config.phrase_min_chars, heavy_)
 
 
-def pairs(batch, grams_):
+def phrase_pairs(batch, grams_):
     from chachong.stages.phrase_batches import batch_pairs
 
     return None if grams_ is None else batch_pairs(batch, grams_)
 
 
-def table(parts: list, p: dict):
+def phrase_table(parts: list, p: dict):
     from chachong.stages.phrase_ngrams import merge_pairs
 
     return merge_pairs(parts, p["min_docs"]) if p["ok"] else None
 
 
-def pieces(batch, grams_, config: AuditConfig, table_):
+def phrase_pieces(batch, grams_, config: AuditConfig, table_):
     from chachong.stages.phrase_batches import batch_windows
 
     return None if table_ is None else batch_windows(batch, grams_, table_, config.phrase_min_chars)
 
 
-def mine(pieces_: list, group: np.ndarray, config: AuditConfig, p: dict, table_) -> tuple[list, list, dict]:
+def phrase_mine(pieces_: list, group: np.ndarray, config: AuditConfig, p: dict, table_) -> tuple[list, list, dict]:
     """The stock task: the phrases of the joined windows and the text they cover, and what it
     received and did (bytes of the pieces, counts of ``mine_phrases``' stats)."""
     from chachong.stages.phrases import coverage, mine_windows
@@ -121,14 +121,15 @@ def start(client, parts: list, doc_cuts: list[tuple[int, int]], config: AuditCon
     def submit(fn, *args):
         return client.submit(fn, *args, pure=False, priority=10)
 
-    found = [submit(boilerplate, part) for part in parts]
-    batches = [submit(stock_batch, part, f, config, group[lo:hi], piece)
+    found = [submit(phrase_boilerplate, part) for part in parts]
+    batches = [submit(phrase_batch, part, f, config, group[lo:hi], piece)
                for part, f, (lo, hi) in zip(parts, found, doc_cuts)]
-    p = submit(plan, config, group, [submit(batch_size, b) for b in batches])
-    h = submit(heavy, [submit(counts, b, config, p) for b in batches], p)
-    g = [submit(grams, b, config, h) for b in batches]
-    t = submit(table, [submit(pairs, b, x) for b, x in zip(batches, g)], p)
-    return found, submit(mine, [submit(pieces, b, x, config, t) for b, x in zip(batches, g)], group, config, p, t)
+    p = submit(phrase_plan, config, group, [submit(phrase_size, b) for b in batches])
+    h = submit(phrase_heavy, [submit(phrase_counts, b, config, p) for b in batches], p)
+    g = [submit(phrase_grams, b, config, h) for b in batches]
+    t = submit(phrase_table, [submit(phrase_pairs, b, x) for b, x in zip(batches, g)], p)
+    pieces = [submit(phrase_pieces, b, x, config, t) for b, x in zip(batches, g)]
+    return found, submit(phrase_mine, pieces, group, config, p, t)
 
 
 __all__ = ["start"]
