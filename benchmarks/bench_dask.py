@@ -239,7 +239,13 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{k} {v[0]:.1f}" for k, v in top))
     print(f"counts: {json.dumps(st)}")
     # boilerplate and stock phrases: one mine_stock task before the phrases were mined by partition
-    stock = {k: v for per in comp.values() for k, v in per.items() if k.startswith(("phrase_", "mine_stock"))}
+    stock: dict[str, list] = {}
+    for per in comp.values():
+        for k, v in per.items():
+            if k.startswith(("phrase_", "mine_stock")):
+                got = stock.setdefault(k, [0.0, 0])
+                got[0] += v[0]
+                got[1] += v[1]
     if stock:
         print(f"stock phrases + boilerplate: {sum(v[0] for v in stock.values()):.1f} s of tasks ("
               + ", ".join(f"{k} {v[0]:.1f} s x{v[1]}" for k, v in sorted(stock.items(), key=lambda kv: -kv[1][0]))
