@@ -238,6 +238,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {stage:<10} {sec:7.1f} s compute, {dask['transfer'].get(stage, [0, 0])[0]:6.1f} s transfer: "
               + ", ".join(f"{k} {v[0]:.1f}" for k, v in top))
     print(f"counts: {json.dumps(st)}")
+    # boilerplate and stock phrases: one mine_stock task before the phrases were mined by partition
+    stock: dict[str, list] = {}
+    for per in comp.values():
+        for k, v in per.items():
+            if k.startswith(("phrase_", "mine_stock")):
+                got = stock.setdefault(k, [0.0, 0])
+                got[0] += v[0]
+                got[1] += v[1]
+    if stock:
+        print(f"stock phrases + boilerplate: {sum(v[0] for v in stock.values()):.1f} s of tasks ("
+              + ", ".join(f"{k} {v[0]:.1f} s x{v[1]}" for k, v in sorted(stock.items(), key=lambda kv: -kv[1][0]))
+              + ")" + (f"; the stock task received {st['stock_task']['received_bytes'] / 2**20:,.1f} MB of windows"
+                       if "stock_task" in st else ""))
 
     def sec(*prefixes: str) -> float:
         return sum(v[0] for per in comp.values() for k, v in per.items() if k.startswith(prefixes))

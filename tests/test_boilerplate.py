@@ -299,3 +299,39 @@ def test_fast_regexes_find_what_the_readable_ones_do(text):
     # find_boilerplate starts at the first placeholder character: nothing is found before it
     first = min((text.find(ch) for ch in boilerplate._PLACEHOLDER_CHARS if ch in text), default=len(text))
     assert spans(PLACEHOLDER, first) == spans(_PLAIN_PLACEHOLDER)
+
+
+def _same(a, b) -> bool:
+    return (a.findings, a.intervals, a.placeholders) == (b.findings, b.intervals, b.placeholders)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.lists(st.sampled_from(PIECES + ["advert", "页眉页眉页眉页眉"]), min_size=1, max_size=8),
+                         min_size=1, max_size=6), min_size=2, max_size=6), st.data())
+def test_batches_merge_to_the_findings_of_the_whole(doc_lines, data):
+    """Boilerplate found per batch of documents (a Dask partition) and merged is the boilerplate of
+    all of them: an advert line once in each of two batches is a repeated line."""
+    docs = []
+    for i, lines in enumerate(doc_lines):
+        text = "\n".join("".join(x).replace("advert", AD) for x in lines)
+        docs += build_documents([(p, "text") for p in split_source(Source(f"s{i}.txt", text, "utf-8", "text"), "none")[0]])
+    if len(docs) < 2:
+        return
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(docs) - 1), max_size=3))))
+    bounds = list(itertools.pairwise([0, *cuts, len(docs)]))
+    _d, warnings = _documents()
+    trailers = [w for w in warnings if isinstance(w, TrailerNote)]
+    merged = boilerplate.merge_boilerplate([boilerplate.boilerplate_batch(docs[a:b]) for a, b in bounds], trailers)
+    assert _same(merged, find_boilerplate(docs, trailers))
+
+
+def test_an_advert_in_two_batches_is_a_repeated_line():
+    docs = build_documents([(p, "text") for p in split_source(
+        Source("a.txt", f"甲单位全年修缮校舍三处。\n{AD}", "utf-8", "text"), "none")[0]]
+        + [(p, "text") for p in split_source(Source("b.txt", f"乙单位疏浚河道五公里。\n{AD}", "utf-8", "text"),
+                                             "none")[0]])
+    halves = [boilerplate.boilerplate_batch(docs[:1]), boilerplate.boilerplate_batch(docs[1:])]
+    assert [f["kind"] for f in boilerplate.merge_boilerplate(halves[:1]).findings if f["text"] == AD] == ["advert"]
+    merged = boilerplate.merge_boilerplate(halves)
+    assert [(f["kind"], f["occurrences"]) for f in merged.findings if f["text"] == AD] == [("repeated-line", 2)]
+    assert _same(merged, find_boilerplate(docs))

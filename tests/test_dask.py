@@ -274,6 +274,20 @@ def test_references_and_metadata_give_the_same_report(tmp_path, client):
     assert '"class": "reference"' in expected
 
 
+def test_the_stock_task_receives_windows_not_documents(generated, client):
+    """Stock phrases are mined by partition and merged: the one task that mines the phrases
+    receives the windows of the frequent n-grams, a small part of the text (engine/dask/phrasing.py)."""
+    stats: dict = {}
+    result = audit_dask([generated], client=client, partition_paragraphs=500, stats=stats)
+    assert stats["partitions"] > 2 and result.stock_phrase_records
+    work = stats["stock_task"]
+    text_bytes = 4 * sum(len(d.text) for d in result.document_records)  # CJK text in Python: 4 bytes a character
+    assert 0 < work["window_chars"] < work["chars"] / 4
+    # less than the texts alone even on this small corpus, where three documents make a phrase and
+    # jieba reads many clauses (at 600,000 paragraphs: 110 MiB for 555 MiB of documents, README)
+    assert 0 < work["received_bytes"] < text_bytes
+
+
 def test_stock_phrases_are_mined_on_a_worker(generated, client, monkeypatch):
     """The client never mines: the worker's stock phrases (groups of copies known before the
     alignment) serve annotate_stock; mining in the client process would raise here."""

@@ -220,22 +220,45 @@ def find_boilerplate(documents: Sequence[Document], trailers: Iterable[TrailerNo
     ``trailers`` are the blocks the splitter cut from the ends of sources; their lines are
     reported with their source line numbers and no document.
     """
-    trailers = list(trailers)
-    # how often each line occurs, in documents and in cut blocks
+    return merge_boilerplate([boilerplate_batch(documents)], trailers)
+
+
+@dataclass
+class BoilerplateBatch:
+    """What :func:`boilerplate_batch` found in a batch of documents, before the kinds of its
+    lines are known: ``lines[i]`` (start, end, line) and ``other[i]`` (start, end, kind) of
+    document i, ``found`` the locations of each (kind or "line", text), ``counts`` how often
+    each line found occurs in the batch."""
+
+    ids: list[str]
+    lines: list[list[tuple[int, int, str]]]
+    other: list[list[tuple[int, int, str]]]
+    placeholders: list[int]
+    found: dict[tuple[str, str], list[dict[str, Any]]]
+    counts: dict[str, int]
+
+
+def boilerplate_batch(documents: Sequence[Document]) -> BoilerplateBatch:
+    """The findings of a batch of documents (a partition, or all), merged by :func:`merge_boilerplate`.
+
+    A line is boilerplate when it is repeated three times in its document or reads like an
+    advert; whether it is a ``repeated-line`` (twice or more in the corpus) or an ``advert`` is
+    decided on merging. Both are known from the batches alone: a line three times in one
+    document is repeated, and every occurrence of an advert line is found (its document has the
+    strong advert phrase that makes its lines tested), so its batches' counts add up.
+    """
     line_count: Counter[str] = Counter()
     per_doc_count: list[Counter[str]] = []
     for doc in documents:
         lines = [t.strip() for t in doc.paragraphs.texts()]
         per_doc_count.append(Counter(lines))
         line_count.update(lines)
-    for note in trailers:
-        for _n, t in note.lines:
-            line_count[t.strip()] += 1
-
     found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    intervals: list[list[tuple[int, int, str]]] = []
+    lines_of: list[list[tuple[int, int, str]]] = []
+    other: list[list[tuple[int, int, str]]] = []
     placeholders: list[int] = []
     for doc, counts in zip(documents, per_doc_count):
+        raw_lines: list[tuple[int, int, str]] = []
         raw: list[tuple[int, int, str]] = []
         # a line reads like an advert only with a strong advert phrase, which the whole text then
         # has too; most documents have none and no line three times, and need no line-by-line test
@@ -247,9 +270,8 @@ def find_boilerplate(documents: Sequence[Document], trailers: Iterable[TrailerNo
                 continue  # reported below as markers
             within = counts[t] >= 3 and len(t) >= 6 and not _ENUMERATED.match(t)
             if within or looks_like_advert(t):
-                kind = "repeated-line" if line_count[t] >= 2 else "advert"
-                found[(kind, t)].append(_location(doc, doc.source, p.line, p.start, p.end))
-                raw.append((p.start, p.end, kind))
+                found[("line", t)].append(_location(doc, doc.source, p.line, p.start, p.end))
+                raw_lines.append((p.start, p.end, t))
         line_of = _Lines(doc)
         for m in MARKER.finditer(doc.text):
             found[("marker", m.group())].append(_location(doc, doc.source, line_of(m.start()), m.start(), m.end()))
@@ -265,7 +287,35 @@ def find_boilerplate(documents: Sequence[Document], trailers: Iterable[TrailerNo
             raw.append((m.start(), m.end(), "placeholder"))
             n_place += 1
         placeholders.append(n_place)
-        intervals.append(_flatten(raw))
+        lines_of.append(raw_lines)
+        other.append(raw)
+    counts_found = {t: line_count[t] for kind, t in found if kind == "line"}
+    return BoilerplateBatch([d.id for d in documents], lines_of, other, placeholders, dict(found), counts_found)
+
+
+def merge_boilerplate(batches: Sequence[BoilerplateBatch], trailers: Iterable[TrailerNote] = ()) -> Boilerplate:
+    """The :class:`Boilerplate` of the documents of ``batches`` (in order) and of ``trailers``."""
+    trailers = list(trailers)
+    # how often each line found occurs, in documents and in cut blocks
+    line_count: Counter[str] = Counter()
+    for batch in batches:
+        line_count.update(batch.counts)
+    for note in trailers:
+        for _n, t in note.lines:
+            line_count[t.strip()] += 1
+
+    def kind_of(t: str) -> str:
+        return "repeated-line" if line_count[t] >= 2 else "advert"
+
+    found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    intervals: list[list[tuple[int, int, str]]] = []
+    placeholders: list[int] = []
+    for batch in batches:
+        for (kind, text), locs in batch.found.items():
+            found[(kind_of(text) if kind == "line" else kind, text)].extend(locs)
+        for lines, raw in zip(batch.lines, batch.other):
+            intervals.append(_flatten([(s, e, kind_of(t)) for s, e, t in lines] + raw))
+        placeholders.extend(batch.placeholders)
     for note in trailers:
         for n, t in note.lines:
             s = t.strip()
@@ -273,9 +323,8 @@ def find_boilerplate(documents: Sequence[Document], trailers: Iterable[TrailerNo
                 for m in MARKER.finditer(s):
                     found[("marker", m.group())].append(_location(None, note.source, n))
             else:
-                kind = "repeated-line" if line_count[s] >= 2 else "advert"
-                found[(kind, s)].append(_location(None, note.source, n))
-    order = {d.id: i for i, d in enumerate(documents)}
+                found[(kind_of(s), s)].append(_location(None, note.source, n))
+    order = {i: k for k, i in enumerate(i for batch in batches for i in batch.ids)}
 
     def loc_key(loc: dict[str, Any]) -> tuple:
         return (loc["source"], loc["line"], order.get(loc["document"], -1), loc["start"] or 0)
@@ -291,9 +340,12 @@ __all__ = [
     "MARKER",
     "PLACEHOLDER",
     "Boilerplate",
+    "BoilerplateBatch",
     "TrailerNote",
+    "boilerplate_batch",
     "find_boilerplate",
     "is_marker_line",
     "looks_like_advert",
+    "merge_boilerplate",
     "trailing_block",
 ]

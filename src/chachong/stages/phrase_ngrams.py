@@ -1,29 +1,35 @@
 """Frequent character n-grams of the joined text (phrase_text.py), counted in independent groups.
 
-4-grams in at least ``min_docs`` groups are found with 64-bit rolling hashes in numpy, then
-(n+1)-grams only where both n-grams they start and end with are frequent, up to the longest
-phrase. The first level is hashed twice, piece by piece: once to count the n-grams per hash
-bucket (an upper bound of their groups), once to keep those of heavy buckets, whose groups are
-then counted exactly; so memory follows the frequent text, never 8 bytes per character. The
-windows, the stretches the frequent 4-grams cover, are all jieba reads later (phrase_words.py).
+The shortest n-grams (``phrase_min_chars``, 4) in at least ``min_docs`` groups are found with 64-bit
+rolling hashes in numpy, in batches of documents whose counts merge exactly: each batch counts
+its n-grams per hash bucket (:func:`bucket_counts`: an upper bound of their groups), the sums
+name the heavy buckets (:func:`heavy_buckets`), each batch gives the distinct (hash, group)
+pairs of its n-grams in them (:func:`heavy_grams`, :func:`distinct_pairs`) and their union
+counts every n-gram's groups, a group split across batches once (:func:`merge_pairs`); so
+memory follows the frequent text, never 8 bytes per character. Then (n+1)-grams only where
+both n-grams they start and end with are frequent, up to the longest phrase
+(:func:`extend_levels`), inside the windows: the stretches the frequent shortest n-grams
+cover (:func:`windows`), all that the later steps read (phrase_windows.py, phrase_words.py).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from chachong.runtime.arrays import unique
 from chachong.stages.phrase_text import JoinedText
 
-_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash is a bijection per step
+BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so the rolling hash is a bijection per step
 MIX = np.uint64(0xBF58476D1CE4E5B9)
-_PREFILTER = 1_000_000  # above this many 4-grams, count occurrences in hash buckets first
+_PREFILTER = 1_000_000  # above this many n-grams, count occurrences in hash buckets first
 
 
 @dataclass
-class _Table:
+class Table:
     """Frequent n-grams of one length: sorted hashes and their groups."""
 
     hashes: np.ndarray
@@ -44,7 +50,45 @@ def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
     return b.view(np.int64)
 
 
-def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) -> tuple[np.ndarray, _Table]:
+def distinct_pairs(h: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (hash, group) pairs of n-grams ``h`` of groups ``group``, sorted by hash then
+    group: a batch's partial table, merged with others' by :func:`merge_pairs`."""
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    new = np.ones(hs.size, bool)
+    new[1:] = hs[1:] != hs[:-1]
+    gid = np.cumsum(new) - 1
+    n_hash = int(gid[-1]) + 1 if gid.size else 0
+    g = group[order].astype(np.int64)
+    # one sort of a combined key (a lexsort of two keys takes twice the time and memory)
+    width = int(g.max()) + 1 if g.size else 1
+    if n_hash * width < 2**62:
+        key = unique(gid * width + g)
+        gid, g = key // width, key % width
+    else:
+        o2 = np.lexsort((g, gid))
+        gid, g = gid[o2], g[o2]
+        first = np.ones(g.size, bool)
+        first[1:] = (g[1:] != g[:-1]) | (gid[1:] != gid[:-1])
+        gid, g = gid[first], g[first]
+    return hs[new][gid], g
+
+
+def merge_pairs(parts: Sequence[tuple[np.ndarray, np.ndarray]], min_docs: int) -> Table:
+    """The n-grams in at least ``min_docs`` groups, from the batches' :func:`distinct_pairs`: a
+    group whose documents lie in several batches counts once (the union of the pairs)."""
+    h = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint64)
+    if len(parts) > 1:
+        h, _g = distinct_pairs(h, np.concatenate([p[1] for p in parts]))
+    new = np.ones(h.size, bool)
+    new[1:] = h[1:] != h[:-1]
+    first = np.flatnonzero(new)
+    ndocs = np.diff(np.append(first, h.size))
+    ok = ndocs >= min_docs
+    return Table(h[first[ok]], ndocs[ok].astype(np.int64))
+
+
+def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) -> tuple[np.ndarray, Table]:
     """Indices (ascending) of the n-grams ``h`` (at positions ``pos``, of groups ``group``) that
     are in at least ``min_docs`` groups, and the table of those n-grams."""
     if pos.size > _PREFILTER:
@@ -53,36 +97,10 @@ def _frequent(pos: np.ndarray, h: np.ndarray, group: np.ndarray, min_docs: int) 
         b = _bucket(h, 22)
         idx = np.flatnonzero(np.bincount(b, minlength=1 << 22)[b] >= min_docs)
         del b
-        order = idx[np.argsort(h[idx], kind="stable")]
     else:
-        order = np.argsort(h, kind="stable")
-    hs = h[order]
-    new = np.ones(hs.size, bool)
-    new[1:] = hs[1:] != hs[:-1]
-    gid = np.cumsum(new) - 1
-    occ = np.bincount(gid) if gid.size else np.zeros(0, np.int64)
-    keep = occ[gid] >= min_docs
-    order, hs, gid, new = order[keep], hs[keep], gid[keep], new[keep]
-    # distinct (n-gram, group) pairs: one sort of a combined key (a lexsort of two keys
-    # takes twice the time and memory)
-    width = int(group.max()) + 1 if group.size else 1
-    if occ.size * width < 2**62:
-        key = gid * width + group[order]
-        key.sort()
-        first = np.ones(key.size, bool)
-        first[1:] = key[1:] != key[:-1]
-        ndocs = np.bincount(key[first] // width, minlength=int(occ.size))
-        del key, first
-    else:
-        g = group[order]
-        o2 = np.lexsort((g, gid))
-        gg, ii = g[o2], gid[o2]
-        first = np.ones(gg.size, bool)
-        first[1:] = (gg[1:] != gg[:-1]) | (ii[1:] != ii[:-1])
-        ndocs = np.bincount(ii[first], minlength=int(occ.size))
-    ok = ndocs[gid] >= min_docs
-    sel = new & ok
-    return np.sort(order[ok]), _Table(hs[sel], ndocs[gid[sel]].astype(np.int64))
+        idx = np.arange(pos.size)
+    table = merge_pairs([distinct_pairs(h[idx], group[idx])], min_docs)
+    return idx[table.lookup(h[idx]) > 0], table
 
 
 def _hash_piece(text: JoinedText, lo: int, hi: int, length: int) -> np.ndarray:
@@ -94,7 +112,7 @@ def _hash_piece(text: JoinedText, lo: int, hi: int, length: int) -> np.ndarray:
     hv = h[:last]
     for k in range(length if last else 0):
         if k:
-            np.multiply(hv, _BASE, out=hv)
+            np.multiply(hv, BASE, out=hv)
         np.add(hv, c[lo + k:lo + k + last], out=hv, casting="unsafe")
     return h
 
@@ -122,21 +140,20 @@ def _pieces(text: JoinedText, big: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _frequent_grams(text: JoinedText, group_of: np.ndarray, min_docs: int, length: int
-                    ) -> tuple[np.ndarray, np.ndarray, _Table]:
-    """Positions (ascending) of the ``length``-grams in at least ``min_docs`` groups, their
-    hashes, and their table, in two passes over the text piece by piece.
+def bucket_bits(n: int) -> int:
+    """Bits of the hash buckets for a corpus of ``n`` canonical characters (every batch of it
+    counts in the same buckets): 2**21 at most, whose counts (16 MB) stay in cache."""
+    return int(min(max(math.ceil(math.log2(max(n, 1))) - 2, 12), 21))
 
-    The first pass counts n-grams per hash bucket (an upper bound of the groups of every n-gram
-    in the bucket; a long text adds one per bucket, not one per occurrence); the second keeps
-    the n-grams of heavy buckets and counts their groups exactly.
-    """
-    # 2**21 buckets at most: their counts (16 MB) stay in cache, twice as fast as 2**22
-    bits = int(min(max(math.ceil(math.log2(max(text.n, 1))) - 2, 12), 21))
-    pieces = _pieces(text, 1 << (bits - 2))
+
+def bucket_counts(text: JoinedText, length: int, bits: int, cap: int) -> np.ndarray:
+    """A batch's count of ``length``-grams per hash bucket (an upper bound of the groups of every
+    n-gram in the bucket; a long text adds one per bucket, not one per occurrence), clipped at
+    ``cap`` (``min_docs``: a bucket is heavy when the batches' sum reaches it, which clipping
+    keeps exact) in the smallest integers that hold it."""
     counts = np.zeros(1 << bits, np.int64)
     seen = None
-    for lo, hi, d in pieces:
+    for lo, hi, d in _pieces(text, 1 << (bits - 2)):
         # n-grams across runs are counted too: fewer operations, and still an upper bound
         b = _bucket(_hash_piece(text, lo, hi, length), bits)
         if d < 0:
@@ -148,10 +165,24 @@ def _frequent_grams(text: JoinedText, group_of: np.ndarray, min_docs: int, lengt
         if hi == text.doc_offsets[d + 1]:
             counts += seen
             seen[:] = False
-    heavy = counts >= min_docs
-    del counts
+    np.minimum(counts, cap, out=counts)
+    return counts.astype(np.uint16 if cap < 2**16 else np.int64)
+
+
+def heavy_buckets(parts: Sequence[np.ndarray], min_docs: int) -> np.ndarray:
+    """Whether each bucket is heavy: its count over all batches (:func:`bucket_counts`) reaches ``min_docs``."""
+    total = np.zeros(parts[0].size, np.int64) if parts else np.zeros(0, np.int64)
+    for p in parts:
+        total += p
+    return total >= min_docs
+
+
+def heavy_grams(text: JoinedText, length: int, heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (ascending) and hashes of a batch's ``length``-grams of heavy buckets, each
+    within one run: the only n-grams whose groups are counted exactly."""
+    bits = int(heavy.size).bit_length() - 1
     pos_p, h_p = [], []
-    for lo, hi, _d in pieces:
+    for lo, hi, _d in _pieces(text, 1 << (bits - 2)):
         h = _hash_piece(text, lo, hi, length)
         keep = np.flatnonzero(heavy[_bucket(h, bits)])
         keep = keep[_whole(text, keep + lo, length)]
@@ -159,25 +190,20 @@ def _frequent_grams(text: JoinedText, group_of: np.ndarray, min_docs: int, lengt
         h_p.append(h[keep])
     pos = np.concatenate(pos_p) if pos_p else np.zeros(0, np.int64)
     h = np.concatenate(h_p) if h_p else np.zeros(0, np.uint64)
-    idx, table = _frequent(pos, h, group_of[text.doc(pos)], min_docs)
-    return pos[idx], h[idx], table
+    return pos, h
 
 
-def ngram_tables(text: JoinedText, group_of: np.ndarray, min_docs: int, min_len: int, max_len: int
-                 ) -> tuple[dict[int, _Table], dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """Level-wise frequent n-grams, min_len <= n <= max_len: tables, positions and the
+def extend_levels(text: JoinedText, group_of: np.ndarray, min_docs: int, first: np.ndarray, table: Table,
+                  min_len: int, max_len: int) -> tuple[dict[int, Table], dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Level-wise frequent n-grams, min_len <= n <= max_len, from the frequent
+    ``min_len``-grams at ``first`` (ascending) and their ``table``: tables, positions and the
     n-grams' hashes there, per length.
 
     An (n+1)-gram can be frequent only where the n-grams it starts and ends with both are, so
-    after the first level only the positions of frequent n-grams are read.
+    only the positions of frequent n-grams are read (the windows, phrase_windows.py, hold them all).
     """
-    tables: dict[int, _Table] = {}
-    positions: dict[int, np.ndarray] = {}
-    hashes: dict[int, np.ndarray] = {}
-    if text.n < min_len:
-        return tables, positions, hashes
-    S, hS, tables[min_len] = _frequent_grams(text, group_of, min_docs, min_len)
-    positions[min_len], hashes[min_len] = S, hS
+    S, hS = first, hashes(text.cps, first, min_len)
+    tables, positions, gram_hashes = {min_len: table}, {min_len: S}, {min_len: hS}
     for n in range(min_len, max_len):
         # the n-grams at S and S + 1 are within one run, so the (n+1)-gram at S is too
         j = np.minimum(np.searchsorted(S, S + 1), max(S.size - 1, 0))
@@ -185,20 +211,20 @@ def ngram_tables(text: JoinedText, group_of: np.ndarray, min_docs: int, min_len:
         if not idx.size:
             break
         cand = S[idx]
-        h = hS[idx] * _BASE + text.cps[cand + n]
+        h = hS[idx] * BASE + text.cps[cand + n]
         keep, table = _frequent(cand, h, group_of[text.doc(cand)], min_docs)
         if not keep.size:
             break
         S, hS = cand[keep], h[keep]
         tables[n + 1] = table
-        positions[n + 1], hashes[n + 1] = S, hS
-    return tables, positions, hashes
+        positions[n + 1], gram_hashes[n + 1] = S, hS
+    return tables, positions, gram_hashes
 
 
 def hashes(c: np.ndarray, pos: np.ndarray, length: int) -> np.ndarray:
     h = np.zeros(pos.size, np.uint64)
     for k in range(length):
-        h = h * _BASE + c[pos + k]
+        h = h * BASE + c[pos + k]
     return h
 
 
@@ -235,4 +261,5 @@ def locate(gram_hashes: dict[int, np.ndarray], positions: dict[int, np.ndarray],
     return ph_all[o], pos_all[o]
 
 
-__all__ = ["MIX", "hashes", "locate", "ngram_tables", "windows"]
+__all__ = ["BASE", "MIX", "Table", "bucket_bits", "bucket_counts", "distinct_pairs", "extend_levels", "hashes",
+           "heavy_buckets", "heavy_grams", "locate", "merge_pairs", "windows"]

@@ -8,7 +8,6 @@ imported on first use, never with this module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -17,6 +16,7 @@ import numpy as np
 
 from chachong.text.variants import fold_han
 from chachong.runtime.arrays import unique
+from chachong.stages.phrase_ngrams import BASE, MIX
 from chachong.stages.phrase_text import JoinedText, ranges
 
 _VOTES = 3  # occurrences of a window segmented; a boundary counts when most cut there
@@ -28,10 +28,11 @@ def _jieba():
     return jieba()
 
 
-def _run_cuts(text: JoinedText, texts: Sequence[str], firsts: np.ndarray, query: np.ndarray,
-              work: dict[str, int], fold: bool = False) -> np.ndarray:
+def _run_cuts(text: JoinedText, firsts: np.ndarray, query: np.ndarray, work: dict[str, int],
+              fold: bool = False) -> np.ndarray:
     """Whether jieba starts a word at each position of ``query``, all inside (or at the end of)
-    the runs beginning at ``firsts`` (ascending, distinct).
+    the runs whose keys (:meth:`~chachong.stages.phrase_windows.WindowText.run_key`) are ``firsts``
+    (ascending, distinct).
 
     Each run (a clause between punctuation) is segmented whole, each distinct run text once;
     a canonical position starts a word when a jieba cut falls between the original
@@ -42,12 +43,11 @@ def _run_cuts(text: JoinedText, texts: Sequence[str], firsts: np.ndarray, query:
     out = text.brk[query].copy()
     if not firsts.size:
         return out
-    _f, lasts = text.runs(firsts)
-    docs, o0, o1 = text.doc(firsts), text.start[firsts].astype(np.int64), text.end[lasts - 1].astype(np.int64)
+    o0, run_texts = text.run_texts(firsts)
     distinct: dict[str, int] = {}
     which = np.empty(firsts.size, np.int64)
-    for r, (d, a, b) in enumerate(zip(docs.tolist(), o0.tolist(), o1.tolist())):
-        which[r] = distinct.setdefault(texts[d][a:b].replace("\n", " "), len(distinct))
+    for r, run in enumerate(run_texts):
+        which[r] = distinct.setdefault(run.replace("\n", " "), len(distinct))
     # folded together (one pass; the fold keeps every character's place and no run holds a newline)
     pieces = fold_han("\n".join(distinct)).split("\n") if fold and distinct else list(distinct)
     work["segmented_chars"] = sum(len(t) for t in pieces)
@@ -83,29 +83,56 @@ class _Bounds:
         return self.flag[self.base[w] + pos - self.ws[w]]
 
 
-def segment(text: JoinedText, texts: Sequence[str], ws: np.ndarray, we: np.ndarray, work: dict[str, int],
+def sample_windows(c: np.ndarray, ws: np.ndarray, we: np.ndarray
+                   ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
+    """Which occurrences of the windows (ws, we) jieba reads: the first ``_VOTES`` of each
+    distinct window text, in position order. Returns the window id of each occurrence
+    (numbered in order of first occurrence), the number of distinct windows, the occurrences
+    ordered by id, each id's first place in that order, and the occurrences sampled.
+
+    A window text is known by a 64-bit rolling hash of its characters and its length (as the
+    n-grams are, phrase_ngrams.py), hashed for all windows at once, longest first.
+    """
+    lengths = we - ws
+    by_length = np.argsort(-lengths, kind="stable")
+    h = np.zeros(ws.size, np.uint64)
+    starts, sorted_lengths = ws[by_length], lengths[by_length]
+    active = ws.size
+    for k in range(int(sorted_lengths[0]) if ws.size else 0):
+        while active and sorted_lengths[active - 1] <= k:
+            active -= 1
+        hv = h[:active]
+        np.multiply(hv, BASE, out=hv)
+        np.add(hv, c[starts[:active] + k], out=hv, casting="unsafe")
+    key = np.empty(ws.size, np.uint64)
+    key[by_length] = h ^ (sorted_lengths.astype(np.uint64) * MIX)
+    _u, first_idx, inverse = np.unique(key, return_index=True, return_inverse=True)
+    n_win = first_idx.size
+    renumber = np.empty(n_win, np.int64)
+    renumber[np.argsort(first_idx, kind="stable")] = np.arange(n_win)
+    wid = renumber[inverse.reshape(-1)]
+    order = np.argsort(wid, kind="stable")
+    first_of = np.searchsorted(wid[order], np.arange(n_win))
+    rank = np.empty(ws.size, np.int64)
+    rank[order] = np.arange(ws.size) - first_of[wid[order]]
+    return wid, n_win, order, first_of, np.flatnonzero(rank < _VOTES)
+
+
+def segment(text: JoinedText, ws: np.ndarray, we: np.ndarray, work: dict[str, int],
             fold: bool = False) -> tuple[np.ndarray, np.ndarray, _Bounds]:
-    """Word boundaries of the windows: jieba reads up to three occurrences of each distinct
-    window (in their whole runs) and a boundary counts when most of them cut there.
+    """Word boundaries of the windows of ``text`` (a :class:`~chachong.stages.phrase_windows.WindowText`):
+    jieba reads up to three occurrences of each distinct window (in their whole runs) and a
+    boundary counts when most of them cut there.
 
     Returns the boundaries of each distinct window's first occurrence (absolute positions,
     window by window, and the window each belongs to) and the boundaries of every occurrence
     of every window (:class:`_Bounds`). A word never starts right after a figure (年 in 2023年
     belongs to the figure).
     """
-    c = text.cps
-    ident: dict[bytes, int] = {}
-    wid = np.fromiter((ident.setdefault(c[s:e].tobytes(), len(ident)) for s, e in zip(ws.tolist(), we.tolist())),
-                      dtype=np.int64, count=ws.size)
-    n_win = len(ident)
-    order = np.argsort(wid, kind="stable")
-    first_of = np.searchsorted(wid[order], np.arange(n_win))
-    rank = np.empty(ws.size, np.int64)
-    rank[order] = np.arange(ws.size) - first_of[wid[order]]
-    sampled = np.flatnonzero(rank < _VOTES)
+    wid, n_win, order, first_of, sampled = sample_windows(text.cps, ws, we)
     idx, owner = ranges(ws[sampled], we[sampled] + 1)
-    firsts = unique(text.runs(ws[sampled])[0])
-    cut = _run_cuts(text, texts, firsts, idx, work, fold)
+    firsts = unique(text.run_key(ws[sampled]))
+    cut = _run_cuts(text, firsts, idx, work, fold)
 
     rep = order[first_of]  # first occurrence of each distinct window
     wlen = we[rep] - ws[rep] + 1  # boundaries 0..length
@@ -155,4 +182,4 @@ def fixed_expressions() -> frozenset[str]:
     return frozenset(out)
 
 
-__all__ = ["expected_documents", "fixed_expressions", "segment"]
+__all__ = ["expected_documents", "fixed_expressions", "sample_windows", "segment"]

@@ -25,12 +25,16 @@ How, at corpus scale (100,000 paragraphs in seconds, jieba reading about 1 % of 
    4-grams in at least ``phrase_min_documents`` groups, then (n+1)-grams only where both
    n-grams they start and end with are frequent, up to 30. The 4-grams are hashed twice,
    in pieces of 2 M positions: once to count them per hash bucket (an upper bound of their
-   groups), once to keep those of heavy buckets, whose groups are then counted exactly; so
-   memory follows the frequent text (a few % of a corpus), never 8 bytes per character
-   (phrase_ngrams.py);
-3. windows, the stretches covered by frequent 4-grams, are the only text jieba reads: up to
-   three occurrences of each distinct window, in their whole runs, and a boundary counts
-   when most of them cut there (phrase_words.py);
+   groups), once to keep those of heavy buckets, whose distinct (hash, group) pairs are then
+   counted; so memory follows the frequent text (a few % of a corpus), never 8 bytes per
+   character (phrase_ngrams.py). Both counts are per batch of documents and merge exactly
+   (phrase_batches.py): the local engine mines the corpus as one batch, the Dask engine one
+   batch per partition;
+3. windows, the stretches covered by frequent 4-grams, are cut out of each batch with the
+   character on either side, their original offsets and the runs jieba may read
+   (phrase_windows.py); the longer n-grams and everything after read only them
+   (:func:`mine_windows`). jieba reads up to three occurrences of each distinct window, in
+   their whole runs, and a boundary counts when most of them cut there (phrase_words.py);
 4. the word-aligned spans of the windows are looked up in the n-gram tables, checked against
    the word boundaries of every occurrence, closed under extension and grouped into families
    by dynamic programming over span widths (phrase_spans.py), and located in every document.
@@ -39,7 +43,8 @@ After the audit, phrase_copies.py counts a phrase's documents again: occurrences
 copied between two groups of documents are one writing (电动自行车, named by one pasted paragraph,
 is a topic, not a formula).
 
-This module holds what a phrase is and the stage's entry points: :func:`mine_phrases`, the
+This module holds what a phrase is and the stage's entry points: :func:`mine_phrases` (one batch)
+and :func:`mine_windows` (the merged batches), the
 groups of copies that count once, the intervals phrases cover and their report records. The
 interval arithmetic (merge, subtract, overlap, shares) is intervals.py's, importable here too.
 """
@@ -58,9 +63,11 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.stages.intervals import merge, overlap, paragraph_shares, shares, subtract
-from chachong.stages.phrase_ngrams import MIX, hashes, locate, ngram_tables, windows
+from chachong.stages.phrase_batches import batch_counts, batch_grams, batch_pairs, batch_windows, phrase_batch, written
+from chachong.stages.phrase_ngrams import MIX, Table, bucket_bits, extend_levels, hashes, heavy_buckets, locate, merge_pairs
 from chachong.stages.phrase_spans import candidates, closure, families
-from chachong.stages.phrase_text import build_text, text_of
+from chachong.stages.phrase_text import text_of
+from chachong.stages.phrase_windows import WindowPiece, join_pieces
 from chachong.stages.phrase_words import expected_documents, segment
 # benchmarks/phrases_quality.py warms jieba's set phrases through this name before it times the stage
 from chachong.stages.phrase_words import fixed_expressions as _fixed_expressions  # noqa: F401
@@ -136,21 +143,52 @@ def mine_phrases(
     if group.size != len(texts):
         raise ValueError(f"groups has {group.size} entries for {len(texts)} texts; give one group per text")
     group = np.unique(group, return_inverse=True)[1].reshape(-1).astype(np.int64)  # 0, 1, ... in label order
-    independent = len({int(g) for g, t in zip(group, texts) if t.strip()})
-    min_docs = phrase_threshold(config, independent)
-    min_chars, max_chars = config.phrase_min_chars, config.phrase_max_chars
+    min_docs, ok = mining_threshold(config, group, written(texts))
     work = stats if stats is not None else {}
     work.update(chars=0, min_documents=min_docs, window_chars=0, segmented_chars=0, candidates=0, phrases=0)
-    if independent < min_docs:
+    if not ok:
         return []  # no n-gram can be in min_docs groups
-    text = build_text(texts, config, exclude, corpus, _PIECE)
-    work["chars"] = text.n
-    tables, positions, gram_hashes = ngram_tables(text, group, min_docs, min_chars, max_chars)
-    if min_chars not in tables or not positions[min_chars].size:
+    # the whole corpus as one batch (phrase_batches.py; the Dask engine makes one per partition)
+    batch = phrase_batch(texts, group, config, exclude, corpus, _PIECE)
+    work["chars"] = batch.chars
+    length = config.phrase_min_chars
+    if batch.chars < length:
         return []
-    ws, we = windows(text, positions[min_chars], min_chars)
+    heavy = heavy_buckets([batch_counts(batch, length, bucket_bits(batch.chars), min_docs)], min_docs)
+    grams = batch_grams(batch, length, heavy)
+    table = merge_pairs([batch_pairs(batch, grams)], min_docs)
+    return mine_windows([batch_windows(batch, grams, table, length)], group, config, min_docs, table, work)
+
+
+def piece_size() -> int:
+    """Positions a mining step handles at a time (it bounds temporaries, never a result)."""
+    return _PIECE
+
+
+def mining_threshold(config: AuditConfig, group: np.ndarray, written: np.ndarray) -> tuple[int, bool]:
+    """``min_docs`` of texts of groups ``group`` of which ``written`` hold writing, and whether
+    there are that many independent documents (else no phrase can be found)."""
+    independent = len(set(group[written].tolist()))
+    min_docs = phrase_threshold(config, independent)
+    return min_docs, independent >= min_docs
+
+
+def mine_windows(pieces: Sequence[WindowPiece], group: np.ndarray, config: AuditConfig, min_docs: int,
+                 table: Table, stats: dict[str, int] | None = None) -> list[Phrase]:
+    """Stock phrases from the batches' windows (``phrase_batches``; in document order) and the
+    merged table of the shortest frequent n-grams: longer n-grams, jieba's words, candidates,
+    spreads, closure, families and locations (see the module docstring). ``group``: every
+    text's group, numbered 0, 1, ...; ``stats`` as :func:`mine_phrases`."""
+    work = stats if stats is not None else {}
+    min_chars, max_chars = config.phrase_min_chars, config.phrase_max_chars
+    text = join_pieces(pieces, _PIECE)
+    group = np.asarray(group, np.int64)
+    if not text.first.size:
+        return []
+    tables, positions, gram_hashes = extend_levels(text, group, min_docs, text.first, table, min_chars, max_chars)
+    ws, we = text.ws, text.we
     work["window_chars"] = int((we - ws).sum())
-    bpos, bwin, bnd = segment(text, texts, ws, we, work, config.fold_variants)
+    bpos, bwin, bnd = segment(text, ws, we, work, config.fold_variants)
     c = text.cps
     cand = candidates(text, bpos, bwin, max(tables), min_chars, max_chars)
     work["candidates"] = int(cand["i"].size)
@@ -186,7 +224,7 @@ def mine_phrases(
         words = [text_of(c, s, s + L) for s, L in zip(c_start[rep[single]].tolist(), p_len[single].tolist())]
         per_word = work["segmented_chars"] / max(work.get("words", 0), 1)  # characters per word, as jieba cut
         # canonical characters per group
-        lengths = np.bincount(group, weights=np.diff(text.doc_offsets), minlength=int(group.max()) + 1)
+        lengths = np.bincount(group, weights=text.doc_chars, minlength=int(group.max()) + 1)
         expected = expected_documents(words, lengths[lengths > 0] / max(per_word, 1.0))
         valid[single] = p_docs[single] >= _LIFT * expected
     pid[(pid >= 0) & ~valid[np.maximum(pid, 0)]] = -1
@@ -203,11 +241,11 @@ def mine_phrases(
         L = int(p_len[q])
         occ = occ_pos[cut[q]:cut[q + 1]]
         locs = tuple(zip(text.doc(occ).tolist(), text.start[occ].tolist(), text.end[occ + L - 1].tolist()))
-        d, s0, e0 = locs[0]
+        _d, s0, e0 = locs[0]
         p0 = int(occ[0])
         inner = np.arange(p0 + 1, p0 + L)
         cuts = [s0] + text.start[inner[bnd[inner]]].tolist() + [e0]
-        found[q] = (texts[d][s0:e0], tuple(texts[d][a:b] for a, b in pairwise(cuts)), locs)
+        found[q] = (text.original(p0, s0, e0), tuple(text.original(p0, a, b) for a, b in pairwise(cuts)), locs)
     out = [Phrase(text_, keys[q], words_, int(p_docs[q]), len(locs), found[int(head[q])][0], locs)
            for q, (text_, words_, locs) in found.items()]
     out.sort(key=rank_key)
@@ -308,5 +346,6 @@ def phrase_records(phrases: Sequence[Phrase], documents: Sequence[Any], independ
     return out
 
 
-__all__ = ["Phrase", "coverage", "independent_groups", "merge", "mine_phrases", "overlap", "paragraph_shares",
-           "phrase_records", "phrase_threshold", "rank_key", "shares", "subtract"]
+__all__ = ["Phrase", "coverage", "independent_groups", "merge", "mine_phrases", "mine_windows", "mining_threshold",
+           "piece_size",
+           "overlap", "paragraph_shares", "phrase_records", "phrase_threshold", "rank_key", "shares", "subtract"]

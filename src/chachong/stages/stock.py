@@ -28,9 +28,9 @@ def stock_work(corpus: Corpus, warnings: list, groups: list[int]) -> tuple[Any, 
 def stock_of(docs: Sequence[Document], config: AuditConfig, warnings: list, groups: list[int],
              corpus: Corpus | None = None) -> tuple[Any, Any, list]:
     """Boilerplate, stock phrases and the text they cover, for groups of copies known before the
-    alignment (:func:`copy_groups`): what an executor computes meanwhile (the local engine in a
-    forked process, the Dask engine on a worker) and hands to :func:`annotate_stock` through
-    :func:`remember_stock` and ``covered``."""
+    alignment (:func:`copy_groups`): what the local engine computes meanwhile in a forked process
+    (the Dask engine runs the same stages by partition, ``engine/dask/phrasing.py``) and hands to
+    :func:`annotate_stock` through :func:`remember_stock` and ``covered``."""
     from chachong.stages.phrases import coverage
 
     found, phrases = stock_inputs(docs, config, corpus, warnings, groups, None)
@@ -92,13 +92,17 @@ def stock_inputs(docs: Sequence[Document], config: AuditConfig, corpus: Corpus |
     key = stock_key(config, groups)
     phrases = cache.phrases.get(key) if cache is not None else None
     if phrases is None:
-        # adverts and markers are not content: no phrase reaches into them (placeholders are
-        # masked like figures and stay part of the text)
-        not_content = [[(s, e) for s, e, kind in ivs if kind != "placeholder"] for ivs in found.intervals]
-        phrases = mine_phrases([d.text for d in docs], groups, config, exclude=not_content, corpus=corpus)
+        phrases = mine_phrases([d.text for d in docs], groups, config, exclude=not_content(found), corpus=corpus)
     if cache is not None:
         remember_stock(cache, config, groups, found, phrases)
     return found, phrases
+
+
+def not_content(found: Any) -> list[list[tuple[int, int]]]:
+    """The intervals of each document no stock phrase reaches into: boilerplate (``found``) less
+    its placeholders (masked like figures, they stay part of the text). A document's intervals
+    are the same whatever other documents are searched with it."""
+    return [[(s, e) for s, e, kind in ivs if kind != "placeholder"] for ivs in found.intervals]
 
 
 # settings that change pairing and alignment but not stock phrases or boilerplate
@@ -150,5 +154,5 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
     result.boilerplate_records = found.findings
 
 
-__all__ = ["annotate_stock", "copy_groups", "groups_of_copies", "remember_stock", "stock_inputs", "stock_key", "stock_of",
+__all__ = ["annotate_stock", "copy_groups", "groups_of_copies", "not_content", "remember_stock", "stock_inputs", "stock_key", "stock_of",
            "stock_work"]

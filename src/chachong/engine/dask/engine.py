@@ -40,8 +40,8 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
 
 Until the record is made the client holds the documents' outlines (``partitions.outlines``: ids,
 titles, paths, paragraph offsets, no texts), the verified pair table and per-document results;
-never signatures or shingle sets. Boilerplate and stock phrases are mined by one worker task
-(``stock.stock_of``) while the others align. The record it returns holds the documents with their
+never signatures or shingle sets. Stock phrases are mined while the others align, by
+partition and merged (:mod:`.phrasing`), as is boilerplate: no task receives every text. The record it returns holds the documents with their
 texts (fetched last), as the local engine's does: the reports show them.
 """
 
@@ -157,6 +157,7 @@ class Engine:
         self.par_div: list[int] = []
         par_first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         cuts = cut(counts, self.target) if total else []
+        self.doc_cuts = list(cuts)
         for j, (lo, hi) in enumerate(cuts):
             pieces = []
             d = lo
@@ -300,25 +301,30 @@ class Engine:
     # ---- stock phrases, meanwhile ----
 
     def start_stock(self, plan: StockPlan, warnings: list) -> tuple[list[int], Any]:
-        """Boilerplate and stock phrases (``stock.stock_of``) on a worker while the others align,
-        for the groups of copies known now (``stock.groups_of_copies``), as the local engine mines
-        them in a forked process; :meth:`finish_stock` hands them to ``annotate_stock``."""
-        from chachong.stages.stock import groups_of_copies, stock_of
+        """Stock phrases mined by the partitions and merged (:mod:`.phrasing`) while the others
+        align, for the groups of copies known now (``stock.groups_of_copies``), as the local
+        engine mines them in a forked process; :meth:`finish_stock` hands them to ``annotate_stock``."""
+        from chachong.engine.dask import phrasing
+        from chachong.stages.phrases import piece_size
+        from chachong.stages.stock import groups_of_copies
 
         groups = groups_of_copies(plan.doc_group, identical_documents(self.doc_digests))
-        job = self.client.submit(mine_stock, self.config, list(warnings), groups, *self.doc_lists,
-                                 pure=False, priority=10)
-        return groups, job
+        found, job = phrasing.start(self.client, self.parts, self.doc_cuts, self.config, groups, piece_size())
+        return groups, (found, job, list(warnings))
 
     def finish_stock(self, started: tuple[list[int], Any]):
-        """(stage cache, covered) for ``stock.annotate_stock`` from :meth:`start_stock`'s task."""
+        """(stage cache, covered) for ``stock.annotate_stock`` from :meth:`start_stock`'s tasks
+        (the partitions' boilerplate merged here, ``boilerplate.merge_boilerplate``)."""
         from chachong.runtime.stagecache import StageCache
+        from chachong.stages.boilerplate import TrailerNote, merge_boilerplate
         from chachong.stages.stock import remember_stock, stock_key
 
-        groups, job = started
-        found, phrases, cover = job.result()
+        groups, (found, job, warnings) = started
+        phrases, cover, work = job.result()
+        self.stats["stock_task"] = work
+        boilerplate = merge_boilerplate(self.client.gather(found), [w for w in warnings if isinstance(w, TrailerNote)])
         cache = StageCache()
-        remember_stock(cache, self.config, groups, found, phrases)
+        remember_stock(cache, self.config, groups, boilerplate, phrases)
         return cache, (stock_key(self.config, groups), cover)
 
     # ---- 5. align ----
@@ -402,13 +408,6 @@ def stock_paragraph_texts(stock_paragraphs: list[dict], docs: list[Document]) ->
     for sp in stock_paragraphs:
         doc_id, _, number = sp["members"][0].rpartition(":p")
         sp["text"] = by_id[doc_id].paragraphs[int(number) - 1].text
-
-
-def mine_stock(config: AuditConfig, warnings: list, groups: list[int], *doc_lists: list[Document]):
-    """The stock task: ``stock.stock_of`` on every document (the partitions' lists, in order)."""
-    from chachong.stages.stock import stock_of
-
-    return stock_of([d for docs in doc_lists for d in docs], config, warnings, groups)
 
 
 def audit_dask(
