@@ -85,8 +85,8 @@ FORK_BYTES_PER_CHAR = 20
 def fork_fits(chars: int) -> bool:
     """Whether a second process for an audit of ``chars`` characters fits in the memory the machine has
     available now (:data:`FORK_BYTES_PER_CHAR`; when that is unknown, it is assumed to). Two processes
-    that do not fit page each other's memory out: at 6 M paragraphs (main process 15.8 GB, child 14.7 GB
-    before paragraphs were held as spans) they took 1.5 times the CPU of one process."""
+    that do not fit page each other's memory out: at 6 M paragraphs (main process 15.8 GB, child 14.7 GB,
+    before paragraphs were held as spans) the kernel took 42-45 % of the CPU."""
     free = available_memory()
     return not free or FORK_BYTES_PER_CHAR * chars <= free
 
