@@ -11,7 +11,9 @@ a fresh child process with ``--src`` first on ``PYTHONPATH``
   ``--work-dir`` passed on) and prints per stage of the progress callback (``read``, ``sign``,
   ``pair``, ``cluster``, ``align``, ``documents``, ``phrases``) its end in seconds, RssAnon at its end
   and the highest RssAnon sampled every 50 ms while it ran (the main process; forked workers apart),
-  then VmHWM and the largest forked worker's peak.
+  then VmHWM and the largest forked worker's peak. The last column is the highest sum of Pss_Anon of
+  the main process and its forked children (sampled every 0.2 s): what the audit takes of the machine
+  while a fork runs, shared pages counted once (``runtime.workdir.FORK_BYTES_PER_CHAR`` comes from it).
 
     nice python benchmarks/memory.py --sizes 600000 --stages
     nice python benchmarks/memory.py --sizes 600000 --src ../base/src     # another version's documents
@@ -39,6 +41,27 @@ def _mb(field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _pss_anon_mb(pid: int | str = "self") -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss_Anon:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
+def _children() -> list[int]:
+    """The pids of this process's children (of any of its threads)."""
+    out: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            out.extend(int(x) for x in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return out
 
 
 def documents(n: int) -> dict:
@@ -74,12 +97,17 @@ def stages(n: int, args) -> dict:
     spill = {} if args.memory_limit is None else {"memory_limit": args.memory_limit}
     if args.work_dir:
         spill["work_dir"] = args.work_dir
-    current, peaks, ends = ["start"], {}, []
+    current, peaks, ends, together = ["start"], {}, [], {}
     done = threading.Event()
 
     def sample() -> None:
+        tick = 0
         while not done.wait(0.05):
             peaks[current[0]] = max(peaks.get(current[0], 0.0), _mb("RssAnon"))
+            tick += 1
+            if tick % 4 == 0:
+                total = _pss_anon_mb() + sum(_pss_anon_mb(c) for c in _children())
+                together[current[0]] = max(together.get(current[0], 0.0), total)
 
     t0 = time.perf_counter()
 
@@ -89,11 +117,14 @@ def stages(n: int, args) -> dict:
 
     threading.Thread(target=sample, daemon=True).start()
     result = chachong.audit([str(p) for p in paths], progress=progress, **spill)
+    result_chars = result.corpus.cps.size  # canonical characters, as workdir.fork_fits counts them
     progress("end")  # the phrases stage ends when the audit returns its record, still held here
     del result
     done.set()
-    return {"stages": [{"stage": s, "end_s": t, "anon_mb": a, "peak_anon_mb": round(peaks.get(s, a))}
+    return {"stages": [{"stage": s, "end_s": t, "anon_mb": a, "peak_anon_mb": round(peaks.get(s, a)),
+                        "with_forks_mb": round(together[s]) if s in together else None}
                        for s, t, a in ends if s != "start"],
+            "chars": int(result_chars),
             "vmhwm_mb": round(_mb("VmHWM")),
             "fork_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
 
@@ -131,10 +162,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"(their texts {f['texts_mb']} MB = {f['text_bytes_per_paragraph']} bytes a paragraph)")
                 continue
             print(f"{n}: audit, RssAnon of the main process per stage (MB)")
-            print(f"  {'stage':10}{'ends at s':>11}{'at end':>9}{'peak':>9}")
+            print(f"  {'stage':10}{'ends at s':>11}{'at end':>9}{'peak':>9}{'with forks':>12}")
             for s in f["stages"]:
-                print(f"  {s['stage']:10}{s['end_s']:>11.1f}{s['anon_mb']:>9}{s['peak_anon_mb']:>9}")
-            print(f"  VmHWM {f['vmhwm_mb']} MB; largest forked worker {f['fork_mb']} MB")
+                print(f"  {s['stage']:10}{s['end_s']:>11.1f}{s['anon_mb']:>9}{s['peak_anon_mb']:>9}"
+                      f"{'-' if s['with_forks_mb'] is None else s['with_forks_mb']:>12}")
+            print(f"  VmHWM {f['vmhwm_mb']} MB; largest forked worker {f['fork_mb']} MB; "
+                  f"{f['chars']:,} canonical characters")
     return 0
 
 

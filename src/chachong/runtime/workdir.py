@@ -77,7 +77,8 @@ def available_memory() -> int:
 
 # what an audit's memory grows by, per character of text, while its forked second process (stock
 # phrases, then half the alignment) runs: the child's own pages and the main process's growth as it aligns
-# meanwhile, 15 bytes (the processes' Pss_Anon summed, at 600k paragraphs, in memory and spilled alike),
+# meanwhile, 15 bytes (the processes' Pss_Anon summed, at 600k paragraphs, in memory and spilled alike;
+# `benchmarks/memory.py --stages`: the align stage's "with forks" less the main process at the fork),
 # and a third more for the pages of the mapped files a spilled audit reads meanwhile
 FORK_BYTES_PER_CHAR = 20
 
