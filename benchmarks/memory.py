@@ -36,21 +36,19 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def _mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _pss_anon_mb(pid: int | str = "self") -> float:
+def _mb(field: str, pid: int | str = "self", file: str = "status") -> float:
+    """A ``field:`` of ``/proc/<pid>/<file>`` (kB there) in MB; 0 when the process or field is gone."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss_Anon:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError, IndexError):
         pass
     return 0.0
+
+
+def _pss_anon_mb(pid: int | str = "self") -> float:
+    return _mb("Pss_Anon", pid, "smaps_rollup")
 
 
 def _children() -> list[int]:
