@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 import chachong
@@ -105,6 +107,36 @@ def test_partitions_keep_rows_by_bound_and_order(tmp_path):
     assert got == [([5, 2, 9, 5], [10, 4, 18, 0]), ([17, 11, 17], [34, 22, 0]), ([40, 30], [80, 60])]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-2**40, 2**40), max_size=50), st.integers(1, 2**20), st.integers(0, 9),
+       st.booleans(), st.booleans())
+def test_partition_of_is_searchsorted(values, step, count, unsigned, even):
+    dtype = np.uint64 if unsigned else np.int64
+    by = np.array([abs(v) for v in values] if unsigned else values, dtype=dtype)
+    bounds = (np.arange(1, count + 1) * step).astype(dtype)
+    if not even and count > 1:
+        bounds[-1] += 1  # not the multiples of the first: the binary search
+    assert workdir.partition_of(by, bounds).tolist() == np.searchsorted(bounds, by, side="right").tolist()
+
+
+def test_partitions_write_held_rows_in_row_groups_and_copy_appended_rows(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(workdir, "HOLD_BYTES", 4 * 8 * 100)  # a share below 1 MB: 1 MB a partition
+    with WorkDir(tmp_path) as work:
+        parts = work.partitions(4, {"code": np.int64})
+        rows = np.arange(300_000, dtype=np.int64)
+        for piece in np.array_split(rows.copy(), 40):  # 40 appends of 60 KB: a row group per 18 of them
+            parts.append(1, code=piece)
+            piece[:] = -1  # the caller's array may change after append
+        parts.append(3, code=np.array([7, 8]))
+        parts.close()
+        assert [pq.ParquetFile(f).metadata.num_row_groups for f in parts.files[1::2]] == [3, 1]
+        assert parts.rows.tolist() == [0, 300_000, 0, 2]
+        got = [p["code"] for p in parts]
+    assert [g.tolist() for g in got[::2]] == [[], []] and np.array_equal(got[1], rows) and got[3].tolist() == [7, 8]
+
+
 def test_folder_made_on_first_use_removed_on_exception_and_not_by_a_fork(tmp_path):
     work = WorkDir(tmp_path / "base")
     with pytest.raises(RuntimeError):
@@ -171,8 +203,9 @@ def test_full_folder_while_writing_partitions(tmp_path, monkeypatch):
     monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
     with WorkDir(tmp_path) as work:
         parts = work.partitions(2, {"code": np.int64})
+        parts.append(0, code=np.arange(5))  # held in memory: written at close or once past its share
         with pytest.raises(WorkDirFull, match=r"work folder .* is full \(.*GB free\).*--work-dir"):
-            parts.append(0, code=np.arange(5))
+            parts.close()
     assert list(tmp_path.iterdir()) == []
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from chachong.runtime.arrays import equal_runs, setdiff, unique
 from chachong.runtime.background import cores
+from chachong.runtime.threads import in_order
 from chachong.runtime.workdir import Partitions
 from chachong.stages.align import range_indices
 from chachong.stages.prepare import Corpus
@@ -349,7 +350,7 @@ def fingerprint_candidates(
     in_scope = np.zeros(n, dtype=bool)
     in_scope[eligible] = True
     if corpus.work is not None and corpus.work.usable:
-        return _spilled_fingerprint_candidates(corpus, in_scope, min_shared, min_share)
+        return _spilled_fingerprint_candidates(corpus, in_scope, min_shared, min_share, threads)
     halves, per_par = _fingerprint_keys(corpus, in_scope)
     # one sort of (fingerprint, paragraph) keys instead of an argsort: same grouping, paragraphs
     # ascending within a fingerprint, at a fraction of the memory
@@ -370,21 +371,32 @@ def fingerprint_candidates(
 
 
 def _spilled_fingerprint_candidates(corpus: Corpus, in_scope: np.ndarray, min_shared: int,
-                                    min_share: float) -> np.ndarray:
-    """:func:`fingerprint_candidates` a partition at a time, through ``corpus.work``."""
+                                    min_share: float, threads: int = 1) -> np.ndarray:
+    """:func:`fingerprint_candidates` a partition at a time, through ``corpus.work``; ``threads``
+    partitions are read, sorted and counted at once (results taken in partition order)."""
     n = corpus.n_paragraphs
     work = corpus.work
     keys = work.partitions(_parts(corpus.set_hashes.size // 4), {"key": np.uint64})
     _, per_par = _fingerprint_keys(corpus, in_scope, keys)
+    keys.close()
+
+    def shared(p: int) -> np.ndarray:
+        found = keys.take(p)["key"]
+        found.sort()
+        return _shared_fingerprint_codes(found, n, corpus.par_doc)
+
     codes = None
-    for part in keys:
-        found = _shared_fingerprint_codes(np.sort(part["key"]), n, corpus.par_doc)
+    for found in in_order(shared, range(keys.count), threads):
         if codes is None:
             codes = work.partitions(_parts(found.size * keys.count), {"code": np.int64})
             bounds = code_bounds(n, codes.count)
         codes.split(found, bounds, code=found)
         del found
-    out = [_counted_pairs(part["code"], n, per_par, min_share, min_shared) for part in codes] if codes else []
+    if codes is None:
+        return np.zeros((0, 2), dtype=np.int64)
+    codes.close()
+    out = list(in_order(lambda p: _counted_pairs(codes.take(p)["code"], n, per_par, min_share, min_shared),
+                        range(codes.count), threads))
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 

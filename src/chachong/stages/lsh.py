@@ -17,6 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from chachong.runtime.arrays import unique
+from chachong.runtime.threads import in_order
 from chachong.runtime.workdir import WorkDir
 
 _TARGET_RECALL = 0.995
@@ -209,8 +210,9 @@ def candidates(sig: np.ndarray, bands: int, rows: int, rows_of: np.ndarray | Non
             return [c for c in found if c.size]
         for c in found:
             parts.split(c, bounds, code=c)
+        parts.close()
         # the partitions are ranges of codes: their distinct codes in turn are all, in order
-        return [unique(part["code"]) for part in parts]
+        return list(in_order(lambda p: unique(parts.take(p)["code"]), range(parts.count), threads))
 
     if threads > 1 and bands > 1:
         from concurrent.futures import ThreadPoolExecutor
