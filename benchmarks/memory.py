@@ -32,34 +32,18 @@ import threading
 import time
 from pathlib import Path
 
+from procfs import children, proc_kb
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
 def _mb(field: str, pid: int | str = "self", file: str = "status") -> float:
-    """A ``field:`` of ``/proc/<pid>/<file>`` (kB there) in MB; 0 when the process or field is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
+    return proc_kb(field, pid, file) / 1024
 
 
 def _pss_anon_mb(pid: int | str = "self") -> float:
     return _mb("Pss_Anon", pid, "smaps_rollup")
-
-
-def _children() -> list[int]:
-    """The pids of this process's children (of any of its threads)."""
-    out: list[int] = []
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            out.extend(int(x) for x in (task / "children").read_text().split())
-        except OSError:
-            pass
-    return out
 
 
 def documents(n: int) -> dict:
@@ -104,7 +88,7 @@ def stages(n: int, args) -> dict:
             peaks[current[0]] = max(peaks.get(current[0], 0.0), _mb("RssAnon"))
             tick += 1
             if tick % 4 == 0:
-                total = _pss_anon_mb() + sum(_pss_anon_mb(c) for c in _children())
+                total = _pss_anon_mb() + sum(_pss_anon_mb(c) for c in children())
                 together[current[0]] = max(together.get(current[0], 0.0), total)
 
     t0 = time.perf_counter()

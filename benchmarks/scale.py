@@ -42,16 +42,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from procfs import proc_kb
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIG = 64  # an LSH bucket "over-full" in the breakdown: more members than this
-
-
-def _rss_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def _digest(table) -> str:
@@ -117,7 +112,7 @@ def child(args) -> dict:
 
         def sample() -> None:
             while not done.wait(0.1):
-                anon[0] = max(anon[0], _rss_kb("RssAnon"))
+                anon[0] = max(anon[0], proc_kb("RssAnon"))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -128,7 +123,7 @@ def child(args) -> dict:
         use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
         work = getattr(getattr(result, "corpus", None), "work", None)
         return {"wall": wall, "cpu": sum(u.ru_utime + u.ru_stime for u in use) - c0,
-                "peak_mb": use[0].ru_maxrss / 1024, "anon_mb": max(anon[0], _rss_kb("RssAnon")) / 1024,
+                "peak_mb": use[0].ru_maxrss / 1024, "anon_mb": max(anon[0], proc_kb("RssAnon")) / 1024,
                 "fork_mb": use[1].ru_maxrss / 1024, "spilled_mb": (work.written if work else 0) / 2**20,
                 "paragraph_pairs": len(result.paragraph_pair_records),
                 "digest": hashlib.sha256(result.to_json().encode()).hexdigest()[:16]}
@@ -143,12 +138,12 @@ def child(args) -> dict:
     del documents
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")
-    base = _rss_kb("VmRSS")
+    base = proc_kb("VmRSS")
     t0, c0 = time.perf_counter(), time.process_time()
     cands = C.pair_candidates(corpus)
     table = C.select_pairs(corpus, cands)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    out = {"paragraphs": corpus.n_paragraphs, "wall": wall, "cpu": cpu, "peak_mb": (_rss_kb("VmHWM") - base) / 1024,
+    out = {"paragraphs": corpus.n_paragraphs, "wall": wall, "cpu": cpu, "peak_mb": (proc_kb("VmHWM") - base) / 1024,
            "candidates": len(cands.ident) + len(cands.pairs), "verified": len(table), "digest": _digest(table)}
     if args.sources:
         out.update(_sources(corpus))
