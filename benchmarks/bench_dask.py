@@ -56,7 +56,8 @@ _DASK = r"""
 import json, logging, resource, sys, time
 from collections import defaultdict
 from dask.utils import key_split
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import Client, get_task_stream
+from chachong.engine.dask.cluster import local_cluster
 from chachong.engine.dask.engine import audit_dask
 from chachong.report.json import dumps
 from chachong.runtime.fsio import atomic_write_text
@@ -80,8 +81,7 @@ def vm():
 
 if __name__ == "__main__":
     path, out, workers, part = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = local_cluster(workers, silence_logs=logging.ERROR)  # as audit_dask starts one
     client = Client(cluster.scheduler_address)  # through TCP, as with --scheduler
     idle = client.run(peak)
     cpu0 = client.run(cpu)

@@ -30,7 +30,7 @@ def connect(scheduler: str | None, workers: int = 0):
     of ``workers`` processes is started (0: one per core).
     """
     require_dask()
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         unreachable = ConfigError(f"cannot reach the Dask scheduler at {scheduler}; "
@@ -46,9 +46,27 @@ def connect(scheduler: str | None, workers: int = 0):
             return Client(scheduler, timeout="30s", set_as_default=False), None
         except (OSError, TimeoutError):
             raise unreachable from None
-    n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = local_cluster(workers or os.cpu_count() or 1)
     return Client(cluster, set_as_default=False), cluster
 
 
-__all__ = ["connect", "require_dask"]
+def local_cluster(workers: int, **kwargs):
+    """A LocalCluster of ``workers`` single-thread worker processes, spawned without Dask's
+    ``MALLOC_TRIM_THRESHOLD_`` (``distributed.nanny.pre-spawn-environ``).
+
+    Dask's nanny sets it to 64 KiB so that freed memory goes back to the system at once; set at
+    all, it also stops glibc from raising its mmap threshold, so every large numpy temporary is
+    a fresh mapping whose pages fault in again: the stages' numpy work took twice the CPU in such
+    a worker (``stages.prepare`` of 150,000 paragraphs: 5.6 s instead of 2.8 s).
+    """
+    require_dask()
+    import dask
+    from distributed import LocalCluster
+
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+               if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, **kwargs)
+
+
+__all__ = ["connect", "local_cluster", "require_dask"]
