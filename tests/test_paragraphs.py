@@ -2,6 +2,7 @@
 equality with hand-built paragraphs, pickling, renumbering and the bulk accessors."""
 
 import pickle
+from array import array
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,3 +97,14 @@ def test_ids_are_zero_padded_to_the_paragraph_count_and_any_document_id_is_kept(
     odd = Document("a%d", "t", "s", "甲\n乙", 1, (Paragraph("a%d:p001", "a%d", 0, 0, 1, 1, "甲"),
                                                    Paragraph("a%d:p002", "a%d", 1, 2, 3, 2, "乙")))
     assert odd.paragraphs.ids() == ["a%d:p001", "a%d:p002"] and odd.paragraphs[1].id == "a%d:p002"
+
+
+def test_outline_keeps_ids_offsets_and_lines_without_texts():
+    text = "第一段文字。\n\n第二段，另一行。\n第三段"
+    plain = Paragraphs("d07", text, array("q", [0, 6, 1, 8, 16, 3, 17, 20, 4]))
+    odd = Paragraphs.of("d07", text, [Paragraph("x1", "d07", 0, 0, 6, 1, "改过的文字")])  # kept as given
+    for ps in (plain, odd):
+        out = ps.outline()
+        assert out.text == "" and [p.text for p in out] == [""] * len(ps)
+        assert [(p.id, p.document, p.index, p.start, p.end, p.line) for p in out] == \
+            [(p.id, p.document, p.index, p.start, p.end, p.line) for p in ps]

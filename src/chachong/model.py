@@ -121,6 +121,13 @@ class Paragraphs(Sequence[Paragraph]):
             Paragraph(paragraph_id(document, k, n), document, k, p.start, p.end, p.line, p.text)
             for k, p in enumerate(self._items)))
 
+    def outline(self) -> Paragraphs:
+        """The same paragraphs with empty texts (ids, positions, offsets and lines kept), over an
+        empty document text: what a process that needs no texts holds (the Dask engine's client)."""
+        items = None if self._items is None else tuple(
+            _paragraph(p.id, p.document, p.index, p.start, p.end, p.line, "") for p in self._items)
+        return Paragraphs(self.document, "", self._spans, items)
+
     def __len__(self) -> int:
         return len(self._spans) // 3
 

@@ -18,6 +18,7 @@ import numpy as np
 from chachong.config import AuditConfig
 from chachong.ingest.renumber import renumber
 from chachong.model import Document, Skipped
+from chachong.runtime.gcpause import paused_gc
 from chachong.stages.candidates import sampled
 
 
@@ -220,7 +221,8 @@ def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config
         got = src[0] if isinstance(src, tuple) else src
         docs.extend(renumber(got[lo:hi], first, total, references) if first is not None else got[lo:hi])
     # one thread: a dask worker process is one of many on its machine (threads_per_worker=1)
-    return Part(index, doc0, par0, prepare(docs, config, threads=1))
+    with paused_gc():  # a worker's heap is large: collections while preparing would walk it again and again
+        return Part(index, doc0, par0, prepare(docs, config, threads=1))
 
 
 def documents(part: Part) -> list[Document]:
@@ -230,12 +232,8 @@ def documents(part: Part) -> list[Document]:
 def outlines(part: Part) -> tuple[list[Document], list[int]]:
     """The partition's documents without their texts (ids, titles, sources, lines, paragraph offsets:
     what the client needs until the record is made) and each text's length."""
-    from chachong.model import Paragraph
-
-    out = []
-    for d in part.corpus.documents:
-        pars = tuple(Paragraph(p.id, p.document, p.index, p.start, p.end, p.line, "") for p in d.paragraphs)
-        out.append(Document(d.id, d.title, d.source, "", d.line, pars, d.ocr_confidence))
+    out = [Document(d.id, d.title, d.source, "", d.line, d.paragraphs.outline(), d.ocr_confidence)
+           for d in part.corpus.documents]
     return out, [len(d.text) for d in part.corpus.documents]
 
 
