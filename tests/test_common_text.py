@@ -131,3 +131,19 @@ def test_match_sides_is_a_character_by_character_comparison(seed):
         pb = np.array([rng.integers(x, y - k + 1) for x, y in zip(lo[:, 1], hi[:, 1])], dtype=np.int64)
         got = match_sides(cps, lo, hi, pa, pb, k, reach)
         assert [x.tolist() for x in got] == list(_reference_sides(cps, lo, hi, pa, pb, k, reach))
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_seed_rows_are_sorted_by_document_pair_and_position(big):
+    from chachong.stages.seeds import seed_evidence, seed_rows
+
+    rng = np.random.default_rng(3)
+    n = 500
+    # few distinct values: many ties; ``big`` takes the path for values past 31 bits
+    cols = [rng.integers(0, 4, n) + (2**40 if big else 0) for _ in range(4)]
+    cols += [rng.random(n) < 0.3, rng.integers(0, 4, n)]
+    srt = np.lexsort((cols[3], cols[2], cols[1], cols[0]))
+    ref = [c[srt] for c in cols]
+    ev = seed_evidence(*ref)
+    expected = np.stack([c[ev] for c in ref[:4]], axis=1)
+    assert np.array_equal(seed_rows([c.copy() for c in cols]), expected)

@@ -249,7 +249,7 @@ def seed_rows(columns: list[np.ndarray]) -> np.ndarray:
     gives the last two); the list is sorted in place, one column at a time, so that only one is
     held twice.
     """
-    srt = np.lexsort((columns[3], columns[2], columns[1], columns[0]))
+    srt = _row_order(*columns[:4])
     for i in range(len(columns)):
         columns[i] = columns[i][srt]
     del srt
@@ -257,6 +257,22 @@ def seed_rows(columns: list[np.ndarray]) -> np.ndarray:
     da, db, la, lb = columns[:4]
     columns.clear()
     return np.stack([da[ev], db[ev], la[ev], lb[ev]], axis=1).astype(np.int64)
+
+
+def _row_order(a: np.ndarray, b: np.ndarray, la: np.ndarray, lb: np.ndarray) -> np.ndarray:
+    """``np.lexsort((lb, la, b, a))``: two stable sorts of (a, b) and (la, lb) packed in 64 bits when
+    every value fits in 31 (documents and local positions always have; a third less time).
+
+    >>> _row_order(np.array([1, 0, 1]), np.array([2, 2, 2]), np.array([5, 9, 4]), np.array([0, 0, 0])).tolist()
+    [1, 2, 0]
+    """
+    cols = (a, b, la, lb)
+    if not all(c.size == 0 or (int(c.min()) >= 0 and int(c.max()) < 2**31) for c in cols):
+        return np.lexsort((lb, la, b, a))
+    key = (la.astype(np.int64) << 32) | lb
+    order = np.argsort(key, kind="stable")
+    key = (a.astype(np.int64) << 32) | b
+    return order[np.argsort(key[order], kind="stable")]
 
 
 def exact_evidence(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray,
