@@ -127,10 +127,15 @@ def free_chars(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarr
             cand = h[r, c]
             at = np.minimum(np.searchsorted(common, cand), common.size - 1)
             hit[r, c] = common[at] == cand
-        cover = np.zeros((e - s, width), dtype=bool)
-        for t in range(k):
-            cover[:, t:t + grams] |= hit
-        free[s:e] = n - cover.sum(axis=1)
+        # the characters under common k-grams, in the rows that have any
+        free[s:e] = n
+        some = np.flatnonzero(hit.any(axis=1))
+        if some.size:
+            hit = hit[some]
+            cover = np.zeros((some.size, width), dtype=bool)
+            for t in range(k):
+                cover[:, t:t + grams] |= hit
+            free[s + some] -= np.count_nonzero(cover, axis=1)
     return free
 
 
