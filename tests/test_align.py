@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from chachong.stages.align import MAX_GAP, align, blocks, extend
-from chachong.stages.describe import place_substitution
+from chachong.stages.describe import place_names, place_substitution
 from chachong.stages.fingerprints import winnow
 
 # canonical texts (no punctuation; # is a masked figure)
@@ -94,6 +94,40 @@ def test_place_substitutions():
     assert place_substitution("在张庄镇开展", 1, 3, "在李集镇开展", 1, 3)  # administrative suffix
     assert place_substitution("位于江西省", 2, 3, "位于广西省", 2, 3)  # widened over the shared 西
     assert not place_substitution("开展检查工作", 2, 4, "开展调研工作", 2, 4)
+
+
+def _reference_place_substitution(ta, a0, a1, tb, b0, b1):
+    """The rule as first written: every widening by up to two shared characters, each side a place."""
+    import re
+
+    def is_place(s):
+        return bool(re.fullmatch("[\u4e00-\u9fff]{2,8}", s)) and (
+            s in place_names() or (len(s) >= 3 and s.endswith(("自治区", "自治州", "自治县", "街道", "社区", "省", "市",
+                                                              "区", "县", "镇", "乡", "村", "州", "盟", "旗"))))
+
+    if a1 <= a0 or b1 <= b0 or a1 - a0 > 8 or b1 - b0 > 8:
+        return False
+    if not re.fullmatch("[\u4e00-\u9fff]+", ta[a0:a1]) or not re.fullmatch("[\u4e00-\u9fff]+", tb[b0:b1]):
+        return False
+    return any(is_place(ta[a0 - left:a1 + right]) and is_place(tb[b0 - left:b1 + right])
+               for left in range(3) if a0 - left >= 0 and b0 - left >= 0 and ta[a0 - left:a0] == tb[b0 - left:b0]
+               for right in range(3) if a1 + right <= len(ta) and ta[a1:a1 + right] == tb[b1:b1 + right])
+
+
+# place names and their pieces, administrative suffixes, other CJK, digits and punctuation
+_PLACE_TEXT = st.lists(st.sampled_from(["江西", "广西", "北京", "张庄", "李集", "阳光", "星河", "镇", "区", "省", "街道",
+                                        "自治县", "开展", "检查", "在", "西", "1", "，", "a"]), max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PLACE_TEXT, _PLACE_TEXT, _PLACE_TEXT, _PLACE_TEXT, _PLACE_TEXT, st.data())
+def test_place_substitution_is_the_rule_as_first_written(left, core_a, core_b, right, tail, data):
+    ta, tb = left + core_a + right + tail, data.draw(st.sampled_from([left, left[1:], "在" + left])) + core_b + right
+    b0 = len(tb) - len(core_b) - len(right)
+    a0 = len(left)
+    a1 = a0 + data.draw(st.integers(0, len(core_a) + 1))
+    b1 = b0 + data.draw(st.integers(0, len(core_b) + 1))
+    assert place_substitution(ta, a0, a1, tb, b0, b1) == _reference_place_substitution(ta, a0, a1, tb, b0, b1)
 
 
 def test_winnow_matches_brute_force_minima():

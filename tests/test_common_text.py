@@ -96,3 +96,54 @@ def test_free_characters_count_only_outside_common_text(min_span):
     short = min_span - 2 * (w - 1) - 1
     if short > 0:
         assert ("d09", "d10") not in pairs(run(corpus(COPY[:short], SAME_WORD), min_span=min_span))
+
+
+def _reference_sides(cps, lo, hi, pa, pb, k, reach):
+    """Characters of exact match before and after each shared k-gram, one character at a time."""
+    before, after = [], []
+    for (la, lb), (ha, hb), a, b in zip(lo.tolist(), hi.tolist(), pa.tolist(), pb.tolist()):
+        n = 0
+        while n < reach and a - n - 1 >= la and b - n - 1 >= lb and cps[a - n - 1] == cps[b - n - 1]:
+            n += 1
+        before.append(n)
+        n = 0
+        while n < reach and a + k + n < ha and b + k + n < hb and cps[a + k + n] == cps[b + k + n]:
+            n += 1
+        after.append(n)
+    return before, after
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_match_sides_is_a_character_by_character_comparison(seed):
+    from chachong.stages.seeds import match_sides
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n = int(rng.integers(2, 90))
+        cps = rng.integers(0, int(rng.integers(1, 4)), n)  # few letters: long matches, up to the reach
+        ends = np.concatenate(([0], np.sort(rng.choice(np.arange(1, n), size=min(3, n - 1), replace=False)), [n]))
+        k, reach = int(rng.integers(1, 5)), int(rng.integers(0, 30))
+        da, db = rng.integers(0, ends.size - 1, (2, 30))
+        lo, hi = np.stack([ends[da], ends[db]], axis=1), np.stack([ends[da + 1], ends[db + 1]], axis=1)
+        keep = (hi - lo >= k).all(axis=1)
+        lo, hi = lo[keep], hi[keep]
+        pa = np.array([rng.integers(x, y - k + 1) for x, y in zip(lo[:, 0], hi[:, 0])], dtype=np.int64)
+        pb = np.array([rng.integers(x, y - k + 1) for x, y in zip(lo[:, 1], hi[:, 1])], dtype=np.int64)
+        got = match_sides(cps, lo, hi, pa, pb, k, reach)
+        assert [x.tolist() for x in got] == list(_reference_sides(cps, lo, hi, pa, pb, k, reach))
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_seed_rows_are_sorted_by_document_pair_and_position(big):
+    from chachong.stages.seeds import seed_evidence, seed_rows
+
+    rng = np.random.default_rng(3)
+    n = 500
+    # few distinct values: many ties; ``big`` takes the path for values past 31 bits
+    cols = [rng.integers(0, 4, n) + (2**40 if big else 0) for _ in range(4)]
+    cols += [rng.random(n) < 0.3, rng.integers(0, 4, n)]
+    srt = np.lexsort((cols[3], cols[2], cols[1], cols[0]))
+    ref = [c[srt] for c in cols]
+    ev = seed_evidence(*ref)
+    expected = np.stack([c[ev] for c in ref[:4]], axis=1)
+    assert np.array_equal(seed_rows([c.copy() for c in cols]), expected)

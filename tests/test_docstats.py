@@ -387,3 +387,31 @@ def test_paragraph_pairs_on_random_pieces(corpus, data):
     assert have[0] == want[0]
     assert dict(have[1]) == dict(want[1])
     assert dict(have[2]) == dict(want[2])
+
+
+_SHINGLE = st.one_of(st.integers(0, 2**32 - 1),  # values sharing their top bits test the prefilter table
+                     st.builds(lambda top, low: (top << 14) | low, st.integers(0, 3), st.integers(0, 3)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.lists(_SHINGLE, max_size=10), max_size=4), min_size=2, max_size=7), st.data())
+def test_document_jaccards_are_the_jaccards_of_the_documents_sets(docs, data):
+    from chachong.runtime.stagecache import StageCache
+
+    sets = [[sorted(set(p)) for p in doc] for doc in docs]  # each paragraph's set: sorted, unique
+    flat = [p for doc in sets for p in doc]
+    corpus = SimpleNamespace(
+        documents=[SimpleNamespace(paragraphs=doc) for doc in sets],
+        par_first=np.cumsum([0] + [len(doc) for doc in sets])[:-1],
+        set_hashes=np.array([h for p in flat for h in p], dtype=np.uint32),
+        set_offsets=np.cumsum([0] + [len(p) for p in flat]))
+    doc = st.integers(0, len(docs) - 1)
+    pairs = data.draw(st.lists(st.tuples(doc, doc).filter(lambda p: p[0] < p[1]), max_size=12, unique=True))
+    cache = StageCache()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(docpairs, "_SETS_KEPT", data.draw(st.integers(1, 4)))  # documents' sets dropped and sorted again
+        docpairs.document_jaccards(corpus, pairs, cache)
+    for da, db in pairs:
+        x, y = ({h for p in docs[d] for h in p} for d in (da, db))
+        assert cache.doc_jaccard[(da, db)] == (len(x & y) / len(x | y) if x | y else 0.0)
+    assert list(cache.doc_jaccard) == pairs

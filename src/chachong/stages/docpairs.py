@@ -23,7 +23,7 @@ from chachong.runtime.arrays import equal_runs, unique
 from chachong.runtime.stagecache import StageCache
 from chachong.stages.candidates import IDENTICAL, PairTable, text_digests
 from chachong.stages.cluster import UnionFind
-from chachong.stages.prepare import Corpus, unique_sets
+from chachong.stages.prepare import Corpus
 
 
 DOC_SLACK = 0.15  # ~4 standard deviations of a 128-permutation estimate near Jaccard 0.8
@@ -78,53 +78,71 @@ def document_jaccard(corpus: Corpus, da: int, db: int, cache: StageCache | None)
     return memo[(da, db)]
 
 
-_SETS_KEPT = 4096  # document shingle sets sorted together per batch of document pairs
+_SETS_KEPT = 4096  # document shingle sets held at a time (about 12 KB each at 600k synthetic paragraphs)
+_TOP_BITS = 18  # a table of the top bits of one document's shingles (256 KB) rules out most of another's
 
 
 def document_jaccards(corpus: Corpus, pairs: list[tuple[int, int]], cache: StageCache | None) -> None:
-    """Exact Jaccard of many document pairs into the cache, the documents' sets sorted together.
+    """Exact Jaccard of many document pairs into the cache (:func:`exact_jaccard` of their sets).
 
-    The sets of up to ``_SETS_KEPT`` documents at a time are sorted as one CSR batch
-    (corpus.unique_sets sorts many segments as padded rows, far faster than one sort each).
+    Up to ``_SETS_KEPT`` documents' sets (:func:`document_set`) are held at a time; when full, those
+    no later pair needs are dropped (all of them if that frees nothing): at 600k synthetic
+    paragraphs 28,291 sets are sorted for 24,195 documents (38,968 when all were dropped). The pairs of one
+    document ``a`` in a row share a table of the top bits of its shingles: only the shingles of
+    ``b`` found there (its share of the intersection, and about ``|a| / 2**_TOP_BITS`` of the
+    others) are looked up in ``a``'s set. Documents proposed by paragraph pairs mostly share a few
+    per cent of their shingles, and a binary search of all of ``b`` in ``a`` cost 80 us a pair.
     """
     if cache is None:
         return
     todo = [p for p in pairs if p not in cache.doc_jaccard]
-    i = 0
-    while i < len(todo):
-        docs: dict[int, int] = {}
-        j = i
-        while j < len(todo) and len(docs) < _SETS_KEPT - 1:
-            for d in todo[j]:
-                docs.setdefault(d, len(docs))
-            j += 1
-        ids = np.fromiter(docs, dtype=np.int64)
-        first = corpus.par_first[ids]
-        last = first + np.array([len(corpus.documents[d].paragraphs) for d in ids.tolist()], dtype=np.int64)
-        lo, hi = corpus.set_offsets[first], corpus.set_offsets[last]
-        sizes = (hi - lo).astype(np.int64)
-        offsets = np.zeros(ids.size + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        gathered = corpus.set_hashes[np.repeat(lo - offsets[:-1], sizes) + np.arange(int(offsets[-1]))]
-        values, bounds = unique_sets(gathered, offsets)
-        del gathered
-        sets = {d: values[bounds[k]:bounds[k + 1]] for d, k in docs.items()}
-        for da, db in todo[i:j]:
-            cache.doc_jaccard[(da, db)] = exact_jaccard(sets[da], sets[db])
-        i = j
+    last = {d: i for i, p in enumerate(todo) for d in p}  # the last pair needing each document
+    sets: dict[int, np.ndarray] = {}
+    table = np.zeros(1 << _TOP_BITS, dtype=bool)
+    shift = None
+    marked, keys = -1, None
+
+    def held(d: int, i: int) -> np.ndarray:
+        got = sets.get(d)
+        if got is None:
+            if len(sets) >= _SETS_KEPT:
+                for gone in [e for e in sets if last[e] < i]:
+                    del sets[gone]
+                if len(sets) >= _SETS_KEPT:
+                    sets.clear()
+            got = sets[d] = document_set(corpus, d)
+        return got
+
+    for i, (da, db) in enumerate(todo):
+        x, y = held(da, i), held(db, i)
+        if shift is None:
+            shift = np.array(8 * x.dtype.itemsize - _TOP_BITS, dtype=x.dtype)
+        if da != marked:
+            if keys is not None:
+                table[keys] = False
+            keys = x >> shift
+            table[keys] = True
+            marked = da
+        cache.doc_jaccard[(da, db)] = exact_jaccard(x, y[table[y >> shift]], y.size)
 
 
-def exact_jaccard(x: np.ndarray, y: np.ndarray) -> float:
+def exact_jaccard(x: np.ndarray, y: np.ndarray, y_size: int | None = None) -> float:
     """Jaccard of two sorted sets without duplicates.
+
+    ``y_size``: the size of the second set when ``y`` holds only those of its values that may
+    be in ``x`` (the others are not; :func:`document_jaccards`).
 
     >>> exact_jaccard(np.array([1, 3, 5, 7]), np.array([3, 4, 5]))
     0.4
+    >>> exact_jaccard(np.array([1, 3, 5, 7]), np.array([3, 5]), 3)
+    0.4
     """
+    nx, ny = x.size, (y.size if y_size is None else y_size)
     if x.size < y.size:
         x, y = y, x
     at = np.minimum(np.searchsorted(x, y), max(x.size - 1, 0))
     inter = int(np.count_nonzero(x[at] == y)) if x.size else 0
-    union = x.size + y.size - inter
+    union = nx + ny - inter
     return inter / union if union else 0.0
 
 

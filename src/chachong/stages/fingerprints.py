@@ -82,8 +82,9 @@ def winnow(values: np.ndarray, valid: np.ndarray, w: int) -> np.ndarray:
     """Positions kept by winnowing: the (leftmost) minimum of every window of ``w`` values.
 
     Invalid positions (k-grams crossing a document end) are never kept unless a whole
-    window is invalid, which is then dropped. The window minima take ``log2 w`` passes (minima
-    of windows of 1, 2, 4, ... overlap), the leftmost position of each ``w`` passes.
+    window is invalid, which is then dropped. The minima and where they are take ``log2 w``
+    passes: the minima of windows of 1, 2, 4, ... values, each with the offset of its leftmost
+    minimum, combine two overlapping windows at a time (the right one's only when smaller).
 
     >>> winnow(np.array([5, 3, 9, 1, 7, 8], np.uint64), np.ones(6, bool), 3).tolist()
     [1, 3]
@@ -94,24 +95,31 @@ def winnow(values: np.ndarray, valid: np.ndarray, w: int) -> np.ndarray:
     w = min(w, n)
     v = np.where(valid, values, np.uint64(np.iinfo(np.uint64).max))
     m = n - w + 1  # number of windows
-    low, width = v, 1  # low[i] = min(v[i:i + width])
+    otype = np.int16 if w < 2**15 else np.int64
+    low, off, width = v, np.zeros(n, otype), 1  # low[i]: min(v[i:i + width]), at i + off[i] (leftmost)
+
+    def combine(shift: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+        # windows at i and i + shift: the right one's minimum when strictly smaller (arithmetic, not
+        # np.where, whose random branches cost five times as much)
+        right = (low[shift:shift + size] < low[:size]).view(np.int8).astype(otype)
+        moved = off[shift:shift + size] - off[:size]
+        moved += otype(shift)
+        moved *= right
+        moved += off[:size]
+        return np.minimum(low[shift:shift + size], low[:size]), moved
+
     while 2 * width <= w:
-        low = np.minimum(low[:-width], low[width:])
+        low, off = combine(width, low.size - width)
         width *= 2
     if width < w:
-        low = np.minimum(low[:m], low[w - width:w - width + m])
-    else:
-        low = low[:m]
-    off = np.full(m, w - 1, dtype=np.int16 if w < 2**15 else np.int64)
-    for j in range(w - 2, -1, -1):  # last write wins: the leftmost minimum
-        np.copyto(off, j, where=v[j:j + m] == low)
+        low, off = combine(w - width, m)
     pos = np.arange(m, dtype=np.int64)
-    pos += off
+    pos += off[:m]
+    del low, off
     # window minima move right monotonically, so equal neighbours are the only repeats
-    keep = np.ones(m, dtype=bool)
-    keep[1:] = pos[1:] != pos[:-1]
-    kept = pos[keep]
-    return kept[valid[kept]]
+    keep = valid[pos]
+    keep[1:] &= pos[1:] != pos[:-1]
+    return pos[keep]
 
 
 def kgram_poly(cps: np.ndarray, k: int) -> np.ndarray:

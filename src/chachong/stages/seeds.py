@@ -34,24 +34,41 @@ def match_sides(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray,
            k: int, reach: int) -> tuple[np.ndarray, np.ndarray]:
     """Characters of exact match before and after the k-grams at global ``pa``/``pb`` (each at most ``reach``).
 
-    ``lo``/``hi`` are (per row) the document bounds of a and b as (n, 2) arrays.
+    ``lo``/``hi`` are (per row) the document bounds of a and b as (n, 2) arrays. The characters
+    are compared ``_SIDE_STEP`` at a time, for the rows still matching.
+
+    >>> cps = np.array([5, 1, 2, 3, 4, 6, 9, 1, 2, 3, 4, 6])
+    >>> [x.tolist() for x in match_sides(cps, np.array([[0, 6]]), np.array([[6, 12]]), np.array([2]),
+    ...                                  np.array([8]), 2, 10)]
+    [[1], [2]]
     """
     out = []
+    top = max(cps.size - 1, 0)
     for step in (-1, 1):
+        if step < 0:  # characters pa - 1, pa - 2, ... down to the document's start
+            room = np.minimum(pa - lo[:, 0], pb - lo[:, 1])
+            sa, sb = pa - 1, pb - 1
+        else:  # characters pa + k, pa + k + 1, ... up to the document's end
+            room = np.minimum(hi[:, 0] - pa - k, hi[:, 1] - pb - k)
+            sa, sb = pa + k, pb + k
+        room = np.clip(room, 0, reach)
         total = np.zeros(pa.size, dtype=np.int64)
-        alive = np.ones(pa.size, dtype=bool)
-        for o in range(1, reach + 1):
-            ia = pa - o if step < 0 else pa + k - 1 + o
-            ib = pb - o if step < 0 else pb + k - 1 + o
-            inside = (ia >= lo[:, 0]) & (ib >= lo[:, 1]) & (ia < hi[:, 0]) & (ib < hi[:, 1])
-            alive &= inside
-            idx = np.flatnonzero(alive)
-            alive[idx] = cps[ia[idx]] == cps[ib[idx]]
-            total += alive
-            if not alive.any():
-                break
+        rows = np.flatnonzero(room > 0)
+        done = 0
+        while rows.size:
+            w = min(_SIDE_STEP, reach - done)
+            cols = step * np.arange(done, done + w)
+            same = cps[np.clip(sa[rows, None] + cols, 0, top)] == cps[np.clip(sb[rows, None] + cols, 0, top)]
+            same &= np.arange(w) < (room[rows] - done)[:, None]
+            run = np.where(same.all(axis=1), w, same.argmin(axis=1))
+            total[rows] += run
+            done += w
+            rows = rows[(run == w) & (room[rows] > done)]
         out.append(total)
     return out[0], out[1]
+
+
+_SIDE_STEP = 8  # characters compared at a time on each side of a shared k-gram (a random pair differs at once)
 
 
 def _extent(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
@@ -110,10 +127,15 @@ def free_chars(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarr
             cand = h[r, c]
             at = np.minimum(np.searchsorted(common, cand), common.size - 1)
             hit[r, c] = common[at] == cand
-        cover = np.zeros((e - s, width), dtype=bool)
-        for t in range(k):
-            cover[:, t:t + grams] |= hit
-        free[s:e] = n - cover.sum(axis=1)
+        # the characters under common k-grams, in the rows that have any
+        free[s:e] = n
+        some = np.flatnonzero(hit.any(axis=1))
+        if some.size:
+            hit = hit[some]
+            cover = np.zeros((some.size, width), dtype=bool)
+            for t in range(k):
+                cover[:, t:t + grams] |= hit
+            free[s + some] -= np.count_nonzero(cover, axis=1)
     return free
 
 
@@ -232,7 +254,7 @@ def seed_rows(columns: list[np.ndarray]) -> np.ndarray:
     gives the last two); the list is sorted in place, one column at a time, so that only one is
     held twice.
     """
-    srt = np.lexsort((columns[3], columns[2], columns[1], columns[0]))
+    srt = _row_order(*columns[:4])
     for i in range(len(columns)):
         columns[i] = columns[i][srt]
     del srt
@@ -240,6 +262,22 @@ def seed_rows(columns: list[np.ndarray]) -> np.ndarray:
     da, db, la, lb = columns[:4]
     columns.clear()
     return np.stack([da[ev], db[ev], la[ev], lb[ev]], axis=1).astype(np.int64)
+
+
+def _row_order(a: np.ndarray, b: np.ndarray, la: np.ndarray, lb: np.ndarray) -> np.ndarray:
+    """``np.lexsort((lb, la, b, a))``: two stable sorts of (a, b) and (la, lb) packed in 64 bits when
+    every value fits in 31 (documents and local positions always have; a third less time).
+
+    >>> _row_order(np.array([1, 0, 1]), np.array([2, 2, 2]), np.array([5, 9, 4]), np.array([0, 0, 0])).tolist()
+    [1, 2, 0]
+    """
+    cols = (a, b, la, lb)
+    if not all(c.size == 0 or (int(c.min()) >= 0 and int(c.max()) < 2**31) for c in cols):
+        return np.lexsort((lb, la, b, a))
+    key = (la.astype(np.int64) << 32) | lb
+    order = np.argsort(key, kind="stable")
+    key = (a.astype(np.int64) << 32) | b
+    return order[np.argsort(key[order], kind="stable")]
 
 
 def exact_evidence(cps: np.ndarray, common: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray,
