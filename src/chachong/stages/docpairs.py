@@ -206,8 +206,7 @@ def document_set(corpus: Corpus, d: int) -> np.ndarray:
     """Document d's shingle set (sorted, unique), computed when a pair needs its exact Jaccard."""
     p0 = int(corpus.par_first[d])
     p1 = p0 + len(corpus.documents[d].paragraphs)
-    x = np.sort(corpus.set_hashes[corpus.set_offsets[p0]:corpus.set_offsets[p1]])
-    return x[np.concatenate(([True], x[1:] != x[:-1]))] if x.size else x
+    return unique(corpus.set_hashes[corpus.set_offsets[p0]:corpus.set_offsets[p1]])
 
 
 def identical_documents(digests: np.ndarray) -> set[tuple[int, int]]:

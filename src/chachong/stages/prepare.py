@@ -23,6 +23,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.model import Document
+from chachong.runtime.arrays import unique
 from chachong.runtime.heap import trim_heap
 from chachong.runtime.workdir import WorkDir
 from chachong.text.normalize import canonicalize_array, codepoints
@@ -212,10 +213,9 @@ def unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np
         size = sizes[rows]
         if w > _LONG_SEGMENT:
             for r in rows.tolist():
-                # np.sort + neighbours, not np.unique: numpy 2.3+ de-duplicates uint32 with a hash
-                # table there, 20x slower than sorting on millions of values
-                seg = np.sort(hashes[offsets[r]:offsets[r + 1]])
-                seg = seg[np.concatenate(([True], seg[1:] != seg[:-1]))] if seg.size else seg
+                # runtime.arrays.unique (a sort and its neighbours), not np.unique: numpy 2.3+
+                # de-duplicates uint32 with a hash table there, 20x slower on millions of values
+                seg = unique(hashes[offsets[r]:offsets[r + 1]])
                 long_rows.append(r)
                 long_sorted.append(seg)
                 counts[r] = seg.size
