@@ -67,10 +67,12 @@ def audit(
     say = progress or (lambda _stage: None)
     say("read")
     from chachong.runtime.gcpause import frozen_gc
+    from chachong.runtime.heap import kept_heap
 
     # the documents, the prepared corpus and the records stay alive to the end and hold no
-    # cyclic garbage: collections leave them out (see gcpause.frozen_gc)
-    with frozen_gc():
+    # cyclic garbage: collections leave them out (see gcpause.frozen_gc); freed arrays' memory
+    # is kept for the next ones until the audit ends (heap.kept_heap)
+    with frozen_gc(), kept_heap():
         if inputs and all(isinstance(x, Document) for x in inputs):
             documents, skipped, warnings = list(inputs), list(skipped), list(warnings)  # type: ignore[arg-type]
         else:
