@@ -300,3 +300,24 @@ def test_stock_phrases_are_mined_on_a_worker(generated, client, monkeypatch):
 
     monkeypatch.setattr(phrases, "mine_phrases", refuse)
     assert dumps(audit_dask([generated], client=client, partition_paragraphs=500)) == dumps(local)
+
+
+def test_own_local_cluster_workers_audit_with_the_kept_heap(monkeypatch):
+    """The LocalCluster an audit starts (no --scheduler) spawns its workers with the local
+    engine's heap settings (runtime.heap.kept_environ), not the nanny's 64 KiB trim threshold."""
+    import os
+
+    from chachong.engine.dask.cluster import local_cluster
+    from chachong.runtime.heap import kept_environ
+
+    # as in a fresh process: the nanny of this module's other cluster left its setting in
+    # os.environ, and Dask lets the process's own variables win over its configuration
+    for k in kept_environ():
+        monkeypatch.delenv(k, raising=False)
+    cluster = local_cluster(1, silence_logs=logging.ERROR)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as c:
+            seen = c.run(lambda: {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")})
+    finally:
+        cluster.close()
+    assert list(seen.values()) == [kept_environ()]

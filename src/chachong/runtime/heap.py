@@ -22,6 +22,14 @@ _DEFAULT_TRIM, _DEFAULT_TOP_PAD = 128 * 1024, 128 * 1024
 KEEP = {_M_MMAP_THRESHOLD: 32 << 20, _M_TOP_PAD: 256 << 20, _M_TRIM_THRESHOLD: 2**31 - 1}
 
 
+def kept_environ() -> dict[str, str]:
+    """:data:`KEEP` as glibc's environment variables, for processes started to run stages
+    (Dask workers): set in their environment, they hold for the whole process."""
+    names = {_M_MMAP_THRESHOLD: "MALLOC_MMAP_THRESHOLD_", _M_TOP_PAD: "MALLOC_TOP_PAD_",
+             _M_TRIM_THRESHOLD: "MALLOC_TRIM_THRESHOLD_"}
+    return {names[k]: str(v) for k, v in KEEP.items()}
+
+
 def _libc():
     try:
         libc = ctypes.CDLL(None)
@@ -72,4 +80,4 @@ def kept_heap() -> Iterator[None]:
             libc.malloc_trim(0)
 
 
-__all__ = ["KEEP", "kept_heap", "trim_heap"]
+__all__ = ["KEEP", "kept_environ", "kept_heap", "trim_heap"]

@@ -221,13 +221,23 @@ def fingerprint_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray
     return pairs[doc_of[pairs[:, 0]] != doc_of[pairs[:, 1]]]
 
 
+MIN_SHARED = 2  # sampled fingerprints a pair proposed by fingerprints alone shares at least
+
+
+def may_share_enough(count: np.ndarray, min_shared: int = MIN_SHARED) -> np.ndarray:
+    """The part of :func:`shares_enough` that ``count`` alone decides: a pair failing it fails
+    whatever the paragraphs' sample counts (an executor that meets a pair's rows before its
+    second paragraph drops it there)."""
+    return count >= min_shared
+
+
 def shares_enough(count: np.ndarray, per_a: np.ndarray, per_b: np.ndarray, min_share: float,
-                  min_shared: int = 2) -> np.ndarray:
+                  min_shared: int = MIN_SHARED) -> np.ndarray:
     """Which fingerprint pairs are candidates: ``count`` shared sampled fingerprints, at least
     ``min_shared`` and ``min_share`` of the smaller paragraph's (``per_a``/``per_b`` each has), an
     estimate of its containment in the other."""
     smaller = np.maximum(np.minimum(per_a, per_b), 1)
-    return (count >= min_shared) & (count / smaller >= min_share)
+    return may_share_enough(count, min_shared) & (count / smaller >= min_share)
 
 
 def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray,
@@ -338,7 +348,7 @@ def _parts(rows: int) -> int:
 
 
 def fingerprint_candidates(
-    corpus: Corpus, eligible: np.ndarray, min_shared: int = 2, min_share: float = 0.5, threads: int = 1
+    corpus: Corpus, eligible: np.ndarray, min_shared: int = MIN_SHARED, min_share: float = 0.5, threads: int = 1
 ) -> np.ndarray:
     """Pairs of eligible paragraphs sharing sampled fingerprints; (n, 2) global indices.
 
