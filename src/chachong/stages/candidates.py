@@ -330,7 +330,10 @@ def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: fl
     codes.sort()
     first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
     counts = np.diff(np.append(first, codes.size))
-    codes = codes[first]
+    # most pairs share one fingerprint by chance (97 % at 600k paragraphs): dropped before their
+    # paragraphs and sample counts are looked up
+    maybe = may_share_enough(counts, min_shared)
+    codes, counts = codes[first[maybe]], counts[maybe]
     a, b = codes // n, codes % n
     # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
     # smaller paragraph's sample estimates containment
