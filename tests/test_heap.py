@@ -57,3 +57,60 @@ def test_an_exception_leaves_the_block_and_restores_it():
             assert heap._DEPTH == 1
             raise RuntimeError("stage failed")
     assert heap._DEPTH == 0  # the next audit's block is the outermost again
+
+
+def test_overlapping_blocks_in_two_threads_give_back_at_the_last_exit():
+    """Audits in two threads: the first to finish must not restore glibc's defaults under the other."""
+    import threading
+
+    from chachong.runtime import heap
+
+    inside, release = threading.Event(), threading.Event()
+
+    def other():
+        with heap.kept_heap():
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=other)
+    with heap.kept_heap():
+        t.start()
+        inside.wait(10)
+        assert heap._DEPTH == 2
+    assert heap._DEPTH == 1  # the other thread's block is still open
+    release.set()
+    t.join()
+    assert heap._DEPTH == 0
+
+
+def test_the_local_engine_keeps_the_heap_in_memory_only(tmp_path, monkeypatch):
+    """An in-memory audit keeps freed memory for reuse; one that spills to a work folder (short of
+    memory) does not. Both give the same report."""
+    from contextlib import contextmanager
+    from pathlib import Path
+
+    import chachong
+    from chachong.runtime import heap
+
+    events = []
+    real = heap.kept_heap
+
+    @contextmanager
+    def spy():
+        events.append("keep")
+        with real():
+            yield
+        events.append("give back")
+
+    def stage(name):
+        events.append(name)
+
+    monkeypatch.setattr(heap, "kept_heap", spy)
+    example = str(Path(__file__).resolve().parents[1] / "examples" / "compilation.txt")
+    in_memory = chachong.audit([example], progress=stage, workers=1)
+    assert events[:3] == ["read", "keep", "sign"] and events[-1] == "give back", events
+    events.clear()
+    spilled = chachong.audit([example], progress=stage, workers=1, memory_limit=0, work_dir=str(tmp_path))
+    # kept while reading (the corpus's size is not known before), given back before preparing
+    assert events[:5] == ["read", "keep", "sign", "give back", "pair"] and events.count("give back") == 1, events
+    assert spilled.to_json() == in_memory.to_json()

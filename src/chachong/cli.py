@@ -188,7 +188,6 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
     """Audit files or folders (a compilation, or one document per file) and write reports."""
     from chachong.api import audit as run_audit
     from chachong.runtime.gcpause import frozen_gc
-    from chachong.runtime.heap import kept_heap
     from chachong.runtime.workdir import WorkDirError
     from chachong.report.writer import ReportError, parse_formats
 
@@ -198,9 +197,8 @@ def audit(paths: tuple[str, ...], out_dir: Path, formats: str, progress: bool | 
     except ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--format") from exc
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
-    # the audit's objects stay out of cyclic collections through the writing too (gcpause.frozen_gc),
-    # and freed memory is kept for reuse (heap.kept_heap)
-    with frozen_gc(), kept_heap():
+    # the audit's objects stay out of cyclic collections through the writing too (gcpause.frozen_gc)
+    with frozen_gc():
         try:
             result = run_audit(list(paths), config, progress=bar, engine=engine, scheduler=scheduler)
         except ConfigError as exc:

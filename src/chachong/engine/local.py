@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import defaultdict
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -72,7 +72,8 @@ def audit(
     # the documents, the prepared corpus and the records stay alive to the end and hold no
     # cyclic garbage: collections leave them out (see gcpause.frozen_gc); freed arrays' memory
     # is kept for the next ones until the audit ends (heap.kept_heap)
-    with frozen_gc(), kept_heap():
+    with frozen_gc(), ExitStack() as heap:
+        heap.enter_context(kept_heap())
         if inputs and all(isinstance(x, Document) for x in inputs):
             documents, skipped, warnings = list(inputs), list(skipped), list(warnings)  # type: ignore[arg-type]
         else:
@@ -86,6 +87,8 @@ def audit(
         # a corpus estimated larger than config.memory_limit keeps its big arrays and
         # intermediate data in a work folder, removed when the audit ends, fails or is stopped
         spill = spill_needed(sum(len(d.text) for d in documents), config.memory_limit)
+        if spill:
+            heap.close()  # an audit that spills is short of memory: freed memory goes back at once
         with WorkDir(config.work_dir) if spill else nullcontext() as work:
             corpus = prepare(documents, config, work=work)
             freeze_now()
