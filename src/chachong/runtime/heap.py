@@ -64,9 +64,10 @@ def kept_heap() -> Iterator[None]:
     Measured on the 600k-paragraph synthetic corpus (README, "Speed and memory"): a third
     fewer page faults, a fifth less kernel time, the same report. The mmap threshold stays at
     32 MB after the block: glibc's own dynamic threshold reaches that as soon as an array of that
-    size is freed.
-    Elsewhere than glibc nothing changes. Forked children inherit the setting. The local engine
-    keeps the heap for an audit held in memory, not for one that spills to a work folder.
+    size is freed. Elsewhere than glibc nothing changes. Forked children inherit the setting.
+    The local engine keeps the heap for an audit held in memory, not for one that spills to a
+    work folder. Blocks of two threads overlap: glibc's settings are the process's, so only the
+    last one to end restores them (an audit that spills while another keeps memory keeps it too).
     """
     global _DEPTH
     with _LOCK:
