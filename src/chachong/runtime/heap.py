@@ -14,6 +14,7 @@ import ctypes
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 # mallopt(3) parameters and glibc's defaults for the two that kept_heap restores
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
@@ -31,6 +32,7 @@ def kept_environ() -> dict[str, str]:
     return {names[k]: str(v) for k, v in KEEP.items()}
 
 
+@lru_cache(maxsize=1)
 def _libc():
     try:
         libc = ctypes.CDLL(None)

@@ -328,8 +328,7 @@ def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: fl
     if not codes.size:
         return np.zeros((0, 2), dtype=np.int64)
     codes.sort()
-    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    counts = np.diff(np.append(first, codes.size))
+    first, counts = equal_runs(codes)
     # most pairs share one fingerprint by chance (97 % at 600k paragraphs): dropped before their
     # paragraphs and sample counts are looked up
     maybe = may_share_enough(counts, min_shared)
