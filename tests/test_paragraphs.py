@@ -108,3 +108,28 @@ def test_outline_keeps_ids_offsets_and_lines_without_texts():
         assert out.text == "" and [p.text for p in out] == [""] * len(ps)
         assert [(p.id, p.document, p.index, p.start, p.end, p.line) for p in out] == \
             [(p.id, p.document, p.index, p.start, p.end, p.line) for p in ps]
+
+
+@given(st.integers(1, 1200), st.sampled_from(["d01", "r02", "a:b", "x%y"]), st.data())
+@settings(max_examples=60, deadline=None)
+def test_ids_positions_and_ends_without_the_records(n, did, data):
+    spans = array("q", [x for k in range(n) for x in (2 * k, 2 * k + 1, k + 1)])
+    held = Paragraphs(did, "甲\n" * n, spans)
+    odd = tuple(Paragraph(f"{did}:q{k}" if k % 3 == 0 else paragraph_id(did, k, n), did, k, 2 * k, 2 * k + 1, k + 1,
+                          "另" if k % 3 == 0 else "甲") for k in range(n))
+    kept = Paragraphs.of(did, "甲\n" * n, odd)  # ids of another form: held as records
+    for ps in (held, kept):
+        k = data.draw(st.integers(-n, n - 1))
+        assert ps.id_at(k) == ps[k].id and ps.end(k) == ps[k].end
+        assert ps.index_of(ps[k].id) == k % n
+    for pid in (f"{did}:p{n + 1:03d}", f"{did}:p0", f"{did}:p{n}", "zz:p001", f"{did}:p{1:03d}x"):
+        want = next((k for k, p in enumerate(held) if p.id == pid), None)
+        assert held.index_of(pid) == want
+    for bad in (n, -n - 1):
+        for call in (held.id_at, held.end, kept.id_at, kept.end):
+            try:
+                call(bad)
+            except IndexError:
+                pass
+            else:
+                raise AssertionError(f"paragraph {bad} of {n} was given")

@@ -456,6 +456,14 @@ def test_counting_copies_only_lowers_counts(links, min_docs):
     p = Phrase("甲乙丙丁", "甲乙丙丁", ("甲乙", "丙丁"), len({groups[d] for d, _, _ in locs}), len(locs), "甲乙丙丁", locs)
     pairs = [ParagraphPair(f"d{min(a, b)}:p001", f"d{max(a, b)}:p002", 1.0, 1.0, "identical") for a, b in links if a != b]
     out = independent_writers([p], docs, groups, pairs, min_docs)
+    # paragraph ids of another form (hand-built documents) are found all the same
+    odd = [Document(d.id, d.title, d.source, d.text, 1,
+                    tuple(Paragraph(f"{d.id}/{q.index}", d.id, q.index, q.start, q.end, q.line, q.text)
+                          for q in d.paragraphs)) for d in docs]
+    renamed = [ParagraphPair(x.a.replace(":p00", "/").replace("/1", "/0").replace("/2", "/1"),
+                             x.b.replace(":p00", "/").replace("/1", "/0").replace("/2", "/1"), 1.0, 1.0, x.kind)
+               for x in pairs]
+    assert independent_writers([p], odd, groups, renamed, min_docs) == out
     assert len(out) <= 1
     if out:
         assert min_docs <= out[0].documents <= p.documents and out[0].locations == p.locations

@@ -142,13 +142,17 @@ class Paragraphs(Sequence[Paragraph]):
             return tuple(self[k] for k in range(*i.indices(len(self))))
         if self._items is not None:
             return self._items[i]
+        k, n = self._position(i), len(self)
+        s, e, line = self._spans[3 * k], self._spans[3 * k + 1], self._spans[3 * k + 2]
+        return _paragraph(paragraph_id(self.document, k, n), self.document, k, s, e, line, self.text[s:e])
+
+    def _position(self, i: int) -> int:
         n = len(self)
         k = operator.index(i)
         k += n if k < 0 else 0
         if not 0 <= k < n:
             raise IndexError(f"paragraph {i} of a document of {n}")
-        s, e, line = self._spans[3 * k], self._spans[3 * k + 1], self._spans[3 * k + 2]
-        return _paragraph(paragraph_id(self.document, k, n), self.document, k, s, e, line, self.text[s:e])
+        return k
 
     def __iter__(self) -> Iterator[Paragraph]:
         if self._items is not None:
@@ -164,6 +168,31 @@ class Paragraphs(Sequence[Paragraph]):
             return [p.id for p in self._items]
         pattern = _id_pattern(self.document, len(self))
         return [pattern % k for k in range(1, len(self) + 1)]
+
+    def id_at(self, i: int) -> str:
+        """Paragraph ``i``'s id, without making its record."""
+        if self._items is not None:
+            return self._items[i].id
+        return paragraph_id(self.document, self._position(i), len(self))
+
+    def index_of(self, pid: str) -> int | None:
+        r"""The position of the paragraph with id ``pid``, or None when none has it.
+
+        >>> ps = Paragraphs("d01", "甲乙\n丙", array("q", [0, 2, 3, 3, 4, 4]))
+        >>> ps.index_of("d01:p002"), ps.index_of("d01:p2"), ps.index_of("d02:p001"), ps.index_of("d01:p003")
+        (1, None, None, None)
+        """
+        head, _, number = pid.rpartition(":p")
+        k = int(number) - 1 if head == self.document and number.isdigit() else -1
+        if self._items is not None:
+            if 0 <= k < len(self) and self._items[k].id == pid:
+                return k
+            return next((k for k, p in enumerate(self._items) if p.id == pid), None)
+        return k if 0 <= k < len(self) and paragraph_id(self.document, k, len(self)) == pid else None
+
+    def end(self, i: int) -> int:
+        """Paragraph ``i``'s end offset in the document's text."""
+        return self._spans[3 * self._position(i) + 1]
 
     def texts(self) -> list[str]:
         """Each paragraph's text, without making the records."""

@@ -165,12 +165,15 @@ def annotate_attribution(result: AuditRecord, drop: bool = True) -> None:
 
     docs = result.document_records
     meta = load_metadata(docs, result.config)
-    quotes = {d.id: quote_spans(d.text) for d in docs}
+    # the quote spans of the documents that copied something (most copied nothing)
+    later = {p.b for p in result.passage_records}
+    quotes = {d.id: quote_spans(d.text) for d in docs
+              if d.id in later or result.stats[d.id].copied or result.stats[d.id].sources}
     result.passage_classes = {p.id: passage_class(p, quotes, meta) for p in result.passage_records}
     for d in docs:
         st = result.stats[d.id]
         n = max(len(d.text), 1)
-        st.classes = class_intervals(d.id, st.copied, quotes[d.id], meta)
+        st.classes = class_intervals(d.id, st.copied, quotes.get(d.id, []), meta)
         chars = {k: _length(v) for k, v in st.classes.items()}
         st.copy_ratio_excluding_quotes = round((chars["own"] + chars["copied"]) / n, 4)
         st.copy_ratio_excluding_own = round((chars["reference"] + chars["quoted"] + chars["copied"]) / n, 4)

@@ -159,7 +159,7 @@ def _par_ends(corpus: Corpus, ps: np.ndarray) -> np.ndarray:
     """Each paragraph's end in its document's text."""
     docs = corpus.documents
     d = corpus.par_doc[ps]
-    return np.array([docs[x].paragraphs[i].end for x, i in zip(d.tolist(), (ps - corpus.par_first[d]).tolist())],
+    return np.array([docs[x].paragraphs.end(i) for x, i in zip(d.tolist(), (ps - corpus.par_first[d]).tolist())],
                     dtype=np.int64)
 
 

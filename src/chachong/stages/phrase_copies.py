@@ -21,7 +21,7 @@ so the mining itself and its cache do not depend on the pairing settings.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import chain
 from typing import Any
@@ -36,6 +36,25 @@ def _find(root: dict[int, int], x: int) -> int:
         root[x] = root[root[x]]
         x = root[x]
     return x
+
+
+def _numbering(documents: Sequence[Any], par_first: list[int]) -> Callable[[str], int | None]:
+    """The number of a paragraph id across ``documents`` (None for an unknown id): read from
+    the id (``d01:p003``) where it has that form, from a table of every id otherwise."""
+    doc_index = {d.id: i for i, d in enumerate(documents)}
+    table: dict[str, int] = {}
+
+    def number(pid: str) -> int | None:
+        i = doc_index.get(pid.rpartition(":p")[0])
+        k = None if i is None else documents[i].paragraphs.index_of(pid)
+        if k is not None:
+            return par_first[i] + k
+        if not table:
+            table.update((q, par_first[i] + k) for i, d in enumerate(documents)
+                         for k, q in enumerate(d.paragraphs.ids()))
+        return table.get(pid)
+
+    return number
 
 
 def independent_writers(phrases: Sequence[Any], documents: Sequence[Any], groups: Sequence[int],
@@ -56,14 +75,12 @@ def independent_writers(phrases: Sequence[Any], documents: Sequence[Any], groups
     >>> independent_writers([p], docs, [0, 1, 2], [ParagraphPair("d2:p001", "d3:p001", 1.0, 1.0, "identical")], 3)
     []
     """
-    doc_index = {d.id: i for i, d in enumerate(documents)}
     par_first = np.cumsum([0] + [len(d.paragraphs) for d in documents])
-    par_of = {pid: int(par_first[i]) + k
-              for i, d in enumerate(documents) for k, pid in enumerate(d.paragraphs.ids())}
+    par_of = _numbering(documents, par_first.tolist())
     par_group = np.repeat(np.asarray(groups, dtype=np.int64), np.diff(par_first))
     links = []
     for pp in paragraph_pairs:
-        a, b = par_of.get(pp.a), par_of.get(pp.b)
+        a, b = par_of(pp.a), par_of(pp.b)
         if a is not None and b is not None and par_group[a] != par_group[b]:
             links.append((a, b))
     count = sum(len(p.locations) for p in phrases)

@@ -134,6 +134,11 @@ class Corpus:
         d = self.documents[int(self.par_doc[i])]
         return d.paragraphs[i - self._par_first[int(self.par_doc[i])]]
 
+    def paragraph_id(self, i: int) -> str:
+        """Paragraph ``i``'s id, without making its record."""
+        d = int(self.par_doc[i])
+        return self.documents[d].paragraphs.id_at(i - int(self._par_first[d]))
+
     def __post_init__(self) -> None:
         counts = np.array([len(d.paragraphs) for d in self.documents], dtype=np.int64)
         self._par_first = np.concatenate(([0], np.cumsum(counts)))[:-1]
@@ -323,7 +328,7 @@ class _ParagraphIds(Sequence[str]):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
         k = int(i)
-        return self._corpus.paragraph(k + len(self) if k < 0 else k).id
+        return self._corpus.paragraph_id(k + len(self) if k < 0 else k)
 
 
 def _signature_array(n: int, config: AuditConfig, work: WorkDir | None) -> np.ndarray | None:
