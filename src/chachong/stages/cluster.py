@@ -87,7 +87,11 @@ def stock_plan(docs: list[Document], par_doc: np.ndarray, table, doc_jac: dict[t
     doc_group = [uf.find(d) for d in range(n)]
     n_par = int(par_doc.size)
     par_first = np.concatenate(([0], np.cumsum([len(d.paragraphs) for d in docs])))[:-1]
-    pids = [pid for d in docs for pid in d.paragraphs.ids()]
+
+    def pid(x: int) -> str:
+        d = int(par_doc[x])
+        return docs[d].paragraphs.id_at(x - int(par_first[d]))
+
     similar = (table.kind == IDENTICAL) | (table.kind == NEAR)
     near = list(zip(table.a[similar].tolist(), table.b[similar].tolist()))
     par_groups = groups(n_par, near)
@@ -113,10 +117,10 @@ def stock_plan(docs: list[Document], par_doc: np.ndarray, table, doc_jac: dict[t
             d0 = int(par_doc[g[0]])
             first = docs[d0].paragraphs[g[0] - int(par_first[d0])]
             stock_paragraphs.append({"text": first.text, "documents": len({int(par_doc[x]) for x in g}),
-                                     "independent_documents": len(spread), "members": [pids[x] for x in g]})
+                                     "independent_documents": len(spread), "members": [pid(x) for x in g]})
         else:
             kept_groups.append(g)
-    clusters = [Cluster(f"c{i + 1:03d}", pids[g[0]], tuple(pids[x] for x in g)) for i, g in enumerate(kept_groups)]
+    clusters = [Cluster(f"c{i + 1:03d}", pid(g[0]), tuple(pid(x) for x in g)) for i, g in enumerate(kept_groups)]
     is_stock = np.zeros(n_par, dtype=bool)
     is_stock[list(stock_members)] = True
     keep = ~is_stock[table.a] & ~is_stock[table.b]

@@ -153,7 +153,6 @@ def _offsets(corpus: Corpus, matches: Sequence[DocumentMatch]) -> list[_Offsets]
     after: list[int] = []  # global canonical position after each passage (per side), or -1 - text length
     figures: list[int] = []  # global masked positions, in a then b
     sizes: list[tuple[int, int]] = []
-    ids: dict[int, list[str]] = {}
     paragraphs = []
     for dm in matches:
         m = dm.match
@@ -177,9 +176,8 @@ def _offsets(corpus: Corpus, matches: Sequence[DocumentMatch]) -> list[_Offsets]
         sizes.append((len(m.edits), (len(figures) - n) // 2))
         over = []
         for d, c0, c1 in ((dm.a, m.a_start, m.a_end), (dm.b, m.b_start, m.b_end)):
-            if d not in ids:
-                ids[d] = corpus.documents[d].paragraphs.ids()
-            over.append(tuple(ids[d][p - first_par[d]] for p in lay.over(d, c0, c1) if lay.ends[p] > lay.starts[p]))
+            ps = corpus.documents[d].paragraphs
+            over.append(tuple(ps.id_at(p - first_par[d]) for p in lay.over(d, c0, c1) if lay.ends[p] > lay.starts[p]))
         paragraphs.append(tuple(over))
     if not matches:
         return []
