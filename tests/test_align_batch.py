@@ -287,3 +287,27 @@ def test_fingerprints_and_seed_hits_do_not_depend_on_their_pieces(monkeypatch):
         for name in ("pos", "doc", "hash", "stock", "order"):
             assert np.array_equal(getattr(fps, name), getattr(whole, name)), name
         assert np.array_equal(seed_hits(corpus, fps), hits)
+
+
+@given(st.lists(st.integers(0, 400), max_size=60, unique=True),
+       st.lists(st.lists(st.tuples(st.integers(0, 150), st.integers(0, 150), st.integers(1, 40)), max_size=4),
+                max_size=6), st.data())
+@settings(max_examples=150, deadline=None)
+def test_masked_positions_of_many_blocks_at_once(masks, passages, data):
+    from bisect import bisect_left
+
+    from chachong.stages.describe import _masked_in_blocks
+
+    masks = sorted(masks)
+    bases = [x for _ in passages for x in (data.draw(st.integers(0, 200)), data.draw(st.integers(0, 200)))]
+    want, per = [], []
+    for k, blocks in enumerate(passages):  # the per-position rule, written plainly
+        ba, bb = bases[2 * k], bases[2 * k + 1]
+        n = len(want)
+        for a0, b0, size in blocks:
+            for x in range(bisect_left(masks, ba + a0), bisect_left(masks, ba + a0 + size)):
+                want += (masks[x], bb + b0 + masks[x] - ba - a0)
+        per.append((len(want) - n) // 2)
+    got, got_per = _masked_in_blocks(np.array(masks, dtype=np.int64), [b for bs in passages for b in bs], bases,
+                                     [len(bs) for bs in passages])
+    assert got.tolist() == want and got_per == per

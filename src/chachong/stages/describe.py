@@ -14,7 +14,6 @@ import dataclasses
 
 import importlib.util
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from chachong.stages.align import range_indices
 from chachong.stages.passages import DocumentMatch, corpus_layout, evidence, pieces
 from chachong.stages.prepare import Corpus
 
@@ -145,14 +145,15 @@ def _offsets(corpus: Corpus, matches: Sequence[DocumentMatch]) -> list[_Offsets]
     at its end).
     """
     lay = corpus_layout(corpus)
-    offs, masks, first_par = lay.offsets, lay.masks, lay.first
+    offs, first_par = lay.offsets, lay.first
     base: list[int] = []  # spans mapped by the rule above: document offset, c0, c1, passage start
     c0s: list[int] = []
     c1s: list[int] = []
     starts: list[int] = []
     after: list[int] = []  # global canonical position after each passage (per side), or -1 - text length
-    figures: list[int] = []  # global masked positions, in a then b
-    sizes: list[tuple[int, int]] = []
+    blocks: list[tuple[int, int, int]] = []  # the exact blocks of every passage
+    block_bases: list[int] = []  # the document offsets of each passage, a then b
+    sizes: list[tuple[int, int]] = []  # edits and exact blocks of each passage
     paragraphs = []
     for dm in matches:
         m = dm.match
@@ -169,11 +170,9 @@ def _offsets(corpus: Corpus, matches: Sequence[DocumentMatch]) -> list[_Offsets]
         starts += (-1, -1, -1, -1)
         for d, o, c1 in ((dm.a, ba, m.a_end), (dm.b, bb, m.b_end)):
             after.append(o + c1 if o + c1 < offs[d + 1] else -1 - len(corpus.documents[d].text))
-        n = len(figures)
-        for a0, b0, k in m.blocks:
-            for x in range(bisect_left(masks, ba + a0), bisect_left(masks, ba + a0 + k)):
-                figures += (masks[x], bb + b0 + masks[x] - ba - a0)
-        sizes.append((len(m.edits), (len(figures) - n) // 2))
+        blocks.extend(m.blocks)
+        block_bases += (ba, bb)
+        sizes.append((len(m.edits), len(m.blocks)))
         over = []
         for d, c0, c1 in ((dm.a, m.a_start, m.a_end), (dm.b, m.b_start, m.b_end)):
             ps = corpus.documents[d].paragraphs
@@ -190,11 +189,11 @@ def _offsets(corpus: Corpus, matches: Sequence[DocumentMatch]) -> list[_Offsets]
     spans = np.stack((lo, np.where(full, at_end, lo)), axis=1).tolist()
     nxt = np.array(after, dtype=np.int64)
     hi = np.where(nxt >= 0, np.asarray(corpus.orig_start[np.clip(nxt, 0, top)]), -1 - nxt).tolist()
-    fig = np.array(figures, dtype=np.int64)
+    fig, per_passage = _masked_in_blocks(lay.mask_array, blocks, block_bases, [n for _, n in sizes])
     fig = np.stack((np.asarray(corpus.orig_start[fig]), np.asarray(corpus.orig_end[fig])), axis=1).reshape(-1, 4).tolist()
     out = []
     i = j = 0
-    for k, (n_edits, n_figures) in enumerate(sizes):
+    for k, ((n_edits, _), n_figures) in enumerate(zip(sizes, per_passage)):
         edits = [(*spans[i + 2 * e], *spans[i + 2 * e + 1]) for e in range(n_edits)]
         i += 2 * n_edits
         (a0, a1), (b0, b1), (fa, _), (fb, _) = spans[i:i + 4]
@@ -203,6 +202,24 @@ def _offsets(corpus: Corpus, matches: Sequence[DocumentMatch]) -> list[_Offsets]
                             paragraphs[k]))
         j += n_figures
     return out
+
+
+def _masked_in_blocks(masks: np.ndarray, blocks: list[tuple[int, int, int]], bases: list[int],
+                      counts: list[int]) -> tuple[np.ndarray, list[int]]:
+    """The masked positions inside the exact blocks ``(a0, b0, length)`` of passages: each as its
+    global position in a then in b (flat, in block order), and how many each passage has.
+    ``bases``: each passage's document offsets in a and b; ``counts``: its number of blocks;
+    ``masks``: the corpus's masked positions, ascending."""
+    base = np.array(bases, dtype=np.int64).reshape(-1, 2)
+    blk = np.array(blocks, dtype=np.int64).reshape(-1, 3)
+    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    at = base[owner, 0] + blk[:, 0]  # each block's start in a, global
+    lo = np.searchsorted(masks, at)
+    found = np.searchsorted(masks, at + blk[:, 2]) - lo
+    pos_a = masks[range_indices(lo, found)]
+    pos_b = pos_a + np.repeat(base[owner, 1] + blk[:, 1] - at, found)
+    per_passage = np.bincount(np.repeat(owner, found), minlength=len(counts)).tolist()
+    return np.stack((pos_a, pos_b), axis=1).reshape(-1), per_passage
 
 
 def describe(corpus: Corpus, dm: DocumentMatch, places: set[tuple[str, str]] | None = None,

@@ -99,7 +99,7 @@ class Layout:
     non-decreasing (paragraphs are in order and do not overlap).
     """
 
-    __slots__ = ("offsets", "first", "last", "starts", "ends", "masks", "__weakref__")
+    __slots__ = ("offsets", "first", "last", "starts", "ends", "masks", "mask_array", "__weakref__")
 
     def __init__(self, corpus: Corpus) -> None:
         self.offsets: list[int] = corpus.doc_offsets.tolist()
@@ -108,7 +108,8 @@ class Layout:
         self.last: list[int] = [f + len(d.paragraphs) for f, d in zip(first, corpus.documents)]
         self.starts: list[int] = corpus.par_bounds[:, 0].tolist()  # global canonical offsets
         self.ends: list[int] = corpus.par_bounds[:, 1].tolist()
-        self.masks: list[int] = np.flatnonzero(corpus.cps == _MASK_CP).tolist()
+        self.mask_array = np.flatnonzero(corpus.cps == _MASK_CP)  # for numpy's searches of many at once
+        self.masks: list[int] = self.mask_array.tolist()
 
     def over(self, d: int, c0: int, c1: int) -> range:
         """Paragraphs of document d (global indices, empty ones included) overlapping local [c0, c1)."""
