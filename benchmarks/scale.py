@@ -20,12 +20,15 @@ few of them; pairs added by expanding repeated texts); then the ratio of each fi
 previous size's (the doubling ratio; issue 21 asks for at most 2.1). With ``--against SRC`` (a
 ``src`` folder) or ``--against-rev REV`` (exported with ``git archive``; ``HEAD`` by default when
 neither is given and the tree has changes) the same runs are made with that code, side by side, and
-the verified pairs of both are compared (their SHA-256).
+the verified pairs of both are compared (their SHA-256). ``--timeline`` (``--stage audit``) adds, per
+stage of the audit (its progress marks), the wall seconds and the machine's busy cores meanwhile
+(``/proc/stat``): a stage near 1.0 on a two-core machine leaves a core idle.
 
     nice python benchmarks/scale.py                                  # 150k 300k 600k, pairs, vs HEAD
     nice python benchmarks/scale.py --sizes 150000,300000 --against ../base/src
     nice python benchmarks/scale.py --stage audit --engine dask --sizes 150000,300000 --no-baseline
     nice python benchmarks/scale.py --stage audit --sizes 600000 --memory-limit 0 --no-baseline
+    python benchmarks/scale.py --stage audit --sizes 600000 --no-baseline --timeline  # where a core idles
 
 CPU is shared: run it with ``nice``; times vary with the load of the machine, run twice to judge.
 """
@@ -88,6 +91,22 @@ def _sources(corpus) -> dict:
             "expanded": len(C.expand(rep, texts.rep_of, texts.member))}
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """The machine's busy and total CPU ticks so far (``/proc/stat``: every process, not only ours)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
+def _timeline(marks: list) -> list[list]:
+    """Per stage (progress marks): its name, wall seconds and the cores busy meanwhile on average
+    (the machine's, forks and other processes included: run it on a quiet machine)."""
+    out = []
+    for (stage, t, (busy, total)), (_, t1, (busy1, total1)) in zip(marks, marks[1:]):
+        cores = (busy1 - busy) / max(total1 - total, 1) * (os.cpu_count() or 1)
+        out.append([stage, round(t1 - t, 2), round(cores, 2)])
+    return out
+
+
 def child(args) -> dict:
     """One size, one version of the code (this process's ``sys.path``): the figures as a dict."""
     import gc
@@ -116,9 +135,16 @@ def child(args) -> dict:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        marks: list[tuple[str, float, tuple[int, int]]] = []
+
+        def progress(stage: str) -> None:
+            marks.append((stage, time.perf_counter(), _cpu_ticks()))
+
         t0 = time.perf_counter()
-        result = chachong.audit([str(p) for p in paths], engine=args.engine, workers=args.workers, **spill)
+        result = chachong.audit([str(p) for p in paths], engine=args.engine, workers=args.workers,
+                                progress=progress if args.timeline else None, **spill)
         wall = time.perf_counter() - t0
+        progress("end")
         done.set()
         use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
         work = getattr(getattr(result, "corpus", None), "work", None)
@@ -126,7 +152,8 @@ def child(args) -> dict:
                 "peak_mb": use[0].ru_maxrss / 1024, "anon_mb": max(anon[0], proc_kb("RssAnon")) / 1024,
                 "fork_mb": use[1].ru_maxrss / 1024, "spilled_mb": (work.written if work else 0) / 2**20,
                 "paragraph_pairs": len(result.paragraph_pair_records),
-                "digest": hashlib.sha256(result.to_json().encode()).hexdigest()[:16]}
+                "digest": hashlib.sha256(result.to_json().encode()).hexdigest()[:16],
+                **({"timeline": _timeline(marks)} if args.timeline else {})}
     from chachong.config import AuditConfig
     from chachong.engine import local
     from chachong.stages import candidates as C
@@ -153,6 +180,8 @@ def child(args) -> dict:
 def run(src: Path, n: int, args) -> dict:
     cmd = [sys.executable, __file__, "--child", str(n), "--stage", args.stage, "--engine", args.engine,
            "--workers", str(args.workers)] + (["--sources"] if args.sources else [])
+    if args.timeline:
+        cmd.append("--timeline")
     if args.memory_limit is not None:
         cmd += ["--memory-limit", str(args.memory_limit)]
     if args.work_dir:
@@ -172,7 +201,7 @@ def _fmt(v) -> str:
 
 
 def report(name: str, sizes: list[int], figures: list[dict]) -> None:
-    keys = [k for k in figures[0] if k != "digest"]
+    keys = [k for k in figures[0] if k not in ("digest", "timeline")]
     print(f"\n{name}")
     w = [max(11, len(k) + 2) for k in keys]
     print("  " + "size".rjust(9) + "".join(k.rjust(x) for k, x in zip(keys, w)))
@@ -196,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sources", action="store_true", help="the breakdown of the candidates (pair stage)")
     ap.add_argument("--memory-limit", type=float, help="the audit's memory_limit in GiB (0: spill always)")
     ap.add_argument("--work-dir", help="the audit's work_dir")
+    ap.add_argument("--timeline", action="store_true",
+                    help="per stage of the audit: wall seconds and the cores busy meanwhile (--stage audit)")
     ap.add_argument("--src", default=str(ROOT / "src"))
     ap.add_argument("--against", help="a src folder to compare with")
     ap.add_argument("--against-rev", help="a git revision to compare with (exported with git archive)")
@@ -207,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.engine == "dask" and args.stage == "pairs":
         ap.error("--engine dask times the whole audit: add --stage audit")
+    if args.timeline and args.stage != "audit":
+        ap.error("--timeline follows the stages of the audit: add --stage audit")
     sizes = [int(s) for s in args.sizes.split(",")]
     versions = {"current": Path(args.src).resolve()}
     tmp = None
@@ -224,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, src in versions.items():
             f = run(src, n, args)
             figures[name].append(f)
-            print(f"{n:>9} {name}: " + ", ".join(f"{k} {_fmt(v).strip()}" for k, v in f.items()), flush=True)
+            print(f"{n:>9} {name}: " + ", ".join(f"{k} {_fmt(v).strip()}" for k, v in f.items() if k != "timeline"),
+                  flush=True)
+            for stage, secs, cores in f.get("timeline", ()):
+                print(f"{'':>11}{stage:<10} {secs:7.2f} s, {cores:.2f} cores busy", flush=True)
     for name in versions:
         report(name, sizes, figures[name])
     if len(versions) == 2:
