@@ -103,11 +103,11 @@ def independent_writers(phrases: Sequence[Any], documents: Sequence[Any], groups
         in_par[k].add(q)
 
     # occurrences written twice: (phrase, paragraph) pairs, and the groups they link per phrase
-    copied: set[tuple[int, int]] = set()
+    copied: dict[int, set[int]] = defaultdict(set)  # phrase -> the paragraphs it was copied in
     edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for a, b in links:
         for q in in_par.get(a, set()) & in_par.get(b, set()):
-            copied.update(((q, a), (q, b)))
+            copied[q].update((a, b))
             edges[q].append((int(par_group[a]), int(par_group[b])))
     if not edges:
         return list(phrases)
@@ -115,8 +115,9 @@ def independent_writers(phrases: Sequence[Any], documents: Sequence[Any], groups
     cut = np.searchsorted(owner, np.arange(len(phrases) + 1))
     counts: dict[int, int] = {}
     for q, qe in edges.items():
-        free = {int(doc_group[d]) for (d, _, _), k in zip(phrases[q].locations, par[cut[q]:cut[q + 1]].tolist())
-                if (q, k) not in copied}
+        # the groups of the occurrences outside the paragraphs the phrase was copied in
+        mine = ~np.isin(par[cut[q]:cut[q + 1]], np.fromiter(copied[q], dtype=np.int64, count=len(copied[q])))
+        free = set(doc_group[loc[cut[q]:cut[q + 1], 0][mine]].tolist())
         root: dict[int, int] = {}
         for x, y in qe:
             rx, ry = _find(root, x), _find(root, y)
