@@ -187,7 +187,6 @@ def _clipped_original(corpus: Corpus, p: np.ndarray, lo: np.ndarray, hi: np.ndar
 def _paragraph_pairs(corpus: Corpus, rows: list, matches: list, passages: list, stock_members: set[int],
                      cuts: list[list]) -> tuple[list[ParagraphPair], dict, dict]:
     config = corpus.config
-    pids = corpus.paragraph_ids
     n = max(corpus.n_paragraphs, 1)
     lengths = corpus.canonical_length()
     known = {(int(a), int(b)): (float(j), float(c), str(k)) for a, b, j, c, k in rows}
@@ -253,10 +252,12 @@ def _paragraph_pairs(corpus: Corpus, rows: list, matches: list, passages: list, 
     pair_count: dict[tuple[int, int], int] = defaultdict(int)
     order = sorted(known)
     docs_of = corpus.par_doc[np.array(order, dtype=np.int64).reshape(-1, 2)].tolist()
+    docs, first = corpus.documents, corpus.par_first.tolist()
     for (a, b), (x, y) in zip(order, docs_of):
         j, c, kind = known[(a, b)]
         pair_count[(x, y)] += 1
-        par_pairs.append(ParagraphPair(pids[a], pids[b], round(j, 4), round(c, 4), kind, spans.get((a, b), ())))
+        par_pairs.append(ParagraphPair(docs[x].paragraphs.id_at(a - first[x]), docs[y].paragraphs.id_at(b - first[y]),
+                                       round(j, 4), round(c, 4), kind, spans.get((a, b), ())))
     return par_pairs, pair_count, copied
 
 
