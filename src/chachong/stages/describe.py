@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 
-import importlib.util
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from chachong.stages.align import range_indices
+from chachong.stages.dictionary import tagged_words
 from chachong.stages.passages import DocumentMatch, corpus_layout, evidence, pieces
 from chachong.stages.prepare import Corpus
 
@@ -31,23 +30,11 @@ EDIT_OPS = ("replace", "insert", "delete", "figure", "place")
 
 @lru_cache(maxsize=1)
 def place_names() -> frozenset[str]:
-    """Place names (``ns``) of jieba's dictionary, read from its file without importing jieba.
-
-    Empty when jieba is not installed; the administrative-suffix rule still applies then.
+    """Place names (``ns``) of 2 to 6 characters in jieba's dictionary (:mod:`.dictionary`: read
+    without importing jieba). Empty when jieba is not installed; the administrative-suffix rule
+    still applies then.
     """
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or not spec.origin:
-        return frozenset()
-    path = Path(spec.origin).parent / "dict.txt"
-    if not path.is_file():
-        return frozenset()
-    out = set()
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) == 3 and parts[2] == "ns" and 2 <= len(parts[0]) <= 6:
-                out.add(parts[0])
-    return frozenset(out)
+    return frozenset(w for w in tagged_words()["ns"] if 2 <= len(w) <= 6)
 
 
 _CJK = re.compile("[\u4e00-\u9fff]+")

@@ -16,6 +16,7 @@ import numpy as np
 
 from chachong.text.variants import fold_han
 from chachong.runtime.arrays import unique
+from chachong.stages.dictionary import tagged_words
 from chachong.stages.phrase_ngrams import BASE, MIX
 from chachong.stages.phrase_text import JoinedText, ranges
 
@@ -173,13 +174,8 @@ def fixed_expressions() -> frozenset[str]:
     切实加强, 高度重视 and 进一步提高 are single entries of the dictionary, so jieba never cuts
     them, yet they are formulas; 社会主义 or 人民政府 (nouns) are vocabulary, not phrases.
     """
-    out = set()
-    with _jieba().dt.get_dict_file() as fh:
-        for raw in fh:
-            parts = raw.decode("utf-8").split()
-            if len(parts) >= 3 and parts[2] in ("i", "l"):
-                out.add(parts[0])
-    return frozenset(out)
+    words = tagged_words()
+    return words["i"] | words["l"]
 
 
 __all__ = ["expected_documents", "fixed_expressions", "sample_windows", "segment"]

@@ -19,16 +19,23 @@ from pathlib import Path
 from typing import Any
 
 
-def _private_dir() -> str:
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/chachong`` (``~/.cache/chachong``), made with mode 0700: None when it cannot
+    be made or is not this user's alone (then nothing is cached across processes)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chachong"
     try:
         base.mkdir(parents=True, exist_ok=True, mode=0o700)
         st = base.stat()
         if st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return str(base)
+            return base
     except (OSError, RuntimeError):  # no home directory, read-only file system ...
         pass
-    return tempfile.mkdtemp(prefix="chachong-jieba-")
+    return None
+
+
+def _private_dir() -> str:
+    base = cache_dir()
+    return str(base) if base is not None else tempfile.mkdtemp(prefix="chachong-jieba-")
 
 
 @lru_cache(maxsize=1)
@@ -42,4 +49,4 @@ def jieba() -> Any:
     return _jieba
 
 
-__all__ = ["jieba"]
+__all__ = ["cache_dir", "jieba"]
