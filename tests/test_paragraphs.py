@@ -122,7 +122,8 @@ def test_ids_positions_and_ends_without_the_records(n, did, data):
         k = data.draw(st.integers(-n, n - 1))
         assert ps.id_at(k) == ps[k].id and ps.end(k) == ps[k].end
         assert ps.index_of(ps[k].id) == k % n
-    for pid in (f"{did}:p{n + 1:03d}", f"{did}:p0", f"{did}:p{n}", "zz:p001", f"{did}:p{1:03d}x"):
+    for pid in (f"{did}:p{n + 1:03d}", f"{did}:p0", f"{did}:p{n}", "zz:p001", f"{did}:p{1:03d}x", f"{did}:p²",
+                f"{did}:p-1", f"{did}:p"):
         want = next((k for k, p in enumerate(held) if p.id == pid), None)
         assert held.index_of(pid) == want
     for bad in (n, -n - 1):

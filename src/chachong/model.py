@@ -183,7 +183,7 @@ class Paragraphs(Sequence[Paragraph]):
         (1, None, None, None)
         """
         head, _, number = pid.rpartition(":p")
-        k = int(number) - 1 if head == self.document and number.isdigit() else -1
+        k = int(number) - 1 if head == self.document and number.isdecimal() else -1
         if self._items is not None:
             if 0 <= k < len(self) and self._items[k].id == pid:
                 return k
