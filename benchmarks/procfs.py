@@ -1,4 +1,4 @@
-"""Figures of a running process read from ``/proc`` (Linux), for the memory benchmarks."""
+"""Figures of a running process (and of the machine's CPUs) read from ``/proc`` (Linux), for the benchmarks."""
 
 from __future__ import annotations
 
@@ -26,3 +26,9 @@ def children() -> list[int]:
         except OSError:
             pass
     return out
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """The machine's busy and total CPU ticks so far (``/proc/stat``: every process, not only ours)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)

@@ -45,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from procfs import proc_kb
+from procfs import cpu_ticks, proc_kb
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -91,12 +91,6 @@ def _sources(corpus) -> dict:
             "expanded": len(C.expand(rep, texts.rep_of, texts.member))}
 
 
-def _cpu_ticks() -> tuple[int, int]:
-    """The machine's busy and total CPU ticks so far (``/proc/stat``: every process, not only ours)."""
-    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(v) - v[3] - v[4], sum(v)
-
-
 def _timeline(marks: list) -> list[list]:
     """Per stage (progress marks): its name, wall seconds and the cores busy meanwhile on average
     (the machine's, forks and other processes included: run it on a quiet machine)."""
@@ -138,7 +132,7 @@ def child(args) -> dict:
         marks: list[tuple[str, float, tuple[int, int]]] = []
 
         def progress(stage: str) -> None:
-            marks.append((stage, time.perf_counter(), _cpu_ticks()))
+            marks.append((stage, time.perf_counter(), cpu_ticks()))
 
         t0 = time.perf_counter()
         result = chachong.audit([str(p) for p in paths], engine=args.engine, workers=args.workers,
