@@ -148,6 +148,25 @@ def write_corpus(n: int, seed: int, folder: Path, shards: int) -> None:
         tmp.replace(folder / f"part-{i:03d}.jsonl")
 
 
+def widened(corpus: Path, k: int) -> Path:
+    """A copy of the JSONL corpus ``corpus`` (written once) whose paragraphs are each repeated ``k`` times."""
+    out = OUT / f"{corpus.name}_w{k}"
+    if (out / "files.txt").is_file():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    names = (corpus / "files.txt").read_text(encoding="utf-8").split() if (corpus / "files.txt").is_file() \
+        else sorted(p.name for p in corpus.glob("*.jsonl"))
+    for name in names:
+        with open(corpus / name, encoding="utf-8") as src, open(out / f".{name}.tmp", "w", encoding="utf-8") as dst:
+            for line in src:
+                d = json.loads(line)
+                d["text"] = "\n".join(par * k if par.strip() else par for par in d["text"].split("\n"))
+                dst.write(json.dumps(d, ensure_ascii=False) + "\n")
+        (out / f".{name}.tmp").replace(out / name)
+    (out / "files.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    return out
+
+
 def run(code: str, *args: str) -> dict:
     proc = subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True)
     if proc.returncode:
@@ -177,7 +196,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="the local run only, compared with the dask.json of an earlier run (the CPUs are few)")
     ap.add_argument("--corpus", type=Path, default=None,
                     help="a folder of input files to audit instead of the JSONL shards (e.g. benchmarks/out/corpus_600000_s1)")
+    ap.add_argument("--widen", type=int, default=1,
+                    help="with --corpus: audit a copy whose every paragraph is repeated this many times in place "
+                         "(the same documents and paragraphs, K times the characters): how the client's memory "
+                         "grows with characters")
     args = ap.parse_args(argv)
+    if args.widen > 1:
+        if args.corpus is None:
+            ap.error("--widen needs --corpus")
+        args.corpus = widened(args.corpus.resolve(), args.widen)
 
     base = OUT / f"dask_{args.paragraphs}_s{args.seed}"
     corpus = base / "corpus"
@@ -215,12 +242,14 @@ def main(argv: list[str] | None = None) -> int:
           f"worker peaks {peaks}  ({stages(dask['marks'])})")
     print("  client RSS when each stage starts (current / peak so far): "
           + ", ".join(f"{k} {mb(v[0])}/{mb(v[1])}" for k, v in dask["client_rss"].items()))
-    # until the "documents" step the client holds outlines, pairs and per-pair results, no texts
+    # the client holds outlines, pairs and per-pair results; the texts go to a temporary file
+    # (runtime/textfile.py) a partition at a time in the "documents" step and are read back when used
     before = dask["client_rss"].get("documents", [0, 0])[1]
+    peak = dask["client_peak"]
     n_docs, n_pars = max(dask["stats"].get("documents", 1), 1), max(dask["stats"].get("paragraphs", 1), 1)
-    print(f"  client peak before the texts are fetched: {mb(before)} ({before / n_docs / 1024:.1f} KB per document, "
-          f"{before / n_pars:.0f} B per paragraph, {before / max(size, 1):.2f} B per byte of input); "
-          f"with the texts: {mb(dask['client_peak'])}")
+    print(f"  client peak before the texts are fetched: {mb(before)}; over the whole run (report.json written): "
+          f"{mb(peak)} = {peak / n_docs / 1024:.1f} KB per document, {peak / n_pars:.0f} B per paragraph, "
+          f"{peak / max(size, 1):.2f} B per byte of input")
     if local is not None:
         same = (base / "local.json").read_bytes() == (base / "dask.json").read_bytes()
         print(f"report.json byte-identical: {same}  ({dask['paragraph_pairs']:,} paragraph pairs, "

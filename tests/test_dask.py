@@ -22,6 +22,7 @@ from chachong.api import audit
 from chachong.cli import main
 from chachong.config import AuditConfig, ConfigError
 from chachong.engine.dask.engine import audit_dask
+from chachong.model import LazyDocuments, outlines
 from chachong.report.json import dumps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +100,10 @@ def test_generated_corpus(generated, client):
     assert len(local.paragraph_pair_records) > 50
     got = audit_dask([generated], client=client, partition_paragraphs=400)
     assert dumps(got) == dumps(local)
+    # the client holds the documents' outlines; their texts wait in a file and are read when used
+    assert isinstance(got.document_records, LazyDocuments)
+    assert all(d.text == "" for d in outlines(got.document_records))
+    assert list(got.document_records) == list(local.document_records)
 
 
 def test_generated_corpus_other_settings(generated, client):

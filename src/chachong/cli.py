@@ -262,32 +262,36 @@ def skipped_line(skipped: list[Any]) -> str:
 def summary(result, top: int = 10, written: list[Path] | None = None) -> str:
     """The short terminal summary: what to open next, skipped files by reason, then the corpus,
     identical documents, top pairs and top copy ratios."""
-    docs = {d.id: d for d in result.document_records}
+    from chachong.model import document_ids, outlines, text_lengths
+
+    records = result.document_records  # no text is read: they may wait in a file
+    paragraphs = sum(len(d.paragraphs) for d in outlines(records))
+    chars = sum(text_lengths(records))
+    confidences = [d.ocr_confidence for d in outlines(records) if d.ocr_confidence is not None]
     head = ([_open_next(written)] if written else []) + [skipped_line(result.skipped)]
-    lines = head + [f"{len(result.document_records)} documents, {sum(len(d.paragraphs) for d in result.document_records)} paragraphs, "
-             f"{sum(len(d.text) for d in result.document_records)} characters; "
+    lines = head + [f"{len(records)} documents, {paragraphs} paragraphs, {chars} characters; "
              f"{len(result.paragraph_pair_records)} paragraph pairs, {len(result.cluster_records)} duplicate groups"]
     ident = [p for p in result.document_pair_records if p.kind == "identical"]
     if ident:
         lines.append("identical documents:")
-        lines += [f"  {p.a} = {p.b}  {docs[p.a].title}" for p in ident]
+        lines += [f"  {p.a} = {p.b}  {result.record(p.a, text=False).title}" for p in ident]
     pairs = sorted(result.document_pair_records, key=lambda p: (-max(p.a_in_b, p.b_in_a), p.a, p.b))[:top]
     if pairs:
         lines.append("top document pairs (a_in_b / b_in_a, jaccard):")
         lines += [f"  {p.a} {p.b}  {p.a_in_b:.1%} / {p.b_in_a:.1%}  J={p.jaccard:.2f}  {p.kind}" for p in pairs]
-    ocr = [d for d in result.document_records if d.ocr_confidence is not None]
-    if ocr:
-        mean = sum(d.ocr_confidence for d in ocr) / len(ocr)
-        lines.append(f"{len(ocr)} documents read by OCR (mean recognition confidence {mean:.2f}; "
+    if confidences:
+        mean = sum(confidences) / len(confidences)
+        lines.append(f"{len(confidences)} documents read by OCR (mean recognition confidence {mean:.2f}; "
                      "recognition errors lower their copy ratios)")
-    ranked = sorted(result.document_records, key=lambda d: (-result.stats[d.id].copy_ratio, d.id))[:top]
-    ranked = [d for d in ranked if result.stats[d.id].copy_ratio > 0]
+    ranked = sorted(document_ids(records), key=lambda i: (-result.stats[i].copy_ratio, i))[:top]
+    ranked = [i for i in ranked if result.stats[i].copy_ratio > 0]
     if ranked:
         lines.append("copy ratio (文字复制比) by document, with top source:")
-        for d in ranked:
+        chars_of = dict(zip(document_ids(records), text_lengths(records)))
+        for d in (result.record(i, text=False) for i in ranked):
             st = result.stats[d.id]
             src = f"{st.top_source['document']} {st.top_source['ratio']:.1%}" if st.top_source else "-"
-            lines.append(f"  {d.id} {st.copy_ratio:6.1%}  from {src}  {st.copied_chars}/{len(d.text)} chars  {d.title}")
+            lines.append(f"  {d.id} {st.copy_ratio:6.1%}  from {src}  {st.copied_chars}/{chars_of[d.id]} chars  {d.title}")
         passages = result.passage_records
         lines.append(f"  copy ratio = copied characters / characters; copied = {len(passages)} passages of "
                      f">= {result.config.min_span} exactly matching characters (formulas in report.json)")

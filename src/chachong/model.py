@@ -15,7 +15,7 @@ from __future__ import annotations
 import operator
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Sequence, overload
+from typing import Any, Callable, Iterable, Iterator, Sequence, overload
 
 import numpy as np
 
@@ -127,6 +127,20 @@ class Paragraphs(Sequence[Paragraph]):
         items = None if self._items is None else tuple(
             _paragraph(p.id, p.document, p.index, p.start, p.end, p.line, "") for p in self._items)
         return Paragraphs(self.document, "", self._spans, items)
+
+    def own_texts(self) -> list[str] | None:
+        """The paragraphs' texts when they are held as records (ids of another form, texts that
+        are not the slices: what :meth:`filled` needs back); None when they follow from the spans."""
+        return None if self._items is None else [p.text for p in self._items]
+
+    def filled(self, text: str, texts: Sequence[str] | None = None) -> Paragraphs:
+        """These paragraphs (an :meth:`outline`'s) over the document text ``text``; ``texts``: the
+        records' own texts (:meth:`own_texts`) when they are held as records, else their slices."""
+        if self._items is None:
+            return Paragraphs(self.document, text, self._spans)
+        texts = texts if texts is not None else [text[p.start:p.end] for p in self._items]
+        return Paragraphs(self.document, text, self._spans, tuple(
+            _paragraph(p.id, p.document, p.index, p.start, p.end, p.line, t) for p, t in zip(self._items, texts)))
 
     def __len__(self) -> int:
         return len(self._spans) // 3
@@ -256,6 +270,117 @@ class Document:
     @property
     def chars(self) -> int:
         return len(self.text)
+
+
+# (text, the paragraphs' own texts or None) of each document asked for: what LazyDocuments reads
+TextReader = Callable[[Sequence[int]], list[tuple[str, "list[str] | None"]]]
+
+
+class LazyDocuments(Sequence[Document]):
+    """Documents whose texts are read when a document is: a read-only sequence over their
+    outlines (each a :class:`Document` with ``text=""`` and :meth:`Paragraphs.outline`) and ``read``,
+    which gives the texts of the documents at some positions (a file the texts were written to).
+
+    What the Dask engine's client holds (issue 21): ids, titles and paragraph offsets of every
+    document, the text of none. ``docs[i]`` makes the document with its text; iterating reads
+    ``block`` documents at a time; each is dropped when the caller drops it (the last
+    ``KEEP`` read are kept, for callers that look one document up again and again). Slices are
+    lazy too. Pickling gives the plain list (every text read).
+    """
+
+    KEEP = 64
+
+    def __init__(self, outlines: Sequence[Document], read: TextReader, lengths: Sequence[int],
+                 rows: range | None = None, block: int = 256) -> None:
+        self._outlines = outlines
+        self._read = read
+        self._lengths = lengths
+        self._rows = range(len(outlines)) if rows is None else rows
+        self._block = max(1, block)
+        self._kept: dict[int, Document] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Document: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> LazyDocuments: ...
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return LazyDocuments(self._outlines, self._read, self._lengths, self._rows[i], self._block)
+        row = self._rows[i]
+        doc = self._kept.get(row)
+        if doc is None:
+            doc = self._made([row])[0]
+            if len(self._kept) >= self.KEEP:
+                del self._kept[next(iter(self._kept))]
+            self._kept[row] = doc
+        return doc
+
+    def _made(self, rows: Sequence[int]) -> list[Document]:
+        out = []
+        for row, (text, own) in zip(rows, self._read(rows)):
+            o = self._outlines[row]
+            d = _new(Document)  # the outline's fields (whatever they are), with the text
+            d.__dict__.update(o.__dict__, text=text, paragraphs=o.paragraphs.filled(text, own))
+            out.append(d)
+        return out
+
+    def __iter__(self) -> Iterator[Document]:
+        rows = self._rows
+        for k in range(0, len(rows), self._block):
+            yield from self._made(rows[k:k + self._block])
+
+    def ids(self) -> list[str]:
+        """Each document's id, without reading a text."""
+        return [self._outlines[r].id for r in self._rows]
+
+    def outline(self, i: int) -> Document:
+        """Document ``i`` without its text (``text=""``; ids, titles, paragraph offsets)."""
+        return self._outlines[self._rows[i]]
+
+    def outlines(self) -> Sequence[Document]:
+        """Every document without its text."""
+        rows = self._rows
+        if rows == range(len(self._outlines)):
+            return self._outlines
+        return [self._outlines[r] for r in rows]
+
+    def lengths(self) -> list[int]:
+        """Each text's length in characters, without reading it."""
+        return [self._lengths[r] for r in self._rows]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, LazyDocuments)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} documents, texts read when used>"
+
+    def __reduce__(self) -> tuple:
+        return list, (list(self),)
+
+
+def document_ids(docs: Sequence[Document]) -> list[str]:
+    """The documents' ids; a :class:`LazyDocuments` gives them without reading its texts."""
+    return docs.ids() if isinstance(docs, LazyDocuments) else [d.id for d in docs]
+
+
+def outlines(docs: Sequence[Document]) -> Sequence[Document]:
+    """The documents for a reader of their ids, titles, sources and paragraph offsets only: a
+    :class:`LazyDocuments`' outlines (``text=""``, nothing read), any other sequence as it is."""
+    return docs.outlines() if isinstance(docs, LazyDocuments) else docs
+
+
+def text_lengths(docs: Sequence[Document]) -> list[int]:
+    """Each document's length in characters; a :class:`LazyDocuments` gives them without reading its texts."""
+    return docs.lengths() if isinstance(docs, LazyDocuments) else [len(d.text) for d in docs]
 
 
 @dataclass(frozen=True)

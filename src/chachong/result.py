@@ -8,10 +8,11 @@ the DataFrames, views, serialisation and ``rethreshold`` a notebook uses are met
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from chachong.config import AuditConfig
-from chachong.model import Cluster, Document, DocumentPair, DocumentStats, ParagraphPair, Skipped
+from chachong.model import (Cluster, Document, DocumentPair, DocumentStats, LazyDocuments, ParagraphPair, Skipped,
+                            document_ids)
 
 
 @dataclass
@@ -24,7 +25,7 @@ class AuditRecord:
     """
 
     config: AuditConfig
-    document_records: list[Document]
+    document_records: Sequence[Document]  # a list, or LazyDocuments (texts read when used: the Dask engine's)
     paragraph_pair_records: list[ParagraphPair]
     document_pair_records: list[DocumentPair]
     cluster_records: list[Cluster]
@@ -43,18 +44,27 @@ class AuditRecord:
     corpus: Any = field(default=None, repr=False)  # the prepared Corpus, for re-thresholding
     cache: Any = field(default=None, repr=False)  # chachong.runtime.stagecache.StageCache, for re-thresholding
 
-    def record(self, doc_id: str) -> Document:
-        """The plain Document record with this id."""
-        index = self.__dict__.get("_by_id")
-        every = len(self.document_records) + len(self.reference_records)
-        if index is None or len(index) != every:
-            index = self.__dict__["_by_id"] = {d.id: d for d in [*self.reference_records, *self.document_records]}
+    def record(self, doc_id: str, text: bool = True) -> Document:
+        """The plain Document record with this id. Not ``text``: a record that may come without its
+        text (``text=""``: :class:`~chachong.model.LazyDocuments` reads none), for its title,
+        source and paragraph offsets."""
+        docs, refs = self.document_records, self.reference_records
+        held = self.__dict__.get("_by_id")  # (documents, references, their lengths, the index)
+        if held is None or held[0] is not docs or held[1] is not refs or held[2] != (len(docs), len(refs)):
+            # references at ~k, documents at k: a document's id wins, as before
+            index = {d.id: ~k for k, d in enumerate(refs)}
+            index.update((did, k) for k, did in enumerate(document_ids(docs)))
+            held = self.__dict__["_by_id"] = (docs, refs, (len(docs), len(refs)), index)
+        index = held[3]
         try:
-            return index[doc_id]
+            k = index[doc_id]
         except KeyError:
             first = self.document_records[0].id if self.document_records else "-"
             last = self.document_records[-1].id if self.document_records else "-"
             raise KeyError(f"no document {doc_id!r}; ids run from {first} to {last}") from None
+        if k < 0:
+            return refs[~k]
+        return docs[k] if text or not isinstance(docs, LazyDocuments) else docs.outline(k)
 
 
 __all__ = ["AuditRecord"]

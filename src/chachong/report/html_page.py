@@ -34,7 +34,6 @@ class Page:
         self.docs = report["documents"]
         self.index = {d["id"]: i for i, d in enumerate(self.docs)}
         self.by_id = {d["id"]: d for d in self.docs}
-        self.text_of = {d.id: d.text for d in result.document_records}
         self.pair_limit, self.text_budget = pair_limit, text_budget
         self.table_limit, self.matrix_limit = table_limit, matrix_limit
         self.ranked = rank_pairs(report["document_pairs"])
@@ -43,6 +42,10 @@ class Page:
         self.matrix_ids = self._matrix_ids()
         self.listed = self._listed()
         self.texts, self.text_index, self.text_chars = self._choose_texts()
+
+    def text_of(self, doc_id: str) -> str:
+        """A document's text (read when asked: the record's texts may wait in a file)."""
+        return self.result.record(doc_id).text
 
     def _matrix_ids(self) -> list[str]:
         ids = [d["id"] for d in self.docs]
@@ -82,7 +85,7 @@ class Page:
         for doc_id in order:
             if doc_id in where:
                 continue
-            text = self.text_of[doc_id]
+            text = self.text_of(doc_id)
             if text not in slot:
                 if used + len(text) > self.text_budget:
                     continue
@@ -126,7 +129,7 @@ class Page:
                 entry["copied"] = [[src, pack(ivs)] for src, ivs in sorted(st.copied.items())]
                 d = self.by_id[doc_id]
                 entry["frag"] = [[f.start, f.end, f.line, list(f.sources)] for f in fragments(
-                    st.copied, self.text_of[doc_id], d["line"], [x["document"] for x in d["sources"]])]
+                    st.copied, self.text_of(doc_id), d["line"], [x["document"] for x in d["sources"]])]
             classed = [[c, pack(st.classes[c])] for c in ("reference", "quoted", "own") if st.classes.get(c)]
             if classed:
                 entry["classes"] = classed
@@ -184,7 +187,7 @@ class Page:
                         if b1 > b0:
                             diff_b.append([int(b0), int(b1), str(op)])
             else:
-                ta, tb = self.text_of[a], self.text_of[b]
+                ta, tb = self.text_of(a), self.text_of(b)
                 rows = [list(x) for x in sorted(spans.get((a, b), ()))]
                 for a0, a1, b0, b1 in rows:
                     if max(a1 - a0, b1 - b0) > DIFF_LIMIT:

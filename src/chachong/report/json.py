@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from chachong.runtime.gcpause import paused_gc
+from chachong.model import outlines, text_lengths
 from chachong.result import AuditRecord
 
 SCHEMA = "chachong.audit/1"
@@ -168,7 +169,7 @@ _PLAIN_ID = re.compile(r'[^"\\\x00-\x1f]*')  # nothing json.dumps(ensure_ascii=F
 def _paragraph_rows(result: AuditRecord) -> Iterator[tuple[str, int, int, int, int]]:
     """(id, start, end, line, copied characters) of every paragraph, from the documents' spans
     (without making a record per paragraph)."""
-    for d in result.document_records:
+    for d in outlines(result.document_records):
         spans = d.paragraphs.spans().tolist()
         for pid, (start, end, line), c in zip(d.paragraphs.ids(), spans, _paragraph_copied(result, d, spans)):
             yield pid, start, end, line, c
@@ -201,15 +202,16 @@ def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
 
     from chachong.report.attribution import document_fields, passage_class, reference_dicts
 
-    docs = result.document_records
+    docs = outlines(result.document_records)  # no text is needed: the lengths are
+    lengths = text_lengths(result.document_records)
     owners = _span_passages(result)
     corpus = {
         "documents": len(docs),
         "paragraphs": sum(len(d.paragraphs) for d in docs),
-        "chars": sum(len(d.text) for d in docs),
+        "chars": sum(lengths),
     }
     documents = []
-    for d in docs:
+    for d, chars in zip(docs, lengths):
         st = result.stats[d.id]
         entry = {
             "id": d.id,
@@ -217,7 +219,7 @@ def _report_dict(result: AuditRecord, rendered: bool = False) -> dict[str, Any]:
             "source": d.source,
             "line": d.line,
             "paragraphs": len(d.paragraphs),
-            "chars": len(d.text),
+            "chars": chars,
             "copied_chars": st.copied_chars,
             "copy_ratio": _r(st.copy_ratio),
             "copy_ratio_excluding_stock": _r(st.copy_ratio_excluding_stock),

@@ -168,9 +168,9 @@ def _sheets(result: AuditRecord, by_id: dict[str, dict[str, Any]], copiers: list
     if not copiers:
         return []
     out = ["## 单篇检测报告单 Per-document summaries", ""]
-    texts = {d.id: d.text for d in result.document_records}
     for d in copiers[:top]:
         t = d["top_source"]
+        text = result.record(d["id"]).text
         out += [f"### {_doc(by_id, d['id'])}", "",
                 f"文字复制比 copy ratio **{_pct(d['copy_ratio'])}** · 去除套话 excl. stock "
                 f"{_pct(d['copy_ratio_excluding_stock'])} · 单篇最大 top source "
@@ -181,10 +181,10 @@ def _sheets(result: AuditRecord, by_id: dict[str, dict[str, Any]], copiers: list
                 for n, s in enumerate(d["sources"][:SHEET_ROWS], 1)]
         if len(d["sources"]) > SHEET_ROWS:
             out.append(f"\n{len(d['sources']) - SHEET_ROWS} more sources in report.json.")
-        frags = fragments(result.stats[d["id"]].copied, texts[d["id"]], d["line"],
+        frags = fragments(result.stats[d["id"]].copied, text, d["line"],
                           [s["document"] for s in d["sources"]])
         out += ["", "| # | 片段 copied passage | 位置 where | 字数 chars | 来源 found in |", "| ---: | --- | --- | ---: | --- |"]
-        out += [f"| {n} | {md_escape(clip(texts[d['id']][f.start:f.end], 48), None)} | line {f.line} · "
+        out += [f"| {n} | {md_escape(clip(text[f.start:f.end], 48), None)} | line {f.line} · "
                 f"{f.start}–{f.end} | {f.end - f.start:,} | {' '.join(f.sources)} |"
                 for n, f in enumerate(frags[:SHEET_ROWS], 1)]
         if len(frags) > SHEET_ROWS:

@@ -15,7 +15,7 @@ import html
 import re
 from typing import Any, Iterable
 
-from chachong.model import Document, DocumentStats
+from chachong.model import Document, DocumentStats, document_ids
 from chachong.result import AuditRecord
 
 _CSS = """
@@ -77,7 +77,8 @@ def document_html(result: AuditRecord, doc_id: str) -> str:
     """One document: copied spans (red, source on hover), stock (yellow), boilerplate (grey)."""
     doc = result.record(doc_id)
     st = result.stats[doc_id]
-    titles = {d.id: d.title for d in result.document_records}
+    known = set(document_ids(result.document_records))  # documents' titles, not references'
+    titles = {x: result.record(x, text=False).title for x in [*st.copied, *(s["document"] for s in st.sources)] if x in known}
     layers = _common(result, doc_id)
     for src, ivs in st.copied.items():
         layers += [(s, e, "cp", f"copied: {src} {titles.get(src, '')}") for s, e in ivs]

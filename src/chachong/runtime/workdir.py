@@ -127,6 +127,14 @@ def _free_gb(path: Path) -> str:
         return "free space unknown"
 
 
+def folder_error(exc: OSError, where: Path) -> WorkDirError:
+    """The one-line error for ``exc`` met writing in the work folder ``where``: full, or unusable."""
+    if exc.errno in _FULL:
+        return WorkDirFull(f"work folder {where} is full ({_free_gb(where)}): the audit spills its "
+                           f"intermediate data there; choose another --work-dir with more room")
+    return WorkDirError(f"work folder {where}: {exc.strerror or exc}; choose another --work-dir")
+
+
 class WorkDir:
     """A private folder for an audit's spilled data (see the module docstring).
 
@@ -193,14 +201,8 @@ class WorkDir:
                     self.base.mkdir(parents=True, exist_ok=True)
                     self._path = Path(tempfile.mkdtemp(prefix="chachong-", dir=self.base))
                 except OSError as exc:
-                    self._raise(exc, self.base)
+                    raise folder_error(exc, self.base) from None
             return self._path
-
-    def _raise(self, exc: OSError, where: Path) -> None:
-        if exc.errno in _FULL:
-            raise WorkDirFull(f"work folder {where} is full ({_free_gb(where)}): the audit spills its "
-                              f"intermediate data there; choose another --work-dir with more room") from None
-        raise WorkDirError(f"work folder {where}: {exc.strerror or exc}; choose another --work-dir") from None
 
     def file(self, suffix: str) -> Path:
         """A new file name in the folder."""
@@ -234,7 +236,7 @@ class WorkDir:
             finally:
                 os.close(fd)
         except OSError as exc:
-            self._raise(exc, self.path)
+            raise folder_error(exc, self.path) from None
         with self._lock:
             self.written += size
             self._maps.append(mm)
@@ -367,7 +369,7 @@ class Partitions:
                                                        use_dictionary=False, write_statistics=False)
             self._writers[part].write_table(table)
         except OSError as exc:
-            self.work._raise(exc, self.work.path)
+            raise folder_error(exc, self.work.path) from None
 
     def split(self, by: np.ndarray, bounds: np.ndarray, **columns: np.ndarray) -> None:
         """Append each row to the partition of its value ``by`` among the ascending ``bounds``
@@ -392,7 +394,7 @@ class Partitions:
                 try:
                     w.close()
                 except OSError as exc:
-                    self.work._raise(exc, self.work.path)
+                    raise folder_error(exc, self.work.path) from None
                 self.work.written += self.files[i].stat().st_size
                 self._writers[i] = None
 
@@ -422,5 +424,5 @@ class Partitions:
             yield self.take(p)
 
 
-__all__ = ["BYTES_PER_CHAR", "FILE_BUDGET", "HOLD_BYTES", "Partitions", "WorkDir", "WorkDirError", "WorkDirFull",
+__all__ = ["BYTES_PER_CHAR", "FILE_BUDGET", "HOLD_BYTES", "Partitions", "folder_error", "WorkDir", "WorkDirError", "WorkDirFull",
            "available_memory", "estimated_peak", "partition_of", "spill_needed"]

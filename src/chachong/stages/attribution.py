@@ -35,6 +35,7 @@ from typing import Any, Sequence
 
 from chachong.ingest.metadata import Meta, load_metadata
 from chachong.ingest.renumber import is_reference
+from chachong.model import document_ids, outlines, text_lengths
 from chachong.result import AuditRecord
 from chachong.stages.intervals import merge, overlap, subtract
 
@@ -164,15 +165,15 @@ def annotate_attribution(result: AuditRecord, drop: bool = True) -> None:
     from chachong.stages.yearly import year_over_year
 
     docs = result.document_records
-    meta = load_metadata(docs, result.config)
+    meta = load_metadata(outlines(docs), result.config)
     # the quote spans of the documents that copied something (most copied nothing)
     later = {p.b for p in result.passage_records}
     quotes = {d.id: quote_spans(d.text) for d in docs
               if d.id in later or result.stats[d.id].copied or result.stats[d.id].sources}
     result.passage_classes = {p.id: passage_class(p, quotes, meta) for p in result.passage_records}
-    for d in docs:
+    for d, chars in zip(outlines(docs), text_lengths(docs)):
         st = result.stats[d.id]
-        n = max(len(d.text), 1)
+        n = max(chars, 1)
         st.classes = class_intervals(d.id, st.copied, quotes.get(d.id, []), meta)
         chars = {k: _length(v) for k, v in st.classes.items()}
         st.copy_ratio_excluding_quotes = round((chars["own"] + chars["copied"]) / n, 4)
@@ -185,17 +186,23 @@ def annotate_attribution(result: AuditRecord, drop: bool = True) -> None:
             st.unit, st.year = meta[d.id].unit, meta[d.id].year
     if drop:
         drop_references(result)
-    result.year_over_year = year_over_year(result.document_records, result.stats, result.config.max_own_ratio)
+    result.year_over_year = year_over_year(outlines(result.document_records), result.stats, result.config.max_own_ratio)
 
 
 def drop_references(result: AuditRecord) -> None:
     """Reference texts out of every per-document output: documents, their figures, document and
     paragraph pairs. Passages, sources and clusters naming them stay."""
-    refs = [d for d in result.document_records if is_reference(d.id)]
-    if not refs:
+    docs = result.document_records
+    ids = document_ids(docs)
+    n = sum(map(is_reference, ids))
+    if not n:
         return
+    if all(map(is_reference, ids[:n])):  # they come first (stages.load.with_references): a slice
+        refs, result.document_records = list(docs[:n]), docs[n:]
+    else:
+        refs = [d for d in docs if is_reference(d.id)]
+        result.document_records = [d for d in docs if not is_reference(d.id)]
     result.reference_records = refs
-    result.document_records = [d for d in result.document_records if not is_reference(d.id)]
     for d in refs:
         del result.stats[d.id]
     result.document_pair_records = [p for p in result.document_pair_records

@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from chachong.config import AuditConfig
+from chachong.model import outlines
 from chachong.stages.intervals import merge, overlap, paragraph_shares, shares, subtract
 from chachong.stages.phrase_batches import batch_counts, batch_grams, batch_pairs, batch_windows, phrase_batch, written
 from chachong.stages.phrase_ngrams import MIX, Table, bucket_bits, extend_levels, hashes, heavy_buckets, locate, merge_pairs
@@ -323,7 +324,7 @@ def phrase_records(phrases: Sequence[Phrase], documents: Sequence[Any], independ
     occurrences, family, words, and up to ``examples`` examples from distinct documents
     (document, paragraph, line, start, end, text).
     """
-    starts = [doc.paragraphs.spans()[:, 0].tolist() for doc in documents]
+    starts = [doc.paragraphs.spans()[:, 0].tolist() for doc in outlines(documents)]
     out = []
     for p in phrases:
         ex = []

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.model import Document
+from chachong.model import Document, document_ids, outlines, text_lengths
 from chachong.result import AuditRecord
 from chachong.runtime.stagecache import StageCache, digest
 from chachong.stages.prepare import Corpus
@@ -124,29 +124,28 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
 
     docs = result.document_records
     # the stock paragraphs found while pairing are stock phrasing in every document they occur in
-    by_id = {d.id: d for d in docs} if result.stock_paragraphs else {}
     for sp in result.stock_paragraphs:
         for member in sp["members"]:
             doc_id = member.split(":")[0]
-            para = by_id[doc_id].paragraphs[int(member.split(":p")[1]) - 1]
+            para = result.record(doc_id, text=False).paragraphs[int(member.split(":p")[1]) - 1]
             result.stats[doc_id].stock.append((para.start, para.end))
     cache = cache if cache is not None else StageCache()
-    groups = independent_groups([d.id for d in docs], result.document_pair_records)
+    groups = independent_groups(document_ids(docs), result.document_pair_records)
     found, mined = stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
     # a phrase inside a paragraph copied between two groups was written once (phrase_copies.py)
     writers = len({g for g, d in zip(groups, docs) if d.text.strip()})
-    phrases = independent_writers(mined, docs, groups, result.paragraph_pair_records,
+    phrases = independent_writers(mined, outlines(docs), groups, result.paragraph_pair_records,
                                   phrase_threshold(result.config, writers))
     if covered is not None and covered[0] == stock_key(result.config, groups) and len(phrases) == len(mined):
         cover = covered[1]
     else:
         cover = coverage(phrases, len(docs))
-    for i, doc in enumerate(docs):
-        st = result.stats[doc.id]
+    for i, (doc_id, chars) in enumerate(zip(document_ids(docs), text_lengths(docs))):
+        st = result.stats[doc_id]
         # coverage is sorted and merged already: most documents have no stock paragraph to add
         st.stock = merge(st.stock + cover[i]) if st.stock else cover[i]
         st.stock_ratio, st.copy_ratio_excluding_stock = shares(
-            0, len(doc.text), st.stock, merge([iv for ivs in st.copied.values() for iv in ivs]))
+            0, chars, st.stock, merge([iv for ivs in st.copied.values() for iv in ivs]))
         st.placeholders = found.placeholders[i]
         st.boilerplate = found.intervals[i]
     limit = result.config.phrase_report_limit

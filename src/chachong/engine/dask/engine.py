@@ -59,9 +59,9 @@ from chachong.engine.dask.aligning import FP_ROWS, HITS, OCC_WITH_A, OCCURRENCES
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
-from chachong.engine.dask.partitions import (cut, documents, frame, list_input, make_part, meta_with_blobs,
-                                             outlines, paragraph_counts, read_file, skips_and_warnings, take)
-from chachong.model import Document, Skipped
+from chachong.engine.dask.partitions import (cut, frame, list_input, make_part, meta_with_blobs,
+                                             outlines, paragraph_counts, read_file, skips_and_warnings, take, texts)
+from chachong.model import Document, LazyDocuments, Skipped, document_ids
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
 from chachong.stages.docpairs import identical_documents
@@ -176,18 +176,26 @@ class Engine:
         if cuts:
             self.doc_div.append(total - 1)
             self.par_div.append(self.n_pars - 1)
-        self.doc_lists = [client.submit(documents, p) for p in self.parts]
         got = client.gather([client.submit(outlines, p) for p in self.parts])
-        docs = [d for chunk, _ in got for d in chunk]
+        self.outlines = docs = [d for chunk, _ in got for d in chunk]
         self.lengths = [n for _, lengths in got for n in lengths]
         del self._reads
         self.par_doc = np.repeat(np.arange(total), counts).astype(np.int64)
         self.par_first = par_first[:-1]
         return docs
 
-    def documents(self) -> list[Document]:
-        """Every document with its text, in order (the record's; fetched once the stages are done)."""
-        return [d for chunk in self.client.gather(self.doc_lists) for d in chunk]
+    def documents(self) -> LazyDocuments:
+        """Every document, in order, its text read when it is used (the record's): the texts are
+        fetched once the stages are done, a partition at a time, into a temporary file
+        (``runtime.textfile``) in the work folder; the client never holds them all."""
+        from chachong.runtime.textfile import TextFile
+
+        store = TextFile(self.config.work_dir)
+        futures = [self.client.submit(texts, p, pure=False) for p in self.parts]
+        for f in futures:  # computed meanwhile on the workers; received and written one by one
+            store.append(f.result())
+            f.release()
+        return LazyDocuments(self.outlines, store.read, self.lengths)
 
     # ---- helpers ----
 
@@ -402,12 +410,12 @@ class Engine:
         return client.gather(blocks)
 
 
-def stock_paragraph_texts(stock_paragraphs: list[dict], docs: list[Document]) -> None:
+def stock_paragraph_texts(stock_paragraphs: list[dict], docs: Sequence[Document]) -> None:
     """The text of each stock paragraph (``stock_plan`` ran on outlines): its first member's."""
-    by_id = {d.id: d for d in docs} if stock_paragraphs else {}
+    at = {did: k for k, did in enumerate(document_ids(docs))} if stock_paragraphs else {}
     for sp in stock_paragraphs:
         doc_id, _, number = sp["members"][0].rpartition(":p")
-        sp["text"] = by_id[doc_id].paragraphs[int(number) - 1].text
+        sp["text"] = docs[at[doc_id]].paragraphs[int(number) - 1].text
 
 
 def audit_dask(

@@ -225,8 +225,10 @@ def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config
         return Part(index, doc0, par0, prepare(docs, config, threads=1))
 
 
-def documents(part: Part) -> list[Document]:
-    return part.corpus.documents
+def texts(part: Part) -> list[tuple[str, list[str] | None]]:
+    """Each document's text and its paragraphs' own texts (``Paragraphs.own_texts``): what the
+    client writes to its text file (``runtime.textfile``) for the record."""
+    return [(d.text, d.paragraphs.own_texts()) for d in part.corpus.documents]
 
 
 def outlines(part: Part) -> tuple[list[Document], list[int]]:
