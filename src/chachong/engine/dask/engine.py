@@ -38,11 +38,15 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    ``docstats.merge_figures`` (copy ratios per document), ``docpairs.identical_documents`` on the
    partitions' ``document_digests``, and runs ``stages.stock.annotate_stock`` on the result.
 
-Until the record is made the client holds the documents' outlines (``partitions.outlines``: ids,
-titles, paths, paragraph offsets, no texts), the verified pair table and per-document results;
-never signatures or shingle sets. Stock phrases are mined while the others align, by
-partition and merged (:mod:`.phrasing`), as is boilerplate: no task receives every text. The record it returns holds the documents with their
-texts (fetched last), as the local engine's does: the reports show them.
+The client holds the documents' outlines (``partitions.outlines``: ids, titles, paths, paragraph
+offsets, no texts), the verified pair table and per-document results; never signatures or shingle
+sets. Stock phrases are mined while the others align, by partition and merged (:mod:`.phrasing`),
+as is boilerplate: no task receives every text. The record's documents are a
+:class:`~chachong.model.LazyDocuments`: at the end each partition's texts are fetched in turn and
+written to an unnamed temporary file in the work folder (``runtime.textfile``), and a document's
+text is read back when a stage or a report writer reads that document. The client never holds the
+corpus's texts; readers of ids, titles and offsets use the outlines (``model.outlines``,
+``model.text_lengths``, ``AuditRecord.record(..., text=False)``) and read none.
 """
 
 from __future__ import annotations
