@@ -326,3 +326,17 @@ def test_own_local_cluster_workers_audit_with_the_kept_heap(monkeypatch):
     finally:
         cluster.close()
     assert list(seen.values()) == [kept_environ()]
+
+
+def test_unusable_work_folder_for_the_texts_is_one_line(tmp_path, scheduler):
+    """The client writes the texts to a temporary file in --work-dir: a folder it cannot use is a
+    one-line error naming it and the fix, and no report is written."""
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    res = CliRunner().invoke(main, ["audit", str(EXAMPLE), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                    "--scheduler", scheduler, "--work-dir", str(blocker / "work")])
+    assert res.exit_code != 0 and "Traceback" not in res.output, res.output
+    assert f"work folder {blocker / 'work'}" in res.output and "choose another --work-dir" in res.output
+    assert not (tmp_path / "out").exists()
