@@ -264,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     for stage, per in comp.items():
         sec = sum(v[0] for v in per.values())
         top = sorted(per.items(), key=lambda kv: -kv[1][0])[:6]
-        print(f"  {stage:<10} {sec:7.1f} s compute, {dask['transfer'].get(stage, [0, 0])[0]:6.1f} s transfer: "
+        tasks = sum(v[1] for v in per.values())
+        print(f"  {stage:<10} {sec:7.1f} s compute in {tasks:,} tasks, {dask['transfer'].get(stage, [0, 0])[0]:6.1f} s transfer: "
               + ", ".join(f"{k} {v[0]:.1f}" for k, v in top))
     print(f"counts: {json.dumps(st)}")
     # boilerplate and stock phrases: one mine_stock task before the phrases were mined by partition
