@@ -106,6 +106,10 @@ def child(args) -> dict:
     import gc
     import resource
 
+    # chachong first, as the command line loads it: before numpy is imported it may choose numpy's
+    # sort kernels (chachong.runtime.simd); a version without that module just loads
+    import chachong  # noqa: F401
+
     sys.path.insert(0, str(HERE))
     from bench_audit import ensure_corpus
 
@@ -147,6 +151,8 @@ def child(args) -> dict:
                 "fork_mb": use[1].ru_maxrss / 1024, "spilled_mb": (work.written if work else 0) / 2**20,
                 "paragraph_pairs": len(result.paragraph_pair_records),
                 "digest": hashlib.sha256(result.to_json().encode()).hexdigest()[:16],
+                # numpy's dispatch as this run had it (chachong.runtime.simd may have left AVX-512 out)
+                "npy_disabled": os.environ.get("NPY_DISABLE_CPU_FEATURES", "-").replace(" ", "+") or "-",
                 **({"timeline": _timeline(marks)} if args.timeline else {})}
     from chachong.config import AuditConfig
     from chachong.engine import local
@@ -195,7 +201,7 @@ def _fmt(v) -> str:
 
 
 def report(name: str, sizes: list[int], figures: list[dict]) -> None:
-    keys = [k for k in figures[0] if k not in ("digest", "timeline")]
+    keys = [k for k in figures[0] if k not in ("digest", "timeline", "npy_disabled")]
     print(f"\n{name}")
     w = [max(11, len(k) + 2) for k in keys]
     print("  " + "size".rjust(9) + "".join(k.rjust(x) for k, x in zip(keys, w)))
