@@ -13,6 +13,7 @@ slice of the document's text. One object and one copy of the text per paragraph 
 from __future__ import annotations
 
 import operator
+import threading
 from array import array
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, overload
@@ -298,6 +299,7 @@ class LazyDocuments(Sequence[Document]):
         self._rows = range(len(outlines)) if rows is None else rows
         self._block = max(1, block)
         self._kept: dict[int, Document] = {}
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -315,9 +317,10 @@ class LazyDocuments(Sequence[Document]):
         doc = self._kept.get(row)
         if doc is None:
             doc = self._made([row])[0]
-            if len(self._kept) >= self.KEEP:
-                del self._kept[next(iter(self._kept))]
-            self._kept[row] = doc
+            with self._lock:  # report writers may read from threads
+                if len(self._kept) >= self.KEEP:
+                    del self._kept[next(iter(self._kept))]
+                self._kept[row] = doc
         return doc
 
     def _made(self, rows: Sequence[int]) -> list[Document]:
