@@ -73,3 +73,9 @@ def test_a_fresh_process_gets_numpys_dispatch_as_the_rule_says():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout.split()
     assert out[0] == "''"
+
+
+def test_numpys_version_is_read_without_importing_it():
+    import numpy
+
+    assert simd._numpy_version() == tuple(int(x) for x in numpy.__version__.split(".")[:2])
