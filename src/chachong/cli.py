@@ -266,7 +266,8 @@ def summary(result, top: int = 10, written: list[Path] | None = None) -> str:
 
     records = result.document_records  # no text is read: they may wait in a file
     paragraphs = sum(len(d.paragraphs) for d in outlines(records))
-    chars = sum(text_lengths(records))
+    chars_of = dict(zip(document_ids(records), text_lengths(records)))
+    chars = sum(chars_of.values())
     confidences = [d.ocr_confidence for d in outlines(records) if d.ocr_confidence is not None]
     head = ([_open_next(written)] if written else []) + [skipped_line(result.skipped)]
     lines = head + [f"{len(records)} documents, {paragraphs} paragraphs, {chars} characters; "
@@ -283,11 +284,10 @@ def summary(result, top: int = 10, written: list[Path] | None = None) -> str:
         mean = sum(confidences) / len(confidences)
         lines.append(f"{len(confidences)} documents read by OCR (mean recognition confidence {mean:.2f}; "
                      "recognition errors lower their copy ratios)")
-    ranked = sorted(document_ids(records), key=lambda i: (-result.stats[i].copy_ratio, i))[:top]
+    ranked = sorted(chars_of, key=lambda i: (-result.stats[i].copy_ratio, i))[:top]
     ranked = [i for i in ranked if result.stats[i].copy_ratio > 0]
     if ranked:
         lines.append("copy ratio (文字复制比) by document, with top source:")
-        chars_of = dict(zip(document_ids(records), text_lengths(records)))
         for d in (result.record(i, text=False) for i in ranked):
             st = result.stats[d.id]
             src = f"{st.top_source['document']} {st.top_source['ratio']:.1%}" if st.top_source else "-"

@@ -65,7 +65,7 @@ from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTE
                                           PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
 from chachong.engine.dask.partitions import (cut, frame, list_input, make_part, meta_with_blobs,
                                              outlines, paragraph_counts, read_file, skips_and_warnings, take, texts)
-from chachong.model import Document, LazyDocuments, Skipped, document_ids
+from chachong.model import Document, LazyDocuments, Skipped
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
 from chachong.stages.docpairs import identical_documents
@@ -414,12 +414,11 @@ class Engine:
         return client.gather(blocks)
 
 
-def stock_paragraph_texts(stock_paragraphs: list[dict], docs: Sequence[Document]) -> None:
-    """The text of each stock paragraph (``stock_plan`` ran on outlines): its first member's."""
-    at = {did: k for k, did in enumerate(document_ids(docs))} if stock_paragraphs else {}
-    for sp in stock_paragraphs:
+def stock_paragraph_texts(result) -> None:
+    """The text of each stock paragraph of the record (``stock_plan`` ran on outlines): its first member's."""
+    for sp in result.stock_paragraphs:
         doc_id, _, number = sp["members"][0].rpartition(":p")
-        sp["text"] = docs[at[doc_id]].paragraphs[int(number) - 1].text
+        sp["text"] = result.record(doc_id).paragraphs[int(number) - 1].text
 
 
 def audit_dask(
@@ -491,9 +490,9 @@ def audit_dask(
         stats = merge_figures([d.id for d in docs], engine.lengths, [blk.copied for blk in blocks])
         # the stages ran on the documents' outlines; the record (and the report) holds their texts
         docs = engine.documents()
-        stock_paragraph_texts(plan.stock_paragraphs, docs)
         result = AuditRecord(config, docs, par_pairs, doc_pairs, plan.clusters, stats, skipped, warnings,
                              stock_paragraphs=plan.stock_paragraphs, passage_records=passages)
+        stock_paragraph_texts(result)
         say("phrases")
         annotate_stock(result, *engine.finish_stock(stock))
         annotate_attribution(result)
