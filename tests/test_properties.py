@@ -296,3 +296,17 @@ def test_sorting_set_operations_equal_numpys(a, b):
     x, y = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
     assert unique(x).tolist() == np.unique(x).tolist()
     assert setdiff(x, y).tolist() == np.setdiff1d(x, y).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-5, 60), max_size=80), st.lists(st.integers(-3, 60), min_size=1, max_size=20))
+def test_segments_of_equals_searchsorted(pos, offsets):
+    """chachong.runtime.arrays.segments_of (repeat over the segments spanned) equals numpy's
+    searchsorted(offsets, pos, side="right") - 1 for ascending positions, inside, before and after
+    the segments and with empty ones (repeated offsets)."""
+    import numpy as np
+
+    from chachong.runtime.arrays import segments_of
+
+    p, o = np.sort(np.array(pos, dtype=np.int64)), np.sort(np.array(offsets, dtype=np.int64))
+    assert segments_of(p, o).tolist() == (np.searchsorted(o, p, side="right") - 1).tolist()

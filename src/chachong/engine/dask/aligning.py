@@ -30,7 +30,7 @@ from chachong.config import AuditConfig
 from chachong.engine.dask.partitions import (DocumentArrays, Part, blob_arrays, blob_column, corpus_of,
                                              document_arrays, frame, gather_csr, meta_with_blobs)
 from chachong.model import Document
-from chachong.runtime.arrays import equal_runs
+from chachong.runtime.arrays import equal_runs, segments_of
 from chachong.stages.candidates import KINDS
 from chachong.stages.fingerprints import common_runs, window, winnow_text
 from chachong.stages.lsh import repeated
@@ -120,7 +120,7 @@ def part_fingerprints(part: Part, before: list[np.ndarray], after: list[np.ndarr
     offsets = np.concatenate(([0], np.cumsum([t.size for t in texts]))).astype(np.int64)
     cps = np.concatenate(texts).astype(np.uint32) if texts else np.zeros(0, np.uint32)
     pos, h = winnow_text(cps, offsets, config.min_span)
-    doc = np.searchsorted(offsets, pos, side="right") - 1
+    doc = segments_of(pos, offsets)  # positions ascend
     keep = (doc >= len(before)) & (doc < len(before) + len(own))
     pos, doc = pos[keep].astype(np.int64), doc[keep]
     local = doc - len(before)
