@@ -27,6 +27,7 @@ from chachong.runtime.arrays import unique
 from chachong.stages.docpairs import document_digests, identical_documents, document_jaccard, document_jaccards, estimated_jaccard
 from chachong.stages.prepare import Corpus
 from chachong.runtime.gcpause import paused_gc
+from chachong.runtime.stagecache import StageCache
 from chachong.model import DocumentPair, ParagraphPair
 from chachong.stages.candidates import IDENTICAL
 from chachong.stages.passages import evidence, pieces
@@ -267,9 +268,11 @@ def document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict
 
     ``doc_jac`` (exact document Jaccards known so far) receives those of the linked pairs
     it lacks: exact for pairs with paragraph pairs, the MinHash estimate for the others.
+    Without a ``cache`` (a Dask partition's block) a scratch one holds what the exact Jaccards
+    share (each document's shingle set is sorted once, not once per pair it is in).
     """
     with paused_gc():
-        return _document_stats(corpus, pair_count, copied, doc_jac, cache)
+        return _document_stats(corpus, pair_count, copied, doc_jac, cache if cache is not None else StageCache())
 
 
 def _document_stats(corpus: Corpus, pair_count: dict, copied: dict, doc_jac: dict,
