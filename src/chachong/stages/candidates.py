@@ -44,7 +44,7 @@ IDENTICAL, NEAR, CONTAINED = "identical", "near-duplicate", "contained"
 KINDS = (IDENTICAL, NEAR, CONTAINED)  # a kind's code (its index) where pairs are tables of numbers
 ESTIMATE_SLACK = 0.15  # verify every LSH candidate whose estimate is within this of the threshold
 FP_MAX_DF = 64
-_PAIR_CHUNK = 1 << 20  # fingerprint pairs generated at a time (pairs_in_groups takes ~70 bytes a pair)
+_PAIR_CHUNK = 1 << 17  # fingerprint pairs generated at a time (pairs_in_groups takes ~70 bytes a pair: 9 MB)
 _SCAN = 1 << 21  # shingle hashes scanned at a time for fingerprints
 CONTAINED_SIZE_RATIO = 1.25  # a fingerprint in more paragraphs than this is stock phrasing, not evidence of copying
 

@@ -27,7 +27,7 @@ from chachong.stages.prepare import Corpus
 
 NEAR = 200  # two fingerprints this close (in a) on diagonals DRIFT apart support each other
 DRIFT = 2 * MAX_GAP  # insertions and deletions of an edited copy move its diagonal
-_PIECE = 1 << 21  # entries of the hash order per piece of seed_hits
+_PIECE = 1 << 18  # entries of the hash order per piece of seed_hits (its temporaries stay in the cache)
 
 
 def match_sides(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, pa: np.ndarray, pb: np.ndarray,
