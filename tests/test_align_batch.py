@@ -289,6 +289,26 @@ def test_fingerprints_and_seed_hits_do_not_depend_on_their_pieces(monkeypatch):
         assert np.array_equal(seed_hits(corpus, fps), hits)
 
 
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=300), st.integers(2, 40),
+       st.sampled_from([0, 8, 16, 40]))
+@settings(max_examples=200, deadline=None)
+def test_hash_ranges_by_top_bits_equal_a_binary_search(values, parts, crowd):
+    """The fingerprint index's hash ranges (fingerprints._hash_bounds) are cut at multiples of
+    2**(64 - _TOP_BITS), so a table of the top bits (_range_of) gives every hash the range a binary
+    search gives it, for hashes crowding the low end (window minima) and hashes on the bounds."""
+    from chachong.stages import fingerprints as fingerprints_module
+
+    h = np.array(values, dtype=np.uint64) >> np.uint64(crowd)
+    bounds = fingerprints_module._hash_bounds(h, parts)
+    step = np.uint64(1 << (64 - fingerprints_module._TOP_BITS))
+    assert np.all(bounds % step == 0) and np.all(bounds > 0) and np.all(np.diff(bounds.astype(np.float64)) > 0)
+    probe = np.concatenate([h, bounds, bounds - np.uint64(1)])
+    for dtype in (np.uint8, np.int64):
+        got = fingerprints_module._range_of(bounds, dtype)(probe)
+        assert got.dtype == dtype
+        assert got.tolist() == np.searchsorted(bounds, probe, side="right").tolist()
+
+
 @given(st.lists(st.integers(0, 400), max_size=60, unique=True),
        st.lists(st.lists(st.tuples(st.integers(0, 150), st.integers(0, 150), st.integers(1, 40)), max_size=4),
                 max_size=6), st.data())
