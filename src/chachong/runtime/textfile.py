@@ -65,7 +65,7 @@ class TextFile:
             raise folder_error(exc, self.where) from None
         self._fd = self._file.fileno()
         self._ends = array("q", [0])  # the byte offset where each text ends (after the first 0)
-        self._own: dict[int, tuple[int, int]] = {}  # text -> byte range of its paragraphs' texts (JSON)
+        self._own: dict[int, tuple[int, int]] = {}  # text -> byte range of its paragraphs' texts (_pack)
         self._size = 0  # bytes written
         self._lock = threading.Lock()
 
@@ -99,6 +99,17 @@ class TextFile:
         except OSError as exc:
             raise folder_error(exc, self.where) from None
 
+    def _pread(self, size: int, at: int) -> memoryview:
+        """``size`` bytes at ``at``: a read may return fewer (Linux stops one near 2 GB)."""
+        buf = bytearray(size)
+        view, done = memoryview(buf), 0
+        while done < size:
+            n = os.preadv(self._fd, [view[done:]], at + done)
+            if n <= 0:
+                raise OSError(f"text file ended {size - done} bytes early")
+            done += n
+        return memoryview(buf)
+
     def _start(self, i: int) -> int:
         before = self._own.get(i - 1)
         return before[1] if before is not None else self._ends[i]
@@ -117,7 +128,7 @@ class TextFile:
                 raise IndexError(f"text {lo if not 0 <= lo < len(self) else hi} of {len(self)}")
             first = self._start(lo)
             last = self._own[hi][1] if hi in self._own else self._ends[hi + 1]
-            data = memoryview(os.pread(self._fd, last - first, first))
+            data = self._pread(last - first, first)
             for i in range(lo, hi + 1):
                 s = self._start(i) - first
                 text = str(data[s:self._ends[i + 1] - first], *_CODEC)
