@@ -29,8 +29,14 @@ stage of the audit (its progress marks), the wall seconds and the machine's busy
     nice python benchmarks/scale.py --stage audit --engine dask --sizes 150000,300000 --no-baseline
     nice python benchmarks/scale.py --stage audit --sizes 600000 --memory-limit 0 --no-baseline
     python benchmarks/scale.py --stage audit --sizes 600000 --no-baseline --timeline  # where a core idles
+    nice python benchmarks/scale.py --stage audit --sizes 600000,1200000 --no-baseline --rounds 3  # medians
 
 CPU is shared: run it with ``nice``; times vary with the load of the machine, run twice to judge.
+``--rounds N`` runs every size N times, interleaved, and shows medians: on the project's virtual
+machine one 600k audit's wall varies by 10 % with how much freshly freed memory the host has not yet
+taken back (a page the host backs again costs about 2 s per GB), which moves a doubling ratio by 0.1: a run just after a large one starts with warm memory.
+``--settle 20`` waits before each run until the host has taken back what the previous run freed,
+so every run starts alike (as an audit on an idle machine does).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import statistics
 import os
 import subprocess
 import sys
@@ -200,6 +207,19 @@ def _fmt(v) -> str:
     return f"{v!s:>9}"
 
 
+def _median(rounds: list[dict]) -> dict:
+    """The median of each number over the rounds of one size (the first round's other values; a
+    digest that differs between rounds shows as ``varies``)."""
+    out = dict(rounds[0])
+    for k, v in out.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            m = statistics.median(r[k] for r in rounds)
+            out[k] = int(m) if isinstance(v, int) and m == int(m) else m
+        elif k == "digest" and any(r[k] != v for r in rounds):
+            out[k] = "varies"
+    return out
+
+
 def report(name: str, sizes: list[int], figures: list[dict]) -> None:
     keys = [k for k in figures[0] if k not in ("digest", "timeline", "npy_disabled")]
     print(f"\n{name}")
@@ -231,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--against", help="a src folder to compare with")
     ap.add_argument("--against-rev", help="a git revision to compare with (exported with git archive)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="runs of each size and version, interleaved (all sizes, then all again); the tables "
+                         "show the medians, and the wall ratios of each round follow")
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="seconds to wait before each run, so that every run starts with the memory the "
+                         "previous one freed given back to the host (see above); 20 is enough here")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -252,17 +278,25 @@ def main(argv: list[str] | None = None) -> int:
             archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, check=True, capture_output=True)
             subprocess.run(["tar", "-x", "-C", tmp.name], input=archive.stdout, check=True)
             versions[f"baseline ({rev})"] = Path(tmp.name) / "src"
-    figures: dict[str, list[dict]] = {name: [] for name in versions}
-    for n in sizes:
-        for name, src in versions.items():
-            f = run(src, n, args)
-            figures[name].append(f)
-            print(f"{n:>9} {name}: " + ", ".join(f"{k} {_fmt(v).strip()}" for k, v in f.items() if k != "timeline"),
-                  flush=True)
-            for stage, secs, cores in f.get("timeline", ()):
-                print(f"{'':>11}{stage:<10} {secs:7.2f} s, {cores:.2f} cores busy", flush=True)
+    runs: dict[str, dict[int, list[dict]]] = {name: {n: [] for n in sizes} for name in versions}
+    for r in range(args.rounds):
+        for n in sizes:
+            for name, src in versions.items():
+                time.sleep(args.settle)
+                f = run(src, n, args)
+                runs[name][n].append(f)
+                tag = f" (round {r + 1})" if args.rounds > 1 else ""
+                print(f"{n:>9} {name}{tag}: " + ", ".join(f"{k} {_fmt(v).strip()}" for k, v in f.items()
+                                                          if k != "timeline"), flush=True)
+                for stage, secs, cores in f.get("timeline", ()):
+                    print(f"{'':>11}{stage:<10} {secs:7.2f} s, {cores:.2f} cores busy", flush=True)
+    figures = {name: [_median(runs[name][n]) for n in sizes] for name in versions}
     for name in versions:
         report(name, sizes, figures[name])
+        if args.rounds > 1 and len(sizes) > 1:
+            print("  wall ratio of each round: " + "; ".join(
+                f"{b}: " + " ".join(f"{y['wall'] / x['wall']:.2f}x" for x, y in zip(runs[name][a], runs[name][b]))
+                for a, b in zip(sizes, sizes[1:])))
     if len(versions) == 2:
         (a, fa), (b, fb) = figures.items()
         same = [x["digest"] == y["digest"] for x, y in zip(fa, fb)]

@@ -310,3 +310,19 @@ def test_segments_of_equals_searchsorted(pos, offsets):
 
     p, o = np.sort(np.array(pos, dtype=np.int64)), np.sort(np.array(offsets, dtype=np.int64))
     assert segments_of(p, o).tolist() == (np.searchsorted(o, p, side="right") - 1).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 5), st.integers(0, 5)), max_size=60),
+       st.tuples(*[st.sampled_from([0, 4, 14, 29, 34]) for _ in range(4)]))
+def test_seed_rows_come_in_lexicographic_order(rows, shifts):
+    """seeds.seed_rows sorts its rows as np.lexsort does, whatever the columns' widths: packed in one
+    64-bit key (narrow), two (each under 31 bits) or by lexsort itself (wider); equal rows kept."""
+    import numpy as np
+
+    from chachong.stages.seeds import seed_rows
+
+    cols = [np.array([r[i] for r in rows], dtype=np.int64) << shifts[i] for i in range(4)]
+    want = np.stack(cols, axis=1)[np.lexsort(cols[::-1])] if rows else np.zeros((0, 4), np.int64)
+    got = seed_rows([c.copy() for c in cols] + [np.ones(len(rows), bool), cols[2].copy()])
+    assert got.tolist() == want.tolist()

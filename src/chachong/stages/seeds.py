@@ -265,14 +265,25 @@ def seed_rows(columns: list[np.ndarray]) -> np.ndarray:
 
 
 def _row_order(a: np.ndarray, b: np.ndarray, la: np.ndarray, lb: np.ndarray) -> np.ndarray:
-    """``np.lexsort((lb, la, b, a))``: two stable sorts of (a, b) and (la, lb) packed in 64 bits when
-    every value fits in 31 (documents and local positions always have; a third less time).
+    """``np.lexsort((lb, la, b, a))`` of non-negative columns, by the fewest stable sorts their
+    widths allow: one of the four packed in 64 bits when they fit (documents and local positions
+    of 1.2M synthetic paragraphs take 58 bits; 0.43 against 0.81 s for its 4.2M rows), else two of
+    (a, b) and (la, lb) packed when every value fits in 31 bits (a third less than lexsort).
 
     >>> _row_order(np.array([1, 0, 1]), np.array([2, 2, 2]), np.array([5, 9, 4]), np.array([0, 0, 0])).tolist()
     [1, 2, 0]
     """
     cols = (a, b, la, lb)
-    if not all(c.size == 0 or (int(c.min()) >= 0 and int(c.max()) < 2**31) for c in cols):
+    if not a.size or any(int(c.min()) < 0 for c in cols):
+        return np.lexsort((lb, la, b, a))
+    widths = [int(c.max()).bit_length() for c in cols]
+    if sum(widths) <= 64:
+        key = a.astype(np.uint64)
+        for c, w in zip(cols[1:], widths[1:]):
+            key <<= np.uint64(w)
+            key |= c.astype(np.uint64)
+        return np.argsort(key, kind="stable")
+    if max(widths) > 31:
         return np.lexsort((lb, la, b, a))
     key = (la.astype(np.int64) << 32) | lb
     order = np.argsort(key, kind="stable")
