@@ -165,12 +165,15 @@ def test_ends_index_like_the_array_they_stand_for(widths, data):
     end = (start + np.array(widths)).astype(np.int32)
     # built a piece at a time: pieces of 7 here, so that most lists span several
     with patch("chachong.stages.prepare._ENDS_PIECE", 7):
-        ends, n = Ends(start, end), len(widths)
+        whole, n = Ends(start, end), len(widths)
+    # as prepare makes them: from the exceptions its batches found
+    at = np.flatnonzero(end != start + 1)
     i = data.draw(st.integers(-n, n - 1))
-    assert ends[i] == end[i]
     lo, hi = data.draw(st.integers(-n - 2, n + 2)), data.draw(st.integers(-n - 2, n + 2))
     step = data.draw(st.sampled_from([None, 1, 2, 3, -1]))
-    assert ends[lo:hi:step].tolist() == end[lo:hi:step].tolist()
     idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), max_size=20)), dtype=np.int64)
-    assert ends[idx].tolist() == end[idx].tolist()
-    assert np.asarray(ends).tolist() == end.tolist() and len(ends) == n and ends.dtype == end.dtype
+    for ends in (whole, Ends.of_exceptions(start, at, end[at])):
+        assert ends[i] == end[i]
+        assert ends[lo:hi:step].tolist() == end[lo:hi:step].tolist()
+        assert ends[idx].tolist() == end[idx].tolist()
+        assert np.asarray(ends).tolist() == end.tolist() and len(ends) == n and ends.dtype == end.dtype

@@ -47,19 +47,38 @@ class Ends:
     """
 
     def __init__(self, start: np.ndarray, end: np.ndarray) -> None:
-        self.start = start
         n = start.size
         # a piece at a time: whole-array temporaries (1.3 GB at 90 M characters, each page new to
         # the process) took 1.3 s; reused pieces take 0.07 s
-        wide = np.empty(n, dtype=bool)
-        step = np.empty(min(n, _ENDS_PIECE), dtype=start.dtype)
-        for lo in range(0, n, _ENDS_PIECE):
-            hi = min(n, lo + _ENDS_PIECE)
-            np.add(start[lo:hi], 1, out=step[:hi - lo])
-            np.not_equal(end[lo:hi], step[:hi - lo], out=wide[lo:hi])
-        self._bits = np.packbits(wide, bitorder="little")  # which positions are exceptions: 1 bit each
-        self._at = np.flatnonzero(wide)
-        self._end = end[self._at]
+        at = [np.flatnonzero(end[lo:lo + _ENDS_PIECE] != start[lo:lo + _ENDS_PIECE] + 1) + lo
+              for lo in range(0, n, _ENDS_PIECE)]
+        self._hold(start, np.concatenate(at) if at else np.zeros(0, np.int64), end)
+
+    @classmethod
+    def of_exceptions(cls, start: np.ndarray, at: np.ndarray, end: np.ndarray) -> "Ends":
+        """The ends whose exceptions are known already: positions ``at`` (ascending) end at ``end``
+        (the others at their start + 1). :func:`prepare` finds them batch by batch, so the whole
+        array of ends is never made (a first touch of 4 bytes per character, freed at once).
+
+        >>> e = Ends.of_exceptions(np.array([0, 1, 5, 6], np.int32), np.array([1, 3]), np.array([5, 9], np.int32))
+        >>> e[:].tolist() == Ends(np.array([0, 1, 5, 6], np.int32), np.array([1, 5, 6, 9], np.int32))[:].tolist()
+        True
+        """
+        ends = cls.__new__(cls)
+        ends._hold(start, at, end, taken=True)
+        return ends
+
+    def _hold(self, start: np.ndarray, at: np.ndarray, end: np.ndarray, taken: bool = False) -> None:
+        """Keep ``start`` and the exceptions ``at`` (their ends: ``end`` itself when ``taken``, else ``end[at]``)."""
+        self.start = start
+        self._at = at.astype(np.int64, copy=False)
+        self._end = end if taken else end[self._at]
+        # which positions are exceptions: 1 bit each (little-endian within a byte, as np.packbits)
+        self._bits = np.zeros((start.size + 7) // 8, dtype=np.uint8)
+        if at.size:
+            byte = self._at >> 3
+            first = np.flatnonzero(np.concatenate(([True], byte[1:] != byte[:-1])))
+            self._bits[byte[first]] = np.bitwise_or.reduceat(np.left_shift(1, self._at & 7).astype(np.uint8), first)
 
     def __len__(self) -> int:
         return self.start.size
@@ -259,8 +278,9 @@ class _Batch:
     """Prepared arrays of documents [d0, d1): offsets local to the batch or to each document."""
 
     cps: np.ndarray  # canonical code points
-    starts: np.ndarray  # original span of each canonical character, in its document's text
-    ends: np.ndarray
+    starts: np.ndarray  # original start of each canonical character, in its document's text
+    end_at: np.ndarray  # the characters whose original end is not their start + 1 (Ends), and those ends
+    end_val: np.ndarray
     doc_sizes: np.ndarray  # canonical characters per document
     bounds: np.ndarray  # (paragraphs, 2) canonical [start, end), batch-local
     set_hashes: np.ndarray  # sorted unique shingle hashes per paragraph
@@ -294,6 +314,9 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
     starts = (st - shift).astype(off_t)
     ends = (en - shift).astype(off_t)
     del st, en, shift
+    end_at = np.flatnonzero(ends != starts + 1)
+    end_val = ends[end_at]
+    del ends
     if config.shingle == "char":
         h, off = segment_kgrams(cps, bounds, config.k)
     else:
@@ -301,7 +324,16 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
         h = np.concatenate(sets) if sets else np.zeros(0, np.uint32)
         off = np.concatenate(([0], np.cumsum([s.size for s in sets]))).astype(np.int64)
     set_h, set_off = unique_sets(h, off)
-    return _Batch(cps, starts, ends, doc_sizes, bounds, set_h, np.diff(set_off))
+    return _Batch(cps, starts, end_at, end_val, doc_sizes, bounds, set_h, np.diff(set_off))
+
+
+def _joined_parts(parts: dict[int, tuple[np.ndarray, np.ndarray]], off_t: type) -> tuple[np.ndarray, np.ndarray]:
+    """The batches' exceptions of :class:`Ends` (by where each batch starts) in order, joined."""
+    keys = sorted(parts)
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, off_t)
+    return (np.concatenate([parts[k][0] for k in keys]).astype(np.int64, copy=False),
+            np.concatenate([parts[k][1] for k in keys]).astype(off_t, copy=False))
 
 
 def document_batches(docs: Sequence[Document], chars: int = _BATCH_CHARS) -> list[tuple[int, int]]:
@@ -342,8 +374,9 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     Documents are prepared in batches of about a million characters, by as many threads as
     ``config.workers`` says (0: one per core; ``threads`` overrides it): numpy releases the GIL
     in each step, and a batch's temporaries stay small. Results depend on neither.
-    Held per canonical character: code point (4 bytes) and original start and end (4 + 4
-    bytes, 8 + 8 when a document passes 2**31 characters); per shingle 4 bytes; per paragraph
+    Held per canonical character: code point (4 bytes) and original start (4 bytes, 8 when a
+    document passes 2**31 characters; the original ends are :class:`Ends`, the exceptions each
+    batch finds, never a whole array); per shingle 4 bytes; per paragraph
     ``4 * num_perm`` bytes of signature plus 28 bytes of offsets. With a ``work`` folder those
     arrays are files there (:meth:`chachong.runtime.workdir.WorkDir.empty`), the same values.
     """
@@ -361,7 +394,8 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
     # (saves 0.75 GB at 90 M characters)
     off_t = np.int32 if max((len(d.text) for d in docs), default=0) < 2**31 - 1 else np.int64
     st_all = alloc(total, dtype=off_t)
-    en_all = alloc(total, dtype=off_t)
+    # the original ends are held as their exceptions (Ends), gathered batch by batch
+    end_parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     set_all = alloc(total + n_par, dtype=np.uint32)
     set_counts = np.empty(n_par, dtype=np.int64)
     par_bounds = np.empty((n_par, 2), dtype=np.int64)
@@ -375,7 +409,7 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
         n, m, k = batch.cps.size, len(batch.bounds), batch.set_hashes.size
         cps_all[base:base + n] = batch.cps
         st_all[base:base + n] = batch.starts
-        en_all[base:base + n] = batch.ends
+        end_parts[base] = (batch.end_at + base, batch.end_val)
         ends = doc_offsets[d0 + 1:d0 + 1 + batch.doc_sizes.size]
         np.cumsum(batch.doc_sizes, out=ends)
         ends += base
@@ -436,7 +470,7 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
         config=config,
         cps=cps_all[:base],
         orig_start=st_all[:base],
-        orig_end=Ends(st_all[:base], en_all[:base]),
+        orig_end=Ends.of_exceptions(st_all[:base], *_joined_parts(end_parts, off_t)),
         doc_offsets=doc_offsets,
         par_doc=par_doc,
         par_bounds=par_bounds,
