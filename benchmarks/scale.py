@@ -294,9 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in versions:
         report(name, sizes, figures[name])
         if args.rounds > 1 and len(sizes) > 1:
+            # each round's sizes ran minutes apart: their ratio is steadier than that of the medians
+            # when the machine's speed drifts between rounds
+            ratios = {b: [y["wall"] / x["wall"] for x, y in zip(runs[name][a], runs[name][b])]
+                      for a, b in zip(sizes, sizes[1:])}
             print("  wall ratio of each round: " + "; ".join(
-                f"{b}: " + " ".join(f"{y['wall'] / x['wall']:.2f}x" for x, y in zip(runs[name][a], runs[name][b]))
-                for a, b in zip(sizes, sizes[1:])))
+                f"{b}: " + " ".join(f"{r:.2f}x" for r in rs) + f" (median {statistics.median(rs):.2f}x)"
+                for b, rs in ratios.items()))
     if len(versions) == 2:
         (a, fa), (b, fb) = figures.items()
         same = [x["digest"] == y["digest"] for x, y in zip(fa, fb)]
