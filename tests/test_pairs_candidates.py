@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from unittest.mock import patch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -88,6 +89,10 @@ def test_fingerprint_candidates_match_brute_force(doc_paras, min_share):
     expected = _fingerprint_reference(corpus, eligible, min_share)
     for threads in (1, 2):
         assert pairs.fingerprint_candidates(corpus, eligible, min_share=min_share, threads=threads).tolist() == expected
+    # the pair codes counted a few (whole runs) at a time: one run a piece, or runs cut anywhere
+    for piece in (1, 3):
+        with patch.object(pairs, "_COUNT_PIECE", piece):
+            assert pairs.fingerprint_candidates(corpus, eligible, min_share=min_share).tolist() == expected
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

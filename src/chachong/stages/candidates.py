@@ -319,7 +319,7 @@ def _shared_fingerprint_codes(keys: np.ndarray, n: int, par_doc: np.ndarray) -> 
         pairs = fingerprint_pairs(members, starts[g0:g1], gsizes[g0:g1], par_doc)
         out[at:at + len(pairs)] = pairs[:, 0] * n + pairs[:, 1]
         at += len(pairs)
-    return out[:at].copy()
+    return out[:at]  # a view: the caller joins the halves (a copy here was a second one), or writes them out
 
 
 def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: float,
@@ -329,16 +329,29 @@ def _counted_pairs(codes: np.ndarray, n: int, per_par: np.ndarray, min_share: fl
     if not codes.size:
         return np.zeros((0, 2), dtype=np.int64)
     codes.sort()
-    first, counts = equal_runs(codes)
-    # most pairs share one fingerprint by chance (97 % at 600k paragraphs): dropped before their
-    # paragraphs and sample counts are looked up
-    maybe = may_share_enough(counts, min_shared)
-    codes, counts = codes[first[maybe]], counts[maybe]
-    a, b = codes // n, codes % n
-    # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
-    # smaller paragraph's sample estimates containment
-    keep = shares_enough(counts, per_par[a], per_par[b], min_share, min_shared)
-    return np.stack([a[keep], b[keep]], axis=1)
+    out = []
+    # counted a piece of whole runs at a time: the runs' starts and sizes of all the codes were three
+    # arrays of their size (95 MB each at 1.2M paragraphs), each one memory new to the process
+    s = 0
+    while s < codes.size:
+        e = codes.size if s + _COUNT_PIECE >= codes.size else \
+            int(np.searchsorted(codes, codes[s + _COUNT_PIECE - 1], side="right"))
+        piece = codes[s:e]
+        s = e
+        first, counts = equal_runs(piece)
+        # most pairs share one fingerprint by chance (97 % at 600k paragraphs): dropped before their
+        # paragraphs and sample counts are looked up
+        maybe = may_share_enough(counts, min_shared)
+        piece, counts = piece[first[maybe]], counts[maybe]
+        a, b = piece // n, piece % n
+        # fingerprints per paragraph (a 25 % sample of its shingles): the shared share of the
+        # smaller paragraph's sample estimates containment
+        keep = shares_enough(counts, per_par[a], per_par[b], min_share, min_shared)
+        out.append(np.stack([a[keep], b[keep]], axis=1))
+    return np.concatenate(out)
+
+
+_COUNT_PIECE = 1 << 20  # sorted pair codes counted at a time (cut at the end of a run)
 
 
 # rows of a spilled partition (fingerprint keys or pair codes): 32 MB a column of int64, and its sort
