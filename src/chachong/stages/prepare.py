@@ -34,6 +34,21 @@ from chachong.stages.sign import available_cores, signatures
 _ENDS_PIECE = 1 << 20
 
 
+def _end_exceptions(start: np.ndarray, end: np.ndarray, base: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The positions (plus ``base``) whose original end is not their start + 1, and those ends:
+    what :class:`Ends` holds."""
+    at = np.flatnonzero(end != start + 1)
+    return at + base, end[at]
+
+
+def _joined_exceptions(parts: list[tuple[np.ndarray, np.ndarray]], dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces' :func:`_end_exceptions`, in order, joined."""
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, dtype)
+    return (np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False),
+            np.concatenate([p[1] for p in parts]).astype(dtype, copy=False))
+
+
 class Ends:
     """``orig_end`` held as the exceptions to ``orig_start + 1``: indexed like the array it stands for.
 
@@ -47,12 +62,11 @@ class Ends:
     """
 
     def __init__(self, start: np.ndarray, end: np.ndarray) -> None:
-        n = start.size
         # a piece at a time: whole-array temporaries (1.3 GB at 90 M characters, each page new to
         # the process) took 1.3 s; reused pieces take 0.07 s
-        at = [np.flatnonzero(end[lo:lo + _ENDS_PIECE] != start[lo:lo + _ENDS_PIECE] + 1) + lo
-              for lo in range(0, n, _ENDS_PIECE)]
-        self._hold(start, np.concatenate(at) if at else np.zeros(0, np.int64), end)
+        self._hold(start, *_joined_exceptions(
+            [_end_exceptions(start[lo:lo + _ENDS_PIECE], end[lo:lo + _ENDS_PIECE], lo)
+             for lo in range(0, start.size, _ENDS_PIECE)], end.dtype))
 
     @classmethod
     def of_exceptions(cls, start: np.ndarray, at: np.ndarray, end: np.ndarray) -> "Ends":
@@ -65,14 +79,14 @@ class Ends:
         True
         """
         ends = cls.__new__(cls)
-        ends._hold(start, at, end, taken=True)
+        ends._hold(start, at, end)
         return ends
 
-    def _hold(self, start: np.ndarray, at: np.ndarray, end: np.ndarray, taken: bool = False) -> None:
-        """Keep ``start`` and the exceptions ``at`` (their ends: ``end`` itself when ``taken``, else ``end[at]``)."""
+    def _hold(self, start: np.ndarray, at: np.ndarray, end: np.ndarray) -> None:
+        """Keep ``start`` and the exceptions: positions ``at`` end at ``end``."""
         self.start = start
         self._at = at.astype(np.int64, copy=False)
-        self._end = end if taken else end[self._at]
+        self._end = end
         # which positions are exceptions: 1 bit each (little-endian within a byte, as np.packbits)
         self._bits = np.zeros((start.size + 7) // 8, dtype=np.uint8)
         if at.size:
@@ -314,8 +328,7 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
     starts = (st - shift).astype(off_t)
     ends = (en - shift).astype(off_t)
     del st, en, shift
-    end_at = np.flatnonzero(ends != starts + 1)
-    end_val = ends[end_at]
+    end_at, end_val = _end_exceptions(starts, ends)
     del ends
     if config.shingle == "char":
         h, off = segment_kgrams(cps, bounds, config.k)
@@ -325,15 +338,6 @@ def _prepare_batch(docs: list[Document], config: AuditConfig, off_t: type) -> _B
         off = np.concatenate(([0], np.cumsum([s.size for s in sets]))).astype(np.int64)
     set_h, set_off = unique_sets(h, off)
     return _Batch(cps, starts, end_at, end_val, doc_sizes, bounds, set_h, np.diff(set_off))
-
-
-def _joined_parts(parts: dict[int, tuple[np.ndarray, np.ndarray]], off_t: type) -> tuple[np.ndarray, np.ndarray]:
-    """The batches' exceptions of :class:`Ends` (by where each batch starts) in order, joined."""
-    keys = sorted(parts)
-    if not keys:
-        return np.zeros(0, np.int64), np.zeros(0, off_t)
-    return (np.concatenate([parts[k][0] for k in keys]).astype(np.int64, copy=False),
-            np.concatenate([parts[k][1] for k in keys]).astype(off_t, copy=False))
 
 
 def document_batches(docs: Sequence[Document], chars: int = _BATCH_CHARS) -> list[tuple[int, int]]:
@@ -470,7 +474,8 @@ def prepare(documents: Sequence[Document], config: AuditConfig, threads: int | N
         config=config,
         cps=cps_all[:base],
         orig_start=st_all[:base],
-        orig_end=Ends.of_exceptions(st_all[:base], *_joined_parts(end_parts, off_t)),
+        orig_end=Ends.of_exceptions(st_all[:base], *_joined_exceptions([end_parts[k] for k in sorted(end_parts)],
+                                                                          off_t)),
         doc_offsets=doc_offsets,
         par_doc=par_doc,
         par_bounds=par_bounds,
