@@ -285,6 +285,29 @@ def test_pairs_across_owners_is_the_filtered_all_pairs(rows):
     assert got == want
 
 
+# keys sharing their top bits but not equal (the bit table's false hits), small ones, the extremes
+_KEYS = [0, 1, 2, 7, 2**63, 2**63 + 1, 2**64 - 1, 0xABCD << 48, (0xABCD << 48) + 5, (0xABCD << 48) + (1 << 10)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_KEYS), max_size=50), st.booleans())
+def test_repeated_and_band_pairs_equal_brute_force(keys, signed):
+    """lsh.repeated (argsort) and band_pairs (sort, top-bit table, search) against pairs made directly."""
+    import numpy as np
+
+    from chachong.stages.lsh import band_pairs, repeated
+
+    x = np.array(keys, dtype=np.uint64)
+    if signed:
+        x = x.view(np.int64)  # the same bits, negative where the top one is set
+    n = len(keys)
+    want_rows = [i for i in range(n) if keys.count(keys[i]) > 1]
+    assert np.flatnonzero(repeated(x)).tolist() == want_rows
+    if not signed:
+        want = [i * n + j for i in range(n) for j in range(i + 1, n) if keys[i] == keys[j]]
+        assert band_pairs(x).tolist() == want
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(-5, 40), max_size=60), st.lists(st.integers(-5, 40), max_size=30))
 def test_sorting_set_operations_equal_numpys(a, b):

@@ -81,11 +81,19 @@ def text_digests(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     (the Dask engine) and whole documents (:func:`chachong.stages.docpairs.document_digests`).
     On a whole corpus :func:`_canonical_keys` groups paragraphs by their bytes instead (faster).
     """
+    starts, ends = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
     out = np.zeros((len(starts), 2), np.uint64)
-    for i, (s, e) in enumerate(zip(np.asarray(starts).tolist(), np.asarray(ends).tolist())):
-        if e > s:
-            h = hashlib.blake2b(cps[s:e], digest_size=16).digest()
-            out[i] = (int.from_bytes(h[:8], "little"), int.from_bytes(h[8:], "little"))
+    take = np.flatnonzero(ends > starts)
+    if not take.size:
+        return out
+    # the texts' bytes as slices of one memoryview, the digests appended to one buffer: a numpy
+    # slice and a row assignment per text cost as much as the hashing (2.7 s per 600k paragraphs)
+    cps = np.ascontiguousarray(cps)
+    view, w, blake = memoryview(cps).cast("B"), cps.itemsize, hashlib.blake2b
+    got = bytearray()
+    for s, e in zip((starts[take] * w).tolist(), (ends[take] * w).tolist()):
+        got += blake(view[s:e], digest_size=16).digest()
+    out[take] = np.frombuffer(got, dtype="<u8").reshape(-1, 2)
     return out
 
 

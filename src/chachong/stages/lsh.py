@@ -116,10 +116,15 @@ def pairs_across(items: np.ndarray, keys: np.ndarray, owners: np.ndarray) -> np.
 def repeated(keys: np.ndarray) -> np.ndarray:
     """Which rows hold a key that another row holds too (one sort: most keys are unique and pair nothing).
 
+    Any order of equal keys gives the same answer: numpy's default argsort is 10-15 % faster
+    than a stable one. (:func:`band_pairs`' sort and top-bit table, which looks up only the
+    rows that may hold a repeated key, costs twice as much in the Dask engine's buckets, where
+    a third to a half of the rows repeat.)
+
     >>> repeated(np.array([4, 9, 4, 1])).tolist()
     [True, False, True, False]
     """
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
     k = keys[order]
     same = k[1:] == k[:-1]
     m = np.zeros(k.size, dtype=bool)

@@ -31,6 +31,7 @@ from chachong.engine.dask.partitions import (DocumentArrays, Part, blob_arrays, 
                                              document_arrays, frame, gather_csr, meta_with_blobs)
 from chachong.model import Document
 from chachong.runtime.arrays import equal_runs, segments_of
+from chachong.runtime.gcpause import paused_gc
 from chachong.stages.candidates import KINDS
 from chachong.stages.fingerprints import common_runs, window, winnow_text
 from chachong.stages.lsh import repeated
@@ -280,6 +281,12 @@ def align_block(part: Part, hits, pairs: dict, rows: dict, exported: list, stock
     (:func:`align_pairs`), paragraph pairs and spans (``docstats.paragraph_pairs``) and copy
     ratios per pair (``docstats.document_stats``).
     """
+    with paused_gc():  # as the local engine's alignment (``_align_part``): many small acyclic records
+        return _aligned_block(part, hits, pairs, rows, exported, stock, config)
+
+
+def _aligned_block(part: Part, hits, pairs: dict, rows: dict, exported: list, stock: dict,
+                   config: AuditConfig) -> BlockResult:
     from chachong.stages.docpairs import short_twins
     from chachong.stages.docstats import document_stats, paragraph_pairs
 
@@ -322,11 +329,14 @@ def align_block(part: Part, hits, pairs: dict, rows: dict, exported: list, stock
     matches, described, cuts = align_pairs(sub, rows_, hits_arr)
     par_pairs, pair_count, copied = paragraph_pairs(sub, rows_, matches, described, stock_members, cuts)
     stats, doc_pairs = document_stats(sub, pair_count, copied, dict(doc_jac))
-    pid_key = {}
-    for i, g in enumerate(order):
-        for n, p in enumerate(sub.documents[i].paragraphs):
-            pid_key[p.id] = (g, n)
     did = {sub.documents[i].id: g for i, g in enumerate(order)}
+    place = {sub.documents[i].id: i for i in range(len(order))}
+
+    def key_of(pid: str) -> tuple[int, int]:
+        # (global document, paragraph index) of a paragraph id (``model.paragraph_id``: "<document>:pNNN");
+        # looked up for the pairs' paragraphs only, not made for every paragraph of the block
+        doc = pid.rpartition(":p")[0]
+        return did[doc], sub.documents[place[doc]].paragraphs.index_of(pid)
     owned = set(zip(da.tolist(), db.tolist()))
 
     def mine_pair(x: str, y: str) -> bool:
@@ -343,7 +353,7 @@ def align_block(part: Part, hits, pairs: dict, rows: dict, exported: list, stock
     return BlockResult(
         passages=[((order[dm.a], dm.match.a_start, order[dm.b], dm.match.b_start, dm.match.a_end, dm.match.b_end), p)
                   for dm, p in zip(matches, described)],
-        paragraph_pairs=[((*pid_key[pp.a], *pid_key[pp.b]), pp) for pp in par_pairs],
+        paragraph_pairs=[((*key_of(pp.a), *key_of(pp.b)), pp) for pp in par_pairs],
         document_pairs=[((did[dp.a], did[dp.b]), dp) for dp in doc_pairs],
         copied=copied_mine,
     )
