@@ -243,11 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     print("  client RSS when each stage starts (current / peak so far): "
           + ", ".join(f"{k} {mb(v[0])}/{mb(v[1])}" for k, v in dask["client_rss"].items()))
     # the client holds outlines, pairs and per-pair results; the texts go to a temporary file
-    # (runtime/textfile.py) a partition at a time in the "documents" step and are read back when used
+    # (runtime/textfile.py) a partition at a time while the workers align, and are read back when used
     before = dask["client_rss"].get("documents", [0, 0])[1]
     peak = dask["client_peak"]
     n_docs, n_pars = max(dask["stats"].get("documents", 1), 1), max(dask["stats"].get("paragraphs", 1), 1)
-    print(f"  client peak before the texts are fetched: {mb(before)}; over the whole run (report.json written): "
+    print(f"  client peak when the alignment ends (the texts fetched meanwhile): {mb(before)}; "
+          f"over the whole run (report.json written): "
           f"{mb(peak)} = {peak / n_docs / 1024:.1f} KB per document, {peak / n_pars:.0f} B per paragraph, "
           f"{peak / max(size, 1):.2f} B per byte of input")
     if local is not None:

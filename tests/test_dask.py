@@ -218,6 +218,38 @@ def test_documents_given_directly(client):
     assert dumps(audit_dask(docs, client=client, partition_paragraphs=15)) == dumps(audit(docs))
 
 
+def test_documents_with_their_own_paragraph_ids(client):
+    """Paragraph records whose ids are not "<document>:pNNN" (documents built by a caller): the blocks
+    key their paragraph pairs by the ids they have."""
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    from chachong.model import Document, Paragraph
+    from chachong.stages.load import load_documents
+
+    docs, _, _ = load_documents([EXAMPLE], AuditConfig())
+    own = [Document(d.id, d.title, d.source, d.text, d.line,
+                    tuple(Paragraph(f"{d.id}#{k}", d.id, k, p.start, p.end, p.line, p.text)
+                          for k, p in enumerate(d.paragraphs)), d.ocr_confidence) for d in docs]
+    local = audit(own)
+    assert local.paragraph_pair_records and local.paragraph_pair_records[0].a.count("#") == 1
+    assert dumps(audit_dask(own, client=client, partition_paragraphs=15)) == dumps(local)
+
+
+def test_a_failed_audit_stops_fetching_the_texts(client, monkeypatch):
+    """An audit that fails after the texts' fetch started raises its own error, and the client goes on."""
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    from chachong.engine.dask.engine import Engine
+
+    def broken(self, *args):
+        raise RuntimeError("the alignment failed")
+
+    monkeypatch.setattr(Engine, "align", broken)
+    with pytest.raises(RuntimeError, match="the alignment failed"):
+        audit_dask([EXAMPLE], client=client, partition_paragraphs=15)
+    assert client.submit(sum, [1, 2], pure=False).result() == 3
+
+
 def test_api_dispatch_and_errors(scheduler):
     if not EXAMPLE.is_file():
         pytest.skip("examples/compilation.txt is absent")

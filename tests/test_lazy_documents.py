@@ -21,7 +21,7 @@ from chachong.model import (Document, DocumentStats, LazyDocuments, Paragraph, d
 from chachong.report.writer import write_report
 from chachong.result import AuditRecord
 from chachong.runtime import textfile
-from chachong.runtime.textfile import TextFile
+from chachong.runtime.textfile import TextFile, encode_texts
 from chachong.runtime.workdir import WorkDirError, WorkDirFull
 from chachong.stages.attribution import drop_references
 from chachong.stages.segment import Piece, build_documents
@@ -40,7 +40,11 @@ def _outline(d: Document) -> Document:
 def _lazy(docs: list[Document], block: int = 3, chunk: int = 2, folder=None) -> LazyDocuments:
     store = TextFile(folder)
     for k in range(0, len(docs), chunk):  # appended a few at a time, as partitions arrive
-        store.append([(d.text, d.paragraphs.own_texts()) for d in docs[k:k + chunk]])
+        items = [(d.text, d.paragraphs.own_texts()) for d in docs[k:k + chunk]]
+        if k // chunk % 2:  # encoded elsewhere (a Dask worker) and sent over: the same file
+            store.append_encoded(pickle.loads(pickle.dumps(encode_texts(items))))
+        else:
+            store.append(items)
     return LazyDocuments([_outline(d) for d in docs], store.read, [len(d.text) for d in docs], block=block)
 
 

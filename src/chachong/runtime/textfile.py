@@ -19,6 +19,7 @@ import tempfile
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from chachong.runtime.workdir import folder_error
@@ -43,6 +44,32 @@ def _unpack(data: memoryview) -> list[str]:
         out.append(str(data[at:at + size], *_CODEC))
         at += size
     return out
+
+
+@dataclass(frozen=True)
+class EncodedTexts:
+    """Texts as the bytes :class:`TextFile` writes (:func:`encode_texts`): ``ends``, where each text
+    ends in ``data``; ``own``, text -> the byte range of its paragraphs' own texts."""
+
+    data: bytes
+    ends: array
+    own: dict[int, tuple[int, int]]
+
+
+def encode_texts(items: Iterable[tuple[str, Sequence[str] | None]]) -> EncodedTexts:
+    """(text, paragraphs' own texts or None) pairs as :class:`TextFile`'s bytes. A Dask worker encodes
+    its partition's texts (``engine.dask.partitions.encoded_texts``): the client receives one
+    bytes object instead of unpickling a string per text and encoding it again."""
+    buf = bytearray()
+    ends, own = array("q"), {}
+    for text, texts in items:
+        buf += text.encode(*_CODEC)
+        ends.append(len(buf))
+        if texts is not None:
+            start = len(buf)
+            buf += _pack(texts)
+            own[len(ends) - 1] = (start, len(buf))
+    return EncodedTexts(bytes(buf), ends, own)
 
 
 class TextFile:
@@ -74,21 +101,17 @@ class TextFile:
 
     def append(self, items: Iterable[tuple[str, Sequence[str] | None]]) -> None:
         """Write these texts after the others, in one write."""
+        self.append_encoded(encode_texts(items))
+
+    def append_encoded(self, encoded: EncodedTexts) -> None:
+        """Write texts made into bytes by :func:`encode_texts` (perhaps in another process) after the others."""
         with self._lock:
-            buf = bytearray()
             at = self._size
-            ends, own = array("q"), {}
-            for text, texts in items:
-                buf += text.encode(*_CODEC)
-                ends.append(at + len(buf))
-                if texts is not None:
-                    start = at + len(buf)
-                    buf += _pack(texts)
-                    own[len(self._ends) - 1 + len(ends) - 1] = (start, at + len(buf))
-            self._write(buf, at)
-            self._ends.extend(ends)
-            self._own.update(own)
-            self._size = at + len(buf)
+            self._write(encoded.data, at)
+            first = len(self._ends) - 1
+            self._ends.extend(at + e for e in encoded.ends)
+            self._own.update((first + i, (at + s, at + e)) for i, (s, e) in encoded.own.items())
+            self._size = at + len(encoded.data)
 
     def _write(self, buf: bytes | bytearray, at: int) -> None:
         view = memoryview(buf)
@@ -142,4 +165,4 @@ class TextFile:
         self._file.close()
 
 
-__all__ = ["TextFile"]
+__all__ = ["EncodedTexts", "TextFile", "encode_texts"]

@@ -19,6 +19,7 @@ from chachong.config import AuditConfig
 from chachong.ingest.renumber import renumber
 from chachong.model import Document, Skipped
 from chachong.runtime.gcpause import paused_gc
+from chachong.runtime.textfile import EncodedTexts, encode_texts
 from chachong.stages.candidates import sampled
 
 
@@ -225,10 +226,11 @@ def make_part(index: int, doc0: int, par0: int, total: int, pieces: list, config
         return Part(index, doc0, par0, prepare(docs, config, threads=1))
 
 
-def texts(part: Part) -> list[tuple[str, list[str] | None]]:
-    """Each document's text and its paragraphs' own texts (``Paragraphs.own_texts``): what the
-    client writes to its text file (``runtime.textfile``) for the record."""
-    return [(d.text, d.paragraphs.own_texts()) for d in part.corpus.documents]
+def texts(part: Part) -> EncodedTexts:
+    """Each document's text and its paragraphs' own texts (``Paragraphs.own_texts``), encoded as the
+    client's text file (``runtime.textfile``) stores them for the record: it writes the bytes as
+    they come."""
+    return encode_texts((d.text, d.paragraphs.own_texts()) for d in part.corpus.documents)
 
 
 def outlines(part: Part) -> tuple[list[Document], list[int]]:
