@@ -58,7 +58,7 @@ class EncodedTexts:
 
 def encode_texts(items: Iterable[tuple[str, Sequence[str] | None]]) -> EncodedTexts:
     """(text, paragraphs' own texts or None) pairs as :class:`TextFile`'s bytes. A Dask worker encodes
-    its partition's texts (``engine.dask.partitions.encoded_texts``): the client receives one
+    its partition's texts (``engine.dask.partitions.texts``): the client receives one
     bytes object instead of unpickling a string per text and encoding it again."""
     buf = bytearray()
     ends, own = array("q"), {}

@@ -87,7 +87,7 @@ def text_digests(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     if not take.size:
         return out
     # the texts' bytes as slices of one memoryview, the digests appended to one buffer: a numpy
-    # slice and a row assignment per text cost as much as the hashing (2.7 s per 600k paragraphs)
+    # slice and a row assignment per text took a third of the time (42 against 27 ms per 20,000 texts)
     cps = np.ascontiguousarray(cps)
     view, w, blake = memoryview(cps).cast("B"), cps.itemsize, hashlib.blake2b
     got = bytearray()
