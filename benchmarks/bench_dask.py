@@ -18,6 +18,13 @@ One run:
     python benchmarks/bench_dask.py                       # 600,000 paragraphs, 2 workers
     python benchmarks/bench_dask.py --paragraphs 100000 --partition-paragraphs 10000
     python benchmarks/bench_dask.py --skip-local          # the Dask run only
+    python benchmarks/bench_dask.py --skip-local --against ../base/src --rounds 3   # an A/B of the Dask engine
+
+``--against SRC`` runs the Dask audit with chachong imported from another ``src`` folder (a worktree of
+the previous commit) before each of this one's, ``--rounds`` times, and prints each round's wall, CPU
+and client seconds, their medians, the per-round ratios and whether the reports are byte-identical:
+on a small shared machine the same code's wall time moves by a quarter between spells, so only
+interleaved rounds compare two versions.
 
 Timings on a shared machine move with its load: the load average is printed with the figures.
 """
@@ -28,6 +35,7 @@ import argparse
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -167,12 +175,41 @@ def widened(corpus: Path, k: int) -> Path:
     return out
 
 
-def run(code: str, *args: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True)
+def run(code: str, *args: str, src: str | None = None) -> dict:
+    """``code`` in a fresh process; with ``src``, importing chachong from that folder (PYTHONPATH)."""
+    env = None
+    if src is not None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True, env=env)
     if proc.returncode:
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit(f"run failed ({proc.returncode})")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare_rounds(runs: dict[str, list[dict]], base: Path | None) -> None:
+    """Each round's wall and CPU seconds per version, their medians and (with --against) the ratios."""
+    if len(runs["current"]) < 2 and not runs["against"]:
+        return
+
+    def cpu(r: dict) -> float:
+        return r["client_cpu"] + sum(r["worker_cpu"].values())
+
+    def joined(values) -> str:
+        return " / ".join(f"{v:.1f}" for v in values)
+
+    for name, got in runs.items():
+        if got:
+            walls = [r["wall"] for r in got]
+            print(f"{name:<8} wall {joined(walls)} s (median {statistics.median(walls):.1f}), CPU "
+                  f"{joined(cpu(r) for r in got)} s, client+scheduler {joined(r['client_cpu'] for r in got)} s")
+            for r in got:
+                print(f"           {r['wall']:.1f} s: {stages(r['marks'])}")
+    if runs["against"]:
+        ratios = [c["wall"] / a["wall"] for c, a in zip(runs["current"], runs["against"])]
+        same = base is not None and (base / "dask.json").read_bytes() == (base / "dask_against.json").read_bytes()
+        print(f"current / against, per round: {' / '.join(f'{x:.2f}' for x in ratios)} "
+              f"(median {statistics.median(ratios):.2f}); the last rounds' report.json byte-identical: {same}")
 
 
 def mb(x: float) -> str:
@@ -196,6 +233,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="the local run only, compared with the dask.json of an earlier run (the CPUs are few)")
     ap.add_argument("--corpus", type=Path, default=None,
                     help="a folder of input files to audit instead of the JSONL shards (e.g. benchmarks/out/corpus_600000_s1)")
+    ap.add_argument("--against", type=Path, default=None,
+                    help="a src folder (e.g. a worktree's src of the previous commit): its Dask run alternates with "
+                         "this one's, round by round, and the walls, CPU and per-round ratios are compared")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="Dask runs (each after one of --against's when given); medians and each round's figures")
     ap.add_argument("--widen", type=int, default=1,
                     help="with --corpus: audit a copy whose every paragraph is repeated this many times in place "
                          "(the same documents and paragraphs, K times the characters): how the client's memory "
@@ -234,7 +276,15 @@ def main(argv: list[str] | None = None) -> int:
             same = (base / "local.json").read_bytes() == (base / "dask.json").read_bytes()
             print(f"report.json byte-identical to the earlier Dask run's: {same}")
         return 0
-    dask = run(_DASK, inputs, str(base / "dask.json"), str(args.workers), str(args.partition_paragraphs))
+    runs: dict[str, list[dict]] = {"against": [], "current": []}
+    for _ in range(max(1, args.rounds)):  # interleaved: a slow spell of the machine hits both
+        if args.against is not None:
+            runs["against"].append(run(_DASK, inputs, str(base / "dask_against.json"), str(args.workers),
+                                       str(args.partition_paragraphs), src=str(args.against.resolve())))
+        runs["current"].append(run(_DASK, inputs, str(base / "dask.json"), str(args.workers),
+                                   str(args.partition_paragraphs)))
+    dask = runs["current"][-1]
+    compare_rounds(runs, base if args.against is not None else None)
     peaks = ", ".join(f"{mb(v)} (idle {mb(dask['worker_idle'][k])})" for k, v in sorted(dask["worker_peaks"].items()))
     wcpu = sum(dask["worker_cpu"].values())
     print(f"dask:  {dask['wall']:.1f} s wall, {dask['client_cpu'] + wcpu:.1f} s CPU (client+scheduler "
@@ -292,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     units = {
         "read (per 10k paragraphs)": sec("read_file", "list_input", "paragraph_counts") / pars * 1e4,
         "normalise+sign (per 10k paragraphs)": sec("make_part") / pars * 1e4,
-        "band rows + bucket reduce (per 10k paragraphs)": sec("pair_rows", "bucket_pairs") / pars * 1e4,
+        "band rows + bucket reduce (per 10k paragraphs)": sec("pair_rows", "bucket_") / pars * 1e4,
         "shuffle machinery, all shuffles (per 10k paragraphs)": sec(*shuffle) / pars * 1e4,
         "candidate filters (per 1k proposed pairs)": sec("filter_") / max(st.get("proposed_pairs", 0), 1) * 1e3,
         "exact verification (per 1k candidates)": sec("verify_") / max(st.get("candidates", 0), 1) * 1e3,

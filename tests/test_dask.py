@@ -250,6 +250,30 @@ def test_a_failed_audit_stops_fetching_the_texts(client, monkeypatch):
     assert client.submit(sum, [1, 2], pure=False).result() == 3
 
 
+def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
+    """partitions.document_arrays (the ends as their exceptions) and corpus_of give prepare's arrays
+    for documents taken from anywhere in a partition, in any order."""
+    import numpy as np
+
+    from chachong.engine.dask.partitions import corpus_of, document_arrays
+    from chachong.stages.load import load_documents
+    from chachong.stages.prepare import prepare
+
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    cfg = AuditConfig()
+    docs, _, _ = load_documents([EXAMPLE], cfg)
+    whole = prepare(docs, cfg, threads=1)
+    pick = [len(docs) - 1, 0, 2, 1]
+    got = corpus_of([docs[i] for i in pick], [document_arrays(whole, i) for i in pick], cfg)
+    want = prepare([docs[i] for i in pick], cfg, threads=1)
+    for name in ("cps", "orig_start", "orig_end", "doc_offsets", "par_doc", "par_bounds", "set_hashes",
+                 "set_offsets", "signatures"):
+        assert np.asarray(getattr(got, name)).tolist() == np.asarray(getattr(want, name)).tolist(), name
+    at, _ = want.orig_end.exceptions(0, want.cps.size)
+    assert at.size and (at > want.doc_offsets[1]).any()  # masked runs (numbers) past the first document
+
+
 def test_api_dispatch_and_errors(scheduler):
     if not EXAMPLE.is_file():
         pytest.skip("examples/compilation.txt is absent")

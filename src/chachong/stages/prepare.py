@@ -97,6 +97,17 @@ class Ends:
     def __len__(self) -> int:
         return self.start.size
 
+    def exceptions(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """The exceptions among positions ``[lo, hi)``: their positions less ``lo`` and their ends
+        (:meth:`of_exceptions` takes them back, e.g. a document's sent to another Dask worker).
+
+        >>> ends = Ends(np.array([0, 1, 5, 6], np.int32), np.array([1, 5, 6, 9], np.int32))
+        >>> [x.tolist() for x in ends.exceptions(1, 4)], [x.tolist() for x in ends.exceptions(2, 3)]
+        ([[0, 2], [5, 9]], [[], []])
+        """
+        j0, j1 = np.searchsorted(self._at, [lo, max(lo, hi)])
+        return self._at[j0:j1] - lo, self._end[j0:j1]
+
     @property
     def size(self) -> int:
         return self.start.size
