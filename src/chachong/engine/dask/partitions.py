@@ -80,18 +80,12 @@ def document_arrays(corpus: Any, d: int) -> DocumentArrays:
     """Document ``d`` (local index) of a prepared corpus as its own arrays (copies). Its ends go as
     their exceptions: whole, they were a sixth of the 1.8 GB of documents the alignment's blocks
     received from other partitions at 600k paragraphs."""
-    from chachong.stages.prepare import Ends
-
     s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
     p0 = int(corpus.par_first[d])
     p1 = p0 + len(corpus.documents[d].paragraphs)
     h0, h1 = int(corpus.set_offsets[p0]), int(corpus.set_offsets[p1])
-    start = np.asarray(corpus.orig_start[s:e])
-    if isinstance(corpus.orig_end, Ends):
-        at, val = corpus.orig_end.exceptions(s, e)
-    else:  # an array of ends (a corpus made by hand)
-        at, val = Ends(start, np.asarray(corpus.orig_end[s:e])).exceptions(0, e - s)
-    return DocumentArrays(corpus.cps[s:e].copy(), start.copy(), at.copy(), val.copy(),
+    at, val = corpus.orig_end.exceptions(s, e)  # a partition's corpus is prepare's: its ends are an Ends
+    return DocumentArrays(corpus.cps[s:e].copy(), np.asarray(corpus.orig_start[s:e]).copy(), at.copy(), val.copy(),
                           corpus.par_bounds[p0:p1] - s,
                           corpus.set_hashes[h0:h1].copy(), np.diff(corpus.set_offsets[p0:p1 + 1]),
                           corpus.signatures[p0:p1].copy())
