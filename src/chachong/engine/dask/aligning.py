@@ -107,6 +107,10 @@ class PartFingerprints:
     pos: np.ndarray
     hash: np.ndarray
 
+    def __sizeof__(self) -> int:
+        """The arrays' bytes (what Dask weighs to place the tasks that read them)."""
+        return object.__sizeof__(self) + self.offsets.nbytes + self.pos.nbytes + self.hash.nbytes
+
 
 def part_fingerprints(part: Part, before: list[np.ndarray], after: list[np.ndarray],
                       config: AuditConfig) -> PartFingerprints:

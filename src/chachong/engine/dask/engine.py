@@ -16,8 +16,8 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
 2. **sign**: one task per partition runs ``stages.prepare.prepare`` on its documents. The
    prepared arrays (canonical code points, shingle sets, signatures) stay on that worker for
    the whole audit; only rows of numbers and the payloads of candidate pairs leave it.
-3. **pair** (:mod:`.pairing`): rows keyed by text digest, LSH band key and sampled fingerprint
-   are shuffled on the key; each bucket applies the candidate rules of ``stages.candidates``
+3. **pair** (:mod:`.pairing`): rows keyed by text digest and LSH band key, and rows of sampled
+   fingerprints, are shuffled on their keys (two shuffles, bucket j of both to one task); each bucket applies the candidate rules of ``stages.candidates``
    (``text_groups``, ``lsh.band_pairs``, ``fingerprint_runs``/``fingerprint_pairs``). Candidates
    are routed to the owners of their paragraphs for ``passes_estimate``/``shares_enough``; the
    client runs ``expand`` and ``unverified``; the survivors are routed again and verified
@@ -63,7 +63,7 @@ from chachong.engine.dask import aligning, pairing
 from chachong.engine.dask.aligning import FP_ROWS, HITS, OCC_WITH_A, OCCURRENCES, BlockResult
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
-                                          PAIR_ROWS, REP_PASSED, REQUEST, VERIFY_A)
+                                          REP_PASSED, REQUEST, VERIFY_A, pair_schema, sample_schema)
 from chachong.engine.dask.partitions import (cut, frame, list_input, make_part, meta_with_blobs,
                                              outlines, paragraph_counts, read_file, skips_and_warnings, take, texts)
 from chachong.model import Document, LazyDocuments, Skipped
@@ -272,13 +272,18 @@ class Engine:
 
     def pairs(self) -> PairTable:
         """The verified paragraph pairs (a PairTable equal to ``find_pairs`` on the whole corpus)."""
+        import dask.dataframe as dd
         import pandas as pd
 
         cfg, client = self.config, self.client
         bands, rows = lsh_bands(cfg)
-        grouped = self._from_parts(pairing.pair_rows, frame({}, PAIR_ROWS), cfg, bands, rows) \
-            .shuffle(on="key", npartitions=len(self.parts)) \
-            .map_partitions(pairing.bucket_candidates, meta=frame({}, CANDIDATES))
+        n = len(self.parts)
+        keyed = self._from_parts(pairing.pair_rows, frame({}, pair_schema(self.n_pars)), cfg, bands, rows,
+                                 self.n_pars).shuffle(on="key", npartitions=n)
+        samples = self._from_parts(pairing.sample_rows, frame({}, sample_schema(self.n_pars)), self.n_pars) \
+            .shuffle(on="key", npartitions=n)
+        grouped = dd.map_partitions(pairing.bucket_candidates, keyed, samples, meta=frame({}, CANDIDATES),
+                                    align_dataframes=False)
         grouped = client.persist(grouped)
         small = client.compute(grouped[grouped["kind"] <= MEMBER], sync=True)
         cand = grouped[grouped["kind"] >= LSH_PAIR]

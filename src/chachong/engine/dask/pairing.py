@@ -1,9 +1,12 @@
-"""The pair stage on partitions: one shuffle of keyed rows, then candidates routed to their owners.
+"""The pair stage on partitions: two shuffles of keyed rows, then candidates routed to their owners.
 
-Every partition emits rows ``(band, key, paragraph, hash, document)`` for its eligible
-paragraphs (``candidates.eligible``): one per paragraph keyed by its text's digest
-(``candidates.text_digests``), one per LSH band keyed by ``lsh.band_key``, one per sampled
-fingerprint (``candidates.sampled``). A shuffle on ``key`` brings each bucket to one task
+Every partition emits two kinds of rows for its eligible paragraphs (``candidates.eligible``).
+Keyed rows ``(band, key, paragraph, hash, document)`` (:func:`pair_rows`): one per paragraph keyed
+by its text's digest (``candidates.text_digests``), one per LSH band keyed by ``lsh.band_key``.
+Sample rows ``(fingerprint, paragraph, document)`` (:func:`sample_rows`): one per sampled
+fingerprint (``candidates.sampled``), four fifths of all rows, so they travel in their own narrow
+frame. Paragraph and document numbers travel as 32-bit integers below 2**31 paragraphs
+(:func:`index_dtype`). Each kind is shuffled on its key, and bucket ``j`` of both comes to one task
 (:func:`bucket_candidates`), which applies the stage's per-bucket rules: ``candidates.text_groups``
 (identical pairs, the members of repeated texts), ``lsh.band_pairs`` on one representative per
 text and band, ``candidates.fingerprint_runs`` and ``fingerprint_pairs``.
@@ -37,7 +40,25 @@ FP_BAND = -2  # a sampled shingle fingerprint (containment candidates)
 LSH, FP = 1, 2  # proposed by LSH buckets, by a shared fingerprint sample
 REP_PASSED = 4  # an LSH representative pair that passed the MinHash estimate (expanded on the client)
 
-PAIR_ROWS = {"band": np.int16, "key": np.uint64, "x": np.int64, "h": np.uint64, "d": np.int64}
+
+
+def index_dtype(paragraphs: int) -> type:
+    """The integer type of paragraph and document numbers in the shuffled rows: 32 bits while they fit
+    (the rows are a quarter narrower; 26 M of them at 600k paragraphs)."""
+    return np.int32 if paragraphs < 2**31 else np.int64
+
+
+def pair_schema(paragraphs: int) -> dict[str, type]:
+    """Keyed rows: LSH band (or ``TEXT_BAND``), key, paragraph, hash, document (text rows only)."""
+    idx = index_dtype(paragraphs)
+    return {"band": np.int16, "key": np.uint64, "x": idx, "h": np.uint64, "d": idx}
+
+
+def sample_schema(paragraphs: int) -> dict[str, type]:
+    """Sample rows: sampled fingerprint (a 32-bit shingle hash), paragraph, document."""
+    idx = index_dtype(paragraphs)
+    return {"key": np.uint32, "x": idx, "d": idx}
+
 CANDIDATES = {"kind": np.int8, "x": np.int64, "y": np.int64}
 # kinds of CANDIDATES rows: (x, y) identical; x represents member y; an LSH pair; a fingerprint pair
 IDENT, MEMBER, LSH_PAIR, FP_PAIR = 0, 1, 2, 3
@@ -50,8 +71,8 @@ DOC_WITH_A = {"db": np.int64, "da": np.int64}
 DOC_JAC = {"da": np.int64, "db": np.int64, "jaccard": np.float64}
 
 
-def pair_rows(part: Part, config: AuditConfig, bands: int, rows: int):
-    """The rows of the pairing shuffle (see the module docstring) for one partition."""
+def pair_rows(part: Part, config: AuditConfig, bands: int, rows: int, paragraphs: int):
+    """The keyed rows of the pairing (see the module docstring) for one partition."""
     c = part.corpus
     el = eligible(c)
     gpar = el.astype(np.int64) + part.par0
@@ -63,21 +84,31 @@ def pair_rows(part: Part, config: AuditConfig, bands: int, rows: int):
     for b in range(bands):
         out.append({"band": np.full(el.size, b), "key": band_key(sig, b, rows), "x": gpar, "h": h1,
                     "d": np.zeros(el.size, np.int64)})
+    schema = pair_schema(paragraphs)
+    return frame({k: np.concatenate([o[k] for o in out]) for k in schema}, schema)
+
+
+def sample_rows(part: Part, paragraphs: int):
+    """The sample rows of the pairing for one partition: its eligible paragraphs' sampled fingerprints.
+
+    (Dropping here the fingerprints in more than ``candidates.FP_MAX_DF`` of the partition's
+    paragraphs would not be exact: their rows from other partitions would make a smaller run.)
+    """
+    c = part.corpus
     in_scope = np.zeros(c.n_paragraphs, dtype=bool)
-    in_scope[el] = True
+    in_scope[eligible(c)] = True
     fh, fp = sampled(c, in_scope=in_scope)
-    out.append({"band": np.full(fh.size, FP_BAND), "key": fh.astype(np.uint64),
-                "x": fp.astype(np.int64) + part.par0, "h": np.zeros(fh.size, np.uint64),
-                "d": c.par_doc[fp].astype(np.int64) + part.doc0})
-    return frame({k: np.concatenate([o[k] for o in out]) for k in PAIR_ROWS}, PAIR_ROWS)
+    schema = sample_schema(paragraphs)
+    return frame({"key": fh, "x": fp.astype(np.int64) + part.par0,
+                  "d": c.par_doc[fp].astype(np.int64) + part.doc0}, schema)
 
 
-def bucket_candidates(df):
-    """One reduce partition of the pairing shuffle -> identical pairs, members of repeated texts,
-    LSH pairs of representatives and fingerprint pairs (one row per shared fingerprint)."""
-    band, key, x, h, d = (df[c].to_numpy() for c in PAIR_ROWS)
+def bucket_candidates(keyed, samples):
+    """Bucket ``j`` of both shuffles (keyed rows, sample rows) -> identical pairs, members of repeated
+    texts, LSH pairs of representatives and fingerprint pairs (one row per shared fingerprint)."""
+    band, key, x, h, d = (keyed[c].to_numpy() for c in ("band", "key", "x", "h", "d"))
     m = repeated(key)  # a key of one row pairs nothing
-    band, key, x, h, d = band[m], key[m], x[m], h[m], d[m]
+    band, key, x, h, d = band[m], key[m], x[m].astype(np.int64), h[m], d[m].astype(np.int64)
     out = []
     # identical canonical texts: equal digests (key, h), paragraphs ascending within a text
     m = band == TEXT_BAND
@@ -101,8 +132,9 @@ def bucket_candidates(df):
         pa, pb = bx[s + codes // z], bx[s + codes % z]
         out.append({"kind": np.full(codes.size, LSH_PAIR), "x": np.minimum(pa, pb), "y": np.maximum(pa, pb)})
     # sampled fingerprints
-    m = band == FP_BAND
-    fk, fx, fd = key[m], x[m], d[m]
+    fk, fx, fd = (samples[c].to_numpy() for c in ("key", "x", "d"))
+    m = repeated(fk)
+    fk, fx, fd = fk[m], fx[m].astype(np.int64), fd[m].astype(np.int64)
     o = np.lexsort((fx, fk))
     fk, fx, fd = fk[o], fx[o], fd[o]
     p = fingerprint_pairs(np.arange(fx.size), *fingerprint_runs(fk), fd)
