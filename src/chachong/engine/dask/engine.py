@@ -60,7 +60,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.engine.dask import aligning, pairing
-from chachong.engine.dask.aligning import FP_ROWS, HITS, OCC_WITH_A, OCCURRENCES, BlockResult
+from chachong.engine.dask.aligning import FP_ROWS, OCC_WITH_A, OCCURRENCES, BlockResult
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           REP_PASSED, REQUEST, VERIFY_A, pair_schema, sample_schema)
@@ -183,6 +183,8 @@ class Engine:
             self.doc_div.append(total - 1)
             self.par_div.append(self.n_pars - 1)
         got = client.gather([client.submit(outlines, p) for p in self.parts])
+        who = client.who_has(self.parts)  # each partition's worker, where the tasks that read it run
+        self.home = [sorted(who[p.key])[0] for p in self.parts]
         self.outlines = docs = [d for chunk, _ in got for d in chunk]
         self.lengths = [n for _, lengths in got for n in lengths]
         del self._reads
@@ -245,19 +247,29 @@ class Engine:
 
     def _route(self, rows, column: str, divisions: list[int], fn, meta, *args, extra: list | None = None,
                frame_out: bool = True):
-        """Send each row to the partition owning ``rows[column]``; run ``fn(its rows, part, ...)`` there."""
+        """Send each row to the partition owning ``rows[column]``; run ``fn(its rows, part, ...)`` there,
+        on the worker holding the partition (:meth:`_near`). Returns a frame of fn's results, or
+        (their futures, the futures of the pieces' row counts)."""
         import dask.dataframe as dd
-        from dask import delayed
 
+        client = self.client
         # a route moves few rows: Dask's task shuffle (one split and one concat per partition) costs
         # less than the P2P extension's disk buffers and barrier, which pay off on large shuffles
         routed = rows.set_index(column, divisions=divisions, shuffle_method="tasks")
         extra = extra or [()] * len(self.parts)
-        pieces = routed.to_delayed()
-        out = [delayed(fn)(piece, part, *e, *args) for piece, part, e in zip(pieces, self.parts, extra)]
+        pieces = client.compute(routed.to_delayed())
+        out = [client.submit(fn, piece, part, *e, *args, pure=False, **self._near(j))
+               for j, (piece, part, e) in enumerate(zip(pieces, self.parts, extra))]
         if frame_out:
             return dd.from_delayed(out, meta=meta, verify_meta=False)
-        return out, [delayed(len)(piece) for piece in pieces]
+        return out, [client.submit(len, piece) for piece in pieces]
+
+    def _near(self, j: int) -> dict:
+        """Where a task that reads partition ``j`` runs: on the worker holding it, or on another when
+        that one is gone (a loose restriction). Placed by sizes alone, a route's task or an
+        alignment block went to its rows' worker and took the partition along (26 moves of ~60 MB,
+        pickled documents and all, at 600k paragraphs)."""
+        return {"workers": [self.home[j]], "allow_other_workers": True}
 
     def _count(self, name: str, n: int) -> None:
         self.stats[name] = self.stats.get(name, 0) + int(n)
@@ -293,7 +305,7 @@ class Engine:
         with_a = self._route(cand, "a", self.par_div, pairing.filter_attach_a,
                              meta_with_blobs(FILTER_A, ("sig_a",)))
         out, sizes = self._route(with_a, "b", self.par_div, pairing.filter_at_b, None, cfg, frame_out=False)
-        got = client.compute(out + sizes, sync=True)
+        got = client.gather(out + sizes)
         self._count("proposed_pairs", sum(got[len(out):]))
         filtered = pd.concat(got[:len(out)])
         ident, members = (small[small["kind"] == k] for k in (IDENT, MEMBER))
@@ -317,7 +329,7 @@ class Engine:
                              meta_with_blobs(VERIFY_A, ("set_a", "cps_a")))
         out, sizes = self._route(with_a, "b", self.par_div, pairing.verify_at_b, None, self.config,
                                  frame_out=False)
-        got = self.client.compute(out + sizes, sync=True)
+        got = self.client.gather(out + sizes)
         self._count("candidates", sum(got[len(out):]))
         return pd.concat(got[:len(out)])
 
@@ -343,7 +355,7 @@ class Engine:
                                  meta_with_blobs(DOC_WITH_A, ("x_a",)), what)
             out, _ = self._route(with_a, "db", self.doc_div, pairing.doc_jaccard_at_b, None, what,
                                  self.config, frame_out=False)
-            got = pd.concat(self.client.compute(out, sync=True))
+            got = pd.concat(self.client.gather(out))
             pairs = {(int(a), int(b)) for a, b in zip(got["da"], got["db"])}
         return {(int(a), int(b)): float(j) for a, b, j in zip(got["da"], got["db"], got["jaccard"])}
 
@@ -402,12 +414,12 @@ class Engine:
                    for piece in shuffled.to_delayed()]
         occurrences = dd.from_delayed([r[0] for r in reduced], meta=frame({}, OCCURRENCES), verify_meta=False)
         # the common hashes are few (each is at many places): every owner of b gets them all
-        common = delayed(merge_common)([r[1] for r in reduced])
+        common = client.compute(delayed(merge_common)([r[1] for r in reduced]))
         with_a = self._route(occurrences, "da", self.doc_div, aligning.hits_attach_a,
                              meta_with_blobs(OCC_WITH_A, ("ctx_a",)), cfg)
-        hits = self._route(with_a, "db", self.doc_div, aligning.hits_at_b, frame({}, HITS), common, cfg)
         # the hits stay on the owners of b; the client learns their document pairs only
-        hit_parts = client.compute(hits.to_delayed())
+        hit_parts, _ = self._route(with_a, "db", self.doc_div, aligning.hits_at_b, None, common, cfg,
+                                   frame_out=False)
         found = client.gather([client.submit(aligning.hit_pairs, h) for h in hit_parts])
         keep = plan.keep
         a, b = table.a[keep].astype(np.int64), table.b[keep].astype(np.int64)
@@ -446,7 +458,8 @@ class Engine:
                     exported.append(client.submit(aligning.export_documents, self.parts[i], need, pure=False))
             r = row_owner == j
             blocks.append(client.submit(aligning.align_block, part, hit_parts[j], pairs,
-                                        {k: v[r] for k, v in rows.items()}, exported, stock, cfg, pure=False))
+                                        {k: v[r] for k, v in rows.items()}, exported, stock, cfg, pure=False,
+                                        **self._near(j)))
         self._count("document_pairs_aligned", len(every))
         return client.gather(blocks)
 
