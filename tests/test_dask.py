@@ -400,9 +400,9 @@ def test_unusable_work_folder_for_the_texts_is_one_line(tmp_path, scheduler):
 
 
 def test_pair_rows_of_partitions_bucket_as_the_whole(generated):
-    """The pairing's keyed and sample rows (32-bit paragraph and document numbers, offset by their
-    partition's first ones), cut into partitions and buckets, give the candidates of one partition
-    holding everything in one bucket."""
+    """The pairing's keyed and sample rows (32-bit paragraph numbers, offset by their partition's first
+    one; documents looked up in the buckets), cut into partitions and buckets, give the candidates of
+    one partition holding everything in one bucket."""
     import numpy as np
     import pandas as pd
 
@@ -417,8 +417,10 @@ def test_pair_rows_of_partitions_bucket_as_the_whole(generated):
     docs, _, _ = load_documents([generated], cfg)
     n = sum(len(d.paragraphs) for d in docs)
 
+    doc_starts = np.concatenate(([0], np.cumsum([len(d.paragraphs) for d in docs])[:-1]))
+
     def candidates(keyed, samples):
-        c = bucket_candidates(keyed, samples)
+        c = bucket_candidates(keyed, samples, doc_starts)
         assert list(c.columns) == list(CANDIDATES)
         return sorted(zip(c["kind"].tolist(), c["x"].tolist(), c["y"].tolist()))
 
@@ -432,11 +434,13 @@ def test_pair_rows_of_partitions_bucket_as_the_whole(generated):
         parts.append(Part(len(parts), lo, par0, prepare(docs[lo:hi], cfg, threads=1)))
     keyed = pd.concat([pair_rows(p, cfg, bands, rows, n) for p in parts])
     samples = pd.concat([sample_rows(p, n) for p in parts])
-    assert samples["x"].dtype == np.int32 and samples["key"].dtype == np.uint32 and keyed["d"].dtype == np.int32
+    assert samples["x"].dtype == np.int32 and samples["key"].dtype == np.uint32 and keyed["x"].dtype == np.int32
     got = []
     for b in range(3):  # buckets by key, as the shuffle makes them
         got += candidates(keyed[keyed["key"] % 3 == b], samples[samples["key"] % 3 == b])
     assert sorted(got) == want
+    # past 2**31 paragraphs the numbers travel as int64 and the buckets sort two columns instead
+    assert candidates(keyed.astype({"x": np.int64}), samples.astype({"x": np.int64})) == want
 
 
 def test_candidate_counts_do_not_depend_on_the_partitions(generated, client):

@@ -294,7 +294,8 @@ class Engine:
                                  self.n_pars).shuffle(on="key", npartitions=n)
         samples = self._from_parts(pairing.sample_rows, frame({}, sample_schema(self.n_pars)), self.n_pars) \
             .shuffle(on="key", npartitions=n)
-        grouped = dd.map_partitions(pairing.bucket_candidates, keyed, samples, meta=frame({}, CANDIDATES),
+        starts = client.scatter(self.par_first, broadcast=True)
+        grouped = dd.map_partitions(pairing.bucket_candidates, keyed, samples, starts, meta=frame({}, CANDIDATES),
                                     align_dataframes=False)
         grouped = client.persist(grouped)
         small = client.compute(grouped[grouped["kind"] <= MEMBER], sync=True)

@@ -1,12 +1,13 @@
 """The pair stage on partitions: two shuffles of keyed rows, then candidates routed to their owners.
 
 Every partition emits two kinds of rows for its eligible paragraphs (``candidates.eligible``).
-Keyed rows ``(band, key, paragraph, hash, document)`` (:func:`pair_rows`): one per paragraph keyed
+Keyed rows ``(band, key, paragraph, hash)`` (:func:`pair_rows`): one per paragraph keyed
 by its text's digest (``candidates.text_digests``), one per LSH band keyed by ``lsh.band_key``.
-Sample rows ``(fingerprint, paragraph, document)`` (:func:`sample_rows`): one per sampled
+Sample rows ``(fingerprint, paragraph)`` (:func:`sample_rows`): one per sampled
 fingerprint (``candidates.sampled``), four fifths of all rows, so they travel in their own narrow
-frame. Paragraph and document numbers travel as 32-bit integers below 2**31 paragraphs
-(:func:`index_dtype`). Each kind is shuffled on its key, and bucket ``j`` of both comes to one task
+frame. Paragraph numbers travel as 32-bit integers below 2**31 paragraphs (:func:`index_dtype`);
+no row carries its document: the buckets look up the documents of the paragraphs they pair
+(:func:`documents_of`, on every document's first paragraph, sent once to every worker). Each kind is shuffled on its key, and bucket ``j`` of both comes to one task
 (:func:`bucket_candidates`), which applies the stage's per-bucket rules: ``candidates.text_groups``
 (identical pairs, the members of repeated texts), ``lsh.band_pairs`` on one representative per
 text and band, ``candidates.fingerprint_runs`` and ``fingerprint_pairs``.
@@ -28,6 +29,7 @@ from chachong.config import AuditConfig
 from chachong.engine.dask.partitions import (Part, binary, blob_arrays, blob_column, frame, gather_csr,
                                              meta_with_blobs)
 from chachong.runtime.arrays import equal_runs
+from chachong.stages.align import range_indices
 from chachong.stages.candidates import (eligible, fingerprint_pairs, fingerprint_runs, may_share_enough,
                                         min_fingerprint_share, passes_estimate, sampled, shares_enough,
                                         text_digests, text_groups)
@@ -43,21 +45,40 @@ REP_PASSED = 4  # an LSH representative pair that passed the MinHash estimate (e
 
 
 def index_dtype(paragraphs: int) -> type:
-    """The integer type of paragraph and document numbers in the shuffled rows: 32 bits while they fit
-    (the rows are a quarter narrower; 26 M of them at 600k paragraphs)."""
+    """The integer type of paragraph numbers in the shuffled rows: 32 bits while they fit (26 M rows
+    at 600k paragraphs, four fifths of them sample rows of 6 bytes instead of 34)."""
     return np.int32 if paragraphs < 2**31 else np.int64
 
 
 def pair_schema(paragraphs: int) -> dict[str, type]:
-    """Keyed rows: LSH band (or ``TEXT_BAND``), key, paragraph, hash, document (text rows only)."""
-    idx = index_dtype(paragraphs)
-    return {"band": np.int16, "key": np.uint64, "x": idx, "h": np.uint64, "d": idx}
+    """Keyed rows: LSH band (or ``TEXT_BAND``), key, paragraph, hash."""
+    return {"band": np.int16, "key": np.uint64, "x": index_dtype(paragraphs), "h": np.uint64}
 
 
 def sample_schema(paragraphs: int) -> dict[str, type]:
-    """Sample rows: sampled fingerprint (a 32-bit shingle hash), paragraph, document."""
-    idx = index_dtype(paragraphs)
-    return {"key": np.uint32, "x": idx, "d": idx}
+    """Sample rows: sampled fingerprint (a 32-bit shingle hash), paragraph."""
+    return {"key": np.uint32, "x": index_dtype(paragraphs)}
+
+
+def documents_of(paragraphs: np.ndarray, doc_starts: np.ndarray) -> np.ndarray:
+    """The global document of each global paragraph, from every document's first paragraph
+    (ascending): the rows carry no document, the buckets look up the few they pair.
+
+    >>> documents_of(np.array([0, 1, 2, 4, 5, 6]), np.array([0, 2, 5])).tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
+    return np.searchsorted(doc_starts, paragraphs, side="right") - 1
+
+
+def _by_key_then_paragraph(key: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample rows sorted by (fingerprint, paragraph): one sort of packed 64-bit words while paragraph
+    numbers fit 32 bits (numpy's SIMD sort; an argsort or lexsort of two columns took several times as long)."""
+    if x.dtype.itemsize <= 4:
+        packed = (key.astype(np.uint64) << np.uint64(32)) | x.astype(np.uint32).astype(np.uint64)
+        packed.sort()
+        return (packed >> np.uint64(32)).astype(np.uint32), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    o = np.lexsort((x, key))
+    return key[o], x[o].astype(np.int64)
 
 CANDIDATES = {"kind": np.int8, "x": np.int64, "y": np.int64}
 # kinds of CANDIDATES rows: (x, y) identical; x represents member y; an LSH pair; a fingerprint pair
@@ -76,14 +97,12 @@ def pair_rows(part: Part, config: AuditConfig, bands: int, rows: int, paragraphs
     c = part.corpus
     el = eligible(c)
     gpar = el.astype(np.int64) + part.par0
-    gdoc = c.par_doc[el].astype(np.int64) + part.doc0
     digest = text_digests(c.cps, c.par_bounds[el, 0], c.par_bounds[el, 1])
     h1, h2 = digest[:, 0], digest[:, 1]
-    out = [{"band": np.full(el.size, TEXT_BAND), "key": h1, "x": gpar, "h": h2, "d": gdoc}]
+    out = [{"band": np.full(el.size, TEXT_BAND), "key": h1, "x": gpar, "h": h2}]
     sig = c.signatures[el]
     for b in range(bands):
-        out.append({"band": np.full(el.size, b), "key": band_key(sig, b, rows), "x": gpar, "h": h1,
-                    "d": np.zeros(el.size, np.int64)})
+        out.append({"band": np.full(el.size, b), "key": band_key(sig, b, rows), "x": gpar, "h": h1})
     schema = pair_schema(paragraphs)
     return frame({k: np.concatenate([o[k] for o in out]) for k in schema}, schema)
 
@@ -98,25 +117,24 @@ def sample_rows(part: Part, paragraphs: int):
     in_scope = np.zeros(c.n_paragraphs, dtype=bool)
     in_scope[eligible(c)] = True
     fh, fp = sampled(c, in_scope=in_scope)
-    schema = sample_schema(paragraphs)
-    return frame({"key": fh, "x": fp.astype(np.int64) + part.par0,
-                  "d": c.par_doc[fp].astype(np.int64) + part.doc0}, schema)
+    return frame({"key": fh, "x": fp.astype(np.int64) + part.par0}, sample_schema(paragraphs))
 
 
-def bucket_candidates(keyed, samples):
+def bucket_candidates(keyed, samples, doc_starts: np.ndarray):
     """Bucket ``j`` of both shuffles (keyed rows, sample rows) -> identical pairs, members of repeated
-    texts, LSH pairs of representatives and fingerprint pairs (one row per shared fingerprint)."""
-    band, key, x, h, d = (keyed[c].to_numpy() for c in ("band", "key", "x", "h", "d"))
+    texts, LSH pairs of representatives and fingerprint pairs (one row per shared fingerprint).
+    ``doc_starts``: every document's first paragraph (:func:`documents_of`)."""
+    band, key, x, h = (keyed[c].to_numpy() for c in ("band", "key", "x", "h"))
     m = repeated(key)  # a key of one row pairs nothing
-    band, key, x, h, d = band[m], key[m], x[m].astype(np.int64), h[m], d[m].astype(np.int64)
+    band, key, x, h = band[m], key[m], x[m].astype(np.int64), h[m]
     out = []
     # identical canonical texts: equal digests (key, h), paragraphs ascending within a text
     m = band == TEXT_BAND
-    tk, th, tx, td = key[m], h[m], x[m], d[m]
+    tk, th, tx = key[m], h[m], x[m]
     o = np.lexsort((tx, th, tk))
-    tk, th, tx, td = tk[o], th[o], tx[o], td[o]
+    tk, th, tx = tk[o], th[o], tx[o]
     starts, sizes = equal_runs(tk, th)
-    texts = text_groups(tx, np.repeat(np.arange(starts.size), sizes), td)
+    texts = text_groups(tx, np.repeat(np.arange(starts.size), sizes), documents_of(tx, doc_starts))
     out.append({"kind": np.full(len(texts.ident), IDENT), "x": texts.ident[:, 0], "y": texts.ident[:, 1]})
     out.append({"kind": np.full(texts.member.size, MEMBER), "x": texts.rep_of, "y": texts.member})
     # LSH buckets: one representative (the first paragraph) per text (h: its digest's first half)
@@ -131,13 +149,12 @@ def bucket_candidates(keyed, samples):
         codes = band_pairs(bk[s:s + z])
         pa, pb = bx[s + codes // z], bx[s + codes % z]
         out.append({"kind": np.full(codes.size, LSH_PAIR), "x": np.minimum(pa, pb), "y": np.maximum(pa, pb)})
-    # sampled fingerprints
-    fk, fx, fd = (samples[c].to_numpy() for c in ("key", "x", "d"))
-    m = repeated(fk)
-    fk, fx, fd = fk[m], fx[m].astype(np.int64), fd[m].astype(np.int64)
-    o = np.lexsort((fx, fk))
-    fk, fx, fd = fk[o], fx[o], fd[o]
-    p = fingerprint_pairs(np.arange(fx.size), *fingerprint_runs(fk), fd)
+    # sampled fingerprints: the runs that propose pairs, their paragraphs' documents looked up
+    fk, fx = _by_key_then_paragraph(samples["key"].to_numpy(), samples["x"].to_numpy())
+    starts, sizes = fingerprint_runs(fk)
+    fx = fx[range_indices(starts, sizes)]
+    starts = np.cumsum(sizes) - sizes
+    p = fingerprint_pairs(np.arange(fx.size), starts, sizes, documents_of(fx, doc_starts))
     out.append({"kind": np.full(len(p), FP_PAIR), "x": fx[p[:, 0]], "y": fx[p[:, 1]]})
     return frame({k: np.concatenate([o[k] for o in out]) for k in CANDIDATES}, CANDIDATES)
 
