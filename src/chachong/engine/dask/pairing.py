@@ -4,8 +4,8 @@ Every partition emits two kinds of rows for its eligible paragraphs (``candidate
 Keyed rows ``(band, key, paragraph, hash)`` (:func:`pair_rows`): one per paragraph keyed
 by its text's digest (``candidates.text_digests``), one per LSH band keyed by ``lsh.band_key``.
 Sample rows ``(fingerprint, paragraph)`` (:func:`sample_rows`): one per sampled
-fingerprint (``candidates.sampled``), four fifths of all rows, so they travel in their own narrow
-frame. Paragraph numbers travel as 32-bit integers below 2**31 paragraphs (:func:`index_dtype`);
+fingerprint (``candidates.sampled``): 36 a paragraph beside 43 keyed rows at the default settings, and
+they need only a 32-bit hash and a paragraph, so they travel in their own narrow frame. Paragraph numbers travel as 32-bit integers below 2**31 paragraphs (:func:`index_dtype`);
 no row carries its document: the buckets look up the documents of the paragraphs they pair
 (:func:`documents_of`, on every document's first paragraph, sent once to every worker). Each kind is shuffled on its key, and bucket ``j`` of both comes to one task
 (:func:`bucket_candidates`), which applies the stage's per-bucket rules: ``candidates.text_groups``
@@ -45,8 +45,9 @@ REP_PASSED = 4  # an LSH representative pair that passed the MinHash estimate (e
 
 
 def index_dtype(paragraphs: int) -> type:
-    """The integer type of paragraph numbers in the shuffled rows: 32 bits while they fit (26 M rows
-    at 600k paragraphs, four fifths of them sample rows of 6 bytes instead of 34)."""
+    """The integer type of paragraph numbers in the shuffled rows: 32 bits while they fit. With it, and
+    without documents, keyed rows take 22 bytes and sample rows 8 where every row took 34: 1.2 KB a
+    paragraph instead of 2.7 at the default settings (42 bands)."""
     return np.int32 if paragraphs < 2**31 else np.int64
 
 
