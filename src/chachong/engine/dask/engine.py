@@ -17,7 +17,8 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    prepared arrays (canonical code points, shingle sets, signatures) stay on that worker for
    the whole audit; only rows of numbers and the payloads of candidate pairs leave it.
 3. **pair** (:mod:`.pairing`): rows keyed by text digest and LSH band key, and rows of sampled
-   fingerprints, are shuffled on their keys (two shuffles, bucket j of both to one task); each bucket applies the candidate rules of ``stages.candidates``
+   fingerprints, are shuffled on their keys (two shuffles, bucket j of both to one task); each
+   bucket applies the candidate rules of ``stages.candidates``
    (``text_groups``, ``lsh.band_pairs``, ``fingerprint_runs``/``fingerprint_pairs``). Candidates
    are routed to the owners of their paragraphs for ``passes_estimate``/``shares_enough``; the
    client runs ``expand`` and ``unverified``; the survivors are routed again and verified
@@ -60,7 +61,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.engine.dask import aligning, pairing
-from chachong.engine.dask.aligning import FP_ROWS, OCC_WITH_A, OCCURRENCES, BlockResult
+from chachong.engine.dask.aligning import OCC_WITH_A, OCCURRENCES, BlockResult, fingerprint_schema
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           REP_PASSED, REQUEST, VERIFY_A, pair_schema, sample_schema)
@@ -266,9 +267,10 @@ class Engine:
 
     def _near(self, j: int) -> dict:
         """Where a task that reads partition ``j`` runs: on the worker holding it, or on another when
-        that one is gone (a loose restriction). Placed by sizes alone, a route's task or an
-        alignment block went to its rows' worker and took the partition along (26 moves of ~60 MB,
-        pickled documents and all, at 600k paragraphs)."""
+        that one is gone (a loose restriction). Placed by their inputs' sizes alone, a route's task or
+        an alignment block went to its rows' worker and took the partition along (~60 MB, pickled
+        documents and all): at 600k paragraphs 28 times with the partitions' true sizes known
+        (``Part.__sizeof__``), 102 before; 2 now."""
         return {"workers": [self.home[j]], "allow_other_workers": True}
 
     def _count(self, name: str, n: int) -> None:
@@ -408,8 +410,8 @@ class Engine:
 
         client, cfg = self.client, self.config
         group = client.scatter(np.asarray(plan.doc_group, dtype=np.int64), broadcast=True)
-        shuffled = self._from_parts(aligning.fingerprint_rows, frame({}, FP_ROWS),
-                                    extra=[(f,) for f in self.fingerprints]) \
+        shuffled = self._from_parts(aligning.fingerprint_rows, frame({}, fingerprint_schema(self.n_docs)),
+                                    self.n_docs, extra=[(f,) for f in self.fingerprints]) \
             .shuffle(on="hash", npartitions=len(self.parts))
         reduced = [delayed(aligning.fingerprint_buckets, nout=2)(piece, group, plan.min_docs)
                    for piece in shuffled.to_delayed()]

@@ -1,16 +1,17 @@
 """The pair stage on partitions: two shuffles of keyed rows, then candidates routed to their owners.
 
 Every partition emits two kinds of rows for its eligible paragraphs (``candidates.eligible``).
-Keyed rows ``(band, key, paragraph, hash)`` (:func:`pair_rows`): one per paragraph keyed
-by its text's digest (``candidates.text_digests``), one per LSH band keyed by ``lsh.band_key``.
-Sample rows ``(fingerprint, paragraph)`` (:func:`sample_rows`): one per sampled
-fingerprint (``candidates.sampled``): 36 a paragraph beside 43 keyed rows at the default settings, and
-they need only a 32-bit hash and a paragraph, so they travel in their own narrow frame. Paragraph numbers travel as 32-bit integers below 2**31 paragraphs (:func:`index_dtype`);
-no row carries its document: the buckets look up the documents of the paragraphs they pair
-(:func:`documents_of`, on every document's first paragraph, sent once to every worker). Each kind is shuffled on its key, and bucket ``j`` of both comes to one task
-(:func:`bucket_candidates`), which applies the stage's per-bucket rules: ``candidates.text_groups``
-(identical pairs, the members of repeated texts), ``lsh.band_pairs`` on one representative per
-text and band, ``candidates.fingerprint_runs`` and ``fingerprint_pairs``.
+Keyed rows ``(band, key, paragraph, hash)`` (:func:`pair_rows`): one per paragraph keyed by its
+text's digest (``candidates.text_digests``), one per LSH band keyed by ``lsh.band_key``. Sample rows
+``(fingerprint, paragraph)`` (:func:`sample_rows`): one per sampled fingerprint
+(``candidates.sampled``), 36 a paragraph beside 43 keyed rows at the default settings; they need
+only a 32-bit hash and a paragraph, so they travel in their own narrow frame. Paragraph numbers are
+32-bit below 2**31 paragraphs (``partitions.index_dtype``), and no row carries its document: the
+buckets look up the documents of the paragraphs they pair (:func:`documents_of`, on every document's
+first paragraph, sent once to every worker). Each kind is shuffled on its key, and bucket ``j`` of
+both comes to one task (:func:`bucket_candidates`), which applies the stage's per-bucket rules:
+``candidates.text_groups`` (identical pairs, the members of repeated texts), ``lsh.band_pairs`` on
+one representative per text and band, ``candidates.fingerprint_runs`` and ``fingerprint_pairs``.
 
 Candidates are then *routed*: a range shuffle sends each row to the partition owning paragraph
 ``a``, which attaches what is needed of a, then to the owner of ``b``. Round one
@@ -27,7 +28,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.engine.dask.partitions import (Part, binary, blob_arrays, blob_column, frame, gather_csr,
-                                             meta_with_blobs)
+                                             index_dtype, meta_with_blobs)
 from chachong.runtime.arrays import equal_runs
 from chachong.stages.align import range_indices
 from chachong.stages.candidates import (eligible, fingerprint_pairs, fingerprint_runs, may_share_enough,
@@ -42,13 +43,6 @@ FP_BAND = -2  # a sampled shingle fingerprint (containment candidates)
 LSH, FP = 1, 2  # proposed by LSH buckets, by a shared fingerprint sample
 REP_PASSED = 4  # an LSH representative pair that passed the MinHash estimate (expanded on the client)
 
-
-
-def index_dtype(paragraphs: int) -> type:
-    """The integer type of paragraph numbers in the shuffled rows: 32 bits while they fit. With it, and
-    without documents, keyed rows take 22 bytes and sample rows 8 where every row took 34: 1.2 KB a
-    paragraph instead of 2.7 at the default settings (42 bands)."""
-    return np.int32 if paragraphs < 2**31 else np.int64
 
 
 def pair_schema(paragraphs: int) -> dict[str, type]:

@@ -157,6 +157,13 @@ def binary(values: list[bytes]):
     return pd.Series(values, dtype=pd.ArrowDtype(pa.large_binary()))
 
 
+def index_dtype(count: int) -> type:
+    """The integer type of paragraph (or document) numbers in shuffled rows: 32 bits while they fit.
+    With it, and without documents, the pairing's keyed rows take 22 bytes and its sample rows 8
+    where every row took 34: 1.2 KB a paragraph instead of 2.7 at the default settings (42 bands)."""
+    return np.int32 if count < 2**31 else np.int64
+
+
 def meta_with_blobs(schema: dict[str, Any], blobs: Sequence[str]):
     """The empty frame of ``schema`` plus the binary columns ``blobs`` (a ``meta`` for dask)."""
     df = frame({}, schema)
