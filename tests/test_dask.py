@@ -480,3 +480,21 @@ def test_dask_weighs_documents_and_partitions_by_what_they_hold():
     assert sizeof(arrays) >= c.cps.nbytes + c.signatures.nbytes
     fp = part_fingerprints(part, [], [], cfg)
     assert sizeof(fp) >= fp.hash.nbytes + fp.pos.nbytes
+
+
+def test_fingerprint_rows_refuse_positions_their_type_cannot_hold():
+    """The fingerprint shuffle's positions are 32-bit when the texts are short enough; a position that
+    does not fit stops the audit instead of wrapping round."""
+    import numpy as np
+
+    from chachong.engine.dask.aligning import PartFingerprints, fingerprint_rows, fingerprint_schema
+
+    schema = fingerprint_schema(10, 1000)
+    assert schema["pos"] == np.int32 and fingerprint_schema(10, 2**31)["pos"] == np.int64
+    fp = PartFingerprints(3, np.array([0, 2]), np.array([5, 2**31 + 5]), np.array([7, 8], np.uint64))
+    part = type("P", (), {"index": 0})()
+    with pytest.raises(ValueError, match="2\\*\\*31"):
+        fingerprint_rows(part, fp, schema)
+    rows = fingerprint_rows(part, PartFingerprints(3, np.array([0, 2]), np.array([5, 9]), np.array([7, 8], np.uint64)),
+                            schema)
+    assert rows["doc"].tolist() == [3, 3] and rows["pos"].dtype == np.int32

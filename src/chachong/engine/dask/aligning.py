@@ -38,11 +38,12 @@ from chachong.stages.lsh import repeated
 from chachong.stages.seeds import exact_evidence, free_reach, occurrence_pairs, seed_rows
 
 
+def fingerprint_schema(documents: int, longest: int) -> dict[str, type]:
+    """Rows of the fingerprint shuffle: hash, global document, position in it (32-bit while the
+    documents and the longest text's characters are fewer than 2**31; :func:`fingerprint_rows` refuses
+    a position that does not fit): 16 bytes instead of 24, 42 rows a paragraph at the default settings."""
+    return {"hash": np.uint64, "doc": index_dtype(documents), "pos": index_dtype(longest)}
 
-def fingerprint_schema(documents: int) -> dict[str, type]:
-    """Rows of the fingerprint shuffle: hash, global document, position in it (a document is one file's
-    text, under 2**31 characters): 16 bytes instead of 24, 42 rows a paragraph at the default settings."""
-    return {"hash": np.uint64, "doc": index_dtype(documents), "pos": np.int32}
 
 OCCURRENCES = {"da": np.int64, "db": np.int64, "pa": np.int64, "pb": np.int64}
 OCC_WITH_A = {"db": np.int64, "da": np.int64, "pa": np.int64, "pb": np.int64, "before_a": np.int64}
@@ -147,10 +148,12 @@ def part_digests(part: Part) -> np.ndarray:
     return document_digests(part.corpus, None)
 
 
-def fingerprint_rows(part: Part, fp: PartFingerprints, documents: int):
+def fingerprint_rows(part: Part, fp: PartFingerprints, schema: dict[str, type]):
     """The rows of the fingerprint shuffle (:func:`fingerprint_schema`) of one partition."""
     docs = np.repeat(np.arange(len(fp.offsets) - 1), np.diff(fp.offsets)) + fp.doc0
-    return frame({"hash": fp.hash, "doc": docs, "pos": fp.pos}, fingerprint_schema(documents))
+    if fp.pos.size and int(fp.pos.max()) > np.iinfo(schema["pos"]).max:  # normalising lengthened a huge text
+        raise ValueError(f"a document of partition {part.index} has over 2**31 canonical characters")
+    return frame({"hash": fp.hash, "doc": docs, "pos": fp.pos}, schema)
 
 
 def fingerprint_buckets(df, doc_group: np.ndarray, min_docs: int) -> tuple[Any, np.ndarray]:

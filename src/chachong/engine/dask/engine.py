@@ -410,8 +410,9 @@ class Engine:
 
         client, cfg = self.client, self.config
         group = client.scatter(np.asarray(plan.doc_group, dtype=np.int64), broadcast=True)
-        shuffled = self._from_parts(aligning.fingerprint_rows, frame({}, fingerprint_schema(self.n_docs)),
-                                    self.n_docs, extra=[(f,) for f in self.fingerprints]) \
+        schema = fingerprint_schema(self.n_docs, max(self.lengths, default=0))
+        shuffled = self._from_parts(aligning.fingerprint_rows, frame({}, schema), schema,
+                                    extra=[(f,) for f in self.fingerprints]) \
             .shuffle(on="hash", npartitions=len(self.parts))
         reduced = [delayed(aligning.fingerprint_buckets, nout=2)(piece, group, plan.min_docs)
                    for piece in shuffled.to_delayed()]

