@@ -342,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     units = {
         "read (per 10k paragraphs)": sec("read_file", "list_input", "paragraph_counts") / pars * 1e4,
         "normalise+sign (per 10k paragraphs)": sec("make_part") / pars * 1e4,
-        "band rows + bucket reduce (per 10k paragraphs)": sec("pair_rows", "bucket_") / pars * 1e4,
+        "pair and sample rows + bucket reduce (per 10k paragraphs)": sec("pair_rows", "sample_rows", "bucket_")
+        / pars * 1e4,
         "shuffle machinery, all shuffles (per 10k paragraphs)": sec(*shuffle) / pars * 1e4,
         "candidate filters (per 1k proposed pairs)": sec("filter_") / max(st.get("proposed_pairs", 0), 1) * 1e3,
         "exact verification (per 1k candidates)": sec("verify_") / max(st.get("candidates", 0), 1) * 1e3,

@@ -40,8 +40,8 @@ from chachong.stages.seeds import exact_evidence, free_reach, occurrence_pairs, 
 
 def fingerprint_schema(documents: int, longest: int) -> dict[str, type]:
     """Rows of the fingerprint shuffle: hash, global document, position in it (32-bit while the
-    documents and the longest text's characters are fewer than 2**31; :func:`fingerprint_rows` refuses
-    a position that does not fit): 16 bytes instead of 24, 42 rows a paragraph at the default settings."""
+    documents and the longest text's characters, which bound its canonical characters, are fewer than
+    2**31; :func:`fingerprint_rows` refuses a position that does not fit): 16 bytes instead of 24, 42 rows a paragraph at the default settings."""
     return {"hash": np.uint64, "doc": index_dtype(documents), "pos": index_dtype(longest)}
 
 
@@ -151,7 +151,9 @@ def part_digests(part: Part) -> np.ndarray:
 def fingerprint_rows(part: Part, fp: PartFingerprints, schema: dict[str, type]):
     """The rows of the fingerprint shuffle (:func:`fingerprint_schema`) of one partition."""
     docs = np.repeat(np.arange(len(fp.offsets) - 1), np.diff(fp.offsets)) + fp.doc0
-    if fp.pos.size and int(fp.pos.max()) > np.iinfo(schema["pos"]).max:  # normalising lengthened a huge text
+    # canonical text is never longer than the original (stages.prepare), so the longest text's length
+    # bounds every position; should that rule change, stop here rather than wrap round
+    if fp.pos.size and int(fp.pos.max()) > np.iinfo(schema["pos"]).max:
         raise ValueError(f"a document of partition {part.index} has over 2**31 canonical characters")
     return frame({"hash": fp.hash, "doc": docs, "pos": fp.pos}, schema)
 
