@@ -85,21 +85,35 @@ def test_cli_report_json_is_byte_identical_through_the_scheduler(tmp_path, sched
     assert dask.stdout.replace(str(tmp_path / "dask"), "OUT") == local.stdout.replace(str(tmp_path / "local"), "OUT")
 
 
-def test_example_in_many_partitions(client):
-    """Partitions of about 20 paragraphs: the example's copies cross partition edges."""
+def shuffled_by(method: str, monkeypatch) -> None:
+    """Make the Dask engine's large shuffles use ``method`` ("tasks" or "p2p", Engine.shuffle_method)."""
+    from chachong.engine.dask import engine
+
+    monkeypatch.setattr(engine, "TASK_SHUFFLE_PARTITIONS", 10**9 if method == "tasks" else 0)
+
+
+@pytest.mark.parametrize("method", ["tasks", "p2p"])
+def test_example_in_many_partitions(client, method, monkeypatch):
+    """Partitions of about 20 paragraphs: the example's copies cross partition edges; the same report
+    whichever shuffle moves the rows."""
     if not EXAMPLE.is_file():
         pytest.skip("examples/compilation.txt is absent")
     expected = dumps(audit([EXAMPLE]))
-    got = audit_dask([EXAMPLE], client=client, partition_paragraphs=20)
-    assert dumps(got) == expected
+    shuffled_by(method, monkeypatch)
+    stats: dict = {}
+    got = audit_dask([EXAMPLE], client=client, partition_paragraphs=20, stats=stats)
+    assert stats["shuffle_method"] == method and dumps(got) == expected
 
 
-def test_generated_corpus(generated, client):
+@pytest.mark.parametrize("method", ["tasks", "p2p"])
+def test_generated_corpus(generated, client, method, monkeypatch):
     """3,000 synthetic paragraphs with planted near-duplicates and stock phrases, in 8 partitions."""
     local = audit([generated])
     assert len(local.paragraph_pair_records) > 50
-    got = audit_dask([generated], client=client, partition_paragraphs=400)
-    assert dumps(got) == dumps(local)
+    shuffled_by(method, monkeypatch)
+    stats: dict = {}
+    got = audit_dask([generated], client=client, partition_paragraphs=400, stats=stats)
+    assert stats["shuffle_method"] == method and dumps(got) == dumps(local)
     # the client holds the documents' outlines; their texts wait in a file and are read when used
     assert isinstance(got.document_records, LazyDocuments)
     assert all(d.text == "" for d in outlines(got.document_records))
@@ -251,11 +265,15 @@ def test_a_failed_audit_stops_fetching_the_texts(client, monkeypatch):
 
 
 def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
-    """partitions.document_arrays (the ends as their exceptions) and corpus_of give prepare's arrays
-    for documents taken from anywhere in a partition, in any order."""
+    """partitions.document_arrays (packed: 16-bit code points, 8-bit steps of the starts, the ends as
+    their exceptions, no signatures) and corpus_of give prepare's arrays for documents taken from
+    anywhere in a partition, in any order, and for texts the packing cannot hold (a code point past
+    U+FFFF, a canonical character 300 characters after the one before): those go as they are."""
     import numpy as np
 
-    from chachong.engine.dask.partitions import corpus_of, document_arrays
+    from chachong.engine.dask.partitions import corpus_of, document_arrays, document_signatures
+    from chachong.model import Document, Paragraph
+    from chachong.stages import docpairs
     from chachong.stages.load import load_documents
     from chachong.stages.prepare import prepare
 
@@ -263,15 +281,30 @@ def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
         pytest.skip("examples/compilation.txt is absent")
     cfg = AuditConfig()
     docs, _, _ = load_documents([EXAMPLE], cfg)
+    odd = "本段含有生僻字\U00020000与\U0002A6A5，随后是" + "—" * 300 + "很长的一串标点之后再有正文内容三十个字符以上的段落文字。"
+    docs.append(Document("x1", "x1", "x1.txt", odd, 1, (Paragraph("x1:p001", "x1", 0, 0, len(odd), 1, odd),)))
     whole = prepare(docs, cfg, threads=1)
-    pick = [len(docs) - 1, 0, 2, 1]
-    got = corpus_of([docs[i] for i in pick], [document_arrays(whole, i) for i in pick], cfg)
+    pick = [len(docs) - 1, len(docs) - 2, 0, 2, 1]
+    arrays = [document_arrays(whole, i, docpairs.document_signatures(whole, None)) for i in pick]
+    assert [a.cps.dtype.name for a in arrays[:2]] == ["uint32", "uint16"]
+    assert [a.stepped for a in arrays[:2]] == [False, True]
+    got = corpus_of([docs[i] for i in pick], arrays, cfg)
+    assert "signatures" not in vars(got)  # made only when a stage reads them (the comparison below does)
     want = prepare([docs[i] for i in pick], cfg, threads=1)
     for name in ("cps", "orig_start", "orig_end", "doc_offsets", "par_doc", "par_bounds", "set_hashes",
                  "set_offsets", "signatures"):
-        assert np.asarray(getattr(got, name)).tolist() == np.asarray(getattr(want, name)).tolist(), name
+        g, w = np.asarray(getattr(got, name)), np.asarray(getattr(want, name))
+        assert g.dtype == w.dtype and g.tolist() == w.tolist(), name
+    # the documents' signatures come along: a block's StageCache holds them, its paragraphs' are not made
+    assert document_signatures(arrays, cfg).tolist() == docpairs.document_signatures(want, None).tolist()
     at, _ = want.orig_end.exceptions(0, want.cps.size)
     assert at.size and (at > want.doc_offsets[1]).any()  # masked runs (numbers) past the first document
+    # what leaves a partition: a character's code point in 2 bytes, its start in 1, its shingle in 4,
+    # and no signatures (unpacked: 4 + 4 + 4 bytes a character and 512 a paragraph)
+    n = sum(len(docs[i].paragraphs) for i in pick[1:])
+    sent = sum(a.__sizeof__() for a in arrays[1:])
+    chars = sum(int(whole.doc_offsets[i + 1] - whole.doc_offsets[i]) for i in pick[1:])
+    assert sent < 7.5 * chars + 64 * n < 12 * chars + whole.signatures[0].nbytes * n
 
 
 def test_api_dispatch_and_errors(scheduler):
@@ -476,8 +509,8 @@ def test_dask_weighs_documents_and_partitions_by_what_they_hold():
     part = Part(0, 0, 0, prepare(docs, cfg, threads=1))
     c = part.corpus
     assert sizeof(part) >= texts + c.cps.nbytes + c.signatures.nbytes + c.set_hashes.nbytes
-    arrays = [document_arrays(c, d) for d in range(len(docs))]
-    assert sizeof(arrays) >= c.cps.nbytes + c.signatures.nbytes
+    arrays = [document_arrays(c, d, part.document_signatures()) for d in range(len(docs))]
+    assert sizeof(arrays) >= c.cps.nbytes // 2 + c.set_hashes.nbytes
     fp = part_fingerprints(part, [], [], cfg)
     assert sizeof(fp) >= fp.hash.nbytes + fp.pos.nbytes
 

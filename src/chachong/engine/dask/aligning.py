@@ -28,10 +28,12 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.engine.dask.partitions import (DocumentArrays, Part, blob_arrays, blob_column, corpus_of,
-                                             document_arrays, frame, gather_csr, index_dtype, meta_with_blobs)
+                                             document_arrays, document_signatures, frame, gather_csr, index_dtype,
+                                             meta_with_blobs)
 from chachong.model import Document
 from chachong.runtime.arrays import equal_runs, segments_of
 from chachong.runtime.gcpause import paused_gc
+from chachong.runtime.stagecache import StageCache
 from chachong.stages.candidates import KINDS
 from chachong.stages.fingerprints import common_runs, window, winnow_text
 from chachong.stages.lsh import repeated
@@ -252,7 +254,8 @@ def export_documents(part: Part, docs: list[int]) -> tuple[list[int], list[Docum
     the owner of a later document needs of the earlier one. Each leaves its partition once per
     partition that aligns it, however many of that partition's pairs it is in."""
     local = [d - part.doc0 for d in docs]
-    return list(docs), [part.corpus.documents[d] for d in local], [document_arrays(part.corpus, d) for d in local]
+    sig = part.document_signatures()
+    return list(docs), [part.corpus.documents[d] for d in local], [document_arrays(part.corpus, d, sig) for d in local]
 
 
 def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list, list]:
@@ -314,11 +317,15 @@ def _aligned_block(part: Part, hits, pairs: dict, rows: dict, exported: list, st
             docs[d] = (doc, arr)
     for d in sorted(set(da.tolist()) | set(db.tolist())):
         if d not in docs:
-            docs[d] = (part.corpus.documents[d - part.doc0], document_arrays(part.corpus, d - part.doc0))
+            docs[d] = (part.corpus.documents[d - part.doc0],
+                       document_arrays(part.corpus, d - part.doc0, part.document_signatures(), pack=False))
     order = sorted(docs)
     loc = {g: i for i, g in enumerate(order)}
     # the corpus of just these documents, from their prepared arrays (as prepare.prepare makes it)
-    sub = corpus_of([docs[g][0] for g in order], [docs[g][1] for g in order], config)
+    arrays = [docs[g][1] for g in order]
+    sub = corpus_of([docs[g][0] for g in order], arrays, config)
+    cache = StageCache()  # the documents' signatures came with them: their paragraphs' are not needed
+    cache.doc_signatures = document_signatures(arrays, config)
 
     def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx
@@ -343,7 +350,7 @@ def _aligned_block(part: Part, hits, pairs: dict, rows: dict, exported: list, st
     rows_.sort(key=lambda t: (int(t[0]), int(t[1])))
     matches, described, cuts = align_pairs(sub, rows_, hits_arr)
     par_pairs, pair_count, copied = paragraph_pairs(sub, rows_, matches, described, stock_members, cuts)
-    stats, doc_pairs = document_stats(sub, pair_count, copied, dict(doc_jac))
+    stats, doc_pairs = document_stats(sub, pair_count, copied, dict(doc_jac), cache)
     did = {sub.documents[i].id: g for i, g in enumerate(order)}
     place = {sub.documents[i].id: i for i in range(len(order))}
     every: dict[str, tuple[int, int]] = {}

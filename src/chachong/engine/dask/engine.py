@@ -77,6 +77,7 @@ from chachong.stages.seeds import merge_common
 Progress = Callable[[str], None]
 
 DEFAULT_PARTITION_PARAGRAPHS = 20_000
+TASK_SHUFFLE_PARTITIONS = 64  # up to this many partitions the large shuffles are Dask's task shuffle (Engine.shuffle_method)
 
 
 class Engine:
@@ -265,6 +266,17 @@ class Engine:
             return dd.from_delayed(out, meta=meta, verify_meta=False)
         return out, [client.submit(len, piece) for piece in pieces]
 
+    @property
+    def shuffle_method(self) -> str:
+        """How the large shuffles (pairing rows, alignment fingerprints) move: Dask's task shuffle up to
+        ``TASK_SHUFFLE_PARTITIONS`` partitions, its P2P extension above. The task shuffle keeps the pieces
+        in the workers' memory (spilled by Dask as any result) and makes P² small tasks; P2P writes every
+        shard to disk behind a barrier (at 600k paragraphs 10 of the workers' 250 thread seconds went to
+        its disk buffers) and takes a few tasks per partition. Interleaved with P2P at 600k paragraphs on
+        two workers: 30 partitions (the default size) 0.90 and 0.94 of its time; 120 partitions 1.02, the
+        scheduler's P² tasks costing what the disk saves."""
+        return "tasks" if len(self.parts) <= TASK_SHUFFLE_PARTITIONS else "p2p"
+
     def _near(self, j: int) -> dict:
         """Where a task that reads partition ``j`` runs: on the worker holding it, or on another when
         that one is gone (a loose restriction). Placed by their inputs' sizes alone, a route's task or
@@ -292,10 +304,11 @@ class Engine:
         cfg, client = self.config, self.client
         bands, rows = lsh_bands(cfg)
         n = len(self.parts)
+        self.stats["shuffle_method"] = self.shuffle_method
         keyed = self._from_parts(pairing.pair_rows, frame({}, pair_schema(self.n_pars)), cfg, bands, rows,
-                                 self.n_pars).shuffle(on="key", npartitions=n)
+                                 self.n_pars).shuffle(on="key", npartitions=n, shuffle_method=self.shuffle_method)
         samples = self._from_parts(pairing.sample_rows, frame({}, sample_schema(self.n_pars)), self.n_pars) \
-            .shuffle(on="key", npartitions=n)
+            .shuffle(on="key", npartitions=n, shuffle_method=self.shuffle_method)
         starts = client.scatter(self.par_first, broadcast=True)
         grouped = dd.map_partitions(pairing.bucket_candidates, keyed, samples, starts, meta=frame({}, CANDIDATES),
                                     align_dataframes=False)
@@ -413,7 +426,7 @@ class Engine:
         schema = fingerprint_schema(self.n_docs, max(self.lengths, default=0))
         shuffled = self._from_parts(aligning.fingerprint_rows, frame({}, schema), schema,
                                     extra=[(f,) for f in self.fingerprints]) \
-            .shuffle(on="hash", npartitions=len(self.parts))
+            .shuffle(on="hash", npartitions=len(self.parts), shuffle_method=self.shuffle_method)
         reduced = [delayed(aligning.fingerprint_buckets, nout=2)(piece, group, plan.min_docs)
                    for piece in shuffled.to_delayed()]
         occurrences = dd.from_delayed([r[0] for r in reduced], meta=frame({}, OCCURRENCES), verify_meta=False)

@@ -276,7 +276,7 @@ def verify_at_b(df, part: Part, config: AuditConfig):
 
 def doc_attach_a(df, part: Part, what: str):
     """Document pairs at the owner of a: a's signature (``what="sig"``) or shingle set (``"set"``)."""
-    from chachong.stages.docpairs import document_set, document_signatures
+    from chachong.stages.docpairs import document_set
 
     if df.empty:
         return meta_with_blobs(DOC_WITH_A, ("x_a",))
@@ -284,7 +284,7 @@ def doc_attach_a(df, part: Part, what: str):
     db = df["db"].to_numpy().astype(np.int64)
     out = frame({"db": db, "da": da}, DOC_WITH_A)
     if what == "sig":
-        sigs = document_signatures(part.corpus, None)
+        sigs = part.document_signatures()
         get = lambda corpus, d: sigs[d]  # noqa: E731
     else:
         get = document_set
@@ -301,14 +301,14 @@ def doc_attach_a(df, part: Part, what: str):
 def doc_jaccard_at_b(df, part: Part, what: str, config: AuditConfig):
     """Document pairs at the owner of b: MinHash estimates that may reach document_threshold
     (``docpairs.may_reach``), or exact Jaccards (``docpairs.exact_jaccard``)."""
-    from chachong.stages.docpairs import document_set, document_signatures, exact_jaccard, may_reach
+    from chachong.stages.docpairs import document_set, exact_jaccard, may_reach
 
     if df.empty:
         return frame({}, DOC_JAC)
     db = df.index.to_numpy().astype(np.int64)
     jac = np.empty(db.size)
     cache: dict[int, np.ndarray] = {}
-    sigs = document_signatures(part.corpus, None) if what == "sig" else None
+    sigs = part.document_signatures() if what == "sig" else None
     for i, (d, blob) in enumerate(zip((db - part.doc0).tolist(), df["x_a"])):
         if sigs is not None:
             jac[i] = float((np.frombuffer(blob, np.uint32) == sigs[d]).mean())

@@ -33,6 +33,7 @@ class Part:
     par0: int  # global index of the first paragraph
     corpus: Any  # chachong.stages.prepare.Corpus of the partition's documents (local indices)
     _samples: np.ndarray | None = field(default=None, repr=False)
+    _doc_signatures: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_docs(self) -> int:
@@ -42,7 +43,7 @@ class Part:
         """The bytes the partition holds (``corpus_bytes``): what Dask weighs when it places a task that
         needs it. As a bare record (~50 bytes) the scheduler moved prepared partitions to wherever a
         route's rows were, 102 times at 600k paragraphs (15 s of transfers), and pickled each whole."""
-        extra = self._samples.nbytes if self._samples is not None else 0
+        extra = sum(a.nbytes for a in (self._samples, self._doc_signatures) if a is not None)
         return object.__sizeof__(self) + corpus_bytes(self.corpus) + extra
 
     def samples(self) -> np.ndarray:
@@ -50,6 +51,14 @@ class Part:
         if self._samples is None:
             self._samples = np.bincount(sampled(self.corpus)[1], minlength=self.corpus.n_paragraphs)
         return self._samples
+
+    def document_signatures(self) -> np.ndarray:
+        """Each document's MinHash signature (``docpairs.document_signatures``), made once."""
+        if self._doc_signatures is None:
+            from chachong.stages.docpairs import document_signatures
+
+            self._doc_signatures = document_signatures(self.corpus, None)
+        return self._doc_signatures
 
     def texts(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Canonical code points of paragraphs ``local``, as CSR (values, offsets)."""
@@ -80,52 +89,94 @@ def gather_csr(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> t
 
 @dataclass
 class DocumentArrays:
-    """One document's rows of its partition's prepared arrays, positions relative to the document."""
+    """One document's rows of its partition's prepared arrays, positions relative to the document, packed
+    for the trip to the worker that aligns it (:func:`document_arrays`; :func:`corpus_of` unpacks them).
 
-    cps: np.ndarray
-    orig_start: np.ndarray
+    Not its paragraphs' signatures: the alignment reads only the document's (``docpairs.estimated_jaccard``
+    of pairs linked by passages alone), which comes along (a corpus made by :func:`corpus_of` would
+    compute the paragraphs' again from the shingle sets if a stage asked). Code points go as 16-bit numbers when they all
+    fit (nearly every Chinese text), the starts as their 8-bit steps when they all fit (a canonical
+    character is a few characters of the text after the one before at most): with the ends as their
+    exceptions, 1.0 KB a paragraph instead of 2.3 KB (signatures 512 bytes, code points 588, starts 588).
+    """
+
+    cps: np.ndarray  # uint16 when every code point fits, else uint32
+    orig_start: np.ndarray  # int32, or its steps (uint8) when ``stepped``
+    stepped: bool
     end_at: np.ndarray  # the ends' exceptions (``prepare.Ends``): positions, relative to the document,
     end_val: np.ndarray  # ... and their ends (the others end at their start + 1)
     par_bounds: np.ndarray  # (paragraphs, 2), offsets into cps
     set_hashes: np.ndarray
     set_counts: np.ndarray
-    signatures: np.ndarray
+    signature: np.ndarray  # the document's MinHash signature (``docpairs.document_signatures``)
 
     def __sizeof__(self) -> int:
         """The arrays' bytes (what Dask weighs to place the alignment's tasks near them)."""
-        return object.__sizeof__(self) + sum(int(v.nbytes) for v in vars(self).values())
+        return object.__sizeof__(self) + sum(int(v.nbytes) for v in vars(self).values() if isinstance(v, np.ndarray))
+
+    def code_points(self) -> np.ndarray:
+        return self.cps.astype(np.uint32, copy=False)
+
+    def starts(self) -> np.ndarray:
+        """``orig_start`` of the document's canonical characters."""
+        return np.cumsum(self.orig_start, dtype=np.int32) if self.stepped else self.orig_start
 
 
-def document_arrays(corpus: Any, d: int) -> DocumentArrays:
-    """Document ``d`` (local index) of a prepared corpus as its own arrays (copies). Its ends go as
-    their exceptions: whole, they were a sixth of the 1.8 GB of documents the alignment's blocks
-    received from other partitions at 600k paragraphs."""
+def packed(cps: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Code points as 16-bit numbers when they fit; starts as 8-bit steps (the first start, then each
+    step) when they fit; whether they are steps (:meth:`DocumentArrays.starts` unpacks them). New arrays.
+
+    >>> c, s, stepped = packed(np.array([20013, 25991], np.uint32), np.array([3, 5], np.int32))
+    >>> c.dtype.name, s.tolist(), stepped
+    ('uint16', [3, 2], True)
+    >>> c, s, stepped = packed(np.array([0x20000], np.uint32), np.array([300], np.int32))
+    >>> c.dtype.name, s.tolist(), stepped
+    ('uint32', [300], False)
+    """
+    cps = cps.astype(np.uint16) if cps.size and int(cps.max()) <= 0xFFFF else cps.copy()
+    if start.size and start.dtype == np.int32:  # int64 starts (a text past 2**31 characters) go as they are
+        steps = np.empty_like(start)  # np.diff(start, prepend=0), without its copy (a quarter of the time)
+        steps[0] = start[0]
+        np.subtract(start[1:], start[:-1], out=steps[1:])
+        if int(steps.min()) >= 0 and int(steps.max()) <= 0xFF:
+            return cps, steps.astype(np.uint8), True
+    return cps, start.copy(), False
+
+
+def document_arrays(corpus: Any, d: int, signatures: np.ndarray, pack: bool = True) -> DocumentArrays:
+    """Document ``d`` (local index) of a prepared corpus as its own arrays (copies; :func:`packed` unless
+    ``pack`` is false: a document that stays on its worker), with its row of ``signatures`` (the
+    corpus's ``docpairs.document_signatures``). Its ends go as their exceptions: whole, they were a
+    sixth of the 1.8 GB of documents the alignment's blocks received from other partitions at 600k
+    paragraphs."""
     s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
     p0 = int(corpus.par_first[d])
     p1 = p0 + len(corpus.documents[d].paragraphs)
     h0, h1 = int(corpus.set_offsets[p0]), int(corpus.set_offsets[p1])
     at, val = corpus.orig_end.exceptions(s, e)  # a partition's corpus is prepare's: its ends are an Ends
-    return DocumentArrays(corpus.cps[s:e].copy(), np.asarray(corpus.orig_start[s:e]).copy(), at.copy(), val.copy(),
-                          corpus.par_bounds[p0:p1] - s,
+    cps, start = corpus.cps[s:e], np.asarray(corpus.orig_start[s:e])
+    cps, start, stepped = packed(cps, start) if pack else (cps.copy(), start.copy(), False)
+    return DocumentArrays(cps, start, stepped, at.copy(), val.copy(), corpus.par_bounds[p0:p1] - s,
                           corpus.set_hashes[h0:h1].copy(), np.diff(corpus.set_offsets[p0:p1 + 1]),
-                          corpus.signatures[p0:p1].copy())
+                          signatures[d].copy())
 
 
 def corpus_of(documents: list[Document], arrays: list[DocumentArrays], config: AuditConfig):
     """The prepared corpus of ``documents`` from their arrays: equal to ``prepare.prepare`` of them
-    (every prepared array is made paragraph by paragraph), without normalising or signing again."""
+    (every prepared array is made paragraph by paragraph), without normalising again; its paragraphs'
+    signatures are made only if a stage reads them (``Corpus.release_signatures``); the documents' are
+    :func:`document_signatures` of the arrays."""
     from chachong.stages.prepare import Corpus, Ends
 
     sizes = np.array([a.cps.size for a in arrays], np.int64)
     doc_offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     counts = np.array([len(a.par_bounds) for a in arrays], np.int64)
-    cat = (lambda xs, t: np.concatenate(xs) if xs else np.zeros(0, t))  # noqa: E731
-    start = cat([a.orig_start for a in arrays], np.int32)
+    cat = (lambda xs, t: np.concatenate(xs).astype(t, copy=False) if xs else np.zeros(0, t))  # noqa: E731
+    start = np.concatenate([a.starts() for a in arrays]) if arrays else np.zeros(0, np.int32)
     end_at = cat([a.end_at + o for a, o in zip(arrays, doc_offsets[:-1].tolist())], np.int64)
     set_counts = cat([a.set_counts for a in arrays], np.int64)
-    n_perm = arrays[0].signatures.shape[1] if arrays else config.num_perm
-    return Corpus(
-        documents=list(documents), config=config, cps=cat([a.cps for a in arrays], np.uint32),
+    corpus = Corpus(
+        documents=list(documents), config=config, cps=cat([a.code_points() for a in arrays], np.uint32),
         orig_start=start,
         orig_end=Ends.of_exceptions(start, end_at, cat([a.end_val for a in arrays], start.dtype)),
         doc_offsets=doc_offsets, par_doc=np.repeat(np.arange(len(arrays), dtype=np.int32), counts),
@@ -133,9 +184,16 @@ def corpus_of(documents: list[Document], arrays: list[DocumentArrays], config: A
                     if arrays else np.zeros((0, 2), np.int64)).astype(np.int64),
         set_hashes=cat([a.set_hashes for a in arrays], np.uint32),
         set_offsets=np.concatenate(([0], np.cumsum(set_counts))).astype(np.int64),
-        signatures=(np.concatenate([a.signatures for a in arrays]) if arrays
-                    else np.zeros((0, n_perm), np.uint32)),
+        signatures=np.zeros((0, config.num_perm), np.uint32),
     )
+    corpus.release_signatures()
+    return corpus
+
+
+def document_signatures(arrays: list[DocumentArrays], config: AuditConfig) -> np.ndarray:
+    """The documents' MinHash signatures carried by their arrays (``docpairs.document_signatures`` of
+    :func:`corpus_of` of them, for a ``StageCache.doc_signatures``)."""
+    return np.stack([a.signature for a in arrays]) if arrays else np.zeros((0, config.num_perm), np.uint32)
 
 
 # ---------------------------------------------------------------------------------------------
