@@ -89,6 +89,7 @@ def vm():
 
 if __name__ == "__main__":
     path, out, workers, part = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    sized = {"partition_paragraphs": part} if part else {}  # 0: the engine's own default (partition_size)
     cluster = local_cluster(workers, silence_logs=logging.ERROR)  # as audit_dask starts one
     client = Client(cluster.scheduler_address)  # through TCP, as with --scheduler
     idle = client.run(peak)
@@ -105,7 +106,7 @@ if __name__ == "__main__":
         rss.setdefault(stage, vm())
 
     with get_task_stream(client) as ts:
-        r = audit_dask(json.loads(path), client=client, partition_paragraphs=part, stats=stats, progress=say)
+        r = audit_dask(json.loads(path), client=client, stats=stats, progress=say, **sized)
     marks["end"] = time.perf_counter() - t0
     at["end"] = time.time()
     rss["end"] = vm()
@@ -226,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--paragraphs", type=int, default=600_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--partition-paragraphs", type=int, default=20_000)
+    ap.add_argument("--partition-paragraphs", type=int, default=0,
+                    help="paragraphs per partition; 0 (the default): the engine's own (engine.partition_size)")
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--skip-local", action="store_true")
     ap.add_argument("--skip-dask", action="store_true",

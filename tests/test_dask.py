@@ -479,12 +479,16 @@ def test_pair_rows_of_partitions_bucket_as_the_whole(generated):
 def test_candidate_counts_do_not_depend_on_the_partitions(generated, client):
     """Every partitioning proposes and verifies the same candidates (a rule applied per partition that
     is not exact shows here first: the reports stay equal while more pairs are proposed)."""
-    counts = []
-    for size in (300, 1700):
+    from chachong.engine.dask.partitions import MIN_PARTITION_PARAGRAPHS
+
+    counts, parts = [], []
+    for size in (300, 1700, None):  # None: the engine's own size (partition_size), one partition here
         stats: dict = {}
-        audit_dask([generated], client=client, partition_paragraphs=size, stats=stats)
+        audit_dask([generated], client=client, stats=stats, **({"partition_paragraphs": size} if size else {}))
         counts.append({k: stats[k] for k in ("proposed_pairs", "candidates", "verified_pairs", "document_pairs_aligned")})
-    assert counts[0]["proposed_pairs"] > 0 and counts[0] == counts[1]
+        parts.append(stats["partitions"])
+    assert counts[0]["proposed_pairs"] > 0 and counts[0] == counts[1] == counts[2]
+    assert parts[0] > parts[1] > parts[2] == 1 and stats["paragraphs"] < MIN_PARTITION_PARAGRAPHS
 
 
 def test_dask_weighs_documents_and_partitions_by_what_they_hold():

@@ -8,7 +8,8 @@ routed to one partition) and merged where the stage needs all the data; this pac
 partitions, shuffles, routes and merges. Dask is imported by this package alone, so the local
 engine never loads it.
 
-How the corpus moves (P partitions of whole documents, about ``partition_paragraphs`` each):
+How the corpus moves (P partitions of whole documents, about ``partition_paragraphs`` each: by default
+``partitions.partition_size``, 40,000 or fewer for two partitions a worker):
 
 1. **read**: one task lists each given path, one task per file reads and splits it
    (``stages.load.load_documents``); ids are renumbered to their global order
@@ -65,8 +66,9 @@ from chachong.engine.dask.aligning import OCC_WITH_A, OCCURRENCES, BlockResult, 
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           REP_PASSED, REQUEST, VERIFY_A, pair_schema, sample_schema)
-from chachong.engine.dask.partitions import (cut, frame, list_input, make_part, meta_with_blobs,
-                                             outlines, paragraph_counts, read_file, skips_and_warnings, take, texts)
+from chachong.engine.dask.partitions import (DEFAULT_PARTITION_PARAGRAPHS, cut, frame, list_input, make_part,
+                                             meta_with_blobs, outlines, paragraph_counts, partition_size, read_file,
+                                             skips_and_warnings, take, texts)
 from chachong.model import Document, LazyDocuments, Skipped
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
@@ -76,17 +78,17 @@ from chachong.stages.seeds import merge_common
 
 Progress = Callable[[str], None]
 
-DEFAULT_PARTITION_PARAGRAPHS = 20_000
 TASK_SHUFFLE_PARTITIONS = 64  # up to this many partitions the large shuffles are Dask's task shuffle (Engine.shuffle_method)
 
 
 class Engine:
     """One audit on one client: the partitions (futures) and the stage drivers."""
 
-    def __init__(self, client, config: AuditConfig, partition_paragraphs: int, stats: dict | None = None) -> None:
+    def __init__(self, client, config: AuditConfig, partition_paragraphs: int | None,
+                 stats: dict | None = None) -> None:
         self.client = client
         self.config = config
-        self.target = max(1, int(partition_paragraphs))
+        self.target = max(1, int(partition_paragraphs)) if partition_paragraphs is not None else None
         self.stats = stats if stats is not None else {}
         self._fetching: tuple[Any, list] | None = None  # the texts' fetch (start_documents)
 
@@ -164,6 +166,8 @@ class Engine:
         self.doc_div: list[int] = []
         self.par_div: list[int] = []
         par_first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        if self.target is None:  # the workers there are now (a cluster that scales later gets more partitions)
+            self.target = partition_size(int(par_first[-1]), len(client.scheduler_info().get("workers", {})))
         cuts = cut(counts, self.target) if total else []
         self.doc_cuts = list(cuts)
         for j, (lo, hi) in enumerate(cuts):
@@ -495,7 +499,7 @@ def audit_dask(
     *,
     scheduler: str | None = None,
     client: Any = None,
-    partition_paragraphs: int = DEFAULT_PARTITION_PARAGRAPHS,
+    partition_paragraphs: int | None = None,
     stats: dict | None = None,
     references: Sequence[Document] = (),
 ):
@@ -504,7 +508,8 @@ def audit_dask(
     ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it (and
     without a ``client``) a LocalCluster of ``config.workers`` processes runs for this audit.
     Paths must be readable by the workers (shared storage on a real cluster).
-    ``partition_paragraphs`` sets the size of the partitions the corpus is cut into; ``stats``,
+    ``partition_paragraphs`` sets the size of the partitions the corpus is cut into (by default
+    ``partitions.partition_size`` of the corpus and the workers); ``stats``,
     when given, receives counts of the work done (partitions, candidates, ...) for benchmarks;
     ``references``: the documents of the ``config.references`` that are indexes.
     """
@@ -584,4 +589,4 @@ def audit_dask(
             own.close()
 
 
-__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "Engine", "audit_dask", "connect"]
+__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "Engine", "audit_dask", "connect", "partition_size"]
