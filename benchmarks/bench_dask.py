@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--partition-paragraphs", type=int, default=0,
-                    help="paragraphs per partition; 0 (the default): the engine's own (engine.partition_size)")
+                    help="paragraphs per partition; 0 (the default): the engine's own (partitions.partition_size)")
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--skip-local", action="store_true")
     ap.add_argument("--skip-dask", action="store_true",

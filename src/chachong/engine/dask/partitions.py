@@ -94,10 +94,11 @@ class DocumentArrays:
 
     Not its paragraphs' signatures: the alignment reads only the document's (``docpairs.estimated_jaccard``
     of pairs linked by passages alone), which comes along (a corpus made by :func:`corpus_of` would
-    compute the paragraphs' again from the shingle sets if a stage asked). Code points go as 16-bit numbers when they all
-    fit (nearly every Chinese text), the starts as their 8-bit steps when they all fit (a canonical
-    character is a few characters of the text after the one before at most): with the ends as their
-    exceptions, 1.0 KB a paragraph instead of 2.3 KB (signatures 512 bytes, code points 588, starts 588).
+    compute the paragraphs' again from the shingle sets if a stage asked). Code points go as 16-bit
+    numbers when they all fit (nearly every Chinese text), the starts as their 8-bit steps when they all
+    fit (a canonical character is a few characters of the text after the one before at most): with the
+    ends as their exceptions, 1.1 KB a paragraph instead of 2.3 KB (paragraph signatures 512 bytes, code
+    points 588, starts 588 before); 530 MB moved instead of 894 MB on three shards of the 600k corpus.
     """
 
     cps: np.ndarray  # uint16 when every code point fits, else uint32
@@ -333,7 +334,7 @@ def outlines(part: Part) -> tuple[list[Document], list[int]]:
 
 
 DEFAULT_PARTITION_PARAGRAPHS = 40_000  # the largest partitions partition_size makes (see there)
-MIN_PARTITION_PARAGRAPHS = 5_000  # the smallest partitions partition_size makes for a small corpus on many workers
+MIN_PARTITION_PARAGRAPHS = 5_000  # the smallest partitions partition_size makes (a small corpus, many workers)
 
 
 def partition_size(paragraphs: int, workers: int) -> int:
