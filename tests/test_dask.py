@@ -535,3 +535,34 @@ def test_fingerprint_rows_refuse_positions_their_type_cannot_hold():
     rows = fingerprint_rows(part, PartFingerprints(3, np.array([0, 2]), np.array([5, 9]), np.array([7, 8], np.uint64)),
                             schema)
     assert rows["doc"].tolist() == [3, 3] and rows["pos"].dtype == np.int32
+
+
+def test_packed_arrays_give_back_what_was_packed():
+    """partitions.packed (an alignment export's code points and starts) round-trips any input: 16-bit code
+    points and 8-bit steps when they fit, the arrays as they were otherwise (a step past 255 or below 0, a
+    code point past U+FFFF, 64-bit starts)."""
+    import numpy as np
+    from hypothesis import example, given, settings
+    from hypothesis import strategies as st
+
+    from chachong.engine.dask.partitions import DocumentArrays, packed
+
+    empty = np.zeros(0, np.int64)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.integers(0, 0x10FFFF), max_size=40), st.lists(st.integers(-300, 300), max_size=40),
+           st.integers(0, 2**31 - 20_000), st.booleans())
+    @example([20013, 25991], [3, 2], 0, False)  # packs both
+    @example([0x20000], [1, 256], 0, False)  # packs neither
+    def check(cps, steps, first, wide):
+        cps = np.array(cps, np.uint32)
+        start = (first + np.cumsum(np.array(steps, np.int64))).astype(np.int64 if wide else np.int32)
+        c, s, stepped = packed(cps, start)
+        arrays = DocumentArrays(c, s, stepped, empty, empty, np.zeros((0, 2), np.int64), empty, empty, empty)
+        assert arrays.code_points().dtype == np.uint32 and arrays.code_points().tolist() == cps.tolist()
+        assert arrays.starts().dtype == start.dtype and arrays.starts().tolist() == start.tolist()
+        assert (c.dtype == np.uint16) == (cps.size > 0 and int(cps.max()) <= 0xFFFF)
+        fits = start.size > 0 and not wide and 0 <= first + steps[0] <= 255 and all(0 <= x <= 255 for x in steps[1:])
+        assert stepped == fits and (s.dtype == np.uint8) == fits
+
+    check()
