@@ -266,7 +266,7 @@ def test_a_failed_audit_stops_fetching_the_texts(client, monkeypatch):
 
 def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
     """partitions.document_arrays (packed: 16-bit code points, 8-bit steps of the starts, the ends as
-    their exceptions, no signatures) and corpus_of give prepare's arrays for documents taken from
+    their exceptions, the document's signature instead of its paragraphs') and corpus_of give prepare's arrays for documents taken from
     anywhere in a partition, in any order, and for texts the packing cannot hold (a code point past
     U+FFFF, a canonical character 300 characters after the one before): those go as they are."""
     import numpy as np
@@ -299,8 +299,8 @@ def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
     assert document_signatures(arrays, cfg).tolist() == docpairs.document_signatures(want, None).tolist()
     at, _ = want.orig_end.exceptions(0, want.cps.size)
     assert at.size and (at > want.doc_offsets[1]).any()  # masked runs (numbers) past the first document
-    # what leaves a partition: a character's code point in 2 bytes, its start in 1, its shingle in 4,
-    # and no signatures (unpacked: 4 + 4 + 4 bytes a character and 512 a paragraph)
+    # what leaves a partition: a character's code point in 2 bytes, its start in 1, its shingle in 4, and
+    # no paragraph signatures (unpacked: 4 + 4 + 4 bytes a character and 512 a paragraph)
     n = sum(len(docs[i].paragraphs) for i in pick[1:])
     sent = sum(a.__sizeof__() for a in arrays[1:])
     chars = sum(int(whole.doc_offsets[i + 1] - whole.doc_offsets[i]) for i in pick[1:])
