@@ -66,9 +66,9 @@ from chachong.engine.dask.aligning import OCC_WITH_A, OCCURRENCES, BlockResult, 
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           REP_PASSED, REQUEST, VERIFY_A, pair_schema, sample_schema)
-from chachong.engine.dask.partitions import (DEFAULT_PARTITION_PARAGRAPHS, cut, frame, list_input, make_part,
-                                             meta_with_blobs, outlines, paragraph_counts, partition_size, read_file,
-                                             skips_and_warnings, take, texts)
+from chachong.engine.dask.partitions import (cut, frame, list_input, make_part, meta_with_blobs, outlines,
+                                             paragraph_counts, partition_size, read_file, skips_and_warnings, take,
+                                             texts)
 from chachong.model import Document, LazyDocuments, Skipped
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
@@ -168,7 +168,8 @@ class Engine:
         self.par_div: list[int] = []
         par_first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         if self.target is None:  # the workers there are now (a cluster that scales later gets more partitions)
-            self.target = partition_size(int(par_first[-1]), len(client.scheduler_info().get("workers", {})))
+            # client.nthreads() lists every worker; scheduler_info() lists five in some Dask versions
+            self.target = partition_size(int(par_first[-1]), len(client.nthreads()))
         cuts = cut(counts, self.target) if total else []
         self.doc_cuts = list(cuts)
         for j, (lo, hi) in enumerate(cuts):
@@ -590,4 +591,4 @@ def audit_dask(
             own.close()
 
 
-__all__ = ["DEFAULT_PARTITION_PARAGRAPHS", "Engine", "audit_dask", "connect", "partition_size"]
+__all__ = ["Engine", "audit_dask", "connect"]
