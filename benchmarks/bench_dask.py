@@ -62,6 +62,7 @@ print(json.dumps({"wall": marks["end"], "marks": marks, "peak": u.ru_maxrss * 10
 
 _DASK = r"""
 import json, logging, resource, sys, time
+import chachong  # first, as the command line imports it: numpy's sorts are chosen before distributed loads numpy
 from collections import defaultdict
 from dask.utils import key_split
 from distributed import Client, get_task_stream

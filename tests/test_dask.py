@@ -396,25 +396,35 @@ def test_stock_phrases_are_mined_on_a_worker(generated, client, monkeypatch):
     assert dumps(audit_dask([generated], client=client, partition_paragraphs=500)) == dumps(local)
 
 
-def test_own_local_cluster_workers_audit_with_the_kept_heap(monkeypatch):
+@pytest.mark.parametrize("user_sort", [None, ""])
+def test_own_local_cluster_workers_audit_with_the_kept_heap(monkeypatch, user_sort):
     """The LocalCluster an audit starts (no --scheduler) spawns its workers with the local
-    engine's heap settings (runtime.heap.kept_environ), not the nanny's 64 KiB trim threshold."""
+    engine's heap settings (runtime.heap.kept_environ), not the nanny's 64 KiB trim threshold,
+    and with numpy's sorts as chachong chooses them (runtime.simd.worker_environ) although this
+    process loaded numpy long ago, unless the user chose (an empty variable keeps AVX-512)."""
     import os
 
     from chachong.engine.dask.cluster import local_cluster
     from chachong.runtime.heap import kept_environ
+    from chachong.runtime.simd import VARIABLE, worker_environ
 
     # as in a fresh process: the nanny of this module's other cluster left its setting in
     # os.environ, and Dask lets the process's own variables win over its configuration
     for k in kept_environ():
         monkeypatch.delenv(k, raising=False)
+    # as in a process that imported distributed (hence numpy) before chachong
+    monkeypatch.delenv(VARIABLE, raising=False)
+    sort = worker_environ()
+    if user_sort is not None:
+        monkeypatch.setenv(VARIABLE, user_sort)
+        sort = {VARIABLE: user_sort}
     cluster = local_cluster(1, silence_logs=logging.ERROR)
     try:
         with distributed.Client(cluster, set_as_default=False) as c:
-            seen = c.run(lambda: {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")})
+            seen = c.run(lambda: {k: v for k, v in os.environ.items() if k.startswith("MALLOC_") or k == VARIABLE})
     finally:
         cluster.close()
-    assert list(seen.values()) == [kept_environ()]
+    assert list(seen.values()) == [kept_environ() | sort]
 
 
 def test_unusable_work_folder_for_the_texts_is_one_line(tmp_path, scheduler):

@@ -47,6 +47,21 @@ def test_left_alone(tmp_path, before_numpy, monkeypatch, case):
     assert simd.prefer_avx2_sort(env, path) is False and env == before
 
 
+def test_workers_get_it_even_after_numpy_loaded(tmp_path, monkeypatch):
+    """The processes chachong starts (a local Dask cluster's workers) load numpy anew: they get the
+    variable whether or not this process loaded numpy first, and never against the user's choice."""
+    monkeypatch.setitem(sys.modules, "numpy", sys.modules.get("numpy") or object())
+    monkeypatch.setattr(simd.sys, "platform", "linux")
+    monkeypatch.setattr(simd, "_numpy_version", lambda: (2, 4))
+    assert simd.worker_environ({}, _cpuinfo(tmp_path, ZEN4)) == {"NPY_DISABLE_CPU_FEATURES": "X86_V4"}
+    assert simd.worker_environ({"NPY_DISABLE_CPU_FEATURES": ""}, _cpuinfo(tmp_path, ZEN4)) == {}
+    assert simd.worker_environ({}, _cpuinfo(tmp_path, INTEL)) == {}
+    env: dict[str, str] = {}
+    assert simd.prefer_avx2_sort(env, _cpuinfo(tmp_path, ZEN4)) is False and env == {}  # too late for this one
+    monkeypatch.setattr(simd, "_numpy_version", lambda: (2, 3))
+    assert simd.worker_environ({}, _cpuinfo(tmp_path, ZEN4)) == {}
+
+
 def test_a_fresh_process_gets_numpys_dispatch_as_the_rule_says():
     """In a new process, importing chachong decides before numpy loads; numpy accepts the names
     (no warning, even as an error) and leaves its AVX-512 kernels out exactly on Zen 4."""

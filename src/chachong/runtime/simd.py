@@ -16,15 +16,16 @@ Nothing is changed when the user set ``NPY_DISABLE_CPU_FEATURES`` (to anything, 
 that is also how to keep the AVX-512 kernels), when numpy is imported already (a notebook that
 imported pandas first: numpy reads the variable once), on other CPUs (Intel's AVX-512 kernels are
 its fastest; Zen 5, family 1Ah, has a fast compress-store), or with a numpy older than 2.4 (whose
-dispatch targets have other names: naming one it lacks makes numpy warn). Child processes
-(forked workers, a local Dask cluster's) inherit the setting.
+dispatch targets have other names: naming one it lacks makes numpy warn). Forked processes inherit
+this process's numpy; the workers of a local Dask cluster are new processes and get the variable
+from :func:`worker_environ`, whether or not this process could still set it for itself.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 VARIABLE = "NPY_DISABLE_CPU_FEATURES"
@@ -91,12 +92,29 @@ def _first_processor(path: str) -> str:
 def prefer_avx2_sort(environ: MutableMapping[str, str] = os.environ, cpuinfo: str = "/proc/cpuinfo") -> bool:
     """Set ``NPY_DISABLE_CPU_FEATURES`` so that numpy sorts with its AVX2 kernels, on a Zen 4 CPU
     only and only when it can still take effect (see the module docstring); whether it was set."""
-    if VARIABLE in environ or "numpy" in sys.modules or not sys.platform.startswith("linux"):
+    if "numpy" in sys.modules:
         return False
+    wanted = worker_environ(environ, cpuinfo)
+    environ.update(wanted)
+    return bool(wanted)
+
+
+def worker_environ(environ: Mapping[str, str] = os.environ, cpuinfo: str = "/proc/cpuinfo") -> dict[str, str]:
+    """The variable for the processes this one starts to run stages (a local Dask cluster's workers),
+    whether or not numpy is loaded here: ``{NPY_DISABLE_CPU_FEATURES: X86_V4}`` on a Zen 4 CPU with
+    numpy 2.4 or later, unless ``environ`` has the variable (the user's choice, or this process's own,
+    which they inherit anyway); else empty.
+
+    A process that loaded numpy before chachong (``distributed`` loads it, so does pandas) cannot change
+    its own sorts any more, but its workers are new processes: without this, a Dask cluster started from
+    a notebook or a script that imported ``distributed`` first had its workers sort with the AVX-512
+    kernels, 5 times slower on Zen 4.
+    """
+    if VARIABLE in environ or not sys.platform.startswith("linux"):
+        return {}
     if not slow_avx512_sort(_first_processor(cpuinfo)) or _numpy_version() < (2, 4):
-        return False
-    environ[VARIABLE] = AVX512_TARGETS
-    return True
+        return {}
+    return {VARIABLE: AVX512_TARGETS}
 
 
-__all__ = ["AVX512_TARGETS", "VARIABLE", "prefer_avx2_sort", "slow_avx512_sort"]
+__all__ = ["AVX512_TARGETS", "VARIABLE", "prefer_avx2_sort", "slow_avx512_sort", "worker_environ"]

@@ -60,15 +60,22 @@ def local_cluster(workers: int, **kwargs):
     a fresh mapping whose pages fault in again: the stages' numpy work took twice the CPU in such
     a worker (``stages.prepare`` of 150,000 paragraphs: 5.6 s instead of 2.8 s). A variable this
     process already has wins, as Dask has it (an earlier cluster's nanny leaves its own there).
+
+    On AMD Zen 4 the workers also get numpy's AVX2 sorts (``runtime.simd.worker_environ``) even when
+    this process loaded numpy before chachong could choose (``distributed`` loads it): with the
+    AVX-512 ones, 5 times slower there, the alignment's blocks took 2-3 times the CPU of the local
+    engine's same calls.
     """
     require_dask()
     import dask
     from distributed import LocalCluster
 
     from chachong.runtime.heap import kept_environ
+    from chachong.runtime.simd import worker_environ
 
-    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-               if not k.startswith("MALLOC_")} | kept_environ()
+    # numpy's sorts as the local engine has them (a variable set here or in Dask's config wins)
+    environ = worker_environ() | {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+                                  if not k.startswith("MALLOC_")} | kept_environ()
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, **kwargs)
 
