@@ -271,7 +271,7 @@ def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
     U+FFFF, a canonical character 300 characters after the one before): those go as they are."""
     import numpy as np
 
-    from chachong.engine.dask.partitions import corpus_of, document_arrays, document_signatures
+    from chachong.engine.dask.partitions import corpus_of, document_arrays, document_digests, document_signatures
     from chachong.model import Document, Paragraph
     from chachong.stages import docpairs
     from chachong.stages.load import load_documents
@@ -285,7 +285,8 @@ def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
     docs.append(Document("x1", "x1", "x1.txt", odd, 1, (Paragraph("x1:p001", "x1", 0, 0, len(odd), 1, odd),)))
     whole = prepare(docs, cfg, threads=1)
     pick = [len(docs) - 1, len(docs) - 2, 0, 2, 1]
-    arrays = [document_arrays(whole, i, docpairs.document_signatures(whole, None)) for i in pick]
+    arrays = [document_arrays(whole, i, docpairs.document_signatures(whole, None), docpairs.document_digests(whole, None))
+              for i in pick]
     assert [a.cps.dtype.name for a in arrays[:2]] == ["uint32", "uint16"]
     assert [a.stepped for a in arrays[:2]] == [False, True]
     got = corpus_of([docs[i] for i in pick], arrays, cfg)
@@ -297,6 +298,8 @@ def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
         assert g.dtype == w.dtype and g.tolist() == w.tolist(), name
     # the documents' signatures come along: a block's StageCache holds them, its paragraphs' are not made
     assert document_signatures(arrays, cfg).tolist() == docpairs.document_signatures(want, None).tolist()
+    # and so do the digests of their canonical texts (the block's identical documents)
+    assert document_digests(arrays).tolist() == docpairs.document_digests(want, None).tolist()
     at, _ = want.orig_end.exceptions(0, want.cps.size)
     assert at.size and (at > want.doc_offsets[1]).any()  # masked runs (numbers) past the first document
     # what leaves a partition: a character's code point in 2 bytes, its start in 1, its shingle in 4, and
@@ -523,7 +526,7 @@ def test_dask_weighs_documents_and_partitions_by_what_they_hold():
     part = Part(0, 0, 0, prepare(docs, cfg, threads=1))
     c = part.corpus
     assert sizeof(part) >= texts + c.cps.nbytes + c.signatures.nbytes + c.set_hashes.nbytes
-    arrays = [document_arrays(c, d, part.document_signatures()) for d in range(len(docs))]
+    arrays = [document_arrays(c, d, part.document_signatures(), part.document_digests()) for d in range(len(docs))]
     assert sizeof(arrays) >= c.cps.nbytes // 2 + c.set_hashes.nbytes
     fp = part_fingerprints(part, [], [], cfg)
     assert sizeof(fp) >= fp.hash.nbytes + fp.pos.nbytes
@@ -568,7 +571,7 @@ def test_packed_arrays_give_back_what_was_packed():
         cps = np.array(cps, np.uint32)
         start = (first + np.cumsum(np.array(steps, np.int64))).astype(np.int64 if wide else np.int32)
         c, s, stepped = packed(cps, start)
-        arrays = DocumentArrays(c, s, stepped, empty, empty, np.zeros((0, 2), np.int64), empty, empty, empty)
+        arrays = DocumentArrays(c, s, stepped, empty, empty, np.zeros((0, 2), np.int64), empty, empty, empty, empty)
         assert arrays.code_points().dtype == np.uint32 and arrays.code_points().tolist() == cps.tolist()
         assert arrays.starts().dtype == start.dtype and arrays.starts().tolist() == start.tolist()
         assert (c.dtype == np.uint16) == (cps.size > 0 and int(cps.max()) <= 0xFFFF)

@@ -149,3 +149,21 @@ def test_lsh_candidates_of_a_subset_are_those_of_its_rows():
     got = lsh.candidates(sig, 3, 2, rows_of=subset, subset=subset)
     assert len(got)
     assert got.tolist() == lsh.candidates(sig[subset], 3, 2, rows_of=subset).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=12), st.lists(st.tuples(st.integers(0, 11), st.integers(0, 80)),
+                                                                max_size=60),
+       st.sampled_from([np.uint64, np.int64, np.uint32]))
+def test_repeated_marks_exactly_the_keys_held_twice(bases, picks, dtype):
+    """lsh.repeated sorts 64-bit keys as values with their row in the low bits: rows whose keys differ
+    only there share a run of high bits (A, B, A in row order) and are still told apart; any other
+    key type takes the argsort. Keys are a few bases plus small offsets, so such runs are common."""
+    if not bases:
+        bases = [0]
+    keys = np.array([(bases[b % len(bases)] + off) % 2**64 for b, off in picks], dtype=np.uint64)
+    keys = keys.view(np.int64) if dtype is np.int64 else keys.astype(dtype)
+    counts: dict = {}
+    for k in keys.tolist():
+        counts[k] = counts.get(k, 0) + 1
+    assert lsh.repeated(keys).tolist() == [counts[k] > 1 for k in keys.tolist()]

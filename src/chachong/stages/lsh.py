@@ -116,14 +116,54 @@ def pairs_across(items: np.ndarray, keys: np.ndarray, owners: np.ndarray) -> np.
 def repeated(keys: np.ndarray) -> np.ndarray:
     """Which rows hold a key that another row holds too (one sort: most keys are unique and pair nothing).
 
-    Any order of equal keys gives the same answer: numpy's default argsort is 10-15 % faster
-    than a stable one. (:func:`band_pairs`' sort and top-bit table, which looks up only the
-    rows that may hold a repeated key, costs twice as much in the Dask engine's buckets, where
-    a third to a half of the rows repeat.)
+    64-bit keys are sorted as values, not through an ``argsort`` (numpy sorts values 5-6 times faster
+    than it sorts indices): each key's low bits are replaced by its row number, so the sorted values
+    say which row each came from, and rows next to each other with the same high bits hold the same
+    key unless two keys differ in their low bits only (about one run in 10,000 at a million rows),
+    checked on the full keys; such runs are decided by :func:`_repeated_argsort` of their rows alone.
+    Other keys take that one. (:func:`band_pairs`' sort and top-bit table, which looks up only the rows
+    that may hold a repeated key, costs twice as much in the Dask engine's buckets, where a third to a
+    half of the rows repeat.)
 
     >>> repeated(np.array([4, 9, 4, 1])).tolist()
     [True, False, True, False]
+    >>> repeated(np.array([4, 9, 4, 1], np.uint64)).tolist()
+    [True, False, True, False]
     """
+    n = keys.size
+    bits = max(1, (n - 1).bit_length())
+    if n < 2 or keys.dtype.itemsize != 8 or keys.dtype.kind not in "iu" or bits > 32:
+        return _repeated_argsort(keys)
+    full = np.ascontiguousarray(keys).view(np.uint64)
+    low = np.uint64((1 << bits) - 1)
+    packed = full & ~low
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    row = (packed & low).astype(np.intp)
+    packed >>= np.uint64(bits)
+    same = packed[1:] == packed[:-1]  # the same high bits: the same key, or one differing in its low bits
+    del packed
+    key = full[row]
+    equal = key[1:] == key[:-1]
+    m = np.zeros(n, dtype=bool)
+    m[1:] |= equal
+    m[:-1] |= equal
+    mixed = same & ~equal
+    if mixed.any():
+        # a run of equal high bits with different keys (A, B, A in row order): decided on its full keys
+        run = np.concatenate(([0], np.cumsum(~same)))
+        bad = np.zeros(int(run[-1]) + 1, dtype=bool)
+        bad[run[1:][mixed]] = True
+        sel = bad[run]
+        m[sel] = _repeated_argsort(key[sel])
+    out = np.empty(n, dtype=bool)
+    out[row] = m
+    return out
+
+
+def _repeated_argsort(keys: np.ndarray) -> np.ndarray:
+    """:func:`repeated` of any keys, through an ``argsort`` (any order of equal keys gives the same
+    answer: numpy's default argsort is 10-15 % faster than a stable one)."""
     order = np.argsort(keys)
     k = keys[order]
     same = k[1:] == k[:-1]

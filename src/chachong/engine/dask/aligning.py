@@ -28,8 +28,8 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.engine.dask.partitions import (DocumentArrays, Part, blob_arrays, blob_column, corpus_of,
-                                             document_arrays, document_signatures, frame, gather_csr, index_dtype,
-                                             meta_with_blobs)
+                                             document_arrays, document_digests, document_signatures, frame,
+                                             gather_csr, index_dtype, meta_with_blobs)
 from chachong.model import Document
 from chachong.runtime.arrays import equal_runs, segments_of
 from chachong.runtime.gcpause import paused_gc
@@ -145,9 +145,7 @@ def part_fingerprints(part: Part, before: list[np.ndarray], after: list[np.ndarr
 
 def part_digests(part: Part) -> np.ndarray:
     """The partition's rows of ``docpairs.document_digests`` (merged by ``docpairs.identical_documents``)."""
-    from chachong.stages.docpairs import document_digests
-
-    return document_digests(part.corpus, None)
+    return part.document_digests()
 
 
 def fingerprint_rows(part: Part, fp: PartFingerprints, schema: dict[str, type]):
@@ -254,8 +252,9 @@ def export_documents(part: Part, docs: list[int]) -> tuple[list[int], list[Docum
     the owner of a later document needs of the earlier one. Each leaves its partition once per
     partition that aligns it, however many of that partition's pairs it is in."""
     local = [d - part.doc0 for d in docs]
-    sig = part.document_signatures()
-    return list(docs), [part.corpus.documents[d] for d in local], [document_arrays(part.corpus, d, sig) for d in local]
+    sig, dig = part.document_signatures(), part.document_digests()
+    return (list(docs), [part.corpus.documents[d] for d in local],
+            [document_arrays(part.corpus, d, sig, dig) for d in local])
 
 
 def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list, list]:
@@ -318,14 +317,16 @@ def _aligned_block(part: Part, hits, pairs: dict, rows: dict, exported: list, st
     for d in sorted(set(da.tolist()) | set(db.tolist())):
         if d not in docs:
             docs[d] = (part.corpus.documents[d - part.doc0],
-                       document_arrays(part.corpus, d - part.doc0, part.document_signatures(), pack=False))
+                       document_arrays(part.corpus, d - part.doc0, part.document_signatures(), part.document_digests(),
+                                       pack=False))
     order = sorted(docs)
     loc = {g: i for i, g in enumerate(order)}
     # the corpus of just these documents, from their prepared arrays (as prepare.prepare makes it)
     arrays = [docs[g][1] for g in order]
     sub = corpus_of([docs[g][0] for g in order], arrays, config)
-    cache = StageCache()  # the documents' signatures came with them: their paragraphs' are not needed
+    cache = StageCache()  # the documents' signatures and digests came with them: their paragraphs' are not needed
     cache.doc_signatures = document_signatures(arrays, config)
+    cache.doc_digests = document_digests(arrays)
 
     def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx

@@ -34,6 +34,7 @@ class Part:
     corpus: Any  # chachong.stages.prepare.Corpus of the partition's documents (local indices)
     _samples: np.ndarray | None = field(default=None, repr=False)
     _doc_signatures: np.ndarray | None = field(default=None, repr=False)
+    _doc_digests: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_docs(self) -> int:
@@ -43,7 +44,7 @@ class Part:
         """The bytes the partition holds (``corpus_bytes``): what Dask weighs when it places a task that
         needs it. As a bare record (~50 bytes) the scheduler moved prepared partitions to wherever a
         route's rows were, 102 times at 600k paragraphs (15 s of transfers), and pickled each whole."""
-        extra = sum(a.nbytes for a in (self._samples, self._doc_signatures) if a is not None)
+        extra = sum(a.nbytes for a in (self._samples, self._doc_signatures, self._doc_digests) if a is not None)
         return object.__sizeof__(self) + corpus_bytes(self.corpus) + extra
 
     def samples(self) -> np.ndarray:
@@ -59,6 +60,14 @@ class Part:
 
             self._doc_signatures = document_signatures(self.corpus, None)
         return self._doc_signatures
+
+    def document_digests(self) -> np.ndarray:
+        """Each document's digest of its canonical text (``docpairs.document_digests``), made once."""
+        if self._doc_digests is None:
+            from chachong.stages.docpairs import document_digests
+
+            self._doc_digests = document_digests(self.corpus, None)
+        return self._doc_digests
 
     def texts(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Canonical code points of paragraphs ``local``, as CSR (values, offsets)."""
@@ -94,7 +103,9 @@ class DocumentArrays:
 
     Not its paragraphs' signatures: the alignment reads only the document's (``docpairs.estimated_jaccard``
     of pairs linked by passages alone), which comes along (a corpus made by :func:`corpus_of` would
-    compute the paragraphs' again from the shingle sets if a stage asked). Code points go as 16-bit
+    compute the paragraphs' again from the shingle sets if a stage asked), as does the digest of its
+    canonical text (``docpairs.document_digests``: the block's identical documents), made once per
+    partition rather than once per block the document goes to (1.1 of the blocks' 22 task seconds at 600k). Code points go as 16-bit
     numbers when they all fit (nearly every Chinese text), the starts as their 8-bit steps when they all
     fit (a canonical character is a few characters of the text after the one before at most): with the
     ends as their exceptions, 1.1 KB a paragraph instead of 2.3 KB (paragraph signatures 512 bytes, code
@@ -110,6 +121,7 @@ class DocumentArrays:
     set_hashes: np.ndarray
     set_counts: np.ndarray
     signature: np.ndarray  # the document's MinHash signature (``docpairs.document_signatures``)
+    digest: np.ndarray  # the digest of its canonical text (``docpairs.document_digests``), two uint64
 
     def __sizeof__(self) -> int:
         """The arrays' bytes (what Dask weighs to place the alignment's tasks near them)."""
@@ -144,10 +156,11 @@ def packed(cps: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return cps, start.copy(), False
 
 
-def document_arrays(corpus: Any, d: int, signatures: np.ndarray, pack: bool = True) -> DocumentArrays:
+def document_arrays(corpus: Any, d: int, signatures: np.ndarray, digests: np.ndarray,
+                    pack: bool = True) -> DocumentArrays:
     """Document ``d`` (local index) of a prepared corpus as its own arrays (copies; :func:`packed` unless
-    ``pack`` is false: a document that stays on its worker), with its row of ``signatures`` (the
-    corpus's ``docpairs.document_signatures``). Its ends go as their exceptions: whole, they were a
+    ``pack`` is false: a document that stays on its worker), with its rows of ``signatures`` and
+    ``digests`` (the corpus's ``docpairs.document_signatures`` and ``docpairs.document_digests``). Its ends go as their exceptions: whole, they were a
     sixth of the 1.8 GB of documents the alignment's blocks received from other partitions at 600k
     paragraphs."""
     s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
@@ -159,7 +172,7 @@ def document_arrays(corpus: Any, d: int, signatures: np.ndarray, pack: bool = Tr
     cps, start, stepped = packed(cps, start) if pack else (cps.copy(), start.copy(), False)
     return DocumentArrays(cps, start, stepped, at.copy(), val.copy(), corpus.par_bounds[p0:p1] - s,
                           corpus.set_hashes[h0:h1].copy(), np.diff(corpus.set_offsets[p0:p1 + 1]),
-                          signatures[d].copy())
+                          signatures[d].copy(), digests[d].copy())
 
 
 def corpus_of(documents: list[Document], arrays: list[DocumentArrays], config: AuditConfig):
@@ -195,6 +208,12 @@ def document_signatures(arrays: list[DocumentArrays], config: AuditConfig) -> np
     """The documents' MinHash signatures carried by their arrays (``docpairs.document_signatures`` of
     :func:`corpus_of` of them, for a ``StageCache.doc_signatures``)."""
     return np.stack([a.signature for a in arrays]) if arrays else np.zeros((0, config.num_perm), np.uint32)
+
+
+def document_digests(arrays: list[DocumentArrays]) -> np.ndarray:
+    """The digests of the documents' canonical texts carried by their arrays (``docpairs.document_digests``
+    of :func:`corpus_of` of them, for a ``StageCache.doc_digests``)."""
+    return np.stack([a.digest for a in arrays]) if arrays else np.zeros((0, 2), np.uint64)
 
 
 # ---------------------------------------------------------------------------------------------
