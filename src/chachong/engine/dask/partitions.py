@@ -221,10 +221,16 @@ def document_digests(arrays: list[DocumentArrays]) -> np.ndarray:
 
 
 def frame(cols: dict[str, np.ndarray], schema: dict[str, Any]):
-    """A pandas frame of ``schema``'s columns (name -> dtype), empty where ``cols`` lacks one."""
+    """A pandas frame of ``schema``'s columns (name -> dtype), empty where ``cols`` lacks one.
+
+    The columns are the arrays given when they have their type already (``copy=False``: one block per
+    column, not copied into one block per type, which took 1.8 of the workers' task seconds at 600k
+    paragraphs, mostly the pairing's 1.7 M keyed rows a partition); nothing writes to those arrays after.
+    """
     import pandas as pd
 
-    return pd.DataFrame({k: np.asarray(cols[k], dtype=t) if k in cols else np.zeros(0, t) for k, t in schema.items()})
+    return pd.DataFrame({k: np.asarray(cols[k], dtype=t) if k in cols else np.zeros(0, t) for k, t in schema.items()},
+                        copy=False)
 
 
 def binary(values: list[bytes]):
