@@ -285,8 +285,8 @@ def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
     docs.append(Document("x1", "x1", "x1.txt", odd, 1, (Paragraph("x1:p001", "x1", 0, 0, len(odd), 1, odd),)))
     whole = prepare(docs, cfg, threads=1)
     pick = [len(docs) - 1, len(docs) - 2, 0, 2, 1]
-    arrays = [document_arrays(whole, i, docpairs.document_signatures(whole, None), docpairs.document_digests(whole, None))
-              for i in pick]
+    sigs, digests = docpairs.document_signatures(whole, None), docpairs.document_digests(whole, None)
+    arrays = [document_arrays(whole, i, sigs, digests) for i in pick]
     assert [a.cps.dtype.name for a in arrays[:2]] == ["uint32", "uint16"]
     assert [a.stepped for a in arrays[:2]] == [False, True]
     got = corpus_of([docs[i] for i in pick], arrays, cfg)
@@ -425,9 +425,11 @@ def test_own_local_cluster_workers_audit_with_the_kept_heap(monkeypatch, user_so
     try:
         with distributed.Client(cluster, set_as_default=False) as c:
             seen = c.run(lambda: {k: v for k, v in os.environ.items() if k.startswith("MALLOC_") or k == VARIABLE})
+            profiled = c.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
     finally:
         cluster.close()
     assert list(seen.values()) == [kept_environ() | sort]
+    assert list(profiled.values()) == [False]  # no dashboard: the workers do not sample their stacks
 
 
 def test_unusable_work_folder_for_the_texts_is_one_line(tmp_path, scheduler):
@@ -571,7 +573,7 @@ def test_packed_arrays_give_back_what_was_packed():
         cps = np.array(cps, np.uint32)
         start = (first + np.cumsum(np.array(steps, np.int64))).astype(np.int64 if wide else np.int32)
         c, s, stepped = packed(cps, start)
-        arrays = DocumentArrays(c, s, stepped, empty, empty, np.zeros((0, 2), np.int64), empty, empty, empty, empty)
+        arrays = DocumentArrays(c, s, stepped, empty, empty, np.zeros((0, 2), np.int64), *[empty] * 4)
         assert arrays.code_points().dtype == np.uint32 and arrays.code_points().tolist() == cps.tolist()
         assert arrays.starts().dtype == start.dtype and arrays.starts().tolist() == start.tolist()
         assert (c.dtype == np.uint16) == (cps.size > 0 and int(cps.max()) <= 0xFFFF)

@@ -152,8 +152,8 @@ def test_lsh_candidates_of_a_subset_are_those_of_its_rows():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(0, 2**64 - 1), max_size=12), st.lists(st.tuples(st.integers(0, 11), st.integers(0, 80)),
-                                                                max_size=60),
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=12),
+       st.lists(st.tuples(st.integers(0, 11), st.integers(0, 80)), max_size=60),
        st.sampled_from([np.uint64, np.int64, np.uint32]))
 def test_repeated_marks_exactly_the_keys_held_twice(bases, picks, dtype):
     """lsh.repeated sorts 64-bit keys as values with their row in the low bits: rows whose keys differ

@@ -317,14 +317,15 @@ def _aligned_block(part: Part, hits, pairs: dict, rows: dict, exported: list, st
     for d in sorted(set(da.tolist()) | set(db.tolist())):
         if d not in docs:
             docs[d] = (part.corpus.documents[d - part.doc0],
-                       document_arrays(part.corpus, d - part.doc0, part.document_signatures(), part.document_digests(),
-                                       pack=False))
+                       document_arrays(part.corpus, d - part.doc0, part.document_signatures(),
+                                       part.document_digests(), pack=False))
     order = sorted(docs)
     loc = {g: i for i, g in enumerate(order)}
     # the corpus of just these documents, from their prepared arrays (as prepare.prepare makes it)
     arrays = [docs[g][1] for g in order]
     sub = corpus_of([docs[g][0] for g in order], arrays, config)
-    cache = StageCache()  # the documents' signatures and digests came with them: their paragraphs' are not needed
+    # the documents' signatures and digests came with them: their paragraphs' are not needed
+    cache = StageCache()
     cache.doc_signatures = document_signatures(arrays, config)
     cache.doc_digests = document_digests(arrays)
 

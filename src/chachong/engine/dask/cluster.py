@@ -64,7 +64,8 @@ def local_cluster(workers: int, **kwargs):
     On AMD Zen 4 the workers also get numpy's AVX2 sorts (``runtime.simd.worker_environ``) even when
     this process loaded numpy before chachong could choose (``distributed`` loads it): with the
     AVX-512 ones, 5 times slower there, the alignment's blocks took 2-3 times the CPU of the local
-    engine's same calls.
+    engine's same calls. The workers do not sample their own stacks for Dask's profile (a dashboard
+    page; this cluster has no dashboard): that took about 1 % of their CPU.
     """
     require_dask()
     import dask
@@ -74,9 +75,11 @@ def local_cluster(workers: int, **kwargs):
     from chachong.runtime.simd import worker_environ
 
     # numpy's sorts as the local engine has them (a variable set here or in Dask's config wins)
-    environ = worker_environ() | {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-                                  if not k.startswith("MALLOC_")} | kept_environ()
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+    configured = dask.config.get("distributed.nanny.pre-spawn-environ", {})
+    environ = worker_environ() | {k: v for k, v in configured.items() if not k.startswith("MALLOC_")} | kept_environ()
+    # no dashboard, so nobody sees the workers' statistical profiles: not sampled every 10 ms either
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ,
+                          "distributed.worker.profile.enabled": False}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, **kwargs)
 
 

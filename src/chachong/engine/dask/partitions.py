@@ -44,7 +44,8 @@ class Part:
         """The bytes the partition holds (``corpus_bytes``): what Dask weighs when it places a task that
         needs it. As a bare record (~50 bytes) the scheduler moved prepared partitions to wherever a
         route's rows were, 102 times at 600k paragraphs (15 s of transfers), and pickled each whole."""
-        extra = sum(a.nbytes for a in (self._samples, self._doc_signatures, self._doc_digests) if a is not None)
+        kept = (self._samples, self._doc_signatures, self._doc_digests)
+        extra = sum(a.nbytes for a in kept if a is not None)
         return object.__sizeof__(self) + corpus_bytes(self.corpus) + extra
 
     def samples(self) -> np.ndarray:
@@ -105,11 +106,12 @@ class DocumentArrays:
     of pairs linked by passages alone), which comes along (a corpus made by :func:`corpus_of` would
     compute the paragraphs' again from the shingle sets if a stage asked), as does the digest of its
     canonical text (``docpairs.document_digests``: the block's identical documents), made once per
-    partition rather than once per block the document goes to (1.1 of the blocks' 22 task seconds at 600k). Code points go as 16-bit
-    numbers when they all fit (nearly every Chinese text), the starts as their 8-bit steps when they all
-    fit (a canonical character is a few characters of the text after the one before at most): with the
-    ends as their exceptions, 1.1 KB a paragraph instead of 2.3 KB (paragraph signatures 512 bytes, code
-    points 588, starts 588 before); 530 MB moved instead of 894 MB on three shards of the 600k corpus.
+    partition rather than in every block the document goes to (1.1 of the blocks' 22 task seconds at
+    600k). Code points go as 16-bit numbers when they all fit (nearly every Chinese text), the starts as
+    their 8-bit steps when they all fit (a canonical character is a few characters of the text after the
+    one before at most): with the ends as their exceptions, 1.1 KB a paragraph instead of 2.3 KB
+    (paragraph signatures 512 bytes, code points 588, starts 588 before); 530 MB moved instead of 894 MB
+    on three shards of the 600k corpus.
     """
 
     cps: np.ndarray  # uint16 when every code point fits, else uint32
@@ -160,9 +162,9 @@ def document_arrays(corpus: Any, d: int, signatures: np.ndarray, digests: np.nda
                     pack: bool = True) -> DocumentArrays:
     """Document ``d`` (local index) of a prepared corpus as its own arrays (copies; :func:`packed` unless
     ``pack`` is false: a document that stays on its worker), with its rows of ``signatures`` and
-    ``digests`` (the corpus's ``docpairs.document_signatures`` and ``docpairs.document_digests``). Its ends go as their exceptions: whole, they were a
-    sixth of the 1.8 GB of documents the alignment's blocks received from other partitions at 600k
-    paragraphs."""
+    ``digests`` (the corpus's ``docpairs.document_signatures`` and ``docpairs.document_digests``). Its
+    ends go as their exceptions: whole, they were a sixth of the 1.8 GB of documents the alignment's
+    blocks received from other partitions at 600k paragraphs."""
     s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
     p0 = int(corpus.par_first[d])
     p1 = p0 + len(corpus.documents[d].paragraphs)
@@ -229,8 +231,8 @@ def frame(cols: dict[str, np.ndarray], schema: dict[str, Any]):
     """
     import pandas as pd
 
-    return pd.DataFrame({k: np.asarray(cols[k], dtype=t) if k in cols else np.zeros(0, t) for k, t in schema.items()},
-                        copy=False)
+    columns = {k: np.asarray(cols[k], dtype=t) if k in cols else np.zeros(0, t) for k, t in schema.items()}
+    return pd.DataFrame(columns, copy=False)
 
 
 def binary(values: list[bytes]):
