@@ -581,3 +581,36 @@ def test_packed_arrays_give_back_what_was_packed():
         assert stepped == fits and (s.dtype == np.uint8) == fits
 
     check()
+
+
+def test_gathered_slices_are_the_slices():
+    """partitions.gather_csr (the alignment's contexts, a partition's texts and sets): slices of nearly one
+    length go as rows of a window view, cut to their lengths, and a slice reaching the end of the values
+    as a short row; any slices come back as the plain slices would, in order, with their offsets."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from chachong.engine.dask.partitions import gather_csr
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(1, 40), st.integers(0, 12), st.lists(st.tuples(st.integers(0, 39), st.sampled_from([True] * 9 + [False])), max_size=30),
+           st.sampled_from([np.uint32, np.uint16, np.int64]))
+    def check(size, width, cuts, dtype):
+        # slices of one width but where the values end (as contexts at a document's end), and a few of any
+        # length (the window path takes slices whose lengths add up to 4/5 of their rows at least)
+        values = (np.arange(size) * 7 + 3).astype(dtype)
+        cuts = [(s % size, min(width if same else s // 3, size - s % size)) for s, same in cuts]
+        starts = np.array([s for s, _ in cuts], np.int64)
+        lengths = np.array([n for _, n in cuts], np.int64)
+        got, offsets = gather_csr(values, starts, lengths)
+        want = [values[s:s + n].tolist() for s, n in cuts]
+        assert got.dtype == values.dtype and got.tolist() == sum(want, [])
+        assert offsets.tolist() == np.cumsum([0] + [len(w) for w in want]).tolist()
+
+    check()
+    # the window path: one length, one slice ending at the last value; one cut short there
+    got, _ = gather_csr(np.arange(10, dtype=np.uint32), np.array([8, 0, 4]), np.array([2, 2, 2]))
+    assert got.tolist() == [8, 9, 0, 1, 4, 5]
+    got, _ = gather_csr(np.arange(10, dtype=np.uint32), np.array([0, 1, 2, 3, 4, 8]), np.array([4, 4, 4, 4, 4, 2]))
+    assert got.tolist() == [0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6, 4, 5, 6, 7, 8, 9]
