@@ -91,15 +91,22 @@ def pair_rows(part: Part, config: AuditConfig, bands: int, rows: int, paragraphs
     """The keyed rows of the pairing (see the module docstring) for one partition."""
     c = part.corpus
     el = eligible(c)
-    gpar = el.astype(np.int64) + part.par0
+    schema = pair_schema(paragraphs)
     digest = text_digests(c.cps, c.par_bounds[el, 0], c.par_bounds[el, 1])
-    h1, h2 = digest[:, 0], digest[:, 1]
-    out = [{"band": np.full(el.size, TEXT_BAND), "key": h1, "x": gpar, "h": h2}]
+    # the text's row, then one per band: each column filled in place, in the schema's types
+    band = np.empty((bands + 1, el.size), schema["band"])
+    band[0] = TEXT_BAND
+    band[1:] = np.arange(bands, dtype=band.dtype)[:, None]
+    key = np.empty((bands + 1, el.size), np.uint64)
+    key[0] = digest[:, 0]
     sig = c.signatures[el]
     for b in range(bands):
-        out.append({"band": np.full(el.size, b), "key": band_key(sig, b, rows), "x": gpar, "h": h1})
-    schema = pair_schema(paragraphs)
-    return frame({k: np.concatenate([o[k] for o in out]) for k in schema}, schema)
+        key[b + 1] = band_key(sig, b, rows)
+    h = np.empty((bands + 1, el.size), np.uint64)
+    h[0] = digest[:, 1]
+    h[1:] = digest[:, 0]
+    x = np.tile((el + part.par0).astype(schema["x"]), bands + 1)
+    return frame({"band": band.ravel(), "key": key.ravel(), "x": x, "h": h.ravel()}, schema)
 
 
 def sample_rows(part: Part, paragraphs: int):
