@@ -119,8 +119,9 @@ def repeated(keys: np.ndarray) -> np.ndarray:
     64-bit keys are sorted as values, not through an ``argsort`` (numpy sorts values 5-6 times faster
     than it sorts indices): each key's low bits are replaced by its row number, so the sorted values
     say which row each came from, and rows next to each other with the same high bits hold the same
-    key unless two keys differ in their low bits only (about one run in 10,000 at a million rows),
-    checked on the full keys; such runs are decided by :func:`_repeated_argsort` of their rows alone.
+    key unless two keys differ in their low bits only (rare for hashes: about n²/2**(65 - bits) pairs,
+    0.03 at a million rows), checked on the full keys; such runs are decided by :func:`_repeated_argsort`
+    of their rows alone.
     Other keys take that one. (:func:`band_pairs`' sort and top-bit table, which looks up only the rows
     that may hold a repeated key, costs twice as much in the Dask engine's buckets, where a third to a
     half of the rows repeat.)
