@@ -424,7 +424,8 @@ def test_own_local_cluster_workers_audit_with_the_kept_heap(monkeypatch, user_so
     cluster = local_cluster(1, silence_logs=logging.ERROR)
     try:
         with distributed.Client(cluster, set_as_default=False) as c:
-            seen = c.run(lambda: {k: v for k, v in os.environ.items() if k.startswith("MALLOC_") or k == VARIABLE})
+            seen = c.run(lambda: {k: v for k, v in os.environ.items()
+                                  if k.startswith("MALLOC_") or k == VARIABLE})
             profiled = c.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
     finally:
         cluster.close()
@@ -528,7 +529,8 @@ def test_dask_weighs_documents_and_partitions_by_what_they_hold():
     part = Part(0, 0, 0, prepare(docs, cfg, threads=1))
     c = part.corpus
     assert sizeof(part) >= texts + c.cps.nbytes + c.signatures.nbytes + c.set_hashes.nbytes
-    arrays = [document_arrays(c, d, part.document_signatures(), part.document_digests()) for d in range(len(docs))]
+    sigs, digests = part.document_signatures(), part.document_digests()
+    arrays = [document_arrays(c, d, sigs, digests) for d in range(len(docs))]
     assert sizeof(arrays) >= c.cps.nbytes // 2 + c.set_hashes.nbytes
     fp = part_fingerprints(part, [], [], cfg)
     assert sizeof(fp) >= fp.hash.nbytes + fp.pos.nbytes
@@ -594,7 +596,8 @@ def test_gathered_slices_are_the_slices():
     from chachong.engine.dask.partitions import gather_csr
 
     @settings(max_examples=300, deadline=None)
-    @given(st.integers(1, 40), st.integers(0, 12), st.lists(st.tuples(st.integers(0, 39), st.sampled_from([True] * 9 + [False])), max_size=30),
+    @given(st.integers(1, 40), st.integers(0, 12),
+           st.lists(st.tuples(st.integers(0, 39), st.sampled_from([True] * 9 + [False])), max_size=30),
            st.sampled_from([np.uint32, np.uint16, np.int64]))
     def check(size, width, cuts, dtype):
         # slices of one width but where the values end (as contexts at a document's end), and a few of any
@@ -612,5 +615,6 @@ def test_gathered_slices_are_the_slices():
     # the window path: one length, one slice ending at the last value; one cut short there
     got, _ = gather_csr(np.arange(10, dtype=np.uint32), np.array([8, 0, 4]), np.array([2, 2, 2]))
     assert got.tolist() == [8, 9, 0, 1, 4, 5]
-    got, _ = gather_csr(np.arange(10, dtype=np.uint32), np.array([0, 1, 2, 3, 4, 8]), np.array([4, 4, 4, 4, 4, 2]))
+    starts, lengths = np.array([0, 1, 2, 3, 4, 8]), np.array([4, 4, 4, 4, 4, 2])
+    got, _ = gather_csr(np.arange(10, dtype=np.uint32), starts, lengths)
     assert got.tolist() == [0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6, 4, 5, 6, 7, 8, 9]
