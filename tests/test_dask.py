@@ -265,13 +265,15 @@ def test_a_failed_audit_stops_fetching_the_texts(client, monkeypatch):
 
 
 def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
-    """partitions.document_arrays (packed: 16-bit code points, 8-bit steps of the starts, the ends as
-    their exceptions, the document's signature instead of its paragraphs') and corpus_of give prepare's arrays for documents taken from
-    anywhere in a partition, in any order, and for texts the packing cannot hold (a code point past
-    U+FFFF, a canonical character 300 characters after the one before): those go as they are."""
+    """partitions.document_batch (packed: 16-bit code points, 8-bit steps of the starts, the ends as
+    their exceptions, the documents' signatures instead of their paragraphs') and corpus_of give prepare's
+    arrays for batches of documents taken from anywhere in a partition, one batch after another, and for
+    texts the packing cannot hold (a code point past U+FFFF, a canonical character 300 characters after
+    the one before: that batch goes as it is), a document with no canonical character, and batches not
+    packed (the block's own documents)."""
     import numpy as np
 
-    from chachong.engine.dask.partitions import corpus_of, document_arrays, document_digests, document_signatures
+    from chachong.engine.dask.partitions import corpus_of, document_batch, document_digests, document_signatures
     from chachong.model import Document, Paragraph
     from chachong.stages import docpairs
     from chachong.stages.load import load_documents
@@ -283,31 +285,43 @@ def test_documents_sent_between_partitions_rebuild_the_prepared_corpus():
     docs, _, _ = load_documents([EXAMPLE], cfg)
     odd = "本段含有生僻字\U00020000与\U0002A6A5，随后是" + "—" * 300 + "很长的一串标点之后再有正文内容三十个字符以上的段落文字。"
     docs.append(Document("x1", "x1", "x1.txt", odd, 1, (Paragraph("x1:p001", "x1", 0, 0, len(odd), 1, odd),)))
+    docs.insert(3, Document("y1", "y1", "y1.txt", "……", 1, (Paragraph("y1:p001", "y1", 0, 0, 2, 1, "……"),)))
     whole = prepare(docs, cfg, threads=1)
-    pick = [len(docs) - 1, len(docs) - 2, 0, 2, 1]
+    assert whole.doc_offsets[3] == whole.doc_offsets[4]  # y1: no canonical character
+    n = len(docs)
+    picks = [[2, 3, 5], [0, n - 1], [1, 4], [n - 2]]
     sigs, digests = docpairs.document_signatures(whole, None), docpairs.document_digests(whole, None)
-    arrays = [document_arrays(whole, i, sigs, digests) for i in pick]
-    assert [a.cps.dtype.name for a in arrays[:2]] == ["uint32", "uint16"]
-    assert [a.stepped for a in arrays[:2]] == [False, True]
-    got = corpus_of([docs[i] for i in pick], arrays, cfg)
-    assert "signatures" not in vars(got)  # made only when a stage reads them (the comparison below does)
-    want = prepare([docs[i] for i in pick], cfg, threads=1)
-    for name in ("cps", "orig_start", "orig_end", "doc_offsets", "par_doc", "par_bounds", "set_hashes",
-                 "set_offsets", "signatures"):
-        g, w = np.asarray(getattr(got, name)), np.asarray(getattr(want, name))
-        assert g.dtype == w.dtype and g.tolist() == w.tolist(), name
-    # the documents' signatures come along: a block's StageCache holds them, its paragraphs' are not made
-    assert document_signatures(arrays, cfg).tolist() == docpairs.document_signatures(want, None).tolist()
-    # and so do the digests of their canonical texts (the block's identical documents)
-    assert document_digests(arrays).tolist() == docpairs.document_digests(want, None).tolist()
-    at, _ = want.orig_end.exceptions(0, want.cps.size)
-    assert at.size and (at > want.doc_offsets[1]).any()  # masked runs (numbers) past the first document
-    # what leaves a partition: a character's code point in 2 bytes, its start in 1, its shingle in 4, and
-    # no paragraph signatures (unpacked: 4 + 4 + 4 bytes a character and 512 a paragraph)
-    n = sum(len(docs[i].paragraphs) for i in pick[1:])
-    sent = sum(a.__sizeof__() for a in arrays[1:])
-    chars = sum(int(whole.doc_offsets[i + 1] - whole.doc_offsets[i]) for i in pick[1:])
-    assert sent < 7.5 * chars + 64 * n < 12 * chars + whole.signatures[0].nbytes * n
+    for pack in (True, False):
+        batches = [document_batch(whole, pick, 100, sigs, digests, pack=pack) for pick in picks]
+        assert batches[0].indices == [102, 103, 105] and batches[0].documents == [docs[i] for i in picks[0]]
+        if pack:
+            assert [b.cps.dtype.name for b in batches[:3]] == ["uint16", "uint32", "uint16"]
+            assert [b.stepped for b in batches[:3]] == [True, False, True]
+        else:
+            assert not any(b.stepped for b in batches) and batches[0].cps.dtype == np.uint32
+        got = corpus_of(batches, cfg)
+        assert "signatures" not in vars(got)  # made only when a stage reads them (the comparison below does)
+        want = prepare([docs[i] for pick in picks for i in pick], cfg, threads=1)
+        assert got.documents == want.documents
+        for name in ("cps", "orig_start", "orig_end", "doc_offsets", "par_doc", "par_bounds", "set_hashes",
+                     "set_offsets", "signatures"):
+            g, w = np.asarray(getattr(got, name)), np.asarray(getattr(want, name))
+            assert g.dtype == w.dtype and g.tolist() == w.tolist(), (pack, name)
+        # the documents' signatures and digests come along: a block's StageCache holds them, its paragraphs' are not made
+        assert document_signatures(batches, cfg).tolist() == docpairs.document_signatures(want, None).tolist()
+        assert document_digests(batches).tolist() == docpairs.document_digests(want, None).tolist()
+        at, _ = want.orig_end.exceptions(0, want.cps.size)
+        assert at.size and (at > want.doc_offsets[1]).any()  # masked runs (numbers) past the first document
+        if pack:
+            # what leaves a partition: a character's code point in 2 bytes, its start in 1, its shingle in 4,
+            # and no paragraph signatures (unpacked: 4 + 4 + 4 bytes a character and 512 a paragraph)
+            packed = [batches[0], batches[2]]
+            n = sum(len(d.paragraphs) for b in packed for d in b.documents)
+            sent = sum(v.nbytes for b in packed for v in vars(b).values() if isinstance(v, np.ndarray))
+            chars = sum(int(b.chars.sum()) for b in packed)
+            assert sent < 7.5 * chars + 64 * n < 12 * chars + whole.signatures[0].nbytes * n
+            own = sum(v.nbytes for v in vars(batches[0]).values() if isinstance(v, np.ndarray))
+            assert sys.getsizeof(batches[0]) >= own + sum(sys.getsizeof(d.text) for d in batches[0].documents)
 
 
 def test_api_dispatch_and_errors(scheduler):
@@ -515,7 +529,7 @@ def test_dask_weighs_documents_and_partitions_by_what_they_hold():
     from dask.sizeof import sizeof
 
     from chachong.engine.dask.aligning import part_fingerprints
-    from chachong.engine.dask.partitions import Part, document_arrays
+    from chachong.engine.dask.partitions import Part
     from chachong.stages.load import load_documents
     from chachong.stages.prepare import prepare
 
@@ -529,9 +543,8 @@ def test_dask_weighs_documents_and_partitions_by_what_they_hold():
     part = Part(0, 0, 0, prepare(docs, cfg, threads=1))
     c = part.corpus
     assert sizeof(part) >= texts + c.cps.nbytes + c.signatures.nbytes + c.set_hashes.nbytes
-    sigs, digests = part.document_signatures(), part.document_digests()
-    arrays = [document_arrays(c, d, sigs, digests) for d in range(len(docs))]
-    assert sizeof(arrays) >= c.cps.nbytes // 2 + c.set_hashes.nbytes
+    batch = part.batch(list(range(len(docs))))
+    assert sizeof(batch) >= texts + c.cps.nbytes // 2 + c.set_hashes.nbytes
     fp = part_fingerprints(part, [], [], cfg)
     assert sizeof(fp) >= fp.hash.nbytes + fp.pos.nbytes
 
@@ -555,45 +568,53 @@ def test_fingerprint_rows_refuse_positions_their_type_cannot_hold():
 
 
 def test_packed_arrays_give_back_what_was_packed():
-    """partitions.packed (an alignment export's code points and starts) round-trips any input: 16-bit code
-    points and 8-bit steps when they fit, the arrays as they were otherwise (a step past 255 or below 0, a
-    code point past U+FFFF, 64-bit starts)."""
+    """partitions.packed (an alignment export's code points and starts) round-trips any batch of documents:
+    16-bit code points and 8-bit steps (each document's first step its first start) when they fit, the
+    arrays as they were otherwise (a step past 255 or below 0, a code point past U+FFFF, 64-bit starts)."""
     import numpy as np
     from hypothesis import example, given, settings
     from hypothesis import strategies as st
 
-    from chachong.engine.dask.partitions import DocumentArrays, packed
+    from chachong.engine.dask.partitions import DocumentBatch, packed
 
     empty = np.zeros(0, np.int64)
+    doc = st.tuples(st.lists(st.integers(0, 0x10FFFF), max_size=12), st.integers(0, 300),
+                    st.lists(st.integers(-300, 300), max_size=12))
 
     @settings(max_examples=200, deadline=None)
-    @given(st.lists(st.integers(0, 0x10FFFF), max_size=40), st.lists(st.integers(-300, 300), max_size=40),
-           st.integers(0, 2**31 - 20_000), st.booleans())
-    @example([20013, 25991], [3, 2], 0, False)  # packs both
-    @example([0x20000], [1, 256], 0, False)  # packs neither
-    def check(cps, steps, first, wide):
-        cps = np.array(cps, np.uint32)
-        start = (first + np.cumsum(np.array(steps, np.int64))).astype(np.int64 if wide else np.int32)
-        c, s, stepped = packed(cps, start)
-        arrays = DocumentArrays(c, s, stepped, empty, empty, np.zeros((0, 2), np.int64), *[empty] * 4)
-        assert arrays.code_points().dtype == np.uint32 and arrays.code_points().tolist() == cps.tolist()
-        assert arrays.starts().dtype == start.dtype and arrays.starts().tolist() == start.tolist()
+    @given(st.lists(doc, max_size=5), st.integers(0, 2**31 - 20_000), st.booleans())
+    @example([([20013, 25991], 3, [2])], 0, False)  # packs both
+    @example([([0x20000], 1, [256])], 0, False)  # packs neither
+    @example([([1, 2], 7, [1]), ([], 0, []), ([3], 255, [])], 0, False)  # an empty document between two
+    def check(docs, base, wide):
+        cps = np.array([c for cs, _, _ in docs for c in cs], np.uint32)
+        starts = []
+        for cs, first, steps in docs:  # each document's starts: its first, then its steps (as many as its characters)
+            steps = (steps + [1] * len(cs))[:max(len(cs) - 1, 0)]
+            starts.append((base + first + np.cumsum([0, *steps]))[:len(cs)])
+        start = np.concatenate(starts + [empty]).astype(np.int64 if wide else np.int32)
+        chars = np.array([len(cs) for cs, _, _ in docs], np.int64)
+        c, s, stepped = packed(cps, start, chars)
+        batch = DocumentBatch([], [], chars, c, s, stepped, *[empty] * 8, np.zeros((0, 2), np.uint64))
+        assert batch.code_points().dtype == np.uint32 and batch.code_points().tolist() == cps.tolist()
+        assert batch.starts().dtype == start.dtype and batch.starts().tolist() == start.tolist()
         assert (c.dtype == np.uint16) == (cps.size > 0 and int(cps.max()) <= 0xFFFF)
-        fits = start.size > 0 and not wide and 0 <= first + steps[0] <= 255 and all(0 <= x <= 255 for x in steps[1:])
+        steps = [x for one in starts for x in ([one[0]] if one.size else []) + np.diff(one).tolist()]
+        fits = start.size > 0 and not wide and all(0 <= x <= 255 for x in steps)
         assert stepped == fits and (s.dtype == np.uint8) == fits
 
     check()
 
 
 def test_gathered_slices_are_the_slices():
-    """partitions.gather_csr (the alignment's contexts, a partition's texts and sets): slices of nearly one
+    """runtime.arrays.gather_csr (the alignment's contexts, a partition's texts and sets): slices of nearly one
     length go as rows of a window view, cut to their lengths, and a slice reaching the end of the values
     as a short row; any slices come back as the plain slices would, in order, with their offsets."""
     import numpy as np
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from chachong.engine.dask.partitions import gather_csr
+    from chachong.runtime.arrays import gather_csr
 
     @settings(max_examples=300, deadline=None)
     @given(st.integers(1, 40), st.integers(0, 12),

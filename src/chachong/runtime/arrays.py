@@ -1,4 +1,4 @@
-"""Set operations on large integer arrays, by sorting.
+"""Set operations on large integer arrays, by sorting; runs and slices of them.
 
 numpy 2.3+ computes ``np.unique`` (and ``setdiff1d``, ``intersect1d``, ``unique_values``, which
 call it) with a hash table first: on this machine 20-25 times slower than a sort on millions of
@@ -11,6 +11,8 @@ chachong goes through here.
 [1, 9]
 >>> segments_of(np.array([0, 2, 3, 3, 9]), np.array([0, 3, 3, 5, 10])).tolist()
 [0, 0, 2, 2, 3]
+
+``gather_csr`` concatenates many slices of one array (a partition's texts, a batch of documents' rows).
 """
 
 from __future__ import annotations
@@ -55,7 +57,40 @@ def segments_of(pos: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(first, end), np.diff(cuts, prepend=0, append=pos.size))
 
 
-__all__ = ["segments_of", "setdiff", "unique"]
+def range_indices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])`` without the loop."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
+
+
+def gather_csr(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slices ``values[starts[i]:starts[i] + lengths[i]]`` concatenated, with their offsets.
+
+    Slices of nearly one length (the alignment's contexts: 60 characters but at a document's edge) are
+    copied as rows of that width (a view of every window of ``values``) and cut to their lengths, 3-4
+    times faster than an index per value; others are gathered value by value.
+
+    >>> v, o = gather_csr(np.arange(10), np.array([7, 0, 3]), np.array([3, 2, 3]))
+    >>> v.tolist(), o.tolist()
+    ([7, 8, 9, 0, 1, 3, 4, 5], [0, 3, 5, 8])
+    """
+    lengths = np.asarray(lengths, np.int64)
+    starts = np.asarray(starts, np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    total = int(offsets[-1])
+    width = int(lengths.max()) if lengths.size else 0
+    if 0 < width <= values.size and lengths.size * width <= total + total // 4:
+        rows = np.empty((lengths.size, width), values.dtype)
+        fits = starts + width <= values.size  # a slice near the end: its row is read short, then cut
+        rows[fits] = np.lib.stride_tricks.sliding_window_view(values, width)[starts[fits]]
+        if not fits.all():
+            rows[~fits] = values[np.minimum(starts[~fits, None] + np.arange(width), values.size - 1)]
+        return rows[np.arange(width) < lengths[:, None]], offsets
+    return values[range_indices(starts, lengths)], offsets
+
 
 
 def equal_runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,3 +104,6 @@ def equal_runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         brk[1:] |= c[1:] != c[:-1]
     starts = np.flatnonzero(brk)
     return starts, np.diff(np.append(starts, n))
+
+
+__all__ = ["equal_runs", "gather_csr", "range_indices", "segments_of", "setdiff", "unique"]

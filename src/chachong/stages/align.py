@@ -38,6 +38,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
+from chachong.runtime.arrays import range_indices
 from chachong.text.normalize import MASK
 
 SEED_K = 5  # long enough that chance matches are rare, short enough to reseed between edits 10 % apart
@@ -351,15 +352,6 @@ def chain_blocks(a: str, b: str, bl: list[list[int]], min_span: int = 13, max_ga
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MAX_ENTRIES = 1 << 22  # k-grams per vectorised pass: keeps 30 bits of hash beside window and index
-
-
-def range_indices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])`` without the loop."""
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, np.int64)
-    ends = np.cumsum(counts)
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
 
 
 def _grams(cps: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray,

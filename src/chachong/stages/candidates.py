@@ -28,11 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chachong.runtime.arrays import equal_runs, segments_of, setdiff, unique
+from chachong.runtime.arrays import equal_runs, range_indices, segments_of, setdiff, unique
 from chachong.runtime.background import cores
 from chachong.runtime.threads import in_order
 from chachong.runtime.workdir import Partitions
-from chachong.stages.align import range_indices
 from chachong.stages.prepare import Corpus
 from chachong.stages.lsh import (candidates, choose_bands, code_bounds, groups_of, pairs_across,
                                  pairs_in_groups)

@@ -19,7 +19,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from chachong.stages.align import range_indices
+from chachong.runtime.arrays import range_indices
 from chachong.stages.dictionary import tagged_words
 from chachong.stages.passages import DocumentMatch, corpus_layout, evidence, pieces
 from chachong.stages.prepare import Corpus

@@ -37,8 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-from chachong.runtime.arrays import segments_of, unique
-from chachong.stages.align import range_indices
+from chachong.runtime.arrays import range_indices, segments_of, unique
 from chachong.stages.prepare import Corpus
 from chachong.text.normalize import MASK
 from chachong.text.shingle import HASH_BASE

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from chachong.config import AuditConfig
+from chachong.runtime.arrays import range_indices
 from chachong.text.normalize import MASK, canonicalize_array, codepoints
 
 _SPACES = (0x20, 0x09, 0x3000, 0xA0)
@@ -171,11 +172,7 @@ def build_text(texts: Sequence[str], config: AuditConfig, exclude: Sequence[Sequ
 def ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated ``arange(s, e)`` for each pair, and the pair each element comes from."""
     lengths = ends - starts
-    owner = np.repeat(np.arange(starts.size), lengths)
-    if not owner.size:
-        return np.zeros(0, np.int64), owner
-    offsets = np.cumsum(lengths) - lengths
-    return starts[owner] + (np.arange(owner.size) - offsets[owner]), owner
+    return range_indices(starts, lengths), np.repeat(np.arange(starts.size), lengths)
 
 
 def text_of(cps: np.ndarray, a: int, b: int) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 
 from chachong.config import AuditConfig
 from chachong.model import Document
-from chachong.runtime.arrays import unique
+from chachong.runtime.arrays import range_indices, unique
 from chachong.runtime.heap import trim_heap
 from chachong.runtime.workdir import WorkDir
 from chachong.text.normalize import canonicalize_array, codepoints
@@ -107,6 +107,21 @@ class Ends:
         """
         j0, j1 = np.searchsorted(self._at, [lo, max(lo, hi)])
         return self._at[j0:j1] - lo, self._end[j0:j1]
+
+    def exceptions_of(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`exceptions` of many ranges ``[lo[i], hi[i])`` at once, concatenated in their order:
+        the positions less their range's ``lo``, their ends, and how many each range holds.
+
+        >>> ends = Ends(np.array([0, 1, 5, 6], np.int32), np.array([1, 5, 6, 9], np.int32))
+        >>> [x.tolist() for x in ends.exceptions_of(np.array([3, 1, 0]), np.array([4, 4, 1]))]
+        [[0, 0, 2], [9, 5, 9], [1, 2, 0]]
+        """
+        lo = np.asarray(lo, np.int64)
+        hi = np.maximum(lo, np.asarray(hi, np.int64))
+        j0, j1 = np.searchsorted(self._at, lo), np.searchsorted(self._at, hi)
+        counts = j1 - j0
+        at = range_indices(j0, counts)
+        return self._at[at] - np.repeat(lo, counts), self._end[at], counts
 
     @property
     def size(self) -> int:

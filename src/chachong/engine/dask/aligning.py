@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.engine.dask.partitions import (DocumentArrays, Part, blob_arrays, blob_column, corpus_of,
-                                             document_arrays, document_digests, document_signatures, frame,
-                                             gather_csr, index_dtype, meta_with_blobs)
+from chachong.engine.dask.partitions import (DocumentBatch, Part, blob_arrays, blob_column, corpus_of,
+                                             document_digests, document_signatures, frame,
+                                             index_dtype, meta_with_blobs)
 from chachong.model import Document
-from chachong.runtime.arrays import equal_runs, segments_of
+from chachong.runtime.arrays import equal_runs, gather_csr, segments_of
 from chachong.runtime.gcpause import paused_gc
 from chachong.runtime.stagecache import StageCache
 from chachong.stages.candidates import KINDS
@@ -247,14 +247,11 @@ def hit_pairs(hits) -> np.ndarray:
     return np.unique(pairs, axis=0)
 
 
-def export_documents(part: Part, docs: list[int]) -> tuple[list[int], list[Document], list[DocumentArrays]]:
-    """Documents ``docs`` (global indices, all of this partition) with their prepared arrays: what
-    the owner of a later document needs of the earlier one. Each leaves its partition once per
-    partition that aligns it, however many of that partition's pairs it is in."""
-    local = [d - part.doc0 for d in docs]
-    sig, dig = part.document_signatures(), part.document_digests()
-    return (list(docs), [part.corpus.documents[d] for d in local],
-            [document_arrays(part.corpus, d, sig, dig) for d in local])
+def export_documents(part: Part, docs: list[int]) -> DocumentBatch:
+    """Documents ``docs`` (ascending global indices, all of this partition) with their prepared arrays
+    (:meth:`Part.batch`): what the owner of a later document needs of the earlier one. Each leaves its
+    partition once per partition that aligns it, however many of that partition's pairs it is in."""
+    return part.batch(docs)
 
 
 def align_pairs(corpus, rows: list, hits: np.ndarray) -> tuple[list, list, list]:
@@ -310,24 +307,21 @@ def _aligned_block(part: Part, hits, pairs: dict, rows: dict, exported: list, st
     da, db = np.asarray(pairs["da"], np.int64), np.asarray(pairs["db"], np.int64)
     if not da.size:
         return BlockResult([], [], [], {})
-    docs: dict[int, tuple[Document, DocumentArrays]] = {}
-    for indices, documents_, arrays in exported:
-        for d, doc, arr in zip(indices, documents_, arrays):
-            docs[d] = (doc, arr)
-    for d in sorted(set(da.tolist()) | set(db.tolist())):
-        if d not in docs:
-            docs[d] = (part.corpus.documents[d - part.doc0],
-                       document_arrays(part.corpus, d - part.doc0, part.document_signatures(),
-                                       part.document_digests(), pack=False))
-    order = sorted(docs)
+    every = np.unique(np.concatenate([da, db]))
+    mine = every[(every >= part.doc0) & (every < part.doc0 + part.n_docs)]
+    # each batch holds one partition's documents, so in partition order they are in global order
+    batches = sorted([b for b in [*exported, part.batch(mine.tolist(), pack=False)] if b.indices],
+                     key=lambda b: b.indices[0])
+    order = [g for b in batches for g in b.indices]
+    if order != every.tolist():
+        raise ValueError("the documents of an alignment block came twice or not at all")
     loc = {g: i for i, g in enumerate(order)}
     # the corpus of just these documents, from their prepared arrays (as prepare.prepare makes it)
-    arrays = [docs[g][1] for g in order]
-    sub = corpus_of([docs[g][0] for g in order], arrays, config)
+    sub = corpus_of(batches, config)
     # the documents' signatures and digests came with them: their paragraphs' are not needed
     cache = StageCache()
-    cache.doc_signatures = document_signatures(arrays, config)
-    cache.doc_digests = document_digests(arrays)
+    cache.doc_signatures = document_signatures(batches, config)
+    cache.doc_digests = document_digests(batches)
 
     def local_par(g_doc: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sub.par_first[[loc[int(x)] for x in g_doc]] + idx

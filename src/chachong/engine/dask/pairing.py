@@ -27,10 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.engine.dask.partitions import (Part, binary, blob_arrays, blob_column, frame, gather_csr,
+from chachong.engine.dask.partitions import (Part, binary, blob_arrays, blob_column, frame,
                                              index_dtype, meta_with_blobs)
-from chachong.runtime.arrays import equal_runs
-from chachong.stages.align import range_indices
+from chachong.runtime.arrays import equal_runs, gather_csr, range_indices
 from chachong.stages.candidates import (eligible, fingerprint_pairs, fingerprint_runs, may_share_enough,
                                         min_fingerprint_share, passes_estimate, sampled, shares_enough,
                                         text_digests, text_groups)

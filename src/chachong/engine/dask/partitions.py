@@ -19,6 +19,7 @@ import numpy as np
 from chachong.config import AuditConfig
 from chachong.ingest.renumber import renumber
 from chachong.model import Document, Skipped
+from chachong.runtime.arrays import gather_csr, range_indices
 from chachong.runtime.gcpause import paused_gc
 from chachong.runtime.textfile import EncodedTexts, encode_texts
 from chachong.stages.candidates import sampled
@@ -70,6 +71,13 @@ class Part:
             self._doc_digests = document_digests(self.corpus, None)
         return self._doc_digests
 
+    def batch(self, docs: Sequence[int], pack: bool = True) -> "DocumentBatch":
+        """Documents ``docs`` (ascending global indices, all of this partition) with their prepared arrays
+        (:func:`document_batch`; ``pack``: for the trip to another worker)."""
+        local = np.asarray(docs, np.int64) - self.doc0
+        return document_batch(self.corpus, local, self.doc0, self.document_signatures(), self.document_digests(),
+                              pack=pack)
+
     def texts(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Canonical code points of paragraphs ``local``, as CSR (values, offsets)."""
         b = self.corpus.par_bounds[local]
@@ -89,81 +97,71 @@ def corpus_bytes(corpus: Any) -> int:
     return arrays + sum(sys.getsizeof(d) for d in corpus.documents)
 
 
-def gather_csr(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slices ``values[starts[i]:starts[i] + lengths[i]]`` concatenated, with their offsets.
-
-    Slices of nearly one length (the alignment's contexts: 60 characters but at a document's edge) are
-    copied as rows of that width (a view of every window of ``values``) and cut to their lengths, 3-4
-    times faster than an index per value; others are gathered value by value.
-
-    >>> v, o = gather_csr(np.arange(10), np.array([7, 0, 3]), np.array([3, 2, 3]))
-    >>> v.tolist(), o.tolist()
-    ([7, 8, 9, 0, 1, 3, 4, 5], [0, 3, 5, 8])
-    """
-    lengths = np.asarray(lengths, np.int64)
-    starts = np.asarray(starts, np.int64)
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    total = int(offsets[-1])
-    width = int(lengths.max()) if lengths.size else 0
-    if 0 < width <= values.size and lengths.size * width <= total + total // 4:
-        rows = np.empty((lengths.size, width), values.dtype)
-        fits = starts + width <= values.size  # a slice near the end: its row is read short, then cut
-        rows[fits] = np.lib.stride_tricks.sliding_window_view(values, width)[starts[fits]]
-        if not fits.all():
-            rows[~fits] = values[np.minimum(starts[~fits, None] + np.arange(width), values.size - 1)]
-        return rows[np.arange(width) < lengths[:, None]], offsets
-    idx = np.repeat(starts - offsets[:-1], lengths) + np.arange(total)
-    return values[idx], offsets
-
-
 @dataclass
-class DocumentArrays:
-    """One document's rows of its partition's prepared arrays, positions relative to the document, packed
-    for the trip to the worker that aligns it (:func:`document_arrays`; :func:`corpus_of` unpacks them).
+class DocumentBatch:
+    """Documents of one partition with their rows of its prepared arrays, each position relative to its
+    document: what the worker aligning a block needs of them (:func:`document_batch`; :func:`corpus_of`
+    joins batches back into a prepared corpus).
 
-    Not its paragraphs' signatures: the alignment reads only the document's (``docpairs.estimated_jaccard``
-    of pairs linked by passages alone), which comes along (a corpus made by :func:`corpus_of` would
-    compute the paragraphs' again from the shingle sets if a stage asked), as does the digest of its
-    canonical text (``docpairs.document_digests``: the block's identical documents), made once per
-    partition rather than in every block the document goes to (1.1 of the blocks' 22 task seconds at
-    600k). Code points go as 16-bit numbers when they all fit (nearly every Chinese text), the starts as
-    their 8-bit steps when they all fit (a canonical character is a few characters of the text after the
-    one before at most): with the ends as their exceptions, 1.1 KB a paragraph instead of 2.3 KB
-    (paragraph signatures 512 bytes, code points 588, starts 588 before); 530 MB moved instead of 894 MB
-    on three shards of the 600k corpus.
+    One array per field for the whole batch, not arrays per document: Dask sends each array as a frame
+    of its own, and the nine arrays of each of the 23,000 documents exported at 600k paragraphs took
+    5.2 s to serialise and 3.0 s to read back (0.015 and 0.014 s instead of 0.091 and 0.041 s for a
+    thousand documents batched).
+
+    Not the paragraphs' signatures: the alignment reads only the documents' (``docpairs.estimated_jaccard``
+    of pairs linked by passages alone), which come along (a corpus made by :func:`corpus_of` would compute
+    the paragraphs' again from the shingle sets if a stage asked), as do the digests of their canonical
+    texts (``docpairs.document_digests``: the block's identical documents), made once per partition rather
+    than in every block a document goes to (1.1 of the blocks' 22 task seconds at 600k). Code points go as
+    16-bit numbers when they all fit (nearly every Chinese text), the starts as their 8-bit steps when they
+    all fit (a canonical character is a few characters of the text after the one before at most; each
+    document's first step is its first start): with the ends as their exceptions, 1.1 KB a paragraph instead
+    of 2.3 KB (paragraph signatures 512 bytes, code points 588, starts 588 before); 530 MB moved instead of
+    894 MB on three shards of the 600k corpus.
     """
 
+    indices: list[int]  # the documents' global indices, ascending
+    documents: list[Document]
+    chars: np.ndarray  # int64: each document's canonical characters
     cps: np.ndarray  # uint16 when every code point fits, else uint32
-    orig_start: np.ndarray  # int32, or its steps (uint8) when ``stepped``
+    orig_start: np.ndarray  # int32 (int64 past 2**31 characters), or its steps (uint8) when ``stepped``
     stepped: bool
-    end_at: np.ndarray  # the ends' exceptions (``prepare.Ends``): positions, relative to the document,
-    end_val: np.ndarray  # ... and their ends (the others end at their start + 1)
-    par_bounds: np.ndarray  # (paragraphs, 2), offsets into cps
+    end_at: np.ndarray  # the ends' exceptions (``prepare.Ends``): positions, relative to their document,
+    end_val: np.ndarray  # ... their ends (the others end at their start + 1)
+    end_counts: np.ndarray  # ... and how many each document has
+    par_bounds: np.ndarray  # (paragraphs, 2), offsets into the document's code points
+    par_counts: np.ndarray  # each document's paragraphs
     set_hashes: np.ndarray
-    set_counts: np.ndarray
-    signature: np.ndarray  # the document's MinHash signature (``docpairs.document_signatures``)
-    digest: np.ndarray  # the digest of its canonical text (``docpairs.document_digests``), two uint64
+    set_counts: np.ndarray  # each paragraph's shingles
+    signatures: np.ndarray  # (documents, num_perm): their MinHash signatures (``docpairs.document_signatures``)
+    digests: np.ndarray  # (documents, 2) uint64: the digests of their canonical texts (``docpairs.document_digests``)
 
     def __sizeof__(self) -> int:
-        """The arrays' bytes (what Dask weighs to place the alignment's tasks near them)."""
-        return object.__sizeof__(self) + sum(int(v.nbytes) for v in vars(self).values() if isinstance(v, np.ndarray))
+        """The arrays' and the documents' bytes (what Dask weighs to place the alignment's tasks near them)."""
+        return (object.__sizeof__(self) + sum(sys.getsizeof(d) for d in self.documents)
+                + sum(int(v.nbytes) for v in vars(self).values() if isinstance(v, np.ndarray)))
 
     def code_points(self) -> np.ndarray:
         return self.cps.astype(np.uint32, copy=False)
 
     def starts(self) -> np.ndarray:
-        """``orig_start`` of the document's canonical characters."""
-        return np.cumsum(self.orig_start, dtype=np.int32) if self.stepped else self.orig_start
+        """``orig_start`` of the documents' canonical characters."""
+        if not self.stepped:
+            return self.orig_start
+        run = np.cumsum(self.orig_start, dtype=np.int64)
+        before = np.concatenate(([0], run))[np.cumsum(self.chars) - self.chars]  # the sum before each document
+        return (run - np.repeat(before, self.chars)).astype(np.int32)
 
 
-def packed(cps: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Code points as 16-bit numbers when they fit; starts as 8-bit steps (the first start, then each
-    step) when they fit; whether they are steps (:meth:`DocumentArrays.starts` unpacks them). New arrays.
+def packed(cps: np.ndarray, start: np.ndarray, chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Code points (of documents of ``chars`` characters, one after the other) as 16-bit numbers when they fit;
+    starts as 8-bit steps (each document's first start, then each step) when they fit; whether they are
+    steps (:meth:`DocumentBatch.starts` unpacks them). New arrays.
 
-    >>> c, s, stepped = packed(np.array([20013, 25991], np.uint32), np.array([3, 5], np.int32))
+    >>> c, s, stepped = packed(np.array([20013, 25991, 7], np.uint32), np.array([3, 5, 1], np.int32), np.array([2, 1]))
     >>> c.dtype.name, s.tolist(), stepped
-    ('uint16', [3, 2], True)
-    >>> c, s, stepped = packed(np.array([0x20000], np.uint32), np.array([300], np.int32))
+    ('uint16', [3, 2, 1], True)
+    >>> c, s, stepped = packed(np.array([0x20000], np.uint32), np.array([300], np.int32), np.array([1]))
     >>> c.dtype.name, s.tolist(), stepped
     ('uint32', [300], False)
     """
@@ -172,52 +170,65 @@ def packed(cps: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
         steps = np.empty_like(start)  # np.diff(start, prepend=0), without its copy (a quarter of the time)
         steps[0] = start[0]
         np.subtract(start[1:], start[:-1], out=steps[1:])
+        first = (np.cumsum(chars) - chars)[chars > 0]
+        steps[first] = start[first]  # each document's steps start again from its own first start
         if int(steps.min()) >= 0 and int(steps.max()) <= 0xFF:
             return cps, steps.astype(np.uint8), True
     return cps, start.copy(), False
 
 
-def document_arrays(corpus: Any, d: int, signatures: np.ndarray, digests: np.ndarray,
-                    pack: bool = True) -> DocumentArrays:
-    """Document ``d`` (local index) of a prepared corpus as its own arrays (copies; :func:`packed` unless
-    ``pack`` is false: a document that stays on its worker), with its rows of ``signatures`` and
-    ``digests`` (the corpus's ``docpairs.document_signatures`` and ``docpairs.document_digests``). Its
-    ends go as their exceptions: whole, they were a sixth of the 1.8 GB of documents the alignment's
-    blocks received from other partitions at 600k paragraphs."""
-    s, e = int(corpus.doc_offsets[d]), int(corpus.doc_offsets[d + 1])
-    p0 = int(corpus.par_first[d])
-    p1 = p0 + len(corpus.documents[d].paragraphs)
-    h0, h1 = int(corpus.set_offsets[p0]), int(corpus.set_offsets[p1])
-    at, val = corpus.orig_end.exceptions(s, e)  # a partition's corpus is prepare's: its ends are an Ends
-    cps, start = corpus.cps[s:e], np.asarray(corpus.orig_start[s:e])
-    cps, start, stepped = packed(cps, start) if pack else (cps.copy(), start.copy(), False)
-    return DocumentArrays(cps, start, stepped, at.copy(), val.copy(), corpus.par_bounds[p0:p1] - s,
-                          corpus.set_hashes[h0:h1].copy(), np.diff(corpus.set_offsets[p0:p1 + 1]),
-                          signatures[d].copy(), digests[d].copy())
+def document_batch(corpus: Any, local: Sequence[int], doc0: int, signatures: np.ndarray, digests: np.ndarray,
+                   pack: bool = True) -> DocumentBatch:
+    """Documents ``local`` (ascending local indices of a prepared corpus whose first document has the global
+    index ``doc0``) as a :class:`DocumentBatch` (new arrays, :func:`packed` unless ``pack`` is false: documents
+    that stay on their worker), with their rows of ``signatures`` and ``digests`` (the corpus's
+    ``docpairs.document_signatures`` and ``docpairs.document_digests``). Their ends go as their exceptions:
+    whole, they were a sixth of the 1.8 GB of documents the alignment's blocks received from other
+    partitions at 600k paragraphs."""
+    d = np.asarray(local, np.int64).reshape(-1)
+    s, e = corpus.doc_offsets[d].astype(np.int64), corpus.doc_offsets[d + 1].astype(np.int64)
+    chars = e - s
+    cps, _ = gather_csr(corpus.cps, s, chars)
+    start, _ = gather_csr(np.asarray(corpus.orig_start), s, chars)
+    at, val, end_counts = corpus.orig_end.exceptions_of(s, e)  # a partition's corpus is prepare's: an Ends
+    cps, start, stepped = packed(cps, start, chars) if pack else (cps, start, False)
+    p0 = corpus.par_first[d].astype(np.int64)
+    par_counts = np.array([len(corpus.documents[k].paragraphs) for k in d.tolist()], np.int64)
+    pars = range_indices(p0, par_counts)
+    h0 = corpus.set_offsets[p0]
+    sets, _ = gather_csr(corpus.set_hashes, h0, corpus.set_offsets[p0 + par_counts] - h0)
+    return DocumentBatch([doc0 + k for k in d.tolist()], [corpus.documents[k] for k in d.tolist()], chars, cps,
+                         start, stepped, at, val, end_counts, corpus.par_bounds[pars] - np.repeat(s, par_counts)[:, None],
+                         par_counts, sets, np.diff(corpus.set_offsets)[pars], signatures[d], digests[d])
 
 
-def corpus_of(documents: list[Document], arrays: list[DocumentArrays], config: AuditConfig):
-    """The prepared corpus of ``documents`` from their arrays: equal to ``prepare.prepare`` of them
-    (every prepared array is made paragraph by paragraph), without normalising again; its paragraphs'
-    signatures are made only if a stage reads them (``Corpus.release_signatures``); the documents' are
-    :func:`document_signatures` of the arrays."""
+def corpus_of(batches: Sequence[DocumentBatch], config: AuditConfig):
+    """The prepared corpus of the batches' documents, one batch after the other: equal to ``prepare.prepare``
+    of them (every prepared array is made paragraph by paragraph), without normalising again; its
+    paragraphs' signatures are made only if a stage reads them (``Corpus.release_signatures``); the
+    documents' are :func:`document_signatures` of the batches."""
     from chachong.stages.prepare import Corpus, Ends
 
-    sizes = np.array([a.cps.size for a in arrays], np.int64)
-    doc_offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-    counts = np.array([len(a.par_bounds) for a in arrays], np.int64)
-    cat = (lambda xs, t: np.concatenate(xs).astype(t, copy=False) if xs else np.zeros(0, t))  # noqa: E731
-    start = np.concatenate([a.starts() for a in arrays]) if arrays else np.zeros(0, np.int32)
-    end_at = cat([a.end_at + o for a, o in zip(arrays, doc_offsets[:-1].tolist())], np.int64)
-    set_counts = cat([a.set_counts for a in arrays], np.int64)
+    def cat(xs: list[np.ndarray], t) -> np.ndarray:
+        return np.concatenate(xs).astype(t, copy=False) if xs else np.zeros(0, t)
+
+    chars = cat([b.chars for b in batches], np.int64)
+    doc_offsets = np.concatenate(([0], np.cumsum(chars))).astype(np.int64)
+    first = doc_offsets[:-1]
+    par_counts = cat([b.par_counts for b in batches], np.int64)
+    end_counts = cat([b.end_counts for b in batches], np.int64)
+    start = np.concatenate([b.starts() for b in batches]) if batches else np.zeros(0, np.int32)
+    set_counts = cat([b.set_counts for b in batches], np.int64)
     corpus = Corpus(
-        documents=list(documents), config=config, cps=cat([a.code_points() for a in arrays], np.uint32),
+        documents=[d for b in batches for d in b.documents], config=config,
+        cps=cat([b.code_points() for b in batches], np.uint32),
         orig_start=start,
-        orig_end=Ends.of_exceptions(start, end_at, cat([a.end_val for a in arrays], start.dtype)),
-        doc_offsets=doc_offsets, par_doc=np.repeat(np.arange(len(arrays), dtype=np.int32), counts),
-        par_bounds=(np.concatenate([a.par_bounds + o for a, o in zip(arrays, doc_offsets[:-1].tolist())])
-                    if arrays else np.zeros((0, 2), np.int64)).astype(np.int64),
-        set_hashes=cat([a.set_hashes for a in arrays], np.uint32),
+        orig_end=Ends.of_exceptions(start, cat([b.end_at for b in batches], np.int64) + np.repeat(first, end_counts),
+                                    cat([b.end_val for b in batches], start.dtype)),
+        doc_offsets=doc_offsets, par_doc=np.repeat(np.arange(chars.size, dtype=np.int32), par_counts),
+        par_bounds=((np.concatenate([b.par_bounds for b in batches]) if batches else np.zeros((0, 2), np.int64))
+                    .astype(np.int64) + np.repeat(first, par_counts)[:, None]),
+        set_hashes=cat([b.set_hashes for b in batches], np.uint32),
         set_offsets=np.concatenate(([0], np.cumsum(set_counts))).astype(np.int64),
         signatures=np.zeros((0, config.num_perm), np.uint32),
     )
@@ -225,16 +236,17 @@ def corpus_of(documents: list[Document], arrays: list[DocumentArrays], config: A
     return corpus
 
 
-def document_signatures(arrays: list[DocumentArrays], config: AuditConfig) -> np.ndarray:
-    """The documents' MinHash signatures carried by their arrays (``docpairs.document_signatures`` of
+def document_signatures(batches: Sequence[DocumentBatch], config: AuditConfig) -> np.ndarray:
+    """The documents' MinHash signatures carried by the batches (``docpairs.document_signatures`` of
     :func:`corpus_of` of them, for a ``StageCache.doc_signatures``)."""
-    return np.stack([a.signature for a in arrays]) if arrays else np.zeros((0, config.num_perm), np.uint32)
+    return (np.concatenate([b.signatures for b in batches]) if batches
+            else np.zeros((0, config.num_perm), np.uint32))
 
 
-def document_digests(arrays: list[DocumentArrays]) -> np.ndarray:
-    """The digests of the documents' canonical texts carried by their arrays (``docpairs.document_digests``
+def document_digests(batches: Sequence[DocumentBatch]) -> np.ndarray:
+    """The digests of the documents' canonical texts carried by the batches (``docpairs.document_digests``
     of :func:`corpus_of` of them, for a ``StageCache.doc_digests``)."""
-    return np.stack([a.digest for a in arrays]) if arrays else np.zeros((0, 2), np.uint64)
+    return np.concatenate([b.digests for b in batches]) if batches else np.zeros((0, 2), np.uint64)
 
 
 # ---------------------------------------------------------------------------------------------
