@@ -232,6 +232,38 @@ def test_documents_given_directly(client):
     assert dumps(audit_dask(docs, client=client, partition_paragraphs=15)) == dumps(audit(docs))
 
 
+def test_the_workers_tell_which_documents_hold_writing_and_their_quotes(client, monkeypatch):
+    """The stock and attribution stages get from the workers what they would read of the client's texts:
+    which documents hold writing (a blank one given directly does not) and every document's quote spans."""
+    if not EXAMPLE.is_file():
+        pytest.skip("examples/compilation.txt is absent")
+    from chachong.model import Document, Paragraph
+    from chachong.stages import attribution, stock
+    from chachong.stages.load import load_documents
+
+    docs, _, _ = load_documents([EXAMPLE], AuditConfig())
+    docs.insert(2, Document("x1", "空", "x1.txt", " \n　", 1, (Paragraph("x1:p001", "x1", 0, 0, 3, 1, " \n　"),)))
+    seen: dict = {}
+    real_stock, real_attribution = stock.annotate_stock, attribution.annotate_attribution
+
+    def annotate_stock(result, *args):
+        seen["written"] = list(args[2])
+        return real_stock(result, *args)
+
+    def annotate_attribution(result, drop=True, spans=None):
+        seen["spans"] = spans
+        return real_attribution(result, drop, spans)
+
+    monkeypatch.setattr(stock, "annotate_stock", annotate_stock)
+    monkeypatch.setattr(attribution, "annotate_attribution", annotate_attribution)
+    got = audit_dask(docs, client=client, partition_paragraphs=15)
+    monkeypatch.undo()
+    assert seen["written"] == [bool(d.text.strip()) for d in docs] and not seen["written"][2]
+    assert seen["spans"] == {d.id: attribution.quote_spans(d.text) for d in docs}
+    assert any(seen["spans"].values())
+    assert dumps(got) == dumps(audit(docs))
+
+
 def test_documents_with_their_own_paragraph_ids(client):
     """Paragraph records whose ids are not "<document>:pNNN" (documents built by a caller): the blocks
     key their paragraph pairs by the ids they have."""

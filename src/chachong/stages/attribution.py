@@ -31,7 +31,7 @@ are never reported as documents, while the passages, pairs and sources naming th
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from chachong.ingest.metadata import Meta, load_metadata
 from chachong.ingest.renumber import is_reference
@@ -158,18 +158,29 @@ def source_class(doc_id: str, source: str, ivs: list[tuple[int, int]], quotes: l
     return "own" if _same_unit(meta, doc_id, source) else "copied"
 
 
-def annotate_attribution(result: AuditRecord, drop: bool = True) -> None:
+def annotate_attribution(result: AuditRecord, drop: bool = True,
+                         spans: Mapping[str, list[tuple[int, int]]] | None = None) -> None:
     """Classes of passages and sources, the ratios by class, the year-over-year table; references
     moved out of the documents (unless not ``drop``: ``check`` reports them as matches). Without
-    references or metadata only ``quoted`` and ``copied`` occur."""
+    references or metadata only ``quoted`` and ``copied`` occur.
+
+    ``spans``: :func:`quote_spans` of the documents by id, made where their texts are (the Dask
+    engine's workers); made here from the texts otherwise.
+    """
     from chachong.stages.yearly import year_over_year
 
     docs = result.document_records
     meta = load_metadata(outlines(docs), result.config)
     # the quote spans of the documents that copied something (most copied nothing)
     later = {p.b for p in result.passage_records}
-    quotes = {d.id: quote_spans(d.text) for d in docs
-              if d.id in later or result.stats[d.id].copied or result.stats[d.id].sources}
+
+    def wanted(doc_id: str) -> bool:
+        return doc_id in later or bool(result.stats[doc_id].copied) or bool(result.stats[doc_id].sources)
+
+    if spans is None:
+        quotes = {d.id: quote_spans(d.text) for d in docs if wanted(d.id)}
+    else:
+        quotes = {i: spans[i] for i in document_ids(docs) if wanted(i)}
     result.passage_classes = {p.id: passage_class(p, quotes, meta) for p in result.passage_records}
     for d, chars in zip(outlines(docs), text_lengths(docs)):
         st = result.stats[d.id]

@@ -320,10 +320,12 @@ def _coverage(corpus: Corpus, linked: set[tuple[int, int]], copied: dict, finger
     pair that is not identical (an identical pair covers both texts whole).
     """
     offs = corpus.doc_offsets
-    identical_pairs = {(da, db) for da, db in linked
-                       # equal digests of the canonical texts, confirmed element by element
-                       if fingerprint[da].any() and (fingerprint[da] == fingerprint[db]).all()
-                       and np.array_equal(corpus.cps[offs[da]:offs[da + 1]], corpus.cps[offs[db]:offs[db + 1]])}
+    # equal digests of the canonical texts (compared for every pair at once), confirmed element by element
+    pairs = np.array(sorted(linked), dtype=np.int64).reshape(-1, 2)
+    fa, fb = fingerprint[pairs[:, 0]], fingerprint[pairs[:, 1]]
+    same = fa.any(axis=1) & (fa == fb).all(axis=1)  # (two uint64 each: docpairs.document_digests)
+    identical_pairs = {(da, db) for da, db in pairs[same].tolist()
+                       if np.array_equal(corpus.cps[offs[da]:offs[da + 1]], corpus.cps[offs[db]:offs[db + 1]])}
     # each direction of each linked pair that is not identical: its copied intervals, merged
     wanted = sorted({w for da, db in linked if (da, db) not in identical_pairs for w in ((da, db), (db, da))})
     lists = [copied.get(w, ()) for w in wanted]

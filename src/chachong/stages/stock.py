@@ -111,13 +111,15 @@ _NOT_PHRASES = ("threshold", "containment", "min_paragraph_chars", "document_thr
 
 
 def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
-                   covered: tuple[bytes, list] | None = None) -> None:
+                   covered: tuple[bytes, list] | None = None, written: Sequence[bool] | None = None) -> None:
     """Stock phrases, boilerplate findings and placeholders (phrases.py, boilerplate.py).
 
     Fills ``result.stock_phrase_records``, ``result.boilerplate_records`` and, per document,
     ``stock``, ``stock_ratio``, ``copy_ratio_excluding_stock`` and ``placeholders``.
     ``covered``: (stock key, ``phrases.coverage``) computed with the phrases elsewhere; used
-    when the final groups of copies give the same key.
+    when the final groups of copies give the same key. ``written``: whether each document's text holds
+    any writing (``phrase_batches.written``), known where the texts are (the Dask engine's workers);
+    read from the texts otherwise.
     """
     from chachong.stages.phrase_copies import independent_writers
     from chachong.stages.phrases import coverage, independent_groups, merge, phrase_records, phrase_threshold, shares
@@ -132,8 +134,10 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
     cache = cache if cache is not None else StageCache()
     groups = independent_groups(document_ids(docs), result.document_pair_records)
     found, mined = stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
+    # a document holds writing when its text is not blank (as phrase_batches.written tells)
+    has_text = written if written is not None else (bool(d.text.strip()) for d in docs)
+    writers = len({g for g, w in zip(groups, has_text) if w})
     # a phrase inside a paragraph copied between two groups was written once (phrase_copies.py)
-    writers = len({g for g, d in zip(groups, docs) if d.text.strip()})
     phrases = independent_writers(mined, outlines(docs), groups, result.paragraph_pair_records,
                                   phrase_threshold(result.config, writers))
     if covered is not None and covered[0] == stock_key(result.config, groups) and len(phrases) == len(mined):

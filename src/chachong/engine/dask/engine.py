@@ -38,7 +38,9 @@ How the corpus moves (P partitions of whole documents, about ``partition_paragra
    it lacks come from their owners once each (``aligning.export_documents``), not once per pair.
 6. **documents**: the client merges the per-pair results: ``describe.number_passages``,
    ``docstats.merge_figures`` (copy ratios per document), ``docpairs.identical_documents`` on the
-   partitions' ``document_digests``, and runs ``stages.stock.annotate_stock`` on the result.
+   partitions' ``document_digests``, and runs ``stages.stock.annotate_stock`` and
+   ``stages.attribution.annotate_attribution`` on the result, with what the workers made of the texts
+   (which documents hold writing, ``partitions.quotes``) rather than reading the texts back.
 
 The client holds the documents' outlines (``partitions.outlines``: ids, titles, paths, paragraph
 offsets, no texts), the verified pair table and per-document results; never signatures or shingle
@@ -61,14 +63,14 @@ from typing import Any
 import numpy as np
 
 from chachong.config import AuditConfig
-from chachong.engine.dask import aligning, pairing
+from chachong.engine.dask import aligning, pairing, phrasing
 from chachong.engine.dask.aligning import OCC_WITH_A, OCCURRENCES, BlockResult, fingerprint_schema
 from chachong.engine.dask.cluster import connect, require_dask
 from chachong.engine.dask.pairing import (CANDIDATES, DOC_REQ, DOC_WITH_A, FILTER_A, IDENT, LSH_PAIR, MEMBER,
                                           REP_PASSED, REQUEST, VERIFY_A, pair_schema, sample_schema)
 from chachong.engine.dask.partitions import (cut, frame, list_input, make_part, meta_with_blobs, outlines,
-                                             paragraph_counts, partition_size, read_file, skips_and_warnings, take,
-                                             texts)
+                                             paragraph_counts, partition_size, quotes, read_file, skips_and_warnings,
+                                             take, texts)
 from chachong.model import Document, LazyDocuments, Skipped
 from chachong.stages.candidates import KINDS, PairTable, expand, lsh_bands, pair_table, unverified
 from chachong.stages.cluster import StockPlan, stock_plan
@@ -213,6 +215,9 @@ class Engine:
 
         store = TextFile(self.config.work_dir)  # a bad work folder fails here, in the caller
         futures = [self.client.submit(texts, p, pure=False, priority=1) for p in self.parts]
+        # and each document's quote spans, made beside its text (``annotate_attribution`` read the texts
+        # back for them: 1.1 s of the client's at 600k paragraphs, the workers idle)
+        self._quotes = [self.client.submit(quotes, p, pure=False, priority=1) for p in self.parts]
 
         def fetch() -> TextFile:
             for f in futures:
@@ -232,6 +237,11 @@ class Engine:
         store = self._fetching[0].result()
         self._fetching = None
         return LazyDocuments(self.outlines, store.read, self.lengths)
+
+    def quote_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """Each document's quote spans (``attribution.quote_spans``) by id, from :meth:`start_documents`'s tasks."""
+        spans = [x for chunk in self.client.gather(self._quotes) for x in chunk]
+        return dict(zip((d.id for d in self.outlines), spans))
 
     def stop(self) -> None:
         """Cancel a fetch of the texts still running (an audit that failed on the way)."""
@@ -387,28 +397,18 @@ class Engine:
         """Stock phrases mined by the partitions and merged (:mod:`.phrasing`) while the others
         align, for the groups of copies known now (``stock.groups_of_copies``), as the local
         engine mines them in a forked process; :meth:`finish_stock` hands them to ``annotate_stock``."""
-        from chachong.engine.dask import phrasing
         from chachong.stages.phrases import piece_size
         from chachong.stages.stock import groups_of_copies
 
         groups = groups_of_copies(plan.doc_group, identical_documents(self.doc_digests))
-        found, job = phrasing.start(self.client, self.parts, self.doc_cuts, self.config, groups, piece_size())
-        return groups, (found, job, list(warnings))
+        found, job, sizes = phrasing.start(self.client, self.parts, self.doc_cuts, self.config, groups,
+                                           piece_size())
+        return groups, (found, job, sizes, list(warnings))
 
     def finish_stock(self, started: tuple[list[int], Any]):
-        """(stage cache, covered) for ``stock.annotate_stock`` from :meth:`start_stock`'s tasks
-        (the partitions' boilerplate merged here, ``boilerplate.merge_boilerplate``)."""
-        from chachong.runtime.stagecache import StageCache
-        from chachong.stages.boilerplate import TrailerNote, merge_boilerplate
-        from chachong.stages.stock import remember_stock, stock_key
-
-        groups, (found, job, warnings) = started
-        phrases, cover, work = job.result()
-        self.stats["stock_task"] = work
-        boilerplate = merge_boilerplate(self.client.gather(found), [w for w in warnings if isinstance(w, TrailerNote)])
-        cache = StageCache()
-        remember_stock(cache, self.config, groups, boilerplate, phrases)
-        return cache, (stock_key(self.config, groups), cover)
+        """(stage cache, covered, written) for ``stock.annotate_stock`` (:func:`.phrasing.finish`)."""
+        cache, covered, written, self.stats["stock_task"] = phrasing.finish(self.client, self.config, *started)
+        return cache, covered, written
 
     # ---- 5. align ----
 
@@ -580,7 +580,7 @@ def audit_dask(
             freeze_now()
             say("phrases")
             annotate_stock(result, *engine.finish_stock(stock))
-            annotate_attribution(result)
+            annotate_attribution(result, spans=engine.quote_spans())
             return result
     finally:
         if engine is not None:

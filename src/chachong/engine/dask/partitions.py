@@ -383,6 +383,14 @@ def texts(part: Part) -> EncodedTexts:
     return encode_texts((d.text, d.paragraphs.own_texts()) for d in part.corpus.documents)
 
 
+def quotes(part: Part) -> list[list[tuple[int, int]]]:
+    """Each document's quote spans (``attribution.quote_spans``), made where its text is: what
+    ``attribution.annotate_attribution`` needs of the texts."""
+    from chachong.stages.attribution import quote_spans
+
+    return [quote_spans(d.text) for d in part.corpus.documents]
+
+
 def outlines(part: Part) -> tuple[list[Document], list[int]]:
     """The partition's documents without their texts (ids, titles, sources, lines, paragraph offsets:
     what the client needs until the record is made) and each text's length."""

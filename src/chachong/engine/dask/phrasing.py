@@ -13,7 +13,8 @@ stays there. Then, with the merges on single tasks:
    its text), and the stock task mines the joined windows (``phrases.mine_windows``).
 
 No task receives every document's text; the stock task receives the windows and the runs jieba
-reads. Every function here but :func:`start` is a task run on a worker (named ``phrase_*``).
+reads. Every function here but :func:`start` and :func:`finish` (the client's) is a task run on a worker
+(named ``phrase_*``).
 """
 
 from __future__ import annotations
@@ -113,9 +114,10 @@ def phrase_mine(pieces_: list, group: np.ndarray, config: AuditConfig, p: dict, 
 
 
 def start(client, parts: list, doc_cuts: list[tuple[int, int]], config: AuditConfig, groups: list[int],
-          piece: int) -> tuple[list, Any]:
+          piece: int) -> tuple[list, Any, list]:
     """Submit the boilerplate and stock-phrase tasks (nothing is waited for): the futures of the
-    partitions' boilerplate and of (phrases, coverage, work)."""
+    partitions' boilerplate, of (phrases, coverage, work) and of the batches' sizes (``phrase_size``:
+    which documents hold writing)."""
     group = np.unique(np.asarray(groups, np.int64), return_inverse=True)[1].reshape(-1).astype(np.int64)
 
     def submit(fn, *args):
@@ -124,12 +126,31 @@ def start(client, parts: list, doc_cuts: list[tuple[int, int]], config: AuditCon
     found = [submit(phrase_boilerplate, part) for part in parts]
     batches = [submit(phrase_batch, part, f, config, group[lo:hi], piece)
                for part, f, (lo, hi) in zip(parts, found, doc_cuts)]
-    p = submit(phrase_plan, config, group, [submit(phrase_size, b) for b in batches])
+    sizes = [submit(phrase_size, b) for b in batches]
+    p = submit(phrase_plan, config, group, sizes)
     h = submit(phrase_heavy, [submit(phrase_counts, b, config, p) for b in batches], p)
     g = [submit(phrase_grams, b, config, h) for b in batches]
     t = submit(phrase_table, [submit(phrase_pairs, b, x) for b, x in zip(batches, g)], p)
     pieces = [submit(phrase_pieces, b, x, config, t) for b, x in zip(batches, g)]
-    return found, submit(phrase_mine, pieces, group, config, p, t)
+    return found, submit(phrase_mine, pieces, group, config, p, t), sizes
 
 
-__all__ = ["start"]
+def finish(client, config: AuditConfig, groups: list[int], started: tuple) -> tuple[Any, tuple, np.ndarray, dict]:
+    """(stage cache, covered, written, work) for ``stock.annotate_stock`` from :func:`start`'s futures
+    (``started``: the boilerplate, the stock task, the sizes, the warnings): the partitions' boilerplate
+    merged here (``boilerplate.merge_boilerplate``), and which documents hold writing from the batches'
+    sizes (read from the client's texts, 0.4 s at 600k paragraphs)."""
+    from chachong.runtime.stagecache import StageCache
+    from chachong.stages.boilerplate import TrailerNote, merge_boilerplate
+    from chachong.stages.stock import remember_stock, stock_key
+
+    found, job, sizes, warnings = started
+    phrases, cover, work = job.result()
+    written = np.concatenate([w for _, w in client.gather(sizes)])
+    boilerplate = merge_boilerplate(client.gather(found), [w for w in warnings if isinstance(w, TrailerNote)])
+    cache = StageCache()
+    remember_stock(cache, config, groups, boilerplate, phrases)
+    return cache, (stock_key(config, groups), cover), written, work
+
+
+__all__ = ["finish", "start"]
