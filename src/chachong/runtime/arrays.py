@@ -92,7 +92,6 @@ def gather_csr(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> t
     return values[range_indices(starts, lengths)], offsets
 
 
-
 def equal_runs(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and sizes of runs of equal rows in already sorted columns."""
     n = cols[0].size

@@ -94,6 +94,7 @@ class Engine:
         self.target = max(1, int(partition_paragraphs)) if partition_paragraphs is not None else None
         self.stats = stats if stats is not None else {}
         self._fetching: tuple[Any, list] | None = None  # the texts' fetch (start_documents)
+        self._quotes: list = []  # the documents' quote spans, made with the texts' fetch
 
     # ---- 1. read and 2. sign ----
 
@@ -238,8 +239,11 @@ class Engine:
         self._fetching = None
         return LazyDocuments(self.outlines, store.read, self.lengths)
 
-    def quote_spans(self) -> dict[str, list[tuple[int, int]]]:
-        """Each document's quote spans (``attribution.quote_spans``) by id, from :meth:`start_documents`'s tasks."""
+    def quote_spans(self) -> dict[str, list[tuple[int, int]]] | None:
+        """Each document's quote spans (``attribution.quote_spans``) by id, from :meth:`start_documents`'s
+        tasks (None before they are started: the stage reads the texts then)."""
+        if not self._quotes:
+            return None
         spans = [x for chunk in self.client.gather(self._quotes) for x in chunk]
         return dict(zip((d.id for d in self.outlines), spans))
 
