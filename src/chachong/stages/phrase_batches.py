@@ -20,7 +20,7 @@ the steps; only the counts, the pairs and the windows leave.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,9 +46,9 @@ class Batch:
         return self.text.n
 
 
-def written(texts: Sequence[str]) -> np.ndarray:
+def written(texts: Iterable[str]) -> np.ndarray:
     """Whether each text holds any writing (a blank text is no independent document)."""
-    return np.fromiter((bool(t.strip()) for t in texts), dtype=bool, count=len(texts))
+    return np.fromiter((bool(t.strip()) for t in texts), dtype=bool)
 
 
 def phrase_batch(texts: Sequence[str], group: np.ndarray, config: AuditConfig,

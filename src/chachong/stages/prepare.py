@@ -97,24 +97,16 @@ class Ends:
     def __len__(self) -> int:
         return self.start.size
 
-    def exceptions(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """The exceptions among positions ``[lo, hi)``: their positions less ``lo`` and their ends
-        (:meth:`of_exceptions` takes them back, e.g. a document's sent to another Dask worker).
-
-        >>> ends = Ends(np.array([0, 1, 5, 6], np.int32), np.array([1, 5, 6, 9], np.int32))
-        >>> [x.tolist() for x in ends.exceptions(1, 4)], [x.tolist() for x in ends.exceptions(2, 3)]
-        ([[0, 2], [5, 9]], [[], []])
-        """
-        j0, j1 = np.searchsorted(self._at, [lo, max(lo, hi)])
-        return self._at[j0:j1] - lo, self._end[j0:j1]
-
     def exceptions_of(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`exceptions` of many ranges ``[lo[i], hi[i])`` at once, concatenated in their order:
-        the positions less their range's ``lo``, their ends, and how many each range holds.
+        """The exceptions among the positions of each range ``[lo[i], hi[i])``, concatenated in the ranges'
+        order: the positions less their range's ``lo``, their ends, and how many each range holds
+        (:meth:`of_exceptions` takes them back, e.g. documents sent to another Dask worker).
 
         >>> ends = Ends(np.array([0, 1, 5, 6], np.int32), np.array([1, 5, 6, 9], np.int32))
         >>> [x.tolist() for x in ends.exceptions_of(np.array([3, 1, 0]), np.array([4, 4, 1]))]
         [[0, 0, 2], [9, 5, 9], [1, 2, 0]]
+        >>> [x.tolist() for x in ends.exceptions_of(np.array([2]), np.array([3]))]
+        [[], [], [0]]
         """
         lo = np.asarray(lo, np.int64)
         hi = np.maximum(lo, np.asarray(hi, np.int64))

@@ -121,6 +121,7 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
     any writing (``phrase_batches.written``), known where the texts are (the Dask engine's workers);
     read from the texts otherwise.
     """
+    from chachong.stages.phrase_batches import written as written_texts
     from chachong.stages.phrase_copies import independent_writers
     from chachong.stages.phrases import coverage, independent_groups, merge, phrase_records, phrase_threshold, shares
 
@@ -134,8 +135,7 @@ def annotate_stock(result: AuditRecord, cache: StageCache | None = None,
     cache = cache if cache is not None else StageCache()
     groups = independent_groups(document_ids(docs), result.document_pair_records)
     found, mined = stock_inputs(docs, result.config, result.corpus, result.warnings, groups, cache)
-    # a document holds writing when its text is not blank (as phrase_batches.written tells)
-    has_text = written if written is not None else (bool(d.text.strip()) for d in docs)
+    has_text = written if written is not None else written_texts(d.text for d in docs)
     writers = len({g for g, w in zip(groups, has_text) if w})
     # a phrase inside a paragraph copied between two groups was written once (phrase_copies.py)
     phrases = independent_writers(mined, outlines(docs), groups, result.paragraph_pair_records,
